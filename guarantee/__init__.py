@@ -1,0 +1,60 @@
+"""guarantee: a Co-production Guarantee service."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from guarantee.clock import SystemClock
+from guarantee.config import Config, from_environment
+from guarantee.database import configure_engine
+from guarantee import models  # noqa: F401  (registers every table on the metadata)
+from guarantee.extensions import db, migrate
+from guarantee.logs import configure_logging
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(config: dict[str, Any] | type | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    app.config.update(from_environment(os.environ))
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'guarantee.sqlite3'}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    if not app.config.get("GUARANTEE_AUDIT_SIGNING_KEY"):
+        app.config["GUARANTEE_AUDIT_SIGNING_KEY"] = str(instance / "audit-signing-key.pem")
+
+    configure_logging(app.config["GUARANTEE_LOG_JSON"])
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    app.extensions["guarantee.clock"] = app.config.get("GUARANTEE_CLOCK") or SystemClock()
+
+    from guarantee import cli, health
+
+    app.register_blueprint(health.bp)
+    cli.init_app(app)
+    return app
+
+
+def _instance_secret(path: Path) -> str:
+    """A random secret kept in the instance folder, so a fresh clone needs no setup."""
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()

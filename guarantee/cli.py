@@ -1,0 +1,127 @@
+"""``flask guarantee ...``: operators' commands. Each parses options, calls services, commits."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from guarantee.context import service_context, unit_of_work
+from guarantee.services import audit
+from guarantee.services.demo import seed_demo
+from guarantee.services.errors import ValidationFailed
+from guarantee.services.officers import create_officer
+from guarantee.services.sweep import sweep_batch
+from workflows.vocabulary import ROLES
+
+guarantee_cli = AppGroup("guarantee", help="Run the Co-production Guarantee service.")
+audit_cli = AppGroup("audit", help="Verify and checkpoint the audit trail.")
+guarantee_cli.add_command(audit_cli)
+
+
+def _fail(message: str) -> None:
+    click.secho(message, fg="red", err=True)
+    sys.exit(1)
+
+
+@guarantee_cli.command("create-officer")
+@click.option("--email", required=True, help="The officer's work email; they sign in with it.")
+@click.option("--name", required=True, help="The officer's full name.")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES), help="Repeat for several roles.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
+def create_officer_command(email: str, name: str, roles: tuple[str, ...], password_stdin: bool) -> None:
+    """Create an officer account. The password is prompted for (hidden), never an argument."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with unit_of_work() as ctx:
+            officer = create_officer(ctx, email=email, name=name, roles=roles, password=password)
+            summary = f"Created officer {officer.email} ({', '.join(sorted(officer.roles))})."
+    except ValidationFailed as exc:
+        _fail("\n".join(f"{field}: {msg}" for field, msgs in exc.errors.items() for msg in msgs))
+    click.echo(summary)
+
+
+@guarantee_cli.command("sweep")
+@click.option("--batch", type=click.IntRange(1, 10_000), default=None, help="Claims per transaction.")
+def sweep_command(batch: int | None) -> None:
+    """Fire the system triggers whose deadlines have passed. Safe to run on several machines."""
+    size = batch or current_app.config["GUARANTEE_SWEEP_BATCH"]
+    skip: set[int] = set()
+    fired = refused = 0
+    while True:
+        with unit_of_work() as ctx:
+            result = sweep_batch(ctx, size, skip)
+        for reference, trigger in result.fired:
+            click.echo(f"{reference}: {trigger}")
+        fired += len(result.fired)
+        refused += len(result.refused)
+        if not result.fired and not result.refused:
+            break
+    click.echo(f"Sweep finished: {fired} fired, {refused} could not be fired.")
+
+
+def _trusted_key(public_key_file: str | None) -> Ed25519PublicKey:
+    if public_key_file:
+        key = serialization.load_pem_public_key(Path(public_key_file).read_bytes())
+        if not isinstance(key, Ed25519PublicKey):
+            _fail(f"{public_key_file} is not an Ed25519 public key")
+        return key  # type: ignore[return-value]
+    return audit.load_or_create_signing_key(current_app.config["GUARANTEE_AUDIT_SIGNING_KEY"]).public_key()
+
+
+@audit_cli.command("verify")
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False), help="Also compare with a signed checkpoint.")
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False), help="PEM public key that signed the checkpoint (default: this service's key).")
+def verify_command(checkpoint_file: str | None, public_key: str | None) -> None:
+    """Recompute every claim's hash chain and replay its events to its state."""
+    checkpoint = None
+    if checkpoint_file:
+        try:
+            checkpoint = audit.read_checkpoint(checkpoint_file, _trusted_key(public_key))
+        except audit.CheckpointInvalid as exc:
+            _fail(str(exc))
+    ctx = service_context()
+    report = audit.verify(ctx, checkpoint)
+    ctx.session.rollback()
+    if report.problems:
+        for problem in report.problems:
+            click.secho(f"BROKEN {problem}", fg="red", err=True)
+        _fail(f"Audit verify failed: {len(report.problems)} problem(s) in {report.claims} claims.")
+    against = f", matching checkpoint of {checkpoint.created_at}" if checkpoint else ""
+    click.echo(f"Audit verify passed: {report.claims} claims, {report.events} events{against}.")
+
+
+@audit_cli.command("checkpoint")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), required=True, help="File to write; keep a copy outside the database server.")
+def checkpoint_command(output: str) -> None:
+    """Write a signed (Ed25519) digest of every chain head."""
+    key = audit.load_or_create_signing_key(current_app.config["GUARANTEE_AUDIT_SIGNING_KEY"])
+    ctx = service_context()
+    checkpoint = audit.make_checkpoint(ctx)
+    ctx.session.rollback()
+    audit.write_checkpoint(checkpoint, key, output)
+    click.echo(f"Checkpoint of {len(checkpoint.heads)} chains written to {output}.")
+
+
+@guarantee_cli.command("seed-demo")
+@click.option("--claims", type=click.IntRange(1, 100_000), default=60, show_default=True)
+def seed_demo_command(claims: int) -> None:
+    """Add demonstration claims in every state, and demo officers (never in production)."""
+    with unit_of_work() as ctx:
+        result = seed_demo(ctx, claims)
+    click.echo(f"Added {result.claims} demonstration claims.")
+    for role, (email, password) in result.officers.items():
+        shown = f"password {password}" if password else "password unchanged"
+        click.echo(f"  {role:<13} {email}  {shown}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(guarantee_cli)

@@ -1,0 +1,54 @@
+"""Configuration: defaults, overridden by GUARANTEE_* variables and DATABASE_URL."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from workflows import CLOCKS
+
+DEFAULT_WORKING_DAYS: dict[str, int] = {name: c.default_working_days for name, c in CLOCKS.items()}
+
+
+class Config:
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite under instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    # Working days allowed by each clock, e.g. GUARANTEE_WORKING_DAYS='{"decision": 15}'.
+    GUARANTEE_WORKING_DAYS: dict[str, int] = DEFAULT_WORKING_DAYS
+    # The Ed25519 private key that signs audit checkpoints (PEM); made on first use.
+    GUARANTEE_AUDIT_SIGNING_KEY: str | None = None
+    GUARANTEE_BASE_URL = "http://127.0.0.1:8000"
+    GUARANTEE_LOG_JSON = True
+    GUARANTEE_SWEEP_BATCH = 100
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    GUARANTEE_LOG_JSON = False
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """Settings given in the environment, parsed."""
+    settings: dict[str, Any] = {}
+    if environ.get("DATABASE_URL"):
+        settings["SQLALCHEMY_DATABASE_URI"] = environ["DATABASE_URL"]
+    if environ.get("GUARANTEE_SECRET_KEY"):
+        settings["SECRET_KEY"] = environ["GUARANTEE_SECRET_KEY"]
+    if environ.get("GUARANTEE_WORKING_DAYS"):
+        days = json.loads(environ["GUARANTEE_WORKING_DAYS"])
+        unknown = set(days) - set(DEFAULT_WORKING_DAYS)
+        if unknown or not all(isinstance(v, int) and v > 0 for v in days.values()):
+            raise ValueError(
+                "GUARANTEE_WORKING_DAYS must map clock names "
+                f"({', '.join(DEFAULT_WORKING_DAYS)}) to positive whole numbers"
+            )
+        settings["GUARANTEE_WORKING_DAYS"] = {**DEFAULT_WORKING_DAYS, **days}
+    for name in ("GUARANTEE_AUDIT_SIGNING_KEY", "GUARANTEE_BASE_URL"):
+        if environ.get(name):
+            settings[name] = environ[name]
+    if environ.get("GUARANTEE_LOG_JSON"):
+        settings["GUARANTEE_LOG_JSON"] = environ["GUARANTEE_LOG_JSON"].lower() in ("1", "true", "yes")
+    return settings

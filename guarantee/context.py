@@ -1,0 +1,31 @@
+"""The edge's side of the service layer: build a ServiceContext and own the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import current_app
+
+from guarantee.extensions import db
+from guarantee.services.context import ServiceContext
+
+
+def service_context() -> ServiceContext:
+    return ServiceContext(
+        session=db.session,
+        clock=current_app.extensions["guarantee.clock"],
+        working_days=current_app.config["GUARANTEE_WORKING_DAYS"],
+    )
+
+
+@contextmanager
+def unit_of_work() -> Iterator[ServiceContext]:
+    """One transaction: commit when the block ends, roll back on any error."""
+    ctx = service_context()
+    try:
+        yield ctx
+        ctx.session.commit()
+    except BaseException:
+        ctx.session.rollback()
+        raise

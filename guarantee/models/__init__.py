@@ -1,0 +1,30 @@
+"""The ORM models, one module per aggregate."""
+
+from guarantee.models.audit import AuditEvent
+from guarantee.models.base import Base
+from guarantee.models.claim import (
+    Claim,
+    ClaimClock,
+    Contact,
+    ReferenceCounter,
+    TimelineEntry,
+    TrackingToken,
+)
+from guarantee.models.officer import Officer, OfficerRole
+from guarantee.models.outbox import OutboxMessage
+from guarantee.models.regulation import Regulation
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Claim",
+    "ClaimClock",
+    "Contact",
+    "Officer",
+    "OfficerRole",
+    "OutboxMessage",
+    "ReferenceCounter",
+    "Regulation",
+    "TimelineEntry",
+    "TrackingToken",
+]

@@ -1,0 +1,39 @@
+"""Notifications, written in the transaction that causes them and sent later."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from guarantee.models.base import Base, one_of
+
+RECIPIENT_TYPES = ("group", "officer")
+OUTBOX_STATUSES = ("pending", "sent", "failed")
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        one_of("recipient_type", RECIPIENT_TYPES),
+        one_of("status", OUTBOX_STATUSES),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stable across retries, so a crash between sending and marking sent is detectable.
+    message_id: Mapped[str] = mapped_column(String(128), unique=True)
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
+    # Addresses are looked up when sending, so erasing a contact also reaches the outbox.
+    recipient_type: Mapped[str] = mapped_column(String(16))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    template: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,117 @@
+"""Officer work on a claim that is not a workflow transition: assign, classify, note,
+and erasing the group's contact details. Each is audited on the claim's chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from guarantee.models import Claim, Contact, TimelineEntry
+from guarantee.services import notifications
+from guarantee.services import validation as v
+from guarantee.services.actors import Actor, SystemActor
+from guarantee.services.audit import append_event, text_digest
+from guarantee.services.claims import _regulation, get_claim
+from guarantee.services.context import ServiceContext
+from guarantee.services.errors import Conflict, StaleClaim
+from guarantee.services.officers import assignable_officer, require_role
+from workflows import is_terminal
+from workflows.vocabulary import BARRIER_CATEGORIES
+
+
+def _locked_claim(ctx: ServiceContext, reference: str, expected_version: int | None) -> Claim:
+    claim = get_claim(ctx, reference, for_update=True)
+    if expected_version is not None and claim.version != expected_version:
+        raise StaleClaim(claim.reference, claim.version)
+    return claim
+
+
+def _save(ctx: ServiceContext, claim: Claim) -> None:
+    claim.updated_at = ctx.now()
+    try:
+        ctx.session.flush()
+    except StaleDataError as exc:
+        raise StaleClaim(claim.reference, None) from exc
+
+
+def assign(
+    ctx: ServiceContext, reference: str, assignee_id: int | None, actor: Actor, *, expected_version: int | None = None
+) -> Claim:
+    """Give the claim to an officer, or take it off them (``assignee_id=None``)."""
+    require_role(ctx, actor, ("triage", "reviewer", "admin"), "assign claims")
+    claim = _locked_claim(ctx, reference, expected_version)
+    if is_terminal(claim.state):
+        raise Conflict(f"Claim {reference} is {claim.state}; a finished claim cannot be assigned.")
+    assignee = None if assignee_id is None else assignable_officer(ctx, assignee_id)
+    previous = claim.assignee_id
+    claim.assignee_id = assignee.id if assignee else None
+    _save(ctx, claim)
+    event = append_event(ctx, claim, actor, "assigned", payload={"from": previous, "to": claim.assignee_id})
+    if assignee is not None and assignee.id != previous:
+        notifications.to_officer(ctx, claim, assignee.id, "assigned", seq=event.seq)
+    ctx.session.flush()
+    return claim
+
+
+def classify(
+    ctx: ServiceContext,
+    reference: str,
+    actor: Actor,
+    *,
+    category: str | None = None,
+    regulation: Any = None,
+    expected_version: int | None = None,
+) -> Claim:
+    """Set the claim's barrier category and/or its regulation catalogue entry."""
+    require_role(ctx, actor, ("triage", "reviewer", "admin"), "classify claims")
+    claim = _locked_claim(ctx, reference, expected_version)
+    errors = v.Errors()
+    if category is None and regulation is None:
+        errors.add("category", "Give a category, a regulation, or both")
+    if category is not None:
+        errors.check("category", v.choice, category, "the barrier category", BARRIER_CATEGORIES)
+    entry = errors.check("regulation", _regulation, ctx, claim, regulation) if regulation is not None else None
+    errors.raise_if_any()
+    changed: dict[str, Any] = {}
+    if category is not None:
+        changed["category"] = [claim.category, category]
+        claim.category = category
+    if entry is not None:
+        changed["regulation_id"] = [claim.regulation_id, entry.id]
+        claim.regulation_id = entry.id
+    _save(ctx, claim)
+    append_event(ctx, claim, actor, "classified", payload=changed)
+    ctx.session.flush()
+    return claim
+
+
+def add_note(ctx: ServiceContext, reference: str, actor: Actor, note: str) -> TimelineEntry:
+    """An internal note on the claim: officers see it, the group never does."""
+    require_role(ctx, actor, ("triage", "reviewer", "appeal_panel", "admin"), "add notes")
+    claim = get_claim(ctx, reference, for_update=True)
+    errors = v.Errors()
+    body = errors.check("note", v.text, note, "the note", max_length=10_000)
+    errors.raise_if_any()
+    event = append_event(ctx, claim, actor, "note_added", payload={"text_sha256": {"note": text_digest(body)}})
+    entry = TimelineEntry(claim_id=claim.id, seq=event.seq, field="note", body=body, public=False)
+    ctx.session.add(entry)
+    ctx.session.flush()
+    return entry
+
+
+def erase_contact(ctx: ServiceContext, reference: str, actor: Actor) -> Claim:
+    """Remove the group's personal data; the claim and its audit chain stay valid."""
+    if not isinstance(actor, SystemActor):
+        require_role(ctx, actor, ("admin",), "erase contact details")
+    claim = get_claim(ctx, reference, for_update=True)
+    contact = ctx.session.scalar(select(Contact).where(Contact.claim_id == claim.id))
+    if contact is None or contact.erased_at is not None:
+        raise Conflict(f"The contact details of claim {reference} were already erased.")
+    erased = sorted(k for k in ("contact_name", "email", "phone") if getattr(contact, k))
+    contact.contact_name = contact.email = contact.phone = None
+    contact.erased_at = ctx.now()
+    append_event(ctx, claim, actor, "contact_erased", payload={"fields": erased})
+    ctx.session.flush()
+    return claim

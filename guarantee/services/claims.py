@@ -1,0 +1,424 @@
+"""Filing a claim and moving it through the workflow (DESIGN 4 and 5)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm.exc import StaleDataError
+
+from guarantee.models import AuditEvent, Claim, Contact, Regulation, TimelineEntry, TrackingToken
+from guarantee.services import clocks, notifications
+from guarantee.services import validation as v
+from guarantee.services.actors import Actor, GroupActor, OfficerActor
+from guarantee.services.audit import append_event, text_digest
+from guarantee.services.context import ServiceContext
+from guarantee.services.errors import Forbidden, NotFound, StaleClaim, TriggerNotAllowed, ValidationFailed
+from guarantee.services.officers import assignable_officer, firer_names
+from workflows import (
+    CLOCKS_ON_SUBMISSION,
+    INITIAL_STATE,
+    TRANSITIONS,
+    TRANSITIONS_BY_TRIGGER,
+    Input,
+    Transition,
+    is_terminal,
+    next_state,
+    transitions_from,
+)
+from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, REMEDIES_SOUGHT, SECTORS
+
+REFERENCE_PATTERN = re.compile(r"^CPG-\d{4}-\d{6}$")
+DECISION_TRIGGERS = tuple(t.trigger for t in TRANSITIONS if t.is_decision)
+# Triggers that decide the claim on its merits: they stamp decided_at for the statistics.
+MERITS_DECISIONS = ("decline", "uphold", "not_uphold")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- submission -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submitted:
+    claim: Claim
+    reference: str
+    tracking_token: str  # shown once; only its hash is stored
+
+
+_SECTIONS = {
+    "group": {"name", "contact_name", "email", "phone"},
+    "initiative": {"title", "description", "sector", "region", "people_involved"},
+    "barrier": {
+        "regulation",
+        "regulation_reference",
+        "imposed_by",
+        "category",
+        "how_it_blocks",
+        "remedy_sought",
+        "remedy_details",
+    },
+    "consent": {"contact"},
+}
+
+
+def _clean_submission(data: Mapping[str, Any]) -> dict[str, Any]:
+    errors = v.Errors()
+    if not isinstance(data, Mapping):
+        raise ValidationFailed({"": ["The claim must be an object with group, initiative, barrier and consent"]})
+    for key in sorted(set(data) - set(_SECTIONS)):
+        errors.add(key, "This field is not recognised")
+    g = v.section(data, "group", _SECTIONS["group"], errors)
+    i = v.section(data, "initiative", _SECTIONS["initiative"], errors)
+    b = v.section(data, "barrier", _SECTIONS["barrier"], errors)
+    c = v.section(data, "consent", _SECTIONS["consent"], errors)
+    one_line = {"multiline": False}
+    out = {
+        "group_name": errors.check("group.name", v.text, g.get("name"), "the name of your group", max_length=200, **one_line),
+        "contact_name": errors.check("group.contact_name", v.text, g.get("contact_name"), "the name of the person we should contact", max_length=200, **one_line),
+        "email": errors.check("group.email", v.email, g.get("email")),
+        "phone": errors.check("group.phone", v.phone, g.get("phone")),
+        "initiative_title": errors.check("initiative.title", v.text, i.get("title"), "a short name for your initiative", max_length=200, **one_line),
+        "initiative_description": errors.check("initiative.description", v.text, i.get("description"), "a description of your initiative", max_length=10_000),
+        "sector": errors.check("initiative.sector", v.choice, i.get("sector"), "the sector", SECTORS),
+        "region": errors.check("initiative.region", v.choice, i.get("region"), "the region", REGIONS),
+        "people_involved": errors.check("initiative.people_involved", v.whole_number, i.get("people_involved"), "how many people are involved", required=False),
+        "barrier_regulation": errors.check("barrier.regulation", v.text, b.get("regulation"), "the regulation that blocks you", max_length=300, **one_line),
+        "barrier_regulation_reference": errors.check("barrier.regulation_reference", v.text, b.get("regulation_reference"), "the regulation's reference", required=False, max_length=300, **one_line),
+        "barrier_imposed_by": errors.check("barrier.imposed_by", v.text, b.get("imposed_by"), "who imposes the regulation", max_length=200, **one_line),
+        "barrier_category": errors.check("barrier.category", v.choice, b.get("category"), "the kind of barrier", BARRIER_CATEGORIES),
+        "barrier_how_it_blocks": errors.check("barrier.how_it_blocks", v.text, b.get("how_it_blocks"), "how the regulation blocks your initiative", max_length=10_000),
+        "remedy_sought": errors.check("barrier.remedy_sought", v.choice, b.get("remedy_sought"), "what you are asking for", REMEDIES_SOUGHT),
+        "remedy_details": errors.check("barrier.remedy_details", v.text, b.get("remedy_details"), "details of what you are asking for", required=b.get("remedy_sought") == "other", max_length=5_000),
+        "consent_contact": errors.check("consent.contact", v.boolean, c.get("contact"), "whether we may contact you by email") if c else None,
+    }
+    errors.raise_if_any()
+    return out
+
+
+def _next_reference(ctx: ServiceContext) -> str:
+    year = ctx.today().year
+    number = ctx.session.execute(
+        text(
+            "INSERT INTO reference_counters (year, last) VALUES (:year, 1) "
+            "ON CONFLICT (year) DO UPDATE SET last = reference_counters.last + 1 RETURNING last"
+        ),
+        {"year": year},
+    ).scalar_one()
+    if number > 999_999:
+        raise RuntimeError(f"claim references for {year} are exhausted")
+    return f"CPG-{year}-{number:06d}"
+
+
+def issue_tracking_token(ctx: ServiceContext, claim: Claim) -> str:
+    """A fresh 256-bit capability for the claim; only its hash is kept."""
+    token = secrets.token_urlsafe(32)
+    ctx.session.add(TrackingToken(claim_id=claim.id, token_hash=token_hash(token), created_at=ctx.now()))
+    return token
+
+
+def submit_claim(ctx: ServiceContext, data: Mapping[str, Any]) -> Submitted:
+    """File a claim for a group. Raises ValidationFailed naming every field to correct."""
+    clean = _clean_submission(data)
+    now = ctx.now()
+    contact = {k: clean.pop(k) for k in ("contact_name", "email", "phone")}
+    claim = Claim(reference=_next_reference(ctx), state=INITIAL_STATE, submitted_at=now, updated_at=now, **clean)
+    ctx.session.add(claim)
+    ctx.session.flush()
+    ctx.session.add(Contact(claim_id=claim.id, **contact))
+    token = issue_tracking_token(ctx, claim)
+    changes = clocks.apply_effects(ctx, claim, CLOCKS_ON_SUBMISSION)
+    written = {k: text_digest(str(val)) for k, val in clean.items() if isinstance(val, str) and k not in _CODES}
+    append_event(
+        ctx,
+        claim,
+        GroupActor(claim.reference),
+        "submitted",
+        to_state=INITIAL_STATE,
+        payload={
+            "codes": {k: clean[k] for k in _CODES},
+            "text_sha256": written,
+            "contact_fields": sorted(k for k, val in contact.items() if val),
+            "clocks": changes,
+        },
+    )
+    notifications.to_group(ctx, claim, "claim_submitted", tracking_link=True)
+    ctx.session.flush()
+    return Submitted(claim=claim, reference=claim.reference, tracking_token=token)
+
+
+_CODES = ("sector", "region", "barrier_category", "remedy_sought", "consent_contact", "people_involved")
+
+
+# --- finding claims -------------------------------------------------------------
+
+
+def get_claim(ctx: ServiceContext, reference: str, *, for_update: bool = False) -> Claim:
+    if not isinstance(reference, str) or not REFERENCE_PATTERN.match(reference):
+        raise NotFound(f"There is no claim {reference!r}. References look like CPG-2026-000123.")
+    query = select(Claim).where(Claim.reference == reference)
+    if for_update:
+        # Row lock on PostgreSQL; SQLite writers are already serialised by BEGIN IMMEDIATE.
+        query = query.with_for_update()
+    claim = ctx.session.scalar(query)
+    if claim is None:
+        raise NotFound(f"There is no claim {reference}.")
+    return claim
+
+
+def group_for_token(ctx: ServiceContext, reference: str, token: str) -> GroupActor:
+    """The group actor for a claim, if the token is the claim's live tracking token."""
+    found = ctx.session.scalar(
+        select(Claim.reference)
+        .join(TrackingToken, TrackingToken.claim_id == Claim.id)
+        .where(TrackingToken.token_hash == token_hash(token), TrackingToken.revoked_at.is_(None))
+    )
+    if found is None or found != reference:
+        raise NotFound(f"There is no claim {reference} for this tracking link.")
+    return GroupActor(reference)
+
+
+def _check_actor_sees_claim(actor: Actor, claim: Claim) -> None:
+    if isinstance(actor, GroupActor) and actor.claim_reference != claim.reference:
+        raise NotFound(f"There is no claim {claim.reference} for this tracking link.")
+
+
+# --- firing triggers ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fired:
+    claim: Claim
+    event: AuditEvent
+    from_state: str
+
+
+def _made_decision(ctx: ServiceContext, claim: Claim, actor: Actor) -> AuditEvent | None:
+    if not isinstance(actor, OfficerActor):
+        return None
+    return ctx.session.scalar(
+        select(AuditEvent)
+        .where(
+            AuditEvent.claim_id == claim.id,
+            AuditEvent.actor_type == "officer",
+            AuditEvent.actor_id == actor.audit_id,
+            AuditEvent.action.in_(DECISION_TRIGGERS),
+        )
+        .order_by(AuditEvent.seq)
+        .limit(1)
+    )
+
+
+def allowed_triggers(ctx: ServiceContext, claim: Claim, actor: Actor) -> list[str]:
+    """The triggers this actor may fire on this claim now, in workflow order."""
+    try:
+        names = firer_names(ctx, actor)
+    except Forbidden:
+        return []
+    allowed = []
+    for t in transitions_from(claim.state):
+        if not names & set(t.fired_by):
+            continue
+        if t.clock_condition and clocks.condition_problem(ctx, claim, t.clock_condition):
+            continue
+        if t.separation_of_duties and _made_decision(ctx, claim, actor):
+            continue
+        allowed.append(t.trigger)
+    return allowed
+
+
+def fire(
+    ctx: ServiceContext,
+    reference: str,
+    trigger: str,
+    actor: Actor,
+    data: Mapping[str, Any] | None = None,
+    *,
+    expected_version: int | None = None,
+) -> Fired:
+    """Fire a trigger on a claim for an actor: check, apply, audit, notify. Flushes only."""
+    transition = TRANSITIONS_BY_TRIGGER.get(trigger)
+    if transition is None:
+        raise ValidationFailed({"trigger": [f"{trigger!r} is not a trigger; choose one of {', '.join(TRANSITIONS_BY_TRIGGER)}"]})
+    claim = get_claim(ctx, reference, for_update=True)
+    _check_actor_sees_claim(actor, claim)
+    if expected_version is not None and claim.version != expected_version:
+        raise StaleClaim(claim.reference, claim.version)
+    _check_may_fire(ctx, claim, transition, actor)
+    values, texts = _clean_inputs(ctx, claim, transition, data or {})
+
+    from_state = claim.state
+    claim.state = next_state(from_state, trigger)
+    _apply_values(ctx, claim, transition, values)
+    changes = clocks.apply_effects(ctx, claim, transition.clocks)
+    try:
+        ctx.session.flush()  # UPDATE claims ... WHERE id = :id AND version = :v
+    except StaleDataError as exc:
+        raise StaleClaim(claim.reference, None) from exc
+    event = append_event(
+        ctx,
+        claim,
+        actor,
+        trigger,
+        from_state=from_state,
+        to_state=claim.state,
+        payload={
+            "input": {k: _audit_value(val) for k, val in values.items()},
+            "text_sha256": {k: text_digest(val) for k, val in texts.items()},
+            "clocks": changes,
+        },
+    )
+    for name, body in texts.items():
+        public = next(i.public for i in transition.inputs if i.name == name)
+        ctx.session.add(TimelineEntry(claim_id=claim.id, seq=event.seq, field=name, body=body, public=public))
+    notifications.after_trigger(ctx, claim, trigger, event.seq)
+    ctx.session.flush()
+    return Fired(claim=claim, event=event, from_state=from_state)
+
+
+def _check_may_fire(ctx: ServiceContext, claim: Claim, transition: Transition, actor: Actor) -> None:
+    trigger = transition.trigger
+    if claim.state not in transition.sources:
+        allowed = allowed_triggers(ctx, claim, actor)
+        raise TriggerNotAllowed(
+            f"A claim that is {claim.state.replace('_', ' ')} cannot be sent '{trigger}'. "
+            + (f"What you can do now: {', '.join(allowed)}." if allowed else "There is nothing you can do to it now."),
+            trigger=trigger,
+            state=claim.state,
+            allowed=allowed,
+        )
+    names = firer_names(ctx, actor)
+    if not names & set(transition.fired_by):
+        who = " or ".join(transition.fired_by)
+        raise Forbidden(f"Only {who} can {transition.label.lower()} ('{trigger}').")
+    if transition.clock_condition:
+        problem = clocks.condition_problem(ctx, claim, transition.clock_condition)
+        if problem:
+            raise TriggerNotAllowed(
+                f"'{trigger}' is not possible now. {problem}",
+                trigger=trigger,
+                state=claim.state,
+                allowed=allowed_triggers(ctx, claim, actor),
+            )
+    if transition.separation_of_duties:
+        earlier = _made_decision(ctx, claim, actor)
+        if earlier is not None:
+            raise Forbidden(
+                f"You made an earlier decision on this claim ('{earlier.action}' on "
+                f"{earlier.occurred_at:%-d %B %Y}), so another member of the appeal panel must decide the appeal."
+            )
+
+
+def _clean_inputs(
+    ctx: ServiceContext, claim: Claim, transition: Transition, data: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Check the trigger's inputs: (resolved values, free texts)."""
+    if not isinstance(data, Mapping):
+        raise ValidationFailed({"": ["The input must be an object"]})
+    errors = v.Errors()
+    for key in sorted(set(data) - set(transition.input_names)):
+        expected = ", ".join(transition.input_names) or "no input"
+        errors.add(key, f"'{transition.trigger}' does not take this field; it takes {expected}")
+    values: dict[str, Any] = {}
+    texts: dict[str, str] = {}
+    for spec in transition.inputs:
+        required = spec.required or (
+            spec.required_when is not None and data.get(spec.required_when[0]) == spec.required_when[1]
+        )
+        raw = data.get(spec.name)
+        label = spec.label[0].lower() + spec.label[1:]
+        if spec.kind == "text":
+            cleaned = errors.check(spec.name, v.text, raw, label, required=required, max_length=spec.max_length)
+            if cleaned is not None:
+                texts[spec.name] = cleaned
+        elif spec.kind == "choice":
+            values[spec.name] = errors.check(spec.name, v.choice, raw, label, spec.choices, required=required)
+        elif raw is None or raw == "":
+            if required:
+                errors.add(spec.name, f"Enter {label}")
+        else:
+            values[spec.name] = errors.check(spec.name, _resolve, ctx, claim, spec, raw)
+    errors.raise_if_any()
+    return {k: val for k, val in values.items() if val is not None}, texts
+
+
+def _resolve(ctx: ServiceContext, claim: Claim, spec: Input, raw: Any) -> Any:
+    try:
+        if spec.kind == "officer":
+            return assignable_officer(ctx, raw, spec.name)
+        if spec.kind == "claim_reference":
+            other = get_claim(ctx, raw)
+            if other.id == claim.id:
+                raise v.Invalid("A claim cannot duplicate itself")
+            return other
+        if spec.kind == "regulation":
+            return _regulation(ctx, claim, raw)
+    except (ValidationFailed, NotFound) as exc:
+        message = exc.errors[spec.name][0] if isinstance(exc, ValidationFailed) else exc.message
+        raise v.Invalid(message) from exc
+    raise AssertionError(f"unhandled input kind {spec.kind}")
+
+
+def _regulation(ctx: ServiceContext, claim: Claim, raw: Any) -> Regulation:
+    """A catalogue entry by id (following merges), or a new entry from {title, ...}."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        regulation = ctx.session.get(Regulation, raw)
+        while regulation is not None and regulation.merged_into_id is not None:
+            regulation = ctx.session.get(Regulation, regulation.merged_into_id)
+        if regulation is None:
+            raise v.Invalid("There is no regulation with this id in the catalogue")
+        return regulation
+    if isinstance(raw, Mapping):
+        unknown = set(raw) - {"title", "legal_reference", "issuing_body", "category"}
+        if unknown:
+            raise v.Invalid(f"A new regulation takes title, legal_reference, issuing_body and category, not {', '.join(sorted(unknown))}")
+        title = v.text(raw.get("title"), "the regulation's title", max_length=300, multiline=False)
+        legal = v.text(raw.get("legal_reference"), "the legal reference", required=False, max_length=300, multiline=False)
+        body = v.text(raw.get("issuing_body"), "the issuing body", required=False, max_length=200, multiline=False)
+        category = v.choice(raw.get("category") or claim.barrier_category, "the category", BARRIER_CATEGORIES)
+        regulation = Regulation(title=title, legal_reference=legal, issuing_body=body, category=category, created_at=ctx.now())
+        ctx.session.add(regulation)
+        ctx.session.flush()
+        return regulation
+    raise v.Invalid("Give a catalogue entry's id, or a new regulation as {title, legal_reference, issuing_body}")
+
+
+def _apply_values(ctx: ServiceContext, claim: Claim, transition: Transition, values: dict[str, Any]) -> None:
+    now = ctx.now()
+    claim.updated_at = now
+    if "category" in values:
+        claim.category = values["category"]
+    if "regulation" in values:
+        claim.regulation_id = values["regulation"].id
+    if "assignee" in values:
+        claim.assignee_id = values["assignee"].id
+    if "reason_code" in values:
+        claim.reason_code = values["reason_code"]
+    if "remedy" in values:
+        claim.remedy = values["remedy"]
+    if "duplicate_of" in values:
+        claim.duplicate_of_id = values["duplicate_of"].id
+    if transition.trigger in MERITS_DECISIONS and claim.decided_at is None:
+        claim.decided_at = now
+    if is_terminal(claim.state):
+        claim.outcome = values[transition.outcome_input] if transition.outcome_input else transition.outcome
+        claim.resolved_at = now
+    else:
+        claim.outcome = claim.resolved_at = None
+
+
+def _audit_value(value: Any) -> Any:
+    """Codes stay as they are; linked records are kept by their identifiers."""
+    if isinstance(value, Claim):
+        return value.reference
+    if hasattr(value, "id"):
+        return value.id
+    return value
+

@@ -1,0 +1,92 @@
+"""Starting, pausing, resuming and stopping a claim's working-day clocks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from guarantee.models import Claim, ClaimClock
+from guarantee.services.calendar import add_working_days, working_days_between
+from guarantee.services.context import ServiceContext
+from workflows import ClockCondition, ClockEffect
+
+
+def clocks_of(ctx: ServiceContext, claim: Claim) -> dict[str, ClaimClock]:
+    rows = ctx.session.scalars(select(ClaimClock).where(ClaimClock.claim_id == claim.id))
+    return {row.name: row for row in rows}
+
+
+def apply_effects(
+    ctx: ServiceContext, claim: Claim, effects: Iterable[ClockEffect]
+) -> list[dict[str, Any]]:
+    """Apply the workflow's clock effects; returns what changed, for the audit event."""
+    today = ctx.today()
+    clocks = clocks_of(ctx, claim)
+    changes: list[dict[str, Any]] = []
+    for effect in effects:
+        clock = clocks.get(effect.clock)
+        if effect.action == "start":
+            clock = clocks[effect.clock] = _start(ctx, claim, clock, effect.clock, today)
+        elif clock is None:
+            continue
+        elif effect.action == "pause" and clock.status == "running":
+            assert clock.due_on is not None
+            clock.days_left = working_days_between(today, clock.due_on, claim.nation)
+            clock.status, clock.paused_on, clock.due_on = "paused", today, None
+        elif effect.action == "resume" and clock.status == "paused":
+            due = add_working_days(today, clock.days_left or 0, claim.nation)
+            clock.working = {"stretches": [*clock.working["stretches"], due.as_dict()]}
+            clock.status, clock.due_on, clock.paused_on, clock.days_left = "running", due.due, None, None
+        elif effect.action == "stop" and clock.status in ("running", "paused"):
+            clock.status, clock.stopped_on = "stopped", today
+        else:
+            continue
+        changes.append(
+            {
+                "clock": effect.clock,
+                "action": effect.action,
+                "due_on": clock.due_on.isoformat() if clock.due_on else None,
+            }
+        )
+    _show_running_clock(claim, clocks.values())
+    return changes
+
+
+def _start(
+    ctx: ServiceContext, claim: Claim, clock: ClaimClock | None, name: str, today: date
+) -> ClaimClock:
+    days = ctx.working_days[name]
+    due = add_working_days(today, days, claim.nation)
+    if clock is None:
+        clock = ClaimClock(claim_id=claim.id, name=name)
+        ctx.session.add(clock)
+    clock.status = "running"
+    clock.working_days = days
+    clock.started_on = today
+    clock.due_on = due.due
+    clock.paused_on = clock.days_left = clock.stopped_on = None
+    clock.working = {"stretches": [due.as_dict()]}
+    return clock
+
+
+def _show_running_clock(claim: Claim, clocks: Iterable[ClaimClock]) -> None:
+    running = [c for c in clocks if c.status == "running"]
+    running.sort(key=lambda c: c.due_on or date.max)
+    claim.due_clock = running[0].name if running else None
+    claim.due_on = running[0].due_on if running else None
+
+
+def condition_problem(ctx: ServiceContext, claim: Claim, condition: ClockCondition) -> str | None:
+    """Why the clock condition does not hold now, or None when it does."""
+    clock = clocks_of(ctx, claim).get(condition.clock)
+    today = ctx.today()
+    if clock is None or clock.status != "running" or clock.due_on is None:
+        return f"The {condition.clock.replace('_', ' ')} clock is not running."
+    if condition.must_be == "running" and today > clock.due_on:
+        return f"The deadline passed: the last day was {clock.due_on:%-d %B %Y}."
+    if condition.must_be == "expired" and today <= clock.due_on:
+        return f"The deadline has not passed yet: the last day is {clock.due_on:%-d %B %Y}."
+    return None

@@ -1,0 +1,56 @@
+"""Domain exceptions. Each surface maps them to its own response (page, problem+json, exit code)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+
+class ServiceError(Exception):
+    """A refusal that a person can act on; ``str()`` says what happened and what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationFailed(ServiceError):
+    """Input is missing or wrong. ``errors`` maps each field (dotted path) to messages."""
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        self.errors = dict(errors)
+        fields = ", ".join(sorted(self.errors))
+        super().__init__(f"Some answers need correcting: {fields}")
+
+
+class NotFound(ServiceError):
+    """No such claim (or officer, or regulation) for this actor."""
+
+
+class Forbidden(ServiceError):
+    """The actor may not do this: wrong role, separation of duties, inactive account."""
+
+
+class Conflict(ServiceError):
+    """The claim is not in a state that allows this now."""
+
+
+class TriggerNotAllowed(Conflict):
+    """The trigger cannot be fired now; ``allowed`` lists what this actor can fire."""
+
+    def __init__(self, message: str, *, trigger: str, state: str, allowed: Iterable[str]) -> None:
+        super().__init__(message)
+        self.trigger = trigger
+        self.state = state
+        self.allowed = tuple(allowed)
+
+
+class StaleClaim(Conflict):
+    """Someone else changed the claim first; reload and try again."""
+
+    def __init__(self, reference: str, current_version: int | None) -> None:
+        super().__init__(
+            f"Claim {reference} was changed by someone else while you were working on it. "
+            "Reload it to see the latest version, then try again."
+        )
+        self.reference = reference
+        self.current_version = current_version

@@ -1,0 +1,96 @@
+"""Officer accounts: creation, passwords (argon2id), and who may do what."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy import func, select
+
+from guarantee.models import Officer, OfficerRole
+from guarantee.services import validation as v
+from guarantee.services.actors import Actor, OfficerActor
+from guarantee.services.context import ServiceContext
+from guarantee.services.errors import Forbidden, ValidationFailed
+from workflows.vocabulary import ROLES
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+MIN_PASSWORD_LENGTH = 12
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
+def create_officer(ctx: ServiceContext, *, email: str, name: str, roles: Iterable[str], password: str) -> Officer:
+    errors = v.Errors()
+    clean_email = errors.check("email", v.email, email)
+    clean_name = errors.check("name", v.text, name, "the officer's name", max_length=200, multiline=False)
+    roles = sorted(set(roles))
+    if not roles:
+        errors.add("roles", f"Give at least one role: {', '.join(ROLES)}")
+    for role in roles:
+        if role not in ROLES:
+            errors.add("roles", f"{role!r} is not a role; choose from {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors.add("password", f"The password must be at least {MIN_PASSWORD_LENGTH} characters long")
+    if clean_email and ctx.session.scalar(select(func.count()).where(Officer.email == clean_email.lower())):
+        errors.add("email", "An officer with this email address already exists")
+    errors.raise_if_any()
+    assert clean_email and clean_name
+    officer = Officer(
+        email=clean_email.lower(),
+        name=clean_name,
+        password_hash=hash_password(password),
+        active=True,
+        session_nonce=secrets.token_hex(16),
+        must_change_password=False,
+        created_at=ctx.now(),
+        role_rows=[OfficerRole(role=r) for r in roles],
+    )
+    ctx.session.add(officer)
+    ctx.session.flush()
+    return officer
+
+
+def active_officer(ctx: ServiceContext, actor: OfficerActor) -> Officer:
+    officer = ctx.session.get(Officer, actor.officer_id)
+    if officer is None or not officer.active:
+        raise Forbidden("Your officer account is not active. Ask an administrator to reactivate it.")
+    return officer
+
+
+def firer_names(ctx: ServiceContext, actor: Actor) -> frozenset[str]:
+    """The names the workflow's ``fired_by`` lists use for this actor."""
+    if isinstance(actor, OfficerActor):
+        return active_officer(ctx, actor).roles
+    return frozenset({actor.type})
+
+
+def require_role(ctx: ServiceContext, actor: Actor, roles: Iterable[str], doing: str) -> Officer:
+    """The acting officer, if active and holding one of ``roles``; otherwise Forbidden."""
+    roles = tuple(roles)
+    if not isinstance(actor, OfficerActor):
+        raise Forbidden(f"Only an officer can {doing}.")
+    officer = active_officer(ctx, actor)
+    if not officer.roles & set(roles):
+        raise Forbidden(f"Only an officer with the {' or '.join(roles)} role can {doing}.")
+    return officer
+
+
+def assignable_officer(ctx: ServiceContext, officer_id: object, field: str = "assignee") -> Officer:
+    if isinstance(officer_id, bool) or not isinstance(officer_id, int):
+        raise ValidationFailed({field: ["Choose an officer by their id"]})
+    officer = ctx.session.get(Officer, officer_id)
+    if officer is None or not officer.active:
+        raise ValidationFailed({field: ["There is no active officer with this id"]})
+    return officer

@@ -1,0 +1,113 @@
+"""Field checks shared by every use case: each returns a clean value or an error message.
+
+Every surface (form, API, CLI) gets the same messages, written for the person who typed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from guarantee.services.errors import ValidationFailed
+
+# Control characters other than tab, line feed and carriage return; NUL breaks PostgreSQL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
+_PHONE = re.compile(r"^\+?[0-9 ()\-]{7,25}$")
+
+
+class Invalid(Exception):
+    """One field's problem; collected into ValidationFailed."""
+
+
+class Errors:
+    """Collects field errors so a person sees every problem at once."""
+
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.by_field.setdefault(field, []).append(message)
+
+    def check(self, field: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Invalid as exc:
+            self.add(field, str(exc))
+            return None
+
+    def raise_if_any(self) -> None:
+        if self.by_field:
+            raise ValidationFailed(self.by_field)
+
+
+def text(value: Any, label: str, *, required: bool = True, max_length: int = 10_000, multiline: bool = True) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise Invalid(f"Enter {label}")
+        return None
+    if not isinstance(value, str):
+        raise Invalid(f"{label[0].upper()}{label[1:]} must be text")
+    value = value.strip()
+    if _CONTROL.search(value) or (not multiline and ("\n" in value or "\r" in value)):
+        raise Invalid(f"{label[0].upper()}{label[1:]} contains characters that are not allowed")
+    if len(value) > max_length:
+        raise Invalid(f"{label[0].upper()}{label[1:]} must be {max_length:,} characters or fewer")
+    return value
+
+
+def choice(value: Any, label: str, choices: tuple[str, ...], *, required: bool = True) -> str | None:
+    if value is None or value == "":
+        if required:
+            raise Invalid(f"Select {label}")
+        return None
+    if not isinstance(value, str) or value not in choices:
+        raise Invalid(f"Select {label} from the list: {', '.join(choices)}")
+    return value
+
+
+def email(value: Any, label: str = "an email address") -> str | None:
+    cleaned = text(value, label, max_length=254, multiline=False)
+    if cleaned is not None and not _EMAIL.match(cleaned):
+        raise Invalid("Enter an email address in the correct format, like name@example.com")
+    return cleaned
+
+
+def phone(value: Any, label: str = "a phone number") -> str | None:
+    cleaned = text(value, label, required=False, max_length=25, multiline=False)
+    if cleaned is not None and not _PHONE.match(cleaned):
+        raise Invalid("Enter a phone number, like 01632 960 001 or +44 7700 900 982")
+    return cleaned
+
+
+def whole_number(value: Any, label: str, *, required: bool = True, minimum: int = 0, maximum: int = 1_000_000) -> int | None:
+    if value is None or value == "":
+        if required:
+            raise Invalid(f"Enter {label}")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(f"{label[0].upper()}{label[1:]} must be a whole number")
+    if not minimum <= value <= maximum:
+        raise Invalid(f"{label[0].upper()}{label[1:]} must be between {minimum:,} and {maximum:,}")
+    return value
+
+
+def boolean(value: Any, label: str) -> bool | None:
+    if not isinstance(value, bool):
+        raise Invalid(f"Answer {label} with yes or no (true or false)")
+    return value
+
+
+def section(data: Mapping[str, Any], name: str, allowed: set[str], errors: Errors) -> Mapping[str, Any]:
+    """A nested object of the input; unknown fields are errors, never silently dropped."""
+    value = data.get(name)
+    if value is None:
+        errors.add(name, f"Enter the {name} details")
+        return {}
+    if not isinstance(value, Mapping):
+        errors.add(name, f"The {name} details must be an object")
+        return {}
+    for key in sorted(set(value) - allowed):
+        errors.add(f"{name}.{key}", "This field is not recognised")
+    return value

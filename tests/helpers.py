@@ -1,0 +1,114 @@
+"""Builders shared by the tests: a valid submission, officers, walking a claim along a path."""
+
+from __future__ import annotations
+
+import copy
+import secrets
+from typing import Any
+
+from guarantee.models import Officer, OfficerRole
+from guarantee.services.actors import GroupActor, OfficerActor, SystemActor
+from guarantee.services.claims import Fired, fire
+from guarantee.services.context import ServiceContext
+from guarantee.services.officers import hash_password
+
+PASSWORD = "correct horse battery staple"
+_PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2id is slow on purpose
+
+VALID_SUBMISSION: dict[str, Any] = {
+    "group": {
+        "name": "Little Acorns Parents",
+        "contact_name": "Ada Lovelace-Testperson",
+        "email": "ada.testperson@example.org",
+        "phone": "01632 960 001",
+    },
+    "initiative": {
+        "title": "Parent-run nursery",
+        "description": "Parents run a nursery on a rota with one qualified lead.",
+        "sector": "children_and_families",
+        "region": "north_west",
+        "people_involved": 24,
+    },
+    "barrier": {
+        "regulation": "Early years staffing ratios",
+        "regulation_reference": "EYFS 3.28",
+        "imposed_by": "Ofsted",
+        "category": "professional_standards_and_qualifications",
+        "how_it_blocks": "Every parent on the rota would need a level 3 qualification.",
+        "remedy_sought": "waiver",
+    },
+    "consent": {"contact": True},
+}
+
+
+def submission(**sections: dict[str, Any]) -> dict[str, Any]:
+    """A valid submission, with some fields of some sections replaced."""
+    data = copy.deepcopy(VALID_SUBMISSION)
+    for name, fields in sections.items():
+        data[name].update(fields)
+    return data
+
+
+def make_officer(ctx: ServiceContext, *roles: str, active: bool = True) -> OfficerActor:
+    officer = Officer(
+        email=f"officer-{secrets.token_hex(4)}@council.example",
+        name="Test Officer",
+        password_hash=_PASSWORD_HASH,
+        active=active,
+        session_nonce=secrets.token_hex(16),
+        must_change_password=False,
+        created_at=ctx.now(),
+        role_rows=[OfficerRole(role=r) for r in roles],
+    )
+    ctx.session.add(officer)
+    ctx.session.flush()
+    return OfficerActor(officer.id)
+
+
+# Valid input for every trigger.
+INPUTS: dict[str, dict[str, Any]] = {
+    "accept": {"category": "food_hygiene", "regulation": {"title": "Food premises registration"}},
+    "decline": {"reason_code": "out_of_scope", "explanation": "This is a national rule."},
+    "request_information": {"question": "How many volunteers take part?"},
+    "provide_information": {"answer": "Twelve, all with food hygiene level 2."},
+    "information_lapsed": {},
+    "uphold": {"reasons": "The rule was applied too strictly.", "remedy": "waiver"},
+    "not_uphold": {"reasons": "The rule protects children.", "reason_code": "regulation_necessary_and_proportionate"},
+    "appeal": {"grounds": "A qualified lead is always present."},
+    "appeal_window_closed": {},
+    "allow_appeal": {"reasons": "The panel finds the rule disproportionate.", "remedy": "guidance_clarified"},
+    "dismiss_appeal": {"reasons": "The panel agrees with the decision."},
+    "record_resolution": {"outcome": "waiver_granted", "summary": "A waiver was granted for a year."},
+    "withdraw": {"reason": "We found another venue."},
+    "reopen": {"justification": "The group sent new evidence by post."},
+}
+
+
+class Cast:
+    """One officer per role, plus the group and the system, for walking claims."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.triage = make_officer(ctx, "triage")
+        self.reviewer = make_officer(ctx, "reviewer")
+        self.appeal_panel = make_officer(ctx, "appeal_panel")
+        self.admin = make_officer(ctx, "admin")
+        self.system = SystemActor()
+
+    def for_role(self, role: str, reference: str) -> OfficerActor | GroupActor | SystemActor:
+        if role == "group":
+            return GroupActor(reference)
+        if role == "system":
+            return self.system
+        actor: OfficerActor = getattr(self, role)
+        return actor
+
+
+def walk(ctx: ServiceContext, cast: Cast, reference: str, *triggers: str) -> Fired | None:
+    """Fire triggers in order, each by the first role the workflow allows."""
+    from workflows import TRANSITIONS_BY_TRIGGER
+
+    fired = None
+    for trigger in triggers:
+        role = TRANSITIONS_BY_TRIGGER[trigger].fired_by[0]
+        fired = fire(ctx, reference, trigger, cast.for_role(role, reference), INPUTS[trigger])
+    return fired

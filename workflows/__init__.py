@@ -1,0 +1,48 @@
+"""The claim workflow as data: pure Python, no Flask and no database."""
+
+from workflows.claim import (
+    ACTIVE_STATES,
+    CLOCKS,
+    CLOCKS_ON_SUBMISSION,
+    GROUP,
+    INITIAL_STATE,
+    STATE_LABELS,
+    STATES,
+    SYSTEM,
+    TERMINAL_STATES,
+    TRANSITIONS,
+    TRANSITIONS_BY_TRIGGER,
+    TRIGGERS,
+    ClockCondition,
+    ClockEffect,
+    Input,
+    Transition,
+    is_terminal,
+    transitions_from,
+    triggers_from,
+)
+from workflows.machine import IllegalTrigger, next_state
+
+__all__ = [
+    "ACTIVE_STATES",
+    "CLOCKS",
+    "CLOCKS_ON_SUBMISSION",
+    "GROUP",
+    "INITIAL_STATE",
+    "STATE_LABELS",
+    "STATES",
+    "SYSTEM",
+    "TERMINAL_STATES",
+    "TRANSITIONS",
+    "TRANSITIONS_BY_TRIGGER",
+    "TRIGGERS",
+    "ClockCondition",
+    "ClockEffect",
+    "IllegalTrigger",
+    "Input",
+    "Transition",
+    "is_terminal",
+    "next_state",
+    "transitions_from",
+    "triggers_from",
+]

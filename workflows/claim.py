@@ -1,0 +1,341 @@
+"""The claim workflow of DESIGN section 4, as data.
+
+This module is the single source of truth for the states a claim moves through, the
+triggers that move it, who may fire each one, what input each one needs and what it
+does to the working-day clocks. The engine (``workflows.machine``), the services, the
+pages, the API and the diagram all read it; none of them restate it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from workflows.vocabulary import (
+    BARRIER_CATEGORIES,
+    DECLINE_REASONS,
+    NOT_UPHELD_REASONS,
+    REMEDIES,
+    RESOLUTION_OUTCOMES,
+)
+
+INITIAL_STATE = "submitted"
+ACTIVE_STATES: tuple[str, ...] = (
+    "submitted",
+    "under_review",
+    "awaiting_information",
+    "upheld",
+    "not_upheld",
+    "appealed",
+)
+TERMINAL_STATES: tuple[str, ...] = ("resolved", "closed", "withdrawn", "lapsed")
+STATES: tuple[str, ...] = ACTIVE_STATES + TERMINAL_STATES
+
+STATE_LABELS: dict[str, str] = {
+    "submitted": "Submitted",
+    "under_review": "Under review",
+    "awaiting_information": "Waiting for information from the group",
+    "upheld": "Upheld",
+    "not_upheld": "Not upheld",
+    "appealed": "Appealed",
+    "resolved": "Resolved",
+    "closed": "Closed",
+    "withdrawn": "Withdrawn",
+    "lapsed": "Lapsed",
+}
+
+# Who fires a trigger: an officer role, the group holding the tracking link, or the
+# system (the deadline sweeper).
+GROUP = "group"
+SYSTEM = "system"
+Firer = Literal["triage", "reviewer", "appeal_panel", "admin", "group", "system"]
+
+ClockName = Literal["triage", "decision", "information", "appeal_window", "appeal_decision", "resolution"]
+ClockAction = Literal["start", "pause", "resume", "stop"]
+
+
+@dataclass(frozen=True)
+class Clock:
+    name: ClockName
+    label: str
+    default_working_days: int
+
+
+CLOCKS: dict[str, Clock] = {
+    c.name: c
+    for c in (
+        Clock("triage", "Triage", 5),
+        Clock("decision", "Decision", 20),
+        Clock("information", "Reply to a question", 20),
+        Clock("appeal_window", "Time to appeal", 20),
+        Clock("appeal_decision", "Appeal decision", 20),
+        Clock("resolution", "Resolution", 40),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ClockEffect:
+    clock: ClockName
+    action: ClockAction
+
+
+def start(clock: ClockName) -> ClockEffect:
+    return ClockEffect(clock, "start")
+
+
+def pause(clock: ClockName) -> ClockEffect:
+    return ClockEffect(clock, "pause")
+
+
+def resume(clock: ClockName) -> ClockEffect:
+    return ClockEffect(clock, "resume")
+
+
+def stop(clock: ClockName) -> ClockEffect:
+    return ClockEffect(clock, "stop")
+
+
+STOP_ALL_CLOCKS: tuple[ClockEffect, ...] = tuple(stop(name) for name in CLOCKS)  # type: ignore[arg-type]
+
+# Submission is not a transition, but it starts a clock.
+CLOCKS_ON_SUBMISSION: tuple[ClockEffect, ...] = (start("triage"),)
+
+InputKind = Literal["text", "choice", "regulation", "officer", "claim_reference"]
+
+
+@dataclass(frozen=True)
+class Input:
+    """One piece of input a trigger asks for."""
+
+    name: str
+    kind: InputKind
+    label: str
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    max_length: int = 10_000
+    # Shown to the group on its timeline (reasons, questions), or internal.
+    public: bool = True
+    # Required only when another input has this value, e.g. duplicate_of.
+    required_when: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class ClockCondition:
+    """A trigger that may be fired only while a clock runs, or only after it ran out."""
+
+    clock: ClockName
+    must_be: Literal["running", "expired"]
+
+
+@dataclass(frozen=True)
+class Transition:
+    trigger: str
+    label: str
+    sources: tuple[str, ...]
+    dest: str
+    fired_by: tuple[Firer, ...]
+    inputs: tuple[Input, ...] = ()
+    clocks: tuple[ClockEffect, ...] = ()
+    clock_condition: ClockCondition | None = None
+    # A decision on the claim: whoever made one may not decide its appeal.
+    is_decision: bool = False
+    # Fired by the appeal panel: the decider must not have made an earlier decision.
+    separation_of_duties: bool = False
+    # The claim's outcome after this trigger: a fixed value, or the value of an input.
+    outcome: str | None = None
+    outcome_input: str | None = None
+    input_names: tuple[str, ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "input_names", tuple(i.name for i in self.inputs))
+
+    def may_be_fired_by(self, firer: str) -> bool:
+        return firer in self.fired_by
+
+
+def _reasons() -> Input:
+    return Input("reasons", "text", "Reasons for the decision (shown to the group)")
+
+
+TRIAGE: tuple[Firer, ...] = ("triage", "admin")
+REVIEWER: tuple[Firer, ...] = ("reviewer", "admin")
+APPEAL_PANEL: tuple[Firer, ...] = ("appeal_panel", "admin")
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(
+        "accept",
+        "Accept for review",
+        ("submitted",),
+        "under_review",
+        TRIAGE,
+        inputs=(
+            Input("category", "choice", "Barrier category", choices=BARRIER_CATEGORIES, public=False),
+            Input("regulation", "regulation", "Regulation (catalogue entry, or a new one)", public=False),
+            Input("assignee", "officer", "Reviewer to assign", required=False, public=False),
+        ),
+        clocks=(stop("triage"), start("decision")),
+        is_decision=True,
+    ),
+    Transition(
+        "decline",
+        "Decline",
+        ("submitted",),
+        "closed",
+        TRIAGE,
+        inputs=(
+            Input("reason_code", "choice", "Reason", choices=DECLINE_REASONS),
+            Input("explanation", "text", "Explanation (shown to the group)"),
+            Input(
+                "duplicate_of",
+                "claim_reference",
+                "Reference of the claim this duplicates",
+                required=False,
+                required_when=("reason_code", "duplicate"),
+            ),
+        ),
+        clocks=(stop("triage"),),
+        is_decision=True,
+        outcome="declined",
+    ),
+    Transition(
+        "request_information",
+        "Ask the group a question",
+        ("under_review",),
+        "awaiting_information",
+        REVIEWER,
+        inputs=(Input("question", "text", "Question for the group"),),
+        clocks=(pause("decision"), start("information")),
+    ),
+    Transition(
+        "provide_information",
+        "Answer the question",
+        ("awaiting_information",),
+        "under_review",
+        (GROUP,),
+        inputs=(Input("answer", "text", "Your answer"),),
+        clocks=(stop("information"), resume("decision")),
+    ),
+    Transition(
+        "information_lapsed",
+        "No answer in time",
+        ("awaiting_information",),
+        "lapsed",
+        (SYSTEM,),
+        clocks=(stop("information"), stop("decision")),
+        clock_condition=ClockCondition("information", "expired"),
+        outcome="lapsed",
+    ),
+    Transition(
+        "uphold",
+        "Uphold",
+        ("under_review",),
+        "upheld",
+        REVIEWER,
+        inputs=(_reasons(), Input("remedy", "choice", "Remedy", choices=REMEDIES)),
+        clocks=(stop("decision"), start("resolution")),
+        is_decision=True,
+    ),
+    Transition(
+        "not_uphold",
+        "Do not uphold",
+        ("under_review",),
+        "not_upheld",
+        REVIEWER,
+        inputs=(_reasons(), Input("reason_code", "choice", "Reason", choices=NOT_UPHELD_REASONS)),
+        clocks=(stop("decision"), start("appeal_window")),
+        is_decision=True,
+    ),
+    Transition(
+        "appeal",
+        "Appeal the decision",
+        ("not_upheld",),
+        "appealed",
+        (GROUP,),
+        inputs=(Input("grounds", "text", "Grounds for the appeal"),),
+        clocks=(stop("appeal_window"), start("appeal_decision")),
+        clock_condition=ClockCondition("appeal_window", "running"),
+    ),
+    Transition(
+        "appeal_window_closed",
+        "Time to appeal ran out",
+        ("not_upheld",),
+        "resolved",
+        (SYSTEM,),
+        clocks=(stop("appeal_window"),),
+        clock_condition=ClockCondition("appeal_window", "expired"),
+        outcome="not_upheld",
+    ),
+    Transition(
+        "allow_appeal",
+        "Allow the appeal",
+        ("appealed",),
+        "upheld",
+        APPEAL_PANEL,
+        inputs=(_reasons(), Input("remedy", "choice", "Remedy", choices=REMEDIES)),
+        clocks=(stop("appeal_decision"), start("resolution")),
+        is_decision=True,
+        separation_of_duties=True,
+    ),
+    Transition(
+        "dismiss_appeal",
+        "Dismiss the appeal",
+        ("appealed",),
+        "resolved",
+        APPEAL_PANEL,
+        inputs=(_reasons(),),
+        clocks=(stop("appeal_decision"),),
+        is_decision=True,
+        separation_of_duties=True,
+        outcome="appeal_dismissed",
+    ),
+    Transition(
+        "record_resolution",
+        "Record the resolution",
+        ("upheld",),
+        "resolved",
+        REVIEWER,
+        inputs=(
+            Input("outcome", "choice", "Outcome", choices=RESOLUTION_OUTCOMES),
+            Input("summary", "text", "Summary (shown to the group)"),
+        ),
+        clocks=(stop("resolution"),),
+        outcome_input="outcome",
+    ),
+    Transition(
+        "withdraw",
+        "Withdraw the claim",
+        ACTIVE_STATES,
+        "withdrawn",
+        (GROUP,),
+        inputs=(Input("reason", "text", "Why you are withdrawing (optional)", required=False),),
+        clocks=STOP_ALL_CLOCKS,
+        outcome="withdrawn",
+    ),
+    Transition(
+        "reopen",
+        "Reopen",
+        ("closed", "lapsed"),
+        "under_review",
+        ("admin",),
+        inputs=(Input("justification", "text", "Why the claim is reopened"),),
+        clocks=(start("decision"),),
+        is_decision=True,
+    ),
+)
+
+TRANSITIONS_BY_TRIGGER: dict[str, Transition] = {t.trigger: t for t in TRANSITIONS}
+TRIGGERS: tuple[str, ...] = tuple(TRANSITIONS_BY_TRIGGER)
+
+
+def transitions_from(state: str) -> tuple[Transition, ...]:
+    """Every transition that is legal from this state, in table order."""
+    return tuple(t for t in TRANSITIONS if state in t.sources)
+
+
+def triggers_from(state: str) -> tuple[str, ...]:
+    return tuple(t.trigger for t in transitions_from(state))
+
+
+def is_terminal(state: str) -> bool:
+    return state in TERMINAL_STATES

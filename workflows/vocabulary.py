@@ -1,0 +1,101 @@
+"""Controlled vocabularies of the service (DESIGN section 6), as slugs.
+
+Plain tuples so that forms, API schemas, database CHECK constraints and the
+statistics tables all read the same fixed, public lists.
+"""
+
+from __future__ import annotations
+
+SECTORS: tuple[str, ...] = (
+    "health",
+    "social_care",
+    "education",
+    "children_and_families",
+    "housing",
+    "criminal_justice",
+    "employment_and_welfare",
+    "environment",
+    "community_safety",
+    "culture_and_leisure",
+    "other",
+)
+
+# ITL1 regions of the United Kingdom.
+REGIONS: tuple[str, ...] = (
+    "north_east",
+    "north_west",
+    "yorkshire_and_the_humber",
+    "east_midlands",
+    "west_midlands",
+    "east_of_england",
+    "london",
+    "south_east",
+    "south_west",
+    "wales",
+    "scotland",
+    "northern_ireland",
+)
+
+BARRIER_CATEGORIES: tuple[str, ...] = (
+    "health_and_safety",
+    "safeguarding_and_vetting",
+    "insurance_and_liability",
+    "licensing_and_permits",
+    "data_protection_and_information_sharing",
+    "procurement_and_commissioning",
+    "planning_and_premises",
+    "financial_rules_and_benefits",
+    "professional_standards_and_qualifications",
+    "food_hygiene",
+    "other",
+)
+
+REMEDIES_SOUGHT: tuple[str, ...] = ("waiver", "clarification", "amendment", "other")
+
+# What an officer grants when a claim is upheld.
+REMEDIES: tuple[str, ...] = (
+    "waiver",
+    "guidance_clarified",
+    "regulation_amendment",
+    "referral_to_national_body",
+    "other",
+)
+
+DECLINE_REASONS: tuple[str, ...] = ("out_of_scope", "duplicate", "not_a_regulatory_barrier")
+
+NOT_UPHELD_REASONS: tuple[str, ...] = (
+    "no_regulatory_barrier_found",
+    "regulation_necessary_and_proportionate",
+    "outside_council_powers",
+    "insufficient_information",
+    "other",
+)
+
+RESOLUTION_OUTCOMES: tuple[str, ...] = (
+    "waiver_granted",
+    "guidance_clarified",
+    "regulation_amended",
+    "referred_to_national_body",
+    "remedy_not_implemented",
+)
+
+# Every value Claim.outcome can take: a recorded resolution, or how a claim ended otherwise.
+OUTCOMES: tuple[str, ...] = (
+    *RESOLUTION_OUTCOMES,
+    "not_upheld",
+    "appeal_dismissed",
+    "declined",
+    "withdrawn",
+    "lapsed",
+)
+
+ROLES: tuple[str, ...] = ("triage", "reviewer", "appeal_panel", "admin")
+
+NATIONS: tuple[str, ...] = ("england", "wales", "scotland", "northern_ireland")
+
+
+def nation_of(region: str) -> str:
+    """The nation whose bank holidays count for a claim in this region."""
+    if region in ("wales", "scotland", "northern_ireland"):
+        return region
+    return "england"
