@@ -9,10 +9,14 @@ from typing import Any
 
 from flask import Flask
 
+from guarantee import (
+    cli,
+    health,
+    models,  # noqa: F401  (registers every table on the metadata)
+)
 from guarantee.clock import SystemClock
 from guarantee.config import Config, from_environment
 from guarantee.database import configure_engine
-from guarantee import models  # noqa: F401  (registers every table on the metadata)
 from guarantee.extensions import db, migrate
 from guarantee.logs import configure_logging
 
@@ -43,8 +47,6 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     app.extensions["guarantee.clock"] = app.config.get("GUARANTEE_CLOCK") or SystemClock()
-
-    from guarantee import cli, health
 
     app.register_blueprint(health.bp)
     cli.init_app(app)

@@ -32,7 +32,9 @@ def _fail(message: str) -> None:
 @guarantee_cli.command("create-officer")
 @click.option("--email", required=True, help="The officer's work email; they sign in with it.")
 @click.option("--name", required=True, help="The officer's full name.")
-@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES), help="Repeat for several roles.")
+@click.option(
+    "--role", "roles", multiple=True, required=True, type=click.Choice(ROLES), help="Repeat for several roles."
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
 def create_officer_command(email: str, name: str, roles: tuple[str, ...], password_stdin: bool) -> None:
     """Create an officer account. The password is prompted for (hidden), never an argument."""
@@ -78,8 +80,17 @@ def _trusted_key(public_key_file: str | None) -> Ed25519PublicKey:
 
 
 @audit_cli.command("verify")
-@click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False), help="Also compare with a signed checkpoint.")
-@click.option("--public-key", type=click.Path(exists=True, dir_okay=False), help="PEM public key that signed the checkpoint (default: this service's key).")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Also compare with a signed checkpoint.",
+)
+@click.option(
+    "--public-key",
+    type=click.Path(exists=True, dir_okay=False),
+    help="PEM public key that signed the checkpoint (default: this service's key).",
+)
 def verify_command(checkpoint_file: str | None, public_key: str | None) -> None:
     """Recompute every claim's hash chain and replay its events to its state."""
     checkpoint = None
@@ -100,7 +111,13 @@ def verify_command(checkpoint_file: str | None, public_key: str | None) -> None:
 
 
 @audit_cli.command("checkpoint")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), required=True, help="File to write; keep a copy outside the database server.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    required=True,
+    help="File to write; keep a copy outside the database server.",
+)
 def checkpoint_command(output: str) -> None:
     """Write a signed (Ed25519) digest of every chain head."""
     key = audit.load_or_create_signing_key(current_app.config["GUARANTEE_AUDIT_SIGNING_KEY"])

@@ -13,7 +13,7 @@ from guarantee.services.context import ServiceContext
 
 def service_context() -> ServiceContext:
     return ServiceContext(
-        session=db.session,
+        session=db.session(),  # this app context's session
         clock=current_app.extensions["guarantee.clock"],
         working_days=current_app.config["GUARANTEE_WORKING_DAYS"],
     )

@@ -41,5 +41,8 @@ def readyz() -> tuple[dict[str, str], int]:
     finally:
         db.session.close()
     if current != head:
-        return {"status": "unavailable", "detail": f"the database is at migration {current}, not {head}: run flask db upgrade"}, 503
+        return {
+            "status": "unavailable",
+            "detail": f"the database is at migration {current}, not {head}: run flask db upgrade",
+        }, 503
     return {"status": "ok"}, 200

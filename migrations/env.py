@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from guarantee.models.base import UTCDateTime
+
 config = context.config
 if config.config_file_name and not logging.getLogger().handlers:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -16,8 +18,6 @@ target_metadata = db.metadata
 
 def render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
     """Migrations stand alone: our UTC column type is written as a plain timezone-aware DateTime."""
-    from guarantee.models.base import UTCDateTime
-
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False

@@ -48,8 +48,7 @@ BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRESQL_URL else [])
 def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("GUARANTEE_REQUIRE_POSTGRESQL") and not POSTGRESQL_URL:
         raise pytest.UsageError(
-            "GUARANTEE_REQUIRE_POSTGRESQL is set but no PostgreSQL answers: "
-            "start it or set TEST_DATABASE_URL"
+            "GUARANTEE_REQUIRE_POSTGRESQL is set but no PostgreSQL answers: start it or set TEST_DATABASE_URL"
         )
 
 
@@ -64,7 +63,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             if getattr(report, "when", "call") != "call" and outcome == "passed":
                 continue
             nodeid = getattr(report, "nodeid", "")
-            backend = next((b for b in ("sqlite", "postgresql") if f"[{b}" in nodeid or f"-{b}" in nodeid), "no database")
+            backend = next(
+                (b for b in ("sqlite", "postgresql") if f"[{b}" in nodeid or f"-{b}" in nodeid), "no database"
+            )
             counts.setdefault(backend, {}).setdefault(outcome, 0)
             counts[backend][outcome] += 1
     terminalreporter.section("tests per database")
@@ -156,7 +157,12 @@ def _databases(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iter
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database(request: pytest.FixtureRequest, _databases: dict[str, Database], tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Database:
+def database(
+    request: pytest.FixtureRequest,
+    _databases: dict[str, Database],
+    tmp_path_factory: pytest.TempPathFactory,
+    worker_id: str,
+) -> Database:
     backend: str = request.param
     if backend not in _databases:
         _databases[backend] = Database(backend, tmp_path_factory.mktemp(backend), worker_id)

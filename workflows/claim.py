@@ -46,8 +46,8 @@ STATE_LABELS: dict[str, str] = {
 
 # Who fires a trigger: an officer role, the group holding the tracking link, or the
 # system (the deadline sweeper).
-GROUP = "group"
-SYSTEM = "system"
+GROUP: Literal["group"] = "group"
+SYSTEM: Literal["system"] = "system"
 Firer = Literal["triage", "reviewer", "appeal_panel", "admin", "group", "system"]
 
 ClockName = Literal["triage", "decision", "information", "appeal_window", "appeal_decision", "resolution"]

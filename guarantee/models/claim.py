@@ -86,9 +86,7 @@ class Claim(Base):
     decided_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
 
-    clocks: Mapped[list[ClaimClock]] = relationship(
-        back_populates="claim", lazy="raise", order_by="ClaimClock.id"
-    )
+    clocks: Mapped[list[ClaimClock]] = relationship(back_populates="claim", lazy="raise", order_by="ClaimClock.id")
 
     __mapper_args__ = {"version_id_col": version}
 

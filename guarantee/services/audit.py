@@ -8,7 +8,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -118,9 +118,7 @@ def _chains(ctx: ServiceContext, batch: int = 500) -> Iterator[tuple[Claim, list
     """Every claim with its events in seq order, a batch of claims at a time."""
     last_id = 0
     while True:
-        claims = list(
-            ctx.session.scalars(select(Claim).where(Claim.id > last_id).order_by(Claim.id).limit(batch))
-        )
+        claims = list(ctx.session.scalars(select(Claim).where(Claim.id > last_id).order_by(Claim.id).limit(batch)))
         if not claims:
             return
         events: dict[int, list[AuditEvent]] = {c.id: [] for c in claims}
@@ -150,7 +148,11 @@ def check_chain(claim: Claim, events: list[AuditEvent]) -> Problem | None:
             return Problem(ref, event.seq, "prev_hash does not match the hash of the event before it")
         computed = event_hash(prev_hash, ref, event)
         if computed != event.hash:
-            return Problem(ref, event.seq, f"content does not match its hash (stored {event.hash[:12]}…, computed {computed[:12]}…)")
+            return Problem(
+                ref,
+                event.seq,
+                f"content does not match its hash (stored {event.hash[:12]}…, computed {computed[:12]}…)",
+            )
         problem = _replay_step(state, event)
         if problem:
             return Problem(ref, event.seq, problem)
@@ -247,7 +249,13 @@ class Checkpoint:
                 continue
             last_seq, hash_now = found[ref]
             if last_seq < seq:
-                problems.append(Problem(ref, seq, f"history truncated: the checkpoint recorded {seq} events, the chain now ends at {last_seq}"))
+                problems.append(
+                    Problem(
+                        ref,
+                        seq,
+                        f"history truncated: the checkpoint recorded {seq} events, the chain now ends at {last_seq}",
+                    )
+                )
             elif hash_now != head_hash:
                 problems.append(Problem(ref, seq, "history rewritten: this event's hash differs from the checkpoint's"))
         return problems

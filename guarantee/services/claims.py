@@ -81,23 +81,84 @@ def _clean_submission(data: Mapping[str, Any]) -> dict[str, Any]:
     c = v.section(data, "consent", _SECTIONS["consent"], errors)
     one_line = {"multiline": False}
     out = {
-        "group_name": errors.check("group.name", v.text, g.get("name"), "the name of your group", max_length=200, **one_line),
-        "contact_name": errors.check("group.contact_name", v.text, g.get("contact_name"), "the name of the person we should contact", max_length=200, **one_line),
+        "group_name": errors.check(
+            "group.name", v.text, g.get("name"), "the name of your group", max_length=200, **one_line
+        ),
+        "contact_name": errors.check(
+            "group.contact_name",
+            v.text,
+            g.get("contact_name"),
+            "the name of the person we should contact",
+            max_length=200,
+            **one_line,
+        ),
         "email": errors.check("group.email", v.email, g.get("email")),
         "phone": errors.check("group.phone", v.phone, g.get("phone")),
-        "initiative_title": errors.check("initiative.title", v.text, i.get("title"), "a short name for your initiative", max_length=200, **one_line),
-        "initiative_description": errors.check("initiative.description", v.text, i.get("description"), "a description of your initiative", max_length=10_000),
+        "initiative_title": errors.check(
+            "initiative.title", v.text, i.get("title"), "a short name for your initiative", max_length=200, **one_line
+        ),
+        "initiative_description": errors.check(
+            "initiative.description",
+            v.text,
+            i.get("description"),
+            "a description of your initiative",
+            max_length=10_000,
+        ),
         "sector": errors.check("initiative.sector", v.choice, i.get("sector"), "the sector", SECTORS),
         "region": errors.check("initiative.region", v.choice, i.get("region"), "the region", REGIONS),
-        "people_involved": errors.check("initiative.people_involved", v.whole_number, i.get("people_involved"), "how many people are involved", required=False),
-        "barrier_regulation": errors.check("barrier.regulation", v.text, b.get("regulation"), "the regulation that blocks you", max_length=300, **one_line),
-        "barrier_regulation_reference": errors.check("barrier.regulation_reference", v.text, b.get("regulation_reference"), "the regulation's reference", required=False, max_length=300, **one_line),
-        "barrier_imposed_by": errors.check("barrier.imposed_by", v.text, b.get("imposed_by"), "who imposes the regulation", max_length=200, **one_line),
-        "barrier_category": errors.check("barrier.category", v.choice, b.get("category"), "the kind of barrier", BARRIER_CATEGORIES),
-        "barrier_how_it_blocks": errors.check("barrier.how_it_blocks", v.text, b.get("how_it_blocks"), "how the regulation blocks your initiative", max_length=10_000),
-        "remedy_sought": errors.check("barrier.remedy_sought", v.choice, b.get("remedy_sought"), "what you are asking for", REMEDIES_SOUGHT),
-        "remedy_details": errors.check("barrier.remedy_details", v.text, b.get("remedy_details"), "details of what you are asking for", required=b.get("remedy_sought") == "other", max_length=5_000),
-        "consent_contact": errors.check("consent.contact", v.boolean, c.get("contact"), "whether we may contact you by email") if c else None,
+        "people_involved": errors.check(
+            "initiative.people_involved",
+            v.whole_number,
+            i.get("people_involved"),
+            "how many people are involved",
+            required=False,
+        ),
+        "barrier_regulation": errors.check(
+            "barrier.regulation",
+            v.text,
+            b.get("regulation"),
+            "the regulation that blocks you",
+            max_length=300,
+            **one_line,
+        ),
+        "barrier_regulation_reference": errors.check(
+            "barrier.regulation_reference",
+            v.text,
+            b.get("regulation_reference"),
+            "the regulation's reference",
+            required=False,
+            max_length=300,
+            **one_line,
+        ),
+        "barrier_imposed_by": errors.check(
+            "barrier.imposed_by", v.text, b.get("imposed_by"), "who imposes the regulation", max_length=200, **one_line
+        ),
+        "barrier_category": errors.check(
+            "barrier.category", v.choice, b.get("category"), "the kind of barrier", BARRIER_CATEGORIES
+        ),
+        "barrier_how_it_blocks": errors.check(
+            "barrier.how_it_blocks",
+            v.text,
+            b.get("how_it_blocks"),
+            "how the regulation blocks your initiative",
+            max_length=10_000,
+        ),
+        "remedy_sought": errors.check(
+            "barrier.remedy_sought", v.choice, b.get("remedy_sought"), "what you are asking for", REMEDIES_SOUGHT
+        ),
+        "remedy_details": errors.check(
+            "barrier.remedy_details",
+            v.text,
+            b.get("remedy_details"),
+            "details of what you are asking for",
+            required=b.get("remedy_sought") == "other",
+            max_length=5_000,
+        ),
+        "consent_contact": errors.check(
+            "consent.contact", v.boolean, c.get("contact"), "whether we may contact you by email"
+        )
+        if c
+        else None,
     }
     errors.raise_if_any()
     return out
@@ -246,7 +307,9 @@ def fire(
     """Fire a trigger on a claim for an actor: check, apply, audit, notify. Flushes only."""
     transition = TRANSITIONS_BY_TRIGGER.get(trigger)
     if transition is None:
-        raise ValidationFailed({"trigger": [f"{trigger!r} is not a trigger; choose one of {', '.join(TRANSITIONS_BY_TRIGGER)}"]})
+        raise ValidationFailed(
+            {"trigger": [f"{trigger!r} is not a trigger; choose one of {', '.join(TRANSITIONS_BY_TRIGGER)}"]}
+        )
     claim = get_claim(ctx, reference, for_update=True)
     _check_actor_sees_claim(actor, claim)
     if expected_version is not None and claim.version != expected_version:
@@ -378,12 +441,18 @@ def _regulation(ctx: ServiceContext, claim: Claim, raw: Any) -> Regulation:
     if isinstance(raw, Mapping):
         unknown = set(raw) - {"title", "legal_reference", "issuing_body", "category"}
         if unknown:
-            raise v.Invalid(f"A new regulation takes title, legal_reference, issuing_body and category, not {', '.join(sorted(unknown))}")
+            raise v.Invalid(
+                f"A new regulation takes title, legal_reference, issuing_body and category, not {', '.join(sorted(unknown))}"
+            )
         title = v.text(raw.get("title"), "the regulation's title", max_length=300, multiline=False)
-        legal = v.text(raw.get("legal_reference"), "the legal reference", required=False, max_length=300, multiline=False)
+        legal = v.text(
+            raw.get("legal_reference"), "the legal reference", required=False, max_length=300, multiline=False
+        )
         body = v.text(raw.get("issuing_body"), "the issuing body", required=False, max_length=200, multiline=False)
         category = v.choice(raw.get("category") or claim.barrier_category, "the category", BARRIER_CATEGORIES)
-        regulation = Regulation(title=title, legal_reference=legal, issuing_body=body, category=category, created_at=ctx.now())
+        regulation = Regulation(
+            title=title, legal_reference=legal, issuing_body=body, category=category, created_at=ctx.now()
+        )
         ctx.session.add(regulation)
         ctx.session.flush()
         return regulation
@@ -421,4 +490,3 @@ def _audit_value(value: Any) -> Any:
     if hasattr(value, "id"):
         return value.id
     return value
-

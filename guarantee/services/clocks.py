@@ -19,9 +19,7 @@ def clocks_of(ctx: ServiceContext, claim: Claim) -> dict[str, ClaimClock]:
     return {row.name: row for row in rows}
 
 
-def apply_effects(
-    ctx: ServiceContext, claim: Claim, effects: Iterable[ClockEffect]
-) -> list[dict[str, Any]]:
+def apply_effects(ctx: ServiceContext, claim: Claim, effects: Iterable[ClockEffect]) -> list[dict[str, Any]]:
     """Apply the workflow's clock effects; returns what changed, for the audit event."""
     today = ctx.today()
     clocks = clocks_of(ctx, claim)
@@ -55,9 +53,7 @@ def apply_effects(
     return changes
 
 
-def _start(
-    ctx: ServiceContext, claim: Claim, clock: ClaimClock | None, name: str, today: date
-) -> ClaimClock:
+def _start(ctx: ServiceContext, claim: Claim, clock: ClaimClock | None, name: str, today: date) -> ClaimClock:
     days = ctx.working_days[name]
     due = add_working_days(today, days, claim.nation)
     if clock is None:

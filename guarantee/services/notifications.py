@@ -35,7 +35,9 @@ ASSIGNEE_MESSAGES: dict[str, str] = {
 }
 
 
-def _message(ctx: ServiceContext, claim: Claim, template: str, payload: dict[str, Any], officer_id: int | None) -> OutboxMessage:
+def _message(
+    ctx: ServiceContext, claim: Claim, template: str, payload: dict[str, Any], officer_id: int | None
+) -> OutboxMessage:
     now: datetime = ctx.now()
     message = OutboxMessage(
         message_id=f"<{uuid.uuid4()}@guarantee>",

@@ -17,6 +17,10 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{7,25}$")
 
 
+def _cap(label: str) -> str:
+    return label[:1].upper() + label[1:]
+
+
 class Invalid(Exception):
     """One field's problem; collected into ValidationFailed."""
 
@@ -42,19 +46,21 @@ class Errors:
             raise ValidationFailed(self.by_field)
 
 
-def text(value: Any, label: str, *, required: bool = True, max_length: int = 10_000, multiline: bool = True) -> str | None:
+def text(
+    value: Any, label: str, *, required: bool = True, max_length: int = 10_000, multiline: bool = True
+) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise Invalid(f"Enter {label}")
         return None
     if not isinstance(value, str):
-        raise Invalid(f"{label[0].upper()}{label[1:]} must be text")
-    value = value.strip()
-    if _CONTROL.search(value) or (not multiline and ("\n" in value or "\r" in value)):
-        raise Invalid(f"{label[0].upper()}{label[1:]} contains characters that are not allowed")
-    if len(value) > max_length:
-        raise Invalid(f"{label[0].upper()}{label[1:]} must be {max_length:,} characters or fewer")
-    return value
+        raise Invalid(f"{_cap(label)} must be text")
+    cleaned: str = value.strip()
+    if _CONTROL.search(cleaned) or (not multiline and ("\n" in cleaned or "\r" in cleaned)):
+        raise Invalid(f"{_cap(label)} contains characters that are not allowed")
+    if len(cleaned) > max_length:
+        raise Invalid(f"{_cap(label)} must be {max_length:,} characters or fewer")
+    return cleaned
 
 
 def choice(value: Any, label: str, choices: tuple[str, ...], *, required: bool = True) -> str | None:
@@ -63,7 +69,7 @@ def choice(value: Any, label: str, choices: tuple[str, ...], *, required: bool =
             raise Invalid(f"Select {label}")
         return None
     if not isinstance(value, str) or value not in choices:
-        raise Invalid(f"Select {label} from the list: {', '.join(choices)}")
+        raise Invalid(f"Select {label} from the list: {', '.join(choices)}")  # noqa: S608 (a message, not SQL)
     return value
 
 
@@ -81,15 +87,17 @@ def phone(value: Any, label: str = "a phone number") -> str | None:
     return cleaned
 
 
-def whole_number(value: Any, label: str, *, required: bool = True, minimum: int = 0, maximum: int = 1_000_000) -> int | None:
+def whole_number(
+    value: Any, label: str, *, required: bool = True, minimum: int = 0, maximum: int = 1_000_000
+) -> int | None:
     if value is None or value == "":
         if required:
             raise Invalid(f"Enter {label}")
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise Invalid(f"{label[0].upper()}{label[1:]} must be a whole number")
+        raise Invalid(f"{_cap(label)} must be a whole number")
     if not minimum <= value <= maximum:
-        raise Invalid(f"{label[0].upper()}{label[1:]} must be between {minimum:,} and {maximum:,}")
+        raise Invalid(f"{_cap(label)} must be between {minimum:,} and {maximum:,}")
     return value
 
 
