@@ -11,7 +11,7 @@ from typing import Any
 
 from transitions import Machine, MachineError
 
-from workflows.claim import STATES, TRANSITIONS
+from workflows.claim import STATES, TRANSITIONS, TRANSITIONS_BY_TRIGGER
 
 _MACHINE_TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": t.trigger, "source": list(t.sources), "dest": t.dest} for t in TRANSITIONS
@@ -33,6 +33,9 @@ def next_state(state: str, trigger: str) -> str:
     """Run the machine once: the state a claim in ``state`` moves to on ``trigger``."""
     if state not in STATES:
         raise IllegalTrigger(f"unknown state {state!r}")
+    if trigger not in TRANSITIONS_BY_TRIGGER:
+        # Never look up arbitrary names on the subject: the engine adds helpers there.
+        raise IllegalTrigger(f"unknown trigger {trigger!r}")
     subject = _Subject(state)
     Machine(
         model=subject,
@@ -43,11 +46,8 @@ def next_state(state: str, trigger: str) -> str:
         model_attribute="state",
         ignore_invalid_triggers=False,
     )
-    fire = getattr(subject, trigger, None)
-    if fire is None:
-        raise IllegalTrigger(f"unknown trigger {trigger!r}")
     try:
-        fire()
+        getattr(subject, trigger)()
     except MachineError as exc:
         raise IllegalTrigger(str(exc)) from exc
     return subject.state
