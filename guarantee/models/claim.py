@@ -85,9 +85,6 @@ class Claim(Base):
     outcome: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
-
-    clocks: Mapped[list[ClaimClock]] = relationship(back_populates="claim", lazy="raise", order_by="ClaimClock.id")
-
     __mapper_args__ = {"version_id_col": version}
 
     @property
@@ -144,7 +141,7 @@ class ClaimClock(Base):
     # Each stretch the clock ran: start, days counted, due date, holidays skipped.
     working: Mapped[dict[str, Any]]
 
-    claim: Mapped[Claim] = relationship(back_populates="clocks")
+    claim: Mapped[Claim] = relationship()
 
 
 class TimelineEntry(Base):

@@ -29,11 +29,12 @@ def _locked_claim(ctx: ServiceContext, reference: str, expected_version: int | N
 
 
 def _save(ctx: ServiceContext, claim: Claim) -> None:
+    reference = claim.reference  # unreadable once a failed flush has rolled the session back
     claim.updated_at = ctx.now()
     try:
         ctx.session.flush()
     except StaleDataError as exc:
-        raise StaleClaim(claim.reference, None) from exc
+        raise StaleClaim(reference, None) from exc
 
 
 def assign(

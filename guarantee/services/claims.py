@@ -157,7 +157,7 @@ def _clean_submission(data: Mapping[str, Any]) -> dict[str, Any]:
         "consent_contact": errors.check(
             "consent.contact", v.boolean, c.get("contact"), "whether we may contact you by email"
         )
-        if c
+        if isinstance(data.get("consent"), Mapping)
         else None,
     }
     errors.raise_if_any()
@@ -192,10 +192,11 @@ def submit_claim(ctx: ServiceContext, data: Mapping[str, Any]) -> Submitted:
     contact = {k: clean.pop(k) for k in ("contact_name", "email", "phone")}
     claim = Claim(reference=_next_reference(ctx), state=INITIAL_STATE, submitted_at=now, updated_at=now, **clean)
     ctx.session.add(claim)
+    # The first clock is set before the claim is inserted, so it is written once, at version 1.
+    changes = clocks.apply_effects(ctx, claim, CLOCKS_ON_SUBMISSION)
     ctx.session.flush()
     ctx.session.add(Contact(claim_id=claim.id, **contact))
     token = issue_tracking_token(ctx, claim)
-    changes = clocks.apply_effects(ctx, claim, CLOCKS_ON_SUBMISSION)
     written = {k: text_digest(str(val)) for k, val in clean.items() if isinstance(val, str) and k not in _CODES}
     append_event(
         ctx,
@@ -227,7 +228,7 @@ def get_claim(ctx: ServiceContext, reference: str, *, for_update: bool = False) 
     query = select(Claim).where(Claim.reference == reference)
     if for_update:
         # Row lock on PostgreSQL; SQLite writers are already serialised by BEGIN IMMEDIATE.
-        query = query.with_for_update()
+        query = query.with_for_update().execution_options(populate_existing=True)
     claim = ctx.session.scalar(query)
     if claim is None:
         raise NotFound(f"There is no claim {reference}.")
@@ -279,6 +280,8 @@ def _made_decision(ctx: ServiceContext, claim: Claim, actor: Actor) -> AuditEven
 
 def allowed_triggers(ctx: ServiceContext, claim: Claim, actor: Actor) -> list[str]:
     """The triggers this actor may fire on this claim now, in workflow order."""
+    if isinstance(actor, GroupActor) and actor.claim_reference != claim.reference:
+        return []
     try:
         names = firer_names(ctx, actor)
     except Forbidden:
@@ -318,13 +321,14 @@ def fire(
     values, texts = _clean_inputs(ctx, claim, transition, data or {})
 
     from_state = claim.state
-    claim.state = next_state(from_state, trigger)
-    _apply_values(ctx, claim, transition, values)
-    changes = clocks.apply_effects(ctx, claim, transition.clocks)
     try:
+        with ctx.session.no_autoflush:  # one conditional UPDATE of the claim, in the flush below
+            claim.state = next_state(from_state, trigger)
+            _apply_values(ctx, claim, transition, values)
+            changes = clocks.apply_effects(ctx, claim, transition.clocks)
         ctx.session.flush()  # UPDATE claims ... WHERE id = :id AND version = :v
     except StaleDataError as exc:
-        raise StaleClaim(claim.reference, None) from exc
+        raise StaleClaim(reference, None) from exc
     event = append_event(
         ctx,
         claim,

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from guarantee.models import Claim, ClaimClock
 from guarantee.services.calendar import add_working_days, working_days_between
@@ -15,6 +15,8 @@ from workflows import ClockCondition, ClockEffect
 
 
 def clocks_of(ctx: ServiceContext, claim: Claim) -> dict[str, ClaimClock]:
+    if not inspect(claim).has_identity:  # not inserted yet: no clocks
+        return {}
     rows = ctx.session.scalars(select(ClaimClock).where(ClaimClock.claim_id == claim.id))
     return {row.name: row for row in rows}
 
@@ -57,7 +59,7 @@ def _start(ctx: ServiceContext, claim: Claim, clock: ClaimClock | None, name: st
     days = ctx.working_days[name]
     due = add_working_days(today, days, claim.nation)
     if clock is None:
-        clock = ClaimClock(claim_id=claim.id, name=name)
+        clock = ClaimClock(claim=claim, name=name)
         ctx.session.add(clock)
     clock.status = "running"
     clock.working_days = days

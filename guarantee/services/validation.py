@@ -11,8 +11,9 @@ from typing import Any
 
 from guarantee.services.errors import ValidationFailed
 
-# Control characters other than tab, line feed and carriage return; NUL breaks PostgreSQL.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters other than tab, line feed and carriage return (NUL breaks PostgreSQL),
+# and lone surrogates, which no database driver can encode.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{7,25}$")
 
