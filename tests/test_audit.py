@@ -1,0 +1,926 @@
+"""The audit chain (DESIGN 5): how it is built, how `audit verify` catches tampering,
+signed checkpoints, the append-only rule on PostgreSQL, erasure, and racing officers."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import stat
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import JSON, Engine, bindparam, func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from guarantee.context import unit_of_work
+from guarantee.extensions import db
+from guarantee.models import AuditEvent, Base, Claim, Contact
+from guarantee.models.audit import GENESIS_HASH
+from guarantee.services import audit
+from guarantee.services.actors import SystemActor
+from guarantee.services.casework import add_note, erase_contact
+from guarantee.services.claims import fire, submit_claim
+from guarantee.services.context import ServiceContext
+from guarantee.services.demo import seed_demo
+from guarantee.services.errors import Conflict, Forbidden, StaleClaim, TriggerNotAllowed
+from tests.helpers import INPUTS, VALID_SUBMISSION, Cast, make_officer, walk
+
+# --- helpers --------------------------------------------------------------------
+
+
+def _run_as_superuser(session: Session, statements: list[tuple[str, dict[str, Any]]]) -> None:
+    """Run raw SQL the way an attacker with full rights on the database would.
+
+    On PostgreSQL the append-only trigger refuses UPDATE/DELETE on audit_events, so a
+    superuser first disables it (and puts it back). Cached ORM state is dropped afterwards.
+    """
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        session.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+    for sql, params in statements:
+        statement = text(sql)
+        if "payload" in params:
+            statement = statement.bindparams(bindparam("payload", type_=JSON))
+        session.execute(statement, params)
+    if postgresql:
+        session.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
+    session.expire_all()
+
+
+def _events(session: Session, reference: str) -> list[AuditEvent]:
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .join(Claim, Claim.id == AuditEvent.claim_id)
+            .where(Claim.reference == reference)
+            .order_by(AuditEvent.seq)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def _claim_id(session: Session, reference: str) -> int:
+    return session.scalar(select(Claim.id).where(Claim.reference == reference))
+
+
+def _first_claim_in(session: Session, state: str) -> str:
+    reference = session.scalar(select(Claim.reference).where(Claim.state == state).order_by(Claim.id).limit(1))
+    assert reference is not None, f"the demo data has no claim that is {state}"
+    return reference
+
+
+def _link(prev_hash: str, reference: str, event: Any, payload: dict[str, Any] | None = None) -> str:
+    """SHA-256(prev_hash || canonical JSON of the event), written out independently of the service."""
+    document = {
+        "claim": reference,
+        "seq": event.seq,
+        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_type": event.actor_type,
+        "actor_id": event.actor_id,
+        "action": event.action,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "payload": event.payload if payload is None else payload,
+    }
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hashlib.sha256(prev_hash.encode() + canonical).hexdigest()
+
+
+def _problems(report: audit.VerifyReport) -> list[audit.Problem]:
+    assert report.problems is not None
+    return report.problems
+
+
+def _only_problem(report: audit.VerifyReport) -> audit.Problem:
+    problems = _problems(report)
+    assert not report.ok
+    assert len(problems) == 1, [str(p) for p in problems]
+    return problems[0]
+
+
+def _edit_payload(session: Session, reference: str, seq: int, payload: dict[str, Any]) -> None:
+    _run_as_superuser(
+        session,
+        [
+            (
+                "UPDATE audit_events SET payload = :payload WHERE claim_id = :claim AND seq = :seq",
+                {"payload": payload, "claim": _claim_id(session, reference), "seq": seq},
+            )
+        ],
+    )
+
+
+def _delete_event(session: Session, reference: str, seq: int) -> None:
+    _run_as_superuser(
+        session,
+        [
+            (
+                "DELETE FROM audit_events WHERE claim_id = :claim AND seq = :seq",
+                {"claim": _claim_id(session, reference), "seq": seq},
+            )
+        ],
+    )
+
+
+def _new_claim(ctx: ServiceContext, cast: Cast, *triggers: str) -> str:
+    reference = submit_claim(ctx, VALID_SUBMISSION).reference
+    walk(ctx, cast, reference, *triggers)
+    return reference
+
+
+@pytest.fixture
+def seeded(ctx: ServiceContext) -> ServiceContext:
+    seed_demo(ctx, 24)
+    ctx.session.flush()
+    return ctx
+
+
+@pytest.fixture
+def signing_key(tmp_path: Path) -> Ed25519PrivateKey:
+    return audit.load_or_create_signing_key(tmp_path / "signing-key.pem")
+
+
+# --- the chain itself -----------------------------------------------------------
+
+
+def test_each_chain_starts_at_the_genesis_hash_and_every_prev_hash_is_the_hash_before_it(ctx):
+    cast = Cast(ctx)
+    reference = _new_claim(ctx, cast, "accept", "request_information", "provide_information", "uphold")
+    add_note(ctx, reference, cast.reviewer, "Spoke to the group lead on the phone.")
+    ctx.session.flush()
+
+    events = _events(ctx.session, reference)
+    assert GENESIS_HASH == "0" * 64
+    assert events[0].prev_hash == "0" * 64
+    for before, after in itertools.pairwise(events):
+        assert after.prev_hash == before.hash
+    assert len({e.hash for e in events}) == len(events)
+
+
+def test_an_event_hash_is_sha256_of_prev_hash_and_the_canonical_json_of_the_event(ctx):
+    cast = Cast(ctx)
+    reference = _new_claim(ctx, cast, "accept", "uphold")
+    add_note(ctx, reference, cast.reviewer, "Café owner says «non» to the waiver – ünïcode kept as is.")
+    ctx.session.flush()
+
+    events = _events(ctx.session, reference)
+    assert [e.action for e in events] == ["submitted", "accept", "uphold", "note_added"]
+    for event in events:
+        assert len(event.hash) == 64
+        assert event.hash == _link(event.prev_hash, reference, event)
+        assert event.hash == audit.event_hash(event.prev_hash, reference, event)
+
+
+def test_seq_is_contiguous_from_one_per_claim_and_each_claim_has_its_own_chain(ctx):
+    cast = Cast(ctx)
+    first = _new_claim(ctx, cast, "accept", "request_information")
+    second = _new_claim(ctx, cast, "decline")
+    add_note(ctx, first, cast.triage, "A second note on the first claim.")
+    ctx.session.flush()
+
+    for reference, count in ((first, 4), (second, 2)):
+        events = _events(ctx.session, reference)
+        assert [e.seq for e in events] == list(range(1, count + 1))
+        assert events[0].action == "submitted"
+        assert events[0].prev_hash == GENESIS_HASH
+    assert audit.verify(ctx).ok
+
+
+def test_the_chain_keeps_codes_and_hashes_of_free_text_never_the_words(ctx):
+    cast = Cast(ctx)
+    reference = _new_claim(ctx, cast, "accept", "uphold")
+    submitted, _, upheld = _events(ctx.session, reference)
+
+    assert submitted.payload["codes"]["sector"] == VALID_SUBMISSION["initiative"]["sector"]
+    description = VALID_SUBMISSION["initiative"]["description"]
+    assert (
+        submitted.payload["text_sha256"]["initiative_description"] == hashlib.sha256(description.encode()).hexdigest()
+    )
+    assert submitted.payload["contact_fields"] == ["contact_name", "email", "phone"]
+    assert upheld.payload["text_sha256"]["reasons"] == hashlib.sha256(INPUTS["uphold"]["reasons"].encode()).hexdigest()
+    chain = json.dumps([e.payload for e in (submitted, upheld)], ensure_ascii=False)
+    for words in (description, INPUTS["uphold"]["reasons"], *VALID_SUBMISSION["group"].values()):
+        assert words not in chain
+
+
+# --- audit verify: seeded data and tampering ------------------------------------
+
+
+def test_verify_passes_on_seeded_demo_data(seeded):
+    report = audit.verify(seeded)
+
+    assert report.ok, [str(p) for p in _problems(report)]
+    assert report.claims == 24
+    assert report.events == seeded.session.scalar(select(func.count()).select_from(AuditEvent))
+
+
+def test_verify_names_the_claim_and_event_whose_payload_was_edited(seeded):
+    reference = _first_claim_in(seeded.session, "upheld")
+    accept = _events(seeded.session, reference)[1]
+    assert accept.action == "accept"
+    _edit_payload(seeded.session, reference, 2, {**accept.payload, "input": {"category": "other"}})
+
+    problem = _only_problem(audit.verify(seeded))
+    assert (problem.reference, problem.seq) == (reference, 2)
+    assert "content does not match its hash" in problem.message
+    assert str(problem).startswith(f"{reference} event 2:")
+
+
+def test_verify_names_the_next_event_when_an_edited_event_is_also_rehashed(seeded):
+    reference = _first_claim_in(seeded.session, "upheld")
+    accept = _events(seeded.session, reference)[1]
+    forged = {**accept.payload, "input": {"category": "other"}}
+    _run_as_superuser(
+        seeded.session,
+        [
+            (
+                "UPDATE audit_events SET payload = :payload, hash = :hash WHERE claim_id = :claim AND seq = 2",
+                {
+                    "payload": forged,
+                    "hash": _link(accept.prev_hash, reference, accept, forged),
+                    "claim": accept.claim_id,
+                },
+            )
+        ],
+    )
+
+    problem = _only_problem(audit.verify(seeded))
+    assert (problem.reference, problem.seq) == (reference, 3)
+    assert "prev_hash" in problem.message
+
+
+def test_verify_names_the_claim_and_the_event_after_a_deleted_one(seeded):
+    # On PostgreSQL the trigger refuses this (see below); an attacker who can disable it is simulated.
+    reference = _first_claim_in(seeded.session, "appealed")
+    assert [e.seq for e in _events(seeded.session, reference)] == [1, 2, 3, 4]
+    _delete_event(seeded.session, reference, 2)
+
+    problem = _only_problem(audit.verify(seeded))
+    assert (problem.reference, problem.seq) == (reference, 3)
+    assert "sequence broken: expected event 2, found 3" in problem.message
+
+
+def test_verify_reports_a_claim_whose_first_event_was_deleted(seeded):
+    reference = _first_claim_in(seeded.session, "appealed")
+    _delete_event(seeded.session, reference, 1)
+
+    problem = _only_problem(audit.verify(seeded))
+    assert (problem.reference, problem.seq) == (reference, 2)
+    assert "expected event 1" in problem.message
+
+
+def test_verify_reports_a_claim_whose_whole_chain_was_deleted(seeded):
+    reference = _first_claim_in(seeded.session, "closed")
+    _run_as_superuser(
+        seeded.session,
+        [("DELETE FROM audit_events WHERE claim_id = :claim", {"claim": _claim_id(seeded.session, reference)})],
+    )
+
+    problem = _only_problem(audit.verify(seeded))
+    assert (problem.reference, problem.seq) == (reference, None)
+    assert "no audit events" in problem.message
+
+
+def test_verify_names_the_claim_and_event_when_two_events_swap_seq(seeded):
+    reference = _first_claim_in(seeded.session, "appealed")
+    claim = _claim_id(seeded.session, reference)
+    swap = "UPDATE audit_events SET seq = :new WHERE claim_id = :claim AND seq = :old"
+    # UNIQUE(claim_id, seq) forces a detour through a free value.
+    _run_as_superuser(
+        seeded.session,
+        [
+            (swap, {"claim": claim, "old": 2, "new": -2}),
+            (swap, {"claim": claim, "old": 3, "new": 2}),
+            (swap, {"claim": claim, "old": -2, "new": 3}),
+        ],
+    )
+    assert [e.action for e in _events(seeded.session, reference)] == ["submitted", "not_uphold", "accept", "appeal"]
+
+    problem = _only_problem(audit.verify(seeded))
+    assert (problem.reference, problem.seq) == (reference, 2)
+    assert "prev_hash does not match" in problem.message
+
+
+def test_verify_catches_an_event_moved_to_another_claim(seeded):
+    victim = _first_claim_in(seeded.session, "upheld")
+    other = _first_claim_in(seeded.session, "under_review")
+    other_id = _claim_id(seeded.session, other)
+    # Graft the victim's 'uphold' onto the other claim's chain, where it would fit by seq.
+    _run_as_superuser(
+        seeded.session,
+        [
+            (
+                "UPDATE audit_events SET claim_id = :other WHERE claim_id = :victim AND seq = 3",
+                {"other": other_id, "victim": _claim_id(seeded.session, victim)},
+            )
+        ],
+    )
+
+    problems = {(p.reference, p.seq) for p in _problems(audit.verify(seeded))}
+    assert (other, 3) in problems  # its hash was made for the victim's reference
+    assert (victim, None) in problems  # the victim's replay now stops short of 'upheld'
+
+
+def test_verify_replay_catches_a_state_changed_directly_in_the_claims_table(seeded):
+    reference = _first_claim_in(seeded.session, "under_review")
+    seeded.session.execute(text("UPDATE claims SET state = 'upheld' WHERE reference = :ref"), {"ref": reference})
+    seeded.session.expire_all()
+
+    problem = _only_problem(audit.verify(seeded))
+    assert (problem.reference, problem.seq) == (reference, None)
+    assert "replaying the events gives state 'under_review' but the claim is 'upheld'" in problem.message
+
+
+def test_verify_replay_catches_a_forged_transition_the_workflow_does_not_allow(seeded):
+    # A correctly hashed event that jumps from submitted to upheld: the chain holds, the replay does not.
+    reference = _first_claim_in(seeded.session, "closed")
+    decline = _events(seeded.session, reference)[1]
+    forged = SimpleNamespace(
+        **{c: getattr(decline, c) for c in ("seq", "occurred_at", "actor_type", "actor_id", "from_state", "payload")}
+    )
+    forged.action, forged.to_state = "uphold", "upheld"
+    new_hash = _link(decline.prev_hash, reference, forged)
+    _run_as_superuser(
+        seeded.session,
+        [
+            (
+                "UPDATE audit_events SET action = 'uphold', to_state = 'upheld', hash = :hash WHERE id = :id",
+                {"hash": new_hash, "id": decline.id},
+            ),
+            ("UPDATE claims SET state = 'upheld' WHERE reference = :ref", {"ref": reference}),
+        ],
+    )
+
+    problem = _only_problem(audit.verify(seeded))
+    assert (problem.reference, problem.seq) == (reference, 2)
+    assert "uphold cannot move a claim from 'submitted'" in problem.message
+
+
+# --- checkpoints ----------------------------------------------------------------
+
+
+def test_a_checkpoint_reports_a_chain_truncated_after_it_even_when_replay_still_passes(seeded, tmp_path, signing_key):
+    reference = _first_claim_in(seeded.session, "under_review")
+    add_note(seeded, reference, make_officer(seeded, "reviewer"), "Checked with the planning team.")
+    seeded.session.flush()
+    note_seq = _events(seeded.session, reference)[-1].seq
+    assert note_seq == 3
+    audit.write_checkpoint(audit.make_checkpoint(seeded), signing_key, tmp_path / "cp.json")
+    checkpoint = audit.read_checkpoint(tmp_path / "cp.json", signing_key.public_key())
+    assert audit.verify(seeded, checkpoint).ok
+
+    _delete_event(seeded.session, reference, note_seq)
+
+    assert audit.verify(seeded).ok, "removing a trailing note leaves a chain that replays"
+    problem = _only_problem(audit.verify(seeded, checkpoint))
+    assert (problem.reference, problem.seq) == (reference, note_seq)
+    assert "truncated" in problem.message
+    assert f"{reference} event {note_seq}" in str(problem)
+
+
+def test_a_checkpoint_reports_history_rewritten_and_rehashed_after_it(seeded, signing_key, tmp_path):
+    reference = _first_claim_in(seeded.session, "upheld")
+    audit.write_checkpoint(audit.make_checkpoint(seeded), signing_key, tmp_path / "cp.json")
+    checkpoint = audit.read_checkpoint(tmp_path / "cp.json", signing_key.public_key())
+
+    # Rewrite the 'accept' and recompute every hash after it: the chain is self-consistent again.
+    events = _events(seeded.session, reference)
+    statements: list[tuple[str, dict[str, Any]]] = []
+    prev_hash = events[0].hash
+    for event in events[1:]:
+        payload = {**event.payload, "input": {"category": "other"}} if event.action == "accept" else event.payload
+        new_hash = _link(prev_hash, reference, event, payload)
+        statements.append(
+            (
+                "UPDATE audit_events SET payload = :payload, prev_hash = :prev, hash = :hash WHERE id = :id",
+                {"payload": payload, "prev": prev_hash, "hash": new_hash, "id": event.id},
+            )
+        )
+        prev_hash = new_hash
+    _run_as_superuser(seeded.session, statements)
+
+    assert audit.verify(seeded).ok
+    problem = _only_problem(audit.verify(seeded, checkpoint))
+    assert (problem.reference, problem.seq) == (reference, len(events))
+    assert "rewritten" in problem.message
+
+
+def test_a_chain_that_grew_after_the_checkpoint_still_matches_it(seeded, signing_key, tmp_path):
+    audit.write_checkpoint(audit.make_checkpoint(seeded), signing_key, tmp_path / "cp.json")
+    checkpoint = audit.read_checkpoint(tmp_path / "cp.json", signing_key.public_key())
+    reference = _first_claim_in(seeded.session, "submitted")
+    fire(seeded, reference, "accept", make_officer(seeded, "triage"), INPUTS["accept"])
+    new = submit_claim(seeded, VALID_SUBMISSION).reference
+    seeded.session.flush()
+
+    report = audit.verify(seeded, checkpoint)
+    assert report.ok, [str(p) for p in _problems(report)]
+    assert reference in checkpoint.heads
+    assert new not in checkpoint.heads
+
+
+def test_a_checkpoint_round_trips_through_its_signed_file(seeded, signing_key, tmp_path):
+    made = audit.make_checkpoint(seeded)
+    audit.write_checkpoint(made, signing_key, tmp_path / "cp.json")
+
+    read = audit.read_checkpoint(tmp_path / "cp.json", signing_key.public_key())
+    assert read.heads == made.heads
+    assert read.created_at == made.created_at
+    assert len(read.heads) == 24
+    for reference, (seq, head) in read.heads.items():
+        last = _events(seeded.session, reference)[-1]
+        assert (seq, head) == (last.seq, last.hash)
+    signed = json.loads((tmp_path / "cp.json").read_text())
+    assert signed["format"] == audit.CHECKPOINT_FORMAT
+    assert signed["claims"] == 24
+
+
+def _small_checkpoint() -> audit.Checkpoint:
+    return audit.Checkpoint(
+        created_at="2026-11-02T10:00:00+00:00",
+        heads={"CPG-2026-000001": (3, "a" * 64), "CPG-2026-000002": (1, "b" * 64)},
+    )
+
+
+def test_a_checkpoint_signed_with_another_key_is_rejected_even_though_it_carries_that_key(signing_key, tmp_path):
+    attacker = Ed25519PrivateKey.generate()
+    audit.write_checkpoint(_small_checkpoint(), attacker, tmp_path / "cp.json")
+
+    with pytest.raises(audit.CheckpointInvalid, match="signature does not match"):
+        audit.read_checkpoint(tmp_path / "cp.json", signing_key.public_key())
+    assert audit.read_checkpoint(tmp_path / "cp.json", attacker.public_key()).heads == _small_checkpoint().heads
+
+
+def _lower_a_head(signed: dict[str, Any]) -> None:
+    signed["heads"][0][1] -= 1
+
+
+def _rehash_a_head(signed: dict[str, Any]) -> None:
+    signed["heads"][0][2] = "0" * 64
+
+
+def _drop_a_head(signed: dict[str, Any]) -> None:
+    signed["heads"].pop()
+    signed["claims"] -= 1
+
+
+def _add_a_head(signed: dict[str, Any]) -> None:
+    signed["heads"].append(["CPG-2026-000003", 1, "c" * 64])
+
+
+def _redate(signed: dict[str, Any]) -> None:
+    signed["created_at"] = "2027-01-01T00:00:00+00:00"
+
+
+def _zero_signature(signed: dict[str, Any]) -> None:
+    signed["signature"] = base64.b64encode(bytes(64)).decode()
+
+
+def _garble_signature(signed: dict[str, Any]) -> None:
+    signed["signature"] = "not base64 at all!"
+
+
+def _drop_signature(signed: dict[str, Any]) -> None:
+    del signed["signature"]
+
+
+def _change_format(signed: dict[str, Any]) -> None:
+    signed["format"] = "guarantee-audit-checkpoint/0"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        _lower_a_head,
+        _rehash_a_head,
+        _drop_a_head,
+        _add_a_head,
+        _redate,
+        _zero_signature,
+        _garble_signature,
+        _drop_signature,
+        _change_format,
+    ],
+    ids=lambda f: f.__name__.strip("_"),
+)
+def test_a_tampered_checkpoint_file_is_rejected(signing_key, tmp_path, tamper: Callable[[dict[str, Any]], None]):
+    path = tmp_path / "cp.json"
+    audit.write_checkpoint(_small_checkpoint(), signing_key, path)
+    assert audit.read_checkpoint(path, signing_key.public_key()).heads == _small_checkpoint().heads
+    signed = json.loads(path.read_text())
+    tamper(signed)
+    path.write_text(json.dumps(signed))
+
+    with pytest.raises(audit.CheckpointInvalid):
+        audit.read_checkpoint(path, signing_key.public_key())
+
+
+@pytest.mark.parametrize("content", ["", "not json", "[1, 2, 3]", '"a string"', "{}"])
+def test_a_file_that_is_not_a_checkpoint_is_rejected(signing_key, tmp_path, content):
+    path = tmp_path / "cp.json"
+    path.write_text(content)
+
+    with pytest.raises(audit.CheckpointInvalid, match="not a readable checkpoint"):
+        audit.read_checkpoint(path, signing_key.public_key())
+
+
+def test_the_signing_key_is_made_once_private_to_its_owner_and_reloaded(tmp_path):
+    path = tmp_path / "keys" / "signing-key.pem"
+    made = audit.load_or_create_signing_key(path)
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    again = audit.load_or_create_signing_key(path)
+    raw = serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    assert again.public_key().public_bytes(*raw) == made.public_key().public_bytes(*raw)
+
+
+def test_a_signing_key_file_that_is_not_ed25519_is_refused(tmp_path):
+    path = tmp_path / "ec.pem"
+    key = ec.generate_private_key(ec.SECP256R1())
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+
+    with pytest.raises(ValueError, match="Ed25519"):
+        audit.load_or_create_signing_key(path)
+
+
+# --- the command line, on a committed database -----------------------------------
+
+
+@pytest.fixture
+def committed_claim(app) -> str:
+    """A committed claim with a note as its last event: submitted, accept, uphold, note_added."""
+    with app.app_context(), unit_of_work() as ctx:
+        cast = Cast(ctx)
+        reference = _new_claim(ctx, cast, "accept", "uphold")
+        add_note(ctx, reference, cast.reviewer, "Phoned the group to explain the decision.")
+        _new_claim(ctx, cast, "decline")  # a bystander that stays intact
+    return reference
+
+
+def _verify(runner, *options: str):
+    return runner.invoke(args=["guarantee", "audit", "verify", *options])
+
+
+def test_cli_verify_passes_then_names_the_claim_and_event_after_a_payload_is_edited(app, runner, committed_claim):
+    passed = _verify(runner)
+    assert passed.exit_code == 0, passed.output
+    assert "Audit verify passed: 2 claims, 6 events." in passed.output
+
+    with app.app_context():
+        payload = _events(db.session, committed_claim)[2].payload
+        _edit_payload(db.session, committed_claim, 3, {**payload, "input": {"remedy": "other"}})
+        db.session.commit()
+
+    failed = _verify(runner)
+    assert failed.exit_code == 1
+    assert f"BROKEN {committed_claim} event 3: content does not match its hash" in failed.output
+    assert "Audit verify failed: 1 problem(s) in 2 claims." in failed.output
+
+
+def test_cli_verify_against_a_checkpoint_names_the_claim_and_event_of_a_truncated_chain(
+    app, runner, committed_claim, tmp_path
+):
+    checkpoint = tmp_path / "checkpoint.json"
+    written = runner.invoke(args=["guarantee", "audit", "checkpoint", "-o", str(checkpoint)])
+    assert written.exit_code == 0, written.output
+    assert f"Checkpoint of 2 chains written to {checkpoint}." in written.output
+    matched = _verify(runner, "--checkpoint", str(checkpoint))
+    assert matched.exit_code == 0, matched.output
+    assert "matching checkpoint of" in matched.output
+
+    with app.app_context():
+        _delete_event(db.session, committed_claim, 4)  # the trailing note
+        db.session.commit()
+
+    assert _verify(runner).exit_code == 0, "without the checkpoint the shortened chain still replays"
+    failed = _verify(runner, "--checkpoint", str(checkpoint))
+    assert failed.exit_code == 1
+    assert f"BROKEN {committed_claim} event 4: history truncated" in failed.output
+
+
+def test_cli_verify_refuses_a_checkpoint_not_signed_by_the_service_key(app, runner, committed_claim, tmp_path):
+    attacker = Ed25519PrivateKey.generate()
+    checkpoint, public = tmp_path / "forged.json", tmp_path / "attacker.pub.pem"
+    with app.app_context():
+        ctx = ServiceContext(session=db.session)
+        audit.write_checkpoint(audit.make_checkpoint(ctx), attacker, checkpoint)
+        db.session.rollback()
+    public.write_bytes(
+        attacker.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+    refused = _verify(runner, "--checkpoint", str(checkpoint))
+    assert refused.exit_code == 1
+    assert "the signature does not match this service's signing key" in refused.output
+    trusted = _verify(runner, "--checkpoint", str(checkpoint), "--public-key", str(public))
+    assert trusted.exit_code == 0, trusted.output
+
+
+# --- PostgreSQL keeps audit_events append-only ----------------------------------
+
+
+@pytest.fixture
+def pg_ctx(ctx: ServiceContext, database) -> ServiceContext:
+    if database.backend != "postgresql":
+        pytest.skip("the append-only trigger exists only on PostgreSQL; SQLite relies on verify and checkpoints")
+    return ctx
+
+
+@pytest.mark.parametrize(
+    ("operation", "statement"),
+    [
+        ("UPDATE", "UPDATE audit_events SET action = 'withdraw' WHERE claim_id = :claim"),
+        ("UPDATE", "UPDATE audit_events SET seq = seq + 100 WHERE claim_id = :claim"),
+        ("DELETE", "DELETE FROM audit_events WHERE claim_id = :claim AND seq = 2"),
+        ("TRUNCATE", "TRUNCATE audit_events"),
+    ],
+    ids=["update-action", "update-seq", "delete", "truncate"],
+)
+def test_postgresql_refuses_to_change_or_remove_audit_events(pg_ctx, operation, statement):
+    cast = Cast(pg_ctx)
+    reference = _new_claim(pg_ctx, cast, "accept")
+    pg_ctx.session.flush()
+    before = [(e.seq, e.hash) for e in _events(pg_ctx.session, reference)]
+
+    with pytest.raises(DBAPIError) as refused, pg_ctx.session.begin_nested():
+        params = {"claim": _claim_id(pg_ctx.session, reference)} if ":claim" in statement else {}
+        pg_ctx.session.execute(text(statement), params)
+
+    assert refused.value.orig.sqlstate == "42501"  # insufficient_privilege
+    assert f"audit_events is append-only: {operation} is not allowed" in str(refused.value.orig)
+    assert [(e.seq, e.hash) for e in _events(pg_ctx.session, reference)] == before
+    assert audit.verify(pg_ctx).ok
+
+
+def test_postgresql_still_lets_events_be_appended(pg_ctx):
+    cast = Cast(pg_ctx)
+    reference = _new_claim(pg_ctx, cast)
+    walk(pg_ctx, cast, reference, "accept")
+    add_note(pg_ctx, reference, cast.reviewer, "Appending is what the chain is for.")
+    pg_ctx.session.execute(
+        text(
+            "INSERT INTO audit_events (claim_id, seq, occurred_at, actor_type, action, payload, prev_hash, hash) "
+            "SELECT claim_id, 99, occurred_at, actor_type, 'raw_insert', payload, hash, hash FROM audit_events "
+            "WHERE claim_id = :claim AND seq = 3"
+        ),
+        {"claim": _claim_id(pg_ctx.session, reference)},
+    )
+
+    assert [e.seq for e in _events(pg_ctx.session, reference)] == [1, 2, 3, 99]
+
+
+# --- erasing a contact -------------------------------------------------------------
+
+
+def _readable(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _tables_holding(session: Session, needles: list[str]) -> dict[str, set[str]]:
+    """Each needle (case-insensitive) -> the table.column places it is found in, across every table."""
+    found: dict[str, set[str]] = {needle: set() for needle in needles}
+    for table in Base.metadata.sorted_tables:
+        for row in session.execute(select(table)).mappings():
+            for column, value in row.items():
+                if value is None:
+                    continue
+                readable = _readable(value).casefold()
+                for needle in needles:
+                    if needle.casefold() in readable:
+                        found[needle].add(f"{table.name}.{column}")
+    return found
+
+
+def _personal_data() -> list[str]:
+    group = VALID_SUBMISSION["group"]
+    return [group["contact_name"], group["email"], group["phone"], group["phone"].replace(" ", "")]
+
+
+def test_erasing_a_contact_keeps_verify_green_and_leaves_no_personal_data_in_any_table(ctx):
+    cast = Cast(ctx)
+    reference = _new_claim(ctx, cast, "accept", "request_information", "provide_information", "not_uphold", "appeal")
+    add_note(ctx, reference, cast.reviewer, "The group asked us to use email only.")
+    ctx.session.flush()
+    held = _tables_holding(ctx.session, _personal_data())
+    assert held == {
+        "Ada Lovelace-Testperson": {"contacts.contact_name"},
+        "ada.testperson@example.org": {"contacts.email"},
+        "01632 960 001": {"contacts.phone"},
+        "01632960001": set(),
+    }, "before erasure, personal data lives only in the contacts table"
+
+    erase_contact(ctx, reference, cast.admin)
+    ctx.session.flush()
+
+    assert all(not places for places in _tables_holding(ctx.session, _personal_data()).values())
+    contact = ctx.session.scalar(select(Contact).where(Contact.claim_id == _claim_id(ctx.session, reference)))
+    assert (contact.contact_name, contact.email, contact.phone) == (None, None, None)
+    assert contact.erased_at is not None
+    last = _events(ctx.session, reference)[-1]
+    assert (last.action, last.actor_id, last.from_state, last.to_state) == (
+        "contact_erased",
+        cast.admin.audit_id,
+        None,
+        None,
+    )
+    assert last.payload == {"fields": ["contact_name", "email", "phone"]}
+    report = audit.verify(ctx)
+    assert report.ok, [str(p) for p in _problems(report)]
+
+
+def test_the_system_may_erase_a_contact_and_verify_stays_green(ctx):
+    cast = Cast(ctx)
+    reference = _new_claim(ctx, cast, "decline")
+
+    erase_contact(ctx, reference, SystemActor("retention"))
+
+    assert _events(ctx.session, reference)[-1].actor_id == "retention"
+    assert audit.verify(ctx).ok
+
+
+@pytest.mark.parametrize("role", ["triage", "reviewer", "appeal_panel"])
+def test_only_admins_may_erase_contact_details(ctx, role):
+    cast = Cast(ctx)
+    reference = _new_claim(ctx, cast)
+    events_before = len(_events(ctx.session, reference))
+
+    with pytest.raises(Forbidden):
+        erase_contact(ctx, reference, getattr(cast, role))
+
+    contact = ctx.session.scalar(select(Contact).where(Contact.claim_id == _claim_id(ctx.session, reference)))
+    assert contact.email == VALID_SUBMISSION["group"]["email"]
+    assert contact.erased_at is None
+    assert len(_events(ctx.session, reference)) == events_before
+
+
+def test_erasing_a_contact_twice_is_a_conflict(ctx):
+    cast = Cast(ctx)
+    reference = _new_claim(ctx, cast)
+    erase_contact(ctx, reference, cast.admin)
+    events_after_first = len(_events(ctx.session, reference))
+
+    with pytest.raises(Conflict, match="already erased"):
+        erase_contact(ctx, reference, cast.admin)
+
+    assert len(_events(ctx.session, reference)) == events_after_first
+    assert audit.verify(ctx).ok
+
+
+# --- racing officers, on a committed database ------------------------------------
+
+
+@pytest.fixture
+def committed_engine(database) -> Iterator[Engine]:
+    engine = database.engine(database.copy())
+    yield engine
+    engine.dispose()
+
+
+def _at_once(engine: Engine, clock, attempts: list[Callable[[ServiceContext], Any]]) -> list[Any]:
+    """Run each attempt in its own thread and session, released together; commit the ones that succeed.
+
+    Returns, per attempt, "committed" or the exception it raised.
+    """
+    barrier = threading.Barrier(len(attempts), timeout=30)
+    outcomes: list[Any] = [None] * len(attempts)
+
+    def run(index: int, attempt: Callable[[ServiceContext], Any]) -> None:
+        try:
+            with Session(engine) as session:
+                ctx = ServiceContext(session=session, clock=clock)
+                barrier.wait()
+                try:
+                    attempt(ctx)
+                    session.commit()
+                    outcomes[index] = "committed"
+                except Exception:
+                    session.rollback()
+                    raise
+        except Exception as exc:
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    assert not any(t.is_alive() for t in threads), "a racing transaction never finished"
+    return outcomes
+
+
+@pytest.mark.parametrize("expected_version", [True, False], ids=["with-expected-version", "without-expected-version"])
+def test_two_officers_accepting_the_same_claim_version_exactly_one_wins(committed_engine, clock, expected_version):
+    with Session(committed_engine) as session:
+        ctx = ServiceContext(session=session, clock=clock)
+        officers = [make_officer(ctx, "triage"), make_officer(ctx, "triage")]
+        claims = [submit_claim(ctx, VALID_SUBMISSION).claim for _ in range(5)]
+        session.commit()
+        # Both officers loaded the same version of each claim (a new claim is not necessarily at 1).
+        versions = {claim.reference: claim.version for claim in claims}
+
+    for reference, version in versions.items():
+        seen = version if expected_version else None
+        outcomes = _at_once(
+            committed_engine,
+            clock,
+            [
+                lambda ctx, officer=officer, reference=reference, seen=seen: fire(
+                    ctx, reference, "accept", officer, INPUTS["accept"], expected_version=seen
+                )
+                for officer in officers
+            ],
+        )
+        winners = [o for o in outcomes if o == "committed"]
+        losers = [o for o in outcomes if o != "committed"]
+        assert len(winners) == 1, outcomes
+        assert len(losers) == 1 and isinstance(losers[0], StaleClaim | TriggerNotAllowed), outcomes
+
+    with Session(committed_engine) as session:
+        ctx = ServiceContext(session=session, clock=clock)
+        after = {}
+        for reference, version in versions.items():
+            claim = session.scalar(select(Claim).where(Claim.reference == reference))
+            assert claim.state == "under_review"
+            assert claim.version > version
+            after[reference] = claim.version - version
+            assert [e.action for e in _events(session, reference)] == ["submitted", "accept"]
+        assert len(set(after.values())) == 1, f"the loser left a trace on some claims' versions: {after}"
+        report = audit.verify(ctx)
+        assert report.ok, [str(p) for p in _problems(report)]
+
+
+def test_two_officers_adding_notes_at_once_both_land_on_one_contiguous_chain(committed_engine, clock):
+    with Session(committed_engine) as session:
+        ctx = ServiceContext(session=session, clock=clock)
+        officers = [make_officer(ctx, "reviewer"), make_officer(ctx, "triage")]
+        reference = submit_claim(ctx, VALID_SUBMISSION).reference
+        session.commit()
+
+    outcomes = _at_once(
+        committed_engine,
+        clock,
+        [
+            lambda ctx, officer=officer: add_note(ctx, reference, officer, f"Note by {officer.officer_id}")
+            for officer in officers
+        ],
+    )
+
+    assert outcomes == ["committed", "committed"]
+    with Session(committed_engine) as session:
+        events = _events(session, reference)
+        assert [e.seq for e in events] == [1, 2, 3]
+        assert {e.actor_id for e in events[1:]} == {o.audit_id for o in officers}
+        assert audit.verify(ServiceContext(session=session, clock=clock)).ok
+
+
+@pytest.mark.parametrize("expected_version", [True, False], ids=["with-expected-version", "without-expected-version"])
+def test_an_officer_who_read_the_claim_before_a_colleague_accepted_it_gets_a_conflict(
+    committed_engine, clock, database, expected_version
+):
+    if database.backend == "sqlite":
+        pytest.skip(
+            "SQLite takes the write lock (BEGIN IMMEDIATE) at the first read, so no one can change the claim under it"
+        )
+    with Session(committed_engine) as session:
+        ctx = ServiceContext(session=session, clock=clock)
+        late, early = make_officer(ctx, "triage"), make_officer(ctx, "triage")
+        reference = submit_claim(ctx, VALID_SUBMISSION).reference
+        session.commit()
+
+    with Session(committed_engine) as slow, Session(committed_engine) as quick:
+        slow_ctx = ServiceContext(session=slow, clock=clock)
+        seen = slow.scalar(select(Claim).where(Claim.reference == reference))  # e.g. loaded to show the page
+        version = seen.version
+        fire(ServiceContext(session=quick, clock=clock), reference, "accept", early, INPUTS["accept"])
+        quick.commit()
+
+        with pytest.raises(Conflict) as refused:
+            fire(
+                slow_ctx,
+                reference,
+                "accept",
+                late,
+                INPUTS["accept"],
+                expected_version=version if expected_version else None,
+            )
+        assert isinstance(refused.value, StaleClaim | TriggerNotAllowed)
+        slow.rollback()
+
+    with Session(committed_engine) as session:
+        assert [e.action for e in _events(session, reference)] == ["submitted", "accept"]
+        assert audit.verify(ServiceContext(session=session, clock=clock)).ok
