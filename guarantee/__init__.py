@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from guarantee import (
+    api,
     cli,
     health,
     models,  # noqa: F401  (registers every table on the metadata)
@@ -17,7 +18,7 @@ from guarantee import (
 from guarantee.clock import SystemClock
 from guarantee.config import Config, from_environment
 from guarantee.database import configure_engine
-from guarantee.extensions import db, migrate
+from guarantee.extensions import db, limiter, migrate
 from guarantee.logs import configure_logging
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -48,7 +49,9 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     app.extensions["guarantee.clock"] = app.config.get("GUARANTEE_CLOCK") or SystemClock()
 
+    limiter.init_app(app)
     app.register_blueprint(health.bp)
+    api.init_app(app)
     cli.init_app(app)
     return app
 

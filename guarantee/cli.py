@@ -14,9 +14,10 @@ from flask.cli import AppGroup
 from guarantee.context import service_context, unit_of_work
 from guarantee.services import audit
 from guarantee.services.demo import seed_demo
-from guarantee.services.errors import ValidationFailed
+from guarantee.services.errors import NotFound, ValidationFailed
 from guarantee.services.officers import create_officer
 from guarantee.services.sweep import sweep_batch
+from guarantee.services.tokens import revoke_officer_tokens
 from workflows.vocabulary import ROLES
 
 guarantee_cli = AppGroup("guarantee", help="Run the Co-production Guarantee service.")
@@ -49,6 +50,18 @@ def create_officer_command(email: str, name: str, roles: tuple[str, ...], passwo
     except ValidationFailed as exc:
         _fail("\n".join(f"{field}: {msg}" for field, msgs in exc.errors.items() for msg in msgs))
     click.echo(summary)
+
+
+@guarantee_cli.command("revoke-tokens")
+@click.option("--email", required=True, help="The officer whose API tokens to revoke.")
+def revoke_tokens_command(email: str) -> None:
+    """Revoke every live API token of an officer, at once."""
+    try:
+        with unit_of_work() as ctx:
+            count = revoke_officer_tokens(ctx, email)
+    except NotFound as exc:
+        _fail(exc.message)
+    click.echo(f"Revoked {count} token(s) of {email}.")
 
 
 @guarantee_cli.command("sweep")

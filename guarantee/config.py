@@ -22,12 +22,20 @@ class Config:
     GUARANTEE_BASE_URL = "http://127.0.0.1:8000"
     GUARANTEE_LOG_JSON = True
     GUARANTEE_SWEEP_BATCH = 100
+    # The JSON API.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    GUARANTEE_API_TOKEN_MINUTES = 30
+    GUARANTEE_TOKEN_RATE_LIMIT = "10 per minute"  # noqa: S105 (a rate, not a secret)
+    GUARANTEE_SUBMISSION_RATE_LIMIT = "30 per hour"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
 
 
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (tests only)
     GUARANTEE_LOG_JSON = False
+    RATELIMIT_ENABLED = False  # tests that need limits switch them on
 
 
 def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
@@ -46,9 +54,18 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
                 f"({', '.join(DEFAULT_WORKING_DAYS)}) to positive whole numbers"
             )
         settings["GUARANTEE_WORKING_DAYS"] = {**DEFAULT_WORKING_DAYS, **days}
-    for name in ("GUARANTEE_AUDIT_SIGNING_KEY", "GUARANTEE_BASE_URL"):
+    for name in (
+        "GUARANTEE_AUDIT_SIGNING_KEY",
+        "GUARANTEE_BASE_URL",
+        "GUARANTEE_TOKEN_RATE_LIMIT",
+        "GUARANTEE_SUBMISSION_RATE_LIMIT",
+    ):
         if environ.get(name):
             settings[name] = environ[name]
+    if environ.get("GUARANTEE_RATELIMIT_STORAGE_URI"):
+        settings["RATELIMIT_STORAGE_URI"] = environ["GUARANTEE_RATELIMIT_STORAGE_URI"]
+    if environ.get("GUARANTEE_API_TOKEN_MINUTES"):
+        settings["GUARANTEE_API_TOKEN_MINUTES"] = int(environ["GUARANTEE_API_TOKEN_MINUTES"])
     if environ.get("GUARANTEE_LOG_JSON"):
         settings["GUARANTEE_LOG_JSON"] = environ["GUARANTEE_LOG_JSON"].lower() in ("1", "true", "yes")
     return settings

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
@@ -9,3 +11,6 @@ from guarantee.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+# Storage comes from RATELIMIT_STORAGE_URI: memory:// counts per process, so use Redis
+# (redis://...) wherever more than one worker serves.
+limiter = Limiter(key_func=get_remote_address)

@@ -1,5 +1,6 @@
 """The ORM models, one module per aggregate."""
 
+from guarantee.models.api import IdempotencyRecord, OfficerToken
 from guarantee.models.audit import AuditEvent
 from guarantee.models.base import Base
 from guarantee.models.claim import (
@@ -20,8 +21,10 @@ __all__ = [
     "Claim",
     "ClaimClock",
     "Contact",
+    "IdempotencyRecord",
     "Officer",
     "OfficerRole",
+    "OfficerToken",
     "OutboxMessage",
     "ReferenceCounter",
     "Regulation",

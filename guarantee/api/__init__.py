@@ -1,0 +1,115 @@
+"""The JSON API under /api/v1, its OpenAPI 3.1 document at /openapi.json and docs at /api/docs."""
+
+from __future__ import annotations
+
+import http
+from typing import Any
+
+from flask import Flask, Response, abort, request
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from flask_swagger_ui import get_swaggerui_blueprint
+from werkzeug.exceptions import HTTPException
+
+from guarantee.api import claims, tokens, workflow
+from guarantee.api.problems import KEPT_HEADERS, PROBLEM_JSON, flatten, from_service_error, is_api_request, problem
+from guarantee.schemas.common import ProblemSchema
+from guarantee.services.errors import ServiceError
+
+BLUEPRINTS = (claims.blp, tokens.blp, workflow.blp)
+JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
+
+SPEC_DESCRIPTION = """\
+The Co-production Guarantee by program: file a claim, follow it with its tracking token, and
+(for officers) work it through the workflow. Errors are `application/problem+json` (RFC 9457).
+
+Two kinds of bearer token: a claim's **tracking token** (returned once by `POST /api/v1/claims`)
+opens that one claim in the group's view; an **officer token** (from `POST /api/v1/tokens`)
+opens the officers' view, as far as the officer's roles allow.
+"""
+
+
+class GuaranteeApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api with RFC 9457 problems on API paths and HTML errors elsewhere."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        default: dict[str, Any] = {"description": "An error, as a problem document", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_JSON)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        if not is_api_request():
+            return error  # pages keep Flask's HTML errors
+        status = error.code or 500
+        headers = {k: v for k, v in error.get_headers() if k in KEPT_HEADERS}
+        data = getattr(error, "data", None) or {}
+        headers.update(data.get("headers") or {})
+        messages = data.get("messages")
+        if status == 422 and messages:
+            # webargs nests by location ({"json": {...}}); name fields in the body's own terms.
+            fields = flatten(
+                {k: v for loc in messages.values() for k, v in (loc.items() if isinstance(loc, dict) else {})}
+            )
+            return problem(422, "Some fields need correcting: see errors.", headers, errors=fields)
+        if status == 400 and messages:
+            detail = "; ".join(m for msgs in flatten(messages).values() for m in msgs)
+            return problem(400, f"The request could not be read: {detail}", headers)
+        return problem(status, None, headers)
+
+
+def _require_json() -> None:
+    """415 for a body that is not JSON: never guess at what was sent."""
+    has_body = request.content_length or request.headers.get("Transfer-Encoding")
+    if request.method in JSON_BODY_METHODS and has_body and not request.is_json:
+        abort(415)
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("API_TITLE", "guarantee")
+    app.config.setdefault("API_VERSION", "1")
+    app.config.setdefault("OPENAPI_VERSION", "3.1.0")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault(
+        "API_SPEC_OPTIONS",
+        {
+            "info": {
+                "description": SPEC_DESCRIPTION,
+                "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+            },
+        },
+    )
+    api = GuaranteeApi(app)
+    app.extensions["guarantee.api"] = api
+    api.spec.components.security_scheme(
+        "trackingToken",
+        {"type": "http", "scheme": "bearer", "description": "A claim's tracking token: that claim, group's view"},
+    )
+    api.spec.components.security_scheme(
+        "officerToken",
+        {"type": "http", "scheme": "bearer", "description": "An officer token from POST /api/v1/tokens"},
+    )
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    app.register_blueprint(
+        get_swaggerui_blueprint("/api/docs", "/openapi.json", config={"app_name": "guarantee API"}),
+        name="api_docs",
+    )
+
+
+def _service_error(error: ServiceError) -> Response:
+    return from_service_error(error)
+
+
+# Blueprints are set up once, when this module is imported; each app only registers them.
+for _blueprint in BLUEPRINTS:
+    _blueprint.before_request(_require_json)
+    _blueprint.register_error_handler(ServiceError, _service_error)

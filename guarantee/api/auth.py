@@ -1,0 +1,48 @@
+"""Who is calling the API: a claim's group (tracking token) or an officer (officer token)."""
+
+from __future__ import annotations
+
+from flask import request
+
+from guarantee.services.actors import Actor, GroupActor, OfficerActor
+from guarantee.services.claims import group_for_token
+from guarantee.services.context import ServiceContext
+from guarantee.services.tokens import OFFICER_TOKEN_PREFIX, AuthenticationFailed, officer_for_token
+
+MAX_TOKEN_LENGTH = 200
+
+
+def bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+        raise AuthenticationFailed(
+            "Send Authorization: Bearer <token>: the tracking token you got when you filed the claim, "
+            "or an officer token from POST /api/v1/tokens."
+        )
+    return token
+
+
+def actor_for_claim(ctx: ServiceContext, reference: str) -> Actor:
+    """An officer, or the group whose tracking token opens this claim (anything else: 404)."""
+    token = bearer_token()
+    if token.startswith(OFFICER_TOKEN_PREFIX):
+        return officer_for_token(ctx, token)
+    return group_for_token(ctx, reference, token)
+
+
+def officer_actor(ctx: ServiceContext) -> OfficerActor:
+    token = bearer_token()
+    if not token.startswith(OFFICER_TOKEN_PREFIX):
+        raise AuthenticationFailed("This needs an officer token from POST /api/v1/tokens.")
+    return officer_for_token(ctx, token)
+
+
+def principal(actor: Actor) -> str:
+    """A stable name for the caller, to scope idempotency keys."""
+    if isinstance(actor, OfficerActor):
+        return f"officer:{actor.officer_id}"
+    if isinstance(actor, GroupActor):
+        return f"group:{actor.claim_reference}"
+    return actor.type

@@ -1,0 +1,311 @@
+"""/api/v1/claims: file, read, list, fire triggers, assign, classify, note, audit trail.
+
+Views are thin: they parse, call one service inside one transaction, and serialise.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Response, current_app, jsonify, request, url_for
+from flask_smorest import Blueprint
+
+from guarantee.api import auth
+from guarantee.api.idempotent import run_once
+from guarantee.api.problems import problem
+from guarantee.context import service_context, unit_of_work
+from guarantee.extensions import limiter
+from guarantee.schemas.claims import (
+    AssignmentInput,
+    AuditTrailSchema,
+    ClaimListArgs,
+    ClaimPageSchema,
+    ClaimSchema,
+    ClassificationInput,
+    NoteInput,
+    NoteSchema,
+    SubmissionSchema,
+    SubmittedSchema,
+    TransitionSchema,
+)
+from guarantee.schemas.common import ProblemSchema
+from guarantee.services import casework, reading
+from guarantee.services.actors import Actor
+from guarantee.services.claims import fire, submit_claim
+from guarantee.services.context import ServiceContext
+from guarantee.services.errors import StaleClaim
+from guarantee.services.idempotency import StoredResponse
+
+blp = Blueprint("claims", __name__, url_prefix="/api/v1/claims", description="Claims and their workflow")
+
+GROUP_OR_OFFICER: list[dict[str, list[str]]] = [{"trackingToken": []}, {"officerToken": []}]
+OFFICER: list[dict[str, list[str]]] = [{"officerToken": []}]
+ETAG_HEADER = {"ETag": {"description": "The claim's version; send it back in If-Match", "schema": {"type": "string"}}}
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "description": "Any unique string (a UUID). A retry with the same key and body returns the first response "
+    "and does nothing again; the same key with another body is refused (422). Kept for 24 hours.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "description": "The ETag you last saw. If the claim has changed since, nothing is done and you get 412.",
+    "schema": {"type": "string"},
+}
+_ETAG = re.compile(r'^"v(\d{1,9})"$')
+
+
+def etag(version: int) -> str:
+    return f'"v{version}"'
+
+
+def errors(*codes: int) -> Any:
+    """Document the problem responses an operation can give."""
+
+    def decorate(view: Any) -> Any:
+        for code in codes:
+            view = blp.alt_response(code, schema=ProblemSchema, content_type="application/problem+json")(view)
+        return view
+
+    return decorate
+
+
+def _claim_response(ctx: ServiceContext, reference: str, actor: Actor, status: int = 200) -> StoredResponse:
+    claim, view = reading.read_claim(ctx, reference, actor)
+    return StoredResponse(status, ClaimSchema().dump(view), {"ETag": etag(claim.version)})
+
+
+def _expected_version() -> int | None:
+    """The version If-Match asks for: None for no header or *, 0 when it can never match."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    for candidate in header.split(","):
+        found = _ETAG.match(candidate.strip())
+        if found:
+            return int(found.group(1))
+    return 0
+
+
+def _stale_problem(error: StaleClaim) -> Response:
+    headers = {"ETag": etag(error.current_version)} if error.current_version else None
+    return problem(412, error.message, headers=headers)
+
+
+@blp.route("", methods=["POST"])
+@limiter.limit(lambda: current_app.config["GUARANTEE_SUBMISSION_RATE_LIMIT"])
+@blp.arguments(
+    SubmissionSchema,
+    example={
+        "group": {"name": "Little Acorns Parents", "contact_name": "Sam Patel", "email": "sam@example.org"},
+        "initiative": {
+            "title": "Parent-run nursery",
+            "description": "Parents run a nursery on a rota with one qualified lead.",
+            "sector": "children_and_families",
+            "region": "north_west",
+            "people_involved": 24,
+        },
+        "barrier": {
+            "regulation": "Early years staffing ratios",
+            "imposed_by": "Ofsted",
+            "category": "professional_standards_and_qualifications",
+            "how_it_blocks": "Every parent on the rota would need a level 3 qualification.",
+            "remedy_sought": "waiver",
+        },
+        "consent": {"contact": True},
+    },
+)
+@blp.response(201, SubmittedSchema, headers={"Location": {"schema": {"type": "string"}}})
+@blp.doc(
+    operationId="submitClaim",
+    security=[],
+    parameters=[IDEMPOTENCY_KEY],
+    responses={
+        "201": {
+            "links": {
+                "GetClaim": {"operationId": "getClaim", "parameters": {"reference": "$response.body#/reference"}},
+                "FireTransition": {
+                    "operationId": "fireTransition",
+                    "parameters": {"reference": "$response.body#/reference"},
+                },
+            }
+        }
+    },
+)
+@errors(400, 409, 413, 415, 422, 429)
+def submit(data: dict[str, Any]) -> Response:
+    """File a claim (no account needed)
+
+    Returns the reference and the tracking token, shown only once.
+    """
+
+    def produce(ctx: ServiceContext) -> StoredResponse:
+        submitted = submit_claim(ctx, data)
+        location = url_for("claims.claim", reference=submitted.reference)
+        base = current_app.config["GUARANTEE_BASE_URL"].rstrip("/")
+        body = SubmittedSchema().dump(
+            {
+                "reference": submitted.reference,
+                "state": submitted.claim.state,
+                "tracking_token": submitted.tracking_token,
+                "tracking_url": f"{base}/track/{submitted.reference}?token={submitted.tracking_token}",
+                "submitted_at": submitted.claim.submitted_at,
+            }
+        )
+        return StoredResponse(201, body, {"Location": location, "ETag": etag(submitted.claim.version)})
+
+    return run_once("public POST /api/v1/claims", data, produce)
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(ClaimListArgs, location="query", as_kwargs=True)
+@blp.response(200, ClaimPageSchema)
+@blp.doc(operationId="listClaims", security=OFFICER)
+@errors(401, 403, 422)
+def list_claims(limit: int, cursor: str | None = None, **filters: Any) -> Response:
+    """List claims (officers), newest first
+
+    Filters combine; pages follow next_cursor.
+    """
+    ctx = service_context()
+    page = reading.list_claims(ctx, auth.officer_actor(ctx), filters, limit=limit, cursor=cursor)
+    response = jsonify(ClaimPageSchema().dump(page))
+    if page.next_cursor:
+        args: dict[str, Any] = {k: request.args.getlist(k) for k in request.args if k != "cursor"}
+        link = url_for("claims.list_claims", **args, cursor=page.next_cursor)
+        response.headers["Link"] = f'<{link}>; rel="next"'
+    return response
+
+
+@blp.route("/<reference>", methods=["GET"])
+@blp.response(200, ClaimSchema, headers=ETAG_HEADER)
+@blp.doc(operationId="getClaim", security=GROUP_OR_OFFICER)
+@blp.alt_response(304, description="Not modified since the ETag in If-None-Match")
+@errors(401, 404)
+def claim(reference: str) -> Response:
+    """Read a claim
+
+    With the group's tracking token: the group's view (no internal notes, no officers' names).
+    With an officer token: the full view.
+    """
+    ctx = service_context()
+    stored = _claim_response(ctx, reference, auth.actor_for_claim(ctx, reference))
+    if request.if_none_match.contains(stored.headers["ETag"].strip('"')):
+        return Response(status=304, headers={"ETag": stored.headers["ETag"]})
+    response = jsonify(stored.body)
+    response.headers.update(stored.headers)
+    response.headers["Vary"] = "Authorization"
+    return response
+
+
+@blp.route("/<reference>/transitions", methods=["POST"])
+@blp.arguments(TransitionSchema, example={"trigger": "accept", "category": "food_hygiene", "regulation": 3})
+@blp.response(200, ClaimSchema, headers=ETAG_HEADER)
+@blp.doc(operationId="fireTransition", security=GROUP_OR_OFFICER, parameters=[IF_MATCH, IDEMPOTENCY_KEY])
+@errors(401, 403, 404, 409, 412, 415, 422)
+def transition(data: dict[str, Any], reference: str) -> Response:
+    """Fire a trigger on a claim
+
+    GET /api/v1/workflow lists the triggers, who may fire them and the input each needs.
+    409 lists the triggers you may fire now.
+    """
+    expected = _expected_version()
+    inputs = {k: v for k, v in data.items() if k != "trigger"}
+    ctx = service_context()
+    actor = auth.actor_for_claim(ctx, reference)
+    ctx.session.rollback()
+
+    def produce(ctx: ServiceContext) -> StoredResponse:
+        fire(ctx, reference, data["trigger"], actor, inputs, expected_version=expected)
+        return _claim_response(ctx, reference, actor)
+
+    try:
+        return run_once(f"{auth.principal(actor)} POST {request.path}", data, produce)
+    except StaleClaim as error:
+        if expected is None:
+            raise
+        return _stale_problem(error)
+
+
+def _officer_write(reference: str, body: dict[str, Any], change: Any) -> Response:
+    expected = _expected_version()
+    try:
+        with unit_of_work() as ctx:
+            actor = auth.officer_actor(ctx)
+            change(ctx, actor, expected)
+            stored = _claim_response(ctx, reference, actor)
+    except StaleClaim as error:
+        if expected is None:
+            raise
+        return _stale_problem(error)
+    response = jsonify(stored.body)
+    response.headers.update(stored.headers)
+    return response
+
+
+@blp.route("/<reference>/assignee", methods=["PUT"])
+@blp.arguments(AssignmentInput)
+@blp.response(200, ClaimSchema, headers=ETAG_HEADER)
+@blp.doc(operationId="assignClaim", security=OFFICER, parameters=[IF_MATCH])
+@errors(401, 403, 404, 409, 412, 415, 422)
+def assign(data: dict[str, Any], reference: str) -> Response:
+    """Assign a claim to an officer, or unassign it (officers)"""
+    return _officer_write(
+        reference,
+        data,
+        lambda ctx, actor, expected: casework.assign(
+            ctx, reference, data["assignee_id"], actor, expected_version=expected
+        ),
+    )
+
+
+@blp.route("/<reference>/classification", methods=["PUT"])
+@blp.arguments(ClassificationInput)
+@blp.response(200, ClaimSchema, headers=ETAG_HEADER)
+@blp.doc(operationId="classifyClaim", security=OFFICER, parameters=[IF_MATCH])
+@errors(401, 403, 404, 409, 412, 415, 422)
+def classify(data: dict[str, Any], reference: str) -> Response:
+    """Set a claim's barrier category and regulation catalogue entry (officers)"""
+    return _officer_write(
+        reference,
+        data,
+        lambda ctx, actor, expected: casework.classify(
+            ctx,
+            reference,
+            actor,
+            category=data.get("category"),
+            regulation=data.get("regulation"),
+            expected_version=expected,
+        ),
+    )
+
+
+@blp.route("/<reference>/notes", methods=["POST"])
+@blp.arguments(NoteInput)
+@blp.response(201, NoteSchema)
+@blp.doc(operationId="addNote", security=OFFICER)
+@errors(401, 403, 404, 415, 422)
+def add_note(data: dict[str, Any], reference: str) -> Response:
+    """Add an internal note (officers; never shown to the group)"""
+    with unit_of_work() as ctx:
+        entry = casework.add_note(ctx, reference, auth.officer_actor(ctx), data["note"])
+        body = NoteSchema().dump({"seq": entry.seq, "note": entry.body})
+    response = jsonify(body)
+    response.status_code = 201
+    return response
+
+
+@blp.route("/<reference>/audit", methods=["GET"])
+@blp.response(200, AuditTrailSchema)
+@blp.doc(operationId="getAuditTrail", security=OFFICER)
+@errors(401, 403, 404)
+def audit_trail(reference: str) -> Response:
+    """A claim's audit trail: its hash chain, event by event (officers)"""
+    ctx = service_context()
+    events = reading.audit_trail(ctx, reference, auth.officer_actor(ctx))
+    return jsonify(AuditTrailSchema().dump({"reference": reference, "events": events}))

@@ -1,0 +1,39 @@
+"""/api/v1/tokens: officers exchange email and password for a short-lived bearer token."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Response, current_app, jsonify
+from flask_smorest import Blueprint
+
+from guarantee.api.claims import errors
+from guarantee.context import unit_of_work
+from guarantee.extensions import limiter
+from guarantee.schemas.tokens import TokenRequest, TokenSchema
+from guarantee.services.tokens import issue_officer_token
+
+blp = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens", description="Officer sign-in for the API")
+
+
+@blp.route("", methods=["POST"])
+@limiter.limit(lambda: current_app.config["GUARANTEE_TOKEN_RATE_LIMIT"])
+@blp.arguments(TokenRequest, example={"email": "officer@council.example", "password": "your password"})
+@blp.response(201, TokenSchema)
+@blp.doc(operationId="createToken", security=[])
+@errors(400, 401, 415, 422, 429)
+def create_token(data: dict[str, Any]) -> Response:
+    """Get an officer token
+
+    Valid for GUARANTEE_API_TOKEN_MINUTES (default 30); revoke with flask guarantee revoke-tokens.
+    """
+    lifetime = timedelta(minutes=current_app.config["GUARANTEE_API_TOKEN_MINUTES"])
+    with unit_of_work() as ctx:
+        issued = issue_officer_token(ctx, data["email"], data["password"], lifetime)
+    response = jsonify(
+        TokenSchema().dump({"token": issued.token, "token_type": "Bearer", "expires_at": issued.expires_at})
+    )
+    response.status_code = 201
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,76 @@
+"""Officers' short-lived API bearer tokens: issued for email and password, stored hashed."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from guarantee.models import Officer, OfficerToken
+from guarantee.services.actors import Actor, OfficerActor
+from guarantee.services.context import ServiceContext
+from guarantee.services.errors import NotFound, ServiceError
+from guarantee.services.officers import hash_password, password_matches, require_role
+
+OFFICER_TOKEN_PREFIX = "gto_"  # noqa: S105 (a prefix that marks officer tokens, not a secret)
+# Checked against when the email is unknown, so both failures take the same time.
+_DUMMY_HASH = hash_password(secrets.token_hex(16))
+
+
+class AuthenticationFailed(ServiceError):
+    """Wrong email or password, or a token that is unknown, expired or revoked."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str  # shown once
+    expires_at: datetime
+    officer_id: int
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_officer_token(ctx: ServiceContext, email: str, password: str, lifetime: timedelta) -> IssuedToken:
+    officer = ctx.session.scalar(select(Officer).where(Officer.email == email.strip().lower()))
+    matches = password_matches(officer.password_hash if officer else _DUMMY_HASH, password)
+    if officer is None or not matches or not officer.active:
+        raise AuthenticationFailed("The email address or password is wrong, or the account is not active.")
+    token = OFFICER_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = ctx.now()
+    ctx.session.add(
+        OfficerToken(officer_id=officer.id, token_hash=_hash(token), created_at=now, expires_at=now + lifetime)
+    )
+    ctx.session.flush()
+    return IssuedToken(token=token, expires_at=now + lifetime, officer_id=officer.id)
+
+
+def officer_for_token(ctx: ServiceContext, token: str) -> OfficerActor:
+    """The officer a live token belongs to."""
+    row = ctx.session.execute(
+        select(OfficerToken.officer_id, OfficerToken.expires_at, OfficerToken.revoked_at, Officer.active)
+        .join(Officer, Officer.id == OfficerToken.officer_id)
+        .where(OfficerToken.token_hash == _hash(token))
+    ).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= ctx.now() or not row.active:
+        raise AuthenticationFailed("The token is unknown, expired or revoked: ask for a new one at /api/v1/tokens.")
+    return OfficerActor(row.officer_id)
+
+
+def revoke_officer_tokens(ctx: ServiceContext, email: str, actor: Actor | None = None) -> int:
+    """Revoke every live token of an officer; returns how many. ``actor`` None is the operator."""
+    if actor is not None:
+        require_role(ctx, actor, ("admin",), "revoke API tokens")
+    officer = ctx.session.scalar(select(Officer).where(Officer.email == email.strip().lower()))
+    if officer is None:
+        raise NotFound(f"There is no officer with the email address {email}.")
+    result = ctx.session.execute(
+        update(OfficerToken)
+        .where(OfficerToken.officer_id == officer.id, OfficerToken.revoked_at.is_(None))
+        .values(revoked_at=ctx.now())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
