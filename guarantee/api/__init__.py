@@ -65,11 +65,15 @@ class GuaranteeApi(Api):  # type: ignore[misc]
         return problem(status, None, headers)
 
 
-def _require_json() -> None:
-    """415 for a body that is not JSON: never guess at what was sent."""
-    has_body = request.content_length or request.headers.get("Transfer-Encoding")
-    if request.method in JSON_BODY_METHODS and has_body and not request.is_json:
+def _require_json() -> Response | None:
+    """Every write takes a JSON body: 400 without one, 415 for anything else."""
+    if request.method not in JSON_BODY_METHODS:
+        return None
+    if not (request.content_length or request.headers.get("Transfer-Encoding")):
+        return problem(400, "This request needs a JSON body. The API description at /openapi.json shows what to send.")
+    if not request.is_json:
         abort(415)
+    return None
 
 
 def init_app(app: Flask) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from guarantee.services.actors import Actor, GroupActor, OfficerActor
-from guarantee.services.claims import group_for_token
+from guarantee.services.claims import group_for_token, reference_for_token
 from guarantee.services.context import ServiceContext
 from guarantee.services.tokens import OFFICER_TOKEN_PREFIX, AuthenticationFailed, officer_for_token
 
@@ -25,10 +25,16 @@ def bearer_token() -> str:
 
 
 def actor_for_claim(ctx: ServiceContext, reference: str) -> Actor:
-    """An officer, or the group whose tracking token opens this claim (anything else: 404)."""
+    """An officer, or the group whose tracking token opens this claim.
+
+    A token that opens no claim at all is 401; a live token of another claim is 404, so
+    nobody learns from the answer whether a claim exists.
+    """
     token = bearer_token()
     if token.startswith(OFFICER_TOKEN_PREFIX):
         return officer_for_token(ctx, token)
+    if reference_for_token(ctx, token) is None:
+        raise AuthenticationFailed("This tracking token is not valid. Use the link you were given when you filed.")
     return group_for_token(ctx, reference, token)
 
 

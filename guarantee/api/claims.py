@@ -57,7 +57,39 @@ IF_MATCH = {
     "description": "The ETag you last saw. If the claim has changed since, nothing is done and you get 412.",
     "schema": {"type": "string"},
 }
+REFERENCE_PARAMETER = {
+    "in": "path",
+    "name": "reference",
+    "required": True,
+    "description": "The claim's reference",
+    "schema": {"type": "string", "pattern": r"^CPG-\d{4}-\d{6}$", "example": "CPG-2026-000001"},
+}
 _ETAG = re.compile(r'^"v(\d{1,9})"$')
+
+# One example request per trigger, for the document and for people reading it.
+TRIGGER_EXAMPLES: dict[str, dict[str, Any]] = {
+    "accept": {"category": "food_hygiene", "regulation": 3, "assignee": 7},
+    "decline": {
+        "reason_code": "duplicate",
+        "explanation": "The same barrier is in claim CPG-2026-000101.",
+        "duplicate_of": "CPG-2026-000101",
+    },
+    "request_information": {"question": "How many volunteers cook each week, and what training do they have?"},
+    "provide_information": {"answer": "Twelve volunteers; all hold a level 2 food hygiene certificate."},
+    "information_lapsed": {},
+    "uphold": {"reasons": "The rule was applied more strictly than the law requires.", "remedy": "waiver"},
+    "not_uphold": {
+        "reasons": "The rule protects children and applies to every nursery.",
+        "reason_code": "regulation_necessary_and_proportionate",
+    },
+    "appeal": {"grounds": "The decision did not consider that a qualified lead is always present."},
+    "appeal_window_closed": {},
+    "allow_appeal": {"reasons": "The panel finds the rule disproportionate here.", "remedy": "guidance_clarified"},
+    "dismiss_appeal": {"reasons": "The panel agrees with the original decision."},
+    "record_resolution": {"outcome": "waiver_granted", "summary": "The council granted a twelve-month waiver."},
+    "withdraw": {"reason": "We found another venue."},
+    "reopen": {"justification": "The group sent new evidence by post."},
+}
 
 
 def etag(version: int) -> str:
@@ -182,7 +214,7 @@ def list_claims(limit: int, cursor: str | None = None, **filters: Any) -> Respon
     return response
 
 
-@blp.route("/<reference>", methods=["GET"])
+@blp.route("/<reference>", methods=["GET"], parameters=[REFERENCE_PARAMETER])
 @blp.response(200, ClaimSchema, headers=ETAG_HEADER)
 @blp.doc(operationId="getClaim", security=GROUP_OR_OFFICER)
 @blp.alt_response(304, description="Not modified since the ETag in If-None-Match")
@@ -203,8 +235,11 @@ def claim(reference: str) -> Response:
     return response
 
 
-@blp.route("/<reference>/transitions", methods=["POST"])
-@blp.arguments(TransitionSchema, example={"trigger": "accept", "category": "food_hygiene", "regulation": 3})
+@blp.route("/<reference>/transitions", methods=["POST"], parameters=[REFERENCE_PARAMETER])
+@blp.arguments(
+    TransitionSchema,
+    examples={t: {"summary": t.replace("_", " "), "value": {"trigger": t, **v}} for t, v in TRIGGER_EXAMPLES.items()},
+)
 @blp.response(200, ClaimSchema, headers=ETAG_HEADER)
 @blp.doc(operationId="fireTransition", security=GROUP_OR_OFFICER, parameters=[IF_MATCH, IDEMPOTENCY_KEY])
 @errors(401, 403, 404, 409, 412, 415, 422)
@@ -248,8 +283,8 @@ def _officer_write(reference: str, body: dict[str, Any], change: Any) -> Respons
     return response
 
 
-@blp.route("/<reference>/assignee", methods=["PUT"])
-@blp.arguments(AssignmentInput)
+@blp.route("/<reference>/assignee", methods=["PUT"], parameters=[REFERENCE_PARAMETER])
+@blp.arguments(AssignmentInput, example={"assignee_id": 7})
 @blp.response(200, ClaimSchema, headers=ETAG_HEADER)
 @blp.doc(operationId="assignClaim", security=OFFICER, parameters=[IF_MATCH])
 @errors(401, 403, 404, 409, 412, 415, 422)
@@ -264,8 +299,18 @@ def assign(data: dict[str, Any], reference: str) -> Response:
     )
 
 
-@blp.route("/<reference>/classification", methods=["PUT"])
-@blp.arguments(ClassificationInput)
+@blp.route("/<reference>/classification", methods=["PUT"], parameters=[REFERENCE_PARAMETER])
+@blp.arguments(
+    ClassificationInput,
+    example={
+        "category": "food_hygiene",
+        "regulation": {
+            "title": "Food premises registration",
+            "legal_reference": "Regulation (EC) 852/2004",
+            "issuing_body": "Food Standards Agency",
+        },
+    },
+)
 @blp.response(200, ClaimSchema, headers=ETAG_HEADER)
 @blp.doc(operationId="classifyClaim", security=OFFICER, parameters=[IF_MATCH])
 @errors(401, 403, 404, 409, 412, 415, 422)
@@ -285,8 +330,8 @@ def classify(data: dict[str, Any], reference: str) -> Response:
     )
 
 
-@blp.route("/<reference>/notes", methods=["POST"])
-@blp.arguments(NoteInput)
+@blp.route("/<reference>/notes", methods=["POST"], parameters=[REFERENCE_PARAMETER])
+@blp.arguments(NoteInput, example={"note": "Phoned the group's contact; they will send photos of the kitchen."})
 @blp.response(201, NoteSchema)
 @blp.doc(operationId="addNote", security=OFFICER)
 @errors(401, 403, 404, 415, 422)
@@ -300,7 +345,7 @@ def add_note(data: dict[str, Any], reference: str) -> Response:
     return response
 
 
-@blp.route("/<reference>/audit", methods=["GET"])
+@blp.route("/<reference>/audit", methods=["GET"], parameters=[REFERENCE_PARAMETER])
 @blp.response(200, AuditTrailSchema)
 @blp.doc(operationId="getAuditTrail", security=OFFICER)
 @errors(401, 403, 404)

@@ -235,13 +235,18 @@ def get_claim(ctx: ServiceContext, reference: str, *, for_update: bool = False) 
     return claim
 
 
-def group_for_token(ctx: ServiceContext, reference: str, token: str) -> GroupActor:
-    """The group actor for a claim, if the token is the claim's live tracking token."""
-    found = ctx.session.scalar(
+def reference_for_token(ctx: ServiceContext, token: str) -> str | None:
+    """The reference of the claim a live tracking token opens, or None."""
+    return ctx.session.scalar(
         select(Claim.reference)
         .join(TrackingToken, TrackingToken.claim_id == Claim.id)
         .where(TrackingToken.token_hash == token_hash(token), TrackingToken.revoked_at.is_(None))
     )
+
+
+def group_for_token(ctx: ServiceContext, reference: str, token: str) -> GroupActor:
+    """The group actor for a claim, if the token is the claim's live tracking token."""
+    found = reference_for_token(ctx, token)
     if found is None or found != reference:
         raise NotFound(f"There is no claim {reference} for this tracking link.")
     return GroupActor(reference)
