@@ -15,6 +15,7 @@ from guarantee.context import service_context, unit_of_work
 from guarantee.services import audit
 from guarantee.services.demo import seed_demo
 from guarantee.services.errors import NotFound, ValidationFailed
+from guarantee.services.idempotency import purge_expired
 from guarantee.services.officers import create_officer
 from guarantee.services.sweep import sweep_batch
 from guarantee.services.tokens import revoke_officer_tokens
@@ -67,7 +68,10 @@ def revoke_tokens_command(email: str) -> None:
 @guarantee_cli.command("sweep")
 @click.option("--batch", type=click.IntRange(1, 10_000), default=None, help="Claims per transaction.")
 def sweep_command(batch: int | None) -> None:
-    """Fire the system triggers whose deadlines have passed. Safe to run on several machines."""
+    """Fire the system triggers whose deadlines have passed, and tidy expired idempotency keys.
+
+    Safe to run on several machines at once.
+    """
     size = batch or current_app.config["GUARANTEE_SWEEP_BATCH"]
     skip: set[int] = set()
     fired = refused = 0
@@ -80,7 +84,11 @@ def sweep_command(batch: int | None) -> None:
         refused += len(result.refused)
         if not result.fired and not result.refused:
             break
+    with unit_of_work() as ctx:
+        purged = purge_expired(ctx)
     click.echo(f"Sweep finished: {fired} fired, {refused} could not be fired.")
+    if purged:
+        click.echo(f"Removed {purged} expired idempotency record(s).")
 
 
 def _trusted_key(public_key_file: str | None) -> Ed25519PublicKey:

@@ -175,3 +175,19 @@ def test_unit_of_work_rolls_back_on_error(app):
         except RuntimeError:
             pass
         assert db.session.scalar(select(func.count()).select_from(Officer)) == 0
+
+
+def test_sweep_removes_idempotency_records_older_than_a_day(app, runner, clock):
+    from guarantee.models import IdempotencyRecord
+    from tests.helpers import VALID_SUBMISSION
+
+    client = app.test_client()
+    assert client.post("/api/v1/claims", json=VALID_SUBMISSION, headers={"Idempotency-Key": "k-1"}).status_code == 201
+    runner.invoke(args=["guarantee", "sweep"])
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 1
+    clock.advance(hours=25)
+    result = runner.invoke(args=["guarantee", "sweep"])
+    assert "Removed 1 expired idempotency record(s)." in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0
