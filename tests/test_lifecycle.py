@@ -1008,7 +1008,7 @@ def test_a_claim_can_only_be_assigned_to_an_active_officer(ctx: ServiceContext, 
     for assignee in (inactive.officer_id, 999_999):
         with pytest.raises(ValidationFailed) as refused:
             assign(ctx, reference, assignee, cast.triage)
-        assert "assignee" in refused.value.errors
+        assert "assignee_id" in refused.value.errors
     assert get_claim(ctx, reference).assignee_id is None
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import marshmallow as ma
 from flask import Response, current_app, jsonify, request, url_for
-from flask_smorest import Blueprint
 
 from guarantee.api import auth
 from guarantee.api.idempotent import run_once
+from guarantee.api.parser import Blueprint
 from guarantee.api.problems import problem
 from guarantee.context import service_context, unit_of_work
 from guarantee.extensions import limiter
@@ -195,7 +196,7 @@ def submit(data: dict[str, Any]) -> Response:
 
 
 @blp.route("", methods=["GET"])
-@blp.arguments(ClaimListArgs, location="query", as_kwargs=True)
+@blp.arguments(ClaimListArgs, location="query", as_kwargs=True, unknown=ma.RAISE)
 @blp.response(200, ClaimPageSchema)
 @blp.doc(operationId="listClaims", security=OFFICER)
 @errors(401, 403, 422)

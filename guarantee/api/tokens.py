@@ -6,9 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Response, current_app, jsonify
-from flask_smorest import Blueprint
 
 from guarantee.api.claims import errors
+from guarantee.api.parser import Blueprint
 from guarantee.context import unit_of_work
 from guarantee.extensions import limiter
 from guarantee.schemas.tokens import TokenRequest, TokenSchema

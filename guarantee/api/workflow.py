@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
 
+from guarantee.api.parser import Blueprint
 from guarantee.schemas.workflow import WorkflowSchema
 from guarantee.services.reading import describe_workflow
 

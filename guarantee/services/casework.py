@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from guarantee.models import Claim, Contact, TimelineEntry
@@ -31,6 +32,7 @@ def _locked_claim(ctx: ServiceContext, reference: str, expected_version: int | N
 def _save(ctx: ServiceContext, claim: Claim) -> None:
     reference = claim.reference  # unreadable once a failed flush has rolled the session back
     claim.updated_at = ctx.now()
+    flag_modified(claim, "updated_at")  # always one conditional UPDATE, so always a new version
     try:
         ctx.session.flush()
     except StaleDataError as exc:
@@ -45,7 +47,7 @@ def assign(
     claim = _locked_claim(ctx, reference, expected_version)
     if is_terminal(claim.state):
         raise Conflict(f"Claim {reference} is {claim.state}; a finished claim cannot be assigned.")
-    assignee = None if assignee_id is None else assignable_officer(ctx, assignee_id)
+    assignee = None if assignee_id is None else assignable_officer(ctx, assignee_id, "assignee_id")
     previous = claim.assignee_id
     claim.assignee_id = assignee.id if assignee else None
     _save(ctx, claim)
@@ -95,6 +97,7 @@ def add_note(ctx: ServiceContext, reference: str, actor: Actor, note: str) -> Ti
     errors = v.Errors()
     body = errors.check("note", v.text, note, "the note", max_length=10_000)
     errors.raise_if_any()
+    _save(ctx, claim)  # a new version: an officer re-reading the claim must see the note
     event = append_event(ctx, claim, actor, "note_added", payload={"text_sha256": {"note": text_digest(body)}})
     entry = TimelineEntry(claim_id=claim.id, seq=event.seq, field="note", body=body, public=False)
     ctx.session.add(entry)

@@ -25,7 +25,8 @@ from guarantee.services.errors import Conflict, ValidationFailed
 
 KEEP_FOR = timedelta(hours=24)
 MAX_KEY_LENGTH = 200
-SECRET_FIELDS = ("tracking_token",)
+# Anything that carries a tracking token: encrypted at rest, like the token itself.
+SECRET_FIELDS = ("tracking_token", "tracking_url")
 
 
 @dataclass(frozen=True)

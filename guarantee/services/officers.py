@@ -87,7 +87,7 @@ def require_role(ctx: ServiceContext, actor: Actor, roles: Iterable[str], doing:
     return officer
 
 
-def assignable_officer(ctx: ServiceContext, officer_id: object, field: str = "assignee") -> Officer:
+def assignable_officer(ctx: ServiceContext, officer_id: object, field: str) -> Officer:
     if isinstance(officer_id, bool) or not isinstance(officer_id, int):
         raise ValidationFailed({field: ["Choose an officer by their id"]})
     officer = ctx.session.get(Officer, officer_id)
