@@ -22,6 +22,8 @@ class Config:
     GUARANTEE_BASE_URL = "http://127.0.0.1:8000"
     GUARANTEE_LOG_JSON = True
     GUARANTEE_SWEEP_BATCH = 100
+    # Evidence files, outside the web root; default: instance/evidence.
+    GUARANTEE_EVIDENCE_DIR: str | None = None
     # The JSON API.
     MAX_CONTENT_LENGTH = 1024 * 1024
     GUARANTEE_API_TOKEN_MINUTES = 30
@@ -57,6 +59,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
     for name in (
         "GUARANTEE_AUDIT_SIGNING_KEY",
         "GUARANTEE_BASE_URL",
+        "GUARANTEE_EVIDENCE_DIR",
         "GUARANTEE_TOKEN_RATE_LIMIT",
         "GUARANTEE_SUBMISSION_RATE_LIMIT",
     ):

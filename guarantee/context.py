@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from flask import current_app
 
 from guarantee.extensions import db
 from guarantee.services.context import ServiceContext
+from guarantee.services.storage import EvidenceStore
 
 
 def service_context() -> ServiceContext:
@@ -16,6 +18,7 @@ def service_context() -> ServiceContext:
         session=db.session(),  # this app context's session
         clock=current_app.extensions["guarantee.clock"],
         working_days=current_app.config["GUARANTEE_WORKING_DAYS"],
+        evidence=EvidenceStore(Path(current_app.config["GUARANTEE_EVIDENCE_DIR"])),
     )
 
 
@@ -25,7 +28,7 @@ def unit_of_work() -> Iterator[ServiceContext]:
     ctx = service_context()
     try:
         yield ctx
-        ctx.session.commit()
+        ctx.commit()
     except BaseException:
-        ctx.session.rollback()
+        ctx.rollback()
         raise

@@ -216,7 +216,12 @@ def fresh_url(database: Database) -> str:
 @pytest.fixture
 def app(fresh_url: str, clock: FixedClock, tmp_path: Path) -> Any:
     app = create_app(
-        _app_config(fresh_url, GUARANTEE_CLOCK=clock, GUARANTEE_AUDIT_SIGNING_KEY=str(tmp_path / "signing-key.pem"))
+        _app_config(
+            fresh_url,
+            GUARANTEE_CLOCK=clock,
+            GUARANTEE_AUDIT_SIGNING_KEY=str(tmp_path / "signing-key.pem"),
+            GUARANTEE_EVIDENCE_DIR=str(tmp_path / "evidence"),
+        )
     )
     yield app
     from guarantee.extensions import db

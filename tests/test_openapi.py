@@ -76,9 +76,12 @@ def test_every_operation_has_a_summary_an_id_security_and_documented_errors(app)
         for code, response in op["responses"].items():
             if code.startswith(("4", "5")) and "content" in response:
                 assert "application/problem+json" in response["content"], f"{where} {code} is not a problem document"
-        if "requestBody" in op:
+        if "requestBody" in op and "application/json" in op["requestBody"]["content"]:
             content = op["requestBody"]["content"]["application/json"]
             assert "example" in content or "examples" in content, f"{where} has no request example"
+        elif "requestBody" in op:
+            upload = op["requestBody"]["content"]["multipart/form-data"]["schema"]
+            assert upload["required"] == ["file"], f"{where} does not say which file to send"
 
 
 def test_api_docs_are_served_from_local_assets_only(app):

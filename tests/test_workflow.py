@@ -103,7 +103,7 @@ EXPECTED: dict[str, Row] = {
         "under_review",
         GROUP,
         required=("answer",),
-        # DESIGN also lists optional evidence: it arrives with the attachment model (issue 4).
+        optional=("evidence",),
         clocks=(("stop", "information"), ("resume", "decision")),
     ),
     "information_lapsed": row(

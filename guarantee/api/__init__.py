@@ -11,12 +11,12 @@ from flask_smorest.utils import prepare_response
 from flask_swagger_ui import get_swaggerui_blueprint
 from werkzeug.exceptions import HTTPException
 
-from guarantee.api import claims, tokens, workflow
+from guarantee.api import claims, evidence, tokens, workflow
 from guarantee.api.problems import KEPT_HEADERS, PROBLEM_JSON, flatten, from_service_error, is_api_request, problem
 from guarantee.schemas.common import ProblemSchema
 from guarantee.services.errors import ServiceError
 
-BLUEPRINTS = (claims.blp, tokens.blp, workflow.blp)
+BLUEPRINTS = (claims.blp, evidence.blp, tokens.blp, workflow.blp)
 JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
 
 SPEC_DESCRIPTION = """\
@@ -115,5 +115,6 @@ def _service_error(error: ServiceError) -> Response:
 
 # Blueprints are set up once, when this module is imported; each app only registers them.
 for _blueprint in BLUEPRINTS:
-    _blueprint.before_request(_require_json)
+    if _blueprint is not evidence.blp:  # uploads are multipart; it checks its own bodies
+        _blueprint.before_request(_require_json)
     _blueprint.register_error_handler(ServiceError, _service_error)

@@ -39,22 +39,22 @@ def run_once(scope: str, body: Any, produce: Callable[[ServiceContext], StoredRe
     try:
         earlier = idempotency.find(ctx, scope, key, fingerprint, secret)
         if earlier is not None:
-            ctx.session.rollback()
+            ctx.rollback()
             return to_response(earlier, replayed=True)
         try:
             record = idempotency.claim_key(ctx, scope, key, fingerprint)
         except IntegrityError:
             # Another worker claimed the key first and has now committed: replay its response.
-            ctx.session.rollback()
+            ctx.rollback()
             earlier = idempotency.find(ctx, scope, key, fingerprint, secret)
-            ctx.session.rollback()
+            ctx.rollback()
             if earlier is None:
                 raise Conflict("Another request with this Idempotency-Key failed just now. Try again.") from None
             return to_response(earlier, replayed=True)
         stored = produce(ctx)
         idempotency.remember(record, stored, key, secret)
-        ctx.session.commit()
+        ctx.commit()
     except BaseException:
-        ctx.session.rollback()
+        ctx.rollback()
         raise
     return to_response(stored)

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from guarantee.services.errors import Conflict, Forbidden, NotFound, ServiceError, TriggerNotAllowed, ValidationFailed
+from guarantee.services.storage import StorageUnavailable
 from guarantee.services.tokens import AuthenticationFailed
 
 PROBLEM_JSON = "application/problem+json"
@@ -81,4 +82,6 @@ def from_service_error(error: ServiceError) -> Response:
         return problem(409, error.message, allowed_triggers=list(error.allowed))
     if isinstance(error, Conflict):
         return problem(409, error.message)
+    if isinstance(error, StorageUnavailable):
+        return problem(503, error.message, headers={"Retry-After": "60"})
     return problem(400, error.message)

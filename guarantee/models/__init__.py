@@ -11,11 +11,13 @@ from guarantee.models.claim import (
     TimelineEntry,
     TrackingToken,
 )
+from guarantee.models.evidence import Attachment
 from guarantee.models.officer import Officer, OfficerRole
 from guarantee.models.outbox import OutboxMessage
 from guarantee.models.regulation import Regulation
 
 __all__ = [
+    "Attachment",
     "AuditEvent",
     "Base",
     "Claim",

@@ -120,6 +120,13 @@ def _transition_fields() -> dict[str, fields.Field[Any]]:
             )
         elif spec.kind == "claim_reference":
             made[name] = fields.String(required=False, allow_none=True, validate=REFERENCE, metadata=meta)
+        elif spec.kind == "evidence":
+            made[name] = fields.List(
+                fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1)),
+                required=False,
+                validate=validate.Length(max=5),
+                metadata=meta | {"description": meta["description"] + " Ids from POST .../evidence."},
+            )
         elif spec.kind == "regulation":
             made[name] = RegulationField(
                 required=False,
@@ -312,3 +319,17 @@ class NoteInput(StrictSchema):
 class NoteSchema(ma.Schema):
     seq = fields.Integer()
     note = fields.String()
+
+
+class AttachmentSchema(ma.Schema):
+    id = fields.Integer()
+    filename = fields.String()
+    content_type = fields.String(validate=validate.OneOf(("application/pdf", "image/png", "image/jpeg")))
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_by = fields.String(metadata={"description": "group or officer"})
+    uploaded_at = fields.DateTime()
+
+
+class AttachmentListSchema(ma.Schema):
+    items = fields.List(fields.Nested(AttachmentSchema))

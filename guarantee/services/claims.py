@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm.exc import StaleDataError
 
-from guarantee.models import AuditEvent, Claim, Contact, Regulation, TimelineEntry, TrackingToken
+from guarantee.models import Attachment, AuditEvent, Claim, Contact, Regulation, TimelineEntry, TrackingToken
 from guarantee.services import clocks, notifications
 from guarantee.services import validation as v
 from guarantee.services.actors import Actor, GroupActor, OfficerActor
@@ -432,6 +432,8 @@ def _resolve(ctx: ServiceContext, claim: Claim, spec: Input, raw: Any) -> Any:
             return other
         if spec.kind == "regulation":
             return _regulation(ctx, claim, raw)
+        if spec.kind == "evidence":
+            return _evidence(ctx, claim, raw)
     except (ValidationFailed, NotFound) as exc:
         message = exc.errors[spec.name][0] if isinstance(exc, ValidationFailed) else exc.message
         raise v.Invalid(message) from exc
@@ -468,6 +470,21 @@ def _regulation(ctx: ServiceContext, claim: Claim, raw: Any) -> Regulation:
     raise v.Invalid("Give a catalogue entry's id, or a new regulation as {title, legal_reference, issuing_body}")
 
 
+def _evidence(ctx: ServiceContext, claim: Claim, raw: Any) -> list[Attachment]:
+    """Files already uploaded to this claim, by id."""
+    if not isinstance(raw, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in raw):
+        raise v.Invalid("Give the ids of evidence you uploaded to this claim, as a list")
+    ids = sorted(set(raw))
+    found = (
+        list(ctx.session.scalars(select(Attachment).where(Attachment.claim_id == claim.id, Attachment.id.in_(ids))))
+        if ids
+        else []
+    )
+    if len(found) != len(ids):
+        raise v.Invalid("Some of these files are not evidence of this claim")
+    return found
+
+
 def _apply_values(ctx: ServiceContext, claim: Claim, transition: Transition, values: dict[str, Any]) -> None:
     now = ctx.now()
     claim.updated_at = now
@@ -496,6 +513,8 @@ def _audit_value(value: Any) -> Any:
     """Codes stay as they are; linked records are kept by their identifiers."""
     if isinstance(value, Claim):
         return value.reference
+    if isinstance(value, list):
+        return [item.id for item in value]
     if hasattr(value, "id"):
         return value.id
     return value

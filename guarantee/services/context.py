@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from guarantee.clock import Clock, SystemClock, today
 from guarantee.config import DEFAULT_WORKING_DAYS
+from guarantee.services.storage import EvidenceStore
 
 
 @dataclass
@@ -21,6 +22,17 @@ class ServiceContext:
     session: Session
     clock: Clock = field(default_factory=SystemClock)
     working_days: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_WORKING_DAYS))
+    evidence: EvidenceStore | None = None
+
+    def commit(self) -> None:
+        self.session.commit()
+        if self.evidence is not None:
+            self.evidence.committed()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+        if self.evidence is not None:
+            self.evidence.rolled_back()
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -1,0 +1,124 @@
+"""/api/v1/claims/{reference}/evidence: upload (multipart), list and download evidence files."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Response, jsonify, request, send_file
+
+from guarantee.api import auth
+from guarantee.api.claims import GROUP_OR_OFFICER, REFERENCE_PARAMETER, errors
+from guarantee.api.parser import Blueprint
+from guarantee.api.problems import problem
+from guarantee.context import service_context, unit_of_work
+from guarantee.schemas.claims import AttachmentListSchema, AttachmentSchema
+from guarantee.services.evidence import MAX_FILE_BYTES, add_evidence, list_evidence, open_evidence
+
+blp = Blueprint("evidence", __name__, url_prefix="/api/v1/claims", description="Evidence files")
+
+# Room for the multipart envelope around the largest file we accept.
+MULTIPART_OVERHEAD = 64 * 1024
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "A PDF, PNG or JPEG of at most 10 MB; a claim takes at most 5 files",
+                    }
+                },
+            }
+        }
+    },
+}
+ATTACHMENT_PARAMETER = {
+    "in": "path",
+    "name": "attachment_id",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+}
+
+
+@blp.before_request
+def _uploads_are_multipart() -> Response | None:
+    if request.method != "POST":
+        return None
+    request.max_content_length = MAX_FILE_BYTES + MULTIPART_OVERHEAD
+    if request.mimetype != "multipart/form-data":
+        return problem(415, "Send the file as multipart/form-data, in a field named file.")
+    return None
+
+
+@blp.route("/<reference>/evidence", methods=["POST"], parameters=[REFERENCE_PARAMETER])
+@blp.response(201, AttachmentSchema)
+@blp.doc(operationId="addEvidence", security=GROUP_OR_OFFICER, requestBody=UPLOAD_BODY)
+@errors(401, 403, 404, 409, 413, 415, 422, 503)
+def upload(reference: str) -> Response:
+    """Add a file of evidence to a claim (the group or an officer)
+
+    Checked for type (extension and contents must agree), size and count; stored under a
+    random name outside the web root.
+    """
+    upload = request.files.get("file")
+    if upload is None or len(request.files) != 1 or request.form:
+        return problem(422, "Send exactly one file, in a field named file.", errors={"file": ["Choose a file"]})
+    data = upload.stream.read(MAX_FILE_BYTES + 1)
+    with unit_of_work() as ctx:
+        attachment = add_evidence(ctx, reference, auth.actor_for_claim(ctx, reference), upload.filename or "", data)
+        body = AttachmentSchema().dump(attachment)
+    response = jsonify(body)
+    response.status_code = 201
+    return response
+
+
+@blp.route("/<reference>/evidence", methods=["GET"], parameters=[REFERENCE_PARAMETER])
+@blp.response(200, AttachmentListSchema)
+@blp.doc(operationId="listEvidence", security=GROUP_OR_OFFICER)
+@errors(401, 403, 404)
+def index(reference: str) -> Response:
+    """List a claim's evidence (the group or an officer)"""
+    ctx = service_context()
+    items = list_evidence(ctx, reference, auth.actor_for_claim(ctx, reference))
+    return jsonify(AttachmentListSchema().dump({"items": items}))
+
+
+@blp.route(
+    "/<reference>/evidence/<int:attachment_id>",
+    methods=["GET"],
+    parameters=[REFERENCE_PARAMETER, ATTACHMENT_PARAMETER],
+)
+@blp.response(200, description="The file, as an attachment")
+@blp.doc(
+    operationId="downloadEvidence",
+    security=GROUP_OR_OFFICER,
+    responses={
+        "200": {
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in ("application/pdf", "image/png", "image/jpeg")
+            }
+        }
+    },
+)
+@errors(401, 403, 404, 503)
+def download(reference: str, attachment_id: int) -> Response:
+    """Download a file of evidence (the group or an officer)"""
+    ctx = service_context()
+    attachment, path = open_evidence(ctx, reference, attachment_id, auth.actor_for_claim(ctx, reference))
+    # At most 10 MB: read it whole, so no file handle outlives the request.
+    response = send_file(
+        io.BytesIO(path.read_bytes()),
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.filename,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response

@@ -1,0 +1,132 @@
+"""Evidence files: checked (type, size, signature, name), stored outside the web root under
+random names (``ctx.evidence``), served only to the claim's group and to officers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from guarantee.models import Attachment, Claim
+from guarantee.services.actors import Actor, GroupActor, OfficerActor
+from guarantee.services.audit import append_event, text_digest
+from guarantee.services.claims import get_claim
+from guarantee.services.context import ServiceContext
+from guarantee.services.errors import Conflict, NotFound, ValidationFailed
+from guarantee.services.officers import require_role
+from guarantee.services.storage import EvidenceStore, StorageUnavailable
+from workflows import is_terminal
+from workflows.vocabulary import ROLES
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILES_PER_CLAIM = 5
+# Extension -> (content type, the bytes every such file starts with).
+ACCEPTED: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+}
+_UNSAFE = re.compile(r"[^\w .()\-]+")
+
+
+def clean_filename(filename: str) -> str:
+    """The name to show and to offer on download: no folders, no control characters."""
+    name = unicodedata.normalize("NFC", filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE.sub("_", name).strip(" .")
+    return name[-200:] if name else ""
+
+
+def check_file(filename: str, data: bytes) -> tuple[str, str]:
+    """(clean name, content type), or ValidationFailed saying what is wrong."""
+    name = clean_filename(filename)
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in ACCEPTED:
+        raise ValidationFailed({"file": ["The file must be a PDF, PNG or JPEG (.pdf, .png, .jpg or .jpeg)"]})
+    if not data:
+        raise ValidationFailed({"file": ["The file is empty"]})
+    if len(data) > MAX_FILE_BYTES:
+        raise ValidationFailed({"file": [f"The file must be smaller than {MAX_FILE_BYTES // (1024 * 1024)} MB"]})
+    content_type, signatures = ACCEPTED[extension]
+    if not data.startswith(signatures):
+        raise ValidationFailed(
+            {"file": [f"The file is not really a {extension.upper()}: its contents do not match its name"]}
+        )
+    return name, content_type
+
+
+def _may_see(ctx: ServiceContext, claim: Claim, actor: Actor) -> None:
+    if isinstance(actor, GroupActor):
+        if actor.claim_reference != claim.reference:
+            raise NotFound(f"There is no claim {claim.reference} for this tracking link.")
+        return
+    require_role(ctx, actor, ROLES, "see evidence")
+
+
+def _store(ctx: ServiceContext) -> EvidenceStore:
+    if ctx.evidence is None:
+        raise StorageUnavailable("No evidence store is configured.")
+    return ctx.evidence
+
+
+def add_evidence(ctx: ServiceContext, reference: str, actor: Actor, filename: str, data: bytes) -> Attachment:
+    """Attach a file to a claim for its group or an officer. Flushes only."""
+    claim = get_claim(ctx, reference, for_update=True)
+    _may_see(ctx, claim, actor)
+    if is_terminal(claim.state):
+        raise Conflict(f"Claim {reference} is {claim.state.replace('_', ' ')}: evidence can no longer be added.")
+    name, content_type = check_file(filename, data)
+    count = ctx.session.scalar(select(func.count()).where(Attachment.claim_id == claim.id)) or 0
+    if count >= MAX_FILES_PER_CLAIM:
+        raise ValidationFailed({"file": [f"A claim can have at most {MAX_FILES_PER_CLAIM} files of evidence"]})
+    digest = hashlib.sha256(data).hexdigest()
+    stored = _store(ctx).put(data)
+    event = append_event(
+        ctx,
+        claim,
+        actor,
+        "evidence_added",
+        payload={
+            "sha256": digest,
+            "size": len(data),
+            "content_type": content_type,
+            "filename_sha256": text_digest(name),
+        },
+    )
+    attachment = Attachment(
+        claim_id=claim.id,
+        seq=event.seq,
+        stored_name=stored,
+        filename=name,
+        content_type=content_type,
+        size=len(data),
+        sha256=digest,
+        uploaded_by="officer" if isinstance(actor, OfficerActor) else "group",
+        uploaded_at=ctx.now(),
+    )
+    ctx.session.add(attachment)
+    ctx.session.flush()
+    return attachment
+
+
+def list_evidence(ctx: ServiceContext, reference: str, actor: Actor) -> list[Attachment]:
+    claim = get_claim(ctx, reference)
+    _may_see(ctx, claim, actor)
+    return list(ctx.session.scalars(select(Attachment).where(Attachment.claim_id == claim.id).order_by(Attachment.id)))
+
+
+def open_evidence(ctx: ServiceContext, reference: str, attachment_id: int, actor: Actor) -> tuple[Attachment, Path]:
+    claim = get_claim(ctx, reference)
+    _may_see(ctx, claim, actor)
+    attachment = ctx.session.scalar(
+        select(Attachment).where(Attachment.claim_id == claim.id, Attachment.id == attachment_id)
+    )
+    if attachment is None:
+        raise NotFound(f"Claim {reference} has no evidence {attachment_id}.")
+    path = _store(ctx).path(attachment.stored_name)
+    if not path.exists():
+        raise StorageUnavailable("This evidence cannot be read just now. Please try again later.")
+    return attachment, path

@@ -1,0 +1,59 @@
+"""The evidence store: a folder outside the web root, written in step with the transaction.
+
+A file is written before the transaction commits; the edge tells the store whether the
+transaction committed or rolled back, so a failed request leaves no file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from guarantee.services.errors import NotFound, ServiceError
+
+
+class StorageUnavailable(ServiceError):
+    """The evidence store cannot be written to just now."""
+
+
+@dataclass
+class EvidenceStore:
+    """A folder outside the web root. Names are random; nothing the uploader sent is used."""
+
+    root: Path
+    _written: list[Path] = field(default_factory=list)
+
+    def put(self, data: bytes) -> str:
+        name = secrets.token_hex(16)
+        path = self.root / name[:2] / name
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_suffix(".part")
+            with open(temporary, "xb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            temporary.rename(path)
+        except OSError as exc:
+            raise StorageUnavailable(
+                "We cannot store evidence just now. Nothing was saved; please try again later."
+            ) from exc
+        self._written.append(path)
+        return name
+
+    def path(self, name: str) -> Path:
+        if not re.fullmatch(r"[0-9a-f]{32}", name):
+            raise NotFound("There is no such evidence.")
+        return self.root / name[:2] / name
+
+    def committed(self) -> None:
+        self._written.clear()
+
+    def rolled_back(self) -> None:
+        """Remove what this transaction wrote: no half-saved evidence."""
+        for path in self._written:
+            path.unlink(missing_ok=True)
+        self._written.clear()
