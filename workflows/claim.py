@@ -101,7 +101,7 @@ STOP_ALL_CLOCKS: tuple[ClockEffect, ...] = tuple(stop(name) for name in CLOCKS) 
 # Submission is not a transition, but it starts a clock.
 CLOCKS_ON_SUBMISSION: tuple[ClockEffect, ...] = (start("triage"),)
 
-InputKind = Literal["text", "choice", "regulation", "officer", "claim_reference"]
+InputKind = Literal["text", "choice", "regulation", "officer", "claim_reference", "evidence"]
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,10 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("awaiting_information",),
         "under_review",
         (GROUP,),
-        inputs=(Input("answer", "text", "Your answer"),),
+        inputs=(
+            Input("answer", "text", "Your answer"),
+            Input("evidence", "evidence", "Evidence you uploaded for this answer", required=False),
+        ),
         clocks=(stop("information"), resume("decision")),
     ),
     Transition(
