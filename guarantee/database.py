@@ -38,6 +38,3 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
-
-def is_postgresql(bind: Any) -> bool:
-    return bool(bind.dialect.name == "postgresql")

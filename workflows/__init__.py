@@ -19,7 +19,6 @@ from workflows.claim import (
     Transition,
     is_terminal,
     transitions_from,
-    triggers_from,
 )
 from workflows.machine import IllegalTrigger, next_state
 
@@ -44,5 +43,4 @@ __all__ = [
     "is_terminal",
     "next_state",
     "transitions_from",
-    "triggers_from",
 ]
