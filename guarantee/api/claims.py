@@ -233,6 +233,8 @@ def claim(reference: str) -> Response:
     response = jsonify(stored.body)
     response.headers.update(stored.headers)
     response.headers["Vary"] = "Authorization"
+    # Only the caller may keep a copy, and must check it is still current (the ETag makes that cheap).
+    response.headers["Cache-Control"] = "private, no-cache"
     return response
 
 
