@@ -64,8 +64,9 @@ def upload(reference: str) -> Response:
     Checked for type (extension and contents must agree), size and count; stored under a
     random name outside the web root.
     """
-    upload = request.files.get("file")
-    if upload is None or len(request.files) != 1 or request.form:
+    sent = list(request.files.items(multi=True))
+    upload = sent[0][1] if len(sent) == 1 and sent[0][0] == "file" else None
+    if upload is None or request.form:
         return problem(422, "Send exactly one file, in a field named file.", errors={"file": ["Choose a file"]})
     data = upload.stream.read(MAX_FILE_BYTES + 1)
     with unit_of_work() as ctx:

@@ -6,6 +6,7 @@ transaction committed or rolled back, so a failed request leaves no file behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -29,15 +30,17 @@ class EvidenceStore:
     def put(self, data: bytes) -> str:
         name = secrets.token_hex(16)
         path = self.root / name[:2] / name
+        temporary = path.with_suffix(".part")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_suffix(".part")
             with open(temporary, "xb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             temporary.rename(path)
         except OSError as exc:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)  # no partial file left behind
             raise StorageUnavailable(
                 "We cannot store evidence just now. Nothing was saved; please try again later."
             ) from exc
