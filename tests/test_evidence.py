@@ -931,7 +931,8 @@ def test_a_claims_own_reference_does_not_open_another_claims_evidence(
 
 
 def test_an_unknown_evidence_id_is_404(client: FlaskClient, filed: Filed) -> None:
-    for attachment_id in (1, 999999):
+    # 2**31 is past the database's integer: still a plain 404, never a 500.
+    for attachment_id in (1, 999999, 2**31, 10**20):
         with client.get(download_url(filed.reference, attachment_id), headers=filed.group.auth) as response:
             assert_problem(response, 404)
 

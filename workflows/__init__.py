@@ -19,6 +19,7 @@ from workflows.claim import (
     Transition,
     is_terminal,
     transitions_from,
+    triggers_from,
 )
 from workflows.machine import IllegalTrigger, next_state
 
@@ -43,4 +44,5 @@ __all__ = [
     "is_terminal",
     "next_state",
     "transitions_from",
+    "triggers_from",
 ]

@@ -336,5 +336,9 @@ def transitions_from(state: str) -> tuple[Transition, ...]:
     return tuple(t for t in TRANSITIONS if state in t.sources)
 
 
+def triggers_from(state: str) -> tuple[str, ...]:
+    return tuple(t.trigger for t in transitions_from(state))
+
+
 def is_terminal(state: str) -> bool:
     return state in TERMINAL_STATES

@@ -89,7 +89,7 @@ def index(reference: str) -> Response:
 
 
 @blp.route(
-    "/<reference>/evidence/<int:attachment_id>",
+    "/<reference>/evidence/<int(min=1, max=2147483647):attachment_id>",
     methods=["GET"],
     parameters=[REFERENCE_PARAMETER, ATTACHMENT_PARAMETER],
 )

@@ -23,6 +23,7 @@ from workflows.vocabulary import ROLES
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES_PER_CLAIM = 5
+MAX_ID = 2**31 - 1  # the database's integer
 # Extension -> (content type, the bytes every such file starts with).
 ACCEPTED: dict[str, tuple[str, tuple[bytes, ...]]] = {
     "pdf": ("application/pdf", (b"%PDF-",)),
@@ -121,6 +122,8 @@ def list_evidence(ctx: ServiceContext, reference: str, actor: Actor) -> list[Att
 def open_evidence(ctx: ServiceContext, reference: str, attachment_id: int, actor: Actor) -> tuple[Attachment, Path]:
     claim = get_claim(ctx, reference)
     _may_see(ctx, claim, actor)
+    if not 1 <= attachment_id <= MAX_ID:
+        raise NotFound(f"Claim {reference} has no evidence {attachment_id}.")
     attachment = ctx.session.scalar(
         select(Attachment).where(Attachment.claim_id == claim.id, Attachment.id == attachment_id)
     )
