@@ -14,6 +14,7 @@ from guarantee import (
     cli,
     health,
     models,  # noqa: F401  (registers every table on the metadata)
+    security,
 )
 from guarantee.clock import SystemClock
 from guarantee.config import Config, from_environment
@@ -51,6 +52,7 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     app.extensions["guarantee.clock"] = app.config.get("GUARANTEE_CLOCK") or SystemClock()
 
+    security.init_app(app)
     limiter.init_app(app)
     app.register_blueprint(health.bp)
     api.init_app(app)

@@ -22,6 +22,8 @@ class Config:
     GUARANTEE_BASE_URL = "http://127.0.0.1:8000"
     GUARANTEE_LOG_JSON = True
     GUARANTEE_SWEEP_BATCH = 100
+    # How many reverse proxies stand in front (0: none; trust no X-Forwarded-* header).
+    GUARANTEE_PROXY_HOPS = 0
     # Evidence files, outside the web root; default: instance/evidence.
     GUARANTEE_EVIDENCE_DIR: str | None = None
     # The JSON API.
@@ -67,6 +69,8 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
             settings[name] = environ[name]
     if environ.get("GUARANTEE_RATELIMIT_STORAGE_URI"):
         settings["RATELIMIT_STORAGE_URI"] = environ["GUARANTEE_RATELIMIT_STORAGE_URI"]
+    if environ.get("GUARANTEE_PROXY_HOPS"):
+        settings["GUARANTEE_PROXY_HOPS"] = int(environ["GUARANTEE_PROXY_HOPS"])
     if environ.get("GUARANTEE_API_TOKEN_MINUTES"):
         settings["GUARANTEE_API_TOKEN_MINUTES"] = int(environ["GUARANTEE_API_TOKEN_MINUTES"])
     if environ.get("GUARANTEE_LOG_JSON"):

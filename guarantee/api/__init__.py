@@ -8,10 +8,9 @@ from typing import Any
 from flask import Flask, Response, abort, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
-from flask_swagger_ui import get_swaggerui_blueprint
 from werkzeug.exceptions import HTTPException
 
-from guarantee.api import claims, evidence, tokens, workflow
+from guarantee.api import claims, docs, evidence, tokens, workflow
 from guarantee.api.problems import KEPT_HEADERS, PROBLEM_JSON, flatten, from_service_error, is_api_request, problem
 from guarantee.schemas.common import ProblemSchema
 from guarantee.services.errors import ServiceError
@@ -103,10 +102,7 @@ def init_app(app: Flask) -> None:
     )
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
-    app.register_blueprint(
-        get_swaggerui_blueprint("/api/docs", "/openapi.json", config={"app_name": "guarantee API"}),
-        name="api_docs",
-    )
+    app.register_blueprint(docs.bp)
 
 
 def _service_error(error: ServiceError) -> Response:
