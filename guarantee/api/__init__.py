@@ -84,10 +84,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault(
         "API_SPEC_OPTIONS",
         {
-            "info": {
-                "description": SPEC_DESCRIPTION,
-                "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
-            },
+            "info": {"description": SPEC_DESCRIPTION},
         },
     )
     api = GuaranteeApi(app)
