@@ -42,6 +42,20 @@ def _postgresql_url() -> str | None:
 
 
 POSTGRESQL_URL = _postgresql_url()
+
+
+def _redis_url() -> str | None:
+    """The Redis to test rate limits against: TEST_REDIS_URL, or the local one if it answers."""
+    if os.environ.get("TEST_REDIS_URL"):
+        return os.environ["TEST_REDIS_URL"]
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return "redis://127.0.0.1:6379/0"
+    except OSError:
+        return None
+
+
+REDIS_URL = _redis_url()
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRESQL_URL else [])
 
 
@@ -51,9 +65,12 @@ def pytest_configure(config: pytest.Config) -> None:
             "GUARANTEE_REQUIRE_POSTGRESQL is set but no PostgreSQL answers: start it or set TEST_DATABASE_URL"
         )
 
+    if os.environ.get("GUARANTEE_REQUIRE_REDIS") and not REDIS_URL:
+        raise pytest.UsageError("GUARANTEE_REQUIRE_REDIS is set but no Redis answers: start it or set TEST_REDIS_URL")
+
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"guarantee databases under test: {', '.join(BACKENDS)}"
+    return f"guarantee databases under test: {', '.join(BACKENDS)}; Redis: {REDIS_URL or 'not reachable'}"
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -1,0 +1,96 @@
+"""Rate limits on filing a claim and on officer sign-in, counted in Redis where configured."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from guarantee import create_app
+from guarantee.extensions import db, limiter
+from tests.conftest import REDIS_URL, _app_config
+from tests.helpers import VALID_SUBMISSION
+
+needs_redis = pytest.mark.skipif(REDIS_URL is None, reason="no Redis answers here (CI requires one)")
+
+
+@pytest.fixture
+def make_app(fresh_url: str, tmp_path: Any) -> Iterator[Any]:
+    """Apps with rate limits switched on; the shared limiter is reset around each test."""
+    made = []
+
+    def make(**config: Any) -> Any:
+        app = create_app(
+            _app_config(
+                fresh_url,
+                RATELIMIT_ENABLED=True,
+                GUARANTEE_EVIDENCE_DIR=str(tmp_path / "evidence"),
+                GUARANTEE_SUBMISSION_RATE_LIMIT="2 per minute",
+                GUARANTEE_TOKEN_RATE_LIMIT="3 per minute",
+                **config,
+            )
+        )
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
+    limiter.init_app(create_app(_app_config(fresh_url, GUARANTEE_EVIDENCE_DIR=str(tmp_path / "evidence"))))
+
+
+def _file(app: Any, address: str = "192.0.2.1") -> Any:
+    return app.test_client().post("/api/v1/claims", json=VALID_SUBMISSION, environ_base={"REMOTE_ADDR": address})
+
+
+def test_filing_too_many_claims_from_one_address_is_a_friendly_429(make_app):
+    app = make_app(RATELIMIT_STORAGE_URI="memory://")
+    limiter.reset()
+    assert [_file(app).status_code for _ in range(2)] == [201, 201]
+    refused = _file(app)
+    assert refused.status_code == 429
+    assert refused.mimetype == "application/problem+json"
+    assert "try again" in refused.json["detail"]
+    assert int(refused.headers["Retry-After"]) > 0
+
+
+def test_officer_sign_in_is_rate_limited(make_app):
+    app = make_app(RATELIMIT_STORAGE_URI="memory://")
+    limiter.reset()
+    client = app.test_client()
+    attempts = [
+        client.post("/api/v1/tokens", json={"email": "nobody@council.example", "password": "guess"}).status_code
+        for _ in range(4)
+    ]
+    assert attempts == [401, 401, 401, 429]
+
+
+@needs_redis
+def test_counts_kept_in_redis_are_shared_by_every_worker(make_app):
+    # A client address of its own (IPv6 documentation range), so parallel runs never share a count.
+    address, other = (f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}" for _ in range(2))
+    first = make_app(RATELIMIT_STORAGE_URI=REDIS_URL)
+    assert [_file(first, address).status_code for _ in range(2)] == [201, 201]
+    store = redis.Redis.from_url(REDIS_URL)
+    try:
+        assert store.keys(f"*{address}*"), "the counts are in Redis"
+        # A second worker starts afresh in its own memory, but reads the same counts from Redis.
+        second = make_app(RATELIMIT_STORAGE_URI=REDIS_URL)
+        assert _file(second, address).status_code == 429
+        assert _file(second, other).status_code == 201, "another address has its own count"
+    finally:
+        for key in store.keys(f"*{address}*") + store.keys(f"*{other}*"):
+            store.delete(key)
+        store.close()
+
+
+def test_memory_counts_are_per_process_which_is_why_production_uses_redis(make_app):
+    first = make_app(RATELIMIT_STORAGE_URI="memory://")
+    limiter.reset()
+    assert [_file(first).status_code for _ in range(3)] == [201, 201, 429]
+    second = make_app(RATELIMIT_STORAGE_URI="memory://")
+    assert _file(second).status_code == 201
