@@ -97,7 +97,11 @@ def _trusted_key(public_key_file: str | None) -> Ed25519PublicKey:
         if not isinstance(key, Ed25519PublicKey):
             _fail(f"{public_key_file} is not an Ed25519 public key")
         return key  # type: ignore[return-value]
-    return audit.load_or_create_signing_key(current_app.config["GUARANTEE_AUDIT_SIGNING_KEY"]).public_key()
+    path = Path(current_app.config["GUARANTEE_AUDIT_SIGNING_KEY"])
+    if not path.exists():
+        # Never make a key here: a new key would "verify" nothing and sign later checkpoints.
+        _fail(f"There is no signing key at {path}. Pass --public-key with the key that signed the checkpoint.")
+    return audit.load_or_create_signing_key(path).public_key()
 
 
 @audit_cli.command("verify")

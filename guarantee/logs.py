@@ -4,7 +4,25 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from datetime import UTC, datetime
+from types import TracebackType
+
+from sqlalchemy.exc import DBAPIError
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+
+def describe_exception(exc_info: ExcInfo) -> str:
+    """The traceback, except that a database error's text is left out: PostgreSQL's DETAIL
+    and the statement's parameters can carry a group's personal data."""
+    _, error, tb = exc_info
+    if not isinstance(error, DBAPIError):
+        return "".join(traceback.format_exception(*exc_info))
+    original = type(error.orig).__name__ if error.orig is not None else "unknown"
+    sqlstate = getattr(error.orig, "sqlstate", None) or "unknown"
+    frames = "".join(traceback.format_tb(tb))
+    return f"Traceback (most recent call last):\n{frames}{type(error).__name__}: {original} (SQLSTATE {sqlstate}); text withheld"
 
 
 class JsonFormatter(logging.Formatter):
@@ -15,9 +33,14 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
+        if record.exc_info and record.exc_info[1] is not None:
+            line["exception"] = describe_exception(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
+
+
+class PlainFormatter(logging.Formatter):
+    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def]
+        return describe_exception(ei)
 
 
 def configure_logging(json_lines: bool) -> None:
@@ -26,7 +49,7 @@ def configure_logging(json_lines: bool) -> None:
         return
     handler = logging.StreamHandler()
     handler._guarantee = True  # type: ignore[attr-defined]
-    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if json_lines else PlainFormatter("%(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     if root.level == logging.NOTSET or root.level > logging.INFO:
         root.setLevel(logging.INFO)

@@ -1289,3 +1289,41 @@ def test_assigning_an_officer_who_does_not_exist_is_422_naming_assignee_id(clien
     )
 
     assert "assignee_id" in assert_problem(response, 422)["errors"]
+
+
+def test_a_cursor_past_the_databases_integer_range_is_422_not_500(client, cast):
+    import base64
+
+    cursor = base64.urlsafe_b64encode(b"claim:999999999999999999").decode().rstrip("=")
+    response = client.get(f"{CLAIMS}?cursor={cursor}", headers=cast.triage.auth)
+    assert_problem(response, 422)
+    assert "cursor" in response.json["errors"]
+
+
+def test_the_submission_response_carrying_the_tracking_token_is_never_cached(client):
+    first = client.post(CLAIMS, json=VALID_SUBMISSION, headers={"Idempotency-Key": "no-store-1"})
+    replay = client.post(CLAIMS, json=VALID_SUBMISSION, headers={"Idempotency-Key": "no-store-1"})
+    assert first.headers["Cache-Control"] == "no-store"
+    assert replay.headers["Cache-Control"] == "no-store"
+
+
+def test_adding_evidence_or_erasing_contact_details_changes_the_etag(app, client, cast):
+    import io
+
+    from guarantee.services.actors import OfficerActor
+    from guarantee.services.casework import erase_contact
+
+    filed = file_claim(client)
+    seen = read(client, filed.reference, cast.reviewer).headers["ETag"]
+    uploaded = client.post(
+        f"{CLAIMS}/{filed.reference}/evidence",
+        data={"file": (io.BytesIO(b"%PDF-1.4 evidence"), "plan.pdf")},
+        headers=cast.reviewer.auth,
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 201
+    after_upload = read(client, filed.reference, cast.reviewer).headers["ETag"]
+    assert after_upload != seen
+    with app.app_context(), guarantee.context.unit_of_work() as ctx:
+        erase_contact(ctx, filed.reference, OfficerActor(cast.admin.officer_id))
+    assert read(client, filed.reference, cast.reviewer).headers["ETag"] != after_upload

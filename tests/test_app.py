@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -191,3 +192,35 @@ def test_sweep_removes_idempotency_records_older_than_a_day(app, runner, clock):
     assert "Removed 1 expired idempotency record(s)." in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0
+
+
+@pytest.mark.parametrize("formatter", ["json", "plain"])
+def test_a_logged_database_error_carries_no_submitted_values(app, formatter):
+    """PostgreSQL's error DETAIL echoes the failing row; the log must not."""
+    import logging
+    import sys
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from guarantee.logs import JsonFormatter, PlainFormatter
+
+    chosen = JsonFormatter() if formatter == "json" else PlainFormatter("%(message)s")
+    with app.app_context():
+        try:
+            db.session.execute(
+                text(
+                    "INSERT INTO officers (email, name, password_hash, active, session_nonce, created_at) "
+                    "VALUES (:email, NULL, 'x', true, 'n', CURRENT_TIMESTAMP)"
+                ),
+                {"email": "private.person@example.org"},
+            )
+        except IntegrityError:
+            record = logging.LogRecord("t", logging.ERROR, __file__, 1, "Exception on /x", None, sys.exc_info())
+            line = chosen.format(record)
+        else:
+            raise AssertionError("the NOT NULL name should have been refused")
+        finally:
+            db.session.rollback()
+    assert "private.person@example.org" not in line
+    assert "IntegrityError" in line and "text withheld" in line

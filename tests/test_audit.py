@@ -622,6 +622,10 @@ def test_cli_verify_refuses_a_checkpoint_not_signed_by_the_service_key(app, runn
         attacker.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
 
+    keyless = _verify(runner, "--checkpoint", str(checkpoint))
+    assert keyless.exit_code == 1
+    assert "There is no signing key" in keyless.output, "verify must never make a key of its own"
+    audit.load_or_create_signing_key(app.config["GUARANTEE_AUDIT_SIGNING_KEY"])  # the service's own key
     refused = _verify(runner, "--checkpoint", str(checkpoint))
     assert refused.exit_code == 1
     assert "the signature does not match this service's signing key" in refused.output

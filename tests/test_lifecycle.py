@@ -1080,3 +1080,12 @@ def test_a_bad_note_is_refused(ctx: ServiceContext, cast: Cast, note: Any) -> No
         add_note(ctx, reference, cast.reviewer, note)
     assert list(refused.value.errors) == ["note"]
     assert timeline_of(ctx, reference) == []
+
+
+def test_duplicate_of_is_refused_unless_the_reason_is_duplicate(ctx: ServiceContext, cast: Cast) -> None:
+    other = submit_claim(ctx, VALID_SUBMISSION).reference
+    reference = submit_claim(ctx, VALID_SUBMISSION).reference
+    with pytest.raises(ValidationFailed) as refused:
+        fire(ctx, reference, "decline", cast.triage, {**INPUTS["decline"], "duplicate_of": other})
+    assert "duplicate_of" in refused.value.errors
+    assert get_claim(ctx, reference).state == "submitted"

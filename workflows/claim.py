@@ -321,7 +321,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("closed", "lapsed"),
         "under_review",
         ("admin",),
-        inputs=(Input("justification", "text", "Why the claim is reopened"),),
+        inputs=(Input("justification", "text", "Why the claim is reopened (internal)", public=False),),
         clocks=(start("decision"),),
         is_decision=True,
     ),

@@ -190,7 +190,8 @@ def submit(data: dict[str, Any]) -> Response:
                 "submitted_at": submitted.claim.submitted_at,
             }
         )
-        return StoredResponse(201, body, {"Location": location, "ETag": etag(submitted.claim.version)})
+        headers = {"Location": location, "ETag": etag(submitted.claim.version), "Cache-Control": "no-store"}
+        return StoredResponse(201, body, headers)
 
     return run_once("public POST /api/v1/claims", data, produce)
 
@@ -270,7 +271,7 @@ def transition(data: dict[str, Any], reference: str) -> Response:
         return _stale_problem(error)
 
 
-def _officer_write(reference: str, body: dict[str, Any], change: Any) -> Response:
+def _officer_write(reference: str, change: Any) -> Response:
     expected = _expected_version()
     try:
         with unit_of_work() as ctx:
@@ -295,7 +296,6 @@ def assign(data: dict[str, Any], reference: str) -> Response:
     """Assign a claim to an officer, or unassign it (officers)"""
     return _officer_write(
         reference,
-        data,
         lambda ctx, actor, expected: casework.assign(
             ctx, reference, data["assignee_id"], actor, expected_version=expected
         ),
@@ -321,7 +321,6 @@ def classify(data: dict[str, Any], reference: str) -> Response:
     """Set a claim's barrier category and regulation catalogue entry (officers)"""
     return _officer_write(
         reference,
-        data,
         lambda ctx, actor, expected: casework.classify(
             ctx,
             reference,

@@ -6,15 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm.attributes import flag_modified
-from sqlalchemy.orm.exc import StaleDataError
 
 from guarantee.models import Claim, Contact, TimelineEntry
 from guarantee.services import notifications
 from guarantee.services import validation as v
 from guarantee.services.actors import Actor, SystemActor
 from guarantee.services.audit import append_event, text_digest
-from guarantee.services.claims import _regulation, get_claim
+from guarantee.services.claims import get_claim, regulation_entry, save_claim
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, StaleClaim
 from guarantee.services.officers import assignable_officer, require_role
@@ -29,16 +27,6 @@ def _locked_claim(ctx: ServiceContext, reference: str, expected_version: int | N
     return claim
 
 
-def _save(ctx: ServiceContext, claim: Claim) -> None:
-    reference = claim.reference  # unreadable once a failed flush has rolled the session back
-    claim.updated_at = ctx.now()
-    flag_modified(claim, "updated_at")  # always one conditional UPDATE, so always a new version
-    try:
-        ctx.session.flush()
-    except StaleDataError as exc:
-        raise StaleClaim(reference, None) from exc
-
-
 def assign(
     ctx: ServiceContext, reference: str, assignee_id: int | None, actor: Actor, *, expected_version: int | None = None
 ) -> Claim:
@@ -50,7 +38,7 @@ def assign(
     assignee = None if assignee_id is None else assignable_officer(ctx, assignee_id, "assignee_id")
     previous = claim.assignee_id
     claim.assignee_id = assignee.id if assignee else None
-    _save(ctx, claim)
+    save_claim(ctx, claim)
     event = append_event(ctx, claim, actor, "assigned", payload={"from": previous, "to": claim.assignee_id})
     if assignee is not None and assignee.id != previous:
         notifications.to_officer(ctx, claim, assignee.id, "assigned", seq=event.seq)
@@ -75,7 +63,7 @@ def classify(
         errors.add("category", "Give a category, a regulation, or both")
     if category is not None:
         errors.check("category", v.choice, category, "the barrier category", BARRIER_CATEGORIES)
-    entry = errors.check("regulation", _regulation, ctx, claim, regulation) if regulation is not None else None
+    entry = errors.check("regulation", regulation_entry, ctx, claim, regulation) if regulation is not None else None
     errors.raise_if_any()
     changed: dict[str, Any] = {}
     if category is not None:
@@ -84,7 +72,7 @@ def classify(
     if entry is not None:
         changed["regulation_id"] = [claim.regulation_id, entry.id]
         claim.regulation_id = entry.id
-    _save(ctx, claim)
+    save_claim(ctx, claim)
     append_event(ctx, claim, actor, "classified", payload=changed)
     ctx.session.flush()
     return claim
@@ -97,7 +85,7 @@ def add_note(ctx: ServiceContext, reference: str, actor: Actor, note: str) -> Ti
     errors = v.Errors()
     body = errors.check("note", v.text, note, "the note", max_length=10_000)
     errors.raise_if_any()
-    _save(ctx, claim)  # a new version: an officer re-reading the claim must see the note
+    save_claim(ctx, claim)  # a new version: an officer re-reading the claim must see the note
     event = append_event(ctx, claim, actor, "note_added", payload={"text_sha256": {"note": text_digest(body)}})
     entry = TimelineEntry(claim_id=claim.id, seq=event.seq, field="note", body=body, public=False)
     ctx.session.add(entry)
@@ -116,6 +104,7 @@ def erase_contact(ctx: ServiceContext, reference: str, actor: Actor) -> Claim:
     erased = sorted(k for k in ("contact_name", "email", "phone") if getattr(contact, k))
     contact.contact_name = contact.email = contact.phone = None
     contact.erased_at = ctx.now()
+    save_claim(ctx, claim)
     append_event(ctx, claim, actor, "contact_erased", payload={"fields": erased})
     ctx.session.flush()
     return claim

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, text
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from guarantee.models import Attachment, AuditEvent, Claim, Contact, Regulation, TimelineEntry, TrackingToken
@@ -257,6 +258,17 @@ def _check_actor_sees_claim(actor: Actor, claim: Claim) -> None:
         raise NotFound(f"There is no claim {claim.reference} for this tracking link.")
 
 
+def save_claim(ctx: ServiceContext, claim: Claim) -> None:
+    """Write a change to the claim: one conditional UPDATE, so always a new version (ETag)."""
+    reference = claim.reference  # unreadable once a failed flush has rolled the session back
+    claim.updated_at = ctx.now()
+    flag_modified(claim, "updated_at")
+    try:
+        ctx.session.flush()
+    except StaleDataError as exc:
+        raise StaleClaim(reference, None) from exc
+
+
 # --- firing triggers ------------------------------------------------------------
 
 
@@ -406,6 +418,10 @@ def _clean_inputs(
         )
         raw = data.get(spec.name)
         label = spec.label[0].lower() + spec.label[1:]
+        if spec.required_when and raw not in (None, "") and data.get(spec.required_when[0]) != spec.required_when[1]:
+            field, value = spec.required_when
+            errors.add(spec.name, f"Give this only when {field} is {value}")
+            continue
         if spec.kind == "text":
             cleaned = errors.check(spec.name, v.text, raw, label, required=required, max_length=spec.max_length)
             if cleaned is not None:
@@ -431,7 +447,7 @@ def _resolve(ctx: ServiceContext, claim: Claim, spec: Input, raw: Any) -> Any:
                 raise v.Invalid("A claim cannot duplicate itself")
             return other
         if spec.kind == "regulation":
-            return _regulation(ctx, claim, raw)
+            return regulation_entry(ctx, claim, raw)
         if spec.kind == "evidence":
             return _evidence(ctx, claim, raw)
     except (ValidationFailed, NotFound) as exc:
@@ -440,7 +456,7 @@ def _resolve(ctx: ServiceContext, claim: Claim, spec: Input, raw: Any) -> Any:
     raise AssertionError(f"unhandled input kind {spec.kind}")
 
 
-def _regulation(ctx: ServiceContext, claim: Claim, raw: Any) -> Regulation:
+def regulation_entry(ctx: ServiceContext, claim: Claim, raw: Any) -> Regulation:
     """A catalogue entry by id (following merges), or a new entry from {title, ...}."""
     if isinstance(raw, int) and not isinstance(raw, bool):
         regulation = ctx.session.get(Regulation, raw)

@@ -31,7 +31,7 @@ class Forbidden(ServiceError):
 
 
 class Conflict(ServiceError):
-    """The claim is not in a state that allows this now."""
+    """This cannot be done now: the claim's state forbids it, or another request got there first."""
 
 
 class TriggerNotAllowed(Conflict):

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from guarantee.models import Attachment, Claim
 from guarantee.services.actors import Actor, GroupActor, OfficerActor
 from guarantee.services.audit import append_event, text_digest
-from guarantee.services.claims import get_claim
+from guarantee.services.claims import get_claim, save_claim
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, NotFound, ValidationFailed
 from guarantee.services.officers import require_role
@@ -84,6 +84,7 @@ def add_evidence(ctx: ServiceContext, reference: str, actor: Actor, filename: st
     if count >= MAX_FILES_PER_CLAIM:
         raise ValidationFailed({"file": [f"A claim can have at most {MAX_FILES_PER_CLAIM} files of evidence"]})
     digest = hashlib.sha256(data).hexdigest()
+    save_claim(ctx, claim)  # the officers' view gains an event: a new version
     stored = _store(ctx).put(data)
     event = append_event(
         ctx,

@@ -162,7 +162,7 @@ def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, number = text.partition(":")
-        if kind != "claim" or not number.isdigit() or len(number) > 18:
+        if kind != "claim" or not number.isdigit() or not 1 <= int(number) <= 2**31 - 1:
             raise ValueError(text)
         return int(number)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
