@@ -160,21 +160,18 @@ def test_checkpoint_then_verify_against_it(app, runner, tmp_path):
 
 def test_unit_of_work_rolls_back_on_error(app):
     with app.app_context():
-        try:
-            with unit_of_work() as ctx:
-                ctx.session.add(
-                    Officer(
-                        email="rollback@council.example",
-                        name="R",
-                        password_hash="x",
-                        session_nonce="n",
-                        created_at=ctx.now(),
-                    )
+        with pytest.raises(RuntimeError), unit_of_work() as ctx:
+            ctx.session.add(
+                Officer(
+                    email="rollback@council.example",
+                    name="R",
+                    password_hash="x",
+                    session_nonce="n",
+                    created_at=ctx.now(),
                 )
-                ctx.session.flush()
-                raise RuntimeError("boom")
-        except RuntimeError:
-            pass
+            )
+            ctx.session.flush()
+            raise RuntimeError("boom")
         assert db.session.scalar(select(func.count()).select_from(Officer)) == 0
 
 
