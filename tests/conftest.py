@@ -26,6 +26,9 @@ from guarantee.config import TestConfig
 from guarantee.database import configure_engine
 from guarantee.services.context import ServiceContext
 
+# Shared fixtures of the HTTP tests (quick_password_hashing).
+pytest_plugins = ["tests.api_support"]
+
 RUN_ID = uuid.uuid4().hex[:8]
 DEFAULT_POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -251,3 +254,8 @@ def app(fresh_url: str, clock: FixedClock, tmp_path: Path) -> Any:
 @pytest.fixture
 def runner(app: Any) -> Any:
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()

@@ -16,14 +16,10 @@ import hashlib
 import io
 import json
 import re
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -33,7 +29,6 @@ from werkzeug.test import TestResponse, encode_multipart
 import guarantee
 import guarantee.services.officers
 import guarantee.services.storage
-from guarantee.clock import FixedClock
 from guarantee.context import service_context, unit_of_work
 from guarantee.extensions import db
 from guarantee.models import Attachment, AuditEvent
@@ -53,7 +48,8 @@ from guarantee.services.evidence import (
 )
 from guarantee.services.storage import EvidenceStore, StorageUnavailable
 from tests import conftest
-from tests.helpers import INPUTS, PASSWORD, VALID_SUBMISSION, Cast, make_officer, walk
+from tests.api_support import CLAIMS, Caller, Filed, assert_problem, file_claim, new_officer
+from tests.helpers import INPUTS, VALID_SUBMISSION, Cast, make_officer, walk
 from workflows.vocabulary import ROLES
 
 # Tiny files that start with the right signature (and look like the real thing after it).
@@ -65,8 +61,6 @@ EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
 STORED_NAME = re.compile(r"^[0-9a-f]{32}$")
-PROBLEM = "application/problem+json"
-CLAIMS = "/api/v1/claims"
 MULTIPART_OVERHEAD = 64 * 1024  # what the upload endpoint allows around the file
 
 
@@ -510,75 +504,17 @@ def test_provide_information_refuses_evidence_that_is_not_this_claims(
 # --- over HTTP -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Caller:
-    token: str
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-@dataclass(frozen=True)
-class Filed:
-    reference: str
-    group: Caller
-
-
 NOBODY = Caller("")
 BAD_TOKEN = Caller("not-a-real-tracking-token")
 
 
-@pytest.fixture(autouse=True)
-def _quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2id is slow on purpose; these tests are about evidence, not the hash's cost."""
-    monkeypatch.setattr(
-        guarantee.services.officers, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
+pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
 
 @pytest.fixture
 def evidence_dir(tmp_path: Path) -> Path:
+    """Where conftest's app keeps this test's evidence."""
     return tmp_path / "evidence"
-
-
-@pytest.fixture
-def app(fresh_url: str, clock: FixedClock, tmp_path: Path, evidence_dir: Path) -> Iterator[Flask]:
-    """An app on a fresh committed database, storing evidence in this test's own folder."""
-    app = guarantee.create_app(
-        conftest._app_config(
-            fresh_url,
-            GUARANTEE_CLOCK=clock,
-            GUARANTEE_EVIDENCE_DIR=str(evidence_dir),
-            GUARANTEE_AUDIT_SIGNING_KEY=str(tmp_path / "signing-key.pem"),
-        )
-    )
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-def new_officer(app: Flask, *roles: str) -> Caller:
-    email = f"{'-'.join(roles)}-{uuid.uuid4().hex[:8]}@council.example"
-    with app.app_context(), unit_of_work() as ctx:
-        guarantee.services.officers.create_officer(
-            ctx, email=email, name="Test Officer", roles=list(roles), password=PASSWORD
-        )
-    response = app.test_client().post("/api/v1/tokens", json={"email": email, "password": PASSWORD})
-    assert response.status_code == 201, response.json
-    return Caller(response.json["token"])
-
-
-def file_claim(client: FlaskClient) -> Filed:
-    response = client.post(CLAIMS, json=VALID_SUBMISSION)
-    assert response.status_code == 201, response.json
-    return Filed(response.json["reference"], Caller(response.json["tracking_token"]))
 
 
 @pytest.fixture
@@ -632,18 +568,6 @@ def download_url(reference: str, attachment_id: int) -> str:
 def transition(client: FlaskClient, reference: str, caller: Caller, trigger: str, **inputs: Any) -> TestResponse:
     body = {"trigger": trigger, **INPUTS[trigger], **inputs}
     return client.post(f"{CLAIMS}/{reference}/transitions", json=body, headers=caller.auth)
-
-
-def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
-    """An RFC 9457 problem document with this status, and no stack trace."""
-    assert response.status_code == status, response.get_data(as_text=True)[:500]
-    assert response.mimetype == PROBLEM
-    body: dict[str, Any] = response.json
-    assert body["status"] == status
-    assert body["title"] and body["detail"]
-    raw = response.get_data(as_text=True)
-    assert "Traceback" not in raw and 'File "' not in raw
-    return body
 
 
 def saved(app: Flask) -> tuple[int, int]:

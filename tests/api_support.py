@@ -1,0 +1,84 @@
+"""What the HTTP tests share: callers with bearer tokens, filing a claim, problem documents."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+import guarantee.context
+import guarantee.services.officers
+from tests.helpers import PASSWORD, VALID_SUBMISSION
+
+PROBLEM = "application/problem+json"
+CLAIMS = "/api/v1/claims"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Someone holding a bearer token: an officer (with an id and email) or a group."""
+
+    token: str
+    officer_id: int | None = None
+    email: str | None = None
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass(frozen=True)
+class Filed:
+    """A claim as its group knows it after filing: the reference and the tracking token."""
+
+    reference: str
+    group: Caller
+
+
+@pytest.fixture
+def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id is slow on purpose; HTTP tests are about the API, not the hash's cost."""
+    monkeypatch.setattr(
+        guarantee.services.officers, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> TestResponse:
+    return client.post("/api/v1/tokens", json={"email": email, "password": password})
+
+
+def new_officer(app: Flask, *roles: str) -> Caller:
+    """An officer committed to the database, signed in through POST /api/v1/tokens."""
+    email = f"{'-'.join(roles)}-{uuid.uuid4().hex[:8]}@council.example"
+    with app.app_context(), guarantee.context.unit_of_work() as ctx:
+        officer = guarantee.services.officers.create_officer(
+            ctx, email=email, name="Test Officer", roles=list(roles), password=PASSWORD
+        )
+        officer_id = officer.id
+    response = sign_in(app.test_client(), email)
+    assert response.status_code == 201, response.json
+    return Caller(token=response.json["token"], officer_id=officer_id, email=email)
+
+
+def file_claim(client: FlaskClient, body: dict[str, Any] | None = None, **headers: str) -> Filed:
+    response = client.post(CLAIMS, json=VALID_SUBMISSION if body is None else body, headers=headers)
+    assert response.status_code == 201, response.json
+    return Filed(response.json["reference"], Caller(token=response.json["tracking_token"]))
+
+
+def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
+    """An RFC 9457 problem document with this status, and nothing a user should not see."""
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    assert response.mimetype == PROBLEM
+    body: dict[str, Any] = response.json
+    assert body["status"] == status
+    assert body["type"] and body["title"] and body["detail"]
+    raw = response.get_data(as_text=True)
+    assert "Traceback" not in raw and 'File "' not in raw
+    return body
