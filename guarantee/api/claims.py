@@ -30,7 +30,6 @@ from guarantee.schemas.claims import (
     SubmittedSchema,
     TransitionSchema,
 )
-from guarantee.schemas.common import ProblemSchema
 from guarantee.services import casework, reading
 from guarantee.services.actors import Actor
 from guarantee.services.claims import fire, submit_claim
@@ -97,17 +96,6 @@ def etag(version: int) -> str:
     return f'"v{version}"'
 
 
-def errors(*codes: int) -> Any:
-    """Document the problem responses an operation can give."""
-
-    def decorate(view: Any) -> Any:
-        for code in codes:
-            view = blp.alt_response(code, schema=ProblemSchema, content_type="application/problem+json")(view)
-        return view
-
-    return decorate
-
-
 def _claim_response(ctx: ServiceContext, reference: str, actor: Actor, status: int = 200) -> StoredResponse:
     claim, view = reading.read_claim(ctx, reference, actor)
     return StoredResponse(status, ClaimSchema().dump(view), {"ETag": etag(claim.version)})
@@ -170,7 +158,7 @@ def _stale_problem(error: StaleClaim) -> Response:
         }
     },
 )
-@errors(400, 409, 413, 415, 422, 429)
+@blp.problems(400, 409, 413, 415, 422, 429)
 def submit(data: dict[str, Any]) -> Response:
     """File a claim (no account needed)
 
@@ -200,7 +188,7 @@ def submit(data: dict[str, Any]) -> Response:
 @blp.arguments(ClaimListArgs, location="query", as_kwargs=True, unknown=ma.RAISE)
 @blp.response(200, ClaimPageSchema)
 @blp.doc(operationId="listClaims", security=OFFICER)
-@errors(401, 403, 422)
+@blp.problems(401, 403, 422)
 def list_claims(limit: int, cursor: str | None = None, **filters: Any) -> Response:
     """List claims (officers), newest first
 
@@ -220,7 +208,7 @@ def list_claims(limit: int, cursor: str | None = None, **filters: Any) -> Respon
 @blp.response(200, ClaimSchema, headers=ETAG_HEADER)
 @blp.doc(operationId="getClaim", security=GROUP_OR_OFFICER)
 @blp.alt_response(304, description="Not modified since the ETag in If-None-Match")
-@errors(401, 404)
+@blp.problems(401, 404)
 def claim(reference: str) -> Response:
     """Read a claim
 
@@ -246,7 +234,7 @@ def claim(reference: str) -> Response:
 )
 @blp.response(200, ClaimSchema, headers=ETAG_HEADER)
 @blp.doc(operationId="fireTransition", security=GROUP_OR_OFFICER, parameters=[IF_MATCH, IDEMPOTENCY_KEY])
-@errors(401, 403, 404, 409, 412, 415, 422)
+@blp.problems(401, 403, 404, 409, 412, 415, 422)
 def transition(data: dict[str, Any], reference: str) -> Response:
     """Fire a trigger on a claim
 
@@ -291,7 +279,7 @@ def _officer_write(reference: str, change: Any) -> Response:
 @blp.arguments(AssignmentInput, example={"assignee_id": 7})
 @blp.response(200, ClaimSchema, headers=ETAG_HEADER)
 @blp.doc(operationId="assignClaim", security=OFFICER, parameters=[IF_MATCH])
-@errors(401, 403, 404, 409, 412, 415, 422)
+@blp.problems(401, 403, 404, 409, 412, 415, 422)
 def assign(data: dict[str, Any], reference: str) -> Response:
     """Assign a claim to an officer, or unassign it (officers)"""
     return _officer_write(
@@ -316,7 +304,7 @@ def assign(data: dict[str, Any], reference: str) -> Response:
 )
 @blp.response(200, ClaimSchema, headers=ETAG_HEADER)
 @blp.doc(operationId="classifyClaim", security=OFFICER, parameters=[IF_MATCH])
-@errors(401, 403, 404, 409, 412, 415, 422)
+@blp.problems(401, 403, 404, 409, 412, 415, 422)
 def classify(data: dict[str, Any], reference: str) -> Response:
     """Set a claim's barrier category and regulation catalogue entry (officers)"""
     return _officer_write(
@@ -336,7 +324,7 @@ def classify(data: dict[str, Any], reference: str) -> Response:
 @blp.arguments(NoteInput, example={"note": "Phoned the group's contact; they will send photos of the kitchen."})
 @blp.response(201, NoteSchema)
 @blp.doc(operationId="addNote", security=OFFICER)
-@errors(401, 403, 404, 415, 422)
+@blp.problems(401, 403, 404, 415, 422)
 def add_note(data: dict[str, Any], reference: str) -> Response:
     """Add an internal note (officers; never shown to the group)"""
     with unit_of_work() as ctx:
@@ -350,7 +338,7 @@ def add_note(data: dict[str, Any], reference: str) -> Response:
 @blp.route("/<reference>/audit", methods=["GET"], parameters=[REFERENCE_PARAMETER])
 @blp.response(200, AuditTrailSchema)
 @blp.doc(operationId="getAuditTrail", security=OFFICER)
-@errors(401, 403, 404)
+@blp.problems(401, 403, 404)
 def audit_trail(reference: str) -> Response:
     """A claim's audit trail: its hash chain, event by event (officers)"""
     ctx = service_context()

@@ -7,7 +7,7 @@ import io
 from flask import Response, jsonify, request, send_file
 
 from guarantee.api import auth
-from guarantee.api.claims import GROUP_OR_OFFICER, REFERENCE_PARAMETER, errors
+from guarantee.api.claims import GROUP_OR_OFFICER, REFERENCE_PARAMETER
 from guarantee.api.parser import Blueprint
 from guarantee.api.problems import problem
 from guarantee.context import service_context, unit_of_work
@@ -57,7 +57,7 @@ def _uploads_are_multipart() -> Response | None:
 @blp.route("/<reference>/evidence", methods=["POST"], parameters=[REFERENCE_PARAMETER])
 @blp.response(201, AttachmentSchema)
 @blp.doc(operationId="addEvidence", security=GROUP_OR_OFFICER, requestBody=UPLOAD_BODY)
-@errors(401, 403, 404, 409, 413, 415, 422, 503)
+@blp.problems(401, 403, 404, 409, 413, 415, 422, 503)
 def upload(reference: str) -> Response:
     """Add a file of evidence to a claim (the group or an officer)
 
@@ -80,7 +80,7 @@ def upload(reference: str) -> Response:
 @blp.route("/<reference>/evidence", methods=["GET"], parameters=[REFERENCE_PARAMETER])
 @blp.response(200, AttachmentListSchema)
 @blp.doc(operationId="listEvidence", security=GROUP_OR_OFFICER)
-@errors(401, 403, 404)
+@blp.problems(401, 403, 404)
 def index(reference: str) -> Response:
     """List a claim's evidence (the group or an officer)"""
     ctx = service_context()
@@ -106,7 +106,7 @@ def index(reference: str) -> Response:
         }
     },
 )
-@errors(401, 403, 404, 503)
+@blp.problems(401, 403, 404, 503)
 def download(reference: str, attachment_id: int) -> Response:
     """Download a file of evidence (the group or an officer)"""
     ctx = service_context()

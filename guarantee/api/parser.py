@@ -1,13 +1,18 @@
-"""The API's Blueprint: flask-smorest's, with a JSON reader that cannot be made to crash."""
+"""The API's Blueprint: flask-smorest's, with a JSON reader that cannot be made to crash and a
+decorator that documents an operation's problem responses."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import flask
 import flask_smorest
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
+
+from guarantee.api.problems import PROBLEM_JSON
+from guarantee.schemas.common import ProblemSchema
 
 
 class SafeJsonParser(FlaskParser):
@@ -26,3 +31,13 @@ class SafeJsonParser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     ARGUMENTS_PARSER = SafeJsonParser()
+
+    def problems(self, *codes: int) -> Callable[[Any], Any]:
+        """Document the problem responses (RFC 9457) an operation can give."""
+
+        def decorate(view: Any) -> Any:
+            for code in codes:
+                view = self.alt_response(code, schema=ProblemSchema, content_type=PROBLEM_JSON)(view)
+            return view
+
+        return decorate

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Response, current_app, jsonify
 
-from guarantee.api.claims import errors
 from guarantee.api.parser import Blueprint
 from guarantee.context import unit_of_work
 from guarantee.extensions import limiter
@@ -22,7 +21,7 @@ blp = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens", description="Of
 @blp.arguments(TokenRequest, example={"email": "officer@council.example", "password": "your password"})
 @blp.response(201, TokenSchema)
 @blp.doc(operationId="createToken", security=[])
-@errors(400, 401, 415, 422, 429)
+@blp.problems(400, 401, 415, 422, 429)
 def create_token(data: dict[str, Any]) -> Response:
     """Get an officer token
 
