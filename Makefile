@@ -7,7 +7,11 @@ PORT ?= 8000
 WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run test lint typecheck unit openapi clean
+ASSETS := guarantee/static/build/app.css
+# Browser tests drive Debian's Chromium (never a downloaded browser).
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test lint typecheck unit openapi clean assets browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +25,31 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --requirement requirements-dev.txt
 	touch $@ $(VENV)/.run-installed
 
+# GOV.UK Frontend (and, for the tests, axe-core) from the npm registry, versions locked.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(ASSETS): node_modules/.installed assets/app.scss assets/build.mjs
+	node assets/build.mjs
+
+## assets: build the stylesheet and scripts the pages use (guarantee/static/build/)
+assets: $(ASSETS)
+
+## browser: install Debian's Chromium for the browser tests, where it is missing and we may
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || \
+	      (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium >/dev/null); \
+	  else \
+	    echo "No $(CHROMIUM): the browser tests will be skipped (apt-get install chromium, as root)"; \
+	  fi; \
+	fi
+
 ## run: set up the virtual environment, migrate the database and serve on http://127.0.0.1:8000
-run: $(VENV)/.run-installed
+run: $(VENV)/.run-installed $(ASSETS)
 	$(BIN)/flask db upgrade
 	@echo ""
 	@echo "guarantee is starting on http://$(HOST):$(PORT)  (health: /healthz, readiness: /readyz)"
@@ -42,7 +69,7 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
-unit: $(VENV)/.dev-installed
+unit: $(VENV)/.dev-installed $(ASSETS) browser
 	$(BIN)/pytest -n 2
 
 ## openapi: regenerate the committed API contract after an intended change
@@ -50,4 +77,4 @@ openapi: $(VENV)/.run-installed
 	$(BIN)/flask openapi write openapi.json
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules guarantee/static/build test-output

@@ -14,6 +14,8 @@ from guarantee import (
     cli,
     health,
     models,  # noqa: F401  (registers every table on the metadata)
+    pages,
+    public,
     security,
 )
 from guarantee.clock import SystemClock
@@ -52,9 +54,14 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     app.extensions["guarantee.clock"] = app.config.get("GUARANTEE_CLOCK") or SystemClock()
 
+    if app.config["GUARANTEE_BASE_URL"].startswith("https://"):
+        # Served over HTTPS: the session (and CSRF) cookie never travels in clear.
+        app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-session")
     security.init_app(app)
     limiter.init_app(app)
+    pages.init_app(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(public.bp)
     api.init_app(app)
     cli.init_app(app)
     return app

@@ -33,6 +33,12 @@ class Config:
     GUARANTEE_TOKEN_RATE_LIMIT = "10 per minute"  # noqa: S105 (a rate, not a secret)
     GUARANTEE_SUBMISSION_RATE_LIMIT = "30 per hour"
     RATELIMIT_STORAGE_URI = "memory://"
+    # Pages: CSRF tokens last as long as the browser session (a long form must not expire),
+    # and the session cookie is HttpOnly and SameSite.
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_NAME = "session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
     RATELIMIT_HEADERS_ENABLED = True
 
 

@@ -44,6 +44,36 @@ STATE_LABELS: dict[str, str] = {
     "lapsed": "Lapsed",
 }
 
+# What each state means for the group, in plain words: what is happening and what comes next.
+# The tracking page shows it beside the due date of the running clock.
+STATE_GUIDANCE: dict[str, str] = {
+    "submitted": (
+        "We have your claim. An officer will check that it is about a regulation that blocks your "
+        "initiative, and either accept it for review or explain why not."
+    ),
+    "under_review": (
+        "An officer is reviewing your claim. They will decide whether the regulation should be waived, "
+        "clarified or changed, and may ask you a question first."
+    ),
+    "awaiting_information": (
+        "An officer has asked you a question. Answer it below. The time we have to decide stops while we "
+        "wait for you, and starts again when you answer."
+    ),
+    "upheld": ("Your claim was upheld. The council will now put the remedy into practice and record what it did."),
+    "not_upheld": (
+        "Your claim was not upheld. Read the reasons below. If you think the decision is wrong, you can "
+        "appeal until the last day shown."
+    ),
+    "appealed": ("We have your appeal. Officers who took no part in the first decision will consider it."),
+    "resolved": "Your claim is finished. The timeline below shows what was decided and done.",
+    "closed": "Your claim was closed without a review. The timeline below says why.",
+    "withdrawn": "You withdrew this claim. Nothing more will happen to it.",
+    "lapsed": (
+        "Your claim lapsed because we did not get an answer to our question in time. If you think this is "
+        "wrong, contact the council: an administrator can reopen it."
+    ),
+}
+
 # Who fires a trigger: an officer role, the group holding the tracking link, or the
 # system (the deadline sweeper).
 GROUP: Literal["group"] = "group"
@@ -59,17 +89,19 @@ class Clock:
     name: ClockName
     label: str
     default_working_days: int
+    # What the due date means to the group, before the date: "We will decide by".
+    due_phrase: str = ""
 
 
 CLOCKS: dict[str, Clock] = {
     c.name: c
     for c in (
-        Clock("triage", "Triage", 5),
-        Clock("decision", "Decision", 20),
-        Clock("information", "Reply to a question", 20),
-        Clock("appeal_window", "Time to appeal", 20),
-        Clock("appeal_decision", "Appeal decision", 20),
-        Clock("resolution", "Resolution", 40),
+        Clock("triage", "Triage", 5, "We will check your claim by"),
+        Clock("decision", "Decision", 20, "We will decide your claim by"),
+        Clock("information", "Reply to a question", 20, "Answer our question by"),
+        Clock("appeal_window", "Time to appeal", 20, "The last day to appeal is"),
+        Clock("appeal_decision", "Appeal decision", 20, "We will decide your appeal by"),
+        Clock("resolution", "Resolution", 40, "The council will put the remedy in place by"),
     )
 }
 
@@ -328,6 +360,25 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 
 TRANSITIONS_BY_TRIGGER: dict[str, Transition] = {t.trigger: t for t in TRANSITIONS}
+
+# How each step reads on the group's timeline.
+TIMELINE_LABELS: dict[str, str] = {
+    "submitted": "Claim filed",
+    "accept": "Accepted for review",
+    "decline": "Closed without a review",
+    "request_information": "We asked you a question",
+    "provide_information": "You answered our question",
+    "information_lapsed": "Claim lapsed: no answer in time",
+    "uphold": "Claim upheld",
+    "not_uphold": "Claim not upheld",
+    "appeal": "You appealed",
+    "appeal_window_closed": "The time to appeal ended",
+    "allow_appeal": "Appeal allowed: claim upheld",
+    "dismiss_appeal": "Appeal dismissed",
+    "record_resolution": "What the council did",
+    "withdraw": "You withdrew the claim",
+    "reopen": "Claim reopened",
+}
 TRIGGERS: tuple[str, ...] = tuple(TRANSITIONS_BY_TRIGGER)
 
 

@@ -99,3 +99,32 @@ def nation_of(region: str) -> str:
     if region in ("wales", "scotland", "northern_ireland"):
         return region
     return "england"
+
+
+# How each slug reads on a page, where "capitalise and replace underscores" is not enough.
+_LABELS: dict[str, str] = {
+    "north_east": "North East (England)",
+    "north_west": "North West (England)",
+    "yorkshire_and_the_humber": "Yorkshire and the Humber",
+    "east_midlands": "East Midlands",
+    "west_midlands": "West Midlands",
+    "east_of_england": "East of England",
+    "london": "London",
+    "south_east": "South East (England)",
+    "south_west": "South West (England)",
+    "wales": "Wales",
+    "scotland": "Scotland",
+    "northern_ireland": "Northern Ireland",
+    "waiver": "A waiver: permission not to follow the rule in your case",
+    "clarification": "Clarification: guidance saying what the rule really requires",
+    "amendment": "An amendment: changing the rule itself",
+    "data_protection_and_information_sharing": "Data protection and information sharing",
+    "professional_standards_and_qualifications": "Professional standards and qualifications",
+}
+
+
+def label(slug: str | None) -> str:
+    """The words a person reads for a slug: ``social_care`` is "Social care"."""
+    if not slug:
+        return ""
+    return _LABELS.get(slug) or slug.replace("_", " ").capitalize()

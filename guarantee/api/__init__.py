@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from guarantee.api import claims, docs, evidence, tokens, workflow
 from guarantee.api.problems import KEPT_HEADERS, PROBLEM_JSON, flatten, from_service_error, is_api_request, problem
+from guarantee.pages import html_error
 from guarantee.schemas.common import ProblemSchema
 from guarantee.services.errors import ServiceError
 
@@ -46,7 +47,7 @@ class GuaranteeApi(Api):  # type: ignore[misc]
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         if not is_api_request():
-            return error  # pages keep Flask's HTML errors
+            return html_error(error)  # pages get HTML error pages
         status = error.code or 500
         headers = {k: v for k, v in error.get_headers() if k in KEPT_HEADERS}
         data = getattr(error, "data", None) or {}

@@ -1,17 +1,14 @@
-"""Running a write once per Idempotency-Key, whatever the number of retries and workers."""
+"""Running an API write once per Idempotency-Key header."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
-from sqlalchemy.exc import IntegrityError
+from flask import Response, jsonify, request
 
-from guarantee.context import service_context, unit_of_work
-from guarantee.services import idempotency
+from guarantee import context
 from guarantee.services.context import ServiceContext
-from guarantee.services.errors import Conflict
 from guarantee.services.idempotency import StoredResponse
 
 
@@ -27,34 +24,5 @@ def to_response(stored: StoredResponse, *, replayed: bool = False) -> Response:
 
 def run_once(scope: str, body: Any, produce: Callable[[ServiceContext], StoredResponse]) -> Response:
     """Run ``produce`` in one transaction; with an Idempotency-Key, at most once per key."""
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        with unit_of_work() as ctx:
-            stored = produce(ctx)
-        return to_response(stored)
-    idempotency.check_key(key)
-    secret = current_app.config["SECRET_KEY"]
-    fingerprint = idempotency.request_fingerprint(body)
-    ctx = service_context()
-    try:
-        earlier = idempotency.find(ctx, scope, key, fingerprint, secret)
-        if earlier is not None:
-            ctx.rollback()
-            return to_response(earlier, replayed=True)
-        try:
-            record = idempotency.claim_key(ctx, scope, key, fingerprint)
-        except IntegrityError:
-            # Another worker claimed the key first and has now committed: replay its response.
-            ctx.rollback()
-            earlier = idempotency.find(ctx, scope, key, fingerprint, secret)
-            ctx.rollback()
-            if earlier is None:
-                raise Conflict("Another request with this Idempotency-Key failed just now. Try again.") from None
-            return to_response(earlier, replayed=True)
-        stored = produce(ctx)
-        idempotency.remember(record, stored, key, secret)
-        ctx.commit()
-    except BaseException:
-        ctx.rollback()
-        raise
-    return to_response(stored)
+    stored, replayed = context.run_once(scope, request.headers.get("Idempotency-Key"), body, produce)
+    return to_response(stored, replayed=replayed)

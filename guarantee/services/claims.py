@@ -7,13 +7,23 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from guarantee.models import Attachment, AuditEvent, Claim, Contact, Regulation, TimelineEntry, TrackingToken
+from guarantee.models import (
+    Attachment,
+    AuditEvent,
+    Claim,
+    Contact,
+    OutboxMessage,
+    Regulation,
+    TimelineEntry,
+    TrackingToken,
+)
 from guarantee.services import clocks, notifications
 from guarantee.services import validation as v
 from guarantee.services.actors import Actor, GroupActor, OfficerActor
@@ -70,7 +80,8 @@ _SECTIONS = {
 }
 
 
-def _clean_submission(data: Mapping[str, Any]) -> dict[str, Any]:
+def check_submission(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The submission's clean values, or ValidationFailed naming every field to correct."""
     errors = v.Errors()
     if not isinstance(data, Mapping):
         raise ValidationFailed({"": ["The claim must be an object with group, initiative, barrier and consent"]})
@@ -188,7 +199,7 @@ def issue_tracking_token(ctx: ServiceContext, claim: Claim) -> str:
 
 def submit_claim(ctx: ServiceContext, data: Mapping[str, Any]) -> Submitted:
     """File a claim for a group. Raises ValidationFailed naming every field to correct."""
-    clean = _clean_submission(data)
+    clean = check_submission(data)
     now = ctx.now()
     contact = {k: clean.pop(k) for k in ("contact_name", "email", "phone")}
     claim = Claim(reference=_next_reference(ctx), state=INITIAL_STATE, submitted_at=now, updated_at=now, **clean)
@@ -251,6 +262,69 @@ def group_for_token(ctx: ServiceContext, reference: str, token: str) -> GroupAct
     if found is None or found != reference:
         raise NotFound(f"There is no claim {reference} for this tracking link.")
     return GroupActor(reference)
+
+
+def tracking_token_id(ctx: ServiceContext, reference: str, token: str) -> int:
+    """The id of the claim's live tracking token ``token`` (for a session that outlives the
+    link's visit without keeping the token itself)."""
+    found = ctx.session.scalar(
+        select(TrackingToken.id)
+        .join(Claim, TrackingToken.claim_id == Claim.id)
+        .where(
+            Claim.reference == reference,
+            TrackingToken.token_hash == token_hash(token),
+            TrackingToken.revoked_at.is_(None),
+        )
+    )
+    if found is None:
+        raise NotFound(f"There is no claim {reference} for this tracking link.")
+    return found
+
+
+def group_for_token_id(ctx: ServiceContext, reference: str, token_id: int) -> GroupActor:
+    """The group actor, if ``token_id`` is still a live tracking token of this claim."""
+    found = ctx.session.scalar(
+        select(TrackingToken.id)
+        .join(Claim, TrackingToken.claim_id == Claim.id)
+        .where(Claim.reference == reference, TrackingToken.id == token_id, TrackingToken.revoked_at.is_(None))
+    )
+    if found is None:
+        raise NotFound(f"There is no claim {reference} for this tracking link.")
+    return GroupActor(reference)
+
+
+def request_tracking_link(ctx: ServiceContext, reference: str, email: str) -> bool:
+    """Queue a fresh tracking link to the claim's contact email, if ``email`` is that address.
+
+    The caller must answer the same way whatever this returns, so that nobody learns whether
+    a claim or an address exists. At most one link per claim is queued every 10 minutes.
+    """
+    if not isinstance(reference, str) or not REFERENCE_PATTERN.match(reference.strip().upper()):
+        return False
+    row = ctx.session.execute(
+        select(Claim, Contact.email)
+        .join(Contact, Contact.claim_id == Claim.id)
+        .where(Claim.reference == reference.strip().upper())
+    ).first()
+    if row is None or row.email is None or row.email.strip().lower() != email.strip().lower():
+        return False
+    claim = row.Claim
+    recent = ctx.session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.claim_id == claim.id,
+            OutboxMessage.template == "tracking_link_requested",
+            OutboxMessage.created_at > ctx.now() - LINK_REQUEST_INTERVAL,
+        )
+    )
+    if recent is not None:
+        return False
+    # Asked for by whoever holds the address on file: sent whatever the contact consent says.
+    notifications.to_group(ctx, claim, "tracking_link_requested", requested=True, tracking_link=True)
+    ctx.session.flush()
+    return True
+
+
+LINK_REQUEST_INTERVAL = timedelta(minutes=10)
 
 
 def _check_actor_sees_claim(actor: Actor, claim: Claim) -> None:

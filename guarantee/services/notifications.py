@@ -55,8 +55,11 @@ def _message(
     return message
 
 
-def to_group(ctx: ServiceContext, claim: Claim, template: str, **payload: Any) -> OutboxMessage | None:
-    if not claim.consent_contact:
+def to_group(
+    ctx: ServiceContext, claim: Claim, template: str, *, requested: bool = False, **payload: Any
+) -> OutboxMessage | None:
+    """A message to the group: only if it agreed to be contacted, or asked for this one."""
+    if not (claim.consent_contact or requested):
         return None
     return _message(ctx, claim, template, payload, None)
 

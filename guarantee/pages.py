@@ -1,0 +1,128 @@
+"""What every HTML page shares: GOV.UK Frontend templates and form widgets, formatting
+helpers, and friendly HTML error pages (the API keeps its problem documents)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, render_template, request
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.exceptions import HTTPException
+
+from guarantee.clock import UK
+from workflows import STATE_LABELS
+from workflows.vocabulary import label
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+# What a person sees for each error, and what they can do about it.
+ERROR_PAGES: dict[int, tuple[str, str]] = {
+    400: ("Sorry, there is a problem with that request", "Go back and try again."),
+    403: ("You cannot do that", "If you think you should be able to, contact the council that runs this service."),
+    404: (
+        "Page not found",
+        "If you typed the web address, check it is correct. If you followed a tracking link, "
+        "open it again from your email or ask for a new one.",
+    ),
+    405: ("Sorry, that did not work", "Go back to the page you were on and use its buttons."),
+    413: (
+        "That was too big to send",
+        "Files of evidence must be smaller than 10 MB each. Go back and choose a smaller file.",
+    ),
+    429: (
+        "Too many attempts",
+        "You have tried this too many times in a short while. Wait a few minutes and try again. "
+        "Nothing you already sent has been lost.",
+    ),
+    500: (
+        "Sorry, there is a problem with the service",
+        "Try again later. If you were sending a form, what you sent has not been saved.",
+    ),
+    503: ("Sorry, the service is unavailable", "Try again in a few minutes."),
+}
+
+
+def _uk_date(value: date | datetime | None) -> str:
+    """26 November 2026 (a datetime is first converted to UK time)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(UK) if value.tzinfo else value
+    return f"{value:%-d %B %Y}"
+
+
+def _uk_datetime(value: datetime | None) -> str:
+    """26 November 2026 at 2:05pm, UK time."""
+    if value is None:
+        return ""
+    local = value.astimezone(UK) if value.tzinfo else value
+    return f"{local:%-d %B %Y} at {local:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
+
+
+def _iso_date(value: str | date) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+CSRF_MESSAGE = "This page had expired, so nothing was saved. Check your answers and send them again."
+
+
+def error_summary(form: Any) -> dict[str, Any]:
+    """The GOV.UK error summary for a form: one line per field, linked to it."""
+    items = []
+    for field in form:
+        if not field.errors:
+            continue
+        if field.short_name == "csrf_token":
+            items.append({"text": CSRF_MESSAGE, "href": "#main-content"})
+        else:
+            items.append({"text": field.errors[0], "href": f"#{field.id}"})
+    return {"titleText": "There is a problem", "errorList": items}
+
+
+def render_error(status: int, description: str | None = None, headers: dict[str, str] | None = None) -> Response:
+    """A page in plain English for an error, with what to do next."""
+    title, advice = ERROR_PAGES.get(status, ("Sorry, that did not work", "Go back and try again."))
+    body = render_template("error.html", status=status, title=title, advice=advice, description=description)
+    response = Response(body, status=status, headers=headers)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def html_error(error: HTTPException) -> Response:
+    """Flask's and werkzeug's errors on an HTML path, as our pages."""
+    status = error.code or 500
+    headers = {name: value for name, value in error.get_headers() if name.lower() in ("retry-after", "allow")}
+    if status == 429:
+        headers.setdefault("Retry-After", "60")
+    return render_error(status, headers=headers)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(TEMPLATES)),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    WTFormsHelpers(app)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters["uk_date"] = _uk_date
+    app.jinja_env.filters["uk_datetime"] = _uk_datetime
+    app.jinja_env.filters["iso_date"] = _iso_date
+    app.jinja_env.filters["label"] = label
+    app.jinja_env.globals["state_label"] = STATE_LABELS.get
+    app.jinja_env.globals["error_summary"] = error_summary
+    app.jinja_env.globals["service_name"] = "Co-production Guarantee"
+
+    @app.context_processor
+    def _current_path() -> dict[str, Any]:
+        return {"current_path": request.path}

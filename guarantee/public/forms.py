@@ -1,0 +1,196 @@
+"""The group's forms. They render the fields and check CSRF; the services check the answers,
+so the page, the API and the CLI give the same messages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovRadioInput, GovSubmitInput, GovTextArea, GovTextInput
+from wtforms import Field, HiddenField, RadioField, StringField, SubmitField, TextAreaField
+
+from workflows import Transition
+from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, REMEDIES_SOUGHT, SECTORS, label
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+_WHOLE_NUMBER = re.compile(r"^-?\d{1,9}$")
+
+
+def _radios(title: str, slugs: tuple[str, ...]) -> RadioField:
+    # Choices are checked by the service, which says what to do; WTForms' own check would not.
+    return RadioField(title, choices=[(s, label(s)) for s in slugs], validate_choice=False, widget=GovRadioInput())
+
+
+def _text(title: str) -> StringField:
+    return StringField(title, widget=GovTextInput())
+
+
+def _long_text(title: str) -> TextAreaField:
+    return TextAreaField(title, widget=GovTextArea())
+
+
+class ClaimForm(FlaskForm):  # type: ignore[misc]
+    """The claim, in four sections. Field names are the API's dotted names with underscores."""
+
+    group_name = _text("Name of your group")
+    group_contact_name = _text("Your full name")
+    group_email = _text("Email address")
+    group_phone = _text("Phone number (optional)")
+    initiative_title = _text("Name of your initiative")
+    initiative_description = _long_text("What does your initiative do?")
+    initiative_sector = _radios("Which area does your initiative work in?", SECTORS)
+    initiative_region = _radios("Where is your initiative?", REGIONS)
+    initiative_people_involved = _text("How many people take part? (optional)")
+    barrier_regulation = _text("Which rule or regulation blocks you?")
+    barrier_regulation_reference = _text("Its reference, if you know it (optional)")
+    barrier_imposed_by = _text("Who makes you follow it?")
+    barrier_category = _radios("What kind of rule is it?", BARRIER_CATEGORIES)
+    barrier_how_it_blocks = _long_text("How does it stop your initiative?")
+    barrier_remedy_sought = _radios("What are you asking for?", REMEDIES_SOUGHT)
+    barrier_remedy_details = _long_text("Tell us more about what you are asking for")
+    consent_contact = RadioField(
+        "Can we email you about your claim?", choices=YES_NO, validate_choice=False, widget=GovRadioInput()
+    )
+    # A fresh key each time the answers are shown for checking: sending twice files once.
+    submission_key = HiddenField()
+
+
+# The sections of the claim form and of the check-your-answers page, in order.
+SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("About your group", ("group_name", "group_contact_name", "group_email", "group_phone")),
+    (
+        "About your initiative",
+        (
+            "initiative_title",
+            "initiative_description",
+            "initiative_sector",
+            "initiative_region",
+            "initiative_people_involved",
+        ),
+    ),
+    (
+        "The rule that blocks you",
+        (
+            "barrier_regulation",
+            "barrier_regulation_reference",
+            "barrier_imposed_by",
+            "barrier_category",
+            "barrier_how_it_blocks",
+            "barrier_remedy_sought",
+            "barrier_remedy_details",
+        ),
+    ),
+    ("Keeping in touch", ("consent_contact",)),
+)
+
+# Messages for a missing or unknown choice: the service's name the API's slugs.
+CHOICE_MESSAGES = {
+    "initiative_sector": "Select the area your initiative works in",
+    "initiative_region": "Select where your initiative is",
+    "barrier_category": "Select the kind of rule that blocks you",
+    "barrier_remedy_sought": "Select what you are asking for",
+    "consent_contact": "Select yes if we can email you about your claim",
+}
+
+
+def _optional(value: str | None) -> str | None:
+    return value if value and value.strip() else None
+
+
+def _people(value: str | None) -> Any:
+    if not value or not value.strip():
+        return None
+    cleaned = value.strip().replace(",", "")
+    return int(cleaned) if _WHOLE_NUMBER.match(cleaned) else value
+
+
+def submission(form: ClaimForm) -> dict[str, Any]:
+    """The form's answers as the API's submission body."""
+    d = form.data
+    consent = {"yes": True, "no": False}.get(d["consent_contact"] or "")
+    return {
+        "group": {
+            "name": d["group_name"],
+            "contact_name": d["group_contact_name"],
+            "email": d["group_email"],
+            "phone": _optional(d["group_phone"]),
+        },
+        "initiative": {
+            "title": d["initiative_title"],
+            "description": d["initiative_description"],
+            "sector": d["initiative_sector"] or "",
+            "region": d["initiative_region"] or "",
+            "people_involved": _people(d["initiative_people_involved"]),
+        },
+        "barrier": {
+            "regulation": d["barrier_regulation"],
+            "regulation_reference": _optional(d["barrier_regulation_reference"]),
+            "imposed_by": d["barrier_imposed_by"],
+            "category": d["barrier_category"] or "",
+            "how_it_blocks": d["barrier_how_it_blocks"],
+            "remedy_sought": d["barrier_remedy_sought"] or "",
+            "remedy_details": _optional(d["barrier_remedy_details"]),
+        },
+        "consent": {"contact": consent},
+    }
+
+
+def show_errors(form: FlaskForm, errors: Mapping[str, list[str]], *, choice_messages: Mapping[str, str] = {}) -> None:
+    """Put the service's field errors (dotted names) on the form's fields, for the summary."""
+    for dotted, messages in errors.items():
+        name = dotted.replace(".", "_")
+        field: Field | None = getattr(form, name, None)
+        if field is None:
+            field = getattr(form, "form_errors_anchor", None)
+        if field is None:
+            continue
+        message = messages[0]
+        if name in choice_messages and message.startswith(("Select", "Answer")):
+            message = choice_messages[name]
+        field.errors = [*(field.errors or []), message] if isinstance(field.errors, list) else [message]
+
+
+def answer_text(form: ClaimForm, name: str) -> str:
+    """What the person answered, as the check-your-answers page shows it."""
+    value = getattr(form, name).data
+    if name == "consent_contact":
+        return {"yes": "Yes", "no": "No"}.get(value or "", "")
+    if isinstance(getattr(form, name), RadioField):
+        return label(value)
+    return value or ""
+
+
+# --- the group's actions on the tracking page ---------------------------------------
+
+
+class EvidenceForm(FlaskForm):  # type: ignore[misc]
+    file = FileField("Upload a file", widget=GovFileInput())
+    action_key = HiddenField()
+    submit = SubmitField("Upload file", widget=GovSubmitInput())
+
+
+class LostLinkForm(FlaskForm):  # type: ignore[misc]
+    reference = _text("Claim reference")
+    email = _text("Email address")
+    submit = SubmitField("Send me a new link", widget=GovSubmitInput())
+
+
+def action_form(transition: Transition, **kwargs: Any) -> FlaskForm:
+    """A form for a trigger the group may fire, asking for exactly the input the workflow
+    names: text as a text area, evidence as one file."""
+    fields: dict[str, Any] = {"action_key": HiddenField()}
+    for spec in transition.inputs:
+        if spec.kind == "text":
+            fields[spec.name] = TextAreaField(spec.label, widget=GovTextArea())
+        elif spec.kind == "choice":
+            fields[spec.name] = RadioField(
+                spec.label, choices=[(c, label(c)) for c in spec.choices], validate_choice=False, widget=GovRadioInput()
+            )
+        elif spec.kind == "evidence":
+            fields[spec.name] = FileField(f"{spec.label} (optional)", widget=GovFileInput())
+    fields["submit"] = SubmitField(transition.label, widget=GovSubmitInput())
+    form_class = type(f"{transition.trigger.title().replace('_', '')}Form", (FlaskForm,), fields)
+    return form_class(prefix=transition.trigger, **kwargs)
