@@ -1,0 +1,415 @@
+"""The group's journey in a real browser: Debian's Chromium, driven by Playwright, against
+gunicorn serving the production app on 127.0.0.1.
+
+Every page of the journey, and its error states, is checked with axe-core (WCAG 2.2 A/AA),
+at 320 px wide for horizontal scrolling, and for Content-Security-Policy violations. A
+screenshot of each page is written to test-output/screenshots/. Officers act through the
+JSON API, as another council system would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import PASSWORD
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("GUARANTEE_CHROMIUM", "/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# A tiny but real PNG: the 8-byte signature and one IHDR/IDAT/IEND image.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def _browser_missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"Debian's Chromium is not installed at {CHROMIUM} (make test installs it as root)"
+    if not AXE.exists():
+        return "axe-core is not installed (make test runs npm ci)"
+    return None
+
+
+if _browser_missing() and os.environ.get("GUARANTEE_REQUIRE_BROWSER") == "1":
+    pytest.fail(f"GUARANTEE_REQUIRE_BROWSER=1 but {_browser_missing()}", pytrace=False)
+pytestmark = pytest.mark.skipif(_browser_missing() is not None, reason=_browser_missing() or "")
+
+
+# --- the server -------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class LiveServer:
+    url: str
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    def api(self, method: str, path: str, body: Any = None, token: str | None = None) -> dict[str, Any]:
+        request = urllib.request.Request(
+            self.url + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (our own server)
+            answer: dict[str, Any] = json.loads(response.read())
+            return answer
+
+
+@pytest.fixture
+def live_server(fresh_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "server.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": fresh_url,
+        "GUARANTEE_SECRET_KEY": secrets.token_hex(32),
+        "GUARANTEE_BASE_URL": url,
+        "GUARANTEE_EVIDENCE_DIR": str(tmp_path / "evidence"),
+        "GUARANTEE_AUDIT_SIGNING_KEY": str(tmp_path / "signing-key.pem"),
+        "GUARANTEE_LOG_JSON": "1",
+    }
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--no-control-socket",
+        "wsgi:app",
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1):  # noqa: S310
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.1)
+    yield LiveServer(url, log, process)
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def officer_token(server: LiveServer, app_url: str, *roles: str) -> str:
+    """An officer created in the database and signed in through the API."""
+    from guarantee import create_app
+    from guarantee.context import unit_of_work
+    from guarantee.extensions import db
+    from guarantee.services.officers import create_officer
+
+    email = f"{'-'.join(roles)}-{secrets.token_hex(4)}@council.example"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": app_url, "SECRET_KEY": "x", "GUARANTEE_LOG_JSON": False})
+    with app.app_context():
+        with unit_of_work() as ctx:
+            create_officer(ctx, email=email, name="Officer", roles=list(roles), password=PASSWORD)
+        db.engine.dispose()
+    token: str = server.api("POST", "/api/v1/tokens", {"email": email, "password": PASSWORD})["token"]
+    return token
+
+
+# --- the browser ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@dataclass
+class Visit:
+    """A page, with the checks every page of the journey must pass."""
+
+    page: Any
+    name: str
+    shots: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
+    referers: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    width: int = 320
+    javascript: bool = True
+
+    def check(self, label: str) -> None:
+        """Accessible (axe, WCAG 2.2 A/AA), no sideways scrolling at 320 px, a screenshot.
+        (axe runs in the page, so only where JavaScript is on; the markup is the same.)"""
+        if self.javascript:
+            result = self.page.evaluate(
+                "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG
+            )
+            problems = [
+                f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+                for v in result["violations"]
+            ]
+            assert not problems, f"{label}: accessibility problems:\n" + "\n".join(problems)
+        scroll_width = self.page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= self.width, f"{label}: the page scrolls sideways ({scroll_width}px > {self.width}px)"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shot = SCREENSHOTS / f"{self.name}-{len(self.shots) + 1:02d}-{label}.png"
+        self.page.screenshot(path=str(shot), full_page=True)
+        self.shots.append(shot.name)
+        assert not self.csp_violations, f"{label}: Content-Security-Policy violations: {self.csp_violations}"
+
+
+@pytest.fixture
+def visit(browser: Any, request: pytest.FixtureRequest, backend: str) -> Iterator[Visit]:
+    javascript = "nojs" not in request.node.name
+    context = browser.new_context(
+        viewport={"width": 320, "height": 800}, java_script_enabled=javascript, accept_downloads=True
+    )
+    if javascript:
+        context.add_init_script(path=str(AXE))  # a devtools script: the page's CSP does not apply
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    name = f"{backend}-{'js' if javascript else 'nojs'}"
+    v = Visit(page, name, javascript=javascript)
+    page.on(
+        "console",
+        lambda msg: v.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    page.on("request", lambda req: (v.urls.append(req.url), v.referers.append(req.headers.get("referer") or "")))
+    yield v
+    context.close()
+
+
+# --- the journey --------------------------------------------------------------------
+
+CLAIM = {
+    "Name of your group": "Thursday Table",
+    "Your full name": "Sam Browser-Testperson",
+    "Email address": "sam.browser@example.org",
+    "Name of your initiative": "Residents' kitchen",
+    "What does your initiative do?": "Residents cook and eat together every Thursday in the community hall.",
+    "Which rule or regulation blocks you?": "Food premises registration",
+    "Who makes you follow it?": "District council",
+    "How does it stop your initiative?": "The hall cannot be registered as a food business, so we cannot cook.",
+}
+CHOICES = {
+    "Which area does your initiative work in?": "Community safety",
+    "Where is your initiative?": "North West (England)",
+    "What kind of rule is it?": "Food hygiene",
+    "What are you asking for?": "Clarification: guidance saying what the rule really requires",
+    "Can we email you about your claim?": "Yes",
+}
+
+
+def fill_claim(page: Any) -> None:
+    for label, value in CLAIM.items():
+        page.get_by_label(label, exact=True).fill(value)
+    for legend, choice in CHOICES.items():
+        page.get_by_role("group", name=legend).get_by_label(choice, exact=True).check()
+
+
+def file_claim(visit: Visit, server: LiveServer) -> tuple[str, str]:
+    """Start page -> form (errors first) -> check answers -> confirmation. (reference, link)"""
+    page = visit.page
+    page.goto(server.url + "/")
+    visit.check("start")
+    page.get_by_role("button", name="Start now").click()
+    page.wait_for_url("**/claims/new")
+    visit.check("claim-form")
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    visit.check("claim-form-errors")
+    page.get_by_role("link", name="Enter the name of your group").click()
+    assert page.evaluate("document.activeElement.id") == "group_name"
+    fill_claim(page)
+    page.get_by_label("Email address", exact=True).fill("not an email")
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_label("Name of your group").input_value() == "Thursday Table"  # kept
+    page.get_by_label("Email address", exact=True).fill(CLAIM["Email address"])
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Check your answers before filing your claim").wait_for()
+    visit.check("check-answers")
+    page.get_by_role("button", name="Change name of your initiative").click()
+    page.get_by_label("Name of your initiative").fill("Thursday kitchen")
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_text("Thursday kitchen").is_visible()
+    page.get_by_role("button", name="File claim").click()
+    page.get_by_role("heading", name="Claim filed").wait_for()
+    visit.check("confirmation")
+    reference = re.search(r"CPG-\d{4}-\d{6}", page.inner_text(".govuk-panel")).group(0)  # type: ignore[union-attr]
+    link = page.locator("#tracking-link").inner_text()
+    return reference, link
+
+
+def test_a_group_files_tracks_answers_uploads_and_appeals(
+    live_server: LiveServer, visit: Visit, fresh_url: str, tmp_path: Path
+) -> None:
+    page = visit.page
+    reference, link = file_claim(visit, live_server)
+    token = link.split("token=")[1]
+
+    # The link opens the claim and drops the token from the address.
+    page.get_by_role("button", name="Track your claim").click()
+    page.wait_for_url(f"**/track/{reference}")
+    assert "token" not in page.url
+    page.get_by_role("heading", name=f"Your claim {reference}").wait_for()
+    assert page.get_by_text("We will check your claim by").is_visible()
+    visit.check("tracking-submitted")
+
+    # An officer accepts the claim and asks a question, through the API.
+    officer = officer_token(live_server, fresh_url, "triage", "reviewer")
+    path = f"/api/v1/claims/{reference}/transitions"
+    accept = {"trigger": "accept", "category": "food_hygiene", "regulation": {"title": "Food premises registration"}}
+    live_server.api("POST", path, accept, officer)
+    question = {"trigger": "request_information", "question": "How many people cook each week?"}
+    live_server.api("POST", path, question, officer)
+
+    page.reload()
+    assert page.get_by_text("How many people cook each week?").first.is_visible()
+    assert page.get_by_text("Answer our question by").is_visible()
+    visit.check("tracking-question")
+
+    # A bad file is refused on the page, and the answer is not half-saved.
+    bad = tmp_path / "letter.pdf"
+    bad.write_bytes(b"<html><script>alert(1)</script></html>")
+    page.get_by_label("Your answer").fill("About twelve, with two leads.")
+    page.get_by_label(re.compile("Evidence you uploaded")).set_input_files(str(bad))
+    page.get_by_role("button", name="Answer the question").click()
+    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    assert page.get_by_text("its contents do not match its name").first.is_visible()
+    assert page.get_by_label("Your answer").input_value() == "About twelve, with two leads."
+    visit.check("tracking-answer-error")
+
+    photo = tmp_path / "kitchen.png"
+    photo.write_bytes(PNG)
+    page.get_by_label(re.compile("Evidence you uploaded")).set_input_files(str(photo))
+    page.get_by_role("button", name="Answer the question").click()
+    page.get_by_text("Your answer has been sent").wait_for()
+    assert page.get_by_role("link", name="kitchen.png").is_visible()
+    visit.check("tracking-answered")
+
+    # More evidence, on its own.
+    letter = tmp_path / "council-letter.pdf"
+    letter.write_bytes(b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
+    page.get_by_label("Add a file").set_input_files(str(letter))
+    page.get_by_role("button", name="Upload file").click()
+    page.get_by_text("Your file has been added to the claim").wait_for()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="council-letter.pdf").click()
+    assert download.value.suggested_filename == "council-letter.pdf"
+
+    # The officer decides against the group, which appeals inside the window.
+    not_upheld = {
+        "trigger": "not_uphold",
+        "reasons": "Shared meals of this kind need registration.",
+        "reason_code": "regulation_necessary_and_proportionate",
+    }
+    live_server.api("POST", path, not_upheld, officer)
+    page.reload()
+    assert page.get_by_text("The last day to appeal is").is_visible()
+    assert page.get_by_text("Shared meals of this kind need registration.").is_visible()
+    visit.check("tracking-not-upheld")
+    page.get_by_role("button", name="Appeal the decision").click()
+    assert page.get_by_role("link", name="Enter grounds for the appeal").is_visible()
+    visit.check("tracking-appeal-error")
+    page.get_by_label("Grounds for the appeal").fill(
+        "Guidance from the national agency says no registration is needed."
+    )
+    page.get_by_role("button", name="Appeal the decision").click()
+    page.get_by_text("Your appeal has been sent").wait_for()
+    visit.check("tracking-appealed")
+
+    claim = live_server.api("GET", f"/api/v1/claims/{reference}", token=officer)
+    assert claim["state"] == "appealed"
+
+    # The token never travelled as a Referer, and never reached a log line.
+    assert not [r for r in visit.referers if token in r]
+    assert token not in live_server.log.read_text()
+    assert CLAIM["Email address"] not in live_server.log.read_text()
+
+
+def test_the_journey_works_without_javascript_nojs(live_server: LiveServer, visit: Visit) -> None:
+    page = visit.page
+    reference, link = file_claim(visit, live_server)
+    page.goto(link)
+    page.wait_for_url(f"**/track/{reference}")
+    visit.check("tracking")
+    page.get_by_label("Why you are withdrawing (optional)").fill("We found a different hall.")
+    page.get_by_role("button", name="Withdraw the claim").click()
+    page.get_by_text("Your claim has been withdrawn").wait_for()
+    assert page.get_by_text("You withdrew this claim").is_visible()
+    visit.check("withdrawn")
+
+
+def test_a_claim_can_be_filed_by_keyboard_alone(live_server: LiveServer, visit: Visit) -> None:
+    page = visit.page
+    page.goto(live_server.url + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent").strip() == "Skip to main content"
+    for _ in range(20):  # Tab to the start button and press it
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent").strip().startswith("Start now"):
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/claims/new")
+    typed = {**CLAIM}
+    seen: set[str] = set()
+    for _ in range(120):
+        page.keyboard.press("Tab")
+        label = page.evaluate(
+            "(() => { const e = document.activeElement; const l = e.labels && e.labels[0];"
+            " return [e.tagName, e.type || '', l ? l.textContent.trim() : e.textContent.trim()]; })()"
+        )
+        tag, kind, text = label
+        if tag in ("INPUT", "TEXTAREA") and kind not in ("radio", "hidden") and text in typed and text not in seen:
+            page.keyboard.type(typed[text])
+            seen.add(text)
+        elif kind == "radio" and text not in seen:
+            page.keyboard.press("Space")  # choose the first option of each group
+            seen.add(text)
+        elif tag == "BUTTON" and text == "Continue":
+            page.keyboard.press("Enter")
+            break
+    page.get_by_role("heading", name="Check your answers before filing your claim").wait_for()
+    for _ in range(200):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent").strip() == "File claim":
+            page.keyboard.press("Enter")
+            break
+    page.get_by_role("heading", name="Claim filed").wait_for()
