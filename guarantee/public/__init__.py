@@ -43,8 +43,9 @@ from workflows import CLOCKS, STATE_GUIDANCE, TIMELINE_LABELS, TRANSITIONS_BY_TR
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
-# Room for the multipart envelope and the other fields around the largest file we accept.
-UPLOAD_LIMIT = MAX_FILE_BYTES + 256 * 1024
+# Requests up to this size reach the form, so that a file somewhat over the limit gets a
+# form error beside the field (and keeps the other answers); beyond it, the 413 page.
+UPLOAD_LIMIT = 3 * MAX_FILE_BYTES
 
 
 def _submission_limit() -> str:
