@@ -1,4 +1,4 @@
-"""Rate limits on filing a claim and on officer sign-in, counted in Redis where configured."""
+"""Rate limits on filing a claim, on tracking-link lookups and on officer sign-in, counted in Redis where configured."""
 
 from __future__ import annotations
 
@@ -94,3 +94,29 @@ def test_memory_counts_are_per_process_which_is_why_production_uses_redis(make_a
     assert [_file(first).status_code for _ in range(3)] == [201, 201, 429]
     second = make_app(RATELIMIT_STORAGE_URI="memory://")
     assert _file(second).status_code == 201
+
+
+@needs_redis
+def test_tracking_link_lookups_are_counted_in_redis_and_refused_with_a_friendly_page(make_app):
+    address = f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"
+    first = make_app(RATELIMIT_STORAGE_URI=REDIS_URL)
+    second = make_app(RATELIMIT_STORAGE_URI=REDIS_URL)
+    guess = "/track/CPG-2026-000001?token=guess"
+    store = redis.Redis.from_url(REDIS_URL)
+    try:
+        looked_up = [first.test_client().get(guess, environ_base={"REMOTE_ADDR": address}) for _ in range(3)]
+        assert [r.status_code for r in looked_up] == [404, 404, 404]
+        refused = second.test_client().get(guess, environ_base={"REMOTE_ADDR": address})
+        assert refused.status_code == 429
+        assert refused.mimetype == "text/html"
+        page = refused.get_data(as_text=True)
+        assert "Too many attempts" in page and "Wait a few minutes" in page
+        assert int(refused.headers["Retry-After"]) > 0
+        # The tracking page itself (with the cookie, not the token) is not a lookup.
+        assert (
+            second.test_client().get("/track/CPG-2026-000001", environ_base={"REMOTE_ADDR": address}).status_code == 403
+        )
+    finally:
+        for key in store.keys(f"*{address}*"):
+            store.delete(key)
+        store.close()

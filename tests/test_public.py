@@ -1,0 +1,1282 @@
+"""The public web journey for community groups: filing a claim through the form (with check
+your answers), the confirmation, the tracking link swapped for a cookie, the tracking page and
+the group's actions on it, evidence, lost links, rate limits and HTML error pages.
+
+Every test drives the pages the way a browser would: CSRF stays on, and each form is posted
+with the hidden fields the page gave. Each test runs on a fresh database, on SQLite and on
+PostgreSQL; officers act through the services.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from html import unescape
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import TestResponse, encode_multipart
+
+from guarantee import create_app
+from guarantee.clock import FixedClock
+from guarantee.context import unit_of_work
+from guarantee.extensions import db, limiter
+from guarantee.models import Attachment, AuditEvent, Claim, OutboxMessage
+from guarantee.services.casework import add_note
+from guarantee.services.claims import submit_claim
+from guarantee.services.evidence import MAX_FILE_BYTES, MAX_FILES_PER_CLAIM
+from tests.api_support import assert_problem
+from tests.conftest import _app_config
+from tests.helpers import INPUTS, VALID_SUBMISSION, Cast, make_officer, walk
+from workflows import STATE_GUIDANCE
+from workflows.vocabulary import label
+
+# Tiny files that start with the right signature.
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+HTML_PAGE = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
+
+STORED_NAME = re.compile(r"^[0-9a-f]{32}$")
+
+# What a group types into the claim form: field name -> what the browser sends.
+VALID_FORM: dict[str, str] = {
+    "group_name": "Little Acorns Parents",
+    "group_contact_name": "Ada Lovelace-Testperson",
+    "group_email": "ada.testperson@example.org",
+    "group_phone": "01632 960 001",
+    "initiative_title": "Parent-run nursery",
+    "initiative_description": "Parents run a nursery on a rota\r\nwith one qualified lead.",
+    "initiative_sector": "children_and_families",
+    "initiative_region": "north_west",
+    "initiative_people_involved": "24",
+    "barrier_regulation": "Early years staffing ratios",
+    "barrier_regulation_reference": "EYFS 3.28",
+    "barrier_imposed_by": "Ofsted",
+    "barrier_category": "professional_standards_and_qualifications",
+    "barrier_how_it_blocks": "Every parent on the rota would need a level 3 qualification.",
+    "barrier_remedy_sought": "waiver",
+    "barrier_remedy_details": "A waiver for two years while parents train.",
+    "consent_contact": "yes",
+}
+RADIOS = ("initiative_sector", "initiative_region", "barrier_category", "barrier_remedy_sought", "consent_contact")
+CSRF_MESSAGE = "This page had expired, so nothing was saved"
+
+
+# --- reading pages --------------------------------------------------------------------
+
+
+class _Page(HTMLParser):
+    """What a browser would send from a page's forms, and the words a person reads on it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.values: dict[str, str] = {}
+        self.words: list[str] = []
+        self._textarea: str | None = None
+        self._hidden = 0  # inside <script> or <style>
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = a.get("type") or "text"
+            if kind in ("radio", "checkbox"):
+                if "checked" in a:
+                    self.values[name] = a.get("value") or ""
+            elif kind not in ("file", "submit", "button"):
+                self.values[name] = a.get("value") or ""
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.values[name] = ""
+        elif tag in ("script", "style"):
+            self._hidden += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = None
+        elif tag in ("script", "style"):
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            # A browser drops one line break straight after <textarea>.
+            text = self.values[self._textarea] + data
+            self.values[self._textarea] = text[1:] if text.startswith("\n") else text
+        if not self._hidden:
+            self.words.append(data)
+
+
+def _parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    page.close()
+    return page
+
+
+def fields(html: str) -> dict[str, str]:
+    """name -> value of every field a browser would send from the page (checked radios only)."""
+    return _parse(html).values
+
+
+def csrf(html: str, prefix: str = "") -> str:
+    """The CSRF token of the page's form (``prefix``: an action form's, e.g. "appeal")."""
+    return fields(html)[f"{prefix}-csrf_token" if prefix else "csrf_token"]
+
+
+def text_of(html: str) -> str:
+    """The words a person reads, with whitespace collapsed."""
+    return " ".join(" ".join(_parse(html).words).split())
+
+
+def error_summary(html: str) -> dict[str, str]:
+    """href -> message of each line of the GOV.UK error summary ({} when there is none)."""
+    found = re.search(r'<div class="govuk-error-summary".*?</ul>', html, re.S)
+    if found is None:
+        return {}
+    return {href: unescape(" ".join(m.split())) for href, m in re.findall(r'<a href="(#[^"]*)">(.*?)</a>', found[0])}
+
+
+def field_error(html: str, field_id: str) -> str | None:
+    """The error message shown beside a field, without its hidden "Error:" prefix."""
+    found = re.search(rf'<p id="{re.escape(field_id)}-error" class="govuk-error-message">(.*?)</p>', html, re.S)
+    return text_of(found[1]).removeprefix("Error:").strip() if found else None
+
+
+def tracking_link(html: str) -> str:
+    tag = re.search(r'<a [^>]*id="tracking-link"[^>]*>', html)
+    assert tag, "the confirmation page shows the tracking link"
+    href = re.search(r'href="([^"]+)"', tag[0])
+    assert href
+    return unescape(href[1])
+
+
+def set_cookies(response: TestResponse) -> dict[str, list[str]]:
+    """name -> the attributes of each cookie the response sets ("HttpOnly", "Path=/", ...)."""
+    cookies = {}
+    for header in response.headers.getlist("Set-Cookie"):
+        first, *attributes = header.split("; ")
+        cookies[first.split("=", 1)[0]] = attributes
+    return cookies
+
+
+# --- driving the journey --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebClaim:
+    """A claim filed through the pages, as the group knows it."""
+
+    reference: str
+    link: str
+
+    @property
+    def token(self) -> str:
+        return parse_qs(urlsplit(self.link).query)["token"][0]
+
+    @property
+    def path(self) -> str:
+        return f"/track/{self.reference}"
+
+
+def fill_claim_form(client: FlaskClient, **overrides: str | None) -> TestResponse:
+    """Open the claim form and continue with VALID_FORM (an override of None leaves a field out)."""
+    page = client.get("/claims/new")
+    assert page.status_code == 200
+    answers = {k: v for k, v in {**VALID_FORM, **overrides}.items() if v is not None}
+    return client.post("/claims/new", data={**answers, "csrf_token": csrf(page.text), "continue": "1"})
+
+
+def file_claim_on_web(client: FlaskClient, **overrides: str | None) -> WebClaim:
+    """Fill the form, check the answers and file: the reference and the tracking link shown."""
+    checking = fill_claim_form(client, **overrides)
+    assert checking.status_code == 200, error_summary(checking.text)
+    filed = client.post("/claims/new/submit", data=fields(checking.text))
+    assert filed.status_code == 200, text_of(filed.text)[:500]
+    reference = re.search(r"CPG-\d{4}-\d{6}", text_of(filed.text))
+    assert reference
+    return WebClaim(reference[0], tracking_link(filed.text))
+
+
+def open_link(client: FlaskClient, link: str, **kwargs: Any) -> TestResponse:
+    """Follow a tracking link (its path and query: the test client is the host)."""
+    parts = urlsplit(link)
+    return client.get(f"{parts.path}?{parts.query}", **kwargs)
+
+
+def post_multipart(client: FlaskClient, url: str, parts: dict[str, str | tuple[bytes, str]]) -> TestResponse:
+    """POST a multipart form as a browser does. Encoded here, in memory: the test client's own
+    encoder spools large bodies to a temporary file it never closes."""
+    values = MultiDict(
+        [
+            (name, value if isinstance(value, str) else FileStorage(io.BytesIO(value[0]), filename=value[1]))
+            for name, value in parts.items()
+        ]
+    )
+    boundary, body = encode_multipart(values)
+    return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def act(
+    client: FlaskClient, reference: str, trigger: str, *, evidence: tuple[bytes, str] | None = None, **answers: str
+) -> TestResponse:
+    """Use one of the action forms of the tracking page, with the hidden fields the page gave."""
+    page = client.get(f"/track/{reference}").text
+    parts: dict[str, str | tuple[bytes, str]] = {
+        f"{trigger}-csrf_token": csrf(page, trigger),
+        f"{trigger}-action_key": fields(page)[f"{trigger}-action_key"],
+        **{f"{trigger}-{name}": value for name, value in answers.items()},
+    }
+    if evidence is not None:
+        parts[f"{trigger}-evidence"] = evidence
+    return post_multipart(client, f"/track/{reference}/actions/{trigger}", parts)
+
+
+def forge_action(client: FlaskClient, reference: str, trigger: str, **answers: str) -> TestResponse:
+    """POST an action the page does not offer, with a valid CSRF token from another of its forms."""
+    page = client.get(f"/track/{reference}").text
+    token = next(v for k, v in fields(page).items() if k.endswith("csrf_token"))
+    parts: dict[str, str | tuple[bytes, str]] = {
+        f"{trigger}-csrf_token": token,
+        f"{trigger}-action_key": uuid.uuid4().hex,
+        **{f"{trigger}-{name}": value for name, value in answers.items()},
+    }
+    return post_multipart(client, f"/track/{reference}/actions/{trigger}", parts)
+
+
+def upload(client: FlaskClient, reference: str, data: bytes, filename: str) -> TestResponse:
+    """Add a file with the tracking page's evidence form (forged with another form's CSRF token
+    when the page no longer offers it)."""
+    page = fields(client.get(f"/track/{reference}").text)
+    token = page.get("csrf_token") or next(v for k, v in page.items() if k.endswith("csrf_token"))
+    key = page.get("action_key") or uuid.uuid4().hex
+    return post_multipart(
+        client, f"/track/{reference}/evidence", {"csrf_token": token, "action_key": key, "file": (data, filename)}
+    )
+
+
+def follow(client: FlaskClient, response: TestResponse) -> TestResponse:
+    assert response.status_code == 303, text_of(response.text)[:500]
+    return client.get(response.headers["Location"])
+
+
+# --- officers, and what is in the database and on disk --------------------------------
+
+
+def officers_fire(app: Flask, reference: str, *triggers: str) -> None:
+    """Officers walk the claim through these triggers (with helpers.INPUTS), committed."""
+    with app.app_context(), unit_of_work() as ctx:
+        walk(ctx, Cast(ctx), reference, *triggers)
+
+
+def count(app: Flask, model: Any, *where: Any) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def files_in(root: Path) -> list[Path]:
+    """Every file under the evidence folder, temporary ones included."""
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def evidence_dir(app: Flask) -> Path:
+    return Path(app.config["GUARANTEE_EVIDENCE_DIR"])
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    state: str
+    version: int
+    events: int
+    attachments: int
+    outbox: int
+    files: int
+
+
+def snapshot(app: Flask, reference: str) -> Snapshot:
+    """What the database and the evidence folder hold for the claim now."""
+    with app.app_context():
+        claim = db.session.scalar(select(Claim).where(Claim.reference == reference))
+        assert claim is not None
+        state, version, claim_id = claim.state, claim.version, claim.id
+    return Snapshot(
+        state,
+        version,
+        count(app, AuditEvent, AuditEvent.claim_id == claim_id),
+        count(app, Attachment, Attachment.claim_id == claim_id),
+        count(app, OutboxMessage, OutboxMessage.claim_id == claim_id),
+        len(files_in(evidence_dir(app))),
+    )
+
+
+def due_on(app: Flask, reference: str) -> date:
+    with app.app_context():
+        due = db.session.scalar(select(Claim.due_on).where(Claim.reference == reference))
+    assert due is not None
+    return due
+
+
+def nothing_filed(app: Flask) -> None:
+    assert count(app, Claim) == 0
+    assert count(app, AuditEvent) == 0
+    assert count(app, OutboxMessage) == 0
+
+
+def uk(day: date) -> str:
+    return f"{day:%-d %B %Y}"
+
+
+@pytest.fixture
+def claim(client: FlaskClient) -> WebClaim:
+    """A claim filed through the pages, its link opened in this client (which now has the cookie)."""
+    filed = file_claim_on_web(client)
+    assert open_link(client, filed.link).status_code == 303
+    return filed
+
+
+# --- 1. the claim form checks every answer ------------------------------------------------
+
+# (field, what the group typed, part of the message they see beside it)
+MISSING = [
+    ("group_name", "", "Enter the name of your group"),
+    ("group_contact_name", "", "Enter the name of the person we should contact"),
+    ("group_email", "", "Enter an email address"),
+    ("initiative_title", "", "Enter a short name for your initiative"),
+    ("initiative_description", "", "Enter a description of your initiative"),
+    ("initiative_sector", None, "Select the area your initiative works in"),
+    ("initiative_region", None, "Select where your initiative is"),
+    ("barrier_regulation", "", "Enter the regulation that blocks you"),
+    ("barrier_imposed_by", "", "Enter who imposes the regulation"),
+    ("barrier_category", None, "Select the kind of rule that blocks you"),
+    ("barrier_how_it_blocks", "", "Enter how the regulation blocks your initiative"),
+    ("barrier_remedy_sought", None, "Select what you are asking for"),
+    ("consent_contact", None, "Select yes if we can email you about your claim"),
+]
+TOO_LONG = [
+    ("group_name", "x" * 201, "200 characters or fewer"),
+    ("group_contact_name", "x" * 201, "200 characters or fewer"),
+    ("group_email", "a" * 64 + "@" + "b" * 186 + ".org", "254 characters or fewer"),
+    ("group_phone", "0" * 26, "25 characters or fewer"),
+    ("initiative_title", "x" * 201, "200 characters or fewer"),
+    ("initiative_description", "x" * 10_001, "10,000 characters or fewer"),
+    ("initiative_people_involved", "1000001", "between 0 and 1,000,000"),
+    ("barrier_regulation", "x" * 301, "300 characters or fewer"),
+    ("barrier_regulation_reference", "x" * 301, "300 characters or fewer"),
+    ("barrier_imposed_by", "x" * 201, "200 characters or fewer"),
+    ("barrier_how_it_blocks", "x" * 10_001, "10,000 characters or fewer"),
+    ("barrier_remedy_details", "x" * 5_001, "5,000 characters or fewer"),
+]
+NOT_ON_THE_LIST = [
+    ("initiative_sector", "space_travel", "Select the area your initiative works in"),
+    ("initiative_region", "atlantis", "Select where your initiative is"),
+    ("barrier_category", "gravity", "Select the kind of rule that blocks you"),
+    ("barrier_remedy_sought", "abolition", "Select what you are asking for"),
+    ("consent_contact", "maybe", "Select yes if we can email you about your claim"),
+]
+OTHER_MISTAKES = [
+    ("group_email", "ada.testperson.example.org", "Enter an email address in the correct format"),
+    ("group_email", "ada@example", "Enter an email address in the correct format"),
+    ("group_name", "Little\x00Acorns", "contains characters that are not allowed"),
+    ("initiative_description", "Parents\x00run it", "contains characters that are not allowed"),
+    ("initiative_people_involved", "twenty", "must be a whole number"),
+    ("group_phone", "call me", "Enter a phone number"),
+]
+MISTAKES = MISSING + TOO_LONG + NOT_ON_THE_LIST + OTHER_MISTAKES
+MISTAKE_IDS = (
+    [f"missing {f}" for f, _, _ in MISSING]
+    + [f"too long {f}" for f, _, _ in TOO_LONG]
+    + [f"not on the list {f}" for f, _, _ in NOT_ON_THE_LIST]
+    + ["email without @", "email without a dot", "NUL in a one-line field", "NUL in a long text", "people in words"]
+    + ["phone in words"]
+)
+
+
+@pytest.mark.parametrize(("field", "typed", "message"), MISTAKES, ids=MISTAKE_IDS)
+def test_each_mistake_in_the_claim_form_is_shown_beside_its_field_and_the_other_answers_are_kept(
+    app: Flask, client: FlaskClient, field: str, typed: str | None, message: str
+) -> None:
+    response = fill_claim_form(client, **{field: typed})
+
+    assert response.status_code == 400
+    page = response.text
+    assert 'class="govuk-error-summary"' in page
+    assert "There is a problem" in page
+    summary = error_summary(page)
+    assert list(summary) == [f"#{field}"], summary
+    assert message in summary[f"#{field}"]
+    assert message in (field_error(page, field) or "")
+    assert f'id="{field}"' in page, "the summary's link leads to the field"
+    assert "Check your answers" not in page
+    kept = fields(page)
+    for other, value in VALID_FORM.items():
+        if other != field:
+            assert kept.get(other) == value, f"{other} was not kept"
+    nothing_filed(app)
+
+
+def test_the_remedy_details_are_needed_when_the_group_asks_for_something_else(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = fill_claim_form(client, barrier_remedy_sought="other", barrier_remedy_details="")
+
+    assert response.status_code == 400
+    assert list(error_summary(response.text)) == ["#barrier_remedy_details"]
+    assert "Enter details of what you are asking for" in (field_error(response.text, "barrier_remedy_details") or "")
+    assert fields(response.text)["barrier_remedy_sought"] == "other"
+    nothing_filed(app)
+
+
+def test_several_mistakes_are_all_listed_in_the_order_of_the_form(app: Flask, client: FlaskClient) -> None:
+    response = fill_claim_form(client, group_name="", initiative_sector=None, consent_contact=None)
+
+    assert response.status_code == 400
+    assert list(error_summary(response.text)) == ["#group_name", "#initiative_sector", "#consent_contact"]
+    assert response.text.startswith("<!DOCTYPE html>")
+    assert "<title>Error: " in response.text
+    nothing_filed(app)
+
+
+def test_answers_at_every_length_limit_are_accepted(app: Flask, client: FlaskClient) -> None:
+    longest = {
+        "group_name": "x" * 200,
+        "group_contact_name": "x" * 200,
+        "group_email": "a" * 64 + "@" + "b" * 185 + ".org",
+        "group_phone": "0" * 25,
+        "initiative_title": "x" * 200,
+        "initiative_description": "x" * 10_000,
+        "initiative_people_involved": "1000000",
+        "barrier_regulation": "x" * 300,
+        "barrier_regulation_reference": "x" * 300,
+        "barrier_imposed_by": "x" * 200,
+        "barrier_how_it_blocks": "x" * 10_000,
+        "barrier_remedy_details": "x" * 5_000,
+    }
+    response = fill_claim_form(client, **longest)
+
+    assert response.status_code == 200, error_summary(response.text)
+    assert "Check your answers before filing your claim" in response.text
+    nothing_filed(app)
+
+
+def test_the_optional_answers_may_be_left_empty(client: FlaskClient) -> None:
+    optional = ("group_phone", "initiative_people_involved", "barrier_regulation_reference", "barrier_remedy_details")
+    response = fill_claim_form(client, **dict.fromkeys(optional, ""))
+
+    assert response.status_code == 200, error_summary(response.text)
+    assert text_of(response.text).count("Not given") == len(optional)
+
+
+# --- 2. check your answers -----------------------------------------------------------------
+
+
+def test_check_your_answers_shows_every_answer_and_saves_nothing_yet(app: Flask, client: FlaskClient) -> None:
+    response = fill_claim_form(client)
+
+    assert response.status_code == 200
+    page = response.text
+    words = text_of(page)
+    assert "Check your answers before filing your claim" in words
+    for name, value in VALID_FORM.items():
+        shown = {"consent_contact": "Yes"}.get(name) or (label(value) if name in RADIOS else value)
+        assert " ".join(shown.split()) in words, f"{name} is not shown"
+    sent_on = fields(page)
+    assert {k: sent_on[k] for k in VALID_FORM} == VALID_FORM, "every answer travels on, unchanged"
+    assert sent_on["submission_key"]
+    assert sent_on["csrf_token"]
+    nothing_filed(app)
+
+
+@pytest.mark.parametrize("changing", ["group_email", "initiative_sector", "barrier_how_it_blocks"])
+def test_change_brings_back_the_form_with_every_answer_kept(app: Flask, client: FlaskClient, changing: str) -> None:
+    checking = fill_claim_form(client).text
+    assert f'name="change" value="{changing}" formaction="/claims/new#{changing}"' in checking
+
+    response = client.post("/claims/new", data={**fields(checking), "change": changing})
+
+    assert response.status_code == 200
+    assert "File a claim" in response.text
+    assert error_summary(response.text) == {}
+    assert f'id="{changing}"' in response.text
+    kept = fields(response.text)
+    assert {k: kept.get(k) for k in VALID_FORM} == VALID_FORM
+    nothing_filed(app)
+
+
+def test_a_changed_answer_is_what_gets_checked_and_filed(app: Flask, client: FlaskClient) -> None:
+    checking = fill_claim_form(client).text
+    form = fields(client.post("/claims/new", data={**fields(checking), "change": "group_name"}).text)
+    rechecked = client.post("/claims/new", data={**form, "group_name": "Oak Tree Parents", "continue": "1"})
+    assert "Oak Tree Parents" in text_of(rechecked.text)
+
+    filed = client.post("/claims/new/submit", data=fields(rechecked.text))
+
+    assert filed.status_code == 200
+    with app.app_context():
+        assert db.session.scalars(select(Claim.group_name)).all() == ["Oak Tree Parents"]
+
+
+# --- 3. filing, once -----------------------------------------------------------------------
+
+
+def test_filing_the_checked_answers_files_exactly_one_claim_with_them(app: Flask, client: FlaskClient) -> None:
+    filed = file_claim_on_web(client)
+
+    with app.app_context():
+        [saved] = db.session.scalars(select(Claim)).all()
+        assert saved.reference == filed.reference
+        assert saved.state == "submitted"
+        assert (saved.group_name, saved.initiative_title, saved.sector) == (
+            VALID_FORM["group_name"],
+            VALID_FORM["initiative_title"],
+            VALID_FORM["initiative_sector"],
+        )
+        assert saved.people_involved == 24
+        assert saved.consent_contact is True
+    assert count(app, AuditEvent, AuditEvent.action == "submitted") == 1
+
+
+def test_pressing_file_claim_twice_gives_the_same_reference_and_one_claim(app: Flask, client: FlaskClient) -> None:
+    answers = fields(fill_claim_form(client).text)
+
+    first = client.post("/claims/new/submit", data=answers)
+    second = client.post("/claims/new/submit", data=answers)
+
+    assert first.status_code == second.status_code == 200
+    assert tracking_link(first.text) == tracking_link(second.text)
+    reference = re.search(r"CPG-\d{4}-\d{6}", first.text)
+    assert reference and reference[0] in second.text
+    assert count(app, Claim) == 1
+    assert count(app, AuditEvent) == 1
+
+
+def test_checking_the_answers_again_and_filing_gives_a_second_claim(app: Flask, client: FlaskClient) -> None:
+    first = file_claim_on_web(client)
+    second = file_claim_on_web(client)
+    assert first.reference != second.reference
+    assert count(app, Claim) == 2
+
+
+@pytest.mark.parametrize("token", [None, "", "not-a-real-token"], ids=["missing", "empty", "forged"])
+def test_filing_without_a_valid_csrf_token_files_nothing_and_keeps_the_answers(
+    app: Flask, client: FlaskClient, token: str | None
+) -> None:
+    answers = fields(fill_claim_form(client).text)
+    del answers["csrf_token"]
+    if token is not None:
+        answers["csrf_token"] = token
+
+    response = client.post("/claims/new/submit", data=answers)
+
+    assert response.status_code == 400
+    assert CSRF_MESSAGE in text_of(response.text)
+    assert 'class="govuk-error-summary"' in response.text
+    kept = fields(response.text)
+    assert {k: kept.get(k) for k in VALID_FORM} == VALID_FORM
+    assert kept["csrf_token"] != (token or ""), "a fresh token comes with the form, so sending again works"
+    nothing_filed(app)
+    resent = client.post("/claims/new", data={**kept, "continue": "1"})
+    assert resent.status_code == 200
+    assert client.post("/claims/new/submit", data=fields(resent.text)).status_code == 200
+    assert count(app, Claim) == 1
+
+
+def test_continuing_without_a_csrf_token_shows_the_form_again_with_the_answers(
+    app: Flask, client: FlaskClient
+) -> None:
+    client.get("/claims/new")
+    response = client.post("/claims/new", data={**VALID_FORM, "continue": "1"})
+
+    assert response.status_code == 400
+    assert CSRF_MESSAGE in text_of(response.text)
+    assert {k: fields(response.text).get(k) for k in VALID_FORM} == VALID_FORM
+    nothing_filed(app)
+
+
+# --- 4. the confirmation page ----------------------------------------------------------------
+
+
+def test_the_confirmation_shows_the_reference_the_link_and_advice_to_keep_it(app: Flask, client: FlaskClient) -> None:
+    answers = fields(fill_claim_form(client).text)
+
+    response = client.post("/claims/new/submit", data=answers)
+
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    words = text_of(response.text)
+    with app.app_context():
+        reference = db.session.scalar(select(Claim.reference))
+    assert f"Claim filed Your reference is {reference}" in words
+    link = tracking_link(response.text)
+    assert link.startswith(f"{app.config['GUARANTEE_BASE_URL']}/track/{reference}?token=")
+    assert link in words
+    assert "Keep this link safe and private" in words
+    assert "we show it only once" in words
+    assert "We will check" not in words and "An officer will check your claim by 9 November 2026" in words
+
+
+def test_the_confirmation_says_the_page_is_the_only_copy_when_the_group_wants_no_email(client: FlaskClient) -> None:
+    answers = fields(fill_claim_form(client, consent_contact="no").text)
+    words = text_of(client.post("/claims/new/submit", data=answers).text)
+    assert "this page is the only place the link is shown" in words
+
+
+# --- 5. the tracking link is swapped for a cookie ---------------------------------------------
+
+
+def test_the_first_visit_swaps_the_token_for_a_cookie_and_drops_it_from_the_address(client: FlaskClient) -> None:
+    filed = file_claim_on_web(client)
+
+    response = open_link(client, filed.link)
+
+    assert response.status_code == 303
+    location = urlsplit(response.headers["Location"])
+    assert (location.path, location.query) == (filed.path, "")
+    assert filed.token not in response.headers["Location"]
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    cookie = set_cookies(response)["tracking"]
+    assert {"HttpOnly", "SameSite=Lax", "Path=/"} <= set(cookie)
+    assert "Secure" not in cookie
+    assert not any(a.startswith(("Domain=", "Expires=", "Max-Age=")) for a in cookie), "ends with the browser"
+    assert filed.token not in response.headers.get("Set-Cookie", "")
+
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    assert f"Your claim {filed.reference}" in text_of(page.text)
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert filed.token not in page.text
+
+
+def test_over_https_the_cookie_is_a_secure_host_cookie(client: FlaskClient) -> None:
+    filed = file_claim_on_web(client)
+
+    response = open_link(client, filed.link, base_url="https://localhost")
+
+    assert response.status_code == 303
+    cookies = set_cookies(response)
+    assert "tracking" not in cookies
+    cookie = cookies["__Host-tracking"]
+    assert {"Secure", "HttpOnly", "SameSite=Lax", "Path=/"} <= set(cookie)
+    assert not any(a.startswith("Domain=") for a in cookie)
+    page = client.get(filed.path, base_url="https://localhost")
+    assert page.status_code == 200
+    assert "Strict-Transport-Security" in page.headers
+
+
+@pytest.mark.parametrize(
+    "token", ["not-the-token", "", "x" * 43], ids=["a wrong token", "an empty token", "a token-shaped guess"]
+)
+def test_a_wrong_token_gives_404_and_no_cookie(client: FlaskClient, token: str) -> None:
+    filed = file_claim_on_web(client)
+
+    response = client.get(f"{filed.path}?token={token}")
+
+    assert response.status_code == 404
+    assert "This tracking link does not work" in text_of(response.text)
+    assert response.headers["Cache-Control"] == "no-store"
+    assert not {"tracking", "__Host-tracking"} & set(set_cookies(response))
+    assert client.get(filed.path).status_code == 403
+
+
+def test_a_part_of_the_token_does_not_open_the_claim(client: FlaskClient) -> None:
+    filed = file_claim_on_web(client)
+    assert client.get(f"{filed.path}?token={filed.token[:-1]}").status_code == 404
+
+
+def test_a_claims_link_opens_no_other_claim_neither_by_link_nor_by_cookie(app: Flask, client: FlaskClient) -> None:
+    mine = file_claim_on_web(client)
+    theirs = file_claim_on_web(client)
+    before = snapshot(app, theirs.reference)
+
+    by_link = client.get(f"{theirs.path}?token={mine.token}")
+    assert by_link.status_code == 404
+    assert not set_cookies(by_link)
+
+    assert open_link(client, mine.link).status_code == 303
+    assert client.get(mine.path).status_code == 200
+    by_cookie = client.get(theirs.path)
+    assert by_cookie.status_code == 403
+    assert theirs.reference not in text_of(by_cookie.text)
+    assert "Open your tracking link again" in text_of(by_cookie.text)
+    assert forge_action_without_page(client, theirs.reference, "withdraw").status_code == 403
+    assert snapshot(app, theirs.reference) == before
+
+
+def forge_action_without_page(client: FlaskClient, reference: str, trigger: str) -> TestResponse:
+    """POST an action to a claim whose page this browser cannot open (a CSRF token from the form)."""
+    token = csrf(client.get("/claims/new").text)
+    return post_multipart(
+        client,
+        f"/track/{reference}/actions/{trigger}",
+        {f"{trigger}-csrf_token": token, f"{trigger}-action_key": uuid.uuid4().hex},
+    )
+
+
+def test_without_the_cookie_the_tracking_page_asks_for_the_link_again(client: FlaskClient, app: Flask) -> None:
+    filed = file_claim_on_web(client)
+
+    response = app.test_client().get(filed.path)
+
+    assert response.status_code == 403
+    words = text_of(response.text)
+    assert "Open your tracking link again" in words
+    assert "ask for a new tracking link" in words
+    assert filed.reference not in words
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_tampered_cookie_is_ignored(client: FlaskClient, claim: WebClaim) -> None:
+    client.set_cookie("tracking", "eyJDUEctMjAyNi0wMDAwMDEiOjF9.forged.signature")
+    assert client.get(claim.path).status_code == 403
+
+
+def test_the_token_and_the_email_never_reach_the_logs(
+    app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # the root logger: every logger that does not set its own level
+
+    filed = file_claim_on_web(client)
+    client.get(f"{filed.path}?token={filed.token}x")
+    assert open_link(client, filed.link).status_code == 303
+    client.get(filed.path)
+    act(client, filed.reference, "withdraw", reason="We found another venue.")
+    lost = client.get("/track")
+    client.post(
+        "/track",
+        data={"csrf_token": csrf(lost.text), "reference": filed.reference, "email": VALID_FORM["group_email"]},
+    )
+    app.test_client().get(f"{filed.path}?token={filed.token}")
+
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    for record in caplog.records:
+        line = formatter.format(record)
+        assert filed.token not in line, line
+        assert VALID_FORM["group_email"] not in line, line
+        assert VALID_FORM["group_contact_name"] not in line, line
+
+
+# --- 6. the tracking page -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("officers", "state_label", "due_phrase"),
+    [
+        ((), "Submitted", "We will check your claim by"),
+        (("accept",), "Under review", "We will decide your claim by"),
+        (("accept", "request_information"), "Waiting for information from the group", "Answer our question by"),
+        (("accept", "not_uphold"), "Not upheld", "The last day to appeal is"),
+    ],
+    ids=["submitted", "under review", "awaiting information", "not upheld"],
+)
+def test_the_tracking_page_says_where_the_claim_is_and_by_when_the_next_step_is_due(
+    app: Flask, client: FlaskClient, claim: WebClaim, officers: tuple[str, ...], state_label: str, due_phrase: str
+) -> None:
+    officers_fire(app, claim.reference, *officers)
+    state = snapshot(app, claim.reference).state
+
+    words = text_of(client.get(claim.path).text)
+
+    assert f"Where your claim is now {state_label} {STATE_GUIDANCE[state]}" in words
+    assert f"{due_phrase} {uk(due_on(app, claim.reference))}." in words
+    assert "How we worked out this date" in words
+    assert "We count working days: Monday to Friday, not counting bank holidays in England" in words
+
+
+def test_a_new_claims_page_explains_its_due_date(client: FlaskClient, claim: WebClaim) -> None:
+    words = text_of(client.get(claim.path).text)
+
+    assert "We will check your claim by 9 November 2026." in words
+    assert (
+        "5 working days counted from the day after 2 November 2026, skipping 2 weekend days: 9 November 2026." in words
+    )
+    assert "Claim filed" in words
+    assert "What you told us" in words
+    assert VALID_FORM["barrier_how_it_blocks"] in words
+    assert VALID_FORM["group_email"] not in words
+    assert VALID_FORM["group_contact_name"] not in words
+
+
+def test_the_page_shows_the_public_timeline_and_never_an_internal_note(
+    app: Flask, client: FlaskClient, claim: WebClaim
+) -> None:
+    note = "Internal: the chair of this group is a councillor's cousin."
+    officers_fire(app, claim.reference, "accept")
+    with app.app_context(), unit_of_work() as ctx:
+        add_note(ctx, claim.reference, make_officer(ctx, "reviewer"), note)
+    officers_fire(app, claim.reference, "request_information")
+
+    page = client.get(claim.path).text
+    words = text_of(page)
+
+    timeline = words[words.index("What has happened so far") :]
+    assert timeline.index("We asked you a question") < timeline.index("Accepted for review")
+    assert timeline.index("Accepted for review") < timeline.index("Claim filed")
+    assert f"Our question: {INPUTS['request_information']['question']}" in timeline
+    assert note not in page
+    assert "councillor" not in page
+    assert "Food premises registration" not in page, "the officers' classification is internal"
+
+
+# --- 7. the group's actions --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "evidence", [None, (PNG, "rota.png"), (PDF, "letter.pdf")], ids=["no file", "with a PNG", "with a PDF"]
+)
+def test_the_group_answers_the_question_it_was_asked(
+    app: Flask, client: FlaskClient, claim: WebClaim, evidence: tuple[bytes, str] | None
+) -> None:
+    officers_fire(app, claim.reference, "accept", "request_information")
+    page = client.get(claim.path).text
+    assert INPUTS["request_information"]["question"] in text_of(page)
+    assert 'name="provide_information-answer"' in page
+    assert 'name="provide_information-evidence" type="file"' in page
+
+    response = act(client, claim.reference, "provide_information", evidence=evidence, answer="Twelve volunteers.")
+
+    after = follow(client, response)
+    assert response.headers["Location"].endswith(f"{claim.path}?done=provide_information")
+    words = text_of(after.text)
+    assert "Your answer has been sent." in words
+    assert "Where your claim is now Under review" in words
+    assert "Your answer: Twelve volunteers." in words
+    assert 'name="provide_information-answer"' not in after.text
+    saved = snapshot(app, claim.reference)
+    assert saved.state == "under_review"
+    assert (saved.attachments, saved.files) == ((1, 1) if evidence else (0, 0))
+    if evidence:
+        assert evidence[1] in words
+        with app.app_context():
+            attachment_id = db.session.scalar(select(Attachment.id))
+            payload = db.session.scalar(
+                select(AuditEvent.payload).where(AuditEvent.action == "provide_information")
+            )
+        assert payload["input"]["evidence"] == [attachment_id]
+
+
+def test_an_empty_answer_is_refused_beside_the_answer_box(app: Flask, client: FlaskClient, claim: WebClaim) -> None:
+    officers_fire(app, claim.reference, "accept", "request_information")
+    before = snapshot(app, claim.reference)
+
+    response = act(client, claim.reference, "provide_information", answer="  ")
+
+    assert response.status_code == 400
+    assert list(error_summary(response.text)) == ["#provide_information-answer"]
+    assert field_error(response.text, "provide_information-answer")
+    assert snapshot(app, claim.reference) == before
+
+
+@pytest.mark.parametrize("reason", ["", "We found another venue."], ids=["without a reason", "with a reason"])
+def test_the_group_withdraws_its_claim(app: Flask, client: FlaskClient, claim: WebClaim, reason: str) -> None:
+    page = client.get(claim.path).text
+    assert "You cannot undo this." in text_of(page)
+
+    after = follow(client, act(client, claim.reference, "withdraw", reason=reason))
+
+    words = text_of(after.text)
+    assert "Your claim has been withdrawn." in words
+    assert "Where your claim is now Withdrawn" in words
+    assert "You withdrew the claim" in words
+    assert (f"Your reason: {reason}" in words) is bool(reason)
+    assert "<form" not in after.text.split("What has happened so far")[0].split("Evidence")[1], "nothing more to do"
+    assert snapshot(app, claim.reference).state == "withdrawn"
+
+
+def test_the_group_appeals_on_the_last_day_of_the_window(
+    app: Flask, client: FlaskClient, claim: WebClaim, clock: FixedClock
+) -> None:
+    officers_fire(app, claim.reference, "accept", "not_uphold")
+    last_day = due_on(app, claim.reference)
+    page = client.get(claim.path).text
+    assert f"You can appeal until the end of {uk(last_day)}." in text_of(page)
+    assert f"The last day to appeal is {uk(last_day)}." in text_of(page)
+    assert f"Reasons: {INPUTS['not_uphold']['reasons']}" in text_of(page)
+    clock.set_day(last_day, hour=23)
+
+    after = follow(client, act(client, claim.reference, "appeal", grounds="A qualified lead is always present."))
+
+    words = text_of(after.text)
+    assert "Your appeal has been sent." in words
+    assert "Where your claim is now Appealed" in words
+    assert "Your grounds: A qualified lead is always present." in words
+    assert snapshot(app, claim.reference).state == "appealed"
+
+
+def test_the_day_after_the_window_the_appeal_form_is_gone_and_a_forged_appeal_is_refused(
+    app: Flask, client: FlaskClient, claim: WebClaim, clock: FixedClock
+) -> None:
+    officers_fire(app, claim.reference, "accept", "not_uphold")
+    last_day = due_on(app, claim.reference)
+    clock.set_day(last_day + timedelta(days=1), hour=0)
+    page = client.get(claim.path).text
+    assert 'name="appeal-grounds"' not in page
+    assert f"/track/{claim.reference}/actions/appeal" not in page
+    before = snapshot(app, claim.reference)
+
+    response = forge_action(client, claim.reference, "appeal", grounds="Too late, but please.")
+
+    assert response.status_code == 409
+    words = text_of(response.text)
+    assert "That could not be done" in words
+    assert "'appeal' is not possible now." in words
+    assert "Where your claim is now Not upheld" in words
+    assert 'name="appeal-grounds"' not in response.text
+    assert snapshot(app, claim.reference) == before
+
+
+@pytest.mark.parametrize("trigger", ["accept", "uphold", "reopen", "information_lapsed", "no_such_trigger"])
+def test_a_trigger_the_group_may_not_fire_is_not_found_and_changes_nothing(
+    app: Flask, client: FlaskClient, claim: WebClaim, trigger: str
+) -> None:
+    before = snapshot(app, claim.reference)
+
+    response = forge_action(client, claim.reference, trigger, reasons="Upheld by ourselves.")
+
+    assert response.status_code == 404
+    assert "Page not found" in text_of(response.text)
+    assert snapshot(app, claim.reference) == before
+
+
+def test_an_action_without_its_csrf_token_changes_nothing(app: Flask, client: FlaskClient, claim: WebClaim) -> None:
+    before = snapshot(app, claim.reference)
+    response = post_multipart(client, f"{claim.path}/actions/withdraw", {"withdraw-reason": "No token"})
+    assert response.status_code == 400
+    assert CSRF_MESSAGE in text_of(response.text)
+    assert snapshot(app, claim.reference) == before
+
+
+def test_pressing_an_action_button_twice_acts_once(app: Flask, client: FlaskClient, claim: WebClaim) -> None:
+    page = client.get(claim.path).text
+    parts: dict[str, str | tuple[bytes, str]] = {
+        "withdraw-csrf_token": csrf(page, "withdraw"),
+        "withdraw-action_key": fields(page)["withdraw-action_key"],
+        "withdraw-reason": "Twice",
+    }
+    first = post_multipart(client, f"{claim.path}/actions/withdraw", parts)
+    second = post_multipart(client, f"{claim.path}/actions/withdraw", parts)
+
+    assert first.status_code == second.status_code == 303
+    assert count(app, AuditEvent, AuditEvent.action == "withdraw") == 1
+
+
+# --- 8. evidence through the web --------------------------------------------------------------
+
+
+def test_a_file_uploaded_through_the_page_is_listed_and_downloads_as_an_attachment(
+    app: Flask, client: FlaskClient, claim: WebClaim
+) -> None:
+    response = upload(client, claim.reference, PDF, "budget.pdf")
+
+    after = follow(client, response)
+    assert "Your file has been added to the claim." in text_of(after.text)
+    with app.app_context():
+        attachment_id = db.session.scalar(select(Attachment.id))
+    download = f"{claim.path}/evidence/{attachment_id}"
+    assert f'href="{download}">budget.pdf</a>' in after.text
+    with client.get(download) as got:
+        assert got.status_code == 200
+        assert got.headers["Content-Disposition"] == "attachment; filename=budget.pdf"
+        assert got.headers["X-Content-Type-Options"] == "nosniff"
+        assert got.headers["Cache-Control"] == "no-store"
+        assert got.mimetype == "application/pdf"
+        assert got.data == PDF
+
+
+def test_a_path_in_the_filename_is_dropped_and_the_file_kept_under_a_clean_name(
+    app: Flask, client: FlaskClient, claim: WebClaim
+) -> None:
+    response = upload(client, claim.reference, PNG, "../../etc/passwd.png")
+
+    after = follow(client, response)
+    assert ">passwd.png</a>" in after.text
+    assert "etc" not in text_of(after.text).split("Evidence")[1].split("Add a file")[0]
+    with app.app_context():
+        attachment = db.session.scalars(select(Attachment)).one()
+        assert attachment.filename == "passwd.png"
+    root = evidence_dir(app)
+    [stored] = files_in(root)
+    assert STORED_NAME.match(stored.name)
+    assert stored.parent.parent == root, "one folder named by the random name, nothing from the filename"
+    assert not (root.parent / "etc").exists()
+    with client.get(f"{claim.path}/evidence/{attachment.id}") as got:
+        assert got.headers["Content-Disposition"] == "attachment; filename=passwd.png"
+        assert got.data == PNG
+
+
+BAD_FILES = {
+    "just over 10 MiB": ("scan.pdf", b"%PDF-" + b"0" * (MAX_FILE_BYTES - 4), "smaller than 10 MB"),
+    "a .txt file": ("notes.txt", b"Our notes", "must be a PDF, PNG or JPEG"),
+    "a .pdf that is really HTML": ("plan.pdf", HTML_PAGE, "not really a PDF"),
+    "an empty file": ("plan.pdf", b"", "empty"),
+}
+
+
+@pytest.mark.parametrize(("filename", "data", "message"), list(BAD_FILES.values()), ids=list(BAD_FILES))
+def test_a_bad_file_is_refused_beside_the_file_field_and_nothing_is_saved(
+    app: Flask, client: FlaskClient, claim: WebClaim, filename: str, data: bytes, message: str
+) -> None:
+    before = snapshot(app, claim.reference)
+
+    response = upload(client, claim.reference, data, filename)
+
+    assert response.status_code == 400
+    summary = error_summary(response.text)
+    assert list(summary) == ["#file"]
+    assert message in summary["#file"]
+    assert message in (field_error(response.text, "file") or "")
+    assert 'id="file"' in response.text
+    assert response.headers["Cache-Control"] == "no-store"
+    assert snapshot(app, claim.reference) == before
+    assert files_in(evidence_dir(app)) == []
+
+
+def test_an_upload_without_a_file_asks_for_one(app: Flask, client: FlaskClient, claim: WebClaim) -> None:
+    page = client.get(claim.path).text
+    response = post_multipart(
+        client, f"{claim.path}/evidence", {"csrf_token": csrf(page), "action_key": fields(page)["action_key"]}
+    )
+    assert response.status_code == 400
+    assert error_summary(response.text) == {"#file": "Select a file to upload"}
+    assert count(app, Attachment) == 0
+
+
+def test_a_sixth_file_is_refused_and_the_five_stay(app: Flask, client: FlaskClient, claim: WebClaim) -> None:
+    for number in range(MAX_FILES_PER_CLAIM):
+        assert upload(client, claim.reference, PDF, f"page-{number}.pdf").status_code == 303
+    page = client.get(claim.path).text
+    assert 'name="file"' not in page, "the page stops offering uploads at the limit"
+    before = snapshot(app, claim.reference)
+
+    response = upload(client, claim.reference, PDF, "page-6.pdf")
+
+    assert response.status_code == 400
+    summary = error_summary(response.text)
+    assert list(summary) == ["#file"]
+    assert "5" in summary["#file"]
+    assert snapshot(app, claim.reference) == before
+    assert before.attachments == before.files == MAX_FILES_PER_CLAIM
+
+
+def test_a_bad_file_with_an_answer_leaves_the_claim_waiting_and_keeps_the_answer(
+    app: Flask, client: FlaskClient, claim: WebClaim
+) -> None:
+    officers_fire(app, claim.reference, "accept", "request_information")
+    before = snapshot(app, claim.reference)
+
+    response = act(
+        client, claim.reference, "provide_information", evidence=(b"Our notes", "notes.txt"), answer="Twelve."
+    )
+
+    assert response.status_code == 400
+    summary = error_summary(response.text)
+    assert list(summary) == ["#provide_information-evidence"]
+    assert "must be a PDF, PNG or JPEG" in summary["#provide_information-evidence"]
+    assert fields(response.text)["provide_information-answer"] == "Twelve."
+    assert snapshot(app, claim.reference) == before
+    assert before.state == "awaiting_information"
+    assert (before.attachments, before.files) == (0, 0)
+
+
+def test_a_file_downloads_only_with_the_cookie_for_its_claim(app: Flask, client: FlaskClient, claim: WebClaim) -> None:
+    follow(client, upload(client, claim.reference, PDF, "budget.pdf"))
+    with app.app_context():
+        attachment_id = db.session.scalar(select(Attachment.id))
+    url = f"{claim.path}/evidence/{attachment_id}"
+
+    stranger = app.test_client()
+    with stranger.get(url) as response:
+        assert response.status_code == 403
+        assert response.data != PDF
+    other = file_claim_on_web(stranger)
+    assert open_link(stranger, other.link).status_code == 303
+    with stranger.get(url) as response:
+        assert response.status_code == 403
+    with stranger.get(f"{other.path}/evidence/{attachment_id}") as response:
+        assert response.status_code == 404
+        assert response.data != PDF
+
+
+# --- 9. lost tracking links -------------------------------------------------------------------
+
+
+def ask_for_a_link(client: FlaskClient, reference: str, email: str) -> TestResponse:
+    page = client.get("/track")
+    assert page.status_code == 200
+    return client.post("/track", data={"csrf_token": csrf(page.text), "reference": reference, "email": email})
+
+
+def links_sent(app: Flask) -> int:
+    return count(app, OutboxMessage, OutboxMessage.template == "tracking_link_requested")
+
+
+def test_asking_for_a_new_link_answers_the_same_whether_or_not_the_claim_matches(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    filed = file_claim_on_web(client)
+    email = VALID_FORM["group_email"]
+    answers = {}
+    for case, reference, address in [
+        ("unknown reference", "CPG-2026-999999", email),
+        ("wrong email", filed.reference, "someone.else@example.org"),
+        ("not a reference", "my claim", email),
+        ("match", filed.reference, email),
+    ]:
+        response = ask_for_a_link(client, reference, address)
+        answers[case] = (response.status_code, text_of(response.text))
+        assert links_sent(app) == (1 if case == "match" else 0), case
+
+    assert len(set(answers.values())) == 1, answers
+    status, words = answers["match"]
+    assert status == 200
+    assert "If the reference and email address match a claim, we have sent a new tracking link" in words
+
+
+def test_the_match_ignores_case_and_spaces(app: Flask, client: FlaskClient) -> None:
+    filed = file_claim_on_web(client)
+    ask_for_a_link(client, f" {filed.reference.lower()} ", f"  {VALID_FORM['group_email'].upper()} ")
+    assert links_sent(app) == 1
+
+
+def test_a_second_request_within_10_minutes_sends_no_second_link(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    filed = file_claim_on_web(client)
+    email = VALID_FORM["group_email"]
+    first = ask_for_a_link(client, filed.reference, email)
+    clock.advance(minutes=9)
+    second = ask_for_a_link(client, filed.reference, email)
+
+    assert (second.status_code, text_of(second.text)) == (first.status_code, text_of(first.text))
+    assert links_sent(app) == 1
+    clock.advance(minutes=2)
+    ask_for_a_link(client, filed.reference, email)
+    assert links_sent(app) == 2
+
+
+def test_the_outbox_row_holds_neither_the_address_nor_a_token(app: Flask, client: FlaskClient) -> None:
+    filed = file_claim_on_web(client)
+    ask_for_a_link(client, filed.reference, VALID_FORM["group_email"])
+    with app.app_context():
+        message = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.template == "tracking_link_requested")
+        ).one()
+        stored = str(message.payload)
+    assert VALID_FORM["group_email"] not in stored
+    assert filed.token not in stored
+
+
+@pytest.mark.parametrize(
+    ("reference", "email", "missing"),
+    [("", "", ["#reference", "#email"]), ("CPG-2026-000001", " ", ["#email"]), ("", "ada@example.org", ["#reference"])],
+    ids=["both", "email", "reference"],
+)
+def test_a_lost_link_request_with_missing_fields_shows_the_error_summary(
+    app: Flask, client: FlaskClient, reference: str, email: str, missing: list[str]
+) -> None:
+    response = ask_for_a_link(client, reference, email)
+
+    assert response.status_code == 400
+    assert list(error_summary(response.text)) == missing
+    assert fields(response.text)["email"] == email
+    assert links_sent(app) == 0
+
+
+# --- 10. rate limits ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def limited_app(fresh_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """An app with rate limits switched on (the limiter is shared, so it is reset around the test)."""
+    app = create_app(
+        _app_config(
+            fresh_url,
+            RATELIMIT_ENABLED=True,
+            RATELIMIT_STORAGE_URI="memory://",
+            GUARANTEE_EVIDENCE_DIR=str(tmp_path / "evidence"),
+            GUARANTEE_SUBMISSION_RATE_LIMIT="1 per minute",
+            GUARANTEE_TOKEN_RATE_LIMIT="2 per minute",
+        )
+    )
+    limiter.reset()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    limiter.init_app(create_app(_app_config(fresh_url, GUARANTEE_EVIDENCE_DIR=str(tmp_path / "evidence"))))
+
+
+def assert_too_many_attempts(response: TestResponse) -> None:
+    assert response.status_code == 429
+    assert response.mimetype == "text/html"
+    words = text_of(response.text)
+    assert "Too many attempts" in words
+    assert "Wait a few minutes and try again" in words
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_too_many_claims_from_one_address_get_the_friendly_429_page_and_file_nothing(limited_app: Flask) -> None:
+    client = limited_app.test_client()
+    file_claim_on_web(client)
+    answers = fields(fill_claim_form(client).text)
+
+    response = client.post("/claims/new/submit", data=answers)
+
+    assert_too_many_attempts(response)
+    assert count(limited_app, Claim) == 1
+
+
+def test_token_lookups_are_limited_but_visits_with_the_cookie_are_not(limited_app: Flask) -> None:
+    with limited_app.app_context(), unit_of_work() as ctx:
+        filed = submit_claim(ctx, VALID_SUBMISSION)
+        reference, token = filed.reference, filed.tracking_token
+    client = limited_app.test_client()
+
+    assert client.get(f"/track/{reference}?token={token}").status_code == 303
+    assert [client.get(f"/track/{reference}").status_code for _ in range(5)] == [200] * 5
+    assert client.get(f"/track/{reference}?token=a-guess").status_code == 404
+
+    assert_too_many_attempts(client.get(f"/track/{reference}?token={token}"))
+    assert client.get(f"/track/{reference}").status_code == 200, "the cookie still opens the page"
+
+
+# --- 11. HTML error pages -------------------------------------------------------------------------
+
+
+def test_an_unknown_page_is_the_html_404_page(client: FlaskClient) -> None:
+    response = client.get("/no-such-page")
+
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    words = text_of(response.text)
+    assert "Page not found" in words
+    assert "Go to the start page" in words
+    assert "Traceback" not in response.text
+
+
+def test_an_unknown_api_path_is_still_a_problem_document(client: FlaskClient) -> None:
+    assert_problem(client.get("/api/v1/no-such-thing"), 404)
+
+
+def test_a_wrong_method_on_a_page_is_the_html_405_page(client: FlaskClient) -> None:
+    response = client.delete("/claims/new")
+    assert response.status_code == 405
+    assert response.mimetype == "text/html"
+    assert "Sorry, that did not work" in text_of(response.text)
+
+
+def test_an_unknown_claim_on_the_tracking_page_is_not_told_apart(client: FlaskClient) -> None:
+    response = client.get("/track/CPG-2026-999999")
+    assert response.status_code == 403
+    assert "Open your tracking link again" in text_of(response.text)
