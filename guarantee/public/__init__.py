@@ -148,13 +148,8 @@ def track(reference: str) -> Response:
     token = request.args.get("token")
     if token is not None:
         return _open_link(reference, token)
-    ctx = service_context()
-    try:
-        actor = _group(ctx, reference)
-        page = _tracking_page(ctx, reference, actor)
-    finally:
-        ctx.rollback()
-    return tracking.remember(tracking.no_store(make_response(page)), tracking.opened_claims())
+    actor = _opened_group(reference)
+    return tracking.remember(_tracking_page(reference, actor), tracking.opened_claims())
 
 
 def _open_link(reference: str, token: str) -> Response:
@@ -193,6 +188,15 @@ def _group(ctx: ServiceContext, reference: str) -> GroupActor:
         raise _NotOpened from None
 
 
+def _opened_group(reference: str) -> GroupActor:
+    """The group, if this browser opened the claim with its tracking link (a short read)."""
+    ctx = service_context()
+    try:
+        return _group(ctx, reference)
+    finally:
+        ctx.rollback()
+
+
 @bp.errorhandler(_NotOpened)
 def _not_opened(_: _NotOpened) -> Response:
     body = render_template("public/link_needed.html")
@@ -200,13 +204,34 @@ def _not_opened(_: _NotOpened) -> Response:
 
 
 def _tracking_page(
-    ctx: ServiceContext,
     reference: str,
     actor: GroupActor,
+    status: int = 200,
     *,
     action_forms: dict[str, FlaskForm] | None = None,
     evidence_form: forms.EvidenceForm | None = None,
     problem: str | None = None,
+) -> Response:
+    """The tracking page, in a short read-only transaction; forms that failed keep their
+    answers and errors."""
+    ctx = service_context()
+    try:
+        page = _render_tracking_page(
+            ctx, reference, actor, action_forms=action_forms, evidence_form=evidence_form, problem=problem
+        )
+    finally:
+        ctx.rollback()
+    return tracking.no_store(make_response(page, status))
+
+
+def _render_tracking_page(
+    ctx: ServiceContext,
+    reference: str,
+    actor: GroupActor,
+    *,
+    action_forms: dict[str, FlaskForm] | None,
+    evidence_form: forms.EvidenceForm | None,
+    problem: str | None,
 ) -> str:
     claim, view = reading.read_claim(ctx, reference, actor)
     files = list_evidence(ctx, reference, actor)
@@ -243,25 +268,6 @@ def _first_with_errors(action_forms: dict[str, FlaskForm], evidence_form: FlaskF
     return None
 
 
-def _rerender(
-    reference: str,
-    actor: GroupActor,
-    status: int,
-    *,
-    action_forms: dict[str, FlaskForm] | None = None,
-    evidence_form: forms.EvidenceForm | None = None,
-    problem: str | None = None,
-) -> Response:
-    ctx = service_context()
-    try:
-        page = _tracking_page(
-            ctx, reference, actor, action_forms=action_forms, evidence_form=evidence_form, problem=problem
-        )
-    finally:
-        ctx.rollback()
-    return tracking.no_store(make_response(page, status))
-
-
 def _upload(form: FlaskForm, name: str) -> tuple[str, bytes] | None:
     storage = getattr(form, name).data
     if storage is None or not getattr(storage, "filename", ""):
@@ -279,16 +285,12 @@ def _uploads_may_be_large() -> None:
 def act(reference: str, trigger: str) -> Response:
     """The group answers a question, withdraws or appeals: one form per trigger, from the workflow."""
     transition = TRANSITIONS_BY_TRIGGER.get(trigger)
-    ctx = service_context()
-    try:
-        actor = _group(ctx, reference)
-    finally:
-        ctx.rollback()
+    actor = _opened_group(reference)
     if transition is None or "group" not in transition.fired_by:
         return render_error(404)
     form = forms.action_form(transition)
     if not form.validate():
-        return _rerender(reference, actor, 400, action_forms={trigger: form})
+        return _tracking_page(reference, actor, 400, action_forms={trigger: form})
     data: dict[str, Any] = {
         spec.name: getattr(form, spec.name).data for spec in transition.inputs if spec.kind in ("text", "choice")
     }
@@ -305,9 +307,9 @@ def act(reference: str, trigger: str) -> Response:
         run_once(f"web {reference} {trigger}", form.action_key.data or None, fingerprint, produce)
     except ValidationFailed as failed:
         forms.show_errors(form, failed.errors)
-        return _rerender(reference, actor, 400, action_forms={trigger: form})
+        return _tracking_page(reference, actor, 400, action_forms={trigger: form})
     except (Conflict, StorageUnavailable) as refused:
-        return _rerender(reference, actor, 409, problem=refused.message)
+        return _tracking_page(reference, actor, 409, problem=refused.message)
     return tracking.no_store(redirect(url_for("public.track", reference=reference, done=trigger), code=303))
 
 
@@ -320,18 +322,14 @@ def _attach(ctx: ServiceContext, reference: str, actor: GroupActor, upload: tupl
 
 @bp.post("/track/<reference>/evidence")
 def upload_evidence(reference: str) -> Response:
-    ctx = service_context()
-    try:
-        actor = _group(ctx, reference)
-    finally:
-        ctx.rollback()
+    actor = _opened_group(reference)
     form = forms.EvidenceForm()
     if not form.validate():
-        return _rerender(reference, actor, 400, evidence_form=form)
+        return _tracking_page(reference, actor, 400, evidence_form=form)
     upload = _upload(form, "file")
     if upload is None:
         forms.show_errors(form, {"file": ["Select a file to upload"]})
-        return _rerender(reference, actor, 400, evidence_form=form)
+        return _tracking_page(reference, actor, 400, evidence_form=form)
 
     def produce(ctx: ServiceContext) -> StoredResponse:
         _attach(ctx, reference, actor, upload, field="file")
@@ -341,9 +339,9 @@ def upload_evidence(reference: str) -> Response:
         run_once(f"web {reference} evidence", form.action_key.data or None, [upload[0], len(upload[1])], produce)
     except ValidationFailed as failed:
         forms.show_errors(form, failed.errors)
-        return _rerender(reference, actor, 400, evidence_form=form)
+        return _tracking_page(reference, actor, 400, evidence_form=form)
     except (Conflict, StorageUnavailable) as refused:
-        return _rerender(reference, actor, 409, problem=refused.message)
+        return _tracking_page(reference, actor, 409, problem=refused.message)
     return tracking.no_store(redirect(url_for("public.track", reference=reference, done="evidence"), code=303))
 
 
