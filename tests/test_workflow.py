@@ -17,9 +17,11 @@ from workflows import (
     CLOCKS,
     CLOCKS_ON_SUBMISSION,
     INITIAL_STATE,
+    STATE_GUIDANCE,
     STATE_LABELS,
     STATES,
     TERMINAL_STATES,
+    TIMELINE_LABELS,
     TRANSITIONS,
     TRANSITIONS_BY_TRIGGER,
     TRIGGERS,
@@ -30,7 +32,7 @@ from workflows import (
     transitions_from,
     triggers_from,
 )
-from workflows.vocabulary import OUTCOMES
+from workflows.vocabulary import BARRIER_CATEGORIES, OUTCOMES, REGIONS, REMEDIES_SOUGHT, SECTORS, label
 
 # --- the design, restated ---------------------------------------------------------------
 
@@ -278,6 +280,27 @@ def test_the_states_are_those_of_the_design():
 @pytest.mark.parametrize("state", DESIGN_ACTIVE_STATES + DESIGN_TERMINAL_STATES)
 def test_every_state_has_a_label_for_people(state):
     assert STATE_LABELS[state].strip()
+
+
+@pytest.mark.parametrize("state", DESIGN_ACTIVE_STATES + DESIGN_TERMINAL_STATES)
+def test_every_state_tells_the_group_what_it_means_and_what_comes_next(state):
+    assert len(STATE_GUIDANCE[state].split()) >= 8
+
+
+@pytest.mark.parametrize("action", ("submitted", *EXPECTED))
+def test_every_step_has_a_line_on_the_groups_timeline(action):
+    assert TIMELINE_LABELS[action].strip()
+
+
+@pytest.mark.parametrize("clock", ALL_CLOCKS)
+def test_every_clock_says_what_its_due_date_means_to_the_group(clock):
+    assert CLOCKS[clock].due_phrase.strip()
+
+
+@pytest.mark.parametrize("slug", SECTORS + REGIONS + BARRIER_CATEGORIES + REMEDIES_SOUGHT)
+def test_every_choice_on_the_claim_form_reads_as_words(slug):
+    assert "_" not in label(slug)
+    assert label(slug)[0].isupper()
 
 
 @pytest.mark.parametrize("state", DESIGN_TERMINAL_STATES)
