@@ -43,6 +43,16 @@ class PlainFormatter(logging.Formatter):
         return describe_exception(ei)
 
 
+class WithoutClientAddress(logging.Filter):
+    """Flask-Limiter names the client's address in "ratelimit exceeded" lines; keep the
+    event (an operator wants to see it) but not the address (personal data)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) == 3 and "exceeded" in str(record.msg):
+            record.args = (record.args[0], "a client", record.args[2])
+        return True
+
+
 def configure_logging(json_lines: bool) -> None:
     root = logging.getLogger()
     if any(getattr(h, "_guarantee", False) for h in root.handlers):
@@ -53,5 +63,8 @@ def configure_logging(json_lines: bool) -> None:
     root.addHandler(handler)
     if root.level == logging.NOTSET or root.level > logging.INFO:
         root.setLevel(logging.INFO)
+    limiter_log = logging.getLogger("flask-limiter")
+    if not any(isinstance(f, WithoutClientAddress) for f in limiter_log.filters):
+        limiter_log.addFilter(WithoutClientAddress())
     # One line per state change is the audit trail's job, not the log's.
     logging.getLogger("transitions").setLevel(logging.WARNING)

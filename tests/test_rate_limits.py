@@ -120,3 +120,14 @@ def test_tracking_link_lookups_are_counted_in_redis_and_refused_with_a_friendly_
         for key in store.keys(f"*{address}*"):
             store.delete(key)
         store.close()
+
+
+def test_a_refusal_is_logged_without_the_clients_address(make_app, caplog):
+    app = make_app(RATELIMIT_STORAGE_URI="memory://")
+    limiter.reset()
+    caplog.set_level("INFO")
+    address = "198.51.100.77"
+    assert [_file(app, address).status_code for _ in range(3)] == [201, 201, 429]
+    exceeded = [r.getMessage() for r in caplog.records if "exceeded" in r.getMessage()]
+    assert exceeded, "the refusal is logged"
+    assert not [line for line in exceeded if address in line]
