@@ -1089,3 +1089,8 @@ def test_duplicate_of_is_refused_unless_the_reason_is_duplicate(ctx: ServiceCont
         fire(ctx, reference, "decline", cast.triage, {**INPUTS["decline"], "duplicate_of": other})
     assert "duplicate_of" in refused.value.errors
     assert get_claim(ctx, reference).state == "submitted"
+
+
+def test_line_breaks_a_browser_sends_are_stored_as_plain_new_lines(ctx: ServiceContext) -> None:
+    filed = submit_claim(ctx, submission(initiative={"description": "We cook.\r\nWe eat.\r\n\r\nTogether."}))
+    assert filed.claim.initiative_description == "We cook.\nWe eat.\n\nTogether."

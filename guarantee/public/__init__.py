@@ -39,7 +39,7 @@ from guarantee.services.errors import Conflict, NotFound, ServiceError, Validati
 from guarantee.services.evidence import MAX_FILE_BYTES, MAX_FILES_PER_CLAIM, add_evidence, list_evidence, open_evidence
 from guarantee.services.idempotency import StoredResponse
 from guarantee.services.storage import StorageUnavailable
-from workflows import CLOCKS, STATE_GUIDANCE, TIMELINE_LABELS, TRANSITIONS_BY_TRIGGER
+from workflows import CLOCKS, STATE_GUIDANCE, TIMELINE_LABELS, TRANSITIONS_BY_TRIGGER, is_terminal
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
@@ -240,7 +240,8 @@ def _render_tracking_page(
         if trigger not in action_forms:
             action_forms[trigger] = forms.action_form(TRANSITIONS_BY_TRIGGER[trigger], formdata=None)
         action_forms[trigger].action_key.data = secrets.token_urlsafe(24)
-    can_upload = claim.state not in ("resolved", "closed", "withdrawn", "lapsed") and len(files) < MAX_FILES_PER_CLAIM
+    refused = evidence_form is not None and bool(evidence_form.errors)  # shown beside its field, even at the limit
+    can_upload = not is_terminal(claim.state) and (len(files) < MAX_FILES_PER_CLAIM or refused)
     if can_upload:
         evidence_form = evidence_form or forms.EvidenceForm(formdata=None)
         evidence_form.action_key.data = secrets.token_urlsafe(24)

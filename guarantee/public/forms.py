@@ -10,18 +10,20 @@ from typing import Any
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovRadioInput, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import Field, HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import Field, HiddenField, RadioField, SelectChoice, StringField, SubmitField, TextAreaField
 
 from workflows import Transition
 from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, REMEDIES_SOUGHT, SECTORS, label
 
-YES_NO = [("yes", "Yes"), ("no", "No")]
+YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 _WHOLE_NUMBER = re.compile(r"^-?\d{1,9}$")
 
 
 def _radios(title: str, slugs: tuple[str, ...]) -> RadioField:
     # Choices are checked by the service, which says what to do; WTForms' own check would not.
-    return RadioField(title, choices=[(s, label(s)) for s in slugs], validate_choice=False, widget=GovRadioInput())
+    return RadioField(
+        title, choices=[SelectChoice(s, label(s)) for s in slugs], validate_choice=False, widget=GovRadioInput()
+    )
 
 
 def _text(title: str) -> StringField:
@@ -187,7 +189,10 @@ def action_form(transition: Transition, **kwargs: Any) -> FlaskForm:
             fields[spec.name] = TextAreaField(spec.label, widget=GovTextArea())
         elif spec.kind == "choice":
             fields[spec.name] = RadioField(
-                spec.label, choices=[(c, label(c)) for c in spec.choices], validate_choice=False, widget=GovRadioInput()
+                spec.label,
+                choices=[SelectChoice(c, label(c)) for c in spec.choices],
+                validate_choice=False,
+                widget=GovRadioInput(),
             )
         elif spec.kind == "evidence":
             fields[spec.name] = FileField(f"{spec.label} (optional)", widget=GovFileInput())

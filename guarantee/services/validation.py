@@ -56,7 +56,8 @@ def text(
         return None
     if not isinstance(value, str):
         raise Invalid(f"{_cap(label)} must be text")
-    cleaned: str = value.strip()
+    # Browsers send CRLF line breaks; keep one kind, so the same words store (and hash) the same.
+    cleaned: str = value.strip().replace("\r\n", "\n")
     if _CONTROL.search(cleaned) or (not multiline and ("\n" in cleaned or "\r" in cleaned)):
         raise Invalid(f"{_cap(label)} contains characters that are not allowed")
     if len(cleaned) > max_length:
