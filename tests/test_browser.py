@@ -102,6 +102,8 @@ def live_server(fresh_url: str, tmp_path: Path) -> Iterator[LiveServer]:
         "GUARANTEE_EVIDENCE_DIR": str(tmp_path / "evidence"),
         "GUARANTEE_AUDIT_SIGNING_KEY": str(tmp_path / "signing-key.pem"),
         "GUARANTEE_LOG_JSON": "1",
+        # Low enough for a test to meet the "Too many attempts" page (counted per worker).
+        "GUARANTEE_TOKEN_RATE_LIMIT": "3 per minute",
     }
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
@@ -413,3 +415,36 @@ def test_a_claim_can_be_filed_by_keyboard_alone(live_server: LiveServer, visit: 
             page.keyboard.press("Enter")
             break
     page.get_by_role("heading", name="Claim filed").wait_for()
+
+
+def test_the_help_and_error_pages_are_accessible_too(live_server: LiveServer, visit: Visit) -> None:
+    page = visit.page
+    page.goto(live_server.url + "/track")
+    page.get_by_role("heading", name="Track your claim").wait_for()
+    visit.check("lost-link")
+    page.get_by_role("button", name="Send me a new link").click()
+    assert page.get_by_role("link", name="Enter your claim reference, like CPG-2026-000123").is_visible()
+    visit.check("lost-link-errors")
+    page.get_by_label("Claim reference").fill("CPG-2026-000999")
+    page.get_by_label("Email address").fill("someone@example.org")
+    page.get_by_role("button", name="Send me a new link").click()
+    page.get_by_role("heading", name="Check your email").wait_for()
+    visit.check("lost-link-sent")
+
+    page.goto(live_server.url + "/track/CPG-2026-000999")
+    page.get_by_role("heading", name="Open your tracking link again").wait_for()
+    visit.check("link-needed")
+    page.goto(live_server.url + "/no-such-page")
+    page.get_by_role("heading", name="Page not found").wait_for()
+    visit.check("not-found")
+
+    # Guessing tracking links is limited; the refusal is a page a person can act on.
+    for _ in range(10):
+        response = page.goto(live_server.url + "/track/CPG-2026-000999?token=a-guess")
+        if response.status == 429:
+            break
+        assert response.status == 404
+        page.get_by_text("This tracking link does not work").wait_for()
+    assert response.status == 429
+    page.get_by_role("heading", name="Too many attempts").wait_for()
+    visit.check("too-many-attempts")

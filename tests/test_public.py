@@ -865,6 +865,7 @@ def test_without_the_cookie_the_tracking_page_asks_for_the_link_again(app: Flask
     response = app.test_client().get(filed.path)
 
     assert response.status_code == 403
+    assert response.mimetype == "text/html"
     words = text_of(response.text)
     assert "Open your tracking link again" in words
     assert "ask for a new tracking link" in words

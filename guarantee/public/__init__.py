@@ -199,8 +199,7 @@ def _opened_group(reference: str) -> GroupActor:
 
 @bp.errorhandler(_NotOpened)
 def _not_opened(_: _NotOpened) -> Response:
-    body = render_template("public/link_needed.html")
-    return tracking.no_store(Response(body, status=403))
+    return tracking.no_store(make_response(render_template("public/link_needed.html"), 403))
 
 
 def _tracking_page(
