@@ -30,7 +30,8 @@ ERROR_PAGES: dict[int, tuple[str, str]] = {
     405: ("Sorry, that did not work", "Go back to the page you were on and use its buttons."),
     413: (
         "That was too big to send",
-        "Files of evidence must be smaller than 10 MB each. Go back and choose a smaller file.",
+        "What you sent was larger than this service accepts. Files of evidence must be smaller than 10 MB "
+        "each, and a form without files much smaller than that. Go back, and send a smaller file or shorter text.",
     ),
     429: (
         "Too many attempts",
@@ -69,8 +70,9 @@ def _iso_date(value: str | date) -> date:
 CSRF_MESSAGE = "This page had expired, so nothing was saved. Check your answers and send them again."
 
 
-def error_summary(form: Any) -> dict[str, Any]:
-    """The GOV.UK error summary for a form: one line per field, linked to it."""
+def error_summary(form: Any, problem: str | None = None) -> dict[str, Any]:
+    """The GOV.UK error summary for a form: one line per field, linked to it, after what
+    went wrong as a whole (``problem``), if anything did."""
     items = []
     for field in form:
         if not field.errors:
@@ -79,7 +81,10 @@ def error_summary(form: Any) -> dict[str, Any]:
             items.append({"text": CSRF_MESSAGE, "href": "#main-content"})
         else:
             items.append({"text": field.errors[0], "href": f"#{field.id}"})
-    return {"titleText": "There is a problem", "errorList": items}
+    summary: dict[str, Any] = {"titleText": "There is a problem", "errorList": items}
+    if problem:
+        summary["descriptionText"] = problem
+    return summary
 
 
 def render_error(status: int, description: str | None = None, headers: dict[str, str] | None = None) -> Response:

@@ -251,9 +251,16 @@ def post_multipart(client: FlaskClient, url: str, parts: dict[str, str | tuple[b
 
 
 def act(
-    client: FlaskClient, reference: str, trigger: str, *, evidence: tuple[bytes, str] | None = None, **answers: str
+    client: FlaskClient,
+    reference: str,
+    trigger: str,
+    *,
+    evidence: tuple[bytes, str] | None = None,
+    confirmed: bool = True,
+    **answers: str,
 ) -> TestResponse:
-    """Use one of the action forms of the tracking page, with the hidden fields the page gave."""
+    """Use one of the action forms of the tracking page, with the hidden fields the page gave
+    (and, for an action that cannot be undone, say yes on the page that asks)."""
     page = client.get(f"/track/{reference}").text
     parts: dict[str, str | tuple[bytes, str]] = {
         f"{trigger}-csrf_token": csrf(page, trigger),
@@ -262,6 +269,8 @@ def act(
     }
     if evidence is not None:
         parts[f"{trigger}-evidence"] = evidence
+    if trigger == "withdraw" and confirmed:
+        parts["confirmed"] = "yes"
     return post_multipart(client, f"/track/{reference}/actions/{trigger}", parts)
 
 
@@ -760,8 +769,9 @@ def test_the_confirmation_shows_the_reference_the_link_and_advice_to_keep_it(app
     assert link.startswith(f"{app.config['GUARANTEE_BASE_URL']}/track/{reference}?token=")
     assert words.index("Claim filed") < words.index(reference) < words.index("Your private tracking link")
     assert link in words
-    assert "Keep this link safe and private." in words
-    assert "we show it only once" in words
+    assert "keep it somewhere safe and private" in words
+    assert "A bookmark of your tracking page will not work later" in words
+    assert "We show it only once" in words
     assert "An officer will check your claim by 9 November 2026" in words
 
 
@@ -995,7 +1005,7 @@ def test_the_group_answers_the_question_it_was_asked(
 
     response = act(client, claim.reference, "provide_information", evidence=evidence, answer="Twelve volunteers.")
 
-    assert response.headers["Location"] == f"{claim.path}?done=provide_information"
+    assert response.headers["Location"] == f"{claim.path}#main-content"
     words = text_of(follow(client, response).text)
     assert "Your answer has been sent." in words
     assert "Where your claim is now Under review" in words
@@ -1033,8 +1043,17 @@ def test_an_empty_answer_is_refused_beside_the_answer_box(app: Flask, client: Fl
 @pytest.mark.parametrize("reason", ["", "We found another venue."], ids=["without a reason", "with a reason"])
 def test_the_group_withdraws_its_claim(app: Flask, client: FlaskClient, claim: WebClaim, reason: str) -> None:
     assert "You cannot undo this." in text_of(client.get(claim.path).text)
+    before = snapshot(app, claim.reference)
 
-    after = follow(client, act(client, claim.reference, "withdraw", reason=reason))
+    asked = act(client, claim.reference, "withdraw", reason=reason, confirmed=False)
+
+    assert asked.status_code == 200
+    assert "Are you sure you want to withdraw the claim?" in text_of(asked.text)
+    assert snapshot(app, claim.reference) == before, "nothing happens until the group says yes"
+    confirm = fields(asked.text)
+    assert confirm["confirmed"] == "yes"
+    assert confirm["withdraw-reason"] == reason
+    after = follow(client, post_multipart(client, f"{claim.path}/actions/withdraw", dict(confirm)))
 
     words = text_of(after.text)
     assert "Your claim has been withdrawn." in words
@@ -1081,8 +1100,8 @@ def test_the_day_after_the_window_the_appeal_form_is_gone_and_a_forged_appeal_is
 
     assert response.status_code == 409
     words = text_of(response.text)
-    assert "That could not be done" in words
-    assert "'appeal' is not possible now." in words
+    assert "There is a problem" in words
+    assert "You can no longer appeal the decision. The deadline passed: the last day was" in words
     assert "Where your claim is now Not upheld" in words
     assert 'name="appeal-grounds"' not in response.text
     assert snapshot(app, claim.reference) == before
@@ -1115,6 +1134,7 @@ def test_pressing_an_action_button_twice_acts_once(app: Flask, client: FlaskClie
         "withdraw-csrf_token": csrf(page, "withdraw"),
         "withdraw-action_key": fields(page)["withdraw-action_key"],
         "withdraw-reason": "Twice",
+        "confirmed": "yes",
     }
     before = snapshot(app, claim.reference)
 
@@ -1437,3 +1457,142 @@ def test_an_unknown_claim_looks_like_any_claim_not_opened_here(client: FlaskClie
     response = client.get("/track/CPG-2026-999999")
     assert response.status_code == 403
     assert "Open your tracking link again" in text_of(response.text)
+
+
+# --- 12. what a careful review asked for ---------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/track/%00?token=abc", "/track/CPG-2026-000001%00?token=abc", "/track/%00"])
+def test_a_nul_or_odd_text_in_a_tracking_address_is_a_page_not_a_failure(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code in (403, 404)
+    assert response.mimetype == "text/html"
+
+
+def test_when_the_session_lapsed_while_typing_the_page_shows_what_was_written(
+    app: Flask, client: FlaskClient, claim: WebClaim
+) -> None:
+    page = client.get(claim.path).text
+    before = snapshot(app, claim.reference)
+    stranger = app.test_client()  # no tracking cookie, as after an hour away
+    response = post_multipart(
+        stranger,
+        f"{claim.path}/actions/withdraw",
+        {"withdraw-csrf_token": csrf(page, "withdraw"), "withdraw-reason": "A long explanation, typed slowly."},
+    )
+    assert response.status_code == 403
+    words = text_of(response.text)
+    assert "Open your tracking link again" in words
+    assert "What you wrote was not sent" in words
+    assert "A long explanation, typed slowly." in response.text
+    assert snapshot(app, claim.reference) == before
+
+
+def test_when_evidence_cannot_be_stored_the_answer_is_kept_and_nothing_is_saved(
+    app: Flask, client: FlaskClient, claim: WebClaim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from guarantee.services.storage import EvidenceStore, StorageUnavailable
+
+    officers_fire(app, claim.reference, "accept", "request_information")
+    before = snapshot(app, claim.reference)
+
+    def unwritable(self: EvidenceStore, data: bytes) -> str:
+        raise StorageUnavailable("Evidence cannot be stored just now. Please try again later.")
+
+    monkeypatch.setattr(EvidenceStore, "put", unwritable)
+    response = act(client, claim.reference, "provide_information", evidence=(PNG, "photo.png"), answer="Twelve.")
+
+    assert response.status_code == 503
+    words = text_of(response.text)
+    assert "Evidence cannot be stored just now" in words
+    assert "Choose your file again (photo.png)" in words
+    assert fields(response.text)["provide_information-answer"] == "Twelve."
+    assert snapshot(app, claim.reference) == before
+
+
+def test_behind_a_tls_proxy_the_cookie_is_secure_because_the_service_address_is_https(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    filed = file_claim_on_web(client)
+    monkeypatch.setitem(app.config, "GUARANTEE_BASE_URL", "https://guarantee.example")
+    response = open_link(client, filed.link)  # plain HTTP, as the proxy forwards it
+    cookie = set_cookies(response)
+    assert "__Host-tracking" in cookie
+    assert "Secure" in cookie["__Host-tracking"]
+    assert "Strict-Transport-Security" in response.headers
+
+
+def test_erasing_the_contact_details_ends_the_tracking_link_and_its_sessions(
+    app: Flask, client: FlaskClient, claim: WebClaim
+) -> None:
+    from guarantee.services.actors import SystemActor
+    from guarantee.services.casework import erase_contact
+
+    with app.app_context(), unit_of_work() as ctx:
+        erase_contact(ctx, claim.reference, SystemActor())
+
+    assert client.get(claim.path).status_code == 403
+    assert app.test_client().get(f"{claim.path}?token={claim.token}").status_code == 404
+
+
+def test_a_tracking_session_ends_twelve_hours_after_the_link_was_opened(
+    client: FlaskClient, claim: WebClaim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from guarantee.public import tracking
+
+    assert client.get(claim.path).status_code == 200
+    now = time.time()
+    for hours in range(1, 13):  # busy all day: a page every hour keeps the session alive ...
+        monkeypatch.setattr(tracking.time, "time", lambda h=hours: now + h * 3600 - 60)
+        assert client.get(claim.path).status_code == 200
+    monkeypatch.setattr(tracking.time, "time", lambda: now + 12 * 3600 + 60)
+    assert client.get(claim.path).status_code == 403  # ... but not past twelve hours
+
+
+def test_sending_an_old_copy_of_an_action_with_other_answers_says_what_happened(
+    app: Flask, client: FlaskClient, claim: WebClaim
+) -> None:
+    officers_fire(app, claim.reference, "accept", "request_information")
+    page = client.get(claim.path).text
+    parts: dict[str, str | tuple[bytes, str]] = {
+        "provide_information-csrf_token": csrf(page, "provide_information"),
+        "provide_information-action_key": fields(page)["provide_information-action_key"],
+        "provide_information-answer": "Twelve.",
+    }
+    assert post_multipart(client, f"{claim.path}/actions/provide_information", parts).status_code == 303
+    officers_fire(app, claim.reference, "request_information")
+    before = snapshot(app, claim.reference)
+
+    again = post_multipart(
+        client, f"{claim.path}/actions/provide_information", {**parts, "provide_information-answer": "Thirteen."}
+    )
+
+    assert again.status_code == 409
+    assert "This page was already sent once, with different answers" in text_of(again.text)
+    assert text_of(again.text).startswith("Error:")
+    assert snapshot(app, claim.reference) == before
+
+
+def test_another_site_cannot_show_our_claim_form_filled_in_with_its_answers(client: FlaskClient) -> None:
+    client.get("/claims/new")
+    response = client.post(
+        "/claims/new",
+        data={"change": "group_email", "group_email": "attacker@example.net"},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert "attacker@example.net" not in response.text
+
+
+def test_a_copied_check_answers_page_cannot_replay_another_browsers_filing(app: Flask, client: FlaskClient) -> None:
+    check_page = fill_claim_form(client).text
+    first = client.post("/claims/new/submit", data=fields(check_page))
+    other = app.test_client()
+    other.get("/claims/new")  # a session of its own, with its own CSRF token
+    copied = {**fields(check_page), "csrf_token": any_csrf_token(other)}
+
+    replayed = other.post("/claims/new/submit", data=copied)
+
+    assert replayed.status_code == 200
+    assert tracking_link(replayed.text) != tracking_link(first.text), "a claim of its own, not the first one's link"

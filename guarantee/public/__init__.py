@@ -14,6 +14,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -35,13 +36,32 @@ from guarantee.services.claims import (
     tracking_token_id,
 )
 from guarantee.services.context import ServiceContext
-from guarantee.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from guarantee.services.errors import Conflict, NotFound, ServiceError, TriggerNotAllowed, ValidationFailed
 from guarantee.services.evidence import MAX_FILE_BYTES, MAX_FILES_PER_CLAIM, add_evidence, list_evidence, open_evidence
 from guarantee.services.idempotency import StoredResponse
 from guarantee.services.storage import StorageUnavailable
-from workflows import CLOCKS, STATE_GUIDANCE, TIMELINE_LABELS, TRANSITIONS_BY_TRIGGER, is_terminal
+from workflows import (
+    CLOCKS,
+    STATE_GUIDANCE,
+    STATE_LABELS,
+    TIMELINE_LABELS,
+    TRANSITIONS_BY_TRIGGER,
+    Transition,
+    is_terminal,
+)
 
 bp = Blueprint("public", __name__, template_folder="templates")
+
+ALREADY_SENT = (
+    "This page was already sent once, with different answers. Check the answers below, "
+    "then send them again if they are right."
+)
+DONE_MESSAGES = {
+    "provide_information": "Your answer has been sent. We have started the time to decide again.",
+    "appeal": "Your appeal has been sent.",
+    "withdraw": "Your claim has been withdrawn.",
+    "evidence": "Your file has been added to the claim.",
+}
 
 # Requests up to this size reach the form, so that a file somewhat over the limit gets a
 # form error beside the field (and keeps the other answers); beyond it, the 413 page.
@@ -67,6 +87,8 @@ def start() -> str:
 @bp.route("/claims/new", methods=["GET", "POST"])
 def new_claim() -> ResponseReturnValue:
     """The claim form. Posting it shows the answers for checking; nothing is saved yet."""
+    if request.method == "POST" and not _same_site():
+        return render_template("public/claim_form.html", form=forms.ClaimForm(formdata=None)), 400
     form = forms.ClaimForm()
     if request.method == "GET" or "change" in request.form:
         return render_template("public/claim_form.html", form=form)
@@ -81,10 +103,25 @@ def new_claim() -> ResponseReturnValue:
     return render_template("public/check_answers.html", form=form, sections=forms.SECTIONS, answer=forms.answer_text)
 
 
+def _same_site() -> bool:
+    """Whether a POST came from our own pages (browsers say so in Sec-Fetch-Site): another
+    site must not be able to show our form filled in with its answers."""
+    return request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none")
+
+
+def _filing_scope() -> str:
+    """Idempotency scope of this browser's filings: a copied page cannot replay another's."""
+    if "filing" not in session:
+        session["filing"] = secrets.token_urlsafe(16)
+    return f"web POST /claims/new/submit {session['filing']}"
+
+
 @bp.post("/claims/new/submit")
 @limiter.limit(_submission_limit)
 def submit() -> ResponseReturnValue:
     """File the checked claim, once however often the button is pressed."""
+    if not _same_site():
+        return render_template("public/claim_form.html", form=forms.ClaimForm(formdata=None)), 400
     form = forms.ClaimForm()
     if not form.validate():
         return render_template("public/claim_form.html", form=form), 400
@@ -106,10 +143,18 @@ def submit() -> ResponseReturnValue:
         )
 
     try:
-        stored, _ = run_once("web POST /claims/new/submit", form.submission_key.data or None, body, produce)
+        stored, _ = run_once(_filing_scope(), form.submission_key.data or None, body, produce)
     except ValidationFailed as failed:
         if "Idempotency-Key" in failed.errors:
-            return render_error(400, "This claim was already sent. Check your email for its reference."), 400
+            # The check page was sent once, then changed and sent again from the browser's history.
+            form.submission_key.data = secrets.token_urlsafe(24)
+            return render_template(
+                "public/check_answers.html",
+                form=form,
+                sections=forms.SECTIONS,
+                answer=forms.answer_text,
+                problem=ALREADY_SENT,
+            ), 409
         forms.show_errors(form, failed.errors, choice_messages=forms.CHOICE_MESSAGES)
         return render_template("public/claim_form.html", form=form), 400
     response = make_response(render_template("public/confirmation.html", filed=stored.body))
@@ -162,14 +207,14 @@ def _open_link(reference: str, token: str) -> Response:
             render_error(
                 404,
                 "This tracking link does not work. It may have been copied only in part, "
-                "or a newer link may have replaced it.",
+                "or it may have been withdrawn.",
             )
         )
     finally:
         ctx.rollback()
     opened = tracking.opened_claims()
     opened.pop(reference, None)
-    opened[reference] = token_id
+    opened[reference] = tracking.opened_now(token_id)
     response = redirect(url_for("public.track", reference=reference), code=303)
     return tracking.remember(tracking.no_store(response), opened)
 
@@ -179,7 +224,7 @@ class _NotOpened(Exception):
 
 
 def _group(ctx: ServiceContext, reference: str) -> GroupActor:
-    token_id = tracking.opened_claims().get(reference)
+    token_id = tracking.token_id_for(reference)
     if token_id is None:
         raise _NotOpened
     try:
@@ -199,7 +244,16 @@ def _opened_group(reference: str) -> GroupActor:
 
 @bp.errorhandler(_NotOpened)
 def _not_opened(_: _NotOpened) -> Response:
-    return tracking.no_store(make_response(render_template("public/link_needed.html"), 403))
+    """Ask for the link again; if a form was being sent, show what was written so it can be
+    copied (the session may have lapsed while the group was typing)."""
+    written = []
+    if request.method == "POST":
+        written = [
+            value
+            for name, value in request.form.items(multi=True)
+            if value.strip() and not name.endswith(("csrf_token", "action_key", "submit", "confirmed"))
+        ]
+    return tracking.no_store(make_response(render_template("public/link_needed.html", written=written), 403))
 
 
 def _tracking_page(
@@ -211,53 +265,46 @@ def _tracking_page(
     evidence_form: forms.EvidenceForm | None = None,
     problem: str | None = None,
 ) -> Response:
-    """The tracking page, in a short read-only transaction; forms that failed keep their
-    answers and errors."""
+    """The tracking page. Forms that failed keep their answers and errors. The data is read
+    in a short transaction, closed before the page is rendered."""
     ctx = service_context()
     try:
-        page = _render_tracking_page(
-            ctx, reference, actor, action_forms=action_forms, evidence_form=evidence_form, problem=problem
-        )
+        claim, view = reading.read_claim(ctx, reference, actor)
+        files = [
+            {"id": f.id, "filename": f.filename, "size": f.size, "uploaded_at": f.uploaded_at}
+            for f in list_evidence(ctx, reference, actor)
+        ]
+        state = claim.state
     finally:
         ctx.rollback()
-    return tracking.no_store(make_response(page, status))
-
-
-def _render_tracking_page(
-    ctx: ServiceContext,
-    reference: str,
-    actor: GroupActor,
-    *,
-    action_forms: dict[str, FlaskForm] | None,
-    evidence_form: forms.EvidenceForm | None,
-    problem: str | None,
-) -> str:
-    claim, view = reading.read_claim(ctx, reference, actor)
-    files = list_evidence(ctx, reference, actor)
-    action_forms = dict(action_forms or {})
-    for trigger in view["allowed_triggers"]:
-        if trigger not in action_forms:
-            action_forms[trigger] = forms.action_form(TRANSITIONS_BY_TRIGGER[trigger], formdata=None)
-        action_forms[trigger].action_key.data = secrets.token_urlsafe(24)
+    allowed = view["allowed_triggers"]
+    # A form for each action open now; one that failed keeps what was typed, if still open.
+    shown = {t: f for t, f in (action_forms or {}).items() if t in allowed}
+    for trigger in allowed:
+        shown.setdefault(trigger, forms.action_form(TRANSITIONS_BY_TRIGGER[trigger], formdata=None))
+        shown[trigger].action_key.data = secrets.token_urlsafe(24)
     refused = evidence_form is not None and bool(evidence_form.errors)  # shown beside its field, even at the limit
-    can_upload = not is_terminal(claim.state) and (len(files) < MAX_FILES_PER_CLAIM or refused)
-    if can_upload:
+    if not is_terminal(state) and (len(files) < MAX_FILES_PER_CLAIM or refused):
         evidence_form = evidence_form or forms.EvidenceForm(formdata=None)
         evidence_form.action_key.data = secrets.token_urlsafe(24)
-    return render_template(
+    else:
+        evidence_form = None
+    page = render_template(
         "public/track.html",
         claim=view,
-        guidance=STATE_GUIDANCE[claim.state],
+        guidance=STATE_GUIDANCE[state],
         files=files,
-        action_forms=action_forms,
+        action_forms=shown,
         transitions=TRANSITIONS_BY_TRIGGER,
         clocks=CLOCKS,
         timeline_labels=TIMELINE_LABELS,
-        evidence_form=evidence_form if can_upload else None,
+        evidence_form=evidence_form,
         max_files=MAX_FILES_PER_CLAIM,
         problem=problem,
-        form=_first_with_errors(action_forms, evidence_form),
+        done=DONE_MESSAGES.get(str(session.pop("done", ""))),
+        form=_first_with_errors(shown, evidence_form),
     )
+    return tracking.no_store(make_response(page, status))
 
 
 def _first_with_errors(action_forms: dict[str, FlaskForm], evidence_form: FlaskForm | None) -> FlaskForm | None:
@@ -273,6 +320,31 @@ def _upload(form: FlaskForm, name: str) -> tuple[str, bytes] | None:
     if storage is None or not getattr(storage, "filename", ""):
         return None
     return storage.filename, storage.read(MAX_FILE_BYTES + 1)
+
+
+def _ask_to_choose_files_again(form: FlaskForm, uploads: dict[str, tuple[str, bytes] | None]) -> None:
+    """Browsers cannot keep a chosen file when a page comes back: say so beside the field."""
+    for name, upload in uploads.items():
+        field = getattr(form, name)
+        if upload is not None and not field.errors:
+            field.errors = [f"Choose your file again ({upload[0]}): it was not saved because of the other problem"]
+
+
+def _refusal(transition: Transition, refused: ServiceError) -> str:
+    if isinstance(refused, TriggerNotAllowed) and refused.reason:
+        return f"You can no longer {transition.label.lower()}. {refused.reason}"
+    if isinstance(refused, TriggerNotAllowed):
+        return (
+            f"You can no longer {transition.label.lower()}: your claim is now "
+            f"{STATE_LABELS[refused.state].lower()}. The page below shows what you can do now."
+        )
+    return refused.message
+
+
+def _done(reference: str, what: str) -> Response:
+    """After a change, back to the tracking page (so a refresh does not send it again)."""
+    session["done"] = what
+    return tracking.no_store(redirect(url_for("public.track", reference=reference, _anchor="main-content"), code=303))
 
 
 @bp.before_request
@@ -295,6 +367,12 @@ def act(reference: str, trigger: str) -> Response:
         spec.name: getattr(form, spec.name).data for spec in transition.inputs if spec.kind in ("text", "choice")
     }
     uploads = {spec.name: _upload(form, spec.name) for spec in transition.inputs if spec.kind == "evidence"}
+    if is_terminal(transition.dest) and request.form.get("confirmed") != "yes":
+        # Nothing can be done to the claim after this: ask once more, showing what will be sent.
+        page = render_template(
+            "public/confirm_action.html", claim_reference=reference, transition=transition, form=None, action=form
+        )
+        return tracking.no_store(make_response(page))
     fingerprint = {**data, **{k: (v[0], len(v[1])) if v else None for k, v in uploads.items()}, "trigger": trigger}
 
     def produce(ctx: ServiceContext) -> StoredResponse:
@@ -306,11 +384,17 @@ def act(reference: str, trigger: str) -> Response:
     try:
         run_once(f"web {reference} {trigger}", form.action_key.data or None, fingerprint, produce)
     except ValidationFailed as failed:
+        if "Idempotency-Key" in failed.errors:
+            return _tracking_page(reference, actor, 409, action_forms={trigger: form}, problem=ALREADY_SENT)
         forms.show_errors(form, failed.errors)
+        _ask_to_choose_files_again(form, uploads)
         return _tracking_page(reference, actor, 400, action_forms={trigger: form})
     except (Conflict, StorageUnavailable) as refused:
-        return _tracking_page(reference, actor, 409, problem=refused.message)
-    return tracking.no_store(redirect(url_for("public.track", reference=reference, done=trigger), code=303))
+        _ask_to_choose_files_again(form, uploads)
+        status = 503 if isinstance(refused, StorageUnavailable) else 409
+        problem = _refusal(transition, refused)
+        return _tracking_page(reference, actor, status, action_forms={trigger: form}, problem=problem)
+    return _done(reference, trigger)
 
 
 def _attach(ctx: ServiceContext, reference: str, actor: GroupActor, upload: tuple[str, bytes], *, field: str) -> Any:
@@ -338,11 +422,14 @@ def upload_evidence(reference: str) -> Response:
     try:
         run_once(f"web {reference} evidence", form.action_key.data or None, [upload[0], len(upload[1])], produce)
     except ValidationFailed as failed:
+        if "Idempotency-Key" in failed.errors:
+            return _tracking_page(reference, actor, 409, evidence_form=form, problem=ALREADY_SENT)
         forms.show_errors(form, failed.errors)
         return _tracking_page(reference, actor, 400, evidence_form=form)
     except (Conflict, StorageUnavailable) as refused:
-        return _tracking_page(reference, actor, 409, problem=refused.message)
-    return tracking.no_store(redirect(url_for("public.track", reference=reference, done="evidence"), code=303))
+        status = 503 if isinstance(refused, StorageUnavailable) else 409
+        return _tracking_page(reference, actor, status, evidence_form=form, problem=refused.message)
+    return _done(reference, "evidence")
 
 
 @bp.get("/track/<reference>/evidence/<int:attachment_id>")

@@ -3,11 +3,14 @@ signed, HttpOnly cookie and redirects to the same page without the token, so the
 does not stay in the address bar, the history, a bookmark someone else sees, or a log.
 
 The cookie holds the ids of tracking tokens (never a token), so revoking a token ends the
-sessions it opened. Served over HTTPS it is a ``__Host-`` cookie (Secure, Path=/, no Domain).
+sessions it opened. It lapses an hour after the last page seen, and 12 hours after the link
+was opened however busy the session. Over HTTPS (or when the service's address is https) it
+is a ``__Host-`` cookie (Secure, Path=/, no Domain).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import current_app, request
@@ -15,20 +18,29 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 LIFETIME_SECONDS = 60 * 60  # an hour after the last page seen
+ABSOLUTE_SECONDS = 12 * 60 * 60  # after this, open the link again
 MAX_CLAIMS = 5  # claims one browser can have open at once
-_SALT = "guarantee tracking session"
+_SALT = "guarantee tracking session v2"
+
+
+def served_securely() -> bool:
+    """Over HTTPS, or behind a proxy that ends TLS for a service whose address is https."""
+    return request.is_secure or str(current_app.config["GUARANTEE_BASE_URL"]).startswith("https://")
 
 
 def cookie_name() -> str:
-    return "__Host-tracking" if request.is_secure else "tracking"
+    return "__Host-tracking" if served_securely() else "tracking"
 
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
 
 
-def opened_claims() -> dict[str, int]:
-    """reference -> tracking token id, for the claims this browser opened recently."""
+Opened = dict[str, tuple[int, int]]  # reference -> (tracking token id, when the link was opened)
+
+
+def opened_claims() -> Opened:
+    """The claims this browser opened with their links, still inside both time limits."""
     raw = request.cookies.get(cookie_name())
     if not raw:
         return {}
@@ -38,16 +50,31 @@ def opened_claims() -> dict[str, int]:
         return {}
     if not isinstance(value, dict):
         return {}
-    return {str(k): int(v) for k, v in value.items() if isinstance(v, int)}
+    oldest = int(time.time()) - ABSOLUTE_SECONDS
+    opened: Opened = {}
+    for reference, entry in value.items():
+        well_formed = isinstance(entry, list) and len(entry) == 2 and all(isinstance(n, int) for n in entry)
+        if well_formed and entry[1] >= oldest:
+            opened[str(reference)] = (entry[0], entry[1])
+    return opened
 
 
-def remember(response: Response, claims: dict[str, int]) -> Response:
+def token_id_for(reference: str) -> int | None:
+    entry = opened_claims().get(reference)
+    return entry[0] if entry else None
+
+
+def opened_now(token_id: int) -> tuple[int, int]:
+    return token_id, int(time.time())
+
+
+def remember(response: Response, claims: Opened) -> Response:
     """(Re)issue the cookie: it lasts an hour from now and ends with the browser session."""
-    kept = dict(list(claims.items())[-MAX_CLAIMS:])
+    kept = {reference: list(entry) for reference, entry in list(claims.items())[-MAX_CLAIMS:]}
     response.set_cookie(
         cookie_name(),
         _serializer().dumps(kept),
-        secure=request.is_secure,
+        secure=served_securely(),
         httponly=True,
         samesite="Lax",
         path="/",

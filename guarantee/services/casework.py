@@ -12,7 +12,7 @@ from guarantee.services import notifications
 from guarantee.services import validation as v
 from guarantee.services.actors import Actor, SystemActor
 from guarantee.services.audit import append_event, text_digest
-from guarantee.services.claims import get_claim, regulation_entry, save_claim
+from guarantee.services.claims import get_claim, regulation_entry, revoke_tracking_tokens, save_claim
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, StaleClaim
 from guarantee.services.officers import assignable_officer, require_role
@@ -104,6 +104,8 @@ def erase_contact(ctx: ServiceContext, reference: str, actor: Actor) -> Claim:
     erased = sorted(k for k in ("contact_name", "email", "phone") if getattr(contact, k))
     contact.contact_name = contact.email = contact.phone = None
     contact.erased_at = ctx.now()
+    # Nobody is left to hold the links: end them, and the sessions they opened.
+    revoke_tracking_tokens(ctx, claim)
     save_claim(ctx, claim)
     append_event(ctx, claim, actor, "contact_erased", payload={"fields": erased})
     ctx.session.flush()

@@ -44,7 +44,7 @@ from workflows import (
 )
 from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, REMEDIES_SOUGHT, SECTORS
 
-REFERENCE_PATTERN = re.compile(r"^CPG-\d{4}-\d{6}$")
+REFERENCE_PATTERN = re.compile(r"CPG-[0-9]{4}-[0-9]{6}")
 DECISION_TRIGGERS = tuple(t.trigger for t in TRANSITIONS if t.is_decision)
 # Triggers that decide the claim on its merits: they stamp decided_at for the statistics.
 MERITS_DECISIONS = ("decline", "uphold", "not_uphold")
@@ -235,7 +235,7 @@ _CODES = ("sector", "region", "barrier_category", "remedy_sought", "consent_cont
 
 
 def get_claim(ctx: ServiceContext, reference: str, *, for_update: bool = False) -> Claim:
-    if not isinstance(reference, str) or not REFERENCE_PATTERN.match(reference):
+    if not isinstance(reference, str) or not REFERENCE_PATTERN.fullmatch(reference):
         raise NotFound(f"There is no claim {reference!r}. References look like CPG-2026-000123.")
     query = select(Claim).where(Claim.reference == reference)
     if for_update:
@@ -245,6 +245,17 @@ def get_claim(ctx: ServiceContext, reference: str, *, for_update: bool = False) 
     if claim is None:
         raise NotFound(f"There is no claim {reference}.")
     return claim
+
+
+def revoke_tracking_tokens(ctx: ServiceContext, claim: Claim) -> int:
+    """End every tracking link of the claim (and the sessions they opened). Flushes only."""
+    tokens = ctx.session.scalars(
+        select(TrackingToken).where(TrackingToken.claim_id == claim.id, TrackingToken.revoked_at.is_(None))
+    ).all()
+    for row in tokens:
+        row.revoked_at = ctx.now()
+    ctx.session.flush()
+    return len(tokens)
 
 
 def reference_for_token(ctx: ServiceContext, token: str) -> str | None:
@@ -264,9 +275,15 @@ def group_for_token(ctx: ServiceContext, reference: str, token: str) -> GroupAct
     return GroupActor(reference)
 
 
+def is_reference(value: object) -> bool:
+    return isinstance(value, str) and REFERENCE_PATTERN.fullmatch(value) is not None
+
+
 def tracking_token_id(ctx: ServiceContext, reference: str, token: str) -> int:
     """The id of the claim's live tracking token ``token`` (for a session that outlives the
     link's visit without keeping the token itself)."""
+    if not is_reference(reference) or not isinstance(token, str) or not token.isascii() or len(token) > 100:
+        raise NotFound("There is no claim for this tracking link.")
     found = ctx.session.scalar(
         select(TrackingToken.id)
         .join(Claim, TrackingToken.claim_id == Claim.id)
@@ -283,6 +300,8 @@ def tracking_token_id(ctx: ServiceContext, reference: str, token: str) -> int:
 
 def group_for_token_id(ctx: ServiceContext, reference: str, token_id: int) -> GroupActor:
     """The group actor, if ``token_id`` is still a live tracking token of this claim."""
+    if not is_reference(reference):
+        raise NotFound("There is no claim for this tracking link.")
     found = ctx.session.scalar(
         select(TrackingToken.id)
         .join(Claim, TrackingToken.claim_id == Claim.id)
@@ -299,7 +318,7 @@ def request_tracking_link(ctx: ServiceContext, reference: str, email: str) -> bo
     The caller must answer the same way whatever this returns, so that nobody learns whether
     a claim or an address exists. At most one link per claim is queued every 10 minutes.
     """
-    if not isinstance(reference, str) or not REFERENCE_PATTERN.match(reference.strip().upper()):
+    if not isinstance(reference, str) or not REFERENCE_PATTERN.fullmatch(reference.strip().upper()):
         return False
     row = ctx.session.execute(
         select(Claim, Contact.email)
@@ -464,6 +483,7 @@ def _check_may_fire(ctx: ServiceContext, claim: Claim, transition: Transition, a
                 trigger=trigger,
                 state=claim.state,
                 allowed=allowed_triggers(ctx, claim, actor),
+                reason=problem,
             )
     if transition.separation_of_duties:
         earlier = _made_decision(ctx, claim, actor)

@@ -37,11 +37,15 @@ class Conflict(ServiceError):
 class TriggerNotAllowed(Conflict):
     """The trigger cannot be fired now; ``allowed`` lists what this actor can fire."""
 
-    def __init__(self, message: str, *, trigger: str, state: str, allowed: Iterable[str]) -> None:
+    def __init__(
+        self, message: str, *, trigger: str, state: str, allowed: Iterable[str], reason: str | None = None
+    ) -> None:
         super().__init__(message)
         self.trigger = trigger
         self.state = state
         self.allowed = tuple(allowed)
+        # Why, when the state allows the trigger but a deadline does not ("The deadline passed...").
+        self.reason = reason
 
 
 class StaleClaim(Conflict):
