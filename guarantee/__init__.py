@@ -12,6 +12,7 @@ from flask import Flask
 from guarantee import (
     api,
     cli,
+    console,
     health,
     models,  # noqa: F401  (registers every table on the metadata)
     pages,
@@ -62,6 +63,7 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     pages.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
+    console.init_app(app)
     api.init_app(app)
     cli.init_app(app)
     return app

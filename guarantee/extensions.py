@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
@@ -14,3 +15,5 @@ migrate = Migrate()
 # Storage comes from RATELIMIT_STORAGE_URI: memory:// counts per process, so use Redis
 # (redis://...) wherever more than one worker serves.
 limiter = Limiter(key_func=get_remote_address)
+# Officers' console sessions (guarantee.console.sessions sets it up).
+login_manager = LoginManager()

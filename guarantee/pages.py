@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, render_template, request
+from flask_wtf.csrf import generate_csrf
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
@@ -126,6 +127,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["label"] = label
     app.jinja_env.globals["state_label"] = STATE_LABELS.get
     app.jinja_env.globals["error_summary"] = error_summary
+    app.jinja_env.globals["csrf_token"] = generate_csrf  # for the few forms without a form class
     app.jinja_env.globals["service_name"] = "Co-production Guarantee"
 
     @app.context_processor

@@ -94,3 +94,37 @@ def assignable_officer(ctx: ServiceContext, officer_id: object, field: str) -> O
     if officer is None or not officer.active:
         raise ValidationFailed({field: ["There is no active officer with this id"]})
     return officer
+
+
+# --- signing in to the console ----------------------------------------------------------
+
+# Verified when no officer has the email, so that a wrong address takes as long as a wrong password.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def authenticate(ctx: ServiceContext, email: str, password: str) -> Officer | None:
+    """The active officer with this email and password, or None (never saying which was wrong)."""
+    officer = ctx.session.scalar(select(Officer).where(Officer.email == (email or "").strip().lower()))
+    if officer is None:
+        password_matches(_DUMMY_HASH, password or "")
+        return None
+    if not password_matches(officer.password_hash, password or "") or not officer.active:
+        return None
+    return officer
+
+
+def officer_for_session(ctx: ServiceContext, officer_id: int, nonce: str) -> Officer | None:
+    """The officer a console session belongs to, while that session is still valid: the
+    officer is active and has not signed out, changed password or been deactivated since."""
+    officer = ctx.session.get(Officer, officer_id)
+    if officer is None or not officer.active or not secrets.compare_digest(officer.session_nonce, nonce):
+        return None
+    return officer
+
+
+def end_sessions(ctx: ServiceContext, officer_id: int) -> None:
+    """End every console session of the officer, on every machine. Flushes only."""
+    officer = ctx.session.get(Officer, officer_id)
+    if officer is not None:
+        officer.session_nonce = secrets.token_hex(16)
+        ctx.session.flush()

@@ -1,0 +1,269 @@
+"""The officers' console: sign in and out, the work queue, and a claim page that offers only
+the actions this officer may take now, each asking for exactly what the workflow needs."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from guarantee.console import forms, sessions
+from guarantee.context import service_context, unit_of_work
+from guarantee.extensions import limiter
+from guarantee.models import Officer, Regulation
+from guarantee.pages import render_error
+from guarantee.public.forms import show_errors
+from guarantee.services import queue, reading
+from guarantee.services.casework import add_note
+from guarantee.services.claims import fire
+from guarantee.services.errors import Conflict, Forbidden, NotFound, StaleClaim, ValidationFailed
+from guarantee.services.officers import authenticate, end_sessions
+from workflows import CLOCKS, STATE_LABELS, STATES, TIMELINE_LABELS, TRANSITIONS_BY_TRIGGER
+from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, SECTORS
+
+bp = Blueprint("console", __name__, url_prefix="/officer", template_folder="templates")
+
+SIGN_IN_FAILED = "Enter a correct email address and password"
+
+
+def _client_and_email() -> str:
+    """Sign-in attempts are counted per address *and* email, so that nobody can lock a real
+    officer out by failing to sign in as them from somewhere else."""
+    return f"{request.remote_addr}|{(request.form.get('email') or '').strip().lower()}"
+
+
+@bp.before_request
+def _session_limits() -> ResponseReturnValue | None:
+    if request.endpoint in ("console.sign_in", "console.signed_out") or not current_user.is_authenticated:
+        return None
+    why = sessions.lapsed()
+    if why:
+        logout_user()
+        session.clear()
+        flash(why)
+        return redirect(url_for("console.sign_in"))
+    return None
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- signing in and out ------------------------------------------------------------------
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit("5 per 15 minutes", key_func=_client_and_email, methods=["POST"])
+@limiter.limit("50 per hour", methods=["POST"])
+def sign_in() -> ResponseReturnValue:
+    form = forms.SignInForm()
+    if request.method == "GET" or not form.validate():
+        return render_template("console/sign_in.html", form=form), 200 if request.method == "GET" else 400
+    with unit_of_work() as ctx:
+        officer = authenticate(ctx, form.email.data or "", form.password.data or "")
+        signed_in = (
+            sessions.SignedIn(officer.id, officer.name, officer.email, officer.roles, officer.session_nonce)
+            if officer
+            else None
+        )
+    if signed_in is None:
+        form.password.data = ""
+        show_errors(form, {"email": [SIGN_IN_FAILED]})
+        return render_template("console/sign_in.html", form=form), 400
+    sessions.start(signed_in)
+    target = request.args.get("next") or ""
+    parts = urlsplit(target)
+    safe = target.startswith("/officer") and not parts.netloc and not parts.scheme and "\\" not in target
+    return redirect(target if safe else url_for("console.queue_page"), code=303)
+
+
+@bp.post("/sign-out")
+@login_required
+def sign_out() -> ResponseReturnValue:
+    form = forms.SignOutForm()
+    if not form.validate():
+        return render_error(400, "Your session had expired. Sign out again.")
+    with unit_of_work() as ctx:
+        end_sessions(ctx, current_user.officer_id)  # every session of this officer, everywhere
+    logout_user()
+    session.clear()
+    return redirect(url_for("console.signed_out"), code=303)
+
+
+@bp.get("/signed-out")
+def signed_out() -> str:
+    return render_template("console/signed_out.html")
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+
+@bp.get("")
+@login_required
+def queue_page() -> ResponseReturnValue:
+    ctx = service_context()
+    try:
+        filters = queue.parse_filters(request.args, request.args.getlist("state"))
+        page = queue.work_queue(ctx, current_user.actor, filters, cursor=request.args.get("cursor"))
+        officers = _officers(ctx)
+    except ValidationFailed as failed:
+        ctx.rollback()
+        problem = "; ".join(m for msgs in failed.errors.values() for m in msgs)
+        return render_error(400, problem)
+    finally:
+        ctx.rollback()
+    return render_template(
+        "console/queue.html",
+        page=page,
+        filters=filters,
+        officers=officers,
+        states=STATES,
+        state_labels=STATE_LABELS,
+        sectors=SECTORS,
+        regions=REGIONS,
+        categories=BARRIER_CATEGORIES,
+        clocks=CLOCKS,
+        args=request.args,
+        next_url=_next_page_url(page.next_cursor),
+    )
+
+
+def _next_page_url(cursor: str | None) -> str | None:
+    """This page's address, filters kept, one page on."""
+    if cursor is None:
+        return None
+    kept: dict[str, Any] = {k: v for k, v in request.args.lists() if k != "cursor"}
+    return url_for("console.queue_page", **kept, cursor=cursor)
+
+
+def _officers(ctx: Any) -> list[tuple[int, str]]:
+    return [(o.id, o.name) for o in ctx.session.scalars(select(Officer).where(Officer.active).order_by(Officer.name))]
+
+
+def _regulations(ctx: Any) -> list[tuple[int, str]]:
+    query = select(Regulation).where(Regulation.merged_into_id.is_(None)).order_by(Regulation.title).limit(1000)
+    return [(r.id, r.title) for r in ctx.session.scalars(query)]
+
+
+# --- a claim ------------------------------------------------------------------------------
+
+
+def _claim_page(
+    reference: str,
+    status: int = 200,
+    *,
+    action_forms: dict[str, FlaskForm] | None = None,
+    note_form: FlaskForm | None = None,
+    problem: str | None = None,
+) -> Response:
+    ctx = service_context()
+    try:
+        _, view = reading.read_claim(ctx, reference, current_user.actor)
+        regulations, officers = _regulations(ctx), _officers(ctx)
+    finally:
+        ctx.rollback()
+    shown: dict[str, FlaskForm] = {}
+    for trigger in view["allowed_triggers"]:
+        form = (action_forms or {}).get(trigger) or forms.action_form(
+            TRANSITIONS_BY_TRIGGER[trigger], regulations=regulations, officers=officers, formdata=None
+        )
+        form.version.data = str(view["version"])  # what this officer saw; a stale page is refused
+        shown[trigger] = form
+    note_form = note_form or forms.NoteForm(formdata=None)
+    page = render_template(
+        "console/claim.html",
+        claim=view,
+        officer_names=dict(officers),
+        action_forms=shown,
+        transitions=TRANSITIONS_BY_TRIGGER,
+        note_form=note_form,
+        clocks=CLOCKS,
+        timeline_labels=TIMELINE_LABELS,
+        problem=problem,
+        form=next((f for f in (*shown.values(), note_form) if f.errors), None),
+    )
+    return make_response(page, status)
+
+
+@bp.get("/claims/<reference>")
+@login_required
+def claim_page(reference: str) -> ResponseReturnValue:
+    return _claim_page(reference)
+
+
+@bp.post("/claims/<reference>/actions/<trigger>")
+@login_required
+def act(reference: str, trigger: str) -> ResponseReturnValue:
+    transition = TRANSITIONS_BY_TRIGGER.get(trigger)
+    if transition is None:
+        return render_error(404)
+    with unit_of_work() as ctx:
+        regulations, officers = _regulations(ctx), _officers(ctx)
+    form = forms.action_form(transition, regulations=regulations, officers=officers)
+    if not form.validate():
+        return _claim_page(reference, 400, action_forms={trigger: form})
+    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    try:
+        with unit_of_work() as ctx:
+            fire(
+                ctx,
+                reference,
+                trigger,
+                current_user.actor,
+                forms.action_input(transition, form),
+                expected_version=version,
+            )
+    except ValidationFailed as failed:
+        show_errors(form, failed.errors)
+        return _claim_page(reference, 400, action_forms={trigger: form})
+    except StaleClaim:
+        return _claim_page(reference, 409, action_forms={trigger: form}, problem=STALE)
+    except (Conflict, Forbidden) as refused:
+        return _claim_page(reference, 409 if isinstance(refused, Conflict) else 403, problem=refused.message)
+    flash(f"Done: {transition.label.lower()}.")
+    return redirect(url_for("console.claim_page", reference=reference), code=303)
+
+
+STALE = (
+    "Someone else changed this claim while you were looking at it, so nothing was done. "
+    "The page now shows the claim as it is. Check it, then act again if you still need to."
+)
+
+
+@bp.post("/claims/<reference>/notes")
+@login_required
+def note(reference: str) -> ResponseReturnValue:
+    form = forms.NoteForm()
+    if not form.validate():
+        return _claim_page(reference, 400, note_form=form)
+    try:
+        with unit_of_work() as ctx:
+            add_note(ctx, reference, current_user.actor, form.note.data or "")
+    except ValidationFailed as failed:
+        show_errors(form, failed.errors)
+        return _claim_page(reference, 400, note_form=form)
+    flash("Note added.")
+    return redirect(url_for("console.claim_page", reference=reference, _anchor="timeline"), code=303)
+
+
+@bp.errorhandler(NotFound)
+def _not_found(error: NotFound) -> Response:
+    return render_error(404, error.message)
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(error: Forbidden) -> Response:
+    return render_error(403, error.message)
+
+
+def init_app(app: Any) -> None:
+    sessions.init_app(app)
+    app.register_blueprint(bp)

@@ -1,0 +1,93 @@
+"""The officers' forms. Like the public ones, they render fields and check CSRF; the services
+check the answers. Action forms are generated from the workflow's inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+
+from workflows import Transition
+from workflows.vocabulary import label
+
+
+class SignInForm(FlaskForm):  # type: ignore[misc]
+    email = StringField("Email address", widget=GovTextInput())
+    password = PasswordField("Password", widget=GovPasswordInput())
+    submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class SignOutForm(FlaskForm):  # type: ignore[misc]
+    submit = SubmitField("Sign out", widget=GovSubmitInput())
+
+
+class NoteForm(FlaskForm):  # type: ignore[misc]
+    note = TextAreaField("Internal note (never shown to the group)", widget=GovTextArea())
+    submit = SubmitField("Add note", widget=GovSubmitInput())
+
+
+def action_form(
+    transition: Transition,
+    *,
+    regulations: list[tuple[int, str]],
+    officers: list[tuple[int, str]],
+    **kwargs: Any,
+) -> FlaskForm:
+    """A form asking for exactly the input the workflow names for this trigger."""
+    fields: dict[str, Any] = {"version": HiddenField()}
+    for spec in transition.inputs:
+        title = spec.label if spec.required else f"{spec.label} (optional)"
+        if spec.kind == "text":
+            fields[spec.name] = TextAreaField(title, widget=GovTextArea())
+        elif spec.kind == "choice":
+            choices = [SelectChoice(c, label(c)) for c in spec.choices]
+            fields[spec.name] = RadioField(title, choices=choices, validate_choice=False, widget=GovRadioInput())
+        elif spec.kind == "regulation":
+            choices = [SelectChoice("", "Add a new entry (below)")] + [SelectChoice(str(i), t) for i, t in regulations]
+            fields[spec.name] = SelectField(
+                f"{title}: from the catalogue", choices=choices, validate_choice=False, widget=GovSelect()
+            )
+            fields[f"{spec.name}_new"] = StringField("Or a new catalogue entry: its title", widget=GovTextInput())
+        elif spec.kind == "officer":
+            choices = [SelectChoice("", "Nobody yet")] + [SelectChoice(str(i), n) for i, n in officers]
+            fields[spec.name] = SelectField(title, choices=choices, validate_choice=False, widget=GovSelect())
+        elif spec.kind == "claim_reference":
+            fields[spec.name] = StringField(title, widget=GovTextInput())
+    fields["submit"] = SubmitField(transition.label, widget=GovSubmitInput())
+    form_class = type(f"Officer{transition.trigger.title().replace('_', '')}Form", (FlaskForm,), fields)
+    form: FlaskForm = form_class(prefix=transition.trigger, **kwargs)
+    return form
+
+
+def action_input(transition: Transition, form: FlaskForm) -> dict[str, Any]:
+    """The form's answers as the service's input for the trigger."""
+    data: dict[str, Any] = {}
+    for spec in transition.inputs:
+        value = getattr(form, spec.name).data
+        if spec.kind == "regulation":
+            new = (getattr(form, f"{spec.name}_new").data or "").strip()
+            data[spec.name] = int(value) if value and value.isdigit() else ({"title": new} if new else None)
+        elif spec.kind == "officer":
+            if value and value.isdigit():
+                data[spec.name] = int(value)
+        elif value not in (None, ""):
+            data[spec.name] = value
+    return data

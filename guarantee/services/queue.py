@@ -1,0 +1,171 @@
+"""The officers' work queue: claims by due date (or by filing), filtered, a page at a time.
+
+Keyset pagination on (due date, id), never OFFSET, so page 400 costs what page 1 costs; a
+page is one query for the claims, one for the officers' names and one for the counts per state.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, tuple_
+
+from guarantee.models import Claim, Officer
+from guarantee.services.actors import OfficerActor
+from guarantee.services.calendar import working_days_between
+from guarantee.services.context import ServiceContext
+from guarantee.services.errors import ValidationFailed
+from guarantee.services.officers import require_role
+from workflows import ACTIVE_STATES, STATES
+from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, ROLES, SECTORS
+
+NO_DUE_DATE = date(9999, 12, 31)  # claims without a running clock sort last
+SORTS = ("due", "submitted")
+DUE = ("overdue", "this_week")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    states: tuple[str, ...] = ACTIVE_STATES
+    sector: str | None = None
+    region: str | None = None
+    category: str | None = None
+    assignee: str | None = None  # "me", "none", or an officer id
+    due: str | None = None  # "overdue" or "this_week"
+    sort: str = "due"
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+    counts: dict[str, int]
+    assignees: dict[int, str]
+
+
+def parse_filters(args: Mapping[str, Any], states: list[str]) -> QueueFilters:
+    """The filters from a query string, or ValidationFailed naming what is wrong."""
+    errors: dict[str, list[str]] = {}
+
+    def one(name: str, allowed: tuple[str, ...]) -> str | None:
+        value = args.get(name) or None
+        if value is not None and value not in allowed:
+            errors[name] = [f"Choose a {name} from the list"]
+            return None
+        return value
+
+    chosen = tuple(s for s in states if s)
+    if any(s not in STATES for s in chosen):
+        errors["state"] = ["Choose states from the list"]
+    assignee = args.get("assignee") or None
+    if assignee is not None and assignee not in ("me", "none") and not assignee.isdigit():
+        errors["assignee"] = ["Choose an assignee from the list"]
+    filters = QueueFilters(
+        states=chosen or ACTIVE_STATES,
+        sector=one("sector", SECTORS),
+        region=one("region", REGIONS),
+        category=one("category", BARRIER_CATEGORIES),
+        assignee=assignee,
+        due=one("due", DUE),
+        sort=one("sort", SORTS) or "due",
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    return filters
+
+
+def _key(claim: Claim, sort: str) -> list[Any]:
+    if sort == "submitted":
+        return [claim.submitted_at.isoformat(), claim.id]
+    return [(claim.due_on or NO_DUE_DATE).isoformat(), claim.id]
+
+
+def _encode(key: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> list[Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if isinstance(key, list) and len(key) == 2 and isinstance(key[0], str) and isinstance(key[1], int):
+            return key
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        pass
+    raise ValidationFailed({"cursor": ["This page link is broken. Go back to the first page of the queue."]})
+
+
+def _filtered(ctx: ServiceContext, query: Any, filters: QueueFilters, me: int) -> Any:
+    """``query`` (a select of claims, or of counts) narrowed by every filter but the states."""
+    if filters.sector:
+        query = query.where(Claim.sector == filters.sector)
+    if filters.region:
+        query = query.where(Claim.region == filters.region)
+    if filters.category:
+        query = query.where(
+            or_(
+                Claim.category == filters.category,
+                and_(Claim.category.is_(None), Claim.barrier_category == filters.category),
+            )
+        )
+    if filters.assignee == "me":
+        query = query.where(Claim.assignee_id == me)
+    elif filters.assignee == "none":
+        query = query.where(Claim.assignee_id.is_(None))
+    elif filters.assignee:
+        query = query.where(Claim.assignee_id == int(filters.assignee))
+    today = ctx.today()
+    if filters.due == "overdue":
+        query = query.where(Claim.due_on < today)
+    elif filters.due == "this_week":
+        query = query.where(Claim.due_on >= today, Claim.due_on <= today + timedelta(days=6 - today.weekday()))
+    return query
+
+
+def work_queue(
+    ctx: ServiceContext, actor: OfficerActor, filters: QueueFilters, *, cursor: str | None = None, limit: int = 50
+) -> QueuePage:
+    """A page of the queue for an officer, with the counts per state under the other filters."""
+    require_role(ctx, actor, ROLES, "see the queue")
+    due = func.coalesce(Claim.due_on, NO_DUE_DATE)
+    order = (Claim.submitted_at, Claim.id) if filters.sort == "submitted" else (due, Claim.id)
+    query = _filtered(ctx, select(Claim), filters, actor.officer_id).where(Claim.state.in_(filters.states))
+    if cursor:
+        first, last_id = _decode(cursor)
+        if filters.sort == "submitted":
+            query = query.where(tuple_(Claim.submitted_at, Claim.id) > (datetime.fromisoformat(first), last_id))
+        else:
+            query = query.where(tuple_(due, Claim.id) > (date.fromisoformat(first), last_id))
+    claims = list(ctx.session.scalars(query.order_by(*order).limit(limit + 1)))
+    more = len(claims) > limit
+    claims = claims[:limit]
+    counts_query = _filtered(ctx, select(Claim.state, func.count()), filters, actor.officer_id).group_by(Claim.state)
+    counts = {state: 0 for state in STATES} | {row[0]: int(row[1]) for row in ctx.session.execute(counts_query)}
+    ids = {c.assignee_id for c in claims if c.assignee_id}
+    assignees = {o.id: o.name for o in ctx.session.scalars(select(Officer).where(Officer.id.in_(ids)))} if ids else {}
+    today = ctx.today()
+    rows = [
+        {
+            "reference": c.reference,
+            "state": c.state,
+            "group_name": c.group_name,
+            "initiative_title": c.initiative_title,
+            "category": c.category or c.barrier_category,
+            "region": c.region,
+            "assignee_id": c.assignee_id,
+            "due_clock": c.due_clock,
+            "due_on": c.due_on,
+            "working_days_overdue": working_days_between(c.due_on, today, c.nation)
+            if c.due_on and today > c.due_on
+            else 0,
+            "submitted_at": c.submitted_at,
+        }
+        for c in claims
+    ]
+    next_cursor = _encode(_key(claims[-1], filters.sort)) if more and claims else None
+    return QueuePage(rows=rows, next_cursor=next_cursor, counts=counts, assignees=assignees)
