@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, VALID_SUBMISSION
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("GUARANTEE_CHROMIUM", "/usr/bin/chromium")
@@ -135,6 +135,11 @@ def live_server(fresh_url: str, tmp_path: Path) -> Iterator[LiveServer]:
 
 def officer_token(server: LiveServer, app_url: str, *roles: str) -> str:
     """An officer created in the database and signed in through the API."""
+    return server.api("POST", "/api/v1/tokens", {"email": make_officer(app_url, *roles), "password": PASSWORD})["token"]
+
+
+def make_officer(app_url: str, *roles: str) -> str:
+    """An officer created in the database (password: tests.helpers.PASSWORD); their email."""
     from guarantee import create_app
     from guarantee.context import unit_of_work
     from guarantee.extensions import db
@@ -146,8 +151,7 @@ def officer_token(server: LiveServer, app_url: str, *roles: str) -> str:
         with unit_of_work() as ctx:
             create_officer(ctx, email=email, name="Officer", roles=list(roles), password=PASSWORD)
         db.engine.dispose()
-    token: str = server.api("POST", "/api/v1/tokens", {"email": email, "password": PASSWORD})["token"]
-    return token
+    return email
 
 
 # --- the browser ------------------------------------------------------------------
@@ -200,15 +204,17 @@ class Visit:
 @pytest.fixture
 def visit(browser: Any, request: pytest.FixtureRequest, backend: str) -> Iterator[Visit]:
     javascript = "nojs" not in request.node.name
+    # Groups use phones; officers work the console at a desk.
+    width = 1280 if "console" in request.node.name else 320
     context = browser.new_context(
-        viewport={"width": 320, "height": 800}, java_script_enabled=javascript, accept_downloads=True
+        viewport={"width": width, "height": 800}, java_script_enabled=javascript, accept_downloads=True
     )
     if javascript:
         context.add_init_script(path=str(AXE))  # a devtools script: the page's CSP does not apply
     page = context.new_page()
     page.set_default_timeout(15_000)
     name = f"{backend}-{'js' if javascript else 'nojs'}"
-    v = Visit(page, name, javascript=javascript)
+    v = Visit(page, name, javascript=javascript, width=width)
     page.on(
         "console",
         lambda msg: v.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None,
@@ -451,3 +457,36 @@ def test_the_help_and_error_pages_are_accessible_too(live_server: LiveServer, vi
     assert response.status == 429
     page.get_by_role("heading", name="Too many attempts").wait_for()
     visit.check("too-many-attempts")
+
+
+def test_the_console_pages_are_accessible(live_server: LiveServer, visit: Visit, fresh_url: str) -> None:
+    email = make_officer(fresh_url, "triage", "reviewer")
+    filed = live_server.api("POST", "/api/v1/claims", VALID_SUBMISSION)
+    page = visit.page
+    page.goto(live_server.url + "/officer")
+    page.get_by_role("heading", name="Sign in to the officers' console").wait_for()
+    visit.check("console-sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("textbox", name="Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Enter a correct email address and password").first.wait_for()
+    visit.check("console-sign-in-error")
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Queue").wait_for()
+    visit.check("console-queue")
+    page.get_by_role("link", name=filed["reference"]).click()
+    page.get_by_role("heading", name=filed["reference"]).wait_for()
+    visit.check("console-claim")
+    page.get_by_role("button", name="Accept for review").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    visit.check("console-claim-errors")
+    page.get_by_label("Or a new catalogue entry: its title").fill("Food premises registration")
+    page.get_by_role("group", name="Barrier category").get_by_label("Food hygiene").check()
+    page.get_by_role("button", name="Accept for review").click()
+    page.get_by_text("Done: accept for review.").wait_for()
+    assert page.get_by_text("Under review").first.is_visible()
+    visit.check("console-claim-accepted")
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("heading", name="You have signed out").wait_for()
+    visit.check("console-signed-out")
