@@ -20,7 +20,7 @@ from guarantee.models import Officer, Regulation
 from guarantee.pages import render_error
 from guarantee.public.forms import show_errors
 from guarantee.services import queue, reading
-from guarantee.services.casework import add_note
+from guarantee.services.casework import CONTACT_ROLES, add_note, assign, view_contact
 from guarantee.services.claims import fire
 from guarantee.services.errors import Conflict, Forbidden, NotFound, StaleClaim, ValidationFailed
 from guarantee.services.officers import authenticate, end_sessions
@@ -163,6 +163,7 @@ def _claim_page(
     action_forms: dict[str, FlaskForm] | None = None,
     note_form: FlaskForm | None = None,
     problem: str | None = None,
+    contact: dict[str, str | None] | None = None,
 ) -> Response:
     ctx = service_context()
     try:
@@ -188,6 +189,8 @@ def _claim_page(
         clocks=CLOCKS,
         timeline_labels=TIMELINE_LABELS,
         problem=problem,
+        contact=contact,
+        may_see_contact=bool(current_user.roles & set(CONTACT_ROLES)),
         form=next((f for f in (*shown.values(), note_form) if f.errors), None),
     )
     return make_response(page, status)
@@ -252,6 +255,40 @@ def note(reference: str) -> ResponseReturnValue:
         return _claim_page(reference, 400, note_form=form)
     flash("Note added.")
     return redirect(url_for("console.claim_page", reference=reference, _anchor="timeline"), code=303)
+
+
+@bp.post("/claims/<reference>/contact")
+@login_required
+def contact(reference: str) -> ResponseReturnValue:
+    """Show the group's contact details on the claim page (the view is audited)."""
+    if not forms.SignOutForm().validate():  # any form of ours: only the CSRF token matters here
+        return render_error(400, "This page had expired. Go back and try again.")
+    with unit_of_work() as ctx:
+        details = view_contact(ctx, reference, current_user.actor)
+    return _claim_page(reference, contact=details)
+
+
+@bp.post("/claims/<reference>/assignee")
+@login_required
+def assignee(reference: str) -> ResponseReturnValue:
+    """Give the claim to an officer, or to nobody; refused if the page was stale."""
+    form = forms.AssignForm()
+    if not form.validate():
+        return render_error(400, "This page had expired. Go back and try again.")
+    chosen = int(form.assignee.data) if (form.assignee.data or "").isdigit() else None
+    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    try:
+        with unit_of_work() as ctx:
+            assign(ctx, reference, chosen, current_user.actor, expected_version=version)
+    except StaleClaim:
+        return _claim_page(reference, 409, problem=STALE)
+    except ValidationFailed as failed:
+        problem = "; ".join(m for msgs in failed.errors.values() for m in msgs)
+        return _claim_page(reference, 400, problem=problem)
+    except Conflict as refused:
+        return _claim_page(reference, 409, problem=refused.message)
+    flash("The claim's assignee was changed.")
+    return redirect(url_for("console.claim_page", reference=reference), code=303)
 
 
 @bp.errorhandler(NotFound)

@@ -39,6 +39,11 @@ class SignOutForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Sign out", widget=GovSubmitInput())
 
 
+class AssignForm(FlaskForm):  # type: ignore[misc]
+    assignee = HiddenField()
+    version = HiddenField()
+
+
 class NoteForm(FlaskForm):  # type: ignore[misc]
     note = TextAreaField("Internal note (never shown to the group)", widget=GovTextArea())
     submit = SubmitField("Add note", widget=GovSubmitInput())

@@ -110,3 +110,24 @@ def erase_contact(ctx: ServiceContext, reference: str, actor: Actor) -> Claim:
     append_event(ctx, claim, actor, "contact_erased", payload={"fields": erased})
     ctx.session.flush()
     return claim
+
+
+# Officers who may see a group's contact details: those who deal with the group. The appeal
+# panel decides on the merits and the written record, so it does not need them.
+CONTACT_ROLES = ("triage", "reviewer", "admin")
+
+
+def view_contact(ctx: ServiceContext, reference: str, actor: Actor) -> dict[str, str | None]:
+    """The group's contact details, for an officer whose role allows; every view is audited
+    (who and when, never the details themselves). Flushes only."""
+    require_role(ctx, actor, CONTACT_ROLES, "see a group's contact details")
+    claim = get_claim(ctx, reference, for_update=True)  # the chain is appended in order
+    contact = ctx.session.scalar(select(Contact).where(Contact.claim_id == claim.id))
+    details = {
+        "contact_name": contact.contact_name if contact else None,
+        "email": contact.email if contact else None,
+        "phone": contact.phone if contact else None,
+    }
+    append_event(ctx, claim, actor, "contact_viewed", payload={"fields": sorted(k for k, v in details.items() if v)})
+    ctx.session.flush()
+    return details

@@ -1,0 +1,677 @@
+"""The officers' console, driven as a browser would: signing in and out, session limits,
+sign-in throttling, the work queue and the claim page with its action forms.
+
+CSRF stays on: every form is posted with the hidden fields its page gave. Claims are filed and
+walked through the services; officers are committed to the database. Each test runs on SQLite
+and on PostgreSQL, on a database of its own (conftest's ``app``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, func, select
+from werkzeug.test import TestResponse
+
+from guarantee import create_app
+from guarantee.clock import FixedClock
+from guarantee.context import service_context, unit_of_work
+from guarantee.extensions import db, limiter
+from guarantee.models import AuditEvent, Claim, Officer, Regulation
+from guarantee.services.actors import OfficerActor
+from guarantee.services.claims import fire, submit_claim
+from guarantee.services.officers import create_officer
+from guarantee.services.queue import QueueFilters, work_queue
+from tests.conftest import START, _app_config
+from tests.helpers import INPUTS, PASSWORD, Cast, submission, walk
+from tests.test_public import csrf, error_summary, fields, open_link, text_of
+from workflows import STATE_LABELS, STATES
+
+pytestmark = pytest.mark.usefixtures("quick_password_hashing")
+
+SIGN_IN = "/officer/sign-in"
+QUEUE = "/officer"
+SIGN_IN_FAILED = "Enter a correct email address and password"
+
+
+# --- officers and claims ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Someone:
+    id: int
+    email: str
+
+    @property
+    def actor(self) -> OfficerActor:
+        return OfficerActor(self.id)
+
+
+_made = iter(range(1, 1_000_000))
+
+
+def officer(app: Flask, *roles: str, name: str = "Test Officer") -> Someone:
+    """An officer committed to the database, with helpers.PASSWORD."""
+    email = f"{'-'.join(roles)}-{next(_made)}@council.example"
+    with app.app_context(), unit_of_work() as ctx:
+        made = create_officer(ctx, email=email, name=name, roles=list(roles), password=PASSWORD)
+        return Someone(made.id, email)
+
+
+def file(app: Flask, count: int = 1, **sections: dict[str, Any]) -> list[str]:
+    """File claims through the service, at the app's clock's time: their references."""
+    with app.app_context(), unit_of_work() as ctx:
+        return [submit_claim(ctx, submission(**sections)).reference for _ in range(count)]
+
+
+def file_tracked(app: Flask) -> tuple[str, str]:
+    with app.app_context(), unit_of_work() as ctx:
+        filed = submit_claim(ctx, submission())
+        return filed.reference, f"/track/{filed.reference}?token={filed.tracking_token}"
+
+
+def fire_as(app: Flask, reference: str, trigger: str, who: Someone, **data: Any) -> None:
+    with app.app_context(), unit_of_work() as ctx:
+        fire(ctx, reference, trigger, who.actor, data or INPUTS[trigger])
+
+
+def officers_walk(app: Flask, reference: str, *triggers: str) -> None:
+    with app.app_context(), unit_of_work() as ctx:
+        walk(ctx, Cast(ctx), reference, *triggers)
+
+
+def claim_now(app: Flask, reference: str) -> tuple[str, int, int]:
+    """(state, version, audit events) of a claim, as saved."""
+    with app.app_context():
+        claim = db.session.scalar(select(Claim).where(Claim.reference == reference))
+        assert claim is not None
+        events = db.session.scalar(select(func.count()).where(AuditEvent.claim_id == claim.id)) or 0
+        return claim.state, claim.version, events
+
+
+def set_active(app: Flask, who: Someone, active: bool) -> None:
+    with app.app_context(), unit_of_work() as ctx:
+        found = ctx.session.get(Officer, who.id)
+        assert found is not None
+        found.active = active
+
+
+# --- the browser --------------------------------------------------------------------------
+
+
+def sign_in(
+    client: FlaskClient, email: str, password: str = PASSWORD, *, next_url: str | None = None, **kwargs: Any
+) -> TestResponse:
+    page = client.get(SIGN_IN, **kwargs)
+    assert page.status_code == 200
+    url = SIGN_IN if next_url is None else f"{SIGN_IN}?{_query('next', next_url)}"
+    return client.post(url, data={"csrf_token": csrf(page.text), "email": email, "password": password}, **kwargs)
+
+
+def _query(name: str, value: str) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({name: value})
+
+
+def signed_in(app: Flask, *roles: str) -> tuple[FlaskClient, Someone]:
+    who = officer(app, *roles)
+    client = app.test_client()
+    assert sign_in(client, who.email).status_code == 303
+    return client, who
+
+
+def is_signed_out(client: FlaskClient) -> bool:
+    response = client.get(QUEUE)
+    return response.status_code == 302 and urlsplit(response.headers["Location"]).path == SIGN_IN
+
+
+def location(response: TestResponse) -> str:
+    parts = urlsplit(response.headers["Location"])
+    assert parts.netloc in ("", "localhost"), response.headers["Location"]
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def claim_path(reference: str) -> str:
+    return f"/officer/claims/{reference}"
+
+
+def offered(html: str) -> set[str]:
+    """The triggers whose action forms the claim page shows."""
+    return set(re.findall(r'action="/officer/claims/[^/"]+/actions/([a-z_]+)"', html))
+
+
+def post_action(
+    client: FlaskClient, reference: str, trigger: str, page: str | None = None, **answers: str
+) -> TestResponse:
+    """Post an action form with the CSRF token and version the claim page gave (or, for a
+    forged post, any CSRF token of this browser and the current version)."""
+    page = page if page is not None else client.get(claim_path(reference)).text
+    given = fields(page)
+    token = given.get(f"{trigger}-csrf_token") or given["csrf_token"]
+    version = given.get(f"{trigger}-version") or next(v for k, v in given.items() if k.endswith("-version"))
+    data = {f"{trigger}-csrf_token": token, f"{trigger}-version": version}
+    data |= {f"{trigger}-{name}": value for name, value in answers.items()}
+    return client.post(f"/officer/claims/{reference}/actions/{trigger}", data=data)
+
+
+def rows(html: str) -> list[str]:
+    """The references in the queue's table, in order."""
+    table = re.search(r'<table class="govuk-table">.*?</table>', html, re.S)
+    return re.findall(r">(CPG-\d{4}-\d{6})</a>", table[0]) if table else []
+
+
+# --- 1. signing in ------------------------------------------------------------------------
+
+
+def test_a_wrong_password_and_an_unknown_email_get_the_same_message_and_no_session(app: Flask) -> None:
+    who = officer(app, "triage")
+    answers = []
+    for email, password in ((who.email, "not the password at all"), ("nobody@council.example", PASSWORD)):
+        client = app.test_client()
+        refused = sign_in(client, email, password)
+        assert refused.status_code == 400
+        page = text_of(refused.text)
+        assert SIGN_IN_FAILED in page
+        assert "not the password at all" not in refused.text, "the password is never echoed back"
+        answers.append(page)
+        assert is_signed_out(client)
+    assert answers[0].replace(who.email, "E") == answers[1].replace("nobody@council.example", "E")
+
+
+def test_the_right_password_signs_in_and_opens_the_queue(app: Flask) -> None:
+    who = officer(app, "triage")
+    client = app.test_client()
+    response = sign_in(client, who.email.upper())
+    assert response.status_code == 303
+    assert location(response) == QUEUE
+    queue = client.get(QUEUE)
+    assert queue.status_code == 200
+    assert "Signed in as Test Officer (triage)" in text_of(queue.text)
+    assert queue.headers["Cache-Control"] == "no-store"
+
+
+def test_next_is_followed_to_a_console_page(app: Flask) -> None:
+    who = officer(app, "triage")
+    response = sign_in(app.test_client(), who.email, next_url="/officer/claims/CPG-2026-000001")
+    assert response.status_code == 303
+    assert location(response) == "/officer/claims/CPG-2026-000001"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/officer",
+        "//evil.example/officer",
+        "//evil.example",
+        "/\\evil.example",
+        "/track/CPG-2026-000001",
+        "javascript:alert(1)",
+    ],
+)
+def test_next_anywhere_else_is_ignored(app: Flask, target: str) -> None:
+    who = officer(app, "triage")
+    response = sign_in(app.test_client(), who.email, next_url=target)
+    assert response.status_code == 303
+    assert response.headers["Location"] in (QUEUE, f"http://localhost{QUEUE}")
+
+
+@pytest.mark.parametrize("path", [QUEUE, "/officer/claims/CPG-2026-000001", "/officer?state=submitted"])
+def test_console_pages_send_a_signed_out_browser_to_sign_in(app: Flask, client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 302
+    target = urlsplit(response.headers["Location"])
+    assert target.path == SIGN_IN
+    assert "next=" in target.query
+    assert "Sign in to use the officers' console" in text_of(client.get(location(response)).text)
+
+
+def test_a_deactivated_officer_cannot_sign_in(app: Flask, client: FlaskClient) -> None:
+    who = officer(app, "triage")
+    set_active(app, who, False)
+    refused = sign_in(client, who.email)
+    assert refused.status_code == 400
+    assert SIGN_IN_FAILED in text_of(refused.text)
+    assert is_signed_out(client)
+
+
+# --- 2. sessions ----------------------------------------------------------------------------
+
+
+def test_fifteen_idle_minutes_end_the_session(app: Flask, clock: FixedClock) -> None:
+    client, _ = signed_in(app, "triage")
+    clock.advance(minutes=16)
+    response = client.get(QUEUE)
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == SIGN_IN
+    assert "signed out after 15 minutes without activity" in text_of(client.get(location(response)).text)
+    assert is_signed_out(client), "moving back to the queue does not bring the session back"
+
+
+def test_activity_keeps_the_session_alive(app: Flask, clock: FixedClock) -> None:
+    client, _ = signed_in(app, "triage")
+    for _ in range(4):
+        clock.advance(minutes=14)
+        assert client.get(QUEUE).status_code == 200
+
+
+def test_eight_hours_end_the_session_even_with_activity(app: Flask, clock: FixedClock) -> None:
+    client, _ = signed_in(app, "triage")
+    for _ in range(34):  # 7 h 56 min, a page every 14 minutes
+        clock.advance(minutes=14)
+        assert client.get("/officer/claims/CPG-2026-999999").status_code == 404
+    clock.advance(minutes=5)
+    response = client.get(QUEUE)
+    assert response.status_code == 302
+    assert "signed in for 8 hours" in text_of(client.get(location(response)).text)
+    assert is_signed_out(client)
+
+
+def test_signing_out_ends_the_officers_sessions_in_every_browser(app: Flask) -> None:
+    here, who = signed_in(app, "triage")
+    there = app.test_client()
+    assert sign_in(there, who.email).status_code == 303
+    assert there.get(QUEUE).status_code == 200
+    out = here.post("/officer/sign-out", data={"csrf_token": csrf(here.get(QUEUE).text)})
+    assert out.status_code == 303
+    assert location(out) == "/officer/signed-out"
+    assert "You have been signed out everywhere" in text_of(here.get("/officer/signed-out").text)
+    assert is_signed_out(here)
+    assert is_signed_out(there)
+
+
+def test_deactivating_an_officer_ends_their_sessions_at_the_next_request(app: Flask) -> None:
+    client, who = signed_in(app, "triage")
+    set_active(app, who, False)
+    assert is_signed_out(client)
+
+
+def test_signing_out_without_the_csrf_token_is_refused_and_keeps_the_session(app: Flask) -> None:
+    client, _ = signed_in(app, "triage")
+    refused = client.post("/officer/sign-out")
+    assert refused.status_code == 400
+    assert client.get(QUEUE).status_code == 200
+
+
+# --- 3. throttling ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def limited_app(fresh_url: str, tmp_path: Any) -> Iterator[Flask]:
+    """An app with rate limits on; the shared limiter is put back afterwards (as in test_rate_limits)."""
+    app = create_app(
+        _app_config(
+            fresh_url,
+            RATELIMIT_ENABLED=True,
+            RATELIMIT_STORAGE_URI="memory://",
+            GUARANTEE_EVIDENCE_DIR=str(tmp_path / "evidence"),
+        )
+    )
+    limiter.reset()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    limiter.init_app(create_app(_app_config(fresh_url, GUARANTEE_EVIDENCE_DIR=str(tmp_path / "evidence"))))
+
+
+def test_five_failed_sign_ins_for_an_email_from_one_address_then_too_many_attempts(limited_app: Flask) -> None:
+    who = officer(limited_app, "triage")
+    attacker = {"environ_base": {"REMOTE_ADDR": "198.51.100.7"}}
+    client = limited_app.test_client()
+    statuses = [sign_in(client, who.email, "a wrong guess", **attacker).status_code for _ in range(5)]
+    assert statuses == [400] * 5
+    refused = sign_in(client, who.email, PASSWORD, **attacker)
+    assert refused.status_code == 429
+    assert refused.mimetype == "text/html"
+    assert "Too many attempts" in text_of(refused.text)
+    assert int(refused.headers["Retry-After"]) > 0
+    # The officer, at their own desk, is not locked out.
+    desk = limited_app.test_client()
+    assert sign_in(desk, who.email, environ_base={"REMOTE_ADDR": "192.0.2.44"}).status_code == 303
+    assert desk.get(QUEUE, environ_base={"REMOTE_ADDR": "192.0.2.44"}).status_code == 200
+
+
+# --- 4. the queue -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def three_claims(app: Flask, clock: FixedClock) -> tuple[FlaskClient, dict[str, str]]:
+    """A reviewer signed in, and: an overdue claim in the north west filed 30 days ago, a
+    claim in London filed now, and a claim accepted and assigned to the reviewer."""
+    triage = officer(app, "triage")
+    client, me = signed_in(app, "reviewer")
+    clock.set(START - timedelta(days=30))
+    (overdue,) = file(app)
+    clock.set(START)
+    (london,) = file(app, initiative={"region": "london"})
+    (mine,) = file(app)
+    fire_as(app, mine, "accept", triage, category="food_hygiene", regulation={"title": "Food rules"}, assignee=me.id)
+    return client, {"overdue": overdue, "london": london, "mine": mine}
+
+
+def test_the_queue_lists_active_claims_soonest_due_first_with_counts(three_claims: Any) -> None:
+    client, refs = three_claims
+    page = client.get(QUEUE)
+    assert page.status_code == 200
+    # Triage is due in 5 working days, a decision in 20: the accepted claim comes last.
+    assert rows(page.text) == [refs["overdue"], refs["london"], refs["mine"]]
+    words = text_of(page.text)
+    assert f"{STATE_LABELS['submitted']}: 2" in words
+    assert f"{STATE_LABELS['under_review']}: 1" in words
+    assert f"{STATE_LABELS['closed']}: 0" in words
+    assert "working days overdue" in words
+
+
+def test_sorting_by_date_filed_puts_the_oldest_first(three_claims: Any) -> None:
+    client, refs = three_claims
+    assert rows(client.get(f"{QUEUE}?sort=submitted").text) == [refs["overdue"], refs["london"], refs["mine"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("state=under_review", ["mine"]),
+        ("state=submitted&state=under_review", ["overdue", "london", "mine"]),
+        ("state=closed", []),
+        ("region=london", ["london"]),
+        ("assignee=me", ["mine"]),
+        ("assignee=none", ["overdue", "london"]),
+        ("due=overdue", ["overdue"]),
+        ("region=north_west&due=overdue", ["overdue"]),
+    ],
+)
+def test_filters_narrow_the_queue(three_claims: Any, query: str, expected: list[str]) -> None:
+    client, refs = three_claims
+    page = client.get(f"{QUEUE}?{query}")
+    assert page.status_code == 200
+    assert rows(page.text) == [refs[name] for name in expected]
+    if not expected:
+        assert "No claims match these filters" in text_of(page.text)
+
+
+def _cursor(key: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "state=nonsense",
+        "sector=nonsense",
+        "region=atlantis",
+        "due=yesterday",
+        "sort=alphabetical",
+        "assignee=someone",
+        "cursor=garbage",
+        "cursor=%25%25%25",
+        f"cursor={_cursor(['not a date', 1])}",
+        f"sort=submitted&cursor={_cursor(['not a time', 1])}",
+        "assignee=%C2%B2",  # "²": isdigit() says yes, int() says no
+        "assignee=99999999999999999999999",
+    ],
+)
+def test_a_bad_filter_or_page_link_gives_a_400_page_not_a_500(app: Flask, query: str) -> None:
+    client, _ = signed_in(app, "reviewer")
+    page = client.get(f"{QUEUE}?{query}")
+    assert page.status_code == 400, text_of(page.text)[:300]
+    assert page.mimetype == "text/html"
+    assert "Traceback" not in page.text
+
+
+def test_the_next_page_link_walks_the_whole_queue_once(app: Flask, clock: FixedClock) -> None:
+    client, _ = signed_in(app, "reviewer")
+    for days_ago in (9, 3, 0):  # three due dates, with ties on each
+        clock.set(START - timedelta(days=days_ago))
+        file(app, 18, initiative={"region": "london"})
+    file(app, 2)  # another region: filtered out
+    clock.set(START)
+    seen: list[str] = []
+    url: str | None = f"{QUEUE}?region=london"
+    pages = 0
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200
+        seen += rows(page.text)
+        found = re.search(r'<a class="govuk-link" href="([^"]+)">Next page of claims</a>', page.text)
+        url = found[1].replace("&amp;", "&") if found else None
+        if url:
+            assert "region=london" in url, "the filters are kept"
+        pages += 1
+    assert pages == 2
+    assert len(seen) == len(set(seen)) == 54
+
+
+def _page_through(app: Flask, who: Someone, sort: str) -> list[str]:
+    with app.app_context():
+        ctx = service_context()
+        try:
+            seen, cursor = [], None
+            while True:
+                page = work_queue(ctx, who.actor, QueueFilters(states=STATES, sort=sort), cursor=cursor, limit=2)
+                assert len(page.rows) <= 2
+                seen += [row["reference"] for row in page.rows]
+                if page.next_cursor is None:
+                    return seen
+                cursor = page.next_cursor
+        finally:
+            ctx.rollback()
+
+
+@pytest.mark.parametrize("sort", ["due", "submitted"])
+def test_keyset_pages_neither_repeat_nor_skip_a_claim(app: Flask, clock: FixedClock, sort: str) -> None:
+    who = officer(app, "reviewer")
+    refs = []
+    for days_ago in (20, 5, 5, 0):  # equal filing times and equal due dates tie on the id
+        clock.set(START - timedelta(days=days_ago, minutes=-days_ago))
+        refs += file(app, 2)
+    clock.set(START)
+    officers_walk(app, refs[0], "decline")  # closed: no due date, sorts last by due date
+    officers_walk(app, refs[-1], "accept")  # decision clock: due later than the others
+    seen = _page_through(app, who, sort)
+    assert sorted(seen) == sorted(refs)
+    assert len(seen) == len(set(seen))
+    with app.app_context():
+        claims = {c.reference: c for c in db.session.scalars(select(Claim))}
+        if sort == "submitted":
+            expected = sorted(refs, key=lambda r: (claims[r].submitted_at, claims[r].id))
+        else:
+            expected = sorted(refs, key=lambda r: (claims[r].due_on is None, claims[r].due_on, claims[r].id))
+    assert seen == expected
+
+
+def _statements_for_queue_page(app: Flask, client: FlaskClient) -> int:
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(QUEUE).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_a_queue_page_costs_the_same_statements_for_5_claims_as_for_60(app: Flask, clock: FixedClock) -> None:
+    client, me = signed_in(app, "reviewer", "triage")
+    other = officer(app, "reviewer", name="Another Officer")
+
+    def add(count: int) -> None:
+        clock.set(START - timedelta(days=30))
+        overdue = file(app, count // 2)
+        clock.set(START)
+        refs = overdue + file(app, count - count // 2)
+        for ref, assignee in ((refs[0], me), (refs[-1], other)):
+            fire_as(app, ref, "accept", me, category="food_hygiene", regulation={"title": "A rule"}, assignee=assignee.id)
+
+    add(5)
+    client.get(QUEUE)  # warm
+    few = _statements_for_queue_page(app, client)
+    add(55)
+    many = _statements_for_queue_page(app, client)
+    assert few == many
+
+
+# --- 5. the claim page --------------------------------------------------------------------
+
+
+def test_triage_is_offered_accept_and_decline_on_a_submitted_claim(app: Flask) -> None:
+    (reference,) = file(app)
+    client, _ = signed_in(app, "triage")
+    page = client.get(claim_path(reference))
+    assert page.status_code == 200
+    assert offered(page.text) == {"accept", "decline"}
+    words = text_of(page.text)
+    assert "Accept for review" in words and "Decline" in words
+    assert "Uphold" not in words
+
+
+def test_a_reviewer_is_offered_question_uphold_and_not_uphold_under_review(app: Flask) -> None:
+    (reference,) = file(app)
+    officers_walk(app, reference, "accept")
+    client, _ = signed_in(app, "reviewer")
+    page = client.get(claim_path(reference)).text
+    assert offered(page) == {"request_information", "uphold", "not_uphold"}
+    assert "Ask the group a question" in text_of(page)
+    triage, _ = signed_in(app, "triage")
+    assert "There is nothing your roles let you do to this claim now" in text_of(
+        triage.get(claim_path(reference)).text
+    )
+
+
+def test_accepting_with_a_new_catalogue_entry_works_end_to_end(app: Flask) -> None:
+    (reference,) = file(app)
+    client, me = signed_in(app, "triage")
+    reviewer = officer(app, "reviewer", name="Rita Reviewer")
+    done = post_action(
+        client,
+        reference,
+        "accept",
+        category="food_hygiene",
+        regulation="",
+        regulation_new="Food premises registration",
+        assignee=str(reviewer.id),
+    )
+    assert done.status_code == 303, error_summary(done.text) or text_of(done.text)[:400]
+    page = client.get(location(done))
+    words = text_of(page.text)
+    assert "Done: accept for review." in words
+    assert STATE_LABELS["under_review"] in words
+    assert "Food premises registration" in words and "Rita Reviewer" in words
+    assert offered(page.text) == set()
+    with app.app_context():
+        claim = db.session.scalar(select(Claim).where(Claim.reference == reference))
+        assert claim is not None
+        assert claim.state == "under_review" and claim.category == "food_hygiene"
+        assert claim.assignee_id == reviewer.id
+        regulation = db.session.get(Regulation, claim.regulation_id)
+        assert regulation is not None and regulation.title == "Food premises registration"
+        accepted = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.claim_id == claim.id, AuditEvent.action == "accept")
+        ).all()
+        assert [(e.actor_type, e.actor_id, e.to_state) for e in accepted] == [("officer", str(me.id), "under_review")]
+
+
+def test_a_stale_page_is_refused_with_409_and_changes_nothing(app: Flask) -> None:
+    (reference,) = file(app)
+    client, _ = signed_in(app, "triage")
+    stale = client.get(claim_path(reference)).text
+    fire_as(app, reference, "accept", officer(app, "triage"))  # another officer, meanwhile
+    before = claim_now(app, reference)
+    refused = post_action(client, reference, "decline", stale, reason_code="out_of_scope", explanation="National.")
+    assert refused.status_code == 409
+    assert "Someone else changed this claim" in text_of(refused.text)
+    assert STATE_LABELS["under_review"] in text_of(refused.text), "the page shows the claim as it is now"
+    assert claim_now(app, reference) == before
+
+
+def test_missing_answers_are_listed_in_the_error_summary_linked_to_their_fields(app: Flask) -> None:
+    (reference,) = file(app)
+    client, _ = signed_in(app, "triage")
+    before = claim_now(app, reference)
+    refused = post_action(client, reference, "decline", reason_code="", explanation="")
+    assert refused.status_code == 400
+    summary = error_summary(refused.text)
+    assert summary, text_of(refused.text)[:400]
+    for href in summary:
+        assert f'id="{href[1:]}"' in refused.text, f"{href} links to a field on the page"
+    assert any(href.startswith("#decline-explanation") for href in summary)
+    assert any(href.startswith("#decline-reason_code") for href in summary)
+    assert claim_now(app, reference) == before
+
+
+def test_a_forged_action_the_officers_roles_do_not_allow_is_403_and_changes_nothing(app: Flask) -> None:
+    (reference,) = file(app)
+    officers_walk(app, reference, "accept")
+    client, _ = signed_in(app, "triage")
+    before = claim_now(app, reference)
+    refused = post_action(client, reference, "uphold", reasons="Because.", remedy="waiver")
+    assert refused.status_code == 403
+    assert "Only reviewer or admin can uphold" in text_of(refused.text)
+    assert claim_now(app, reference) == before
+
+
+def test_an_appeal_panel_member_who_decided_the_claim_may_not_decide_its_appeal(app: Flask) -> None:
+    (reference,) = file(app)
+    officers_walk(app, reference, "accept")
+    client, decider = signed_in(app, "reviewer", "appeal_panel")
+    fire_as(app, reference, "not_uphold", decider)
+    fire_with_group(app, reference)
+    page = client.get(claim_path(reference)).text
+    assert offered(page) == set()
+    before = claim_now(app, reference)
+    refused = post_action(client, reference, "dismiss_appeal", page, reasons="I still agree with myself.")
+    assert refused.status_code == 403
+    assert "You made an earlier decision on this claim" in text_of(refused.text)
+    assert claim_now(app, reference) == before
+    panel, _ = signed_in(app, "appeal_panel")
+    assert offered(panel.get(claim_path(reference)).text) == {"allow_appeal", "dismiss_appeal"}
+
+
+def fire_with_group(app: Flask, reference: str) -> None:
+    with app.app_context(), unit_of_work() as ctx:
+        walk(ctx, Cast(ctx), reference, "appeal")
+
+
+def test_internal_notes_are_shown_to_officers_marked_internal_and_never_to_the_group(app: Flask) -> None:
+    reference, link = file_tracked(app)
+    client, _ = signed_in(app, "reviewer")
+    note = "Phoned the council: the rota rule is local policy."
+    added = client.post(
+        f"/officer/claims/{reference}/notes",
+        data={"csrf_token": csrf(client.get(claim_path(reference)).text), "note": note},
+    )
+    assert added.status_code == 303
+    page = client.get(location(added)).text
+    item = next(li for li in re.findall(r'<li class="app-timeline__item">.*?</li>', page, re.S) if note in li)
+    assert "Internal" in text_of(item)
+    group = open_link(app.test_client(), link, follow_redirects=True)
+    assert group.status_code == 200
+    assert reference in text_of(group.text)
+    assert note not in group.text and "Phoned the council" not in group.text
+
+
+def test_an_empty_note_is_refused_beside_the_note_box(app: Flask) -> None:
+    (reference,) = file(app)
+    client, _ = signed_in(app, "reviewer")
+    before = claim_now(app, reference)
+    refused = client.post(
+        f"/officer/claims/{reference}/notes",
+        data={"csrf_token": csrf(client.get(claim_path(reference)).text), "note": "   "},
+    )
+    assert refused.status_code == 400
+    assert list(error_summary(refused.text)) == ["#note"]
+    assert claim_now(app, reference) == before
