@@ -1596,3 +1596,19 @@ def test_a_copied_check_answers_page_cannot_replay_another_browsers_filing(app: 
 
     assert replayed.status_code == 200
     assert tracking_link(replayed.text) != tracking_link(first.text), "a claim of its own, not the first one's link"
+
+
+def test_the_process_page_is_generated_from_the_workflow_and_the_configured_time_limits(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workflows import CLOCKS, TRANSITIONS
+
+    monkeypatch.setitem(app.config, "GUARANTEE_WORKING_DAYS", {**app.config["GUARANTEE_WORKING_DAYS"], "triage": 7})
+    words = text_of(client.get("/process").text)
+    assert "Triage 7" in words
+    for transition in TRANSITIONS:
+        assert transition.label in words
+    for clock in CLOCKS.values():
+        assert clock.label in words
+    assert "Reopen" in words and "An administrator" in words
+    assert "Why the claim is reopened (internal)" not in words, "internal inputs are not published"

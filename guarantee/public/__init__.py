@@ -84,6 +84,13 @@ def start() -> str:
     return render_template("public/start.html", days=current_app.config["GUARANTEE_WORKING_DAYS"], clocks=CLOCKS)
 
 
+@bp.get("/process")
+def process() -> str:
+    """How a claim moves, who moves it and how long each step may take: from workflows/."""
+    workflow = reading.describe_workflow(current_app.config["GUARANTEE_WORKING_DAYS"])
+    return render_template("public/process.html", workflow=workflow, guidance=STATE_GUIDANCE)
+
+
 @bp.route("/claims/new", methods=["GET", "POST"])
 def new_claim() -> ResponseReturnValue:
     """The claim form. Posting it shows the answers for checking; nothing is saved yet."""
