@@ -269,7 +269,7 @@ def act(reference: str, trigger: str) -> ResponseReturnValue:
     form = forms.action_form(transition, regulations=regulations, officers=officers)
     if not form.validate():
         return _claim_page(reference, 400, action_forms={trigger: form})
-    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    version = queue.as_id(form.version.data)
     try:
         with unit_of_work() as ctx:
             fire(
@@ -331,8 +331,8 @@ def assignee(reference: str) -> ResponseReturnValue:
     form = forms.AssignForm()
     if not form.validate():
         return render_error(400, "This page had expired. Go back and try again.")
-    chosen = int(form.assignee.data) if (form.assignee.data or "").isdigit() else None
-    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    chosen = queue.as_id(form.assignee.data)
+    version = queue.as_id(form.version.data)
     try:
         with unit_of_work() as ctx:
             assign(ctx, reference, chosen, current_user.actor, expected_version=version)

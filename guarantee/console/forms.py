@@ -25,6 +25,7 @@ from wtforms import (
     TextAreaField,
 )
 
+from guarantee.services.queue import as_id
 from workflows import Transition
 from workflows.vocabulary import label
 
@@ -89,10 +90,11 @@ def action_input(transition: Transition, form: FlaskForm) -> dict[str, Any]:
         value = getattr(form, spec.name).data
         if spec.kind == "regulation":
             new = (getattr(form, f"{spec.name}_new").data or "").strip()
-            data[spec.name] = int(value) if value and value.isdigit() else ({"title": new} if new else None)
+            chosen = as_id(value)
+            data[spec.name] = chosen if chosen is not None else ({"title": new} if new else None)
         elif spec.kind == "officer":
-            if value and value.isdigit():
-                data[spec.name] = int(value)
+            if as_id(value) is not None:
+                data[spec.name] = as_id(value)
         elif value not in (None, ""):
             data[spec.name] = value
     return data

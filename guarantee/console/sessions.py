@@ -45,7 +45,7 @@ def _now() -> datetime:
 
 def _load(session_id: str) -> SignedIn | None:
     officer_id, _, nonce = session_id.partition(":")
-    if not officer_id.isdigit() or not nonce:
+    if not officer_id.isascii() or not officer_id.isdigit() or len(officer_id) > 9 or not nonce:
         return None
     ctx = service_context()
     try:

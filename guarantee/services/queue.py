@@ -49,6 +49,17 @@ class QueuePage:
     assignees: dict[int, str]
 
 
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds
+BROKEN_LINK = "This page link is broken. Go back to the first page of the queue."
+
+
+def is_id(value: str | None) -> bool:
+    """ASCII digits that fit an id column ("²".isdigit() is True; int("²") fails)."""
+    if not value or not value.isascii() or not value.isdigit():
+        return False
+    return int(value) <= MAX_ID
+
+
 def parse_filters(args: Mapping[str, Any], states: list[str]) -> QueueFilters:
     """The filters from a query string, or ValidationFailed naming what is wrong."""
     errors: dict[str, list[str]] = {}
@@ -64,7 +75,7 @@ def parse_filters(args: Mapping[str, Any], states: list[str]) -> QueueFilters:
     if any(s not in STATES for s in chosen):
         errors["state"] = ["Choose states from the list"]
     assignee = args.get("assignee") or None
-    if assignee is not None and assignee not in ("me", "none") and not assignee.isdigit():
+    if assignee is not None and assignee not in ("me", "none") and not is_id(assignee):
         errors["assignee"] = ["Choose an assignee from the list"]
     filters = QueueFilters(
         states=chosen or ACTIVE_STATES,
@@ -93,11 +104,17 @@ def _encode(key: list[Any]) -> str:
 def _decode(cursor: str) -> list[Any]:
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if isinstance(key, list) and len(key) == 2 and isinstance(key[0], str) and isinstance(key[1], int):
+        if (
+            isinstance(key, list)
+            and len(key) == 2
+            and isinstance(key[0], str)
+            and type(key[1]) is int
+            and 0 <= key[1] <= MAX_ID
+        ):
             return key
     except (binascii.Error, ValueError, UnicodeDecodeError):
         pass
-    raise ValidationFailed({"cursor": ["This page link is broken. Go back to the first page of the queue."]})
+    raise ValidationFailed({"cursor": [BROKEN_LINK]})
 
 
 def _filtered(ctx: ServiceContext, query: Any, filters: QueueFilters, me: int) -> Any:
@@ -137,10 +154,11 @@ def work_queue(
     query = _filtered(ctx, select(Claim), filters, actor.officer_id).where(Claim.state.in_(filters.states))
     if cursor:
         first, last_id = _decode(cursor)
-        if filters.sort == "submitted":
-            query = query.where(tuple_(Claim.submitted_at, Claim.id) > (datetime.fromisoformat(first), last_id))
-        else:
-            query = query.where(tuple_(due, Claim.id) > (date.fromisoformat(first), last_id))
+        try:
+            after: date = datetime.fromisoformat(first) if filters.sort == "submitted" else date.fromisoformat(first)
+        except ValueError:
+            raise ValidationFailed({"cursor": [BROKEN_LINK]}) from None
+        query = query.where(tuple_(*order) > (after, last_id))
     claims = list(ctx.session.scalars(query.order_by(*order).limit(limit + 1)))
     more = len(claims) > limit
     claims = claims[:limit]
@@ -169,3 +187,8 @@ def work_queue(
     ]
     next_cursor = _encode(_key(claims[-1], filters.sort)) if more and claims else None
     return QueuePage(rows=rows, next_cursor=next_cursor, counts=counts, assignees=assignees)
+
+
+def as_id(value: str | None) -> int | None:
+    """An id typed or posted as text, or None if it is not one."""
+    return int(value) if value is not None and is_id(value) else None
