@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,37 @@ class Filed:
 
     reference: str
     group: Caller
+
+
+@pytest.fixture
+def make_app(fresh_url: str, tmp_path: Any) -> Iterator[Callable[..., Flask]]:
+    """Apps with rate limits switched on (memory counts unless told otherwise). The limiter is
+    shared by every app, so it is reset for the test and put back to "off" afterwards."""
+    from guarantee import create_app
+    from guarantee.extensions import db, limiter
+    from tests.conftest import _app_config
+
+    made: list[Flask] = []
+
+    def make(**config: Any) -> Flask:
+        settings = {
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "GUARANTEE_EVIDENCE_DIR": str(tmp_path / "evidence"),
+            "GUARANTEE_SUBMISSION_RATE_LIMIT": "2 per minute",
+            "GUARANTEE_TOKEN_RATE_LIMIT": "3 per minute",
+        }
+        app = create_app(_app_config(fresh_url, **(settings | config)))
+        made.append(app)
+        if app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+            limiter.reset()
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
+    limiter.init_app(create_app(_app_config(fresh_url, GUARANTEE_EVIDENCE_DIR=str(tmp_path / "evidence"))))
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -23,16 +22,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 from werkzeug.test import TestResponse
 
-from guarantee import create_app
 from guarantee.clock import FixedClock
 from guarantee.context import service_context, unit_of_work
-from guarantee.extensions import db, limiter
+from guarantee.extensions import db
 from guarantee.models import AuditEvent, Claim, Officer, Regulation
 from guarantee.services.actors import OfficerActor
 from guarantee.services.claims import fire, submit_claim
 from guarantee.services.officers import create_officer
 from guarantee.services.queue import QueueFilters, work_queue
-from tests.conftest import START, _app_config
+from tests.conftest import START
 from tests.helpers import INPUTS, PASSWORD, Cast, submission, walk
 from tests.test_public import csrf, error_summary, fields, open_link, text_of
 from workflows import STATE_LABELS, STATES
@@ -306,21 +304,10 @@ def test_signing_out_without_the_csrf_token_is_refused_and_keeps_the_session(app
 
 
 @pytest.fixture
-def limited_app(fresh_url: str, tmp_path: Any) -> Iterator[Flask]:
-    """An app with rate limits on; the shared limiter is put back afterwards (as in test_rate_limits)."""
-    app = create_app(
-        _app_config(
-            fresh_url,
-            RATELIMIT_ENABLED=True,
-            RATELIMIT_STORAGE_URI="memory://",
-            GUARANTEE_EVIDENCE_DIR=str(tmp_path / "evidence"),
-        )
-    )
-    limiter.reset()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    limiter.init_app(create_app(_app_config(fresh_url, GUARANTEE_EVIDENCE_DIR=str(tmp_path / "evidence"))))
+def limited_app(make_app: Any) -> Flask:
+    """An app with rate limits on (the shared limiter is put back afterwards)."""
+    app: Flask = make_app()
+    return app
 
 
 def test_five_failed_sign_ins_for_an_email_from_one_address_then_too_many_attempts(limited_app: Flask) -> None:

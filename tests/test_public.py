@@ -39,7 +39,7 @@ from werkzeug.test import TestResponse, encode_multipart
 from guarantee import create_app
 from guarantee.clock import FixedClock
 from guarantee.context import unit_of_work
-from guarantee.extensions import db, limiter
+from guarantee.extensions import db
 from guarantee.models import Attachment, AuditEvent, Claim, OutboxMessage
 from guarantee.services.casework import add_note
 from guarantee.services.claims import submit_claim
@@ -1374,25 +1374,11 @@ def test_a_lost_link_request_with_missing_fields_shows_the_error_summary(
 
 
 @pytest.fixture
-def limited_app(fresh_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """An app of its own with rate limits on. The limiter is shared by every app, so it is reset
-    before the test and switched off again after it, as in test_rate_limits.py."""
-    app = create_app(
-        _app_config(
-            fresh_url,
-            RATELIMIT_ENABLED=True,
-            RATELIMIT_STORAGE_URI="memory://",
-            GUARANTEE_EVIDENCE_DIR=str(tmp_path / "evidence"),
-            GUARANTEE_SUBMISSION_RATE_LIMIT="1 per minute",
-            GUARANTEE_TOKEN_RATE_LIMIT="2 per minute",
-        )
-    )
+def limited_app(make_app: Any) -> Flask:
+    """An app of its own with rate limits on (the shared limiter is put back afterwards)."""
+    app: Flask = make_app(GUARANTEE_SUBMISSION_RATE_LIMIT="1 per minute", GUARANTEE_TOKEN_RATE_LIMIT="2 per minute")
     app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
-    limiter.reset()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    limiter.init_app(create_app(_app_config(fresh_url, GUARANTEE_EVIDENCE_DIR=str(tmp_path / "evidence"))))
+    return app
 
 
 def assert_too_many_attempts(response: TestResponse) -> None:

@@ -3,44 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis
 
-from guarantee import create_app
-from guarantee.extensions import db, limiter
-from tests.conftest import REDIS_URL, _app_config
+from guarantee.extensions import limiter
+from tests.conftest import REDIS_URL
 from tests.helpers import VALID_SUBMISSION
 
 needs_redis = pytest.mark.skipif(REDIS_URL is None, reason="no Redis answers here (CI requires one)")
-
-
-@pytest.fixture
-def make_app(fresh_url: str, tmp_path: Any) -> Iterator[Any]:
-    """Apps with rate limits switched on; the shared limiter is reset around each test."""
-    made = []
-
-    def make(**config: Any) -> Any:
-        app = create_app(
-            _app_config(
-                fresh_url,
-                RATELIMIT_ENABLED=True,
-                GUARANTEE_EVIDENCE_DIR=str(tmp_path / "evidence"),
-                GUARANTEE_SUBMISSION_RATE_LIMIT="2 per minute",
-                GUARANTEE_TOKEN_RATE_LIMIT="3 per minute",
-                **config,
-            )
-        )
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        with app.app_context():
-            db.engine.dispose()
-    limiter.init_app(create_app(_app_config(fresh_url, GUARANTEE_EVIDENCE_DIR=str(tmp_path / "evidence"))))
 
 
 def _file(app: Any, address: str = "192.0.2.1") -> Any:

@@ -287,7 +287,7 @@ def act(reference: str, trigger: str) -> ResponseReturnValue:
         return _claim_page(reference, 409, action_forms={trigger: form}, problem=STALE)
     except (Conflict, Forbidden) as refused:
         return _claim_page(reference, 409 if isinstance(refused, Conflict) else 403, problem=refused.message)
-    flash(f"Done: {transition.label.lower()}.")
+    flash(f"Done: {transition.label.lower()}.", "success")
     return redirect(url_for("console.claim_page", reference=reference), code=303)
 
 
@@ -309,7 +309,7 @@ def note(reference: str) -> ResponseReturnValue:
     except ValidationFailed as failed:
         show_errors(form, failed.errors)
         return _claim_page(reference, 400, note_form=form)
-    flash("Note added.")
+    flash("Note added.", "success")
     return redirect(url_for("console.claim_page", reference=reference, _anchor="timeline"), code=303)
 
 
@@ -343,7 +343,7 @@ def assignee(reference: str) -> ResponseReturnValue:
         return _claim_page(reference, 400, problem=problem)
     except Conflict as refused:
         return _claim_page(reference, 409, problem=refused.message)
-    flash("The claim's assignee was changed.")
+    flash("The claim's assignee was changed.", "success")
     return redirect(url_for("console.claim_page", reference=reference), code=303)
 
 
