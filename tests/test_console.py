@@ -680,3 +680,68 @@ def test_ids_posted_as_text_are_whole_ascii_numbers_that_fit_the_database():
     assert as_id("12") == 12
     assert as_id("") is None
     assert as_id(None) is None
+
+
+# --- several claims at once ---------------------------------------------------------------
+
+
+def _bulk(client: FlaskClient, **form: Any) -> TestResponse:
+    token = fields(client.get(QUEUE).text)["csrf_token"]
+    return client.post("/officer/bulk", data={"csrf_token": token, **form})
+
+
+def _assignee(app: Flask, reference: str) -> int | None:
+    with app.app_context():
+        return db.session.scalar(select(Claim.assignee_id).where(Claim.reference == reference))
+
+
+def test_several_claims_are_assigned_at_once(app: Flask) -> None:
+    client, _ = signed_in(app, "triage")
+    reviewer = officer(app, "reviewer", name="Rita Reviewer")
+    first, second, untouched = file(app, 3)
+
+    response = _bulk(client, action="assign", assignee=str(reviewer.id), reference=[first, second])
+
+    assert response.status_code == 303
+    assert "2 claims assigned." in text_of(client.get(location(response)).text)
+    assert [_assignee(app, r) for r in (first, second, untouched)] == [reviewer.id, reviewer.id, None]
+
+
+def test_declining_several_as_duplicates_is_all_or_nothing(app: Flask) -> None:
+    client, _ = signed_in(app, "triage")
+    original, copy_one, copy_two = file(app, 3)
+    officers_walk(app, copy_two, "accept")  # no longer declinable
+    before = [claim_now(app, r) for r in (copy_one, copy_two)]
+
+    refused = _bulk(
+        client,
+        action="decline_duplicates",
+        duplicate_of=original,
+        explanation="The same hall and rule as the first claim.",
+        reference=[copy_one, copy_two],
+    )
+
+    assert "Nothing was changed." in text_of(client.get(location(refused)).text)
+    assert [claim_now(app, r) for r in (copy_one, copy_two)] == before
+
+    done = _bulk(
+        client,
+        action="decline_duplicates",
+        duplicate_of=original.lower(),
+        explanation="The same hall and rule as the first claim.",
+        reference=[copy_one],
+    )
+
+    assert "1 claims declined as duplicates." in text_of(client.get(location(done)).text)
+    assert claim_now(app, copy_one)[0] == "closed"
+    assert claim_now(app, original)[0] == "submitted"
+
+
+def test_bulk_actions_need_a_selection_a_csrf_token_and_the_role(app: Flask) -> None:
+    client, _ = signed_in(app, "triage")
+    (reference,) = file(app)
+    assert "Select at least one claim" in text_of(client.get(location(_bulk(client, action="assign"))).text)
+    assert client.post("/officer/bulk", data={"action": "assign", "reference": reference}).status_code == 400
+    panel, _ = signed_in(app, "appeal_panel")
+    assert _bulk(panel, action="assign", reference=[reference]).status_code == 403
+    assert _assignee(app, reference) is None

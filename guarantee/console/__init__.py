@@ -22,7 +22,14 @@ from guarantee.models import Officer, Regulation
 from guarantee.pages import render_error
 from guarantee.public.forms import show_errors
 from guarantee.services import queue, reading
-from guarantee.services.casework import CONTACT_ROLES, add_note, assign, view_contact
+from guarantee.services.casework import (
+    CONTACT_ROLES,
+    add_note,
+    assign,
+    assign_many,
+    decline_as_duplicates,
+    view_contact,
+)
 from guarantee.services.claims import fire
 from guarantee.services.errors import Conflict, Forbidden, NotFound, StaleClaim, ValidationFailed
 from guarantee.services.officers import authenticate, end_sessions
@@ -345,6 +352,40 @@ def assignee(reference: str) -> ResponseReturnValue:
         return _claim_page(reference, 409, problem=refused.message)
     flash("The claim's assignee was changed.", "success")
     return redirect(url_for("console.claim_page", reference=reference), code=303)
+
+
+@bp.post("/bulk")
+@login_required
+def bulk() -> ResponseReturnValue:
+    """Assign the selected claims, or decline them as duplicates of one claim: all or none."""
+    form = forms.SignOutForm()  # only the CSRF token is a form field here
+    back = request.form.get("back") or url_for("console.queue_page")
+    if not back.startswith("/officer"):
+        back = url_for("console.queue_page")
+    if not form.validate():
+        return render_error(400, "This page had expired. Go back to the queue and try again.")
+    references = request.form.getlist("reference")
+    try:
+        with unit_of_work() as ctx:
+            if request.form.get("action") == "assign":
+                count = assign_many(ctx, references, queue.as_id(request.form.get("assignee")), current_user.actor)
+                done = f"{count} claims assigned."
+            elif request.form.get("action") == "decline_duplicates":
+                count = decline_as_duplicates(
+                    ctx,
+                    references,
+                    (request.form.get("duplicate_of") or "").strip().upper(),
+                    request.form.get("explanation") or "",
+                    current_user.actor,
+                )
+                done = f"{count} claims declined as duplicates."
+            else:
+                return render_error(400, "Choose what to do with the selected claims.")
+    except ValidationFailed as failed:
+        flash("Nothing was changed. " + " ".join(m for msgs in failed.errors.values() for m in msgs))
+        return redirect(back, code=303)
+    flash(done, "success")
+    return redirect(back, code=303)
 
 
 @bp.errorhandler(NotFound)

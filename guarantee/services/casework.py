@@ -12,9 +12,9 @@ from guarantee.services import notifications
 from guarantee.services import validation as v
 from guarantee.services.actors import Actor, SystemActor
 from guarantee.services.audit import append_event, text_digest
-from guarantee.services.claims import get_claim, regulation_entry, revoke_tracking_tokens, save_claim
+from guarantee.services.claims import fire, get_claim, regulation_entry, revoke_tracking_tokens, save_claim
 from guarantee.services.context import ServiceContext
-from guarantee.services.errors import Conflict, StaleClaim
+from guarantee.services.errors import Conflict, NotFound, StaleClaim, ValidationFailed
 from guarantee.services.officers import assignable_officer, require_role
 from workflows import is_terminal
 from workflows.vocabulary import BARRIER_CATEGORIES
@@ -131,3 +131,55 @@ def view_contact(ctx: ServiceContext, reference: str, actor: Actor) -> dict[str,
     append_event(ctx, claim, actor, "contact_viewed", payload={"fields": sorted(k for k, v in details.items() if v)})
     ctx.session.flush()
     return details
+
+
+# --- several claims at once -------------------------------------------------------------------
+
+MAX_BULK = 100
+
+
+def _bulk(references: list[str]) -> list[str]:
+    chosen = list(dict.fromkeys(r for r in references if r))
+    if not chosen:
+        raise ValidationFailed({"references": ["Select at least one claim"]})
+    if len(chosen) > MAX_BULK:
+        raise ValidationFailed({"references": [f"Select at most {MAX_BULK} claims at a time"]})
+    return chosen
+
+
+def assign_many(ctx: ServiceContext, references: list[str], assignee_id: int | None, actor: Actor) -> int:
+    """Assign several claims: all of them, or (if any cannot be) none. Flushes only."""
+    problems: list[str] = []
+    chosen = _bulk(references)
+    for reference in chosen:
+        try:
+            assign(ctx, reference, assignee_id, actor)
+        except (Conflict, NotFound) as refused:
+            problems.append(refused.message)
+    if problems:
+        raise ValidationFailed({"references": problems})
+    return len(chosen)
+
+
+def decline_as_duplicates(
+    ctx: ServiceContext, references: list[str], duplicate_of: str, explanation: str, actor: Actor
+) -> int:
+    """Decline several claims as duplicates of one: all of them, or none. Flushes only."""
+    chosen = _bulk(references)
+    if duplicate_of in chosen:
+        raise ValidationFailed({"duplicate_of": ["A claim cannot be a duplicate of itself: leave it unselected"]})
+    problems: list[str] = []
+    for reference in chosen:
+        try:
+            fire(
+                ctx,
+                reference,
+                "decline",
+                actor,
+                {"reason_code": "duplicate", "explanation": explanation, "duplicate_of": duplicate_of},
+            )
+        except (Conflict, NotFound) as refused:
+            problems.append(f"{reference}: {refused.message}")
+    if problems:
+        raise ValidationFailed({"references": problems})
+    return len(chosen)
