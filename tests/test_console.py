@@ -745,3 +745,81 @@ def test_bulk_actions_need_a_selection_a_csrf_token_and_the_role(app: Flask) -> 
     panel, _ = signed_in(app, "appeal_panel")
     assert _bulk(panel, action="assign", reference=[reference]).status_code == 403
     assert _assignee(app, reference) is None
+
+
+# --- the regulation catalogue ---------------------------------------------------------------
+
+
+def _regulation_of(app: Flask, reference: str) -> int | None:
+    with app.app_context():
+        return db.session.scalar(select(Claim.regulation_id).where(Claim.reference == reference))
+
+
+def _accepted_with(app: Flask, title: str) -> str:
+    (reference,) = file(app)
+    triage = officer(app, "triage")
+    fire_as(app, reference, "accept", triage, category="food_hygiene", regulation={"title": title})
+    return reference
+
+
+def test_the_catalogue_is_searched_by_title_reference_or_issuer(app: Flask) -> None:
+    _accepted_with(app, "Food premises registration")
+    _accepted_with(app, "Fire risk assessment")
+    client, _ = signed_in(app, "reviewer")
+    words = text_of(client.get("/officer/regulations?q=premises").text)
+    assert "Food premises registration" in words
+    assert "Fire risk assessment" not in words
+    assert "Fire risk assessment" in text_of(client.get("/officer/regulations").text)
+    assert client.get("/officer/regulations?q=%25_\\").status_code == 200  # LIKE's wildcards are text
+
+
+def test_merging_a_duplicate_moves_its_claims_and_each_claims_audit_trail_records_it(app: Flask) -> None:
+    duplicate_claim = _accepted_with(app, "Food premisses registration")
+    kept_claim = _accepted_with(app, "Food premises registration")
+    duplicate, kept = _regulation_of(app, duplicate_claim), _regulation_of(app, kept_claim)
+    events_before = claim_now(app, duplicate_claim)[2]
+    client, _ = signed_in(app, "reviewer")
+    token = fields(client.get(f"/officer/regulations/{duplicate}").text)["csrf_token"]
+
+    response = client.post(f"/officer/regulations/{duplicate}/merge", data={"csrf_token": token, "into": str(kept)})
+
+    assert response.status_code == 303
+    assert "Merged: 1 claims now point to this entry." in text_of(client.get(location(response)).text)
+    assert _regulation_of(app, duplicate_claim) == kept
+    assert claim_now(app, duplicate_claim)[2] == events_before + 1
+    with app.app_context():
+        action = db.session.scalar(
+            select(AuditEvent.action)
+            .join(Claim, Claim.id == AuditEvent.claim_id)
+            .where(Claim.reference == duplicate_claim)
+            .order_by(AuditEvent.seq.desc())
+        )
+    assert action == "regulation_merged"
+    assert "Food premisses registration" not in text_of(client.get("/officer/regulations").text)
+    itself = client.post(f"/officer/regulations/{kept}/merge", data={"csrf_token": token, "into": str(kept)})
+    assert itself.status_code == 409
+
+
+def test_correcting_an_entry_checks_every_field_and_needs_an_editing_role(app: Flask) -> None:
+    reference = _accepted_with(app, "Food premises registration")
+    entry = _regulation_of(app, reference)
+    client, _ = signed_in(app, "reviewer")
+    token = fields(client.get(f"/officer/regulations/{entry}").text)["csrf_token"]
+
+    refused = client.post(f"/officer/regulations/{entry}", data={"csrf_token": token, "title": "", "category": "x"})
+    assert refused.status_code == 400
+    assert set(error_summary(refused.text)) == {"#title", "#category"}
+
+    saved = client.post(
+        f"/officer/regulations/{entry}",
+        data={"csrf_token": token, "title": "Food business registration", "category": "food_hygiene"},
+    )
+    assert saved.status_code == 303
+    assert "Food business registration" in text_of(client.get("/officer/regulations").text)
+
+    panel, _ = signed_in(app, "appeal_panel")
+    token = fields(panel.get(f"/officer/regulations/{entry}").text)["csrf_token"]
+    forbidden = panel.post(
+        f"/officer/regulations/{entry}", data={"csrf_token": token, "title": "X", "category": "other"}
+    )
+    assert forbidden.status_code == 403

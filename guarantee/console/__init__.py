@@ -21,7 +21,7 @@ from guarantee.extensions import limiter
 from guarantee.models import Officer, Regulation
 from guarantee.pages import render_error
 from guarantee.public.forms import show_errors
-from guarantee.services import queue, reading
+from guarantee.services import queue, reading, regulations
 from guarantee.services.casework import (
     CONTACT_ROLES,
     add_note,
@@ -386,6 +386,74 @@ def bulk() -> ResponseReturnValue:
         return redirect(back, code=303)
     flash(done, "success")
     return redirect(back, code=303)
+
+
+# --- the regulation catalogue -------------------------------------------------------------
+
+
+@bp.get("/regulations")
+@login_required
+def catalogue() -> ResponseReturnValue:
+    text = request.args.get("q", "")[:200]
+    ctx = service_context()
+    try:
+        entries = regulations.search(ctx, current_user.actor, text)
+    finally:
+        ctx.rollback()
+    return render_template("console/regulations.html", entries=entries, q=text)
+
+
+def _regulation_page(
+    regulation_id: int, status: int = 200, *, form: FlaskForm | None = None, problem: str | None = None
+) -> Response:
+    ctx = service_context()
+    try:
+        found = regulations.entry(ctx, current_user.actor, regulation_id)
+        form = form or forms.RegulationForm(obj=found, formdata=None)
+        others = [e for e in regulations.search(ctx, current_user.actor, limit=1000) if e.id != regulation_id]
+        title = found.title
+    finally:
+        ctx.rollback()
+    page = render_template(
+        "console/regulation.html", regulation_id=regulation_id, title=title, form=form, others=others, problem=problem
+    )
+    return make_response(page, status)
+
+
+@bp.route("/regulations/<int:regulation_id>", methods=["GET", "POST"])
+@login_required
+def regulation(regulation_id: int) -> ResponseReturnValue:
+    if request.method == "GET":
+        return _regulation_page(regulation_id)
+    form = forms.RegulationForm()
+    if not form.validate():
+        return _regulation_page(regulation_id, 400, form=form)
+    try:
+        with unit_of_work() as ctx:
+            regulations.correct(ctx, current_user.actor, regulation_id, form.data)
+    except ValidationFailed as failed:
+        show_errors(form, failed.errors)
+        return _regulation_page(regulation_id, 400, form=form)
+    flash("The catalogue entry was saved.", "success")
+    return redirect(url_for("console.regulation", regulation_id=regulation_id), code=303)
+
+
+@bp.post("/regulations/<int:regulation_id>/merge")
+@login_required
+def merge_regulation(regulation_id: int) -> ResponseReturnValue:
+    if not forms.SignOutForm().validate():
+        return render_error(400, "This page had expired. Go back and try again.")
+    into = queue.as_id(request.form.get("into"))
+    if into is None:
+        return _regulation_page(regulation_id, 400, problem="Choose the entry this one duplicates.")
+    try:
+        with unit_of_work() as ctx:
+            moved = regulations.merge(ctx, current_user.actor, regulation_id, into)
+    except (ValidationFailed, Conflict) as refused:
+        message = refused.message if isinstance(refused, Conflict) else "Choose a different entry to merge into."
+        return _regulation_page(regulation_id, 409, problem=message)
+    flash(f"Merged: {moved} claims now point to this entry.", "success")
+    return redirect(url_for("console.regulation", regulation_id=into), code=303)
 
 
 @bp.errorhandler(NotFound)

@@ -27,7 +27,7 @@ from wtforms import (
 
 from guarantee.services.queue import as_id
 from workflows import Transition
-from workflows.vocabulary import label
+from workflows.vocabulary import BARRIER_CATEGORIES, label
 
 
 class SignInForm(FlaskForm):  # type: ignore[misc]
@@ -38,6 +38,19 @@ class SignInForm(FlaskForm):  # type: ignore[misc]
 
 class SignOutForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Sign out", widget=GovSubmitInput())
+
+
+class RegulationForm(FlaskForm):  # type: ignore[misc]
+    title = StringField("Title", widget=GovTextInput())
+    legal_reference = StringField("Legal reference (optional)", widget=GovTextInput())
+    issuing_body = StringField("Issuing body (optional)", widget=GovTextInput())
+    category = SelectField(
+        "Category",
+        choices=[SelectChoice(c, label(c)) for c in BARRIER_CATEGORIES],
+        validate_choice=False,
+        widget=GovSelect(),
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())
 
 
 class AssignForm(FlaskForm):  # type: ignore[misc]

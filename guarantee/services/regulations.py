@@ -1,0 +1,126 @@
+"""The regulation catalogue: find, correct, and merge duplicate entries (claims follow)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from guarantee.models import Claim, Regulation
+from guarantee.services import validation as v
+from guarantee.services.actors import Actor
+from guarantee.services.audit import append_event
+from guarantee.services.claims import save_claim
+from guarantee.services.context import ServiceContext
+from guarantee.services.errors import Conflict, NotFound, ValidationFailed
+from guarantee.services.officers import require_role
+from workflows.vocabulary import BARRIER_CATEGORIES, ROLES
+
+EDITORS = ("triage", "reviewer", "admin")
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    title: str
+    legal_reference: str | None
+    issuing_body: str | None
+    category: str
+    claims: int
+
+
+def search(ctx: ServiceContext, actor: Actor, text: str = "", *, limit: int = 100) -> list[Entry]:
+    """Live entries whose title, reference or issuing body contain ``text``, with their claim counts."""
+    require_role(ctx, actor, ROLES, "see the regulation catalogue")
+    counts = (
+        select(Claim.regulation_id, func.count().label("claims"))
+        .where(Claim.regulation_id.is_not(None))
+        .group_by(Claim.regulation_id)
+        .subquery()
+    )
+    query = (
+        select(Regulation, func.coalesce(counts.c.claims, 0))
+        .outerjoin(counts, counts.c.regulation_id == Regulation.id)
+        .where(Regulation.merged_into_id.is_(None))
+        .order_by(func.lower(Regulation.title), Regulation.id)
+        .limit(limit)
+    )
+    cleaned = (text or "").strip().lower()
+    if cleaned:
+        pattern = "%" + cleaned.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            func.lower(Regulation.title).like(pattern, escape="\\")
+            | func.lower(func.coalesce(Regulation.legal_reference, "")).like(pattern, escape="\\")
+            | func.lower(func.coalesce(Regulation.issuing_body, "")).like(pattern, escape="\\")
+        )
+    return [
+        Entry(r.id, r.title, r.legal_reference, r.issuing_body, r.category, int(n))
+        for r, n in ctx.session.execute(query)
+    ]
+
+
+def _live(ctx: ServiceContext, regulation_id: int) -> Regulation:
+    regulation = ctx.session.get(Regulation, regulation_id)
+    if regulation is None:
+        raise NotFound("There is no such entry in the regulation catalogue.")
+    if regulation.merged_into_id is not None:
+        raise Conflict("This entry was merged into another one; change that one instead.")
+    return regulation
+
+
+def entry(ctx: ServiceContext, actor: Actor, regulation_id: int) -> Regulation:
+    require_role(ctx, actor, ROLES, "see the regulation catalogue")
+    return _live(ctx, regulation_id)
+
+
+def correct(ctx: ServiceContext, actor: Actor, regulation_id: int, data: Mapping[str, Any]) -> Regulation:
+    """Correct an entry's title, legal reference, issuing body or category. Flushes only."""
+    require_role(ctx, actor, EDITORS, "change the regulation catalogue")
+    regulation = _live(ctx, regulation_id)
+    errors = v.Errors()
+    title = errors.check("title", v.text, data.get("title"), "the title", max_length=300, multiline=False)
+    legal = errors.check(
+        "legal_reference",
+        v.text,
+        data.get("legal_reference"),
+        "the legal reference",
+        required=False,
+        max_length=300,
+        multiline=False,
+    )
+    body = errors.check(
+        "issuing_body",
+        v.text,
+        data.get("issuing_body"),
+        "the issuing body",
+        required=False,
+        max_length=200,
+        multiline=False,
+    )
+    category = errors.check("category", v.choice, data.get("category"), "the category", BARRIER_CATEGORIES)
+    errors.raise_if_any()
+    regulation.title, regulation.legal_reference, regulation.issuing_body = title, legal, body
+    regulation.category = category
+    ctx.session.flush()
+    return regulation
+
+
+def merge(ctx: ServiceContext, actor: Actor, duplicate_id: int, into_id: int) -> int:
+    """Merge a duplicate entry into another: every claim mapped to the duplicate follows, each
+    with an event in its audit trail. Returns how many claims moved. Flushes only."""
+    require_role(ctx, actor, EDITORS, "merge catalogue entries")
+    if duplicate_id == into_id:
+        raise ValidationFailed({"into": ["Choose a different entry to merge into"]})
+    duplicate, into = _live(ctx, duplicate_id), _live(ctx, into_id)
+    duplicate.merged_into_id = into.id
+    claims = ctx.session.scalars(
+        select(Claim).where(Claim.regulation_id == duplicate.id).order_by(Claim.id).with_for_update()
+    ).all()
+    for claim in claims:
+        claim.regulation_id = into.id
+        save_claim(ctx, claim)
+        append_event(ctx, claim, actor, "regulation_merged", payload={"from": duplicate.id, "to": into.id})
+    ctx.session.flush()
+    return len(claims)
