@@ -490,3 +490,84 @@ def test_the_console_pages_are_accessible(live_server: LiveServer, visit: Visit,
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("heading", name="You have signed out").wait_for()
     visit.check("console-signed-out")
+
+
+def console_sign_in(page: Any, server: LiveServer, email: str) -> None:
+    page.goto(server.url + "/officer/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Queue").wait_for()
+
+
+def test_officers_work_a_claim_in_the_console_from_filing_to_appeal(  # noqa: PLR0915 (one story, told in order)
+    live_server: LiveServer, visit: Visit, browser: Any, fresh_url: str
+) -> None:
+    caseworker = make_officer(fresh_url, "triage", "reviewer", "appeal_panel")
+    colleague = make_officer(fresh_url, "reviewer")
+    panel = make_officer(fresh_url, "appeal_panel")
+    filed = live_server.api("POST", "/api/v1/claims", VALID_SUBMISSION)
+    reference, group_link = filed["reference"], filed["tracking_url"]
+    page = visit.page
+
+    # Sign in, filter the queue down to this region, open the claim.
+    console_sign_in(page, live_server, caseworker)
+    page.get_by_label("Region").select_option("north_west")
+    page.get_by_role("button", name="Apply filters").click()
+    assert "region=north_west" in page.url
+    visit.check("console-queue-filtered")
+    page.get_by_role("link", name=reference).click()
+
+    # Accept it with a new catalogue entry, then ask the group a question.
+    page.get_by_label("Or a new catalogue entry: its title").fill("Early years staffing ratios")
+    page.get_by_role("group", name="Barrier category").get_by_label("Professional standards and qualifications").check()
+    page.get_by_role("button", name="Accept for review").click()
+    page.get_by_text("Done: accept for review.").wait_for()
+    page.get_by_label("Question for the group").fill("Is a qualified lead present at every session?")
+    page.get_by_role("button", name="Ask the group a question").click()
+    page.get_by_text("Done: ask the group a question.").wait_for()
+    visit.check("console-claim-question")
+
+    # The group answers on its tracking page, in a browser of its own.
+    group = browser.new_context()
+    group_page = group.new_page()
+    group_page.goto(group_link)
+    group_page.get_by_label("Your answer").fill("Yes, always one level 3 practitioner.")
+    group_page.get_by_role("button", name="Answer the question").click()
+    group_page.get_by_text("Your answer has been sent").wait_for()
+    group.close()
+
+    # A colleague opens the claim too; the caseworker decides first; the colleague's page is stale.
+    other = browser.new_context(viewport={"width": 1280, "height": 800})
+    other_page = other.new_page()
+    console_sign_in(other_page, live_server, colleague)
+    other_page.goto(f"{live_server.url}/officer/claims/{reference}")
+    page.reload()
+    assert page.get_by_text("Yes, always one level 3 practitioner.").is_visible()
+    page.get_by_role("group", name="Reason").get_by_label("Regulation necessary and proportionate").check()
+    page.locator("#not_uphold-reasons").fill("The ratio protects very young children.")
+    page.get_by_role("button", name="Do not uphold").click()
+    page.get_by_text("Done: do not uphold.").wait_for()
+    visit.check("console-claim-decided")
+    other_page.locator("#uphold-reasons").fill("The rule is disproportionate here.")
+    other_page.get_by_role("group", name="Remedy").get_by_label("Guidance clarified").check()
+    other_page.get_by_role("button", name="Uphold", exact=True).click()
+    other_page.get_by_text("Someone else changed this claim").first.wait_for()
+    assert other_page.get_by_text("Not upheld").first.is_visible()
+    other.close()
+
+    # The group appeals. The caseworker sits on the appeal panel, but decided the claim, so may
+    # not decide the appeal; another panel member does.
+    appeal = {"trigger": "appeal", "grounds": "A lead is always there."}
+    live_server.api("POST", f"/api/v1/claims/{reference}/transitions", appeal, group_link.split("token=")[1])
+    page.reload()
+    assert page.get_by_text("There is nothing your roles let you do to this claim now.").is_visible()
+    assert page.get_by_role("button", name="Dismiss the appeal").count() == 0
+    page.get_by_role("button", name="Sign out").click()
+    console_sign_in(page, live_server, panel)
+    page.goto(f"{live_server.url}/officer/claims/{reference}")
+    page.locator("#dismiss_appeal-reasons").fill("The panel agrees with the decision.")
+    page.get_by_role("button", name="Dismiss the appeal").click()
+    page.get_by_text("Done: dismiss the appeal.").wait_for()
+    assert page.get_by_text("Resolved").first.is_visible()
+    visit.check("console-appeal-decided")
