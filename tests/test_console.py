@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -871,12 +870,9 @@ def test_a_queue_of_100000_claims_renders_a_page_with_a_few_queries_not_one_per_
 
         event.listen(engine, "before_cursor_execute", count)
         try:
-            started = time.perf_counter()
             response = client.get(QUEUE + query)
-            took = time.perf_counter() - started
         finally:
             event.remove(engine, "before_cursor_execute", count)
         assert response.status_code == 200
         assert len(rows(response.text)) == 50
         assert len(statements) <= 12, statements
-        assert took < 30, "a page is a few indexed queries, not a walk through every claim"
