@@ -876,3 +876,38 @@ def test_a_queue_of_100000_claims_renders_a_page_with_a_few_queries_not_one_per_
         assert response.status_code == 200
         assert len(rows(response.text)) == 50
         assert len(statements) <= 12, statements
+
+
+# --- passwords -------------------------------------------------------------------------------
+
+
+def _change_password(client: FlaskClient, current: str, new: str) -> TestResponse:
+    token = fields(client.get("/officer/password").text)["csrf_token"]
+    return client.post(
+        "/officer/password", data={"csrf_token": token, "current_password": current, "new_password": new}
+    )
+
+
+def test_an_officer_whose_password_was_reset_must_choose_a_new_one_first(app: Flask) -> None:
+    client, who = signed_in(app, "triage")
+    other, _ = signed_in(app, "reviewer")
+    with app.app_context(), unit_of_work() as ctx:
+        found = ctx.session.get(Officer, who.id)
+        assert found is not None
+        found.must_change_password = True
+    again = app.test_client()
+    assert sign_in(again, who.email).status_code == 303
+
+    assert urlsplit(again.get(QUEUE).headers["Location"]).path == "/officer/password"
+    assert urlsplit(again.get(claim_path("CPG-2026-000001")).headers["Location"]).path == "/officer/password"
+
+    refused = _change_password(again, "not my password", "short")
+    assert refused.status_code == 400
+    assert set(error_summary(refused.text)) == {"#current_password", "#new_password"}
+
+    changed = _change_password(again, PASSWORD, "a brand new long passphrase")
+    assert changed.status_code == 303
+    assert again.get(QUEUE).status_code == 200, "this session goes on"
+    assert is_signed_out(client), "the officer's other sessions have ended"
+    assert not is_signed_out(other), "other officers are not affected"
+    assert sign_in(app.test_client(), who.email, "a brand new long passphrase").status_code == 303

@@ -32,7 +32,7 @@ from guarantee.services.casework import (
 )
 from guarantee.services.claims import fire
 from guarantee.services.errors import Conflict, Forbidden, NotFound, StaleClaim, ValidationFailed
-from guarantee.services.officers import authenticate, end_sessions
+from guarantee.services.officers import authenticate, change_password, end_sessions
 from workflows import CLOCKS, STATE_LABELS, STATES, TIMELINE_LABELS, TRANSITIONS_BY_TRIGGER
 from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, SECTORS
 
@@ -57,6 +57,8 @@ def _session_limits() -> ResponseReturnValue | None:
         session.clear()
         flash(why)
         return redirect(url_for("console.sign_in"))
+    if current_user.must_change_password and request.endpoint not in ("console.password", "console.sign_out"):
+        return redirect(url_for("console.password"))
     return None
 
 
@@ -78,11 +80,7 @@ def sign_in() -> ResponseReturnValue:
         return render_template("console/sign_in.html", form=form), 200 if request.method == "GET" else 400
     with unit_of_work() as ctx:
         officer = authenticate(ctx, form.email.data or "", form.password.data or "")
-        signed_in = (
-            sessions.SignedIn(officer.id, officer.name, officer.email, officer.roles, officer.session_nonce)
-            if officer
-            else None
-        )
+        signed_in = sessions.signed_in(officer) if officer else None
     if signed_in is None:
         form.password.data = ""
         show_errors(form, {"email": [SIGN_IN_FAILED]})
@@ -105,6 +103,27 @@ def sign_out() -> ResponseReturnValue:
     logout_user()
     session.clear()
     return redirect(url_for("console.signed_out"), code=303)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password() -> ResponseReturnValue:
+    """Choose a new password (required after an administrator reset it). Other sessions end."""
+    form = forms.PasswordForm()
+    if request.method == "GET" or not form.validate():
+        return render_template("console/password.html", form=form), 200 if request.method == "GET" else 400
+    try:
+        with unit_of_work() as ctx:
+            officer = change_password(
+                ctx, current_user.officer_id, form.current_password.data or "", form.new_password.data or ""
+            )
+            now_signed_in = sessions.signed_in(officer)
+    except ValidationFailed as failed:
+        show_errors(form, failed.errors)
+        return render_template("console/password.html", form=form), 400
+    sessions.start(now_signed_in)  # this session goes on with the new nonce; the others have ended
+    flash("Your password was changed. Any other sessions of yours have ended.", "success")
+    return redirect(url_for("console.queue_page"), code=303)
 
 
 @bp.get("/signed-out")

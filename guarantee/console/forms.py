@@ -36,6 +36,12 @@ class SignInForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
+class PasswordForm(FlaskForm):  # type: ignore[misc]
+    current_password = PasswordField("Current password", widget=GovPasswordInput())
+    new_password = PasswordField("New password", widget=GovPasswordInput())
+    submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
 class SignOutForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Sign out", widget=GovSubmitInput())
 

@@ -13,6 +13,7 @@ from flask_login import UserMixin, login_user
 
 from guarantee.context import service_context
 from guarantee.extensions import login_manager
+from guarantee.models import Officer
 from guarantee.services.actors import OfficerActor
 from guarantee.services.officers import officer_for_session
 
@@ -29,6 +30,7 @@ class SignedIn(UserMixin):  # type: ignore[misc]
     email: str
     roles: frozenset[str]
     nonce: str
+    must_change_password: bool = False
 
     def get_id(self) -> str:
         return f"{self.officer_id}:{self.nonce}"
@@ -52,9 +54,15 @@ def _load(session_id: str) -> SignedIn | None:
         officer = officer_for_session(ctx, int(officer_id), nonce)
         if officer is None:
             return None
-        return SignedIn(officer.id, officer.name, officer.email, officer.roles, officer.session_nonce)
+        return signed_in(officer)
     finally:
         ctx.rollback()
+
+
+def signed_in(officer: Officer) -> SignedIn:
+    return SignedIn(
+        officer.id, officer.name, officer.email, officer.roles, officer.session_nonce, officer.must_change_password
+    )
 
 
 def start(officer: SignedIn) -> None:

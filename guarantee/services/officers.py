@@ -128,3 +128,23 @@ def end_sessions(ctx: ServiceContext, officer_id: int) -> None:
     if officer is not None:
         officer.session_nonce = secrets.token_hex(16)
         ctx.session.flush()
+
+
+def change_password(ctx: ServiceContext, officer_id: int, current: str, new: str) -> Officer:
+    """An officer chooses a new password. Every other session of theirs ends. Flushes only."""
+    officer = ctx.session.get(Officer, officer_id)
+    if officer is None or not officer.active:
+        raise Forbidden("Your officer account is not active. Ask an administrator to reactivate it.")
+    errors = v.Errors()
+    if not password_matches(officer.password_hash, current or ""):
+        errors.add("current_password", "Enter your current password correctly")
+    if len(new or "") < MIN_PASSWORD_LENGTH:
+        errors.add("new_password", f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters")
+    elif new == current:
+        errors.add("new_password", "Choose a password different from your current one")
+    errors.raise_if_any()
+    officer.password_hash = hash_password(new)
+    officer.must_change_password = False
+    officer.session_nonce = secrets.token_hex(16)
+    ctx.session.flush()
+    return officer
