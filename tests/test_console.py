@@ -911,3 +911,99 @@ def test_an_officer_whose_password_was_reset_must_choose_a_new_one_first(app: Fl
     assert is_signed_out(client), "the officer's other sessions have ended"
     assert not is_signed_out(other), "other officers are not affected"
     assert sign_in(app.test_client(), who.email, "a brand new long passphrase").status_code == 303
+
+
+# --- administering officers -----------------------------------------------------------------
+
+
+def _admin_post(client: FlaskClient, path: str, **form: Any) -> TestResponse:
+    token = fields(client.get(QUEUE).text)["csrf_token"]
+    return client.post(path, data={"csrf_token": token, **form})
+
+
+def _events(app: Flask, who: Someone) -> list[str]:
+    from guarantee.models import OfficerEvent
+
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(OfficerEvent.action).where(OfficerEvent.officer_id == who.id).order_by(OfficerEvent.id)
+            )
+        )
+
+
+@pytest.mark.parametrize("roles", [("triage",), ("reviewer",), ("appeal_panel",)])
+def test_only_an_admin_may_administer_officers(app: Flask, roles: tuple[str, ...]) -> None:
+    client, _ = signed_in(app, *roles)
+    someone = officer(app, "reviewer")
+    assert client.get("/officer/admin").status_code == 403
+    assert client.get(f"/officer/admin/{someone.id}").status_code == 403
+    for change in ("roles", "deactivate", "reset-password", "revoke-tokens"):
+        assert _admin_post(client, f"/officer/admin/{someone.id}/{change}", roles="admin").status_code == 403
+    assert _events(app, someone) == []
+    assert not is_signed_out(sign_in_as(app, someone))
+
+
+def sign_in_as(app: Flask, who: Someone, password: str = PASSWORD) -> FlaskClient:
+    client = app.test_client()
+    assert sign_in(client, who.email, password).status_code == 303
+    return client
+
+
+def test_an_admin_adds_an_officer_who_must_choose_a_password_at_first_sign_in(app: Flask) -> None:
+    client, _ = signed_in(app, "admin")
+    page = _admin_post(client, "/officer/admin", name="Nia Newcomer", email="nia@council.example", roles=["reviewer"])
+    assert page.status_code == 200
+    password = re.search(r'id="temporary-password">([^<]+)<', page.text).group(1)  # type: ignore[union-attr]
+    newcomer = app.test_client()
+    assert sign_in(newcomer, "nia@council.example", password).status_code == 303
+    assert urlsplit(newcomer.get(QUEUE).headers["Location"]).path == "/officer/password"
+
+
+def test_deactivating_ends_sessions_and_is_recorded_and_reactivating_restores_sign_in(app: Flask) -> None:
+    client, _ = signed_in(app, "admin")
+    someone = officer(app, "reviewer")
+    theirs = sign_in_as(app, someone)
+
+    assert _admin_post(client, f"/officer/admin/{someone.id}/deactivate").status_code == 303
+    assert is_signed_out(theirs)
+    assert sign_in(app.test_client(), someone.email).status_code == 400
+
+    assert _admin_post(client, f"/officer/admin/{someone.id}/reactivate").status_code == 303
+    assert sign_in(app.test_client(), someone.email).status_code == 303
+    assert _events(app, someone) == ["deactivated", "reactivated"]
+
+
+def test_roles_are_set_and_recorded_and_an_admin_cannot_lock_themselves_out(app: Flask) -> None:
+    client, me = signed_in(app, "admin")
+    someone = officer(app, "reviewer")
+    assert _admin_post(client, f"/officer/admin/{someone.id}/roles", roles=["triage", "reviewer"]).status_code == 303
+    with app.app_context():
+        found = db.session.get(Officer, someone.id)
+        assert found is not None
+        assert found.roles == {"triage", "reviewer"}
+    refused = _admin_post(client, f"/officer/admin/{me.id}/roles", roles=["reviewer"])
+    assert "Nothing was changed." in text_of(client.get(location(refused)).text)
+    assert _admin_post(client, f"/officer/admin/{me.id}/deactivate").status_code == 303
+    assert not is_signed_out(client)
+    assert _events(app, someone) == ["roles_changed"]
+
+
+def test_a_password_reset_ends_sessions_and_api_tokens_and_gives_a_one_time_password(app: Flask) -> None:
+    from tests.api_support import sign_in as api_sign_in
+
+    client, _ = signed_in(app, "admin")
+    someone = officer(app, "reviewer")
+    theirs = sign_in_as(app, someone)
+    token = api_sign_in(app.test_client(), someone.email).json["token"]
+
+    page = _admin_post(client, f"/officer/admin/{someone.id}/reset-password")
+    password = re.search(r'id="temporary-password">([^<]+)<', page.text).group(1)  # type: ignore[union-attr]
+
+    assert is_signed_out(theirs)
+    assert app.test_client().get("/api/v1/claims", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert sign_in(app.test_client(), someone.email).status_code == 400, "the old password no longer works"
+    again = sign_in_as(app, someone, password)
+    assert urlsplit(again.get(QUEUE).headers["Location"]).path == "/officer/password"
+    assert _events(app, someone) == ["password_reset"]
+    assert password not in str(_events(app, someone))

@@ -21,7 +21,7 @@ from guarantee.extensions import limiter
 from guarantee.models import Officer, Regulation
 from guarantee.pages import render_error
 from guarantee.public.forms import show_errors
-from guarantee.services import queue, reading, regulations
+from guarantee.services import admin, queue, reading, regulations
 from guarantee.services.casework import (
     CONTACT_ROLES,
     add_note,
@@ -34,7 +34,7 @@ from guarantee.services.claims import fire
 from guarantee.services.errors import Conflict, Forbidden, NotFound, StaleClaim, ValidationFailed
 from guarantee.services.officers import authenticate, change_password, end_sessions
 from workflows import CLOCKS, STATE_LABELS, STATES, TIMELINE_LABELS, TRANSITIONS_BY_TRIGGER
-from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, SECTORS
+from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, ROLES, SECTORS
 
 bp = Blueprint("console", __name__, url_prefix="/officer", template_folder="templates")
 
@@ -343,7 +343,7 @@ def note(reference: str) -> ResponseReturnValue:
 @login_required
 def contact(reference: str) -> ResponseReturnValue:
     """Show the group's contact details on the claim page (the view is audited)."""
-    if not forms.SignOutForm().validate():  # any form of ours: only the CSRF token matters here
+    if not forms.CsrfForm().validate():  # any form of ours: only the CSRF token matters here
         return render_error(400, "This page had expired. Go back and try again.")
     with unit_of_work() as ctx:
         details = view_contact(ctx, reference, current_user.actor)
@@ -377,7 +377,7 @@ def assignee(reference: str) -> ResponseReturnValue:
 @login_required
 def bulk() -> ResponseReturnValue:
     """Assign the selected claims, or decline them as duplicates of one claim: all or none."""
-    form = forms.SignOutForm()  # only the CSRF token is a form field here
+    form = forms.CsrfForm()
     back = request.form.get("back") or url_for("console.queue_page")
     if not back.startswith("/officer"):
         back = url_for("console.queue_page")
@@ -460,7 +460,7 @@ def regulation(regulation_id: int) -> ResponseReturnValue:
 @bp.post("/regulations/<int:regulation_id>/merge")
 @login_required
 def merge_regulation(regulation_id: int) -> ResponseReturnValue:
-    if not forms.SignOutForm().validate():
+    if not forms.CsrfForm().validate():
         return render_error(400, "This page had expired. Go back and try again.")
     into = queue.as_id(request.form.get("into"))
     if into is None:
@@ -473,6 +473,88 @@ def merge_regulation(regulation_id: int) -> ResponseReturnValue:
         return _regulation_page(regulation_id, 409, problem=message)
     flash(f"Merged: {moved} claims now point to this entry.", "success")
     return redirect(url_for("console.regulation", regulation_id=into), code=303)
+
+
+# --- administering officers ------------------------------------------------------------------
+
+
+@bp.route("/admin", methods=["GET", "POST"])
+@login_required
+def officers() -> ResponseReturnValue:
+    """Every officer account; add one (with a temporary password, shown once)."""
+    problem = None
+    if request.method == "POST":
+        if not forms.CsrfForm().validate():
+            return render_error(400, "This page had expired. Go back and try again.")
+        try:
+            with unit_of_work() as ctx:
+                officer_id, password = admin.add_officer(
+                    ctx,
+                    current_user.actor,
+                    email=request.form.get("email", ""),
+                    name=request.form.get("name", ""),
+                    roles=request.form.getlist("roles"),
+                )
+        except ValidationFailed as failed:
+            problem = " ".join(m for msgs in failed.errors.values() for m in msgs)
+        else:
+            return render_template("console/temporary_password.html", officer_id=officer_id, password=password)
+    ctx = service_context()
+    try:
+        listed = admin.accounts(ctx, current_user.actor)
+    finally:
+        ctx.rollback()
+    page = render_template("console/officers.html", accounts=listed, roles=ROLES, problem=problem, typed=request.form)
+    return make_response(page, 400 if problem else 200)
+
+
+@bp.get("/admin/<int:officer_id>")
+@login_required
+def officer_account(officer_id: int) -> ResponseReturnValue:
+    ctx = service_context()
+    try:
+        found = admin.account(ctx, current_user.actor, officer_id)
+        events = [(e.occurred_at, e.action, e.payload) for e in admin.history(ctx, current_user.actor, officer_id)]
+    finally:
+        ctx.rollback()
+    return render_template("console/officer.html", account=found, events=events, roles=ROLES)
+
+
+@bp.post("/admin/<int:officer_id>/<change>")
+@login_required
+def change_officer(officer_id: int, change: str) -> ResponseReturnValue:
+    if not forms.CsrfForm().validate():
+        return render_error(400, "This page had expired. Go back and try again.")
+    password = None
+    try:
+        with unit_of_work() as ctx:
+            if change == "roles":
+                admin.set_roles(ctx, current_user.actor, officer_id, request.form.getlist("roles"))
+                done = "Roles saved."
+            elif change in ("deactivate", "reactivate"):
+                admin.set_active(ctx, current_user.actor, officer_id, change == "reactivate")
+                done = (
+                    "Account deactivated: its sessions and API tokens have ended."
+                    if change == "deactivate"
+                    else "Account reactivated."
+                )
+            elif change == "reset-password":
+                password = admin.reset_password(ctx, current_user.actor, officer_id)
+                done = "Password reset."
+            elif change == "revoke-tokens":
+                done = f"{admin.revoke_api_tokens(ctx, current_user.actor, officer_id)} API tokens revoked."
+            else:
+                return render_error(404)
+    except (ValidationFailed, Conflict) as refused:
+        flash(
+            "Nothing was changed. "
+            + (refused.message if isinstance(refused, Conflict) else "Choose at least one role.")
+        )
+        return redirect(url_for("console.officer_account", officer_id=officer_id), code=303)
+    if password is not None:
+        return render_template("console/temporary_password.html", officer_id=officer_id, password=password)
+    flash(done, "success")
+    return redirect(url_for("console.officer_account", officer_id=officer_id), code=303)
 
 
 @bp.errorhandler(NotFound)

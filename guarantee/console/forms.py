@@ -46,6 +46,10 @@ class SignOutForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Sign out", widget=GovSubmitInput())
 
 
+# A form whose only field is the CSRF token, for buttons written in the template.
+CsrfForm = SignOutForm
+
+
 class RegulationForm(FlaskForm):  # type: ignore[misc]
     title = StringField("Title", widget=GovTextInput())
     legal_reference = StringField("Legal reference (optional)", widget=GovTextInput())

@@ -12,7 +12,7 @@ from guarantee.models.claim import (
     TrackingToken,
 )
 from guarantee.models.evidence import Attachment
-from guarantee.models.officer import Officer, OfficerRole
+from guarantee.models.officer import Officer, OfficerEvent, OfficerRole
 from guarantee.models.outbox import OutboxMessage
 from guarantee.models.regulation import Regulation
 
@@ -25,6 +25,7 @@ __all__ = [
     "Contact",
     "IdempotencyRecord",
     "Officer",
+    "OfficerEvent",
     "OfficerRole",
     "OfficerToken",
     "OutboxMessage",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -39,3 +40,18 @@ class OfficerRole(Base):
 
     officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class OfficerEvent(Base):
+    """What administrators did to officer accounts: append-only (a trigger on PostgreSQL).
+    Never a password, only what changed: roles, the active flag, that a reset happened."""
+
+    __tablename__ = "officer_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime]
+    # The administrator, or None for an operator at the command line.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]

@@ -1,0 +1,141 @@
+"""Administering officer accounts: add, set roles, deactivate and reactivate, reset a password,
+revoke API tokens. Only admins may; each change is written to the append-only officer_events."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+
+from guarantee.models import Officer, OfficerEvent, OfficerRole, OfficerToken
+from guarantee.services.actors import Actor
+from guarantee.services.context import ServiceContext
+from guarantee.services.errors import Conflict, NotFound, ValidationFailed
+from guarantee.services.officers import create_officer, end_sessions, hash_password, require_role
+from workflows.vocabulary import ROLES
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    name: str
+    email: str
+    roles: tuple[str, ...]
+    active: bool
+    must_change_password: bool
+
+
+def _admin(ctx: ServiceContext, actor: Actor, doing: str) -> int:
+    return require_role(ctx, actor, ("admin",), doing).id
+
+
+def _record(ctx: ServiceContext, admin_id: int, officer_id: int, action: str, **payload: Any) -> None:
+    ctx.session.add(
+        OfficerEvent(occurred_at=ctx.now(), actor_id=admin_id, officer_id=officer_id, action=action, payload=payload)
+    )
+
+
+def _officer(ctx: ServiceContext, officer_id: int) -> Officer:
+    officer = ctx.session.get(Officer, officer_id)
+    if officer is None:
+        raise NotFound("There is no such officer.")
+    return officer
+
+
+def accounts(ctx: ServiceContext, actor: Actor) -> list[Account]:
+    _admin(ctx, actor, "administer officers")
+    return [
+        Account(o.id, o.name, o.email, tuple(sorted(o.roles)), o.active, o.must_change_password)
+        for o in ctx.session.scalars(select(Officer).order_by(Officer.name, Officer.id))
+    ]
+
+
+def account(ctx: ServiceContext, actor: Actor, officer_id: int) -> Account:
+    _admin(ctx, actor, "administer officers")
+    o = _officer(ctx, officer_id)
+    return Account(o.id, o.name, o.email, tuple(sorted(o.roles)), o.active, o.must_change_password)
+
+
+def history(ctx: ServiceContext, actor: Actor, officer_id: int) -> list[OfficerEvent]:
+    _admin(ctx, actor, "administer officers")
+    return list(
+        ctx.session.scalars(
+            select(OfficerEvent).where(OfficerEvent.officer_id == officer_id).order_by(OfficerEvent.id.desc())
+        )
+    )
+
+
+def temporary_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def add_officer(ctx: ServiceContext, actor: Actor, *, email: str, name: str, roles: Iterable[str]) -> tuple[int, str]:
+    """A new officer with a temporary password (shown once), to change at first sign-in."""
+    admin_id = _admin(ctx, actor, "add officers")
+    password = temporary_password()
+    officer = create_officer(ctx, email=email, name=name, roles=roles, password=password)
+    officer.must_change_password = True
+    ctx.session.flush()
+    _record(ctx, admin_id, officer.id, "officer_added", roles=sorted(officer.roles))
+    return officer.id, password
+
+
+def set_roles(ctx: ServiceContext, actor: Actor, officer_id: int, roles: Iterable[str]) -> None:
+    admin_id = _admin(ctx, actor, "change officers' roles")
+    chosen = sorted(set(roles))
+    if not chosen or any(r not in ROLES for r in chosen):
+        raise ValidationFailed({"roles": ["Choose at least one role from the list"]})
+    officer = _officer(ctx, officer_id)
+    if officer.id == admin_id and "admin" not in chosen:
+        raise Conflict("You cannot take the admin role from yourself: ask another administrator.")
+    before = sorted(officer.roles)
+    officer.role_rows = [OfficerRole(role=r) for r in chosen]
+    ctx.session.flush()
+    _record(ctx, admin_id, officer.id, "roles_changed", before=before, after=chosen)
+
+
+def set_active(ctx: ServiceContext, actor: Actor, officer_id: int, active: bool) -> None:
+    """Deactivating ends every session and API token of the officer at once."""
+    admin_id = _admin(ctx, actor, "deactivate or reactivate officers")
+    officer = _officer(ctx, officer_id)
+    if officer.id == admin_id and not active:
+        raise Conflict("You cannot deactivate yourself: ask another administrator.")
+    officer.active = active
+    if not active:
+        end_sessions(ctx, officer.id)
+        _revoke(ctx, officer.id)
+    _record(ctx, admin_id, officer.id, "reactivated" if active else "deactivated")
+
+
+def reset_password(ctx: ServiceContext, actor: Actor, officer_id: int) -> str:
+    """A temporary password (shown once to the admin); the officer must choose a new one at
+    the next sign-in. Their sessions and API tokens end."""
+    admin_id = _admin(ctx, actor, "reset passwords")
+    officer = _officer(ctx, officer_id)
+    password = temporary_password()
+    officer.password_hash = hash_password(password)
+    officer.must_change_password = True
+    end_sessions(ctx, officer.id)
+    _revoke(ctx, officer.id)
+    _record(ctx, admin_id, officer.id, "password_reset")
+    return password
+
+
+def _revoke(ctx: ServiceContext, officer_id: int) -> int:
+    result = ctx.session.execute(
+        update(OfficerToken)
+        .where(OfficerToken.officer_id == officer_id, OfficerToken.revoked_at.is_(None))
+        .values(revoked_at=ctx.now())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def revoke_api_tokens(ctx: ServiceContext, actor: Actor, officer_id: int) -> int:
+    admin_id = _admin(ctx, actor, "revoke API tokens")
+    officer = _officer(ctx, officer_id)
+    count = _revoke(ctx, officer.id)
+    _record(ctx, admin_id, officer.id, "api_tokens_revoked", count=count)
+    return count
