@@ -1007,3 +1007,89 @@ def test_a_password_reset_ends_sessions_and_api_tokens_and_gives_a_one_time_pass
     assert urlsplit(again.get(QUEUE).headers["Location"]).path == "/officer/password"
     assert _events(app, someone) == ["password_reset"]
     assert password not in str(_events(app, someone))
+
+
+# --- what a review found ------------------------------------------------------------------------
+
+
+def test_an_action_or_assignment_without_the_version_it_was_drawn_from_is_refused(app: Flask) -> None:
+    client, _ = signed_in(app, "triage")
+    (reference,) = file(app)
+    before = claim_now(app, reference)
+    token = fields(client.get(claim_path(reference)).text)["csrf_token"]
+    for version in ("", "abc", "99999999999999"):
+        declined = client.post(
+            f"{claim_path(reference)}/actions/decline",
+            data={
+                "decline-csrf_token": token,
+                "decline-version": version,
+                "decline-reason_code": "out_of_scope",
+                "decline-explanation": "Not ours.",
+            },
+        )
+        assert declined.status_code == 409
+        assigned = client.post(f"{claim_path(reference)}/assignee", data={"csrf_token": token, "version": version})
+        assert assigned.status_code == 409
+    assert claim_now(app, reference) == before
+
+
+def test_the_groups_and_the_systems_steps_are_not_offered_to_officers_even_forged(app: Flask) -> None:
+    client, _ = signed_in(app, "admin")
+    (reference,) = file(app)
+    officers_walk(app, reference, "accept", "request_information")
+    before = claim_now(app, reference)
+    token = fields(client.get(claim_path(reference)).text)["csrf_token"]
+    for trigger in ("provide_information", "withdraw", "appeal", "information_lapsed"):
+        forged = client.post(f"{claim_path(reference)}/actions/{trigger}", data={f"{trigger}-csrf_token": token})
+        assert forged.status_code == 404
+    assert claim_now(app, reference) == before
+
+
+def test_odd_input_anywhere_in_the_console_is_a_page_not_a_failure(app: Flask) -> None:
+    client, _ = signed_in(app, "admin")
+    for path in (
+        "/officer?endpoint=x&_anchor=y&_method=GET&_scheme=javascript",
+        "/officer/regulations?q=%00",
+        "/officer/regulations/99999999999",
+        "/officer/admin/99999999999999999999",
+        "/officer?sort=submitted&cursor=WyIyMDI0LTAxLTAxIiwxXQ",
+    ):
+        assert client.get(path).status_code in (200, 400, 404), path
+    assert sign_in(app.test_client(), "someone\x00@council.example", "x").status_code == 400
+
+
+def test_a_merged_catalogue_entry_is_a_page_that_says_so(app: Flask) -> None:
+    first = _accepted_with(app, "Fire risk assessment")
+    second = _accepted_with(app, "Fire risk assesment")
+    kept, merged = _regulation_of(app, first), _regulation_of(app, second)
+    client, _ = signed_in(app, "reviewer")
+    token = fields(client.get(f"/officer/regulations/{merged}").text)["csrf_token"]
+    assert (
+        client.post(f"/officer/regulations/{merged}/merge", data={"csrf_token": token, "into": str(kept)}).status_code
+        == 303
+    )
+    response = client.get(f"/officer/regulations/{merged}")
+    assert response.status_code == 409
+    assert "merged into another" in text_of(response.text)
+
+
+def test_signing_out_after_a_timeout_still_ends_the_other_sessions(app: Flask, clock: FixedClock) -> None:
+    who = officer(app, "reviewer")
+    idle, busy = sign_in_as(app, who), sign_in_as(app, who)
+    token = fields(idle.get(QUEUE).text)["csrf_token"]
+    clock.advance(minutes=20)
+    assert busy.get(QUEUE).status_code == 302  # timed out too: sign in again
+    busy = sign_in_as(app, who)
+    assert idle.post("/officer/sign-out", data={"csrf_token": token}).status_code in (302, 303)
+    assert is_signed_out(busy)
+
+
+def test_a_next_or_back_address_with_line_breaks_goes_to_the_queue(app: Flask) -> None:
+    who = officer(app, "triage")
+    response = sign_in(app.test_client(), who.email, next_url="/officer\r\nX-Evil: 1")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/officer")
+    client = sign_in_as(app, who)
+    bulk = _bulk(client, action="assign", back="/officer\r\nX-Evil: 1")
+    assert bulk.status_code == 303
+    assert "X-Evil" not in bulk.headers["Location"]

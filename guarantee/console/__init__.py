@@ -41,6 +41,16 @@ bp = Blueprint("console", __name__, url_prefix="/officer", template_folder="temp
 SIGN_IN_FAILED = "Enter a correct email address and password"
 
 
+def _local(target: str) -> bool:
+    """A console address on this host, safe to redirect to."""
+    return (
+        target.startswith("/officer")
+        and not any(c in target for c in "\\\r\n\t\x00")
+        and not urlsplit(target).netloc
+        and not urlsplit(target).scheme
+    )
+
+
 def _client_and_email() -> str:
     """Sign-in attempts are counted per address *and* email, so that nobody can lock a real
     officer out by failing to sign in as them from somewhere else."""
@@ -49,7 +59,10 @@ def _client_and_email() -> str:
 
 @bp.before_request
 def _session_limits() -> ResponseReturnValue | None:
-    if request.endpoint in ("console.sign_in", "console.signed_out") or not current_user.is_authenticated:
+    # Signing out must always reach the server (to end the other sessions), even after a timeout.
+    if request.endpoint in ("console.sign_in", "console.signed_out", "console.sign_out"):
+        return None
+    if not current_user.is_authenticated:
         return None
     why = sessions.lapsed()
     if why:
@@ -87,9 +100,7 @@ def sign_in() -> ResponseReturnValue:
         return render_template("console/sign_in.html", form=form), 400
     sessions.start(signed_in)
     target = request.args.get("next") or ""
-    parts = urlsplit(target)
-    safe = target.startswith("/officer") and not parts.netloc and not parts.scheme and "\\" not in target
-    return redirect(target if safe else url_for("console.queue_page"), code=303)
+    return redirect(target if _local(target) else url_for("console.queue_page"), code=303)
 
 
 @bp.post("/sign-out")
@@ -198,7 +209,7 @@ def queue_csv() -> ResponseReturnValue:
         filters = queue.parse_filters(request.args, request.args.getlist("state"))
         cursor = None
         while True:
-            page = queue.work_queue(ctx, current_user.actor, filters, cursor=cursor, limit=500)
+            page = queue.work_queue(ctx, current_user.actor, filters, cursor=cursor, limit=500, with_counts=False)
             for row in page.rows:
                 values = {**row, "assignee": page.assignees.get(row["assignee_id"], "")}
                 writer.writerow([_cell(values[c]) for c in CSV_COLUMNS])
@@ -215,9 +226,12 @@ def queue_csv() -> ResponseReturnValue:
     return response
 
 
+FILTERS = ("state", "assignee", "due", "sector", "region", "category", "sort")
+
+
 def _filtered_url(endpoint: str, **more: Any) -> str:
     """An address with this page's filters (not its page)."""
-    kept: dict[str, Any] = {k: v for k, v in request.args.lists() if k != "cursor"}
+    kept: dict[str, Any] = {k: request.args.getlist(k) for k in FILTERS if k in request.args}
     return url_for(endpoint, **kept, **more)
 
 
@@ -288,14 +302,16 @@ def claim_page(reference: str) -> ResponseReturnValue:
 @login_required
 def act(reference: str, trigger: str) -> ResponseReturnValue:
     transition = TRANSITIONS_BY_TRIGGER.get(trigger)
-    if transition is None:
-        return render_error(404)
+    if transition is None or not set(transition.fired_by) & set(ROLES):
+        return render_error(404)  # the group's and the system's steps are not officers' to take
     with unit_of_work() as ctx:
         regulations, officers = _regulations(ctx), _officers(ctx)
     form = forms.action_form(transition, regulations=regulations, officers=officers)
     if not form.validate():
         return _claim_page(reference, 400, action_forms={trigger: form})
     version = queue.as_id(form.version.data)
+    if version is None:  # every form carries the version it was drawn from
+        return _claim_page(reference, 409, action_forms={trigger: form}, problem=STALE)
     try:
         with unit_of_work() as ctx:
             fire(
@@ -358,7 +374,11 @@ def assignee(reference: str) -> ResponseReturnValue:
     if not form.validate():
         return render_error(400, "This page had expired. Go back and try again.")
     chosen = queue.as_id(form.assignee.data)
+    if form.assignee.data and chosen is None:
+        return render_error(400, "Choose an officer from the list.")
     version = queue.as_id(form.version.data)
+    if version is None:
+        return _claim_page(reference, 409, problem=STALE)
     try:
         with unit_of_work() as ctx:
             assign(ctx, reference, chosen, current_user.actor, expected_version=version)
@@ -378,8 +398,8 @@ def assignee(reference: str) -> ResponseReturnValue:
 def bulk() -> ResponseReturnValue:
     """Assign the selected claims, or decline them as duplicates of one claim: all or none."""
     form = forms.CsrfForm()
-    back = request.form.get("back") or url_for("console.queue_page")
-    if not back.startswith("/officer"):
+    back = request.form.get("back") or ""
+    if not _local(back):
         back = url_for("console.queue_page")
     if not form.validate():
         return render_error(400, "This page had expired. Go back to the queue and try again.")
@@ -413,7 +433,7 @@ def bulk() -> ResponseReturnValue:
 @bp.get("/regulations")
 @login_required
 def catalogue() -> ResponseReturnValue:
-    text = request.args.get("q", "")[:200]
+    text = request.args.get("q", "").replace("\x00", "")[:200]
     ctx = service_context()
     try:
         entries = regulations.search(ctx, current_user.actor, text)
@@ -439,7 +459,7 @@ def _regulation_page(
     return make_response(page, status)
 
 
-@bp.route("/regulations/<int:regulation_id>", methods=["GET", "POST"])
+@bp.route("/regulations/<int(max=2147483647):regulation_id>", methods=["GET", "POST"])
 @login_required
 def regulation(regulation_id: int) -> ResponseReturnValue:
     if request.method == "GET":
@@ -457,7 +477,7 @@ def regulation(regulation_id: int) -> ResponseReturnValue:
     return redirect(url_for("console.regulation", regulation_id=regulation_id), code=303)
 
 
-@bp.post("/regulations/<int:regulation_id>/merge")
+@bp.post("/regulations/<int(max=2147483647):regulation_id>/merge")
 @login_required
 def merge_regulation(regulation_id: int) -> ResponseReturnValue:
     if not forms.CsrfForm().validate():
@@ -508,7 +528,7 @@ def officers() -> ResponseReturnValue:
     return make_response(page, 400 if problem else 200)
 
 
-@bp.get("/admin/<int:officer_id>")
+@bp.get("/admin/<int(max=2147483647):officer_id>")
 @login_required
 def officer_account(officer_id: int) -> ResponseReturnValue:
     ctx = service_context()
@@ -520,7 +540,7 @@ def officer_account(officer_id: int) -> ResponseReturnValue:
     return render_template("console/officer.html", account=found, events=events, roles=ROLES)
 
 
-@bp.post("/admin/<int:officer_id>/<change>")
+@bp.post("/admin/<int(max=2147483647):officer_id>/<change>")
 @login_required
 def change_officer(officer_id: int, change: str) -> ResponseReturnValue:
     if not forms.CsrfForm().validate():
@@ -560,6 +580,11 @@ def change_officer(officer_id: int, change: str) -> ResponseReturnValue:
 @bp.errorhandler(NotFound)
 def _not_found(error: NotFound) -> Response:
     return render_error(404, error.message)
+
+
+@bp.errorhandler(Conflict)
+def _conflict(error: Conflict) -> Response:
+    return render_error(409, error.message)
 
 
 @bp.errorhandler(Forbidden)

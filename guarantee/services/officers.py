@@ -104,7 +104,8 @@ _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
 def authenticate(ctx: ServiceContext, email: str, password: str) -> Officer | None:
     """The active officer with this email and password, or None (never saying which was wrong)."""
-    officer = ctx.session.scalar(select(Officer).where(Officer.email == (email or "").strip().lower()))
+    wanted = (email or "").strip().lower()
+    officer = None if "\x00" in wanted else ctx.session.scalar(select(Officer).where(Officer.email == wanted))
     if officer is None:
         password_matches(_DUMMY_HASH, password or "")
         return None

@@ -113,6 +113,10 @@ def merge(ctx: ServiceContext, actor: Actor, duplicate_id: int, into_id: int) ->
     require_role(ctx, actor, EDITORS, "merge catalogue entries")
     if duplicate_id == into_id:
         raise ValidationFailed({"into": ["Choose a different entry to merge into"]})
+    # Both rows locked, in id order, so two officers merging A into B and B into A cannot both win.
+    for regulation_id in sorted((duplicate_id, into_id)):
+        ctx.session.execute(select(Regulation.id).where(Regulation.id == regulation_id).with_for_update()).all()
+    ctx.session.expire_all()
     duplicate, into = _live(ctx, duplicate_id), _live(ctx, into_id)
     duplicate.merged_into_id = into.id
     claims = ctx.session.scalars(
