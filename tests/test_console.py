@@ -1093,3 +1093,32 @@ def test_a_next_or_back_address_with_line_breaks_goes_to_the_queue(app: Flask) -
     bulk = _bulk(client, action="assign", back="/officer\r\nX-Evil: 1")
     assert bulk.status_code == 303
     assert "X-Evil" not in bulk.headers["Location"]
+
+
+def test_the_queue_filters_by_catalogue_regulation(app: Flask) -> None:
+    fire_safety = _accepted_with(app, "Fire risk assessment")
+    food = _accepted_with(app, "Food premises registration")
+    client, _ = signed_in(app, "reviewer")
+    listed = rows(client.get(f"{QUEUE}?regulation={_regulation_of(app, fire_safety)}").text)
+    assert fire_safety in " ".join(listed)
+    assert food not in " ".join(listed)
+    assert client.get(f"{QUEUE}?regulation=x").status_code == 400
+
+
+def test_officers_see_and_download_the_groups_evidence_as_an_attachment(app: Flask) -> None:
+    from guarantee.services.actors import GroupActor
+    from guarantee.services.evidence import add_evidence
+
+    (reference,) = file(app)
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    with app.app_context(), unit_of_work() as ctx:
+        attachment_id = add_evidence(ctx, reference, GroupActor(reference), "letter.pdf", pdf).id
+    client, _ = signed_in(app, "appeal_panel")
+    assert "letter.pdf" in text_of(client.get(claim_path(reference)).text)
+    with client.get(f"{claim_path(reference)}/evidence/{attachment_id}") as download:
+        assert download.status_code == 200
+        assert download.data == pdf
+        assert download.headers["Content-Disposition"].startswith("attachment")
+        assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert app.test_client().get(f"{claim_path(reference)}/evidence/{attachment_id}").status_code == 302
+    assert client.get(f"{claim_path(reference)}/evidence/{attachment_id + 1000}").status_code == 404

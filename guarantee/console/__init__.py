@@ -8,7 +8,17 @@ import io
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
@@ -32,7 +42,9 @@ from guarantee.services.casework import (
 )
 from guarantee.services.claims import fire
 from guarantee.services.errors import Conflict, Forbidden, NotFound, StaleClaim, ValidationFailed
+from guarantee.services.evidence import list_evidence, open_evidence
 from guarantee.services.officers import authenticate, change_password, end_sessions
+from guarantee.services.storage import StorageUnavailable
 from workflows import CLOCKS, STATE_LABELS, STATES, TIMELINE_LABELS, TRANSITIONS_BY_TRIGGER
 from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, ROLES, SECTORS
 
@@ -152,7 +164,7 @@ def queue_page() -> ResponseReturnValue:
     try:
         filters = queue.parse_filters(request.args, request.args.getlist("state"))
         page = queue.work_queue(ctx, current_user.actor, filters, cursor=request.args.get("cursor"))
-        officers = _officers(ctx)
+        officers, catalogue_entries = _officers(ctx), _regulations(ctx)
     except ValidationFailed as failed:
         ctx.rollback()
         problem = "; ".join(m for msgs in failed.errors.values() for m in msgs)
@@ -164,6 +176,7 @@ def queue_page() -> ResponseReturnValue:
         page=page,
         filters=filters,
         officers=officers,
+        catalogue_entries=catalogue_entries,
         states=STATES,
         state_labels=STATE_LABELS,
         sectors=SECTORS,
@@ -226,7 +239,7 @@ def queue_csv() -> ResponseReturnValue:
     return response
 
 
-FILTERS = ("state", "assignee", "due", "sector", "region", "category", "sort")
+FILTERS = ("state", "assignee", "due", "sector", "region", "category", "regulation", "sort")
 
 
 def _filtered_url(endpoint: str, **more: Any) -> str:
@@ -265,6 +278,10 @@ def _claim_page(
     try:
         _, view = reading.read_claim(ctx, reference, current_user.actor)
         regulations, officers = _regulations(ctx), _officers(ctx)
+        files = [
+            {"id": f.id, "filename": f.filename, "size": f.size, "uploaded_by": f.uploaded_by}
+            for f in list_evidence(ctx, reference, current_user.actor)
+        ]
     finally:
         ctx.rollback()
     shown: dict[str, FlaskForm] = {}
@@ -278,6 +295,7 @@ def _claim_page(
     page = render_template(
         "console/claim.html",
         claim=view,
+        files=files,
         officer_names=dict(officers),
         action_forms=shown,
         transitions=TRANSITIONS_BY_TRIGGER,
@@ -353,6 +371,24 @@ def note(reference: str) -> ResponseReturnValue:
         return _claim_page(reference, 400, note_form=form)
     flash("Note added.", "success")
     return redirect(url_for("console.claim_page", reference=reference, _anchor="timeline"), code=303)
+
+
+@bp.get("/claims/<reference>/evidence/<int(max=2147483647):attachment_id>")
+@login_required
+def evidence(reference: str, attachment_id: int) -> ResponseReturnValue:
+    """A file of evidence, as an attachment that browsers never display inline."""
+    ctx = service_context()
+    try:
+        attachment, path = open_evidence(ctx, reference, attachment_id, current_user.actor)
+    except StorageUnavailable as unavailable:
+        return render_error(503, unavailable.message)
+    finally:
+        ctx.rollback()
+    response = send_file(
+        path, mimetype=attachment.content_type, as_attachment=True, download_name=attachment.filename, max_age=0
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.post("/claims/<reference>/contact")

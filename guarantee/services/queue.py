@@ -37,6 +37,7 @@ class QueueFilters:
     region: str | None = None
     category: str | None = None
     assignee: str | None = None  # "me", "none", or an officer id
+    regulation: int | None = None  # a catalogue entry's id
     due: str | None = None  # "overdue" or "this_week"
     sort: str = "due"
 
@@ -77,8 +78,12 @@ def parse_filters(args: Mapping[str, Any], states: list[str]) -> QueueFilters:
     assignee = args.get("assignee") or None
     if assignee is not None and assignee not in ("me", "none") and not is_id(assignee):
         errors["assignee"] = ["Choose an assignee from the list"]
+    regulation = args.get("regulation") or None
+    if regulation is not None and not is_id(regulation):
+        errors["regulation"] = ["Choose a regulation from the catalogue"]
     filters = QueueFilters(
         states=chosen or ACTIVE_STATES,
+        regulation=as_id(regulation),
         sector=one("sector", SECTORS),
         region=one("region", REGIONS),
         category=one("category", BARRIER_CATEGORIES),
@@ -130,6 +135,8 @@ def _filtered(ctx: ServiceContext, query: Any, filters: QueueFilters, me: int) -
                 and_(Claim.category.is_(None), Claim.barrier_category == filters.category),
             )
         )
+    if filters.regulation is not None:
+        query = query.where(Claim.regulation_id == filters.regulation)
     if filters.assignee == "me":
         query = query.where(Claim.assignee_id == me)
     elif filters.assignee == "none":
