@@ -460,7 +460,7 @@ def test_the_help_and_error_pages_are_accessible_too(live_server: LiveServer, vi
 
 
 def test_the_console_pages_are_accessible(live_server: LiveServer, visit: Visit, fresh_url: str) -> None:
-    email = make_officer(fresh_url, "triage", "reviewer")
+    email = make_officer(fresh_url, "triage", "reviewer", "admin")
     filed = live_server.api("POST", "/api/v1/claims", VALID_SUBMISSION)
     page = visit.page
     page.goto(live_server.url + "/officer")
@@ -487,6 +487,23 @@ def test_the_console_pages_are_accessible(live_server: LiveServer, visit: Visit,
     page.get_by_text("Done: accept for review.").wait_for()
     assert page.get_by_text("Under review").first.is_visible()
     visit.check("console-claim-accepted")
+    page.get_by_role("link", name="Regulation catalogue").click()
+    page.get_by_role("heading", name="Regulation catalogue").wait_for()
+    visit.check("console-catalogue")
+    page.get_by_role("link", name="Food premises registration").click()
+    page.get_by_label("Title").fill("")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    visit.check("console-catalogue-entry-errors")
+    page.get_by_role("link", name="Officers").click()
+    page.get_by_role("heading", name="Officers").wait_for()
+    visit.check("console-officers")
+    page.get_by_role("link", name="Officer", exact=True).first.click()
+    page.get_by_role("heading", name="Roles").wait_for()
+    visit.check("console-officer")
+    page.get_by_role("link", name="Change your password").click()
+    page.get_by_role("heading", name="Choose a new password").wait_for()
+    visit.check("console-password")
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("heading", name="You have signed out").wait_for()
     visit.check("console-signed-out")
