@@ -107,19 +107,22 @@ def _encode(key: list[Any]) -> str:
 
 
 def _decode(cursor: str) -> list[Any]:
+    """The (sort key, id) a page link carries, or ValidationFailed if it was tampered with."""
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if (
-            isinstance(key, list)
-            and len(key) == 2
-            and isinstance(key[0], str)
-            and type(key[1]) is int
-            and 0 <= key[1] <= MAX_ID
-        ):
-            return key
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        pass
-    raise ValidationFailed({"cursor": [BROKEN_LINK]})
+        key = None
+    well_formed = (
+        isinstance(key, list)
+        and len(key) == 2
+        and isinstance(key[0], str)
+        and type(key[1]) is int
+        and 0 <= key[1] <= MAX_ID
+    )
+    if not well_formed:
+        raise ValidationFailed({"cursor": [BROKEN_LINK]})
+    decoded: list[Any] = key
+    return decoded
 
 
 def _filtered(ctx: ServiceContext, query: Any, filters: QueueFilters, me: int) -> Any:
