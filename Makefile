@@ -11,7 +11,7 @@ ASSETS := guarantee/static/build/app.css
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint typecheck unit openapi clean assets browser
+.PHONY: run test lint typecheck unit openapi diagram clean assets browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,15 +36,16 @@ $(ASSETS): node_modules/.installed assets/app.scss assets/build.mjs
 ## assets: build the stylesheet and scripts the pages use (guarantee/static/build/)
 assets: $(ASSETS)
 
-## browser: install Debian's Chromium for the browser tests, where it is missing and we may
+## browser: install Debian's Chromium for the browser tests, and Graphviz for the diagram's,
+## where they are missing and we may
 browser:
-	@if [ ! -x $(CHROMIUM) ]; then \
+	@if [ ! -x $(CHROMIUM) ] || ! command -v dot >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's chromium for the browser tests"; \
-	    apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || \
-	      (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium >/dev/null); \
+	    echo "Installing Debian's chromium and graphviz for the tests"; \
+	    apt-get install -y -q --no-install-recommends chromium graphviz >/dev/null 2>&1 || \
+	      (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium graphviz >/dev/null); \
 	  else \
-	    echo "No $(CHROMIUM): the browser tests will be skipped (apt-get install chromium, as root)"; \
+	    echo "No $(CHROMIUM) or dot: the browser and diagram-drawing tests will be skipped (apt-get install chromium graphviz, as root)"; \
 	  fi; \
 	fi
 
@@ -56,6 +57,8 @@ run: $(VENV)/.run-installed $(ASSETS)
 	@echo "Create your first officer account (you will be asked for a password):"
 	@echo "    $(BIN)/flask guarantee create-officer --email you@council.example --name 'Your Name' --role admin"
 	@echo "Add demonstration claims in every state:  $(BIN)/flask guarantee seed-demo"
+	@echo "Send notifications (written to instance/mail/ until an SMTP host is set), in another terminal:"
+	@echo "    $(BIN)/flask guarantee notify --loop"
 	@echo ""
 	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --no-control-socket wsgi:app
 
@@ -75,6 +78,10 @@ unit: $(VENV)/.dev-installed $(ASSETS) browser
 ## openapi: regenerate the committed API contract after an intended change
 openapi: $(VENV)/.run-installed
 	$(BIN)/flask openapi write openapi.json
+
+## diagram: draw the workflow again (guarantee/static/workflow.svg) after changing workflows/
+diagram: $(VENV)/.run-installed
+	$(BIN)/flask guarantee diagram --output guarantee/static/workflow.svg
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules guarantee/static/build test-output

@@ -43,6 +43,8 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'guarantee.sqlite3'}"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    if not app.config.get("GUARANTEE_MAIL_DIR"):
+        app.config["GUARANTEE_MAIL_DIR"] = str(instance / "mail")
     if not app.config.get("GUARANTEE_EVIDENCE_DIR"):
         app.config["GUARANTEE_EVIDENCE_DIR"] = str(instance / "evidence")
     if not app.config.get("GUARANTEE_AUDIT_SIGNING_KEY"):

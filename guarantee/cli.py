@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import shutil
+import signal
+import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
+from guarantee import mail
 from guarantee.context import service_context, unit_of_work
-from guarantee.services import audit
+from guarantee.models import Officer
+from guarantee.services import audit, schedule, sender
+from guarantee.services.admin import reset_two_step
 from guarantee.services.demo import seed_demo
 from guarantee.services.errors import NotFound, ValidationFailed
 from guarantee.services.idempotency import purge_expired
 from guarantee.services.officers import create_officer
 from guarantee.services.sweep import sweep_batch
 from guarantee.services.tokens import revoke_officer_tokens
+from workflows import diagram
 from workflows.vocabulary import ROLES
 
 guarantee_cli = AppGroup("guarantee", help="Run the Co-production Guarantee service.")
@@ -26,7 +37,7 @@ audit_cli = AppGroup("audit", help="Verify and checkpoint the audit trail.")
 guarantee_cli.add_command(audit_cli)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.secho(message, fg="red", err=True)
     sys.exit(1)
 
@@ -65,6 +76,72 @@ def revoke_tokens_command(email: str) -> None:
     click.echo(f"Revoked {count} token(s) of {email}.")
 
 
+@guarantee_cli.command("reset-two-step")
+@click.option("--email", required=True, help="The officer who lost the phone with their authenticator app.")
+def reset_two_step_command(email: str) -> None:
+    """Turn off an officer's two-step verification and give them a temporary password (for an
+    only administrator who lost their phone; otherwise an admin does it in the console)."""
+    try:
+        with unit_of_work() as ctx:
+            officer = ctx.session.scalar(select(Officer).where(Officer.email == email.strip().lower()))
+            if officer is None:
+                raise NotFound(f"There is no officer with the email address {email}.")
+            password = reset_two_step(ctx, None, officer.id)
+    except NotFound as exc:
+        _fail(exc.message)
+    click.echo(f"Two-step verification of {email} is off; their sessions and API tokens have ended.")
+    click.echo(f"Temporary password (shown once; they choose a new one when they sign in): {password}")
+
+
+SCHEDULE_EVERY = 300.0  # seconds between looking for reminders and digests to queue
+
+
+@guarantee_cli.command("notify")
+@click.option("--loop", is_flag=True, help="Keep running, as a worker; stop cleanly on SIGTERM or Ctrl-C.")
+@click.option("--batch", type=click.IntRange(1, 1000), default=50, show_default=True, help="Messages per claim.")
+@click.option(
+    "--interval", type=click.FloatRange(0.1, 3600), default=5.0, show_default=True, help="Seconds between polls."
+)
+def notify_command(loop: bool, batch: int, interval: float) -> None:
+    """Send what the outbox holds (and queue the day's reminders and digests): once, or --loop."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    stopping = threading.Event()
+
+    received: list[str] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        received.append(signal.Signals(signum).name)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    transport = mail.transport_for(app)
+    attempts = app.config["GUARANTEE_MAIL_MAX_ATTEMPTS"]
+    totals = sender.Outcome()
+    scheduled_at = -SCHEDULE_EVERY
+    while True:
+        if time.monotonic() - scheduled_at >= SCHEDULE_EVERY:  # reminders and digests: now and then
+            with unit_of_work() as ctx:
+                schedule.queue_scheduled(ctx)
+            scheduled_at = time.monotonic()
+        while not stopping.is_set():
+            outcome = sender.send_batch(
+                unit_of_work, transport, mail.render, limit=batch, max_attempts=attempts, stop=stopping.is_set
+            )
+            for name in ("sent", "retried", "failed", "skipped"):
+                getattr(totals, name).extend(getattr(outcome, name))
+            if outcome.handled < batch:
+                break
+        if not loop or stopping.wait(interval):
+            break
+    if received:
+        click.echo(f"Stopped after the message being sent ({received[0]}).")
+    click.echo(
+        f"Notify finished: {len(totals.sent)} sent, {len(totals.retried)} to try again, "
+        f"{len(totals.failed)} failed, {len(totals.skipped)} with no one to send to."
+    )
+
+
 @guarantee_cli.command("sweep")
 @click.option("--batch", type=click.IntRange(1, 10_000), default=None, help="Claims per transaction.")
 def sweep_command(batch: int | None) -> None:
@@ -96,7 +173,7 @@ def _trusted_key(public_key_file: str | None) -> Ed25519PublicKey:
         key = serialization.load_pem_public_key(Path(public_key_file).read_bytes())
         if not isinstance(key, Ed25519PublicKey):
             _fail(f"{public_key_file} is not an Ed25519 public key")
-        return key  # type: ignore[return-value]
+        return key
     path = Path(current_app.config["GUARANTEE_AUDIT_SIGNING_KEY"])
     if not path.exists():
         # Never make a key here: a new key would "verify" nothing and sign later checkpoints.
@@ -117,7 +194,8 @@ def _trusted_key(public_key_file: str | None) -> Ed25519PublicKey:
     help="PEM public key that signed the checkpoint (default: this service's key).",
 )
 def verify_command(checkpoint_file: str | None, public_key: str | None) -> None:
-    """Recompute every claim's hash chain and replay its events to its state."""
+    """Recompute every claim's hash chain and replay its events to its state, and recompute the
+    admin log's chain (officer accounts, the regulation catalogue)."""
     checkpoint = None
     if checkpoint_file:
         try:
@@ -130,9 +208,12 @@ def verify_command(checkpoint_file: str | None, public_key: str | None) -> None:
     if report.problems:
         for problem in report.problems:
             click.secho(f"BROKEN {problem}", fg="red", err=True)
-        _fail(f"Audit verify failed: {len(report.problems)} problem(s) in {report.claims} claims.")
+        _fail(f"Audit verify failed: {len(report.problems)} problem(s) in {report.claims} claims and the admin log.")
     against = f", matching checkpoint of {checkpoint.created_at}" if checkpoint else ""
-    click.echo(f"Audit verify passed: {report.claims} claims, {report.events} events{against}.")
+    click.echo(
+        f"Audit verify passed: {report.claims} claims, {report.events} events, "
+        f"and the admin log's {report.admin_events} events{against}."
+    )
 
 
 @audit_cli.command("checkpoint")
@@ -150,7 +231,33 @@ def checkpoint_command(output: str) -> None:
     checkpoint = audit.make_checkpoint(ctx)
     ctx.session.rollback()
     audit.write_checkpoint(checkpoint, key, output)
-    click.echo(f"Checkpoint of {len(checkpoint.heads)} chains written to {output}.")
+    click.echo(f"Checkpoint of {len(checkpoint.heads)} chains and the admin log written to {output}.")
+
+
+@guarantee_cli.command("diagram")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    default="guarantee/static/workflow.svg",
+    show_default=True,
+)
+@click.option("--dot", "dot_only", is_flag=True, help="Write the Graphviz source instead of drawing it.")
+def diagram_command(output: str, dot_only: bool) -> None:
+    """Draw the workflow as SVG from workflows/ (needs Graphviz's dot: apt-get install graphviz)."""
+    source = diagram.to_dot()
+    if dot_only:
+        Path(output).write_text(source)
+        click.echo(f"Graphviz source of the workflow written to {output}.")
+        return
+    dot = shutil.which("dot")
+    if dot is None:
+        _fail("Graphviz's dot is not installed: apt-get install graphviz (or pass --dot for the source).")
+    drawn = subprocess.run([dot, "-Tsvg"], input=source, capture_output=True, text=True, check=False)  # noqa: S603
+    if drawn.returncode != 0:
+        _fail(f"dot could not draw the workflow: {drawn.stderr.strip()}")
+    Path(output).write_text(drawn.stdout)
+    click.echo(f"Workflow diagram written to {output}.")
 
 
 @guarantee_cli.command("seed-demo")

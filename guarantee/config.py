@@ -27,9 +27,23 @@ class Config:
     GUARANTEE_PROXY_HOPS = 0
     # Evidence files, outside the web root; default: instance/evidence.
     GUARANTEE_EVIDENCE_DIR: str | None = None
+    # E-mail. With no SMTP host, messages are written as files under GUARANTEE_MAIL_DIR
+    # (default instance/mail) and logged, so that a newcomer sees them with no mail server.
+    GUARANTEE_MAIL_DIR: str | None = None
+    GUARANTEE_MAIL_FROM = "no-reply@guarantee.invalid"
+    GUARANTEE_MAIL_FROM_NAME = "Co-production Guarantee"
+    GUARANTEE_SMTP_HOST: str | None = None
+    GUARANTEE_SMTP_PORT = 587
+    GUARANTEE_SMTP_SECURITY = "starttls"  # none, starttls or tls
+    GUARANTEE_SMTP_USERNAME: str | None = None
+    GUARANTEE_SMTP_PASSWORD: str | None = None
+    GUARANTEE_SMTP_CA_FILE: str | None = None  # a private relay's CA (PEM); public CAs need nothing
+    GUARANTEE_MAIL_MAX_ATTEMPTS = 12  # over about 20 hours; then failed, and shown in the console
     # The JSON API.
     MAX_CONTENT_LENGTH = 1024 * 1024
     GUARANTEE_API_TOKEN_MINUTES = 30
+    # Admins must use two-step verification (a code from an authenticator app) to sign in.
+    GUARANTEE_ADMIN_TWO_STEP = False
     GUARANTEE_TOKEN_RATE_LIMIT = "10 per minute"  # noqa: S105 (a rate, not a secret)
     GUARANTEE_SUBMISSION_RATE_LIMIT = "30 per hour"
     RATELIMIT_STORAGE_URI = "memory://"
@@ -66,6 +80,14 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
             )
         settings["GUARANTEE_WORKING_DAYS"] = {**DEFAULT_WORKING_DAYS, **days}
     for name in (
+        "GUARANTEE_MAIL_DIR",
+        "GUARANTEE_MAIL_FROM",
+        "GUARANTEE_MAIL_FROM_NAME",
+        "GUARANTEE_SMTP_HOST",
+        "GUARANTEE_SMTP_SECURITY",
+        "GUARANTEE_SMTP_USERNAME",
+        "GUARANTEE_SMTP_PASSWORD",
+        "GUARANTEE_SMTP_CA_FILE",
         "GUARANTEE_AUDIT_SIGNING_KEY",
         "GUARANTEE_BASE_URL",
         "GUARANTEE_EVIDENCE_DIR",
@@ -78,8 +100,13 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
         settings["RATELIMIT_STORAGE_URI"] = environ["GUARANTEE_RATELIMIT_STORAGE_URI"]
     if environ.get("GUARANTEE_PROXY_HOPS"):
         settings["GUARANTEE_PROXY_HOPS"] = int(environ["GUARANTEE_PROXY_HOPS"])
+    for number in ("GUARANTEE_SMTP_PORT", "GUARANTEE_MAIL_MAX_ATTEMPTS"):
+        if environ.get(number):
+            settings[number] = int(environ[number])
     if environ.get("GUARANTEE_API_TOKEN_MINUTES"):
         settings["GUARANTEE_API_TOKEN_MINUTES"] = int(environ["GUARANTEE_API_TOKEN_MINUTES"])
+    if environ.get("GUARANTEE_ADMIN_TWO_STEP"):
+        settings["GUARANTEE_ADMIN_TWO_STEP"] = environ["GUARANTEE_ADMIN_TWO_STEP"].lower() in ("1", "true", "yes")
     if environ.get("GUARANTEE_LOG_JSON"):
         settings["GUARANTEE_LOG_JSON"] = environ["GUARANTEE_LOG_JSON"].lower() in ("1", "true", "yes")
     return settings

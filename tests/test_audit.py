@@ -25,21 +25,24 @@ from sqlalchemy.orm import Session
 
 from guarantee.context import unit_of_work
 from guarantee.extensions import db
-from guarantee.models import AuditEvent, Base, Claim, Contact
+from guarantee.models import AdminEvent, AuditEvent, Base, Claim, Contact, Regulation
 from guarantee.models.audit import GENESIS_HASH
-from guarantee.services import audit
+from guarantee.services import admin, audit, regulations
 from guarantee.services.actors import SystemActor
 from guarantee.services.casework import add_note, erase_contact
 from guarantee.services.claims import fire, submit_claim
 from guarantee.services.context import ServiceContext
 from guarantee.services.demo import seed_demo
 from guarantee.services.errors import Conflict, Forbidden, StaleClaim, TriggerNotAllowed
+from tests.conftest import START
 from tests.helpers import INPUTS, VALID_SUBMISSION, Cast, make_officer, walk
 
 # --- helpers --------------------------------------------------------------------
 
 
-def _run_as_superuser(session: Session, statements: list[tuple[str, dict[str, Any]]]) -> None:
+def _run_as_superuser(
+    session: Session, statements: list[tuple[str, dict[str, Any]]], table: str = "audit_events"
+) -> None:
     """Run raw SQL the way an attacker with full rights on the database would.
 
     On PostgreSQL the append-only trigger refuses UPDATE/DELETE on audit_events, so a
@@ -47,14 +50,14 @@ def _run_as_superuser(session: Session, statements: list[tuple[str, dict[str, An
     """
     postgresql = session.get_bind().dialect.name == "postgresql"
     if postgresql:
-        session.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+        session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
     for sql, params in statements:
         statement = text(sql)
         if "payload" in params:
             statement = statement.bindparams(bindparam("payload", type_=JSON))
         session.execute(statement, params)
     if postgresql:
-        session.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
+        session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
     session.expire_all()
 
 
@@ -577,7 +580,7 @@ def _verify(runner, *options: str):
 def test_cli_verify_passes_then_names_the_claim_and_event_after_a_payload_is_edited(app, runner, committed_claim):
     passed = _verify(runner)
     assert passed.exit_code == 0, passed.output
-    assert "Audit verify passed: 2 claims, 6 events." in passed.output
+    assert "Audit verify passed: 2 claims, 6 events, and the admin log's" in passed.output
 
     with app.app_context():
         payload = _events(db.session, committed_claim)[2].payload
@@ -587,7 +590,7 @@ def test_cli_verify_passes_then_names_the_claim_and_event_after_a_payload_is_edi
     failed = _verify(runner)
     assert failed.exit_code == 1
     assert f"BROKEN {committed_claim} event 3: content does not match its hash" in failed.output
-    assert "Audit verify failed: 1 problem(s) in 2 claims." in failed.output
+    assert "Audit verify failed: 1 problem(s) in 2 claims and the admin log." in failed.output
 
 
 def test_cli_verify_against_a_checkpoint_names_the_claim_and_event_of_a_truncated_chain(
@@ -596,7 +599,7 @@ def test_cli_verify_against_a_checkpoint_names_the_claim_and_event_of_a_truncate
     checkpoint = tmp_path / "checkpoint.json"
     written = runner.invoke(args=["guarantee", "audit", "checkpoint", "-o", str(checkpoint)])
     assert written.exit_code == 0, written.output
-    assert f"Checkpoint of 2 chains written to {checkpoint}." in written.output
+    assert f"Checkpoint of 2 chains and the admin log written to {checkpoint}." in written.output
     matched = _verify(runner, "--checkpoint", str(checkpoint))
     assert matched.exit_code == 0, matched.output
     assert "matching checkpoint of" in matched.output
@@ -928,3 +931,185 @@ def test_an_officer_who_read_the_claim_before_a_colleague_accepted_it_gets_a_con
     with Session(committed_engine) as session:
         assert [e.action for e in _events(session, reference)] == ["submitted", "accept"]
         assert audit.verify(ServiceContext(session=session, clock=clock)).ok
+
+
+# --- the admin log: officer accounts and the catalogue, one chain -------------------
+
+
+def _admin_log(session: Session) -> list[AdminEvent]:
+    return list(session.scalars(select(AdminEvent).order_by(AdminEvent.seq).execution_options(populate_existing=True)))
+
+
+def _admin_link(prev_hash: str, event: AdminEvent) -> str:
+    """SHA-256(prev_hash || canonical JSON of the admin event), written out independently."""
+    document = {
+        "log": "admin",
+        "seq": event.seq,
+        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": event.actor_id,
+        "officer_id": event.officer_id,
+        "regulation_id": event.regulation_id,
+        "action": event.action,
+        "payload": event.payload,
+    }
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hashlib.sha256(prev_hash.encode() + canonical).hexdigest()
+
+
+def _catalogue_work(ctx: ServiceContext) -> tuple[Cast, int, int]:
+    """Two officers added by an admin, one claim accepted with a new entry, the entry corrected,
+    a duplicate entry merged into it."""
+    cast = Cast(ctx)
+    first = _new_claim(ctx, cast, "accept")
+    second = _new_claim(ctx, cast)
+    fire(ctx, second, "accept", cast.triage, {**INPUTS["accept"], "regulation": {"title": "Food registration (copy)"}})
+    keep = ctx.session.scalar(select(Claim.regulation_id).where(Claim.reference == first))
+    duplicate = ctx.session.scalar(select(Claim.regulation_id).where(Claim.reference == second))
+    category = ctx.session.scalar(select(Regulation.category).where(Regulation.id == keep))
+    regulations.correct(
+        ctx, cast.reviewer, keep, {"title": "Food premises registration (national)", "category": category}
+    )
+    regulations.merge(ctx, cast.reviewer, duplicate, keep)
+    return cast, keep, duplicate
+
+
+def test_the_admin_log_chains_account_and_catalogue_changes_without_free_text(ctx: ServiceContext) -> None:
+    cast, keep, duplicate = _catalogue_work(ctx)
+    officer_id, password = admin.add_officer(
+        ctx, cast.admin, email="new.officer@council.example", name="New Officer", roles=["triage"]
+    )
+    admin.set_active(ctx, cast.admin, officer_id, False)
+
+    log = _admin_log(ctx.session)
+    prev_hash = GENESIS_HASH
+    for seq, event in enumerate(log, start=1):  # recomputed here, independently of the service
+        assert (event.seq, event.prev_hash, event.hash) == (seq, prev_hash, _admin_link(prev_hash, event))
+        prev_hash = event.hash
+    by_action = {(e.action, e.officer_id or e.regulation_id): e for e in log}
+    corrected = by_action["regulation_corrected", keep]
+    assert corrected.actor_id == cast.reviewer.officer_id
+    assert corrected.payload == {"title": {"sha256": audit.text_digest("Food premises registration (national)")}}
+    assert by_action["regulation_merged", duplicate].payload == {"into": keep, "claims": 1}
+    assert by_action["officer_added", officer_id].payload == {"roles": ["triage"]}
+    assert by_action["officer_added", officer_id].actor_id == cast.admin.officer_id
+    assert by_action["deactivated", officer_id].actor_id == cast.admin.officer_id
+    assert password not in json.dumps([e.payload for e in log])
+    count = len(log)
+    report = audit.verify(ctx)
+    assert report.ok and report.admin_events == count
+
+
+def test_correcting_an_entry_without_changing_anything_records_nothing(ctx: ServiceContext) -> None:
+    cast, keep, _ = _catalogue_work(ctx)
+    before = len(_admin_log(ctx.session))
+    entry = ctx.session.get(Regulation, keep)
+    regulations.correct(ctx, cast.reviewer, keep, {"title": entry.title, "category": entry.category})
+    assert len(_admin_log(ctx.session)) == before
+
+
+def test_verify_names_the_admin_log_event_whose_content_was_edited(ctx: ServiceContext) -> None:
+    _catalogue_work(ctx)
+    target = _admin_log(ctx.session)[0]
+    _run_as_superuser(
+        ctx.session,
+        [
+            (
+                "UPDATE admin_events SET payload = :payload WHERE seq = :seq",
+                {"payload": {"into": 1, "claims": 0}, "seq": target.seq},
+            )
+        ],
+        table="admin_events",
+    )
+    problem = _only_problem(audit.verify(ctx))
+    assert (problem.reference, problem.seq) == ("admin log", 1)
+    assert "content does not match its hash" in problem.message
+
+
+def test_verify_names_a_gap_in_the_admin_log(ctx: ServiceContext) -> None:
+    _catalogue_work(ctx)
+    _run_as_superuser(ctx.session, [("DELETE FROM admin_events WHERE seq = 1", {})], table="admin_events")
+    problem = _only_problem(audit.verify(ctx))
+    assert (problem.reference, problem.seq) == ("admin log", 2)
+    assert "sequence broken" in problem.message
+
+
+def test_a_checkpoint_catches_the_admin_logs_newest_events_being_removed(ctx: ServiceContext, tmp_path: Path) -> None:
+    _catalogue_work(ctx)
+    key = Ed25519PrivateKey.generate()
+    audit.write_checkpoint(audit.make_checkpoint(ctx), key, tmp_path / "checkpoint.json")
+    last = _admin_log(ctx.session)[-1].seq
+    _run_as_superuser(ctx.session, [("DELETE FROM admin_events WHERE seq = :seq", {"seq": last})], table="admin_events")
+
+    checkpoint = audit.read_checkpoint(tmp_path / "checkpoint.json", key.public_key())
+    assert audit.verify(ctx).ok  # the chain alone cannot tell its tail is gone...
+    problem = _only_problem(audit.verify(ctx, checkpoint))  # ...the signed checkpoint can
+    assert (problem.reference, problem.seq) == ("admin log", last)
+    assert "history truncated" in problem.message
+
+
+def test_a_checkpoint_of_the_first_format_still_verifies(ctx: ServiceContext, tmp_path: Path) -> None:
+    _catalogue_work(ctx)
+    key = Ed25519PrivateKey.generate()
+    body = {**audit.make_checkpoint(ctx).body(), "format": "guarantee-audit-checkpoint/1"}
+    del body["admin_head"]
+    signed = {**body, "signature": base64.b64encode(key.sign(audit.canonical_json(body))).decode()}
+    (tmp_path / "old.json").write_text(json.dumps(signed))
+    assert audit.verify(ctx, audit.read_checkpoint(tmp_path / "old.json", key.public_key())).ok
+
+
+@pytest.mark.parametrize(
+    ("operation", "statement"),
+    [
+        ("UPDATE", "UPDATE admin_events SET action = 'officer_added'"),
+        ("DELETE", "DELETE FROM admin_events"),
+        ("TRUNCATE", "TRUNCATE admin_events"),
+    ],
+    ids=["update", "delete", "truncate"],
+)
+def test_postgresql_refuses_to_change_or_remove_admin_events(pg_ctx, operation, statement):
+    _catalogue_work(pg_ctx)
+    pg_ctx.session.flush()
+    before = [(e.seq, e.hash) for e in _admin_log(pg_ctx.session)]
+    with pytest.raises(DBAPIError) as refused, pg_ctx.session.begin_nested():
+        pg_ctx.session.execute(text(statement))
+    assert refused.value.orig.sqlstate == "42501"
+    assert f"admin_events is append-only: {operation} is not allowed" in str(refused.value.orig)
+    assert [(e.seq, e.hash) for e in _admin_log(pg_ctx.session)] == before
+
+
+def test_the_migration_chains_officer_events_recorded_before_the_admin_log(app) -> None:
+    """Upgrading a database that has officer_events (revision 5d1e0b7c2f4a) chains them in order."""
+    from flask_migrate import downgrade, upgrade
+
+    with app.app_context():
+        downgrade(revision="5d1e0b7c2f4a")
+        db.session.execute(
+            text(
+                "INSERT INTO officers (email, name, password_hash, active, session_nonce, must_change_password, created_at) "
+                "VALUES ('old@council.example', 'Old Officer', 'x', true, 'n', false, :at)"
+            ),
+            {"at": START},
+        )
+        officer_id = db.session.scalar(text("SELECT id FROM officers WHERE email = 'old@council.example'"))
+        for action in ("officer_added", "roles_changed", "deactivated"):
+            db.session.execute(
+                text(
+                    "INSERT INTO officer_events (occurred_at, actor_id, officer_id, action, payload) "
+                    "VALUES (:at, NULL, :officer, :action, :payload)"
+                ).bindparams(bindparam("payload", type_=JSON)),
+                {"at": START, "officer": officer_id, "action": action, "payload": {"roles": ["triage"]}},
+            )
+        db.session.commit()
+        upgrade()
+        log = _admin_log(db.session)
+        assert [(e.seq, e.action, e.officer_id) for e in log] == [
+            (1, "officer_added", officer_id),
+            (2, "roles_changed", officer_id),
+            (3, "deactivated", officer_id),
+        ]
+        with unit_of_work() as ctx:
+            appended = audit.append_admin_event(ctx, None, "password_reset", officer_id=officer_id)
+            assert appended.seq == 4
+            report = audit.verify(ctx)
+        assert report.ok, [str(p) for p in report.problems or []]
+        assert report.admin_events == 4

@@ -274,6 +274,16 @@ def test_eight_hours_end_the_session_even_with_activity(app: Flask, clock: Fixed
     assert is_signed_out(client)
 
 
+def test_changing_the_password_does_not_restart_the_eight_hours(app: Flask, clock: FixedClock) -> None:
+    client, _ = signed_in(app, "triage")
+    for _ in range(34):  # 7 h 56 min, a page every 14 minutes
+        clock.advance(minutes=14)
+        assert client.get(QUEUE).status_code == 200
+    assert _change_password(client, PASSWORD, "a brand new passphrase").status_code == 303
+    clock.advance(minutes=5)  # 8 hours and a minute after signing in
+    assert is_signed_out(client)
+
+
 def test_signing_out_ends_the_officers_sessions_in_every_browser(app: Flask) -> None:
     here, who = signed_in(app, "triage")
     there = app.test_client()
@@ -686,8 +696,10 @@ def test_ids_posted_as_text_are_whole_ascii_numbers_that_fit_the_database():
 
 
 def _bulk(client: FlaskClient, **form: Any) -> TestResponse:
-    token = fields(client.get(QUEUE).text)["csrf_token"]
-    return client.post("/officer/bulk", data={"csrf_token": token, **form})
+    """Tick claims in the queue and post: with the CSRF token and each claim's version the page gave."""
+    given = fields(client.get(QUEUE).text)
+    versions = {name: value for name, value in given.items() if name.startswith("version-")}
+    return client.post("/officer/bulk", data={"csrf_token": given["csrf_token"], **versions, **form})
 
 
 def _assignee(app: Flask, reference: str) -> int | None:
@@ -732,9 +744,43 @@ def test_declining_several_as_duplicates_is_all_or_nothing(app: Flask) -> None:
         reference=[copy_one],
     )
 
-    assert "1 claims declined as duplicates." in text_of(client.get(location(done)).text)
+    assert "1 claim declined as a duplicate." in text_of(client.get(location(done)).text)
     assert claim_now(app, copy_one)[0] == "closed"
     assert claim_now(app, original)[0] == "submitted"
+
+
+def test_bulk_assigning_a_claim_changed_since_the_queue_was_loaded_changes_nothing(app: Flask) -> None:
+    client, _ = signed_in(app, "triage")
+    reviewer = officer(app, "reviewer")
+    first, second = file(app, 2)
+    given = fields(client.get(QUEUE).text)
+    fire_as(app, second, "accept", officer(app, "triage"))  # meanwhile, a colleague
+    before = [claim_now(app, r) for r in (first, second)]
+    refused = client.post(
+        "/officer/bulk",
+        data={
+            "csrf_token": given["csrf_token"],
+            "action": "assign",
+            "assignee": str(reviewer.id),
+            "reference": [first, second],
+            f"version-{first}": given[f"version-{first}"],
+            f"version-{second}": given[f"version-{second}"],
+        },
+    )
+    words = text_of(client.get(location(refused)).text)
+    assert "Nothing was changed." in words and second in words
+    assert [claim_now(app, r) for r in (first, second)] == before
+    without_versions = client.post(
+        "/officer/bulk",
+        data={
+            "csrf_token": given["csrf_token"],
+            "action": "assign",
+            "assignee": str(reviewer.id),
+            "reference": [first],
+        },
+    )
+    assert "Reload the queue" in text_of(client.get(location(without_versions)).text)
+    assert claim_now(app, first) == before[0]
 
 
 def test_bulk_actions_need_a_selection_a_csrf_token_and_the_role(app: Flask) -> None:
@@ -743,7 +789,8 @@ def test_bulk_actions_need_a_selection_a_csrf_token_and_the_role(app: Flask) -> 
     assert "Select at least one claim" in text_of(client.get(location(_bulk(client, action="assign"))).text)
     assert client.post("/officer/bulk", data={"action": "assign", "reference": reference}).status_code == 400
     panel, _ = signed_in(app, "appeal_panel")
-    assert _bulk(panel, action="assign", reference=[reference]).status_code == 403
+    forged = {"action": "assign", "reference": [reference], f"version-{reference}": str(claim_now(app, reference)[1])}
+    assert _bulk(panel, **forged).status_code == 403
     assert _assignee(app, reference) is None
 
 
@@ -922,12 +969,12 @@ def _admin_post(client: FlaskClient, path: str, **form: Any) -> TestResponse:
 
 
 def _events(app: Flask, who: Someone) -> list[str]:
-    from guarantee.models import OfficerEvent
+    from guarantee.models import AdminEvent
 
     with app.app_context():
         return list(
             db.session.scalars(
-                select(OfficerEvent.action).where(OfficerEvent.officer_id == who.id).order_by(OfficerEvent.id)
+                select(AdminEvent.action).where(AdminEvent.officer_id == who.id).order_by(AdminEvent.seq)
             )
         )
 
@@ -940,7 +987,7 @@ def test_only_an_admin_may_administer_officers(app: Flask, roles: tuple[str, ...
     assert client.get(f"/officer/admin/{someone.id}").status_code == 403
     for change in ("roles", "deactivate", "reset-password", "revoke-tokens"):
         assert _admin_post(client, f"/officer/admin/{someone.id}/{change}", roles="admin").status_code == 403
-    assert _events(app, someone) == []
+    assert _events(app, someone) == ["officer_added"]  # by whoever made the account, nothing more
     assert not is_signed_out(sign_in_as(app, someone))
 
 
@@ -971,7 +1018,7 @@ def test_deactivating_ends_sessions_and_is_recorded_and_reactivating_restores_si
 
     assert _admin_post(client, f"/officer/admin/{someone.id}/reactivate").status_code == 303
     assert sign_in(app.test_client(), someone.email).status_code == 303
-    assert _events(app, someone) == ["deactivated", "reactivated"]
+    assert _events(app, someone) == ["officer_added", "deactivated", "reactivated"]
 
 
 def test_roles_are_set_and_recorded_and_an_admin_cannot_lock_themselves_out(app: Flask) -> None:
@@ -986,7 +1033,7 @@ def test_roles_are_set_and_recorded_and_an_admin_cannot_lock_themselves_out(app:
     assert "Nothing was changed." in text_of(client.get(location(refused)).text)
     assert _admin_post(client, f"/officer/admin/{me.id}/deactivate").status_code == 303
     assert not is_signed_out(client)
-    assert _events(app, someone) == ["roles_changed"]
+    assert _events(app, someone) == ["officer_added", "roles_changed"]
 
 
 def test_a_password_reset_ends_sessions_and_api_tokens_and_gives_a_one_time_password(app: Flask) -> None:
@@ -1005,7 +1052,7 @@ def test_a_password_reset_ends_sessions_and_api_tokens_and_gives_a_one_time_pass
     assert sign_in(app.test_client(), someone.email).status_code == 400, "the old password no longer works"
     again = sign_in_as(app, someone, password)
     assert urlsplit(again.get(QUEUE).headers["Location"]).path == "/officer/password"
-    assert _events(app, someone) == ["password_reset"]
+    assert _events(app, someone) == ["officer_added", "password_reset"]
     assert password not in str(_events(app, someone))
 
 
@@ -1122,3 +1169,119 @@ def test_officers_see_and_download_the_groups_evidence_as_an_attachment(app: Fla
         assert download.headers["X-Content-Type-Options"] == "nosniff"
     assert app.test_client().get(f"{claim_path(reference)}/evidence/{attachment_id}").status_code == 302
     assert client.get(f"{claim_path(reference)}/evidence/{attachment_id + 1000}").status_code == 404
+
+
+# --- classification after accepting, and each clock's working -------------------------------
+
+
+def _classify(client: FlaskClient, reference: str, page: str | None = None, **answers: str) -> TestResponse:
+    page = page if page is not None else client.get(claim_path(reference)).text
+    given = fields(page)
+    data = {"classify-csrf_token": given["classify-csrf_token"], "classify-version": given["classify-version"]}
+    data |= {f"classify-{name}": value for name, value in answers.items()}
+    return client.post(f"/officer/claims/{reference}/classification", data=data)
+
+
+def test_a_reviewer_changes_the_category_and_adds_a_new_catalogue_entry_later(app: Flask) -> None:
+    (reference,) = file(app)
+    fire_as(app, reference, "accept", officer(app, "triage"))
+    client, me = signed_in(app, "reviewer")
+    page = client.get(claim_path(reference)).text
+    assert fields(page)["classify-category"] == "food_hygiene"  # the form starts from what the claim has
+    before = claim_now(app, reference)
+
+    done = _classify(
+        client, reference, page, category="planning_and_premises", regulation="", regulation_new="Use class order"
+    )
+    assert done.status_code == 303, error_summary(done.text) or text_of(done.text)[:300]
+    words = text_of(client.get(location(done)).text)
+    assert "The classification was changed." in words and "Use class order" in words
+    state, version, events = claim_now(app, reference)
+    assert (state, version, events) == (before[0], before[1] + 1, before[2] + 1)
+    with app.app_context():
+        claim = db.session.scalar(select(Claim).where(Claim.reference == reference))
+        assert claim is not None and claim.category == "planning_and_premises"
+        last = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.claim_id == claim.id).order_by(AuditEvent.seq.desc())
+        ).first()
+        assert last is not None and (last.action, last.actor_id) == ("classified", str(me.id))
+
+
+def test_the_same_classification_again_records_nothing(app: Flask) -> None:
+    (reference,) = file(app)
+    fire_as(app, reference, "accept", officer(app, "triage"))
+    client, _ = signed_in(app, "triage")
+    before = claim_now(app, reference)
+    page = client.get(claim_path(reference)).text
+    done = _classify(client, reference, page, category=fields(page)["classify-category"], regulation="")
+    assert done.status_code == 303
+    assert "Nothing was changed" in text_of(client.get(location(done)).text)
+    assert claim_now(app, reference) == before
+
+
+def test_classifying_from_a_stale_page_or_with_a_bad_category_changes_nothing(app: Flask) -> None:
+    (reference,) = file(app)
+    fire_as(app, reference, "accept", officer(app, "triage"))
+    client, _ = signed_in(app, "reviewer")
+    stale = client.get(claim_path(reference)).text
+    fire_as(app, reference, "request_information", officer(app, "reviewer"))
+    before = claim_now(app, reference)
+    refused = _classify(client, reference, stale, category="planning_and_premises", regulation="")
+    assert refused.status_code == 409
+    assert "Someone else changed this claim" in text_of(refused.text)
+    wrong = _classify(client, reference, category="astrology", regulation="")
+    assert wrong.status_code == 400
+    assert "#classify-category" in error_summary(wrong.text)
+    assert claim_now(app, reference) == before
+
+
+def test_the_appeal_panel_is_not_offered_classification_and_a_forged_one_is_refused(app: Flask) -> None:
+    (reference,) = file(app)
+    fire_as(app, reference, "accept", officer(app, "triage"))
+    client, _ = signed_in(app, "appeal_panel")
+    page = client.get(claim_path(reference)).text
+    assert 'action="/officer/claims/' + reference + '/classification"' not in page
+    before = claim_now(app, reference)
+    token = fields(page)["csrf_token"]
+    forged = client.post(
+        f"/officer/claims/{reference}/classification",
+        data={
+            "classify-csrf_token": token,
+            "classify-version": str(before[1]),
+            "classify-category": "planning_and_premises",
+        },
+    )
+    assert forged.status_code == 403
+    assert claim_now(app, reference) == before
+
+
+def test_the_claim_page_shows_how_each_clocks_due_date_was_worked_out(app: Flask, clock: FixedClock) -> None:
+    from datetime import date
+
+    clock.set_day(date(2026, 12, 22))  # the decision clock will skip Christmas and Boxing Day
+    (reference,) = file(app)
+    fire_as(app, reference, "accept", officer(app, "triage"))
+    client, _ = signed_in(app, "reviewer")
+    words = text_of(client.get(claim_path(reference)).text)
+    assert "How the due date was worked out" in words
+    assert "Triage" in words and "Stopped: 5 working days from 22 December 2026" in words
+    assert "Running: 20 working days from 22 December 2026" in words
+    assert "not counting bank holidays in England" in words
+    assert "Christmas Day (25 December 2026)" in words
+
+
+def test_searching_the_catalogue_on_the_claim_page_narrows_the_lists_to_choose_from(app: Flask) -> None:
+    (reference,) = file(app)
+    first, _ = file(app, 2)
+    officers_walk(app, first, "accept")  # adds "Food premises registration" to the catalogue
+    client, _ = signed_in(app, "triage")
+    with app.app_context(), unit_of_work() as ctx:
+        ctx.session.add(Regulation(title="Fire risk assessment", category="health_and_safety", created_at=ctx.now()))
+    page = client.get(claim_path(reference)).text
+    assert "Fire risk assessment" in page and "Food premises registration" in page
+    narrowed = client.get(claim_path(reference) + "?q=fire").text
+    assert "1 entry matches “fire”" in text_of(narrowed)
+    assert "Fire risk assessment" in narrowed and "Food premises registration" not in narrowed
+    nothing = client.get(claim_path(reference) + "?q=zzz").text
+    assert "No entry matches “zzz”" in text_of(nothing)
+    assert "Add a new entry (below)" in nothing  # a new entry can still be added

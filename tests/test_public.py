@@ -426,10 +426,9 @@ class _CompiledTemplates(BytecodeCache):
 COMPILED_TEMPLATES = _CompiledTemplates()
 
 
-@pytest.fixture(scope="module")
-def shared_app(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """One app and database per backend and worker, for every test here but the rate limits."""
-    folder = tmp_path_factory.mktemp("public")
+def module_app(database: Database, folder: Path) -> Flask:
+    """An app on a fresh copy of the database, at START, sharing the compiled templates: for a
+    module whose tests share one app."""
     app = create_app(
         _app_config(
             database.copy(),
@@ -439,6 +438,13 @@ def shared_app(database: Database, tmp_path_factory: pytest.TempPathFactory) -> 
         )
     )
     app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
+    return app
+
+
+@pytest.fixture(scope="module")
+def shared_app(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One app and database per backend and worker, for every test here but the rate limits."""
+    app = module_app(database, tmp_path_factory.mktemp("public"))
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -8,7 +8,15 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from guarantee.services.errors import Conflict, Forbidden, NotFound, ServiceError, TriggerNotAllowed, ValidationFailed
+from guarantee.services.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceError,
+    TooManyAttempts,
+    TriggerNotAllowed,
+    ValidationFailed,
+)
 from guarantee.services.storage import StorageUnavailable
 from guarantee.services.tokens import AuthenticationFailed
 
@@ -82,6 +90,8 @@ def from_service_error(error: ServiceError) -> Response:
         return problem(409, error.message, allowed_triggers=list(error.allowed))
     if isinstance(error, Conflict):
         return problem(409, error.message)
+    if isinstance(error, TooManyAttempts):
+        return problem(429, error.message, headers={"Retry-After": "900"})
     if isinstance(error, StorageUnavailable):
         return problem(503, error.message, headers={"Retry-After": "60"})
     return problem(400, error.message)

@@ -11,7 +11,8 @@ from guarantee.api.parser import Blueprint
 from guarantee.context import unit_of_work
 from guarantee.extensions import limiter
 from guarantee.schemas.tokens import TokenRequest, TokenSchema
-from guarantee.services.tokens import issue_officer_token
+from guarantee.services import two_step
+from guarantee.services.tokens import WrongCodeForToken, issue_officer_token
 
 blp = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens", description="Officer sign-in for the API")
 
@@ -28,8 +29,20 @@ def create_token(data: dict[str, Any]) -> Response:
     Valid for GUARANTEE_API_TOKEN_MINUTES (default 30); revoke with flask guarantee revoke-tokens.
     """
     lifetime = timedelta(minutes=current_app.config["GUARANTEE_API_TOKEN_MINUTES"])
-    with unit_of_work() as ctx:
-        issued = issue_officer_token(ctx, data["email"], data["password"], lifetime)
+    try:
+        with unit_of_work() as ctx:
+            issued = issue_officer_token(
+                ctx,
+                data["email"],
+                data["password"],
+                lifetime,
+                data.get("code"),
+                admins_must_use_two_step=current_app.config["GUARANTEE_ADMIN_TWO_STEP"],
+            )
+    except WrongCodeForToken as wrong:
+        with unit_of_work() as ctx:  # the attempt was rolled back; the wrong code still counts
+            two_step.count_wrong_code(ctx, wrong.officer_id)
+        raise
     response = jsonify(
         TokenSchema().dump({"token": issued.token, "token_type": "Bearer", "expires_at": issued.expires_at})
     )

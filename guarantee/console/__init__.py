@@ -8,6 +8,7 @@ import io
 from typing import Any
 from urllib.parse import urlsplit
 
+import segno
 from flask import (
     Blueprint,
     flash,
@@ -22,35 +23,48 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from guarantee.console import forms, sessions
 from guarantee.context import service_context, unit_of_work
 from guarantee.extensions import limiter
-from guarantee.models import Officer, Regulation
+from guarantee.models import Claim, Officer, Regulation
 from guarantee.pages import render_error
 from guarantee.public.forms import show_errors
-from guarantee.services import admin, queue, reading, regulations
+from guarantee.services import admin, queue, reading, regulations, sender, two_step
+from guarantee.services import officers as officers_service
 from guarantee.services.casework import (
+    ASSIGNERS,
+    CLASSIFIERS,
     CONTACT_ROLES,
     add_note,
     assign,
     assign_many,
+    classify,
     decline_as_duplicates,
     view_contact,
 )
 from guarantee.services.claims import fire
-from guarantee.services.errors import Conflict, Forbidden, NotFound, StaleClaim, ValidationFailed
+from guarantee.services.errors import Conflict, Forbidden, NotFound, StaleClaim, TooManyAttempts, ValidationFailed
 from guarantee.services.evidence import list_evidence, open_evidence
 from guarantee.services.officers import authenticate, change_password, end_sessions
 from guarantee.services.storage import StorageUnavailable
-from workflows import CLOCKS, STATE_LABELS, STATES, TIMELINE_LABELS, TRANSITIONS_BY_TRIGGER
+from workflows import CLOCKS, INITIAL_STATE, STATE_LABELS, STATES, TIMELINE_LABELS, TRANSITIONS_BY_TRIGGER
 from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, ROLES, SECTORS
 
 bp = Blueprint("console", __name__, url_prefix="/officer", template_folder="templates")
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
+# Who may decline claims, so decline several as duplicates: from the workflow.
+DECLINERS = TRANSITIONS_BY_TRIGGER["decline"].fired_by
+
+
+def _may(roles: tuple[str, ...]) -> bool:
+    """Whether the signed-in officer holds one of these roles (the services decide; the pages
+    only leave out what would be refused)."""
+    return bool(current_user.roles & set(roles))
 
 
 def _local(target: str) -> bool:
@@ -84,7 +98,12 @@ def _session_limits() -> ResponseReturnValue | None:
         return redirect(url_for("console.sign_in"))
     if current_user.must_change_password and request.endpoint not in ("console.password", "console.sign_out"):
         return redirect(url_for("console.password"))
+    if current_user.must_set_up_two_step and request.endpoint not in TWO_STEP_PAGES:
+        return redirect(url_for("console.two_step_page"))
     return None
+
+
+TWO_STEP_PAGES = ("console.two_step_page", "console.two_step_change", "console.sign_out", "console.password")
 
 
 @bp.after_request
@@ -103,16 +122,57 @@ def sign_in() -> ResponseReturnValue:
     form = forms.SignInForm()
     if request.method == "GET" or not form.validate():
         return render_template("console/sign_in.html", form=form), 200 if request.method == "GET" else 400
+    target = request.args.get("next") or ""
+    target = target if _local(target) else url_for("console.queue_page")
     with unit_of_work() as ctx:
         officer = authenticate(ctx, form.email.data or "", form.password.data or "")
+        if officer is not None and officer.totp_secret is not None:
+            sessions.await_code(officer, target)
+            return redirect(url_for("console.sign_in_code"), code=303)
         signed_in = sessions.signed_in(officer) if officer else None
     if signed_in is None:
         form.password.data = ""
         show_errors(form, {"email": [SIGN_IN_FAILED]})
         return render_template("console/sign_in.html", form=form), 400
     sessions.start(signed_in)
-    target = request.args.get("next") or ""
-    return redirect(target if _local(target) else url_for("console.queue_page"), code=303)
+    return redirect(target, code=303)
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@limiter.limit("50 per hour", methods=["POST"])
+def sign_in_code() -> ResponseReturnValue:
+    """The second step of signing in: the code from the officer's authenticator app. Wrong codes
+    are counted on the officer (five in 15 minutes), whatever browser or address they come from."""
+    if current_user.is_authenticated:
+        return redirect(url_for("console.queue_page"), code=303)
+    waiting = sessions.awaiting_code()
+    if waiting is None:
+        lapsed = session.pop("awaiting_code", None) is not None
+        flash("The code was not entered within 5 minutes. Sign in again." if lapsed else "Sign in to continue.")
+        return redirect(url_for("console.sign_in"), code=303)
+    form = forms.CodeForm()
+    if request.method == "GET" or not form.validate():
+        return render_template("console/sign_in_code.html", form=form), 200 if request.method == "GET" else 400
+    try:
+        with unit_of_work() as ctx:
+            officer = officers_service.officer_for_code(ctx, int(waiting["officer"]), str(waiting["nonce"]))
+            if officer is not None:
+                two_step.check_code(ctx, officer, form.code.data)
+            signed_in = sessions.signed_in(officer) if officer is not None else None
+    except two_step.WrongCode as wrong:
+        with unit_of_work() as ctx:
+            two_step.count_wrong_code(ctx, wrong.officer_id)
+        form.code.data = ""
+        show_errors(form, {"code": [wrong.message]})
+        return render_template("console/sign_in_code.html", form=form), 400
+    except TooManyAttempts as refused:
+        return render_error(429, refused.message)
+    if signed_in is None:  # deactivated, reset, signed out everywhere or turned off meanwhile
+        session.clear()
+        flash("Your sign-in was stopped because your account changed or you were signed out elsewhere. Sign in again.")
+        return redirect(url_for("console.sign_in"), code=303)
+    sessions.start(signed_in)
+    return redirect(str(waiting["next"]), code=303)
 
 
 @bp.post("/sign-out")
@@ -144,9 +204,86 @@ def password() -> ResponseReturnValue:
     except ValidationFailed as failed:
         show_errors(form, failed.errors)
         return render_template("console/password.html", form=form), 400
-    sessions.start(now_signed_in)  # this session goes on with the new nonce; the others have ended
+    sessions.start(now_signed_in, keep_started=True)  # this session goes on; the others have ended
     flash("Your password was changed. Any other sessions of yours have ended.", "success")
     return redirect(url_for("console.queue_page"), code=303)
+
+
+@bp.get("/two-step")
+@login_required
+def two_step_page() -> ResponseReturnValue:
+    return _two_step_page()
+
+
+def _two_step_page(status: int = 200, form: FlaskForm | None = None, problem: str | None = None) -> Response:
+    """Two-step verification: set it up (a QR code and the key, then a code to confirm), set up a
+    new phone, or turn it off where it is not required."""
+    with unit_of_work() as ctx:
+        officer = officers_service.active_officer(ctx, current_user.actor)
+        setting_up = officer.totp_secret is None or officer.totp_pending_secret is not None
+        setup = two_step.begin_setup(ctx, officer.id) if setting_up else None
+        required = two_step.required(officer, sessions.admins_must_use_two_step())
+        turned_on = officer.totp_secret is not None
+    page = render_template(
+        "console/two_step.html",
+        setup=setup,
+        qr=_qr_code(setup.uri) if setup else None,
+        required=required,
+        turned_on=turned_on,
+        form=form or forms.CodeForm(formdata=None),
+        problem=problem,
+    )
+    return make_response(page, status)
+
+
+def _qr_code(uri: str) -> Markup:
+    """The key as a QR code, inline SVG: segno draws only paths, from our own URI, with our title."""
+    svg = segno.make(uri, error="m").svg_inline(scale=5, title="QR code of your two-step verification key")
+    return Markup(svg.replace("<svg ", '<svg role="img" aria-label="QR code of your two-step verification key" ', 1))  # noqa: S704
+
+
+@bp.post("/two-step/<change>")
+@login_required
+def two_step_change(change: str) -> ResponseReturnValue:
+    form = forms.CodeForm()
+    if not form.validate():
+        return render_error(400, "This page had expired. Go back and try again.")
+    try:
+        with unit_of_work() as ctx:
+            if change == "confirm":
+                officer = two_step.confirm_setup(ctx, current_user.officer_id, form.code.data, form.current_code.data)
+                now_signed_in = sessions.signed_in(officer)
+                done = "Two-step verification is on. You will be asked for a code each time you sign in."
+            elif change == "new-phone":
+                two_step.begin_setup(ctx, current_user.officer_id)
+                return redirect(url_for("console.two_step_page"), code=303)
+            elif change == "cancel":
+                two_step.cancel_setup(ctx, current_user.officer_id)
+                return redirect(url_for("console.two_step_page"), code=303)
+            elif change == "turn-off":
+                two_step.turn_off(ctx, current_user.officer_id, form.code.data, sessions.admins_must_use_two_step())
+                now_signed_in = None
+                done = "Two-step verification is off."
+            else:
+                return render_error(404)
+    except two_step.WrongCode as wrong:
+        with unit_of_work() as ctx:
+            two_step.count_wrong_code(ctx, wrong.officer_id)
+        form.code.data = form.current_code.data = ""
+        show_errors(form, {wrong.field: [wrong.message]})
+        return _two_step_page(400, form)
+    except ValidationFailed as failed:
+        form.code.data = form.current_code.data = ""
+        show_errors(form, failed.errors)
+        return _two_step_page(400, form)
+    except Conflict as refused:
+        return _two_step_page(409, problem=refused.message)
+    except TooManyAttempts as refused:
+        return render_error(429, refused.message)
+    if now_signed_in is not None:
+        sessions.start(now_signed_in, keep_started=True)  # this session goes on; the others have ended
+    flash(done, "success")
+    return redirect(url_for("console.two_step_page"), code=303)
 
 
 @bp.get("/signed-out")
@@ -165,6 +302,7 @@ def queue_page() -> ResponseReturnValue:
         filters = queue.parse_filters(request.args, request.args.getlist("state"))
         page = queue.work_queue(ctx, current_user.actor, filters, cursor=request.args.get("cursor"))
         officers, catalogue_entries = _officers(ctx), _regulations(ctx)
+        failed_messages = sender.counts(ctx).get("failed", 0) if _may(("admin",)) else 0
     except ValidationFailed as failed:
         ctx.rollback()
         problem = "; ".join(m for msgs in failed.errors.values() for m in msgs)
@@ -185,6 +323,9 @@ def queue_page() -> ResponseReturnValue:
         clocks=CLOCKS,
         args=request.args,
         next_url=_next_page_url(page.next_cursor),
+        may_assign=_may(ASSIGNERS),
+        may_decline=_may(DECLINERS),
+        failed_messages=failed_messages,
         csv_url=_filtered_url("console.queue_csv"),
     )
 
@@ -271,13 +412,21 @@ def _claim_page(
     *,
     action_forms: dict[str, FlaskForm] | None = None,
     note_form: FlaskForm | None = None,
+    classification_form: FlaskForm | None = None,
     problem: str | None = None,
     contact: dict[str, str | None] | None = None,
 ) -> Response:
+    # "Find a catalogue entry": the accept and classification forms then list only the matches.
+    catalogue_query = (request.args.get("q") or "").replace("\x00", "")[:200].strip() if request.method == "GET" else ""
     ctx = service_context()
     try:
         _, view = reading.read_claim(ctx, reference, current_user.actor)
-        regulations, officers = _regulations(ctx), _officers(ctx)
+        officers = _officers(ctx)
+        if catalogue_query:
+            found = regulations.search(ctx, current_user.actor, catalogue_query, limit=200)
+            entries = [(e.id, e.title) for e in found]
+        else:
+            entries = _regulations(ctx)
         files = [
             {"id": f.id, "filename": f.filename, "size": f.size, "uploaded_by": f.uploaded_by}
             for f in list_evidence(ctx, reference, current_user.actor)
@@ -287,11 +436,16 @@ def _claim_page(
     shown: dict[str, FlaskForm] = {}
     for trigger in view["allowed_triggers"]:
         form = (action_forms or {}).get(trigger) or forms.action_form(
-            TRANSITIONS_BY_TRIGGER[trigger], regulations=regulations, officers=officers, formdata=None
+            TRANSITIONS_BY_TRIGGER[trigger], regulations=entries, officers=officers, formdata=None
         )
         form.version.data = str(view["version"])  # what this officer saw; a stale page is refused
         shown[trigger] = form
     note_form = note_form or forms.NoteForm(formdata=None)
+    if classification_form is None and view["state"] != INITIAL_STATE and _may(CLASSIFIERS):
+        current = {"category": view.get("category"), "regulation": str((view.get("regulation") or {}).get("id") or "")}
+        classification_form = forms.classification_form(regulations=entries, formdata=None, data=current)
+    if classification_form is not None:
+        classification_form.version.data = str(view["version"])
     page = render_template(
         "console/claim.html",
         claim=view,
@@ -300,14 +454,31 @@ def _claim_page(
         action_forms=shown,
         transitions=TRANSITIONS_BY_TRIGGER,
         note_form=note_form,
+        classification_form=classification_form,
+        catalogue_query=catalogue_query,
+        catalogue_matches=len(entries),
         clocks=CLOCKS,
         timeline_labels=TIMELINE_LABELS,
         problem=problem,
         contact=contact,
-        may_see_contact=bool(current_user.roles & set(CONTACT_ROLES)),
-        form=next((f for f in (*shown.values(), note_form) if f.errors), None),
+        may_see_contact=_may(CONTACT_ROLES),
+        may_assign=_may(ASSIGNERS),
+        set_aside=_set_aside(view),
+        form=next((f for f in (*shown.values(), note_form, classification_form) if f and f.errors), None),
     )
     return make_response(page, status)
+
+
+def _set_aside(view: dict[str, Any]) -> str | None:
+    """Why an appeal-panel member is not offered the appeal: they decided the claim before."""
+    appeal_steps = {t for t, step in TRANSITIONS_BY_TRIGGER.items() if step.separation_of_duties}
+    sources = {s for t in appeal_steps for s in TRANSITIONS_BY_TRIGGER[t].sources}
+    may_decide = any(_may(tuple(r for r in TRANSITIONS_BY_TRIGGER[t].fired_by)) for t in appeal_steps)
+    if view["state"] in sources and may_decide and not appeal_steps & set(view["allowed_triggers"]):
+        return (
+            "You made an earlier decision on this claim, so another member of the appeal panel must decide its appeal."
+        )
+    return None
 
 
 @bp.get("/claims/<reference>")
@@ -348,6 +519,44 @@ def act(reference: str, trigger: str) -> ResponseReturnValue:
     except (Conflict, Forbidden) as refused:
         return _claim_page(reference, 409 if isinstance(refused, Conflict) else 403, problem=refused.message)
     flash(f"Done: {transition.label.lower()}.", "success")
+    return redirect(url_for("console.claim_page", reference=reference), code=303)
+
+
+@bp.post("/claims/<reference>/classification")
+@login_required
+def classification(reference: str) -> ResponseReturnValue:
+    """Change the claim's barrier category or catalogue entry (a new entry may be added here)."""
+    with unit_of_work() as ctx:
+        regulations = _regulations(ctx)
+    form = forms.classification_form(regulations=regulations)
+    if not form.validate():
+        return _claim_page(reference, 400, classification_form=form)
+    version = queue.as_id(form.version.data)
+    if version is None:
+        return _claim_page(reference, 400, problem="This page had expired. Reload it and try again.")
+    given = forms.answers(forms.CLASSIFICATION, form)
+    try:
+        with unit_of_work() as ctx:
+            claim = classify(
+                ctx,
+                reference,
+                current_user.actor,
+                category=given.get("category"),
+                regulation=given.get("regulation"),
+                expected_version=version,
+            )
+            changed = claim.version != version
+    except ValidationFailed as failed:
+        show_errors(form, failed.errors)
+        return _claim_page(reference, 400, classification_form=form)
+    except StaleClaim:
+        return _claim_page(reference, 409, classification_form=form, problem=STALE)
+    except Conflict as refused:
+        return _claim_page(reference, 409, problem=refused.message)
+    if changed:
+        flash("The classification was changed.", "success")
+    else:
+        flash("Nothing was changed: the claim already had that classification.", "info")
     return redirect(url_for("console.claim_page", reference=reference), code=303)
 
 
@@ -440,11 +649,17 @@ def bulk() -> ResponseReturnValue:
     if not form.validate():
         return render_error(400, "This page had expired. Go back to the queue and try again.")
     references = request.form.getlist("reference")
+    # The version of each claim as the queue showed it: a claim changed since is not touched.
+    versions = {r: queue.as_id(request.form.get(f"version-{r}")) for r in references}
+    if any(v is None for v in versions.values()):
+        flash("Nothing was changed. Reload the queue and select the claims again.")
+        return redirect(back, code=303)
     try:
         with unit_of_work() as ctx:
             if request.form.get("action") == "assign":
-                count = assign_many(ctx, references, queue.as_id(request.form.get("assignee")), current_user.actor)
-                done = f"{count} claims assigned."
+                assignee = queue.as_id(request.form.get("assignee"))
+                count = assign_many(ctx, references, assignee, current_user.actor, versions=versions)
+                done = f"{_claims(count)} assigned."
             elif request.form.get("action") == "decline_duplicates":
                 count = decline_as_duplicates(
                     ctx,
@@ -452,8 +667,9 @@ def bulk() -> ResponseReturnValue:
                     (request.form.get("duplicate_of") or "").strip().upper(),
                     request.form.get("explanation") or "",
                     current_user.actor,
+                    versions=versions,
                 )
-                done = f"{count} claims declined as duplicates."
+                done = f"{_claims(count)} declined as {'a duplicate' if count == 1 else 'duplicates'}."
             else:
                 return render_error(400, "Choose what to do with the selected claims.")
     except ValidationFailed as failed:
@@ -461,6 +677,10 @@ def bulk() -> ResponseReturnValue:
         return redirect(back, code=303)
     flash(done, "success")
     return redirect(back, code=303)
+
+
+def _claims(count: int) -> str:
+    return "1 claim" if count == 1 else f"{count} claims"
 
 
 # --- the regulation catalogue -------------------------------------------------------------
@@ -490,7 +710,13 @@ def _regulation_page(
     finally:
         ctx.rollback()
     page = render_template(
-        "console/regulation.html", regulation_id=regulation_id, title=title, form=form, others=others, problem=problem
+        "console/regulation.html",
+        regulation_id=regulation_id,
+        title=title,
+        form=form,
+        others=others,
+        problem=problem,
+        may_edit=_may(regulations.EDITORS),
     )
     return make_response(page, status)
 
@@ -597,6 +823,9 @@ def change_officer(officer_id: int, change: str) -> ResponseReturnValue:
             elif change == "reset-password":
                 password = admin.reset_password(ctx, current_user.actor, officer_id)
                 done = "Password reset."
+            elif change == "reset-two-step":
+                password = admin.reset_two_step(ctx, current_user.actor, officer_id)
+                done = "Two-step verification reset."
             elif change == "revoke-tokens":
                 done = f"{admin.revoke_api_tokens(ctx, current_user.actor, officer_id)} API tokens revoked."
             else:
@@ -608,9 +837,50 @@ def change_officer(officer_id: int, change: str) -> ResponseReturnValue:
         )
         return redirect(url_for("console.officer_account", officer_id=officer_id), code=303)
     if password is not None:
-        return render_template("console/temporary_password.html", officer_id=officer_id, password=password)
+        return render_template(
+            "console/temporary_password.html",
+            officer_id=officer_id,
+            password=password,
+            two_step_reset=change == "reset-two-step",
+        )
     flash(done, "success")
     return redirect(url_for("console.officer_account", officer_id=officer_id), code=303)
+
+
+# --- messages that could not be sent --------------------------------------------------------
+
+
+@bp.get("/messages")
+@login_required
+def messages() -> ResponseReturnValue:
+    """The outbox at a glance, and the messages the sender gave up on, each to try again."""
+    ctx = service_context()
+    try:
+        officers_service.require_role(ctx, current_user.actor, ("admin",), "see the messages that could not be sent")
+        counts, failed = sender.counts(ctx), sender.failed_messages(ctx)
+        references = dict(
+            ctx.session.execute(
+                select(Claim.id, Claim.reference).where(Claim.id.in_({m.claim_id for m in failed if m.claim_id}))
+            ).all()
+        )
+    finally:
+        ctx.rollback()
+    return render_template("console/messages.html", counts=counts, failed=failed, references=references)
+
+
+@bp.post("/messages/<int(max=2147483647):message_id>/try-again")
+@login_required
+def try_message_again(message_id: int) -> ResponseReturnValue:
+    if not forms.CsrfForm().validate():
+        return render_error(400, "This page had expired. Go back and try again.")
+    with unit_of_work() as ctx:
+        admin_officer = officers_service.require_role(ctx, current_user.actor, ("admin",), "send messages again")
+        queued = sender.try_again(ctx, message_id, admin_officer.id)
+    if queued:
+        flash("The message will be sent again at the sender's next round.", "success")
+    else:
+        flash("That message is no longer waiting to be tried again.", "info")
+    return redirect(url_for("console.messages"), code=303)
 
 
 @bp.errorhandler(NotFound)

@@ -26,7 +26,7 @@ from wtforms import (
 )
 
 from guarantee.services.queue import as_id
-from workflows import Transition
+from workflows import Input, Transition
 from workflows.vocabulary import BARRIER_CATEGORIES, label
 
 
@@ -40,6 +40,15 @@ class PasswordForm(FlaskForm):  # type: ignore[misc]
     current_password = PasswordField("Current password", widget=GovPasswordInput())
     new_password = PasswordField("New password", widget=GovPasswordInput())
     submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
+class CodeForm(FlaskForm):  # type: ignore[misc]
+    """A six-digit code from the officer's authenticator app."""
+
+    code = StringField("Code from your authenticator app", widget=GovTextInput())
+    # Replacing a phone: a code from the one in use, too.
+    current_code = StringField("Code from the phone you use now", widget=GovTextInput())
+    submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
 class SignOutForm(FlaskForm):  # type: ignore[misc]
@@ -73,6 +82,14 @@ class NoteForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Add note", widget=GovSubmitInput())
 
 
+# Classifying a claim at any time after it was accepted: the same answers as "Accept for review",
+# either or both.
+CLASSIFICATION = (
+    Input("category", "choice", "Barrier category", required=False, choices=BARRIER_CATEGORIES),
+    Input("regulation", "regulation", "Regulation", required=False),
+)
+
+
 def action_form(
     transition: Transition,
     *,
@@ -81,8 +98,34 @@ def action_form(
     **kwargs: Any,
 ) -> FlaskForm:
     """A form asking for exactly the input the workflow names for this trigger."""
+    return input_form(
+        transition.inputs,
+        transition.label,
+        transition.trigger,
+        regulations=regulations,
+        officers=officers,
+        **kwargs,
+    )
+
+
+def classification_form(*, regulations: list[tuple[int, str]], **kwargs: Any) -> FlaskForm:
+    return input_form(
+        CLASSIFICATION, "Change the classification", "classify", regulations=regulations, officers=[], **kwargs
+    )
+
+
+def input_form(
+    inputs: tuple[Input, ...],
+    submit: str,
+    prefix: str,
+    *,
+    regulations: list[tuple[int, str]],
+    officers: list[tuple[int, str]],
+    **kwargs: Any,
+) -> FlaskForm:
+    """A form with a field for each input, and the version of the claim it was drawn from."""
     fields: dict[str, Any] = {"version": HiddenField()}
-    for spec in transition.inputs:
+    for spec in inputs:
         title = spec.label if spec.required else f"{spec.label} (optional)"
         if spec.kind == "text":
             fields[spec.name] = TextAreaField(title, widget=GovTextArea())
@@ -100,16 +143,21 @@ def action_form(
             fields[spec.name] = SelectField(title, choices=choices, validate_choice=False, widget=GovSelect())
         elif spec.kind == "claim_reference":
             fields[spec.name] = StringField(title, widget=GovTextInput())
-    fields["submit"] = SubmitField(transition.label, widget=GovSubmitInput())
-    form_class = type(f"Officer{transition.trigger.title().replace('_', '')}Form", (FlaskForm,), fields)
-    form: FlaskForm = form_class(prefix=transition.trigger, **kwargs)
+    fields["submit"] = SubmitField(submit, widget=GovSubmitInput())
+    form_class = type(f"Officer{prefix.title().replace('_', '')}Form", (FlaskForm,), fields)
+    form: FlaskForm = form_class(prefix=prefix, **kwargs)
     return form
 
 
 def action_input(transition: Transition, form: FlaskForm) -> dict[str, Any]:
     """The form's answers as the service's input for the trigger."""
+    return answers(transition.inputs, form)
+
+
+def answers(inputs: tuple[Input, ...], form: FlaskForm) -> dict[str, Any]:
+    """A form's answers as a service's input."""
     data: dict[str, Any] = {}
-    for spec in transition.inputs:
+    for spec in inputs:
         value = getattr(form, spec.name).data
         if spec.kind == "regulation":
             new = (getattr(form, f"{spec.name}_new").data or "").strip()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app, session
 from flask_login import UserMixin, login_user
@@ -14,6 +15,7 @@ from flask_login import UserMixin, login_user
 from guarantee.context import service_context
 from guarantee.extensions import login_manager
 from guarantee.models import Officer
+from guarantee.services import two_step
 from guarantee.services.actors import OfficerActor
 from guarantee.services.officers import officer_for_session
 
@@ -31,6 +33,9 @@ class SignedIn(UserMixin):  # type: ignore[misc]
     roles: frozenset[str]
     nonce: str
     must_change_password: bool = False
+    # An admin who must use two-step verification and has not set it up yet.
+    must_set_up_two_step: bool = False
+    two_step: bool = False
 
     def get_id(self) -> str:
         return f"{self.officer_id}:{self.nonce}"
@@ -61,14 +66,55 @@ def _load(session_id: str) -> SignedIn | None:
 
 def signed_in(officer: Officer) -> SignedIn:
     return SignedIn(
-        officer.id, officer.name, officer.email, officer.roles, officer.session_nonce, officer.must_change_password
+        officer.id,
+        officer.name,
+        officer.email,
+        officer.roles,
+        officer.session_nonce,
+        officer.must_change_password,
+        two_step.needs_setting_up(officer, admins_must_use_two_step()),
+        officer.totp_secret is not None,
     )
 
 
-def start(officer: SignedIn) -> None:
+def admins_must_use_two_step() -> bool:
+    return bool(current_app.config["GUARANTEE_ADMIN_TWO_STEP"])
+
+
+# --- between the password and the code ---------------------------------------------------
+
+CODE_WAIT = timedelta(minutes=5)
+
+
+def await_code(officer: Officer, next_url: str) -> None:
+    """The password was right and the officer uses two-step verification: nobody is signed in
+    until the code is, within 5 minutes, and only while the officer's sessions stand."""
+    session.clear()
+    session["awaiting_code"] = {
+        "officer": officer.id,
+        "nonce": officer.session_nonce,
+        "at": _now().timestamp(),
+        "next": next_url,
+    }
+
+
+def awaiting_code() -> dict[str, Any] | None:
+    """Who entered the right password and has yet to enter a code, if still in time."""
+    waiting = session.get("awaiting_code")
+    if not isinstance(waiting, dict) or _now().timestamp() - float(waiting.get("at", 0)) > CODE_WAIT.total_seconds():
+        return None
+    return waiting
+
+
+def start(officer: SignedIn, *, keep_started: bool = False) -> None:
+    """Sign the officer in on this browser. ``keep_started``: the same sign-in goes on under a new
+    nonce (after a password or two-step change), so the 8 hours still count from signing in."""
+    started = session.get("signed_in_at") if keep_started else None
     session.clear()  # nothing from before signing in carries over
     login_user(officer)
     session["signed_in_at"] = session["last_seen"] = _now().timestamp()
+    if started is not None:
+        session["signed_in_at"] = started
 
 
 def lapsed() -> str | None:

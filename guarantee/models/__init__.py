@@ -1,7 +1,7 @@
 """The ORM models, one module per aggregate."""
 
 from guarantee.models.api import IdempotencyRecord, OfficerToken
-from guarantee.models.audit import AuditEvent
+from guarantee.models.audit import AdminEvent, AuditEvent
 from guarantee.models.base import Base
 from guarantee.models.claim import (
     Claim,
@@ -12,11 +12,12 @@ from guarantee.models.claim import (
     TrackingToken,
 )
 from guarantee.models.evidence import Attachment
-from guarantee.models.officer import Officer, OfficerEvent, OfficerRole
+from guarantee.models.officer import Officer, OfficerRole
 from guarantee.models.outbox import OutboxMessage
 from guarantee.models.regulation import Regulation
 
 __all__ = [
+    "AdminEvent",
     "Attachment",
     "AuditEvent",
     "Base",
@@ -25,7 +26,6 @@ __all__ = [
     "Contact",
     "IdempotencyRecord",
     "Officer",
-    "OfficerEvent",
     "OfficerRole",
     "OfficerToken",
     "OutboxMessage",

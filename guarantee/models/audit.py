@@ -34,3 +34,25 @@ class AuditEvent(Base):
     payload: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AdminEvent(Base):
+    """The console's changes outside any claim (officer accounts, the regulation catalogue):
+    append-only (a trigger on PostgreSQL) and one hash chain of their own, checked by
+    ``audit verify``. Never a password or free text, only codes, field names and hashes."""
+
+    __tablename__ = "admin_events"
+    __table_args__ = (UniqueConstraint("seq", name="uq_admin_events_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int]
+    occurred_at: Mapped[datetime]
+    # The officer who made the change, or None for an operator at the command line.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    # What the change was made to: an officer account or a catalogue entry.
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), index=True)
+    regulation_id: Mapped[int | None] = mapped_column(ForeignKey("regulations.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -23,6 +22,16 @@ class Officer(Base):
     # Changing it ends every session of this officer on the server.
     session_nonce: Mapped[str] = mapped_column(String(64))
     must_change_password: Mapped[bool] = mapped_column(default=False)
+    # Two-step verification (TOTP, RFC 6238): the base32 secret shared with the officer's
+    # authenticator app; one waiting to be confirmed while they set it up; and the last time
+    # step a code was accepted for, so that no code works twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None]
+    # Wrong codes since ``totp_failures_since``: five in 15 minutes and codes are refused for a
+    # while. Counted on the officer's row, so parallel guesses cannot slip past the count.
+    totp_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    totp_failures_since: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
     role_rows: Mapped[list[OfficerRole]] = relationship(
@@ -40,18 +49,3 @@ class OfficerRole(Base):
 
     officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
-
-
-class OfficerEvent(Base):
-    """What administrators did to officer accounts: append-only (a trigger on PostgreSQL).
-    Never a password, only what changed: roles, the active flag, that a reset happened."""
-
-    __tablename__ = "officer_events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    occurred_at: Mapped[datetime]
-    # The administrator, or None for an operator at the command line.
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
-    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
-    action: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]]

@@ -11,7 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from guarantee.models.base import Base, one_of
 
 RECIPIENT_TYPES = ("group", "officer")
-OUTBOX_STATUSES = ("pending", "sent", "failed")
+# pending: waiting to be sent (again, after a failure: at next_attempt_at); sending: claimed by a
+# sender until lease_until (a lease that ran out means the sender stopped mid-way: the message
+# may have gone, and goes again with the same Message-ID); sent; failed: gave up after the last
+# try (shown in the console); skipped: nobody to send it to (no consent, details erased).
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "skipped")
 
 
 class OutboxMessage(Base):
@@ -37,3 +41,13 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[datetime | None]
+    # Which sender holds the lease: only it may record the outcome (a sender whose lease ran out
+    # while it was still sending must not undo what the next one did).
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    # Only for the notice to a group's *old* address after it changed it (the one address that
+    # cannot be looked up when sending); cleared once sent, given up on, or erased.
+    to_address: Mapped[str | None] = mapped_column(String(254))
+    # A tracking link minted for this message (only its token's id: the token itself is only in
+    # the e-mail), revoked if the message could not be sent.
+    tracking_token_id: Mapped[int | None] = mapped_column(ForeignKey("tracking_tokens.id"))

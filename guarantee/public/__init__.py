@@ -28,7 +28,9 @@ from guarantee.public import forms, tracking
 from guarantee.services import reading
 from guarantee.services.actors import GroupActor
 from guarantee.services.claims import (
+    change_contact_email,
     check_submission,
+    contact_email_hint,
     fire,
     group_for_token_id,
     request_tracking_link,
@@ -61,6 +63,7 @@ DONE_MESSAGES = {
     "appeal": "Your appeal has been sent.",
     "withdraw": "Your claim has been withdrawn.",
     "evidence": "Your file has been added to the claim.",
+    "contact": "Your contact email address has been changed. We have told the old address.",
 }
 
 # Requests up to this size reach the form, so that a file somewhat over the limit gets a
@@ -270,6 +273,7 @@ def _tracking_page(
     *,
     action_forms: dict[str, FlaskForm] | None = None,
     evidence_form: forms.EvidenceForm | None = None,
+    contact_form: forms.ContactEmailForm | None = None,
     problem: str | None = None,
 ) -> Response:
     """The tracking page. Forms that failed keep their answers and errors. The data is read
@@ -282,8 +286,13 @@ def _tracking_page(
             for f in list_evidence(ctx, reference, actor)
         ]
         state = claim.state
+        contact_hint = contact_email_hint(ctx, reference, actor)
     finally:
         ctx.rollback()
+    if contact_hint is not None and not is_terminal(state):  # nothing more will be sent once it is over
+        contact_form = contact_form or forms.ContactEmailForm(formdata=None)
+    else:
+        contact_hint = None
     allowed = view["allowed_triggers"]
     # A form for each action open now; one that failed keeps what was typed, if still open.
     shown = {t: f for t, f in (action_forms or {}).items() if t in allowed}
@@ -306,17 +315,19 @@ def _tracking_page(
         clocks=CLOCKS,
         timeline_labels=TIMELINE_LABELS,
         evidence_form=evidence_form,
+        contact_form=contact_form if contact_hint is not None else None,
+        contact_hint=contact_hint,
         max_files=MAX_FILES_PER_CLAIM,
         problem=problem,
         done=DONE_MESSAGES.get(str(session.pop("done", ""))),
-        form=_first_with_errors(shown, evidence_form),
+        form=_first_with_errors(shown, evidence_form, contact_form),
     )
     return tracking.no_store(make_response(page, status))
 
 
-def _first_with_errors(action_forms: dict[str, FlaskForm], evidence_form: FlaskForm | None) -> FlaskForm | None:
+def _first_with_errors(action_forms: dict[str, FlaskForm], *others: FlaskForm | None) -> FlaskForm | None:
     """The form whose errors the page's error summary lists."""
-    for form in (*action_forms.values(), evidence_form):
+    for form in (*action_forms.values(), *others):
         if form is not None and form.errors:
             return form
     return None
@@ -437,6 +448,24 @@ def upload_evidence(reference: str) -> Response:
         status = 503 if isinstance(refused, StorageUnavailable) else 409
         return _tracking_page(reference, actor, status, evidence_form=form, problem=refused.message)
     return _done(reference, "evidence")
+
+
+@bp.post("/track/<reference>/contact")
+def change_contact(reference: str) -> Response:
+    """A new contact e-mail address: audited, and the old address is told."""
+    actor = _opened_group(reference)
+    form = forms.ContactEmailForm()
+    if not form.validate():
+        return _tracking_page(reference, actor, 400, contact_form=form)
+    try:
+        with unit_of_work() as ctx:
+            change_contact_email(ctx, reference, actor, form.email.data)
+    except ValidationFailed as failed:
+        forms.show_errors(form, failed.errors)
+        return _tracking_page(reference, actor, 400, contact_form=form)
+    except Conflict as refused:
+        return _tracking_page(reference, actor, 409, problem=refused.message)
+    return _done(reference, "contact")
 
 
 @bp.get("/track/<reference>/evidence/<int:attachment_id>")

@@ -199,3 +199,10 @@ def action_form(transition: Transition, **kwargs: Any) -> FlaskForm:
     fields["submit"] = SubmitField(transition.label, widget=GovSubmitInput())
     form_class = type(f"{transition.trigger.title().replace('_', '')}Form", (FlaskForm,), fields)
     return form_class(prefix=transition.trigger, **kwargs)
+
+
+class ContactEmailForm(FlaskForm):  # type: ignore[misc]
+    """A new contact e-mail address for the claim."""
+
+    email = StringField("New email address", widget=GovTextInput())
+    submit = SubmitField("Change email address", widget=GovSubmitInput())

@@ -13,6 +13,12 @@ class TokenRequest(StrictSchema):
         required=True, validate=validate.Length(min=3, max=254), metadata={"example": "officer@council.example"}
     )
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024), load_only=True)
+    code = fields.String(
+        load_default=None,
+        validate=validate.Length(min=6, max=12),
+        load_only=True,
+        metadata={"description": "The 6-digit code from your authenticator app, if you use two-step verification"},
+    )
 
 
 class TokenSchema(ma.Schema):

@@ -1,5 +1,5 @@
 """Administering officer accounts: add, set roles, deactivate and reactivate, reset a password,
-revoke API tokens. Only admins may; each change is written to the append-only officer_events."""
+revoke API tokens. Only admins may; each change is a link in the admin log (services.audit)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from guarantee.models import Officer, OfficerEvent, OfficerRole, OfficerToken
+from guarantee.models import AdminEvent, Officer, OfficerRole, OfficerToken
 from guarantee.services.actors import Actor
+from guarantee.services.audit import append_admin_event
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, NotFound, ValidationFailed
 from guarantee.services.officers import create_officer, end_sessions, hash_password, require_role
@@ -26,6 +27,7 @@ class Account:
     roles: tuple[str, ...]
     active: bool
     must_change_password: bool
+    two_step: bool
 
 
 def _admin(ctx: ServiceContext, actor: Actor, doing: str) -> int:
@@ -33,9 +35,7 @@ def _admin(ctx: ServiceContext, actor: Actor, doing: str) -> int:
 
 
 def _record(ctx: ServiceContext, admin_id: int, officer_id: int, action: str, **payload: Any) -> None:
-    ctx.session.add(
-        OfficerEvent(occurred_at=ctx.now(), actor_id=admin_id, officer_id=officer_id, action=action, payload=payload)
-    )
+    append_admin_event(ctx, admin_id, action, officer_id=officer_id, payload=payload)
 
 
 def _officer(ctx: ServiceContext, officer_id: int) -> Officer:
@@ -48,7 +48,9 @@ def _officer(ctx: ServiceContext, officer_id: int) -> Officer:
 def accounts(ctx: ServiceContext, actor: Actor) -> list[Account]:
     _admin(ctx, actor, "administer officers")
     return [
-        Account(o.id, o.name, o.email, tuple(sorted(o.roles)), o.active, o.must_change_password)
+        Account(
+            o.id, o.name, o.email, tuple(sorted(o.roles)), o.active, o.must_change_password, o.totp_secret is not None
+        )
         for o in ctx.session.scalars(select(Officer).order_by(Officer.name, Officer.id))
     ]
 
@@ -56,14 +58,17 @@ def accounts(ctx: ServiceContext, actor: Actor) -> list[Account]:
 def account(ctx: ServiceContext, actor: Actor, officer_id: int) -> Account:
     _admin(ctx, actor, "administer officers")
     o = _officer(ctx, officer_id)
-    return Account(o.id, o.name, o.email, tuple(sorted(o.roles)), o.active, o.must_change_password)
+    return Account(
+        o.id, o.name, o.email, tuple(sorted(o.roles)), o.active, o.must_change_password, o.totp_secret is not None
+    )
 
 
-def history(ctx: ServiceContext, actor: Actor, officer_id: int) -> list[OfficerEvent]:
+def history(ctx: ServiceContext, actor: Actor, officer_id: int) -> list[AdminEvent]:
+    """What was done to this officer's account, newest first."""
     _admin(ctx, actor, "administer officers")
     return list(
         ctx.session.scalars(
-            select(OfficerEvent).where(OfficerEvent.officer_id == officer_id).order_by(OfficerEvent.id.desc())
+            select(AdminEvent).where(AdminEvent.officer_id == officer_id).order_by(AdminEvent.seq.desc())
         )
     )
 
@@ -76,10 +81,9 @@ def add_officer(ctx: ServiceContext, actor: Actor, *, email: str, name: str, rol
     """A new officer with a temporary password (shown once), to change at first sign-in."""
     admin_id = _admin(ctx, actor, "add officers")
     password = temporary_password()
-    officer = create_officer(ctx, email=email, name=name, roles=roles, password=password)
-    officer.must_change_password = True
-    ctx.session.flush()
-    _record(ctx, admin_id, officer.id, "officer_added", roles=sorted(officer.roles))
+    officer = create_officer(
+        ctx, email=email, name=name, roles=roles, password=password, added_by=admin_id, must_change_password=True
+    )
     return officer.id, password
 
 
@@ -121,6 +125,26 @@ def reset_password(ctx: ServiceContext, actor: Actor, officer_id: int) -> str:
     end_sessions(ctx, officer.id)
     _revoke(ctx, officer.id)
     _record(ctx, admin_id, officer.id, "password_reset")
+    return password
+
+
+def reset_two_step(ctx: ServiceContext, actor: Actor | None, officer_id: int) -> str:
+    """For an officer who lost their phone: two-step verification is off, and they get a temporary
+    password (returned, shown once), so that whoever set it up again holds what the admin handed
+    over, not just the old password. Their sessions and API tokens end. ``actor`` None is an
+    operator at the command line (for an only admin who lost their phone)."""
+    admin_id = None if actor is None else _admin(ctx, actor, "reset two-step verification")
+    officer = _officer(ctx, officer_id)
+    if officer.id == admin_id:
+        raise Conflict("Ask another administrator to reset your two-step verification.")
+    officer.totp_secret = officer.totp_pending_secret = officer.totp_last_step = None
+    officer.totp_failures, officer.totp_failures_since = 0, None
+    password = temporary_password()
+    officer.password_hash = hash_password(password)
+    officer.must_change_password = True
+    end_sessions(ctx, officer.id)
+    _revoke(ctx, officer.id)
+    append_admin_event(ctx, admin_id, "two_step_reset", officer_id=officer.id)
     return password
 
 

@@ -1,4 +1,6 @@
-"""The per-claim hash chain: append, verify, replay, and signed checkpoints (DESIGN 5)."""
+"""The audit trail (DESIGN 5): one hash chain per claim, and one for the console's changes outside
+any claim (the admin log: officer accounts, the regulation catalogue); append, verify, replay,
+and signed checkpoints."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import base64
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -15,16 +17,17 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from guarantee.models import AuditEvent, Claim
+from guarantee.models import AdminEvent, AuditEvent, Claim
 from guarantee.models.audit import GENESIS_HASH
 from guarantee.services.actors import Actor
 from guarantee.services.context import ServiceContext
 from workflows import INITIAL_STATE, TRANSITIONS_BY_TRIGGER
 
 SUBMITTED = "submitted"
-CHECKPOINT_FORMAT = "guarantee-audit-checkpoint/1"
+CHECKPOINT_FORMAT = "guarantee-audit-checkpoint/2"  # 2 adds the admin log's head
+CHECKPOINT_FORMATS = ("guarantee-audit-checkpoint/1", CHECKPOINT_FORMAT)
 
 
 def canonical_json(document: Any) -> bytes:
@@ -89,6 +92,93 @@ def append_event(
     return event
 
 
+# --- the admin log ---------------------------------------------------------------
+
+ADMIN_LOG = "admin log"
+# Taken for the rest of the transaction on PostgreSQL so that two appends queue for the head
+# (SQLite's BEGIN IMMEDIATE already lets one writer in at a time).
+_ADMIN_LOG_LOCK = 0x61646D6E  # "admn"
+
+
+def admin_event_document(event: AdminEvent) -> dict[str, Any]:
+    return {
+        "log": "admin",
+        "seq": event.seq,
+        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": event.actor_id,
+        "officer_id": event.officer_id,
+        "regulation_id": event.regulation_id,
+        "action": event.action,
+        "payload": event.payload,
+    }
+
+
+def admin_event_hash(prev_hash: str, event: AdminEvent) -> str:
+    return hashlib.sha256(prev_hash.encode() + canonical_json(admin_event_document(event))).hexdigest()
+
+
+def append_admin_event(
+    ctx: ServiceContext,
+    actor_id: int | None,
+    action: str,
+    *,
+    officer_id: int | None = None,
+    regulation_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> AdminEvent:
+    """Add the next link to the admin log. ``actor_id`` None is an operator at the command line."""
+    if ctx.on_postgresql:
+        ctx.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADMIN_LOG_LOCK})
+    head = ctx.session.execute(select(AdminEvent.seq, AdminEvent.hash).order_by(AdminEvent.seq.desc()).limit(1)).first()
+    seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
+    event = AdminEvent(
+        seq=seq,
+        occurred_at=ctx.now(),
+        actor_id=actor_id,
+        officer_id=officer_id,
+        regulation_id=regulation_id,
+        action=action,
+        payload=payload or {},
+        prev_hash=prev_hash,
+    )
+    event.hash = admin_event_hash(prev_hash, event)
+    ctx.session.add(event)
+    ctx.session.flush()
+    return event
+
+
+def _admin_log(ctx: ServiceContext, batch: int = 1000) -> Iterator[AdminEvent]:
+    last_seq = 0
+    while True:
+        events = list(
+            ctx.session.scalars(
+                select(AdminEvent).where(AdminEvent.seq > last_seq).order_by(AdminEvent.seq).limit(batch)
+            )
+        )
+        yield from events
+        if len(events) < batch:
+            return
+        last_seq = events[-1].seq
+        ctx.session.expunge_all()
+
+
+def check_admin_log(events: Iterable[AdminEvent]) -> tuple[int, Problem | None]:
+    """(events read, the first broken link or None)."""
+    prev_hash, count = GENESIS_HASH, 0
+    for expected_seq, event in enumerate(events, start=1):
+        count += 1
+        if event.seq != expected_seq:
+            return count, Problem(ADMIN_LOG, event.seq, f"sequence broken: expected event {expected_seq}")
+        if event.prev_hash != prev_hash:
+            return count, Problem(ADMIN_LOG, event.seq, "prev_hash does not match the hash of the event before it")
+        computed = admin_event_hash(prev_hash, event)
+        if computed != event.hash:
+            message = f"content does not match its hash (stored {event.hash[:12]}…, computed {computed[:12]}…)"
+            return count, Problem(ADMIN_LOG, event.seq, message)
+        prev_hash = event.hash
+    return count, None
+
+
 # --- verification ---------------------------------------------------------------
 
 
@@ -107,6 +197,7 @@ class Problem:
 class VerifyReport:
     claims: int = 0
     events: int = 0
+    admin_events: int = 0
     problems: list[Problem] | None = None
 
     @property
@@ -180,7 +271,8 @@ def _replay_step(state: str | None, event: AuditEvent) -> str | None:
 
 
 def verify(ctx: ServiceContext, checkpoint: Checkpoint | None = None) -> VerifyReport:
-    """Recompute every chain and replay it; optionally compare with a checkpoint."""
+    """Recompute every chain (each claim's, and the admin log) and replay each claim's;
+    optionally compare with a checkpoint."""
     report = VerifyReport(problems=[])
     found: dict[str, tuple[int, str | None]] = {}
     assert report.problems is not None
@@ -192,9 +284,19 @@ def verify(ctx: ServiceContext, checkpoint: Checkpoint | None = None) -> VerifyR
             report.problems.append(problem)
         if checkpoint is not None:
             found[claim.reference] = checkpoint.observe(claim.reference, events)
+    report.admin_events, problem = check_admin_log(_admin_log(ctx))
+    if problem:
+        report.problems.append(problem)
     if checkpoint is not None:
-        report.problems.extend(checkpoint.compare(found))
+        report.problems.extend(checkpoint.compare(found, _admin_at(ctx, checkpoint.admin_head)))
     return report
+
+
+def _admin_at(ctx: ServiceContext, head: tuple[int, str] | None) -> tuple[int, str | None]:
+    """The admin log's last seq, and the hash now at the seq a checkpoint recorded as its head."""
+    last = ctx.session.scalar(select(AdminEvent.seq).order_by(AdminEvent.seq.desc()).limit(1)) or 0
+    at = None if head is None else ctx.session.scalar(select(AdminEvent.hash).where(AdminEvent.seq == head[0]))
+    return last, at
 
 
 # --- checkpoints ----------------------------------------------------------------
@@ -224,6 +326,7 @@ def _public_bytes(key: Ed25519PublicKey) -> bytes:
 class Checkpoint:
     created_at: str
     heads: dict[str, tuple[int, str]]  # reference -> (seq, hash) of the chain head
+    admin_head: tuple[int, str] | None = None  # (seq, hash) of the admin log's head; None in format 1
 
     def observe(self, reference: str, events: list[AuditEvent]) -> tuple[int, str | None]:
         """What the checkpoint needs of a chain now: its last seq, and the hash at the
@@ -239,10 +342,20 @@ class Checkpoint:
             "created_at": self.created_at,
             "claims": len(ordered),
             "heads": [[ref, seq, h] for ref, (seq, h) in ordered],
+            "admin_head": list(self.admin_head or (0, GENESIS_HASH)),
         }
 
-    def compare(self, found: dict[str, tuple[int, str | None]]) -> list[Problem]:
+    def compare(self, found: dict[str, tuple[int, str | None]], admin: tuple[int, str | None]) -> list[Problem]:
         problems = []
+        if self.admin_head is not None and self.admin_head[0] > 0:
+            seq, head_hash = self.admin_head
+            if admin[0] < seq:
+                message = f"history truncated: the checkpoint recorded {seq} events, the log now ends at {admin[0]}"
+                problems.append(Problem(ADMIN_LOG, seq, message))
+            elif admin[1] != head_hash:
+                problems.append(
+                    Problem(ADMIN_LOG, seq, "history rewritten: this event's hash differs from the checkpoint's")
+                )
         for ref, (seq, head_hash) in sorted(self.heads.items()):
             if ref not in found:
                 problems.append(Problem(ref, None, "the claim is missing, but the checkpoint recorded it"))
@@ -270,7 +383,14 @@ def make_checkpoint(ctx: ServiceContext) -> Checkpoint:
     )
     for reference, seq, event_hash_ in rows:
         heads[reference] = (seq, event_hash_)
-    return Checkpoint(created_at=ctx.now().isoformat(timespec="seconds"), heads=heads)
+    admin_head = ctx.session.execute(
+        select(AdminEvent.seq, AdminEvent.hash).order_by(AdminEvent.seq.desc()).limit(1)
+    ).first()
+    return Checkpoint(
+        created_at=ctx.now().isoformat(timespec="seconds"),
+        heads=heads,
+        admin_head=(admin_head.seq, admin_head.hash) if admin_head else (0, GENESIS_HASH),
+    )
 
 
 def write_checkpoint(checkpoint: Checkpoint, key: Ed25519PrivateKey, path: str | Path) -> None:
@@ -291,15 +411,22 @@ def read_checkpoint(path: str | Path, trusted_key: Ed25519PublicKey) -> Checkpoi
     """Read a checkpoint and check its signature against the key we trust (never the file's own)."""
     try:
         signed = json.loads(Path(path).read_text())
-        body = {k: signed[k] for k in ("format", "created_at", "claims", "heads")}
+        keys = ("format", "created_at", "claims", "heads") + (
+            ("admin_head",) if signed["format"] != CHECKPOINT_FORMATS[0] else ()
+        )
+        body = {k: signed[k] for k in keys}
         signature = base64.b64decode(signed["signature"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CheckpointInvalid(f"{path} is not a readable checkpoint: {exc}") from exc
-    if body["format"] != CHECKPOINT_FORMAT:
+    if body["format"] not in CHECKPOINT_FORMATS:
         raise CheckpointInvalid(f"{path} has unknown format {body['format']!r}")
     try:
         trusted_key.verify(signature, canonical_json(body))
     except InvalidSignature as exc:
         raise CheckpointInvalid(f"{path}: the signature does not match this service's signing key") from exc
-    heads = {ref: (int(seq), str(h)) for ref, seq, h in body["heads"]}
-    return Checkpoint(created_at=body["created_at"], heads=heads)
+    try:
+        heads = {ref: (int(seq), str(h)) for ref, seq, h in body["heads"]}
+        admin_head = (int(body["admin_head"][0]), str(body["admin_head"][1])) if "admin_head" in body else None
+    except (ValueError, TypeError, IndexError) as exc:
+        raise CheckpointInvalid(f"{path} is not a readable checkpoint: {exc}") from exc
+    return Checkpoint(created_at=body["created_at"], heads=heads, admin_head=admin_head)

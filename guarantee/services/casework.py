@@ -3,11 +3,12 @@ and erasing the group's contact details. Each is audited on the claim's chain.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from guarantee.models import Claim, Contact, TimelineEntry
+from guarantee.models import Claim, Contact, OutboxMessage, TimelineEntry
 from guarantee.services import notifications
 from guarantee.services import validation as v
 from guarantee.services.actors import Actor, SystemActor
@@ -18,6 +19,10 @@ from guarantee.services.errors import Conflict, NotFound, StaleClaim, Validation
 from guarantee.services.officers import assignable_officer, require_role
 from workflows import is_terminal
 from workflows.vocabulary import BARRIER_CATEGORIES
+
+# Who may assign and classify claims.
+ASSIGNERS = ("triage", "reviewer", "admin")
+CLASSIFIERS = ASSIGNERS
 
 
 def _locked_claim(ctx: ServiceContext, reference: str, expected_version: int | None) -> Claim:
@@ -31,7 +36,7 @@ def assign(
     ctx: ServiceContext, reference: str, assignee_id: int | None, actor: Actor, *, expected_version: int | None = None
 ) -> Claim:
     """Give the claim to an officer, or take it off them (``assignee_id=None``)."""
-    require_role(ctx, actor, ("triage", "reviewer", "admin"), "assign claims")
+    require_role(ctx, actor, ASSIGNERS, "assign claims")
     claim = _locked_claim(ctx, reference, expected_version)
     if is_terminal(claim.state):
         raise Conflict(f"Claim {reference} is {claim.state}; a finished claim cannot be assigned.")
@@ -55,8 +60,9 @@ def classify(
     regulation: Any = None,
     expected_version: int | None = None,
 ) -> Claim:
-    """Set the claim's barrier category and/or its regulation catalogue entry."""
-    require_role(ctx, actor, ("triage", "reviewer", "admin"), "classify claims")
+    """Set the claim's barrier category and/or its regulation catalogue entry. Giving the ones it
+    already has changes nothing and records nothing."""
+    require_role(ctx, actor, CLASSIFIERS, "classify claims")
     claim = _locked_claim(ctx, reference, expected_version)
     errors = v.Errors()
     if category is None and regulation is None:
@@ -66,12 +72,14 @@ def classify(
     entry = errors.check("regulation", regulation_entry, ctx, claim, regulation) if regulation is not None else None
     errors.raise_if_any()
     changed: dict[str, Any] = {}
-    if category is not None:
+    if category is not None and category != claim.category:
         changed["category"] = [claim.category, category]
         claim.category = category
-    if entry is not None:
+    if entry is not None and entry.id != claim.regulation_id:
         changed["regulation_id"] = [claim.regulation_id, entry.id]
         claim.regulation_id = entry.id
+    if not changed:  # the same classification again: nothing to record
+        return claim
     save_claim(ctx, claim)
     append_event(ctx, claim, actor, "classified", payload=changed)
     ctx.session.flush()
@@ -104,6 +112,8 @@ def erase_contact(ctx: ServiceContext, reference: str, actor: Actor) -> Claim:
     erased = sorted(k for k in ("contact_name", "email", "phone") if getattr(contact, k))
     contact.contact_name = contact.email = contact.phone = None
     contact.erased_at = ctx.now()
+    # An old address waiting in a change-of-address notice goes too.
+    ctx.session.execute(update(OutboxMessage).where(OutboxMessage.claim_id == claim.id).values(to_address=None))
     # Nobody is left to hold the links: end them, and the sessions they opened.
     revoke_tracking_tokens(ctx, claim)
     save_claim(ctx, claim)
@@ -147,13 +157,21 @@ def _bulk(references: list[str]) -> list[str]:
     return chosen
 
 
-def assign_many(ctx: ServiceContext, references: list[str], assignee_id: int | None, actor: Actor) -> int:
-    """Assign several claims: all of them, or (if any cannot be) none. Flushes only."""
+def assign_many(
+    ctx: ServiceContext,
+    references: list[str],
+    assignee_id: int | None,
+    actor: Actor,
+    *,
+    versions: Mapping[str, int | None] | None = None,
+) -> int:
+    """Assign several claims: all of them, or (if any cannot be) none. ``versions`` are those the
+    officer saw: a claim changed since is refused like a stale page. Flushes only."""
     problems: list[str] = []
     chosen = _bulk(references)
     for reference in chosen:
         try:
-            assign(ctx, reference, assignee_id, actor)
+            assign(ctx, reference, assignee_id, actor, expected_version=(versions or {}).get(reference))
         except (Conflict, NotFound) as refused:
             problems.append(refused.message)
     if problems:
@@ -162,9 +180,16 @@ def assign_many(ctx: ServiceContext, references: list[str], assignee_id: int | N
 
 
 def decline_as_duplicates(
-    ctx: ServiceContext, references: list[str], duplicate_of: str, explanation: str, actor: Actor
+    ctx: ServiceContext,
+    references: list[str],
+    duplicate_of: str,
+    explanation: str,
+    actor: Actor,
+    *,
+    versions: Mapping[str, int | None] | None = None,
 ) -> int:
-    """Decline several claims as duplicates of one: all of them, or none. Flushes only."""
+    """Decline several claims as duplicates of one: all of them, or none. ``versions`` as for
+    assign_many. Flushes only."""
     chosen = _bulk(references)
     if duplicate_of in chosen:
         raise ValidationFailed({"duplicate_of": ["A claim cannot be a duplicate of itself: leave it unselected"]})
@@ -177,6 +202,7 @@ def decline_as_duplicates(
                 "decline",
                 actor,
                 {"reason_code": "duplicate", "explanation": explanation, "duplicate_of": duplicate_of},
+                expected_version=(versions or {}).get(reference),
             )
         except (Conflict, NotFound) as refused:
             problems.append(f"{reference}: {refused.message}")

@@ -29,7 +29,7 @@ from guarantee.services import validation as v
 from guarantee.services.actors import Actor, GroupActor, OfficerActor
 from guarantee.services.audit import append_event, text_digest
 from guarantee.services.context import ServiceContext
-from guarantee.services.errors import Forbidden, NotFound, StaleClaim, TriggerNotAllowed, ValidationFailed
+from guarantee.services.errors import Conflict, Forbidden, NotFound, StaleClaim, TriggerNotAllowed, ValidationFailed
 from guarantee.services.officers import assignable_officer, firer_names
 from workflows import (
     CLOCKS_ON_SUBMISSION,
@@ -310,6 +310,48 @@ def group_for_token_id(ctx: ServiceContext, reference: str, token_id: int) -> Gr
     if found is None:
         raise NotFound(f"There is no claim {reference} for this tracking link.")
     return GroupActor(reference)
+
+
+def _require_group(actor: GroupActor, claim: Claim) -> None:
+    if not isinstance(actor, GroupActor) or actor.claim_reference != claim.reference:
+        raise NotFound(f"There is no claim {claim.reference} for this tracking link.")
+
+
+def contact_email_hint(ctx: ServiceContext, reference: str, actor: GroupActor) -> str | None:
+    """The group's contact address as its tracking page shows it, partly hidden (a***@example.org)."""
+    claim = get_claim(ctx, reference)
+    _require_group(actor, claim)
+    email = ctx.session.scalar(select(Contact.email).where(Contact.claim_id == claim.id))
+    if not email:
+        return None
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}{'*' * max(len(local) - 1, 3)}@{domain}"
+
+
+def change_contact_email(ctx: ServiceContext, reference: str, actor: GroupActor, email: Any) -> Claim:
+    """The group gives a new contact address. The change is audited (that it happened, never the
+    addresses), the old address is told (whatever the consent: it is a security notice) and the
+    new one is sent a confirmation (with consent). Flushes only."""
+    claim = get_claim(ctx, reference, for_update=True)
+    _require_group(actor, claim)
+    contact = ctx.session.scalar(select(Contact).where(Contact.claim_id == claim.id))
+    if contact is None or contact.erased_at is not None:
+        raise Conflict("Your contact details were erased at your request, so there is no address to change.")
+    errors = v.Errors()
+    new = errors.check("email", v.email, email)
+    if new and contact.email and new.lower() == contact.email.lower():
+        errors.add("email", "This is the address we already have: enter a different one")
+    errors.raise_if_any()
+    old, contact.email = contact.email, new
+    save_claim(ctx, claim)
+    event = append_event(ctx, claim, actor, "contact_changed", payload={"fields": ["email"]})
+    if old:
+        notice = notifications.to_group(ctx, claim, "contact_email_changed_old", requested=True, seq=event.seq)
+        assert notice is not None
+        notice.to_address = old
+    notifications.to_group(ctx, claim, "contact_email_changed", seq=event.seq)
+    ctx.session.flush()
+    return claim
 
 
 def request_tracking_link(ctx: ServiceContext, reference: str, email: str) -> bool:

@@ -30,6 +30,10 @@ class Forbidden(ServiceError):
     """The actor may not do this: wrong role, separation of duties, inactive account."""
 
 
+class TooManyAttempts(ServiceError):
+    """Too many wrong tries of something secret (a two-step code): wait, or ask for help."""
+
+
 class Conflict(ServiceError):
     """This cannot be done now: the claim's state forbids it, or another request got there first."""
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from guarantee.models import Claim, OutboxMessage
+from guarantee.services.clocks import clocks_of
 from guarantee.services.context import ServiceContext
 
 # Message to the group after each trigger (only when the group consented to contact).
@@ -35,22 +36,36 @@ ASSIGNEE_MESSAGES: dict[str, str] = {
 }
 
 
-def _message(
-    ctx: ServiceContext, claim: Claim, template: str, payload: dict[str, Any], officer_id: int | None
+def build(
+    ctx: ServiceContext, claim: Claim | None, template: str, payload: dict[str, Any], officer_id: int | None
 ) -> OutboxMessage:
+    """A message ready to queue (not yet added), due now, with a Message-ID of its own. It keeps
+    the claim's deadlines as they are now, so that a message sent late still gives the dates it
+    was about."""
     now: datetime = ctx.now()
-    message = OutboxMessage(
+    if claim is not None:
+        running = clocks_of(ctx, claim).values()
+        payload = {
+            "due": {c.name: c.due_on.isoformat() for c in running if c.status == "running" and c.due_on}
+        } | payload
+    return OutboxMessage(
         message_id=f"<{uuid.uuid4()}@guarantee>",
-        claim_id=claim.id,
+        claim_id=claim.id if claim else None,
         recipient_type="officer" if officer_id else "group",
         officer_id=officer_id,
         template=template,
-        payload={"reference": claim.reference, **payload},
+        payload={"reference": claim.reference, **payload} if claim else payload,
         status="pending",
         attempts=0,
         created_at=now,
         next_attempt_at=now,
     )
+
+
+def _message(
+    ctx: ServiceContext, claim: Claim, template: str, payload: dict[str, Any], officer_id: int | None
+) -> OutboxMessage:
+    message = build(ctx, claim, template, payload, officer_id)
     ctx.session.add(message)
     return message
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from guarantee.models import Officer, OfficerRole
 from guarantee.services import validation as v
 from guarantee.services.actors import Actor, OfficerActor
+from guarantee.services.audit import append_admin_event
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Forbidden, ValidationFailed
 from workflows.vocabulary import ROLES
@@ -31,7 +32,18 @@ def password_matches(password_hash: str, password: str) -> bool:
         return False
 
 
-def create_officer(ctx: ServiceContext, *, email: str, name: str, roles: Iterable[str], password: str) -> Officer:
+def create_officer(
+    ctx: ServiceContext,
+    *,
+    email: str,
+    name: str,
+    roles: Iterable[str],
+    password: str,
+    added_by: int | None = None,
+    must_change_password: bool = False,
+) -> Officer:
+    """A new officer account, recorded in the admin log as added by ``added_by`` (an admin's
+    officer id), or by an operator at the command line when None. Flushes only."""
     errors = v.Errors()
     clean_email = errors.check("email", v.email, email)
     clean_name = errors.check("name", v.text, name, "the officer's name", max_length=200, multiline=False)
@@ -53,12 +65,13 @@ def create_officer(ctx: ServiceContext, *, email: str, name: str, roles: Iterabl
         password_hash=hash_password(password),
         active=True,
         session_nonce=secrets.token_hex(16),
-        must_change_password=False,
+        must_change_password=must_change_password,
         created_at=ctx.now(),
         role_rows=[OfficerRole(role=r) for r in roles],
     )
     ctx.session.add(officer)
     ctx.session.flush()
+    append_admin_event(ctx, added_by, "officer_added", officer_id=officer.id, payload={"roles": roles})
     return officer
 
 
@@ -121,6 +134,16 @@ def officer_for_session(ctx: ServiceContext, officer_id: int, nonce: str) -> Off
     if officer is None or not officer.active or not secrets.compare_digest(officer.session_nonce, nonce):
         return None
     return officer
+
+
+def officer_for_code(ctx: ServiceContext, officer_id: int, nonce: str) -> Officer | None:
+    """The officer who entered the right password and is now entering a code, locked for the
+    transaction (so that one code cannot be used twice at once), while still active and with no
+    sign-out, reset or deactivation since."""
+    officer = ctx.session.scalar(select(Officer).where(Officer.id == officer_id).with_for_update())
+    if officer is None or not officer.active or not secrets.compare_digest(officer.session_nonce, nonce):
+        return None
+    return officer if officer.totp_secret is not None else None  # turned off meanwhile: start again
 
 
 def end_sessions(ctx: ServiceContext, officer_id: int) -> None:

@@ -190,6 +190,7 @@ def work_queue(
     rows = [
         {
             "reference": c.reference,
+            "version": c.version,
             "state": c.state,
             "group_name": c.group_name,
             "initiative_title": c.initiative_title,

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from guarantee.models import Claim, Regulation
 from guarantee.services import validation as v
 from guarantee.services.actors import Actor
-from guarantee.services.audit import append_event
+from guarantee.services.audit import append_admin_event, append_event, text_digest
 from guarantee.services.claims import save_claim
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, NotFound, ValidationFailed
@@ -76,8 +76,9 @@ def entry(ctx: ServiceContext, actor: Actor, regulation_id: int) -> Regulation:
 
 
 def correct(ctx: ServiceContext, actor: Actor, regulation_id: int, data: Mapping[str, Any]) -> Regulation:
-    """Correct an entry's title, legal reference, issuing body or category. Flushes only."""
-    require_role(ctx, actor, EDITORS, "change the regulation catalogue")
+    """Correct an entry's title, legal reference, issuing body or category; the admin log records
+    which fields changed (free text as its SHA-256). Flushes only."""
+    editor = require_role(ctx, actor, EDITORS, "change the regulation catalogue")
     regulation = _live(ctx, regulation_id)
     errors = v.Errors()
     title = errors.check("title", v.text, data.get("title"), "the title", max_length=300, multiline=False)
@@ -101,16 +102,24 @@ def correct(ctx: ServiceContext, actor: Actor, regulation_id: int, data: Mapping
     )
     category = errors.check("category", v.choice, data.get("category"), "the category", BARRIER_CATEGORIES)
     errors.raise_if_any()
-    regulation.title, regulation.legal_reference, regulation.issuing_body = title, legal, body
-    regulation.category = category
-    ctx.session.flush()
+    after = {"title": title, "legal_reference": legal, "issuing_body": body, "category": category}
+    changed = {name: value for name, value in after.items() if getattr(regulation, name) != value}
+    if not changed:
+        return regulation
+    for name, value in changed.items():
+        setattr(regulation, name, value)
+    payload = {
+        name: (value if name == "category" or value is None else {"sha256": text_digest(value)})
+        for name, value in changed.items()
+    }
+    append_admin_event(ctx, editor.id, "regulation_corrected", regulation_id=regulation.id, payload=payload)
     return regulation
 
 
 def merge(ctx: ServiceContext, actor: Actor, duplicate_id: int, into_id: int) -> int:
     """Merge a duplicate entry into another: every claim mapped to the duplicate follows, each
     with an event in its audit trail. Returns how many claims moved. Flushes only."""
-    require_role(ctx, actor, EDITORS, "merge catalogue entries")
+    editor = require_role(ctx, actor, EDITORS, "merge catalogue entries")
     if duplicate_id == into_id:
         raise ValidationFailed({"into": ["Choose a different entry to merge into"]})
     # Both rows locked, in id order, so two officers merging A into B and B into A cannot both win.
@@ -126,5 +135,6 @@ def merge(ctx: ServiceContext, actor: Actor, duplicate_id: int, into_id: int) ->
         claim.regulation_id = into.id
         save_claim(ctx, claim)
         append_event(ctx, claim, actor, "regulation_merged", payload={"from": duplicate.id, "to": into.id})
-    ctx.session.flush()
+    payload = {"into": into.id, "claims": len(claims)}
+    append_admin_event(ctx, editor.id, "regulation_merged", regulation_id=duplicate.id, payload=payload)
     return len(claims)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from guarantee.models import Officer, OfficerToken
+from guarantee.services import two_step
 from guarantee.services.actors import Actor, OfficerActor
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import NotFound, ServiceError
@@ -31,15 +32,43 @@ class IssuedToken:
     officer_id: int
 
 
+class WrongCodeForToken(AuthenticationFailed):
+    """The password was right, the two-step code was not: the caller counts it after rolling back."""
+
+    def __init__(self, officer_id: int) -> None:
+        super().__init__("Send the current 6-digit code from your authenticator app as 'code' (each code works once).")
+        self.officer_id = officer_id
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_officer_token(ctx: ServiceContext, email: str, password: str, lifetime: timedelta) -> IssuedToken:
+def issue_officer_token(
+    ctx: ServiceContext,
+    email: str,
+    password: str,
+    lifetime: timedelta,
+    code: str | None = None,
+    *,
+    admins_must_use_two_step: bool = False,
+) -> IssuedToken:
+    """A bearer token for an active officer's email and password, and the code from their
+    authenticator app if they use two-step verification (a code works once)."""
     officer = ctx.session.scalar(select(Officer).where(Officer.email == email.strip().lower()))
     matches = password_matches(officer.password_hash if officer else _DUMMY_HASH, password)
     if officer is None or not matches or not officer.active:
         raise AuthenticationFailed("The email address or password is wrong, or the account is not active.")
+    if officer.must_change_password:
+        raise AuthenticationFailed("Choose a new password in the officers' console (/officer/password) first.")
+    if officer.totp_secret is not None:
+        ctx.session.refresh(officer, with_for_update=True)  # locked only once the password was right
+        try:
+            two_step.check_code(ctx, officer, code)
+        except two_step.WrongCode as wrong:
+            raise WrongCodeForToken(wrong.officer_id) from None
+    elif two_step.needs_setting_up(officer, admins_must_use_two_step):
+        raise AuthenticationFailed("Set up two-step verification in the officers' console (/officer/two-step) first.")
     token = OFFICER_TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = ctx.now()
     ctx.session.add(

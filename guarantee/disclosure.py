@@ -1,0 +1,287 @@
+"""Statistical disclosure control for the published tables (DESIGN 7), as a small library.
+
+The default is the ONS "10-5" rule: a count from 1 to 9 is shown as ``[c]``; every other count,
+totals included, is rounded to the nearest 5. In a table with totals, suppressing one cell is not
+enough: with its row or column total, it could be worked out. So more cells are suppressed
+(secondary suppression) until no suppressed cell is determined by the published totals, taking
+the totals as if they were exact (the worst case: rounding only blurs them). Whether a cell is
+determined is decided exactly, by linear algebra over the fractions, not by rules of thumb.
+
+A cross-table by outcome has one more rule: a row of fewer than ``dominance_below`` claims that all
+have one outcome would tell anyone who knows one claim in it the outcome of the others, so its
+cells are suppressed too.
+
+Nothing here touches a database: a table is a mapping from its cells to counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Generic, TypeVar
+
+SUPPRESSED = "[c]"
+
+Row = TypeVar("Row", bound=Hashable)
+Col = TypeVar("Col", bound=Hashable)
+Published = int | str  # a rounded count, or SUPPRESSED
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Counts from 1 to ``threshold - 1`` are suppressed; what is shown is rounded to ``base``."""
+
+    threshold: int = 10
+    base: int = 5
+    dominance_below: int = 25
+
+    def __post_init__(self) -> None:
+        if self.threshold < 1 or self.base < 1 or self.dominance_below < 0:
+            raise ValueError("threshold and base must be at least 1, dominance_below at least 0")
+
+    def describe(self) -> str:
+        return (
+            f"Counts from 1 to {self.threshold - 1} are shown as {SUPPRESSED}; every other number, totals "
+            f"included, is rounded to the nearest {self.base}. Where a hidden count could be worked out from "
+            "its row or column total, further counts are hidden too. A row of fewer than "
+            f"{self.dominance_below} claims that all had the same outcome is hidden."
+        )
+
+
+def round_to_base(count: int, base: int) -> int:
+    """The nearest multiple of ``base`` (halves round up): 12 -> 10, 13 -> 15, 0 -> 0."""
+    if count < 0:
+        raise ValueError("counts are never negative")
+    return ((2 * count + base) // (2 * base)) * base
+
+
+def is_primary(count: int, rules: Rules) -> bool:
+    """A count small enough to identify someone on its own."""
+    return 0 < count < rules.threshold
+
+
+def protect_list(counts: Mapping[Row, int], rules: Rules = Rules()) -> tuple[dict[Row, Published], Published]:
+    """A one-way table with its total: (published cells, published total)."""
+    cross = protect_cross({(key, "n"): n for key, n in counts.items()}, list(counts), ["n"], rules, row_totals=False)
+    return {key: cross.cells[(key, "n")] for key in counts}, cross.grand_total
+
+
+@dataclass
+class CrossTable(Generic[Row, Col]):
+    rows: list[Row]
+    cols: list[Col]
+    cells: dict[tuple[Row, Col], Published]
+    row_totals: dict[Row, Published]
+    col_totals: dict[Col, Published]
+    grand_total: Published
+
+
+def protect_cross(
+    counts: Mapping[tuple[Row, Col], int],
+    rows: Sequence[Row],
+    cols: Sequence[Col],
+    rules: Rules = Rules(),
+    *,
+    dominance: bool = False,
+    row_totals: bool = True,
+) -> CrossTable[Row, Col]:
+    """Protect a cross-table of ``rows`` x ``cols`` with row, column and grand totals. With
+    ``dominance``, a small row whose claims all fall in one column is suppressed. Without
+    ``row_totals`` (a one-way table), no row total is published."""
+    table = {(r, c): int(counts.get((r, c), 0)) for r in rows for c in cols}
+    if any(n < 0 for n in table.values()):
+        raise ValueError("counts are never negative")
+    hidden = {cell for cell, n in table.items() if is_primary(n, rules)}
+    if dominance:
+        for r in rows:
+            line = [table[(r, c)] for c in cols]
+            total = sum(line)
+            if 0 < total < rules.dominance_below and max(line) == total:
+                hidden |= {(r, c) for c in cols if table[(r, c)] > 0}
+    hidden_totals: set[tuple[str, Hashable]] = {
+        ("row", r) for r in rows if not row_totals or is_primary(_row(table, r, cols), rules)
+    }
+    hidden_totals |= {("col", c) for c in cols if is_primary(_col(table, c, rows), rules)}
+    if unpublished_grand(table, rules):
+        hidden_totals.add(("grand", None))
+    hidden, hidden_totals = secondary(table, rows, cols, hidden, hidden_totals)
+    return CrossTable(
+        rows=list(rows),
+        cols=list(cols),
+        cells={cell: SUPPRESSED if cell in hidden else round_to_base(n, rules.base) for cell, n in table.items()},
+        row_totals={
+            r: SUPPRESSED if ("row", r) in hidden_totals else round_to_base(_row(table, r, cols), rules.base)
+            for r in rows
+        },
+        col_totals={
+            c: SUPPRESSED if ("col", c) in hidden_totals else round_to_base(_col(table, c, rows), rules.base)
+            for c in cols
+        },
+        grand_total=_grand(table, rules),
+    )
+
+
+def unpublished_grand(table: Mapping[tuple[Row, Col], int], rules: Rules) -> bool:
+    return is_primary(sum(table.values()), rules)
+
+
+def _grand(table: Mapping[tuple[Row, Col], int], rules: Rules) -> Published:
+    total = sum(table.values())
+    return SUPPRESSED if is_primary(total, rules) else round_to_base(total, rules.base)
+
+
+def _row(table: Mapping[tuple[Row, Col], int], r: Row, cols: Sequence[Col]) -> int:
+    return sum(table[(r, c)] for c in cols)
+
+
+def _col(table: Mapping[tuple[Row, Col], int], c: Col, rows: Sequence[Row]) -> int:
+    return sum(table[(r, c)] for r in rows)
+
+
+def secondary(
+    table: Mapping[tuple[Row, Col], int],
+    rows: Sequence[Row],
+    cols: Sequence[Col],
+    hidden: set[tuple[Row, Col]],
+    hidden_totals: set[tuple[str, Hashable]],
+) -> tuple[set[tuple[Row, Col]], set[tuple[str, Hashable]]]:
+    """Hide more cells until every hidden cell could be other than it is.
+
+    A hidden cell is safe when some change to the hidden cells keeps every published number the
+    same, keeps every count at least 0, and changes that cell: a rectangle of hidden cells whose
+    opposite corners can take one claim each from the other two (in a one-way table, a pair of
+    hidden cells in the column). For a cell without one, the cheapest such rectangle through it
+    (fewest claims hidden) is hidden; if the table has none, its row, column and grand totals
+    are. The exact algebraic check (``determined``) must also find nothing."""
+    hidden, hidden_totals = set(hidden), set(hidden_totals)
+    order = {cell: (rows.index(cell[0]), cols.index(cell[1])) for cell in table}
+    rows_published = any(("row", r) not in hidden_totals for r in rows)
+    while True:
+        exposed = [x for x in hidden if not _movable(table, rows, cols, hidden, x, pairs=not rows_published)]
+        exposed += determined(table, rows, cols, hidden, hidden_totals)
+        exposed = [x for x in exposed if not _lines_hidden(x, hidden_totals)]
+        if not exposed:
+            return hidden, hidden_totals
+        x = min(exposed, key=order.__getitem__)
+        moves = _moves(table, rows, cols, x, pairs=not rows_published)
+        fresh = [[cell for cell in move if cell not in hidden] for move in moves]
+        useful = [cells for cells in fresh if cells]
+        if useful:
+            # Fewest claims hidden, but not by hiding zeros, which protect little (a zero cannot go down).
+            hidden.update(
+                min(
+                    useful,
+                    key=lambda cells: (
+                        sum(table[c] == 0 for c in cells),
+                        sum(table[c] for c in cells),
+                        [order[c] for c in cells],
+                    ),
+                )
+            )
+            continue
+        hidden_totals |= {("row", x[0]), ("col", x[1]), ("grand", None)}
+
+
+def _lines_hidden(cell: tuple[Hashable, Hashable], hidden_totals: set[tuple[str, Hashable]]) -> bool:
+    return {("row", cell[0]), ("col", cell[1]), ("grand", None)} <= hidden_totals
+
+
+def _moves(
+    table: Mapping[tuple[Row, Col], int], rows: Sequence[Row], cols: Sequence[Col], x: tuple[Row, Col], *, pairs: bool
+) -> list[list[tuple[Row, Col]]]:
+    """The feasible moves through ``x``: rectangles (or, with ``pairs``, pairs in its column)
+    along which one claim can shift without any count going below 0."""
+    r, c = x
+    found: list[list[tuple[Row, Col]]] = []
+    if pairs:
+        for r2 in rows:
+            y = (r2, c)
+            if r2 != r and (table[x] >= 1 or table[y] >= 1):
+                found.append([x, y])
+        return found
+    for r2 in rows:
+        for c2 in cols:
+            if r2 == r or c2 == c:
+                continue
+            side, down, corner = (r, c2), (r2, c), (r2, c2)
+            if (table[x] >= 1 and table[corner] >= 1) or (table[side] >= 1 and table[down] >= 1):
+                found.append([x, side, down, corner])
+    return found
+
+
+def _movable(
+    table: Mapping[tuple[Row, Col], int],
+    rows: Sequence[Row],
+    cols: Sequence[Col],
+    hidden: set[tuple[Row, Col]],
+    x: tuple[Row, Col],
+    *,
+    pairs: bool,
+) -> bool:
+    return any(all(cell in hidden for cell in move) for move in _moves(table, rows, cols, x, pairs=pairs))
+
+
+def determined(
+    table: Mapping[tuple[Row, Col], int],
+    rows: Sequence[Row],
+    cols: Sequence[Col],
+    hidden: set[tuple[Row, Col]],
+    hidden_totals: set[tuple[str, Hashable]] = frozenset(),  # type: ignore[assignment]
+) -> list[tuple[Row, Col]]:
+    """The hidden cells whose exact value follows from the published numbers: each published
+    row or column total gives one equation over that line's hidden cells (the shown cells are
+    known). A hidden cell is determined when its unit vector lies in the span of the equations."""
+    unknowns = sorted(hidden, key=lambda cell: (rows.index(cell[0]), cols.index(cell[1])))
+    if not unknowns:
+        return []
+    index = {cell: i for i, cell in enumerate(unknowns)}
+    equations: list[list[Fraction]] = []
+    for r in rows:
+        if ("row", r) not in hidden_totals:
+            equations.append(_line([index[(r, c)] for c in cols if (r, c) in index], len(unknowns)))
+    for c in cols:
+        if ("col", c) not in hidden_totals:
+            equations.append(_line([index[(r, c)] for r in rows if (r, c) in index], len(unknowns)))
+    if ("grand", None) not in hidden_totals:
+        equations.append(_line(list(range(len(unknowns))), len(unknowns)))
+    basis = _echelon([e for e in equations if any(e)])
+    rank = len(basis)
+    exposed: list[tuple[Row, Col]] = []
+    for cell, i in index.items():
+        unit = [Fraction(0)] * len(unknowns)
+        unit[i] = Fraction(1)
+        if len(_echelon([*basis, unit])) == rank:
+            exposed.append(cell)
+    return exposed
+
+
+def _line(members: list[int], size: int) -> list[Fraction]:
+    row = [Fraction(0)] * size
+    for i in members:
+        row[i] = Fraction(1)
+    return row
+
+
+def _echelon(vectors: list[list[Fraction]]) -> list[list[Fraction]]:
+    """A basis of the vectors' span, in reduced row echelon form."""
+    basis: list[list[Fraction]] = []
+    pivots: list[int] = []
+    for given in vectors:
+        vector = list(given)
+        for pivot, base in zip(pivots, basis, strict=True):
+            if vector[pivot]:
+                factor = vector[pivot]
+                vector = [a - factor * b for a, b in zip(vector, base, strict=True)]
+        lead = next((i for i, x in enumerate(vector) if x), None)
+        if lead is None:
+            continue
+        scale = vector[lead]
+        vector = [x / scale for x in vector]
+        for k, base in enumerate(basis):
+            if base[lead]:
+                factor = base[lead]
+                basis[k] = [a - factor * b for a, b in zip(base, vector, strict=True)]
+        basis.append(vector)
+        pivots.append(lead)
+    return basis

@@ -1,0 +1,218 @@
+"""E-mail: the messages (plain text and HTML from the templates in templates/mail/), and the two
+transports: SMTP, and the default that writes each message to a file under instance/mail/ (and a
+line to the log), so that a newcomer sees every message with no mail server."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import smtplib
+import ssl
+from datetime import date
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from markupsafe import Markup, escape
+from sqlalchemy import select
+
+from guarantee.models import Claim, ClaimClock, OutboxMessage, TimelineEntry
+from guarantee.services.context import ServiceContext
+from guarantee.services.sender import Email, Recipient, Transport, TransportError
+from workflows import CLOCKS, STATE_LABELS
+from workflows.vocabulary import label
+
+log = logging.getLogger(__name__)
+
+SUBJECT_LINE = re.compile(r"\ASubject: (?P<subject>[^\n]+)\n+")
+URL = re.compile(r"https?://[^\s<>\"]+")
+
+
+# --- what each message says ------------------------------------------------------------------
+
+
+def _due_dates(ctx: ServiceContext, claim: Claim, when_queued: Any) -> dict[str, date]:
+    """The deadlines as they were when the message was queued (or, for an older message, now)."""
+    if isinstance(when_queued, dict):
+        return {name: date.fromisoformat(day) for name, day in when_queued.items()}
+    clocks = ctx.session.scalars(select(ClaimClock).where(ClaimClock.claim_id == claim.id))
+    return {c.name: c.due_on for c in clocks if c.status == "running" and c.due_on is not None}
+
+
+def _texts(ctx: ServiceContext, claim: Claim, seq: Any) -> dict[str, str]:
+    """What was written with the event this message is about: its public texts only (never an
+    internal note or reason)."""
+    if not isinstance(seq, int):
+        return {}
+    entries = ctx.session.scalars(
+        select(TimelineEntry).where(TimelineEntry.claim_id == claim.id, TimelineEntry.seq == seq, TimelineEntry.public)
+    )
+    return {e.field: e.body for e in entries}
+
+
+def message_context(message: OutboxMessage, recipient: Recipient, ctx: ServiceContext) -> dict[str, Any]:
+    base = current_app.config["GUARANTEE_BASE_URL"].rstrip("/")
+    claim = ctx.session.get(Claim, message.claim_id) if message.claim_id else None
+    context: dict[str, Any] = {
+        "name": recipient.name,
+        "payload": message.payload,
+        "service_name": "Co-production Guarantee",
+        "base_url": base,
+        "label": label,
+        "clocks": CLOCKS,
+    }
+    if claim is not None:
+        context |= {
+            "claim": claim,
+            "reference": claim.reference,
+            "state_label": STATE_LABELS[claim.state],
+            "due": _due_dates(ctx, claim, message.payload.get("due")),
+            "texts": _texts(ctx, claim, message.payload.get("seq")),
+            "tracking_page": f"{base}/track/{claim.reference}",
+            "console_page": f"{base}/officer/claims/{claim.reference}",
+        }
+    if recipient.tracking_token:
+        context["tracking_link"] = f"{base}/track/{claim.reference if claim else ''}?token={recipient.tracking_token}"
+    return context
+
+
+def _html(text: str, subject: str) -> str:
+    """The HTML part: the same words, paragraph by paragraph, links made clickable."""
+    paragraphs = []
+    for block in text.strip().split("\n\n"):
+        escaped = str(escape(block))
+        linked = URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+        paragraphs.append(Markup(linked.replace("\n", "<br>\n")))  # noqa: S704 (escaped above; our own tags)
+    return _template("mail/layout.html", subject=subject, paragraphs=paragraphs)
+
+
+def _template(template_name: str, /, **context: Any) -> str:
+    """A mail template, rendered without the pages' request-bound context (the sender has none)."""
+    return current_app.jinja_env.get_template(template_name).render(**context)
+
+
+def render(message: OutboxMessage, recipient: Recipient, ctx: ServiceContext) -> Email:
+    """The e-mail for an outbox message, from templates/mail/<template>.txt, whose first line is
+    "Subject: ..."."""
+    rendered = _template(f"mail/{message.template}.txt", **message_context(message, recipient, ctx))
+    found = SUBJECT_LINE.match(rendered)
+    if found is None:
+        raise ValueError(f"mail/{message.template}.txt must start with a Subject: line")
+    subject, text = found.group("subject").strip(), rendered[found.end() :].strip() + "\n"
+    return Email(message.message_id, recipient.address, subject, text, _html(text, subject))
+
+
+# --- transports --------------------------------------------------------------------------
+
+
+def _mime(email: Email, sender: str) -> EmailMessage:
+    mime = EmailMessage()
+    mime["Message-ID"] = email.message_id
+    mime["From"] = sender
+    mime["To"] = email.to
+    mime["Subject"] = email.subject
+    mime["Date"] = format_datetime(current_app.extensions["guarantee.clock"].now())
+    mime["Auto-Submitted"] = "auto-generated"
+    mime.set_content(email.text)
+    mime.add_alternative(email.html, subtype="html")
+    return mime
+
+
+class FileTransport:
+    """Writes each message to <folder>/<time sent>-<Message-ID>.eml (so a listing is in order), and
+    says so in the log."""
+
+    def __init__(self, folder: Path, sender: str) -> None:
+        self.folder, self.sender = folder, sender
+
+    def send(self, email: Email) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            sent_at = current_app.extensions["guarantee.clock"].now()
+            name = f"{sent_at:%Y%m%dT%H%M%S%f}-" + re.sub(r"[^A-Za-z0-9@._-]", "", email.message_id) + ".eml"
+            (self.folder / name).write_bytes(bytes(_mime(email, self.sender)))
+        except OSError as error:
+            raise TransportError(f"could not write to {self.folder}: {error.strerror}") from error
+        log.info("Mail %s written to %s: %s", email.message_id, self.folder / name, email.subject)
+
+
+class SmtpTransport:
+    """Sends through an SMTP server: plain, STARTTLS or TLS, with credentials when given."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        security: str,
+        username: str | None,
+        password: str | None,
+        sender: str,
+        timeout: float = 20,
+        ca_file: str | None = None,
+    ) -> None:
+        if security not in ("none", "starttls", "tls"):
+            raise ValueError("GUARANTEE_SMTP_SECURITY must be none, starttls or tls")
+        if username and security == "none":
+            raise ValueError(
+                "GUARANTEE_SMTP_USERNAME needs GUARANTEE_SMTP_SECURITY starttls or tls: never send a password in clear"
+            )
+        self.host, self.port, self.security = host, port, security
+        self.username, self.password, self.sender, self.timeout = username, password, sender, timeout
+        self.ca_file = ca_file  # a private relay's certificate authority, if not a public one
+
+    def _tls(self) -> ssl.SSLContext:
+        """Certificates and host names are always checked."""
+        return ssl.create_default_context(cafile=self.ca_file)
+
+    def send(self, email: Email) -> None:
+        try:
+            if self.security == "tls":
+                client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._tls())
+            else:
+                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        except (OSError, smtplib.SMTPException) as error:
+            raise TransportError(f"{self.host}:{self.port}: {error}") from error
+        try:
+            if self.security == "starttls":
+                client.starttls(context=self._tls())
+            if self.username:
+                client.login(self.username, self.password or "")
+            client.send_message(_mime(email, self.sender))
+        except smtplib.SMTPRecipientsRefused as refused:
+            codes = sorted({code for code, _ in refused.recipients.values()})
+            raise TransportError(
+                f"{self.host}:{self.port} refused the recipient ({', '.join(map(str, codes))})",
+                permanent=all(code >= 500 for code in codes),  # no such mailbox: trying again will not help
+            ) from refused
+        except smtplib.SMTPDataError as refused:
+            raise TransportError(
+                f"{self.host}:{self.port} refused the message ({refused.smtp_code})", permanent=refused.smtp_code >= 500
+            ) from refused
+        except smtplib.SMTPResponseException as refused:
+            # Signing in or the sender refused: our settings, not the message; tried again once fixed.
+            raise TransportError(f"{self.host}:{self.port} answered {refused.smtp_code}") from refused
+        except (OSError, smtplib.SMTPException) as error:
+            raise TransportError(f"{self.host}:{self.port}: {error}") from error
+        finally:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                client.quit()  # the message was accepted or not already: a failed goodbye changes nothing
+
+
+def transport_for(app: Flask) -> Transport:
+    """SMTP when GUARANTEE_SMTP_HOST is set; otherwise files under GUARANTEE_MAIL_DIR."""
+    sender = formataddr((app.config["GUARANTEE_MAIL_FROM_NAME"], app.config["GUARANTEE_MAIL_FROM"]))
+    if app.config.get("GUARANTEE_SMTP_HOST"):
+        return SmtpTransport(
+            host=app.config["GUARANTEE_SMTP_HOST"],
+            port=int(app.config["GUARANTEE_SMTP_PORT"]),
+            security=app.config["GUARANTEE_SMTP_SECURITY"],
+            username=app.config.get("GUARANTEE_SMTP_USERNAME"),
+            password=app.config.get("GUARANTEE_SMTP_PASSWORD"),
+            sender=sender,
+            ca_file=app.config.get("GUARANTEE_SMTP_CA_FILE"),
+        )
+    return FileTransport(Path(app.config["GUARANTEE_MAIL_DIR"]), sender)

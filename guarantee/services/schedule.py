@@ -1,0 +1,120 @@
+"""Messages nobody's action causes, queued by the clock: a reminder to the group 5 working days
+before it must answer a question or may appeal, and each officer's daily digest of the claims
+assigned to them that are overdue or due within 2 working days (only when there are some).
+
+Each is queued once: its Message-ID is made from what it is about (claim, clock and due date; or
+officer and day), and the outbox's Message-IDs are unique, so running this from several senders
+at once, or many times a day, queues nothing twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+
+from guarantee.models import Claim, ClaimClock, Officer, OutboxMessage
+from guarantee.services import notifications
+from guarantee.services.calendar import add_working_days, is_working_day, working_days_between
+from guarantee.services.context import ServiceContext
+from workflows import ACTIVE_STATES, CLOCKS
+
+REMINDER_DAYS = 5
+DIGEST_DAYS = 2
+# Which clock's deadline each reminder is about, and the state the claim must still be in.
+REMINDERS = {
+    "information": ("awaiting_information", "information_reminder"),
+    "appeal_window": ("not_upheld", "appeal_reminder"),
+}
+
+
+def _queued(ctx: ServiceContext, message_id: str) -> bool:
+    return bool(ctx.session.scalar(select(exists().where(OutboxMessage.message_id == message_id))))
+
+
+def _queue_once(ctx: ServiceContext, message: OutboxMessage) -> bool:
+    """Add the message unless one with its Message-ID is queued already (by anyone)."""
+    if _queued(ctx, message.message_id):
+        return False
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(message)
+    except IntegrityError:  # another sender queued it a moment ago
+        return False
+    return True
+
+
+def queue_reminders(ctx: ServiceContext) -> int:
+    today = ctx.today()
+    queued = 0
+    for clock_name, (state, template) in REMINDERS.items():
+        rows = ctx.session.execute(
+            select(Claim, ClaimClock)
+            .join(ClaimClock, ClaimClock.claim_id == Claim.id)
+            .where(
+                Claim.state == state,
+                ClaimClock.name == clock_name,
+                ClaimClock.status == "running",
+                ClaimClock.due_on >= today,
+                # a week and a bit of calendar covers 5 working days and any bank holidays
+                ClaimClock.due_on <= today + timedelta(days=REMINDER_DAYS + 9),
+            )
+        )
+        for claim, clock in rows:
+            assert clock.due_on is not None
+            if working_days_between(today, clock.due_on, claim.nation) > REMINDER_DAYS:
+                continue
+            message_id = f"<reminder.{claim.id}.{clock_name}.{clock.due_on.isoformat()}@guarantee>"
+            if not claim.consent_contact or _queued(ctx, message_id):
+                continue
+            message = notifications.build(ctx, claim, template, {"due_on": clock.due_on.isoformat()}, None)
+            message.message_id = message_id
+            queued += _queue_once(ctx, message)
+    return queued
+
+
+def queue_digests(ctx: ServiceContext) -> int:
+    """Each officer's digest for today, on working days (England's calendar: the council's)."""
+    today = ctx.today()
+    if not is_working_day(today, "england"):
+        return 0
+    horizon = today + timedelta(days=DIGEST_DAYS + 9)
+    rows: dict[int, list[dict[str, Any]]] = {}
+    claims = ctx.session.scalars(
+        select(Claim)
+        .where(
+            Claim.state.in_(ACTIVE_STATES),
+            Claim.assignee_id.is_not(None),
+            Claim.due_on.is_not(None),
+            Claim.due_on <= horizon,
+        )
+        .order_by(Claim.due_on, Claim.id)
+    )
+    for claim in claims:
+        assert claim.due_on is not None and claim.assignee_id is not None
+        soon = add_working_days(today, DIGEST_DAYS, claim.nation).due
+        if claim.due_on > soon:
+            continue
+        rows.setdefault(claim.assignee_id, []).append(
+            {
+                "reference": claim.reference,
+                "clock_label": CLOCKS[claim.due_clock].label if claim.due_clock else "",
+                "due_on": claim.due_on.isoformat(),
+                "overdue": claim.due_on < today,
+            }
+        )
+    queued = 0
+    active = set(ctx.session.scalars(select(Officer.id).where(Officer.active, Officer.id.in_(rows))))
+    for officer_id, listed in rows.items():
+        if officer_id not in active:
+            continue
+        message = notifications.build(ctx, None, "daily_digest", {"rows": listed, "day": today.isoformat()}, officer_id)
+        message.message_id = f"<digest.{officer_id}.{today.isoformat()}@guarantee>"
+        queued += _queue_once(ctx, message)
+    return queued
+
+
+def queue_scheduled(ctx: ServiceContext) -> dict[str, int]:
+    """Queue the day's reminders and digests that are not queued yet. Flushes only."""
+    return {"reminders": queue_reminders(ctx), "digests": queue_digests(ctx)}

@@ -1,0 +1,344 @@
+"""Sending the outbox: never lost, never sent twice by two senders.
+
+A sender claims a batch of due messages in one short transaction (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, so senders on several machines take different messages; SQLite lets one writer in at a
+time), marking each *sending* with a lease. Then, one message at a time and outside any transaction,
+it works out the e-mail (the address is looked up now, so an erased contact is never written to),
+hands it to the transport, and records the outcome: *sent*; or, on a transport failure, *pending*
+again after an exponential backoff, and *failed* after the last try (shown in the console).
+
+A sender that stops between claiming and recording leaves messages *sending* with a lease that runs
+out: the next sender takes them again, knowing they may have gone already, and sends them with the
+same Message-ID, so the recipient's mail program can tell the repeat (at least once, never lost).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy import func, or_, select, update
+
+from guarantee.models import Claim, Contact, Officer, OutboxMessage, TrackingToken
+from guarantee.services.audit import append_admin_event
+from guarantee.services.claims import token_hash
+from guarantee.services.context import ServiceContext
+
+log = logging.getLogger(__name__)
+
+# Renewed for each message, and far longer than one SMTP conversation can take (each step of
+# which times out after 20 seconds).
+LEASE = timedelta(minutes=5)
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_WAIT = timedelta(hours=6)
+MAX_ATTEMPTS = 12  # 1, 2, 4 ... 256, then 360 minutes apart: the last try about 20 hours after the first
+INTERRUPTED = "A sender stopped while sending it, on its last try"
+EMAIL_ADDRESS = re.compile(r"[^\s<>'\"(),;:]+@[^\s<>'\"(),;:]+")
+# Messages whose e-mail carries a fresh tracking link (the token is never stored in the outbox).
+WITH_TRACKING_LINK = frozenset({"claim_submitted", "tracking_link_requested"})
+
+
+@dataclass(frozen=True)
+class Email:
+    message_id: str
+    to: str
+    subject: str
+    text: str
+    html: str
+
+
+class TransportError(Exception):
+    """The mail server did not take the message: tried again later, unless ``permanent`` (the
+    server refused it for good, e.g. no such mailbox)."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Transport(Protocol):
+    def send(self, email: Email) -> None: ...
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a message goes to, worked out when it is sent."""
+
+    address: str
+    name: str | None
+    tracking_token: str | None = None  # for messages that carry a fresh tracking link
+
+
+# Renders a message for its recipient: (message, recipient, context) -> Email.
+Render = Callable[[OutboxMessage, Recipient, ServiceContext], Email]
+UnitOfWork = Callable[[], AbstractContextManager[ServiceContext]]
+
+
+@dataclass
+class Outcome:
+    sent: list[str] = field(default_factory=list)  # Message-IDs
+    retried: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def handled(self) -> int:
+        return len(self.sent) + len(self.retried) + len(self.failed) + len(self.skipped)
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th failed try: 1, 2, 4 ... minutes, at most 6 hours."""
+    wait: timedelta = FIRST_RETRY * (2 ** max(attempts - 1, 0))
+    return min(wait, LONGEST_WAIT)
+
+
+def claim_batch(ctx: ServiceContext, limit: int, lease_token: str, max_attempts: int = MAX_ATTEMPTS) -> list[int]:
+    """Take up to ``limit`` due messages for the sender holding ``lease_token``: pending and due,
+    or left *sending* by a sender whose lease ran out (one that has had its last try is marked
+    failed instead: a message that kills its sender must not come round for ever). Flushes only;
+    the caller commits at once."""
+    now = ctx.now()
+    abandoned = (OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now)
+    ctx.session.execute(
+        update(OutboxMessage)
+        .where(abandoned, OutboxMessage.attempts >= max_attempts)
+        .values(status="failed", lease_until=None, lease_token=None, to_address=None, last_error=INTERRUPTED)
+    )
+    due = or_((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now), abandoned)
+    query = select(OutboxMessage.id).where(due).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+    if ctx.on_postgresql:
+        query = query.with_for_update(skip_locked=True)
+    ids = list(ctx.session.scalars(query))
+    if ids:
+        interrupted = ctx.session.scalars(
+            select(OutboxMessage.message_id).where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending")
+        ).all()
+        for message_id in interrupted:
+            log.warning("Sending %s again: an earlier try stopped before it was recorded", message_id)
+        ctx.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(status="sending", lease_until=now + LEASE, lease_token=lease_token)
+        )
+    return ids
+
+
+def _take(ctx: ServiceContext, message_id: int, lease_token: str) -> OutboxMessage | None:
+    """The message, if this sender still holds its lease, renewed for one send and counted as a
+    try; None if another sender has taken it meanwhile."""
+    now = ctx.now()
+    renewed = ctx.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == "sending",
+            OutboxMessage.lease_token == lease_token,
+            OutboxMessage.lease_until > now,
+        )
+        .values(lease_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+    )
+    if not renewed.rowcount:  # type: ignore[attr-defined]
+        return None
+    return ctx.session.get(OutboxMessage, message_id, populate_existing=True)
+
+
+def _mine(ctx: ServiceContext, message_id: int, lease_token: str) -> OutboxMessage | None:
+    message = ctx.session.get(OutboxMessage, message_id, populate_existing=True, with_for_update=True)
+    if message is None or message.status != "sending" or message.lease_token != lease_token:
+        return None
+    return message
+
+
+def _recipient(ctx: ServiceContext, message: OutboxMessage) -> Recipient | None:
+    if message.recipient_type == "officer":
+        officer = ctx.session.get(Officer, message.officer_id) if message.officer_id else None
+        return Recipient(officer.email, officer.name) if officer is not None and officer.active else None
+    if message.to_address:  # a notice to the address the group has just replaced
+        return Recipient(message.to_address, None)
+    claim = ctx.session.get(Claim, message.claim_id) if message.claim_id else None
+    contact = ctx.session.scalar(select(Contact).where(Contact.claim_id == claim.id)) if claim else None
+    if claim is None or contact is None or not contact.email:
+        return None  # erased, or never given
+    if not claim.consent_contact and message.template != "tracking_link_requested":
+        return None
+    token = None
+    if message.template in WITH_TRACKING_LINK:
+        _revoke_link(ctx, message)  # one from a try that stopped half-way never arrived
+        token = secrets.token_urlsafe(32)
+        minted = TrackingToken(claim_id=claim.id, token_hash=token_hash(token), created_at=ctx.now())
+        ctx.session.add(minted)
+        ctx.session.flush()
+        message.tracking_token_id = minted.id
+    return Recipient(contact.email, contact.contact_name, token)
+
+
+def _revoke_link(ctx: ServiceContext, message: OutboxMessage) -> None:
+    if message.tracking_token_id is not None:
+        token = ctx.session.get(TrackingToken, message.tracking_token_id)
+        if token is not None and token.revoked_at is None:
+            token.revoked_at = ctx.now()
+        message.tracking_token_id = None
+
+
+def _prepare(ctx: ServiceContext, message_id: int, lease_token: str, render: Render) -> Email | str | None:
+    """The e-mail for a claimed message; "skipped" (recorded) when nobody can get it; None when
+    another sender has it now. A tracking link minted here is committed before sending, so the
+    link in the e-mail works."""
+    message = _take(ctx, message_id, lease_token)
+    if message is None:
+        return None
+    recipient = _recipient(ctx, message)
+    if recipient is None:
+        message.status, message.lease_until, message.lease_token = "skipped", None, None
+        message.last_error = "No one to send it to: no consent to contact, or the details were erased"
+        return "skipped"
+    return render(message, recipient, ctx)
+
+
+def scrubbed(error: str) -> str:
+    """An error as it may be kept and logged: no e-mail address in it (DESIGN 8)."""
+    return EMAIL_ADDRESS.sub("<address>", error)[:2000]
+
+
+def _record(
+    ctx: ServiceContext,
+    message_id: int,
+    lease_token: str,
+    *,
+    error: str | None,
+    max_attempts: int,
+    outcome: Outcome,
+    permanent: bool = False,
+) -> None:
+    message = _mine(ctx, message_id, lease_token)
+    if message is None:  # another sender took it over when our lease ran out: theirs to record
+        log.warning("Not recording message %s: another sender has taken it over", message_id)
+        return
+    now = ctx.now()
+    message.lease_until, message.lease_token = None, None
+    if error is None:
+        message.status, message.sent_at, message.last_error, message.to_address = "sent", now, None, None
+        outcome.sent.append(message.message_id)
+        return
+    message.last_error = scrubbed(error)
+    _revoke_link(ctx, message)  # the link never reached anyone
+    if permanent or message.attempts >= max_attempts:
+        message.status, message.to_address = "failed", None
+        outcome.failed.append(message.message_id)
+        log.error("Gave up on %s after %d tries: %s", message.message_id, message.attempts, message.last_error)
+    else:
+        message.status, message.next_attempt_at = "pending", now + backoff(message.attempts)
+        outcome.retried.append(message.message_id)
+        log.warning(
+            "Could not send %s (try %d), trying again later: %s",
+            message.message_id,
+            message.attempts,
+            message.last_error,
+        )
+
+
+def send_batch(
+    unit_of_work: UnitOfWork,
+    transport: Transport,
+    render: Render,
+    *,
+    limit: int = 50,
+    max_attempts: int = MAX_ATTEMPTS,
+    stop: Callable[[], bool] = lambda: False,
+) -> Outcome:
+    """Claim a batch and send it, one message at a time; ``stop()`` is asked between messages
+    (a message being sent is always finished and recorded)."""
+    outcome = Outcome()
+    lease_token = secrets.token_hex(16)
+    with unit_of_work() as ctx:
+        claimed = claim_batch(ctx, limit, lease_token, max_attempts)
+    for message_id in claimed:
+        if stop():
+            break  # the rest are given back below
+        permanent = False
+        try:
+            with unit_of_work() as ctx:
+                prepared = _prepare(ctx, message_id, lease_token, render)
+        except Exception as broken:
+            log.exception("Could not write message %s", message_id)
+            with unit_of_work() as ctx:
+                _record(
+                    ctx,
+                    message_id,
+                    lease_token,
+                    error=f"could not write the message: {broken.__class__.__name__}",
+                    max_attempts=max_attempts,
+                    outcome=outcome,
+                    permanent=True,
+                )
+            continue
+        if prepared == "skipped":
+            outcome.skipped.append(str(message_id))
+            continue
+        if not isinstance(prepared, Email):
+            continue  # another sender has it
+        error: str | None = None
+        try:
+            transport.send(prepared)
+        except TransportError as failure:
+            error, permanent = str(failure) or failure.__class__.__name__, failure.permanent
+        except Exception as broken:
+            log.exception("Could not send message %s", message_id)
+            error, permanent = f"could not send the message: {broken.__class__.__name__}", True
+        with unit_of_work() as ctx:
+            _record(
+                ctx,
+                message_id,
+                lease_token,
+                error=error,
+                max_attempts=max_attempts,
+                outcome=outcome,
+                permanent=permanent,
+            )
+    if stop() and claimed:
+        _release(unit_of_work, claimed, lease_token)
+    return outcome
+
+
+def _release(unit_of_work: UnitOfWork, ids: list[int], lease_token: str) -> None:
+    """Give back what a stopping sender claimed but did not try, for the next sender at once."""
+    with unit_of_work() as ctx:
+        ctx.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(ids), OutboxMessage.status == "sending", OutboxMessage.lease_token == lease_token
+            )
+            .values(status="pending", lease_until=None, lease_token=None)
+        )
+
+
+def failed_messages(ctx: ServiceContext, limit: int = 200) -> list[OutboxMessage]:
+    query = select(OutboxMessage).where(OutboxMessage.status == "failed").order_by(OutboxMessage.id.desc())
+    return list(ctx.session.scalars(query.limit(limit)))
+
+
+def try_again(ctx: ServiceContext, message_id: int, admin_id: int) -> bool:
+    """Put a failed message back in the queue, with its tries counted afresh; the admin log
+    records who did. Flushes only."""
+    message = ctx.session.get(OutboxMessage, message_id)
+    if message is None or message.status != "failed":
+        return False
+    append_admin_event(ctx, admin_id, "message_sent_again", payload={"message_id": message.message_id})
+    result = ctx.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "failed")
+        .values(status="pending", attempts=0, next_attempt_at=ctx.now(), last_error=None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def counts(ctx: ServiceContext) -> dict[str, int]:
+    """How many messages are in each status."""
+    rows = ctx.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+    return {status: int(count) for status, count in rows}
