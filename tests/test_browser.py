@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 
 from tests.helpers import PASSWORD, VALID_SUBMISSION
@@ -245,6 +246,14 @@ CHOICES = {
 }
 
 
+def shown(locator: Any) -> None:
+    """Fail unless the element appears: waits for the page a click or a reload brings, where an
+    immediate is_visible() would race it."""
+    from playwright.sync_api import expect
+
+    expect(locator).to_be_visible()
+
+
 def fill_claim(page: Any) -> None:
     for label, value in CLAIM.items():
         page.get_by_label(label, exact=True).fill(value)
@@ -261,7 +270,7 @@ def file_claim(visit: Visit, server: LiveServer) -> tuple[str, str]:
     page.wait_for_url("**/claims/new")
     visit.check("claim-form")
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    shown(page.get_by_role("heading", name="There is a problem"))
     visit.check("claim-form-errors")
     page.get_by_role("link", name="Enter the name of your group").click()
     assert page.evaluate("document.activeElement.id") == "group_name"
@@ -276,7 +285,7 @@ def file_claim(visit: Visit, server: LiveServer) -> tuple[str, str]:
     page.get_by_role("button", name="Change name of your initiative").click()
     page.get_by_label("Name of your initiative").fill("Thursday kitchen")
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_text("Thursday kitchen").is_visible()
+    shown(page.get_by_text("Thursday kitchen"))
     page.get_by_role("button", name="File claim").click()
     page.get_by_role("heading", name="Claim filed").wait_for()
     visit.check("confirmation")
@@ -297,7 +306,7 @@ def test_a_group_files_tracks_answers_uploads_and_appeals(  # noqa: PLR0915 (one
     page.wait_for_url(f"**/track/{reference}")
     assert "token" not in page.url
     page.get_by_role("heading", name=f"Your claim {reference}").wait_for()
-    assert page.get_by_text("We will check your claim by").is_visible()
+    shown(page.get_by_text("We will check your claim by"))
     visit.check("tracking-submitted")
 
     # An officer accepts the claim and asks a question, through the API.
@@ -309,8 +318,8 @@ def test_a_group_files_tracks_answers_uploads_and_appeals(  # noqa: PLR0915 (one
     live_server.api("POST", path, question, officer)
 
     page.reload()
-    assert page.get_by_text("How many people cook each week?").first.is_visible()
-    assert page.get_by_text("Answer our question by").is_visible()
+    shown(page.get_by_text("How many people cook each week?").first)
+    shown(page.get_by_text("Answer our question by"))
     visit.check("tracking-question")
 
     # A bad file is refused on the page, and the answer is not half-saved.
@@ -319,8 +328,8 @@ def test_a_group_files_tracks_answers_uploads_and_appeals(  # noqa: PLR0915 (one
     page.get_by_label("Your answer").fill("About twelve, with two leads.")
     page.get_by_label(re.compile("Evidence you uploaded")).set_input_files(str(bad))
     page.get_by_role("button", name="Answer the question").click()
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
-    assert page.get_by_text("its contents do not match its name").first.is_visible()
+    shown(page.get_by_role("heading", name="There is a problem"))
+    shown(page.get_by_text("its contents do not match its name").first)
     assert page.get_by_label("Your answer").input_value() == "About twelve, with two leads."
     visit.check("tracking-answer-error")
 
@@ -329,7 +338,7 @@ def test_a_group_files_tracks_answers_uploads_and_appeals(  # noqa: PLR0915 (one
     page.get_by_label(re.compile("Evidence you uploaded")).set_input_files(str(photo))
     page.get_by_role("button", name="Answer the question").click()
     page.get_by_text("Your answer has been sent").wait_for()
-    assert page.get_by_role("link", name="kitchen.png").is_visible()
+    shown(page.get_by_role("link", name="kitchen.png"))
     visit.check("tracking-answered")
 
     # More evidence, on its own.
@@ -350,11 +359,11 @@ def test_a_group_files_tracks_answers_uploads_and_appeals(  # noqa: PLR0915 (one
     }
     live_server.api("POST", path, not_upheld, officer)
     page.reload()
-    assert page.get_by_text("The last day to appeal is").is_visible()
-    assert page.get_by_text("Shared meals of this kind need registration.").is_visible()
+    shown(page.get_by_text("The last day to appeal is"))
+    shown(page.get_by_text("Shared meals of this kind need registration."))
     visit.check("tracking-not-upheld")
     page.get_by_role("button", name="Appeal the decision").click()
-    assert page.get_by_role("link", name="Enter grounds for the appeal").is_visible()
+    shown(page.get_by_role("link", name="Enter grounds for the appeal"))
     visit.check("tracking-appeal-error")
     page.get_by_label("Grounds for the appeal").fill(
         "Guidance from the national agency says no registration is needed."
@@ -384,7 +393,7 @@ def test_the_journey_works_without_javascript_nojs(live_server: LiveServer, visi
     visit.check("withdraw-confirm")
     page.get_by_role("button", name="Yes, withdraw the claim").click()
     page.get_by_text("Your claim has been withdrawn").wait_for()
-    assert page.get_by_text("You withdrew this claim").is_visible()
+    shown(page.get_by_text("You withdrew this claim"))
     visit.check("withdrawn")
 
 
@@ -432,7 +441,7 @@ def test_the_help_and_error_pages_are_accessible_too(live_server: LiveServer, vi
     page.get_by_role("heading", name="Track your claim").wait_for()
     visit.check("lost-link")
     page.get_by_role("button", name="Send me a new link").click()
-    assert page.get_by_role("link", name="Enter your claim reference, like CPG-2026-000123").is_visible()
+    shown(page.get_by_role("link", name="Enter your claim reference, like CPG-2026-000123"))
     visit.check("lost-link-errors")
     page.get_by_label("Claim reference").fill("CPG-2026-000999")
     page.get_by_label("Email address").fill("someone@example.org")
@@ -446,6 +455,9 @@ def test_the_help_and_error_pages_are_accessible_too(live_server: LiveServer, vi
     page.goto(live_server.url + "/no-such-page")
     page.get_by_role("heading", name="Page not found").wait_for()
     visit.check("not-found")
+    page.goto(live_server.url + "/process")
+    page.get_by_role("img", name=re.compile("Diagram of how a claim moves")).wait_for()
+    visit.check("process")
 
     # Guessing tracking links is limited; the refusal is a page a person can act on.
     for _ in range(10):
@@ -459,7 +471,9 @@ def test_the_help_and_error_pages_are_accessible_too(live_server: LiveServer, vi
     visit.check("too-many-attempts")
 
 
-def test_the_console_pages_are_accessible(live_server: LiveServer, visit: Visit, fresh_url: str) -> None:
+def test_the_console_pages_are_accessible(  # noqa: PLR0915 (one walk through every page, in order)
+    live_server: LiveServer, visit: Visit, fresh_url: str
+) -> None:
     email = make_officer(fresh_url, "triage", "reviewer", "admin")
     filed = live_server.api("POST", "/api/v1/claims", VALID_SUBMISSION)
     page = visit.page
@@ -478,6 +492,10 @@ def test_the_console_pages_are_accessible(live_server: LiveServer, visit: Visit,
     page.get_by_role("link", name=filed["reference"]).click()
     page.get_by_role("heading", name=filed["reference"]).wait_for()
     visit.check("console-claim")
+    page.get_by_label("Find a catalogue entry for the forms below").fill("kitchen")
+    page.get_by_role("button", name="Search the catalogue").click()
+    page.get_by_text("No entry matches “kitchen”").wait_for()
+    visit.check("console-claim-catalogue-search")
     page.get_by_role("button", name="Accept for review").click()
     page.get_by_role("heading", name="There is a problem").wait_for()
     visit.check("console-claim-errors")
@@ -485,7 +503,7 @@ def test_the_console_pages_are_accessible(live_server: LiveServer, visit: Visit,
     page.get_by_role("group", name="Barrier category").get_by_label("Food hygiene").check()
     page.get_by_role("button", name="Accept for review").click()
     page.get_by_text("Done: accept for review.").wait_for()
-    assert page.get_by_text("Under review").first.is_visible()
+    shown(page.get_by_text("Under review").first)
     visit.check("console-claim-accepted")
     page.get_by_role("link", name="Regulation catalogue").click()
     page.get_by_role("heading", name="Regulation catalogue").wait_for()
@@ -498,15 +516,74 @@ def test_the_console_pages_are_accessible(live_server: LiveServer, visit: Visit,
     page.get_by_role("link", name="Officers").click()
     page.get_by_role("heading", name="Officers").wait_for()
     visit.check("console-officers")
+    page.get_by_role("link", name="Messages").click()
+    page.get_by_role("heading", name="Could not be sent").wait_for()
+    visit.check("console-messages")
+    page.get_by_role("link", name="Officers").click()
+    page.get_by_role("heading", name="Officers").wait_for()
+    page.get_by_label("Full name").fill("Nadia New")
+    page.get_by_label("Email address").fill("nadia.new@council.example")
+    page.get_by_label("Reviewer").check()
+    page.get_by_role("button", name="Add officer").click()
+    page.get_by_role("heading", name="Temporary password").wait_for()
+    visit.check("console-temporary-password")
+    page.get_by_role("link", name="Officers").click()
+    page.get_by_role("heading", name="Officers").wait_for()
     page.get_by_role("link", name="Officer", exact=True).first.click()
     page.get_by_role("heading", name="Roles").wait_for()
     visit.check("console-officer")
     page.get_by_role("link", name="Change your password").click()
     page.get_by_role("heading", name="Choose a new password").wait_for()
     visit.check("console-password")
+
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("heading", name="You have signed out").wait_for()
     visit.check("console-signed-out")
+
+
+def test_console_two_step_verification_is_set_up_and_used_on_accessible_pages(
+    live_server: LiveServer, visit: Visit, fresh_url: str
+) -> None:
+    email = make_officer(fresh_url, "admin")
+    page = visit.page
+    console_sign_in(page, live_server, email)
+    # Two-step verification: set up with an authenticator app (the key read off the page).
+    page.get_by_role("link", name="Two-step verification").click()
+    page.get_by_role("heading", name="Two-step verification", exact=True).wait_for()
+    shown(page.get_by_role("img", name="QR code of your two-step verification key"))
+    visit.check("console-two-step-setup")
+    app = pyotp.TOTP(page.locator(".app-secret").inner_text().replace(" ", ""))
+    page.get_by_label("Code from your authenticator app").fill(not_a_code_now(app))
+    page.get_by_role("button", name="Turn on two-step verification").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    visit.check("console-two-step-errors")
+    page.get_by_label("Code from your authenticator app").fill(app.now())
+    page.get_by_role("button", name="Turn on two-step verification").click()
+    page.get_by_text("Two-step verification is on").first.wait_for()
+    visit.check("console-two-step-on")
+    page.get_by_role("link", name="How claims are handled").click()
+    page.get_by_role("img", name=re.compile("Diagram of how a claim moves")).wait_for()
+    visit.check("console-process-diagram")
+    page.go_back()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("heading", name="You have signed out").wait_for()
+
+    page.goto(live_server.url + "/officer/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Enter the code from your authenticator app").wait_for()
+    visit.check("console-sign-in-code")
+    # The code just used does not work twice; the app's next one does (30 seconds' drift is allowed).
+    page.get_by_label("Code from your authenticator app").fill(app.at(time.time() + 30))
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Queue").wait_for()
+
+
+def not_a_code_now(app: pyotp.TOTP) -> str:
+    """Six digits that the app shows neither now nor 30 seconds either side."""
+    near = {app.at(time.time() + drift) for drift in (-30, 0, 30, 60)}
+    return next(c for c in ("000000", "111111", "222222", "333333", "444444") if c not in near)
 
 
 def console_sign_in(page: Any, server: LiveServer, email: str) -> None:
@@ -560,7 +637,7 @@ def test_officers_work_a_claim_in_the_console_from_filing_to_appeal(  # noqa: PL
     console_sign_in(other_page, live_server, colleague)
     other_page.goto(f"{live_server.url}/officer/claims/{reference}")
     page.reload()
-    assert page.get_by_text("Yes, always one level 3 practitioner.").is_visible()
+    shown(page.get_by_text("Yes, always one level 3 practitioner."))
     page.get_by_role("group", name="Reason").get_by_label("Regulation necessary and proportionate").check()
     page.locator("#not_uphold-reasons").fill("The ratio protects very young children.")
     page.get_by_role("button", name="Do not uphold").click()
@@ -570,7 +647,7 @@ def test_officers_work_a_claim_in_the_console_from_filing_to_appeal(  # noqa: PL
     other_page.get_by_role("group", name="Remedy").get_by_label("Guidance clarified").check()
     other_page.get_by_role("button", name="Uphold", exact=True).click()
     other_page.get_by_text("Someone else changed this claim").first.wait_for()
-    assert other_page.get_by_text("Not upheld").first.is_visible()
+    shown(other_page.get_by_text("Not upheld").first)
     other.close()
 
     # The group appeals. The caseworker sits on the appeal panel, but decided the claim, so may
@@ -578,7 +655,7 @@ def test_officers_work_a_claim_in_the_console_from_filing_to_appeal(  # noqa: PL
     appeal = {"trigger": "appeal", "grounds": "A lead is always there."}
     live_server.api("POST", f"/api/v1/claims/{reference}/transitions", appeal, group_link.split("token=")[1])
     page.reload()
-    assert page.get_by_text("There is nothing your roles let you do to this claim now.").is_visible()
+    shown(page.get_by_text("You made an earlier decision on this claim, so another member of the appeal panel"))
     assert page.get_by_role("button", name="Dismiss the appeal").count() == 0
     page.get_by_role("button", name="Sign out").click()
     console_sign_in(page, live_server, panel)
@@ -586,5 +663,5 @@ def test_officers_work_a_claim_in_the_console_from_filing_to_appeal(  # noqa: PL
     page.locator("#dismiss_appeal-reasons").fill("The panel agrees with the decision.")
     page.get_by_role("button", name="Dismiss the appeal").click()
     page.get_by_text("Done: dismiss the appeal.").wait_for()
-    assert page.get_by_text("Resolved").first.is_visible()
+    shown(page.get_by_text("Resolved").first)
     visit.check("console-appeal-decided")
