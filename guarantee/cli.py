@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -21,7 +22,7 @@ from sqlalchemy import select
 from guarantee import mail
 from guarantee.context import service_context, unit_of_work
 from guarantee.models import Officer
-from guarantee.services import audit, schedule, sender
+from guarantee.services import audit, schedule, sender, stats
 from guarantee.services.admin import reset_two_step
 from guarantee.services.demo import seed_demo
 from guarantee.services.errors import NotFound, ValidationFailed
@@ -35,6 +36,8 @@ from workflows.vocabulary import ROLES
 guarantee_cli = AppGroup("guarantee", help="Run the Co-production Guarantee service.")
 audit_cli = AppGroup("audit", help="Verify and checkpoint the audit trail.")
 guarantee_cli.add_command(audit_cli)
+statistics_cli = AppGroup("statistics", help="Publish and check the anonymised statistics.")
+guarantee_cli.add_command(statistics_cli)
 
 
 def _fail(message: str) -> NoReturn:
@@ -270,6 +273,47 @@ def seed_demo_command(claims: int) -> None:
     for role, (email, password) in result.officers.items():
         shown = f"password {password}" if password else "password unchanged"
         click.echo(f"  {role:<13} {email}  {shown}")
+
+
+@statistics_cli.command("publish")
+@click.option(
+    "--until",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The last day the release counts (default: yesterday). Must be before today.",
+)
+@click.option("--private", is_flag=True, help="Add noise (differential privacy) instead of hiding small numbers.")
+@click.option(
+    "--epsilon", type=click.FloatRange(0.01, 10), default=None, help="Epsilon of each table (implies --private)."
+)
+def publish_statistics_command(until: datetime | None, private: bool, epsilon: float | None) -> None:
+    """Publish a release of the statistics: counted, protected, checked against every earlier
+    release and added to the register. Refused, with the reasons, if it would give anything away."""
+    settings = stats.settings_from(current_app.config, private=private, epsilon=epsilon)
+    try:
+        with unit_of_work() as ctx:
+            release = stats.publish(ctx, None, settings, until.date() if until else None)
+            summary = (
+                f"Published release {release.number} ({release.method.replace('_', ' ')}), claims submitted "
+                f"{release.period_start:%-d %B %Y} to {release.period_end:%-d %B %Y}. SHA-256 {release.sha256}"
+            )
+    except stats.StatisticsRefused as exc:
+        _fail("Not published:\n" + "\n".join(f"- {reason}" for reason in exc.reasons))
+    click.echo(summary)
+
+
+@statistics_cli.command("verify")
+def verify_statistics_command() -> None:
+    """Check that every release in the register still matches its SHA-256."""
+    ctx = service_context()
+    problems = stats.verify(ctx.session)
+    count = len(stats.releases(ctx.session))
+    ctx.session.rollback()
+    if problems:
+        for problem in problems:
+            click.secho(f"BROKEN {problem}", fg="red", err=True)
+        _fail(f"Statistics verify failed: {len(problems)} problem(s) in {count} release(s).")
+    click.echo(f"Statistics verify passed: {count} release(s) match their SHA-256.")
 
 
 def init_app(app: Flask) -> None:

@@ -39,6 +39,13 @@ class Config:
     GUARANTEE_SMTP_PASSWORD: str | None = None
     GUARANTEE_SMTP_CA_FILE: str | None = None  # a private relay's CA (PEM); public CAs need nothing
     GUARANTEE_MAIL_MAX_ATTEMPTS = 12  # over about 20 hours; then failed, and shown in the console
+    # Published statistics (DESIGN 7): the ONS 10-5 rule by default; the first day the cumulative
+    # series counts; the epsilon of each table in a release with noise (differential privacy).
+    GUARANTEE_STATISTICS_THRESHOLD = 10
+    GUARANTEE_STATISTICS_ROUNDING_BASE = 5
+    GUARANTEE_STATISTICS_DOMINANCE_BELOW = 25
+    GUARANTEE_STATISTICS_SERIES_START = "2026-01-01"
+    GUARANTEE_STATISTICS_EPSILON = 0.5
     # The JSON API.
     MAX_CONTENT_LENGTH = 1024 * 1024
     GUARANTEE_API_TOKEN_MINUTES = 30
@@ -93,6 +100,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
         "GUARANTEE_EVIDENCE_DIR",
         "GUARANTEE_TOKEN_RATE_LIMIT",
         "GUARANTEE_SUBMISSION_RATE_LIMIT",
+        "GUARANTEE_STATISTICS_SERIES_START",
     ):
         if environ.get(name):
             settings[name] = environ[name]
@@ -100,9 +108,17 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
         settings["RATELIMIT_STORAGE_URI"] = environ["GUARANTEE_RATELIMIT_STORAGE_URI"]
     if environ.get("GUARANTEE_PROXY_HOPS"):
         settings["GUARANTEE_PROXY_HOPS"] = int(environ["GUARANTEE_PROXY_HOPS"])
-    for number in ("GUARANTEE_SMTP_PORT", "GUARANTEE_MAIL_MAX_ATTEMPTS"):
+    for number in (
+        "GUARANTEE_SMTP_PORT",
+        "GUARANTEE_MAIL_MAX_ATTEMPTS",
+        "GUARANTEE_STATISTICS_THRESHOLD",
+        "GUARANTEE_STATISTICS_ROUNDING_BASE",
+        "GUARANTEE_STATISTICS_DOMINANCE_BELOW",
+    ):
         if environ.get(number):
             settings[number] = int(environ[number])
+    if environ.get("GUARANTEE_STATISTICS_EPSILON"):
+        settings["GUARANTEE_STATISTICS_EPSILON"] = float(environ["GUARANTEE_STATISTICS_EPSILON"])
     if environ.get("GUARANTEE_API_TOKEN_MINUTES"):
         settings["GUARANTEE_API_TOKEN_MINUTES"] = int(environ["GUARANTEE_API_TOKEN_MINUTES"])
     if environ.get("GUARANTEE_ADMIN_TWO_STEP"):

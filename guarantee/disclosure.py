@@ -16,7 +16,7 @@ Nothing here touches a database: a table is a mapping from its cells to counts.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Generic, TypeVar
@@ -61,9 +61,24 @@ def is_primary(count: int, rules: Rules) -> bool:
     return 0 < count < rules.threshold
 
 
-def protect_list(counts: Mapping[Row, int], rules: Rules = Rules()) -> tuple[dict[Row, Published], Published]:
-    """A one-way table with its total: (published cells, published total)."""
-    cross = protect_cross({(key, "n"): n for key, n in counts.items()}, list(counts), ["n"], rules, row_totals=False)
+def protect_list(
+    counts: Mapping[Row, int],
+    rules: Rules = Rules(),
+    *,
+    hide: Iterable[Row] = (),
+    hide_total: bool = False,
+) -> tuple[dict[Row, Published], Published]:
+    """A one-way table with its total: (published cells, published total). ``hide`` and
+    ``hide_total`` hide what another table of the same release had to hide."""
+    cross = protect_cross(
+        {(key, "n"): n for key, n in counts.items()},
+        list(counts),
+        ["n"],
+        rules,
+        row_totals=False,
+        hide_cells={(key, "n") for key in hide},
+        hide_lines={("grand", None)} if hide_total else set(),
+    )
     return {key: cross.cells[(key, "n")] for key in counts}, cross.grand_total
 
 
@@ -85,14 +100,18 @@ def protect_cross(
     *,
     dominance: bool = False,
     row_totals: bool = True,
+    hide_cells: Iterable[tuple[Row, Col]] = (),
+    hide_lines: Iterable[tuple[str, Hashable]] = (),
 ) -> CrossTable[Row, Col]:
     """Protect a cross-table of ``rows`` x ``cols`` with row, column and grand totals. With
     ``dominance``, a small row whose claims all fall in one column is suppressed. Without
-    ``row_totals`` (a one-way table), no row total is published."""
+    ``row_totals`` (a one-way table), no row total is published. ``hide_cells`` and
+    ``hide_lines`` (``("row", r)``, ``("col", c)``, ``("grand", None)``) are hidden whatever their
+    counts: what a linked table of the same release hid must stay hidden here."""
     table = {(r, c): int(counts.get((r, c), 0)) for r in rows for c in cols}
     if any(n < 0 for n in table.values()):
         raise ValueError("counts are never negative")
-    hidden = {cell for cell, n in table.items() if is_primary(n, rules)}
+    hidden = {cell for cell, n in table.items() if is_primary(n, rules)} | set(hide_cells)
     if dominance:
         for r in rows:
             line = [table[(r, c)] for c in cols]
@@ -105,6 +124,7 @@ def protect_cross(
     hidden_totals |= {("col", c) for c in cols if is_primary(_col(table, c, rows), rules)}
     if unpublished_grand(table, rules):
         hidden_totals.add(("grand", None))
+    hidden_totals |= set(hide_lines)
     hidden, hidden_totals = secondary(table, rows, cols, hidden, hidden_totals)
     return CrossTable(
         rows=list(rows),
@@ -118,17 +138,12 @@ def protect_cross(
             c: SUPPRESSED if ("col", c) in hidden_totals else round_to_base(_col(table, c, rows), rules.base)
             for c in cols
         },
-        grand_total=_grand(table, rules),
+        grand_total=SUPPRESSED if ("grand", None) in hidden_totals else round_to_base(sum(table.values()), rules.base),
     )
 
 
 def unpublished_grand(table: Mapping[tuple[Row, Col], int], rules: Rules) -> bool:
     return is_primary(sum(table.values()), rules)
-
-
-def _grand(table: Mapping[tuple[Row, Col], int], rules: Rules) -> Published:
-    total = sum(table.values())
-    return SUPPRESSED if is_primary(total, rules) else round_to_base(total, rules.base)
 
 
 def _row(table: Mapping[tuple[Row, Col], int], r: Row, cols: Sequence[Col]) -> int:

@@ -15,6 +15,7 @@ from guarantee.models.evidence import Attachment
 from guarantee.models.officer import Officer, OfficerRole
 from guarantee.models.outbox import OutboxMessage
 from guarantee.models.regulation import Regulation
+from guarantee.models.statistics import StatisticsRelease
 
 __all__ = [
     "AdminEvent",
@@ -31,6 +32,7 @@ __all__ = [
     "OutboxMessage",
     "ReferenceCounter",
     "Regulation",
+    "StatisticsRelease",
     "TimelineEntry",
     "TrackingToken",
 ]
