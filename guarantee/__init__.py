@@ -18,6 +18,7 @@ from guarantee import (
     pages,
     public,
     security,
+    stats,
 )
 from guarantee.clock import SystemClock
 from guarantee.config import Config, from_environment
@@ -65,6 +66,7 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     pages.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(stats.bp)
     console.init_app(app)
     api.init_app(app)
     cli.init_app(app)

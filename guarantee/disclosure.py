@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 SUPPRESSED = "[c]"
 
@@ -117,7 +117,9 @@ def protect_cross(
             line = [table[(r, c)] for c in cols]
             total = sum(line)
             if 0 < total < rules.dominance_below and max(line) == total:
-                hidden |= {(r, c) for c in cols if table[(r, c)] > 0}
+                # Its zeros too, or they would show the one column its claims are in (bar the
+                # columns nobody is in, which every other table shows are empty).
+                hidden |= {(r, c) for c in cols if _col(table, c, rows) > 0}
     hidden_totals: set[tuple[str, Hashable]] = {
         ("row", r) for r in rows if not row_totals or is_primary(_row(table, r, cols), rules)
     }
@@ -125,7 +127,7 @@ def protect_cross(
     if unpublished_grand(table, rules):
         hidden_totals.add(("grand", None))
     hidden_totals |= set(hide_lines)
-    hidden, hidden_totals = secondary(table, rows, cols, hidden, hidden_totals)
+    hidden, hidden_totals = secondary(table, rows, cols, hidden, hidden_totals, row_totals=row_totals)
     return CrossTable(
         rows=list(rows),
         cols=list(cols),
@@ -160,24 +162,44 @@ def secondary(
     cols: Sequence[Col],
     hidden: set[tuple[Row, Col]],
     hidden_totals: set[tuple[str, Hashable]],
+    *,
+    row_totals: bool = True,
 ) -> tuple[set[tuple[Row, Col]], set[tuple[str, Hashable]]]:
-    """Hide more cells until every hidden cell could be other than it is.
+    """Hide more cells until every hidden cell, and every hidden total, could be other than it is.
 
     A hidden cell is safe when some change to the hidden cells keeps every published number the
     same, keeps every count at least 0, and changes that cell: a rectangle of hidden cells whose
     opposite corners can take one claim each from the other two (in a one-way table, a pair of
     hidden cells in the column). For a cell without one, the cheapest such rectangle through it
     (fewest claims hidden) is hidden; if the table has none, its row, column and grand totals
-    are. The exact algebraic check (``determined``) must also find nothing."""
+    are. The exact algebraic check (``determined``) must also find nothing.
+
+    A total hidden here because a linked table hid it (or to protect a cell) is no use if it
+    follows from what is shown, such as a line whose cells are all shown: then a cell of its line
+    is hidden too (for the grand total, a row or column total)."""
     hidden, hidden_totals = set(hidden), set(hidden_totals)
     order = {cell: (rows.index(cell[0]), cols.index(cell[1])) for cell in table}
     rows_published = any(("row", r) not in hidden_totals for r in rows)
+    given_up: set[tuple[str, Hashable]] = set()
     while True:
         exposed = [x for x in hidden if not _movable(table, rows, cols, hidden, x, pairs=not rows_published)]
         exposed += determined(table, rows, cols, hidden, hidden_totals)
         exposed = [x for x in exposed if not _lines_hidden(x, hidden_totals)]
         if not exposed:
-            return hidden, hidden_totals
+            lines = [
+                line
+                for line in determined_totals(table, rows, cols, hidden, hidden_totals, row_totals=row_totals)
+                if line not in given_up
+            ]
+            if not lines:
+                return hidden, hidden_totals
+            line = min(lines, key=lambda line: line[0] == "grand")  # lines first: their cells may be enough
+            covered = _cover(
+                table, rows, cols, line, hidden=hidden, hidden_totals=hidden_totals, order=order, row_totals=row_totals
+            )
+            if not covered:
+                given_up.add(line)
+            continue
         x = min(exposed, key=order.__getitem__)
         moves = _moves(table, rows, cols, x, pairs=not rows_published)
         fresh = [[cell for cell in move if cell not in hidden] for move in moves]
@@ -196,6 +218,83 @@ def secondary(
             )
             continue
         hidden_totals |= {("row", x[0]), ("col", x[1]), ("grand", None)}
+
+
+def determined_totals(
+    table: Mapping[tuple[Row, Col], int],
+    rows: Sequence[Row],
+    cols: Sequence[Col],
+    hidden: set[tuple[Row, Col]],
+    hidden_totals: set[tuple[str, Hashable]],
+    *,
+    row_totals: bool = True,
+) -> list[tuple[str, Hashable]]:
+    """The hidden totals whose exact value follows from the published numbers. The totals become
+    cells of one more row and column (with them every line adds up to 0), so ``determined``
+    decides: a hidden total is a hidden cell there."""
+    total = _Total()
+    big_rows: list[Any] = [*rows, total]
+    big_cols: list[Any] = [*cols, total] if row_totals else list(cols)
+    big_hidden: set[tuple[Any, Any]] = set(hidden)
+    named: dict[tuple[Any, Any], tuple[str, Hashable]] = {(total, c): ("col", c) for c in cols}
+    if row_totals:
+        named |= {(r, total): ("row", r) for r in rows} | {(total, total): ("grand", None)}
+    elif ("grand", None) in hidden_totals:  # one column: its total is the grand total
+        big_hidden.add((total, cols[0]))
+    big_hidden |= {cell for cell, line in named.items() if line in hidden_totals}
+    big_table = dict.fromkeys(((r, c) for r in big_rows for c in big_cols), 0)
+    lines_unpublished = set() if row_totals else {("row", r) for r in big_rows}
+    found = determined(big_table, big_rows, big_cols, big_hidden, lines_unpublished)
+    if not row_totals:
+        return [("grand", None)] if (total, cols[0]) in found else []
+    return [named[cell] for cell in found if cell in named]
+
+
+class _Total:
+    """The extra row and column of totals in ``determined_totals``."""
+
+
+def _cover(
+    table: Mapping[tuple[Row, Col], int],
+    rows: Sequence[Row],
+    cols: Sequence[Col],
+    line: tuple[str, Hashable],
+    *,
+    hidden: set[tuple[Row, Col]],
+    hidden_totals: set[tuple[str, Hashable]],
+    order: Mapping[tuple[Row, Col], tuple[int, int]],
+    row_totals: bool,
+) -> bool:
+    """Hide what stops a hidden total from following from the rest. A row or column total can
+    follow from its own line (then the smallest shown count of the line is hidden, not a zero
+    where there is another) or from the grand total less the other rows' or columns' totals (then
+    the smallest of those is hidden, or the grand total); the grand total, from the row or the
+    column totals. False when nothing is left to hide."""
+    kind, key = line
+    sizes: dict[tuple[str, Hashable], int] = {("row", r): _row(table, r, cols) for r in rows}
+    sizes |= {("col", c): _col(table, c, rows) for c in cols}
+    parallel: list[tuple[str, Hashable]] = [total for total in sizes if total[0] == kind]
+    if kind == "grand":
+        parallel = list(sizes) if row_totals else []
+    elif row_totals:
+        alone = hidden_totals | set(parallel) | {("grand", None)}
+        if line not in determined_totals(table, rows, cols, hidden, alone, row_totals=row_totals):
+            parallel.append(("grand", None))
+        else:
+            parallel = []  # its own line gives it away
+    shown_totals = [total for total in parallel if total not in hidden_totals]
+    if shown_totals:
+        hidden_totals.add(
+            min(shown_totals, key=lambda t: (t[0] == "grand", t[0] == "col", sizes.get(t) == 0, sizes.get(t, 0)))
+        )
+        return True
+    shown_cells = [
+        cell for cell in table if cell not in hidden and (kind == "grand" or cell[0 if kind == "row" else 1] == key)
+    ]
+    if not shown_cells:
+        return False
+    hidden.add(min(shown_cells, key=lambda cell: (table[cell] == 0, table[cell], order[cell])))
+    return True
 
 
 def _lines_hidden(cell: tuple[Hashable, Hashable], hidden_totals: set[tuple[str, Hashable]]) -> bool:
@@ -260,15 +359,10 @@ def determined(
             equations.append(_line([index[(r, c)] for r in rows if (r, c) in index], len(unknowns)))
     if ("grand", None) not in hidden_totals:
         equations.append(_line(list(range(len(unknowns))), len(unknowns)))
+    # In the reduced row echelon form, a unit vector is in the span only as a row of its own.
     basis = _echelon([e for e in equations if any(e)])
-    rank = len(basis)
-    exposed: list[tuple[Row, Col]] = []
-    for cell, i in index.items():
-        unit = [Fraction(0)] * len(unknowns)
-        unit[i] = Fraction(1)
-        if len(_echelon([*basis, unit])) == rank:
-            exposed.append(cell)
-    return exposed
+    alone = {row.index(Fraction(1)) for row in basis if sum(1 for x in row if x) == 1}
+    return [cell for cell, i in index.items() if i in alone]
 
 
 def _line(members: list[int], size: int) -> list[Fraction]:

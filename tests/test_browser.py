@@ -665,3 +665,48 @@ def test_officers_work_a_claim_in_the_console_from_filing_to_appeal(  # noqa: PL
     page.get_by_text("Done: dismiss the appeal.").wait_for()
     shown(page.get_by_text("Resolved").first)
     visit.check("console-appeal-decided")
+
+
+def test_the_statistics_page_is_accessible_and_its_charts_show_the_release(
+    live_server: LiveServer, visit: Visit, fresh_url: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    # As a newcomer would: demonstration claims, then a release, from the command line.
+    env = {
+        **os.environ,
+        "FLASK_APP": "wsgi",
+        "DATABASE_URL": fresh_url,
+        "GUARANTEE_SECRET_KEY": secrets.token_hex(32),
+        "GUARANTEE_EVIDENCE_DIR": str(tmp_path / "evidence"),
+        "GUARANTEE_AUDIT_SIGNING_KEY": str(tmp_path / "signing-key.pem"),
+        "GUARANTEE_MAIL_DIR": str(tmp_path / "mail"),
+    }
+    flask = str(Path(sys.executable).with_name("flask"))
+    for command in (["seed-demo", "--claims", "120"], ["statistics", "publish"]):
+        done = subprocess.run(
+            [flask, "guarantee", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    with urllib.request.urlopen(live_server.url + "/statistics.json", timeout=10) as response:
+        document = json.loads(response.read())
+    # The largest number the release shows in a chart of counts, and where.
+    table, row = max(
+        ((t, r) for t in document["tables"] if t["kind"] == "counts" for r in t["rows"] if isinstance(r["count"], int)),
+        key=lambda found: found[1]["count"],
+    )
+    count = f"{row['count']:,}"
+
+    page = visit.page
+    page.goto(live_server.url + "/statistics")
+    page.get_by_role("heading", name=f"Claims under the guarantee: release {document['release']}").wait_for()
+    shown(page.get_by_role("img", name=re.compile(f"Bar chart of “{re.escape(table['title'])}”")))
+    bar = page.locator(f"#chart-{table['id']} .app-chart__row", has_text=row["label"])
+    expect(bar.locator(".app-chart__value")).to_have_text(count)
+    table_beside = page.get_by_role("region", name=table["title"])
+    shown(table_beside.get_by_role("row", name=re.compile(rf"^{re.escape(row['label'])}\s+{count}$")))
+    shown(page.get_by_role("heading", name="How these statistics are protected"))
+    visit.check("statistics")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    visit.width = 1280
+    visit.check("statistics-wide")

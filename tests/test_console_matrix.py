@@ -42,6 +42,7 @@ from guarantee.models import (
     OfficerToken,
     OutboxMessage,
     Regulation,
+    StatisticsRelease,
     TimelineEntry,
 )
 from guarantee.services.actors import GroupActor
@@ -130,8 +131,11 @@ MAY: dict[str, frozenset[str]] = {
     "officers-page": ADMINS,
     "officer-account-page": ADMINS,
     "messages-page": ADMINS,
+    "statistics-page": ADMINS,
     # the outbox
     "message-try-again": ADMINS,
+    # the statistics register
+    "publish-statistics": ADMINS,
 }
 CASEWORK = (
     "note",
@@ -669,6 +673,7 @@ PAGE_ACTIONS: dict[str, Callable[[frozenset[str]], Action]] = {
     "officers-page": _page(lambda w, t: "/officer/admin"),
     "officer-account-page": _page(lambda w, t: f"/officer/admin/{w.cast.reviewer.officer_id}"),
     "messages-page": _page(lambda w, t: "/officer/messages"),
+    "statistics-page": _page(lambda w, t: "/officer/statistics"),
 }
 
 
@@ -693,8 +698,26 @@ def _queued_again(a: Attempted) -> None:
     assert _message_status(a.world.app, a.target.message) == "pending"
 
 
+def _releases(app: Flask) -> list[int]:
+    with app.app_context():
+        return list(db.session.scalars(select(StatisticsRelease.number).order_by(StatisticsRelease.number)))
+
+
+def _published(a: Attempted) -> None:
+    assert location(a.response) == "/officer/statistics"
+    page = a.browser.client.get("/officer/statistics")
+    (newest, *_) = reversed(_releases(a.world.app))
+    assert f"Release {newest} is published." in text_of(page.text)
+
+
 ACTIONS: dict[str, Action] = {
     **{trigger: _step(trigger) for trigger in STEPS},
+    "publish-statistics": Action(
+        MAY["publish-statistics"],
+        lambda world: Target(),
+        lambda w, b, t: post(b, "/officer/statistics", period="yesterday", method="disclosure_control"),
+        _published,
+    ),
     "message-try-again": Action(
         MAY["message-try-again"],
         _a_failed_message,
@@ -813,6 +836,8 @@ ENDPOINTS: dict[str, tuple[str, ...]] = {
     "console.catalogue": ("catalogue",),
     "console.messages": ("messages-page",),
     "console.try_message_again": ("message-try-again",),
+    "console.statistics": ("statistics-page",),
+    "console.publish_statistics": ("publish-statistics",),
 }
 OWN_BUSINESS = (
     "console.sign_in",

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import segno
 from flask import (
     Blueprint,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -33,7 +35,7 @@ from guarantee.extensions import limiter
 from guarantee.models import Claim, Officer, Regulation
 from guarantee.pages import render_error
 from guarantee.public.forms import show_errors
-from guarantee.services import admin, queue, reading, regulations, sender, two_step
+from guarantee.services import admin, queue, reading, regulations, sender, stats, two_step
 from guarantee.services import officers as officers_service
 from guarantee.services.casework import (
     ASSIGNERS,
@@ -881,6 +883,67 @@ def try_message_again(message_id: int) -> ResponseReturnValue:
     else:
         flash("That message is no longer waiting to be tried again.", "info")
     return redirect(url_for("console.messages"), code=303)
+
+
+# --- statistics releases ---------------------------------------------------------------------
+
+
+def _period_end(choice: str, today: date) -> date:
+    """The last day a release counts, from the choice on the publish form."""
+    if choice == "month":
+        return today.replace(day=1) - timedelta(days=1)
+    if choice == "quarter":
+        return date(today.year, 3 * ((today.month - 1) // 3) + 1, 1) - timedelta(days=1)
+    return today - timedelta(days=1)
+
+
+def _statistics_page(
+    form: forms.PublishForm, status: int = 200, refused: list[str] | None = None
+) -> ResponseReturnValue:
+    ctx = service_context()
+    try:
+        officers_service.require_role(ctx, current_user.actor, ("admin",), "publish statistics")
+        register = stats.releases(ctx.session)
+    finally:
+        ctx.rollback()
+    settings = stats.settings_from(current_app.config)
+    return (
+        render_template(
+            "console/statistics.html",
+            form=form,
+            register=register,
+            refused=refused or [],
+            rules=settings.rules,
+            epsilon=current_app.config["GUARANTEE_STATISTICS_EPSILON"],
+            today=ctx.today(),
+        ),
+        status,
+    )
+
+
+@bp.get("/statistics")
+@login_required
+def statistics() -> ResponseReturnValue:
+    """The register of statistics releases, and publishing the next one (admins)."""
+    return _statistics_page(forms.PublishForm())
+
+
+@bp.post("/statistics")
+@login_required
+def publish_statistics() -> ResponseReturnValue:
+    form = forms.PublishForm()
+    if not form.validate():
+        return _statistics_page(form, 400)
+    settings = stats.settings_from(current_app.config, private=form.method.data == stats.DIFFERENTIAL_PRIVACY)
+    try:
+        with unit_of_work() as ctx:
+            admin_officer = officers_service.require_role(ctx, current_user.actor, ("admin",), "publish statistics")
+            release = stats.publish(ctx, admin_officer.id, settings, _period_end(form.period.data, ctx.today()))
+            number = release.number
+    except stats.StatisticsRefused as refused:
+        return _statistics_page(form, 409, refused.reasons)
+    flash(f"Release {number} is published.", "success")
+    return redirect(url_for("console.statistics"), code=303)
 
 
 @bp.errorhandler(NotFound)

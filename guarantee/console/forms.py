@@ -72,6 +72,31 @@ class RegulationForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
+class PublishForm(FlaskForm):  # type: ignore[misc]
+    """Publish a statistics release: how far it counts, and how it is protected."""
+
+    period = RadioField(
+        "Count the claims submitted up to the end of",
+        choices=[
+            SelectChoice("yesterday", "Yesterday"),
+            SelectChoice("month", "Last month"),
+            SelectChoice("quarter", "The last full quarter"),
+        ],
+        default="yesterday",
+        widget=GovRadioInput(),
+    )
+    method = RadioField(
+        "How to protect the groups who made claims",
+        choices=[
+            SelectChoice("disclosure_control", "Hide small numbers and round the rest (the ONS 10-5 rule)"),
+            SelectChoice("differential_privacy", "Add random noise (differential privacy)"),
+        ],
+        default="disclosure_control",
+        widget=GovRadioInput(),
+    )
+    submit = SubmitField("Publish release", widget=GovSubmitInput())
+
+
 class AssignForm(FlaskForm):  # type: ignore[misc]
     assignee = HiddenField()
     version = HiddenField()

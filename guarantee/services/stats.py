@@ -18,13 +18,13 @@ import hashlib
 import io
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Date, case, cast, func, literal, select, text
+from sqlalchemy.orm import Session, defer
 
 from guarantee.clock import UK
 from guarantee.disclosure import SUPPRESSED, CrossTable, Published, Rules, protect_cross, protect_list, round_to_base
@@ -155,6 +155,11 @@ def count(session: Session, period_start: date, period_end: date) -> Counts:
     since, until = _midnight(period_start), _midnight(period_end + timedelta(days=1))
     in_period = (Claim.submitted_at >= since, Claim.submitted_at < until)
     found = Counts(period_start, period_end)
+    if session.get_bind().dialect.name == "postgresql":
+        # For this transaction only: dates are UK dates, and these one-off scans are not worth
+        # compiling (PostgreSQL's JIT takes longer than it saves here).
+        session.execute(text("SET LOCAL TIME ZONE 'Europe/London'"))
+        session.execute(text("SET LOCAL jit = off"))
     regulations = session.execute(
         select(Regulation.id, Regulation.title).where(Regulation.merged_into_id.is_(None)).order_by(Regulation.id)
     ).all()
@@ -175,50 +180,114 @@ def count(session: Session, period_start: date, period_end: date) -> Counts:
         "outcome": dict(OUTCOME_LABELS),
         "quarter": {k: k for k in quarter_labels},
     }
-    for name, (column, keys) in dimensions.items():
-        rows = session.execute(select(column, func.count()).where(*in_period).group_by(column)).all()
-        tallies = dict.fromkeys(keys, 0)
-        for key, n in rows:
-            slug = UNMATCHED if key is None else str(key)
-            if slug not in tallies:  # the lists are fixed: a value outside them is a fault in the data
-                raise ValueError(f"a claim's {name} is {slug!r}, which is not in the published list")
-            tallies[slug] += n
-        found.lists[name] = tallies
+    # The cross-tables first: the category, outcome and region lists are their margins, so they
+    # cost no scan of their own.
     for name, (rows_dimension, cols_dimension) in CROSSES.items():
-        row_column, _ = dimensions[rows_dimension]
-        col_column, _ = dimensions[cols_dimension]
+        row_column, row_keys = dimensions[rows_dimension]
+        col_column, col_keys = dimensions[cols_dimension]
         result = session.execute(
             select(row_column, col_column, func.count()).where(*in_period).group_by(row_column, col_column)
         ).all()
-        found.crosses[name] = {(str(r), str(c)): n for r, c, n in result}
-    found.days = _days(session, since, until, period_end)
+        cells = {(str(r), str(c)): n for r, c, n in result}
+        for r, c in cells:
+            _known(rows_dimension, r, row_keys)
+            _known(cols_dimension, c, col_keys)
+        found.crosses[name] = cells
+        for dimension, keys, side in ((rows_dimension, row_keys, 0), (cols_dimension, col_keys, 1)):
+            tallies = dict.fromkeys(keys, 0)
+            for key, n in cells.items():
+                tallies[key[side]] += n
+            found.lists[dimension] = tallies
+    for name, (column, keys) in dimensions.items():
+        if name in found.lists:
+            continue
+        tallies = dict.fromkeys(keys, 0)
+        for key, n in session.execute(select(column, func.count()).where(*in_period).group_by(column)).all():
+            slug = UNMATCHED if key is None else str(key)
+            _known(name, slug, keys)
+            tallies[slug] += n
+        found.lists[name] = tallies
+    found.days = _days(session, since, until)
     return found
 
 
 CROSSES = {"category_by_outcome": ("category", "outcome"), "category_by_region": ("category", "region")}
 
 
-def _days(session: Session, since: datetime, until: datetime, period_end: date) -> dict[str, list[int]]:
-    """Working days from submission to the first decision on the merits, and to resolution (not
-    counting withdrawn or lapsed claims), each claim counted by its nation's bank holidays."""
-    rows = session.execute(
-        select(Claim.region, Claim.submitted_at, Claim.decided_at, Claim.resolved_at, Claim.outcome).where(
-            Claim.submitted_at >= since,
-            Claim.submitted_at < until,
-            (Claim.decided_at.is_not(None)) | (Claim.resolved_at.is_not(None)),
+def _known(dimension: str, key: str, keys: list[str]) -> None:
+    """The lists are fixed and public: a value outside them is a fault in the data, never a new row."""
+    if key not in keys:
+        raise ValueError(f"a claim's {dimension} is {key!r}, which is not in the published list")
+
+
+def uk_date(session: Session, column: Any, years: range) -> ColumnElement[Any]:
+    """The UK calendar date of a UTC timestamp, worked out by the database. SQLite has no time
+    zones: there the date is moved on by an hour inside each summer-time period of ``years``."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(column, Date)  # in the transaction's time zone: Europe/London (see count)
+    # To the second: SQLite's date functions round to the millisecond, which would move a claim
+    # made in the last half-millisecond of a day into the next.
+    seconds = func.substr(column, 1, 19)
+    whens = []
+    for year in years:
+        starts, ends = summer_time(year)
+        whens.append(
+            (
+                (column >= starts) & (column < ends),
+                func.date(seconds, "+1 hour"),
+            )
         )
-    ).all()
-    first = since.astimezone(UK).date()
-    index = _working_day_index(first, period_end + timedelta(days=400))
+    return case(*whens, else_=func.date(seconds))
+
+
+def summer_time(year: int) -> tuple[datetime, datetime]:
+    """When UK summer time begins and ends (UTC): 01:00 on the last Sundays of March and October."""
+
+    def last_sunday(month: int) -> datetime:
+        day = date(year, month, 31)
+        return datetime.combine(day - timedelta(days=(day.weekday() + 1) % 7), time(1), tzinfo=UTC)
+
+    return last_sunday(3), last_sunday(10)
+
+
+def _days(session: Session, since: datetime, until: datetime) -> dict[str, list[int]]:
+    """Working days from submission to the first decision on the merits, and to resolution (not
+    counting withdrawn or lapsed claims), each claim counted by its nation's bank holidays. The
+    database groups the claims by nation and UK dates (one scan for each measure), so that the
+    rows to work through are a few per day, whatever the number of claims."""
+    nation = case(
+        *((Claim.region == region, literal(nation_of(region))) for region in REGIONS if nation_of(region) != "england"),
+        else_=literal("england"),
+    )
+    years = range(since.year, datetime.now(UTC).year + 2)
+    submitted = uk_date(session, Claim.submitted_at, years)
+    in_period = (Claim.submitted_at >= since, Claim.submitted_at < until)
+    grouped: dict[str, list[tuple[str, date, date, int]]] = {}
+    for measure, column, extra in (
+        ("decision", Claim.decided_at, ()),
+        ("resolution", Claim.resolved_at, (Claim.outcome.not_in(("withdrawn", "lapsed")),)),
+    ):
+        ended = uk_date(session, column, years)
+        found = session.execute(
+            select(nation, submitted, ended, func.count())
+            .where(*in_period, column.is_not(None), *extra)
+            .group_by(nation, submitted, ended)
+        ).all()
+        grouped[measure] = [(n, _as_date(a), _as_date(b), k) for n, a, b, k in found]
+    dates = [d for rows in grouped.values() for _, a, b, _ in rows for d in (a, b)]
     days: dict[str, list[int]] = {"decision": [], "resolution": []}
-    for region, submitted_at, decided_at, resolved_at, outcome in rows:
-        ordinal = index[nation_of(region)]
-        start = ordinal[submitted_at.astimezone(UK).date()]
-        if decided_at is not None:
-            days["decision"].append(ordinal[decided_at.astimezone(UK).date()] - start)
-        if resolved_at is not None and outcome not in ("withdrawn", "lapsed"):
-            days["resolution"].append(ordinal[resolved_at.astimezone(UK).date()] - start)
+    if not dates:
+        return days
+    index = _working_day_index(min(dates), max(dates))
+    for measure, rows in grouped.items():
+        for nation_name, start, end, n in rows:
+            ordinal = index[nation_name]
+            days[measure].extend([ordinal[end] - ordinal[start]] * n)
     return days
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def _working_day_index(first: date, last: date) -> dict[str, dict[date, int]]:
@@ -387,11 +456,12 @@ def _percent(x: float) -> int:
     return math.floor(100 * x + 0.5)
 
 
-def share_upheld(counts: Counts, rules: Rules) -> dict[str, Any]:
+def share_upheld(counts: Counts, rules: Rules, hidden_lines: Collection[str] = ()) -> dict[str, Any]:
     """The share of claims decided on their merits that were upheld, for all claims and for
     each category. Hidden when fewer than ``threshold`` claims were decided, when either the
     upheld or the rest count is from 1 to ``threshold - 1``, or when a group of fewer than
-    ``dominance_below`` all went one way."""
+    ``dominance_below`` all went one way. The lines in ``hidden_lines`` (whose upheld, not upheld
+    or under appeal count the release hides) are hidden, the number decided too."""
     cross = counts.crosses["category_by_outcome"]
     lines = [("all", "All claims", [k for k in counts.lists["category"]])] + [
         (k, counts.labels["category"][k], [k]) for k in counts.lists["category"]
@@ -408,7 +478,9 @@ def share_upheld(counts: Counts, rules: Rules) -> dict[str, Any]:
             or 0 < rest < rules.threshold
             or (n < rules.dominance_below and (upheld == 0 or rest == 0))
         )
-        if n == 0:
+        if key in hidden_lines:
+            row.update(decided=SUPPRESSED, percent=SUPPRESSED, low=SUPPRESSED, high=SUPPRESSED)
+        elif n == 0:
             row.update(decided=0, percent=None, low=None, high=None)
         elif hidden:
             row.update(
@@ -523,7 +595,11 @@ def build(counts: Counts, settings: Settings, number: int, published_at: datetim
                     total=cross.grand_total,
                 )
             )
-        tables += [share_upheld(counts, rules), working_days(counts, rules)]
+        # A share or a number decided would give away the hidden counts it is worked out from.
+        by_outcome, cross = lists["by_outcome"][0], crosses["category_by_outcome"]
+        hidden_lines = {"all"} if any(by_outcome[g] == SUPPRESSED for g in DECIDED_GROUPS) else set()
+        hidden_lines |= {k for k in cross.rows if any(cross.cells[(k, g)] == SUPPRESSED for g in DECIDED_GROUPS)}
+        tables += [share_upheld(counts, rules, hidden_lines), working_days(counts, rules)]
         document["rules"] = {
             "threshold": rules.threshold,
             "rounding_base": rules.base,
@@ -592,43 +668,57 @@ def sha256(data: bytes) -> str:
 
 
 def as_csv(document: Mapping[str, Any]) -> str:
-    """Every table of a release as one CSV: table, row, column, value (and margin)."""
+    """Every number of a release as one CSV row: which table, row and column (key and words),
+    the value, and for a release with noise its 95% margin."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     private = document["method"] == DIFFERENTIAL_PRIVACY
-    writer.writerow(["release", "table", "row", "column", "value", *(["margin_95"] if private else [])])
+    writer.writerow(
+        ["release", "table", "row_key", "row", "column_key", "column", "value", *(["margin_95"] if private else [])]
+    )
     release = document["release"]
     for table in document["tables"]:
-        for row, column, value, margin in _cells(table):
-            writer.writerow([release, table["id"], row, column, value, *([margin] if private else [])])
+        for (row_key, row), (column_key, column), value, margin in _cells(table):
+            writer.writerow(
+                [release, table["id"], row_key, row, column_key, column, value, *([margin] if private else [])]
+            )
     return out.getvalue()
 
 
-def _cells(table: Mapping[str, Any]) -> Iterable[tuple[str, str, Any, Any]]:
+TOTAL = ("total", "Total")
+
+
+def _cells(table: Mapping[str, Any]) -> Iterable[tuple[tuple[str, str], tuple[str, str], Any, Any]]:
     kind = table["kind"]
     if kind == "counts":
+        claims = ("claims", "Claims")
         for row in table["rows"]:
-            yield row["label"], "claims", row["count"], row.get("margin", "")
-        yield "Total", "claims", table["total"], table.get("total_margin", "")
+            yield (row["key"], row["label"]), claims, row["count"], row.get("margin", "")
+        yield TOTAL, claims, table["total"], table.get("total_margin", "")
     elif kind == "cross":
-        columns = [c["label"] for c in table["columns"]]
+        columns = [(c["key"], c["label"]) for c in table["columns"]]
         for row in table["rows"]:
             margins = row.get("margins", [""] * len(columns))
             for column, value, margin in zip(columns, row["counts"], margins, strict=True):
-                yield row["label"], column, value, margin
-            yield row["label"], "Total", row["total"], row.get("total_margin", "")
+                yield (row["key"], row["label"]), column, value, margin
+            yield (row["key"], row["label"]), TOTAL, row["total"], row.get("total_margin", "")
         col_margins = table.get("column_total_margins", [""] * len(columns))
         for column, value, margin in zip(columns, table["column_totals"], col_margins, strict=True):
-            yield "Total", column, value, margin
-        yield "Total", "Total", table["total"], table.get("total_margin", "")
-    elif kind == "share":
+            yield TOTAL, column, value, margin
+        yield TOTAL, TOTAL, table["total"], table.get("total_margin", "")
+    else:
+        measures = {
+            "share": {
+                "decided": "Claims decided",
+                "percent": "Per cent upheld",
+                "low": "95% interval from",
+                "high": "95% interval to",
+            },
+            "times": {"claims": "Claims", "median": "Median working days", "p90": "90th percentile working days"},
+        }[kind]
         for row in table["rows"]:
-            for column in ("decided", "percent", "low", "high"):
-                yield row["label"], column, _blank(row[column]), ""
-    elif kind == "times":
-        for row in table["rows"]:
-            for column in ("claims", "median", "p90"):
-                yield row["label"], column, _blank(row[column]), ""
+            for key, words in measures.items():
+                yield (row["key"], row["label"]), (key, words), _blank(row[key]), ""
 
 
 def _blank(value: Any) -> Any:
@@ -669,6 +759,12 @@ def _numbers(table: Mapping[str, Any]) -> dict[str, tuple[str, Published]]:
         for column, value in zip(columns, table["column_totals"], strict=True):
             found[f"|{column['key']}"] = (f"the total for “{column['label']}”", value)
         found["|"] = ("the total", table["total"])
+    elif table["kind"] == "share":
+        for row in table["rows"]:
+            found[row["key"]] = (f"the claims decided for “{row['label']}”", row["decided"])
+    elif table["kind"] == "times":
+        for row in table["rows"]:
+            found[row["key"]] = (f"the claims timed “{row['label'].lower()}”", row["claims"])
     return found
 
 
@@ -786,8 +882,9 @@ _REGISTER_LOCK = 7_304_221_907
 
 
 def releases(session: Session) -> list[StatisticsRelease]:
-    """The register, newest first."""
-    return list(session.scalars(select(StatisticsRelease).order_by(StatisticsRelease.number.desc())))
+    """The register, newest first, without the documents (loaded only if read)."""
+    query = select(StatisticsRelease).options(defer(StatisticsRelease.document))
+    return list(session.scalars(query.order_by(StatisticsRelease.number.desc())))
 
 
 def release(session: Session, number: int | None = None) -> StatisticsRelease:

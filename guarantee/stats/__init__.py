@@ -1,0 +1,163 @@
+"""The public statistics pages (DESIGN 7): the latest release as charts and tables, any earlier
+release, the register of releases, and each release to download as CSV or JSON.
+
+Every page and download serves a release from the register as it was stored: nothing is
+counted on a request. The JSON download is the stored bytes themselves, so anyone can check
+it against the SHA-256 the page shows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response as BaseResponse
+
+from guarantee.context import service_context
+from guarantee.models import StatisticsRelease
+from guarantee.pages import render_error
+from guarantee.services import stats
+from guarantee.services.context import ServiceContext
+from guarantee.services.errors import NotFound
+from guarantee.stats import charts
+
+bp = Blueprint("stats", __name__, template_folder="templates")
+
+# Releases never change, but a newer one may come: caches may keep a download a few minutes.
+DOWNLOAD_MAX_AGE = 300
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A release as the register lists it, read before the transaction ends."""
+
+    number: int
+    published_at: datetime
+    period_start: date
+    period_end: date
+    method: str
+    sha256: str
+
+    @classmethod
+    def of(cls, release: StatisticsRelease) -> Listed:
+        return cls(
+            release.number,
+            release.published_at,
+            release.period_start,
+            release.period_end,
+            release.method,
+            release.sha256,
+        )
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A release as listed, and its document: the bytes stored in the register."""
+
+    listed: Listed
+    document: bytes
+
+
+def _read(number: int | None) -> tuple[list[Listed], Stored | None]:
+    """The register (newest first, without the documents) and the release to show (the latest if
+    ``number`` is None; None if nothing is published), in a short read. Raises NotFound."""
+    ctx = service_context()
+    try:
+        history = [Listed.of(r) for r in stats.releases(ctx.session)]
+        if not history:
+            return [], None
+        return history, _stored_in(ctx, number)
+    finally:
+        ctx.rollback()
+
+
+def _stored_in(ctx: ServiceContext, number: int | None) -> Stored:
+    release = stats.release(ctx.session, number)
+    return Stored(Listed.of(release), release.document)
+
+
+def _stored(number: int | None) -> Stored:
+    """One release (the latest if ``number`` is None), in a short read. Raises NotFound."""
+    ctx = service_context()
+    try:
+        return _stored_in(ctx, number)
+    finally:
+        ctx.rollback()
+
+
+@bp.get("/statistics")
+def latest() -> ResponseReturnValue:
+    """The latest release, or a page saying none has been published yet."""
+    history, shown = _read(None)
+    if shown is None:
+        return render_template("stats/none.html")
+    return _release_page(history, shown)
+
+
+@bp.get("/statistics/releases/<int(max=2147483647):number>")
+def release(number: int) -> ResponseReturnValue:
+    history, shown = _read(number)
+    if shown is None:
+        raise NotFound(f"There is no release {number}.")
+    return _release_page(history, shown)
+
+
+def _release_page(history: list[Listed], shown: Stored) -> ResponseReturnValue:
+    document: dict[str, Any] = json.loads(shown.document)
+    return render_template(
+        "stats/release.html",
+        release=shown.listed,
+        size=len(shown.document),
+        document=document,
+        latest=history[0],
+        history=history,
+        headline=charts.headline(document),
+        charts={t["id"]: charts.chart(t) for t in document["tables"]},
+        hidden={t["id"] for t in document["tables"] if charts.has_suppressed(t)},
+        dimensions=charts.DIMENSIONS,
+    )
+
+
+@bp.get("/statistics/releases/<int(max=2147483647):number>.json")
+def release_json(number: int) -> BaseResponse:
+    """The release exactly as stored in the register: its SHA-256 is the register's."""
+    stored = _stored(number)
+    response = Response(stored.document, mimetype="application/json")
+    return _download(response, stored.listed, "json", stored.listed.sha256)
+
+
+@bp.get("/statistics/releases/<int(max=2147483647):number>.csv")
+def release_csv(number: int) -> BaseResponse:
+    """Every table of the release as one CSV, made from the stored document."""
+    stored = _stored(number)
+    response = Response(stats.as_csv(json.loads(stored.document)), mimetype="text/csv")
+    return _download(response, stored.listed, "csv", f"{stored.listed.sha256}-csv")
+
+
+def _download(response: Response, listed: Listed, extension: str, etag: str) -> BaseResponse:
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=guarantee-statistics-release-{listed.number}.{extension}"
+    )
+    response.set_etag(etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = DOWNLOAD_MAX_AGE
+    return response.make_conditional(request)
+
+
+@bp.get("/statistics.json")
+def latest_json() -> BaseResponse:
+    return redirect(url_for("stats.release_json", number=_stored(None).listed.number))
+
+
+@bp.get("/statistics.csv")
+def latest_csv() -> BaseResponse:
+    return redirect(url_for("stats.release_csv", number=_stored(None).listed.number))
+
+
+@bp.errorhandler(NotFound)
+def _not_found(error: NotFound) -> Response:
+    return render_error(404, error.message)
