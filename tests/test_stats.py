@@ -984,9 +984,10 @@ def _counts_deciding(upheld: int, rest: int, category: str = "food_hygiene") -> 
     return tally(claims, date(2026, 10, 31))
 
 
-def test_the_share_upheld_has_its_wilson_interval_and_is_hidden_below_ten_decided() -> None:
+def test_the_share_upheld_is_worked_out_from_the_published_counts_with_its_wilson_interval() -> None:
     # 30 upheld of 50: 60%, and the 95% Wilson interval is 46.2% to 72.4%.
-    share = stats.share_upheld(_counts_deciding(30, 20), Rules())
+    counts = _counts_deciding(30, 20)
+    share = stats.share_upheld(counts, {"all": (30, 20), "food_hygiene": (30, 20), "planning_and_premises": (0, 0)})
     everyone = next(r for r in share["rows"] if r["key"] == "all")
     assert everyone == {"key": "all", "label": "All claims", "decided": 50, "percent": 60, "low": 46, "high": 72}
     assert stats.wilson(30, 50) == pytest.approx((0.4618, 0.7239), abs=5e-5)
@@ -1001,25 +1002,48 @@ def test_the_share_upheld_has_its_wilson_interval_and_is_hidden_below_ten_decide
         "low": None,
         "high": None,
     }
+    # A line whose counts the tables hide is hidden.
+    licensing = next(r for r in share["rows"] if r["key"] == "licensing_and_permits")
+    assert licensing["decided"] == licensing["percent"] == licensing["low"] == SUPPRESSED
 
-    few_decided = stats.share_upheld(_counts_deciding(5, 4), Rules())["rows"][0]
-    assert few_decided["decided"] == few_decided["percent"] == few_decided["low"] == SUPPRESSED
+
+def test_the_share_upheld_is_no_more_exact_than_the_tables_it_comes_from() -> None:
+    # 21 upheld of 42 and then 22 of 43 are both shown as 20 and 20 in the tables: the share must
+    # not tell them apart (it would say which way the one new decision went).
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    built = [stats.build(_counts_deciding(upheld, 21), stats.Settings(), 1, at) for upheld in (21, 22)]
+    shares = [next(t for t in b["tables"] if t["id"] == "share_upheld")["rows"][0] for b in built]
+    assert shares[0] == shares[1]
 
 
 @pytest.mark.parametrize(
-    ("days", "claims", "median", "p90"),
+    ("days", "q", "value"),
     [
-        ([4, 9, 1, 7, 3, 10, 2, 8, 6, 5], 10, 5, 9),  # nearest rank: the 5th and the 9th of ten
-        ([12, 3, 3, 40, 7, 7, 7, 21, 5, 9, 14, 30, 2], 15, 7, 30),  # the 7th and the 12th of thirteen
-        ([4, 9, 1, 7, 3, 10, 2, 8, 6], SUPPRESSED, SUPPRESSED, SUPPRESSED),  # nine: too few to show
+        ([4, 9, 1, 7, 3, 10, 2, 8, 6, 5], 0.5, 5),  # nearest rank: the 5th of ten
+        ([4, 9, 1, 7, 3, 10, 2, 8, 6, 5], 0.9, 9),  # the 9th of ten
+        ([12, 3, 3, 40, 7, 7, 7, 21, 5, 9, 14, 30, 2], 0.5, 7),  # the 7th of thirteen
+        ([12, 3, 3, 40, 7, 7, 7, 21, 5, 9, 14, 30, 2], 0.9, 30),  # the 12th of thirteen
     ],
 )
-def test_working_days_are_the_nearest_rank_median_and_ninetieth_percentile(
-    days: list[int], claims: Published, median: Published, p90: Published
+def test_the_median_and_ninetieth_percentile_are_by_nearest_rank(days: list[int], q: float, value: int) -> None:
+    assert stats.nearest_rank(days, q) == value
+
+
+@pytest.mark.parametrize(
+    ("days", "hide", "claims", "median", "p90"),
+    [
+        (list(range(1, 61)), (), 60, 30, 55),  # the 30th and the 54th of sixty, to the nearest 5
+        (list(range(1, 50)), (), 50, SUPPRESSED, SUPPRESSED),  # 49: too few for times
+        ([4, 9, 1, 7, 3, 10, 2, 8, 6], (), SUPPRESSED, SUPPRESSED, SUPPRESSED),  # nine: too few to count
+        (list(range(1, 61)), ("decision",), SUPPRESSED, SUPPRESSED, SUPPRESSED),  # an outcome it sums is hidden
+    ],
+)
+def test_working_days_are_shown_from_fifty_claims_rounded_and_hidden_with_the_outcomes_they_sum(
+    days: list[int], hide: tuple[str, ...], claims: Published, median: Published, p90: Published
 ) -> None:
     counts = tally([], date(2026, 10, 31))
     counts.days = {"decision": days, "resolution": []}
-    rows = stats.working_days(counts, Rules())["rows"]
+    rows = stats.working_days(counts, Rules(), hide)["rows"]
     assert rows[0] == {
         "key": "decision",
         "label": "From submission to a decision",

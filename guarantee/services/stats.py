@@ -456,44 +456,35 @@ def _percent(x: float) -> int:
     return math.floor(100 * x + 0.5)
 
 
-def share_upheld(counts: Counts, rules: Rules, hidden_lines: Collection[str] = ()) -> dict[str, Any]:
-    """The share of claims decided on their merits that were upheld, for all claims and for
-    each category. Hidden when fewer than ``threshold`` claims were decided, when either the
-    upheld or the rest count is from 1 to ``threshold - 1``, or when a group of fewer than
-    ``dominance_below`` all went one way. The lines in ``hidden_lines`` (whose upheld, not upheld
-    or under appeal count the release hides) are hidden, the number decided too."""
-    cross = counts.crosses["category_by_outcome"]
-    lines = [("all", "All claims", [k for k in counts.lists["category"]])] + [
-        (k, counts.labels["category"][k], [k]) for k in counts.lists["category"]
-    ]
+def share_upheld(counts: Counts, published: Mapping[str, tuple[int, int] | None]) -> dict[str, Any]:
+    """The share of claims decided on their merits that were upheld, for all claims and for each
+    category, worked out from the *published* (rounded) counts: upheld, and not upheld or under
+    appeal. Nothing here is more exact than the tables, so it gives nothing more away, in one
+    release or between two. A line whose counts are hidden (None in ``published``) is hidden."""
+    lines = [("all", "All claims")] + [(k, counts.labels["category"][k]) for k in counts.lists["category"]]
     rows = []
-    for key, heading, categories in lines:
-        upheld = sum(cross.get((c, "upheld"), 0) for c in categories)
-        rest = sum(cross.get((c, g), 0) for c in categories for g in DECIDED_GROUPS if g != "upheld")
-        n = upheld + rest
+    for key, heading in lines:
         row: dict[str, Any] = {"key": key, "label": heading}
-        hidden = (
-            n < rules.threshold
-            or 0 < upheld < rules.threshold
-            or 0 < rest < rules.threshold
-            or (n < rules.dominance_below and (upheld == 0 or rest == 0))
-        )
-        if key in hidden_lines:
+        shown = published.get(key)
+        if shown is None:
             row.update(decided=SUPPRESSED, percent=SUPPRESSED, low=SUPPRESSED, high=SUPPRESSED)
-        elif n == 0:
+        elif sum(shown) == 0:
             row.update(decided=0, percent=None, low=None, high=None)
-        elif hidden:
-            row.update(
-                decided=SUPPRESSED if n < rules.threshold else _round(n, rules),
-                percent=SUPPRESSED,
-                low=SUPPRESSED,
-                high=SUPPRESSED,
-            )
         else:
+            upheld, n = shown[0], sum(shown)
             low, high = wilson(upheld, n)
-            row.update(decided=_round(n, rules), percent=_percent(upheld / n), low=_percent(low), high=_percent(high))
+            row.update(decided=n, percent=_percent(upheld / n), low=_percent(low), high=_percent(high))
         rows.append(row)
     return {"id": "share_upheld", "kind": "share", "title": "Share of claims upheld", "rows": rows}
+
+
+def _decided(cells: Mapping[str, Published]) -> tuple[int, int] | None:
+    """(upheld, not upheld or under appeal) as published, or None if any of them is hidden."""
+    values = [cells[g] for g in DECIDED_GROUPS]
+    if any(not isinstance(v, int) for v in values):
+        return None
+    counts = [int(v) for v in values]
+    return counts[0], sum(counts[1:])
 
 
 def _round(n: int, rules: Rules) -> int:
@@ -506,18 +497,34 @@ def nearest_rank(values: Sequence[int], q: float) -> int:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
-def working_days(counts: Counts, rules: Rules) -> dict[str, Any]:
+TIMES_AT_LEAST = 50  # claims a median or a 90th percentile is worked out from, at least
+
+
+def working_days(counts: Counts, rules: Rules, hide: Collection[str] = ()) -> dict[str, Any]:
+    """The median and 90th percentile working days, rounded to the rounding base, from at least
+    ``TIMES_AT_LEAST`` claims: one claim more or less can then move them by no more than a
+    neighbour's time, blurred by the rounding. The rows in ``hide`` are hidden, with their number
+    of claims (the claims decided are the sum of four published outcomes: if one of those is
+    hidden, that number would give it away)."""
     rows = []
     for key, heading in TIMES.items():
         values = counts.days[key]
         n = len(values)
         row: dict[str, Any] = {"key": key, "label": heading}
-        if n == 0:
+        if key in hide:
+            row.update(claims=SUPPRESSED, median=SUPPRESSED, p90=SUPPRESSED)
+        elif n == 0:
             row.update(claims=0, median=None, p90=None)
         elif n < rules.threshold:
             row.update(claims=SUPPRESSED, median=SUPPRESSED, p90=SUPPRESSED)
+        elif n < TIMES_AT_LEAST:
+            row.update(claims=_round(n, rules), median=SUPPRESSED, p90=SUPPRESSED)
         else:
-            row.update(claims=_round(n, rules), median=nearest_rank(values, 0.5), p90=nearest_rank(values, 0.9))
+            row.update(
+                claims=_round(n, rules),
+                median=_round(nearest_rank(values, 0.5), rules),
+                p90=_round(nearest_rank(values, 0.9), rules),
+            )
         rows.append(row)
     return {"id": "working_days", "kind": "times", "title": "Working days taken", "rows": rows}
 
@@ -595,11 +602,14 @@ def build(counts: Counts, settings: Settings, number: int, published_at: datetim
                     total=cross.grand_total,
                 )
             )
-        # A share or a number decided would give away the hidden counts it is worked out from.
+        # The share is worked out from the published counts; the claims decided would give away
+        # a hidden outcome count they are the sum of.
         by_outcome, cross = lists["by_outcome"][0], crosses["category_by_outcome"]
-        hidden_lines = {"all"} if any(by_outcome[g] == SUPPRESSED for g in DECIDED_GROUPS) else set()
-        hidden_lines |= {k for k in cross.rows if any(cross.cells[(k, g)] == SUPPRESSED for g in DECIDED_GROUPS)}
-        tables += [share_upheld(counts, rules, hidden_lines), working_days(counts, rules)]
+        published: dict[str, tuple[int, int] | None] = {"all": _decided(by_outcome)}
+        published |= {k: _decided({g: cross.cells[(k, g)] for g in DECIDED_GROUPS}) for k in cross.rows}
+        decision_parts = (*DECIDED_GROUPS, "declined")
+        hide_times = {"decision"} if any(by_outcome[g] == SUPPRESSED for g in decision_parts) else set()
+        tables += [share_upheld(counts, published), working_days(counts, rules, hide_times)]
         document["rules"] = {
             "threshold": rules.threshold,
             "rounding_base": rules.base,
@@ -641,15 +651,20 @@ def notes(settings: Settings, rules: Mapping[str, Any]) -> list[str]:
             f"with fewer than {dominance} claims that all had the same outcome is hidden.",
             "Before a release is published it is checked against every earlier one, so that the "
             "difference between two releases cannot give away a small number either.",
-            "The share upheld counts the claims decided on their merits (upheld, not upheld, or under "
-            "appeal), with a 95% confidence interval (Wilson). Working days leave out weekends and bank "
-            "holidays in the claim's nation; the median and the 90th percentile are the times of real claims.",
+            "The share upheld is worked out from the rounded numbers of claims decided on their merits "
+            "(upheld, not upheld, or under appeal) shown in the tables, with a 95% confidence interval "
+            "(Wilson), so it is close to, not exactly, the true share. Working days leave out weekends and "
+            f"bank holidays in the claim's nation; the median and the 90th percentile are shown from "
+            f"{TIMES_AT_LEAST} claims, rounded to the nearest {base} working days.",
         ]
     return [
         *common,
         f"The numbers in this release have random noise added (the discrete Laplace mechanism of OpenDP), "
-        f"which guarantees differential privacy with epsilon {rules['epsilon_per_table']:g} for each table. "
-        "Nobody can tell from the release whether any one claim is in it.",
+        f"which gives differential privacy with epsilon {rules['epsilon_per_table']:g} for each table, "
+        f"{rules['epsilon_total']:g} for the whole release: adding or removing any one claim changes the "
+        "chance of any result by a bounded factor. The bound covers this release alone: every release of "
+        "the same claims adds its epsilon to the total, and releases made by hiding small numbers are not "
+        "covered by it. A claim whose outcome changed between releases counts as two claims.",
         "Noisy counts below zero are shown as zero, and counts are adjusted so that each table adds up "
         "to its total. The margin next to each number is the half-width of its 95% interval: the true "
         "number is within it 95 times out of 100.",
