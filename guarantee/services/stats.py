@@ -810,15 +810,11 @@ def differencing(new: Mapping[str, Any], earlier: Iterable[Mapping[str, Any]]) -
                     change = f"between {low} and {high}" if low > 0 else f"between {-high} and {-low}"
                     direction = "more" if low > 0 else "fewer"
                     reasons.append(
-                        f"In “{table['title']}”, {words} would show {_shown(value)} against {_shown(before[key][1])} "
+                        f"In “{table['title']}”, {words} would show {value} against {before[key][1]} "
                         f"in release {old['release']}, which tells anyone that {change} {direction} claims are "
                         "counted there now."
                     )
     return reasons
-
-
-def _shown(value: Published) -> str:
-    return str(value)
 
 
 # --- the register -----------------------------------------------------------------
