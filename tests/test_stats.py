@@ -388,15 +388,21 @@ def determined_in(table: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def assert_protected(document: Mapping[str, Any], counts: stats.Counts, rules: Rules) -> None:
-    values, _ = published(document)
+    values, sums = published(document)
     for quantity, shown in values.items():
         assert len(set(shown)) == 1, f"{quantity} is shown differently in different tables: {shown}"
         value, truth = shown[0], true_value(quantity, counts)
         if 0 < truth < rules.threshold:
             assert value == SUPPRESSED, f"{quantity} = {truth} is below the threshold but shown as {value}"
+        if quantity[0] == "share":
+            continue  # the claims decided: the sum of the counts shown for them, checked below
         if value != SUPPRESSED:
             assert isinstance(value, int) and value % rules.base == 0, f"{quantity} is shown as {value}"
             assert abs(value - truth) * 2 <= rules.base, f"{quantity} = {truth} is shown as {value}"
+    for total, *parts in sums:
+        if total[0] == "share" and values[total][0] != SUPPRESSED:
+            # Worked out from the published counts, so it says nothing the tables do not.
+            assert values[total][0] == sum(values[p][0] for p in parts), f"{total} is not the sum of {parts}"
     for table in document["tables"]:
         if table["kind"] in ("counts", "cross"):
             assert determined_in(table) == [], f"in {table['id']} a hidden count follows from the totals"
