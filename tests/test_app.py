@@ -6,7 +6,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 
 from guarantee.context import unit_of_work
 from guarantee.extensions import db
@@ -43,10 +43,23 @@ def test_migrations_go_down_to_nothing_and_back_up(app):
         assert "audit_events" in inspect(db.engine).get_table_names()
 
 
+# Reflection cannot read an index on an expression (the queue's due-date order): SQLAlchemy
+# warns and skips it on both sides, so the comparison covers every other column and index.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
 def test_the_models_and_the_migrations_describe_the_same_schema(app):
     with app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, db.metadata) == []
+        names = {index["name"] for index in inspect(connection).get_indexes("claims")}
+        assert {"ix_claims_queue_submitted", "ix_claims_state_due_on"} <= names
+        if connection.dialect.name == "sqlite":  # the expression index exists, as the migration made it
+            sql = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = 'ix_claims_queue_due'")).scalar()
+        else:
+            sql = connection.execute(
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_claims_queue_due'")
+            ).scalar()
+        assert sql is not None and "coalesce" in sql.lower()
 
 
 def test_create_officer_reads_the_password_from_stdin_and_hashes_it(app, runner):

@@ -26,6 +26,7 @@ from guarantee.clock import FixedClock
 from guarantee.context import service_context, unit_of_work
 from guarantee.extensions import db
 from guarantee.models import AuditEvent, Claim, Officer, Regulation
+from guarantee.services import queue
 from guarantee.services.actors import OfficerActor
 from guarantee.services.claims import fire, submit_claim
 from guarantee.services.officers import create_officer
@@ -366,6 +367,18 @@ def test_the_queue_lists_active_claims_soonest_due_first_with_counts(three_claim
     assert f"{STATE_LABELS['under_review']}: 1" in words
     assert f"{STATE_LABELS['closed']}: 0" in words
     assert "working days overdue" in words
+
+
+def test_counts_stop_at_the_cap_and_say_more_than(three_claims: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting every claim of a state costs a scan of them all at a million claims; beyond the
+    cap the queue says "more than", under every filter."""
+    monkeypatch.setattr(queue, "COUNT_CAP", 1)
+    client, _ = three_claims
+    words = text_of(client.get(QUEUE).text)
+    assert f"{STATE_LABELS['submitted']}: more than 1" in words
+    assert f"{STATE_LABELS['under_review']}: 1" in words
+    assert f"{STATE_LABELS['closed']}: 0" in words
+    assert f"{STATE_LABELS['submitted']}: 1" in text_of(client.get(f"{QUEUE}?region=london").text)
 
 
 def test_sorting_by_date_filed_puts_the_oldest_first(three_claims: Any) -> None:

@@ -314,6 +314,7 @@ def queue_page() -> ResponseReturnValue:
     return render_template(
         "console/queue.html",
         page=page,
+        count_cap=queue.COUNT_CAP,
         filters=filters,
         officers=officers,
         catalogue_entries=catalogue_entries,

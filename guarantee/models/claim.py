@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from guarantee.models.base import Base, one_of
@@ -41,6 +41,9 @@ class Claim(Base):
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("people_involved IS NULL OR people_involved >= 0", name="people_involved_positive"),
         Index("ix_claims_state_due_on", "state", "due_on"),
+        # The queue's two orders (guarantee.services.queue), so a page reads a page of an index.
+        Index("ix_claims_queue_due", text("coalesce(due_on, '9999-12-31')"), "id"),
+        Index("ix_claims_queue_submitted", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
