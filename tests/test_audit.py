@@ -19,6 +19,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import JSON, Engine, bindparam, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -1113,3 +1115,27 @@ def test_the_migration_chains_officer_events_recorded_before_the_admin_log(app) 
             report = audit.verify(ctx)
         assert report.ok, [str(p) for p in report.problems or []]
         assert report.admin_events == 4
+
+
+# Whatever an event or checkpoint may hold: JSON without NaN (no database column takes it).
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(document=json_values)
+def test_canonical_json_is_the_standard_librarys_canonical_form_byte_for_byte(document: Any) -> None:
+    """Every hash ever written used json.dumps; the faster encoder must give the same bytes, or
+    old chains would stop verifying."""
+    try:
+        expected = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    except UnicodeEncodeError:  # a lone surrogate: no hash was ever made of one
+        return
+    assert audit.canonical_json(document) == expected
