@@ -37,12 +37,12 @@ def _served(release: StatisticsRelease, as_format: str) -> Response:
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     elif as_format == "csv":
-        response = Response(stats.as_csv(json.loads(release.document)), mimetype="text/csv")
+        response = Response(stats.as_csv(json.loads(stats.published_bytes(release))), mimetype="text/csv")
         response.headers["Content-Disposition"] = (
             f'attachment; filename="guarantee-statistics-release-{release.number}.csv"'
         )
     else:
-        response = Response(release.document, mimetype="application/json")
+        response = Response(stats.published_bytes(release), mimetype="application/json")
     response.set_etag(etag)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

@@ -899,8 +899,8 @@ def releases(session: Session) -> list[StatisticsRelease]:
 
 
 def release(session: Session, number: int | None = None) -> StatisticsRelease:
-    """One release by its number, or the latest. Raises NotFound."""
-    query = select(StatisticsRelease)
+    """One release by its number, or the latest, its document loaded only if read. Raises NotFound."""
+    query = select(StatisticsRelease).options(defer(StatisticsRelease.document))
     query = (
         query.where(StatisticsRelease.number == number)
         if number is not None
@@ -910,6 +910,24 @@ def release(session: Session, number: int | None = None) -> StatisticsRelease:
     if found is None:
         raise NotFound("No statistics have been published yet." if number is None else f"There is no release {number}.")
     return found
+
+
+# A release never changes once published: its bytes, once read, are kept by number and SHA-256
+# (a few of them), so serving a release reads one short row, not the document, from the database.
+_PUBLISHED: dict[tuple[int, str], bytes] = {}
+_PUBLISHED_KEPT = 16
+
+
+def published_bytes(release: StatisticsRelease) -> bytes:
+    """The release's document as stored (``verify`` reads the database itself, never this copy)."""
+    key = (release.number, release.sha256)
+    document = _PUBLISHED.get(key)
+    if document is None:
+        document = release.document
+        if len(_PUBLISHED) >= _PUBLISHED_KEPT:
+            _PUBLISHED.pop(next(iter(_PUBLISHED)), None)
+        _PUBLISHED[key] = document
+    return document
 
 
 def verify(session: Session) -> list[str]:

@@ -9,17 +9,19 @@ it against the SHA-256 the page shows.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as BaseResponse
 
 from guarantee.context import service_context
 from guarantee.models import StatisticsRelease
 from guarantee.pages import render_error
+from guarantee.security import csp_nonce
 from guarantee.services import stats
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import NotFound
@@ -62,22 +64,18 @@ class Stored:
     document: bytes
 
 
-def _read(number: int | None) -> tuple[list[Listed], Stored | None]:
-    """The register (newest first, without the documents) and the release to show (the latest if
-    ``number`` is None; None if nothing is published), in a short read. Raises NotFound."""
+def _register() -> list[Listed]:
+    """The register, newest first, without the documents, in a short read."""
     ctx = service_context()
     try:
-        history = [Listed.of(r) for r in stats.releases(ctx.session)]
-        if not history:
-            return [], None
-        return history, _stored_in(ctx, number)
+        return [Listed.of(r) for r in stats.releases(ctx.session)]
     finally:
         ctx.rollback()
 
 
 def _stored_in(ctx: ServiceContext, number: int | None) -> Stored:
     release = stats.release(ctx.session, number)
-    return Stored(Listed.of(release), release.document)
+    return Stored(Listed.of(release), stats.published_bytes(release))
 
 
 def _stored(number: int | None) -> Stored:
@@ -92,34 +90,59 @@ def _stored(number: int | None) -> Stored:
 @bp.get("/statistics")
 def latest() -> ResponseReturnValue:
     """The latest release, or a page saying none has been published yet."""
-    history, shown = _read(None)
-    if shown is None:
+    history = _register()
+    if not history:
         return render_template("stats/none.html")
-    return _release_page(history, shown)
+    return _release_page(history, history[0].number)
 
 
 @bp.get("/statistics/releases/<int(max=2147483647):number>")
 def release(number: int) -> ResponseReturnValue:
-    history, shown = _read(number)
-    if shown is None:
+    history = _register()
+    if not any(r.number == number for r in history):
         raise NotFound(f"There is no release {number}.")
-    return _release_page(history, shown)
+    return _release_page(history, number)
 
 
-def _release_page(history: list[Listed], shown: Stored) -> ResponseReturnValue:
+# A release never changes and the register only grows, so a page is rendered once for each
+# release, register and address, and kept; only the response's CSP nonce is filled in each time.
+_PAGES: OrderedDict[tuple[str, int, tuple[Listed, ...]], str] = OrderedDict()
+_PAGES_KEPT = 32
+_NONCE_MARK = "csp-nonce-of-this-response"
+
+
+def _release_page(history: list[Listed], number: int) -> str:
+    key = (request.path, number, tuple(history))
+    page = _PAGES.get(key)
+    if page is None:
+        page = _render_release(history, _stored(number))
+        _PAGES[key] = page
+        while len(_PAGES) > _PAGES_KEPT:
+            _PAGES.popitem(last=False)
+    return page.replace(_NONCE_MARK, csp_nonce())
+
+
+def _render_release(history: list[Listed], shown: Stored) -> str:
     document: dict[str, Any] = json.loads(shown.document)
-    return render_template(
-        "stats/release.html",
-        release=shown.listed,
-        size=len(shown.document),
-        document=document,
-        latest=history[0],
-        history=history,
-        headline=charts.headline(document),
-        charts={t["id"]: charts.chart(t) for t in document["tables"]},
-        hidden={t["id"] for t in document["tables"] if charts.has_suppressed(t)},
-        dimensions=charts.DIMENSIONS,
-    )
+    own_nonce = g.pop("csp_nonce", None)
+    g.csp_nonce = _NONCE_MARK
+    try:
+        return render_template(
+            "stats/release.html",
+            release=shown.listed,
+            size=len(shown.document),
+            document=document,
+            latest=history[0],
+            history=history,
+            headline=charts.headline(document),
+            charts={t["id"]: charts.chart(t) for t in document["tables"]},
+            hidden={t["id"] for t in document["tables"] if charts.has_suppressed(t)},
+            dimensions=charts.DIMENSIONS,
+        )
+    finally:
+        g.pop("csp_nonce", None)
+        if own_nonce is not None:
+            g.csp_nonce = own_nonce
 
 
 @bp.get("/statistics/releases/<int(max=2147483647):number>.json")
