@@ -4,14 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-WORKERS ?= 2
 export FLASK_APP := wsgi
 
 ASSETS := guarantee/static/build/app.css
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint typecheck unit openapi diagram clean assets browser
+.PHONY: run test lint typecheck unit openapi diagram clean assets browser bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,16 +35,16 @@ $(ASSETS): node_modules/.installed assets/app.scss assets/build.mjs
 ## assets: build the stylesheet and scripts the pages use (guarantee/static/build/)
 assets: $(ASSETS)
 
-## browser: install Debian's Chromium for the browser tests, and Graphviz for the diagram's,
-## where they are missing and we may
+## browser: install what the tests drive from Debian's packages, where missing and we may:
+## Chromium for the browser tests, Graphviz for the diagram's, wrk for the benchmark's smoke run
 browser:
-	@if [ ! -x $(CHROMIUM) ] || ! command -v dot >/dev/null 2>&1; then \
+	@if [ ! -x $(CHROMIUM) ] || ! command -v dot >/dev/null 2>&1 || ! command -v wrk >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's chromium and graphviz for the tests"; \
-	    apt-get install -y -q --no-install-recommends chromium graphviz >/dev/null 2>&1 || \
-	      (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium graphviz >/dev/null); \
+	    echo "Installing Debian's chromium, graphviz and wrk for the tests"; \
+	    apt-get install -y -q --no-install-recommends chromium graphviz wrk >/dev/null 2>&1 || \
+	      (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium graphviz wrk >/dev/null); \
 	  else \
-	    echo "No $(CHROMIUM) or dot: the browser and diagram-drawing tests will be skipped (apt-get install chromium graphviz, as root)"; \
+	    echo "No $(CHROMIUM), dot or wrk: the browser, diagram-drawing and benchmark smoke tests will be skipped (apt-get install chromium graphviz wrk, as root)"; \
 	  fi; \
 	fi
 
@@ -60,7 +59,7 @@ run: $(VENV)/.run-installed $(ASSETS)
 	@echo "Send notifications (written to instance/mail/ until an SMTP host is set), in another terminal:"
 	@echo "    $(BIN)/flask guarantee notify --loop"
 	@echo ""
-	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --no-control-socket wsgi:app
+	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --no-control-socket wsgi:app
 
 ## test: install what the tests need, check style and types, run the whole suite
 test: lint typecheck unit
@@ -74,6 +73,13 @@ typecheck: $(VENV)/.dev-installed
 
 unit: $(VENV)/.dev-installed $(ASSETS) browser
 	$(BIN)/pytest -n 2
+
+## bench: the benchmark suite (benchmarks/README.md); e.g. make bench BENCH_DATABASES=sqlite BENCH_CLAIMS=10000
+BENCH_DATABASES ?= sqlite,postgresql
+BENCH_CLAIMS ?= 10000,1000000
+BENCH_DURATION ?= 10
+bench: $(VENV)/.dev-installed browser
+	$(BIN)/python -m benchmarks.run --databases $(BENCH_DATABASES) --claims $(BENCH_CLAIMS) --duration $(BENCH_DURATION)
 
 ## openapi: regenerate the committed API contract after an intended change
 openapi: $(VENV)/.run-installed

@@ -6,7 +6,16 @@ few error lines of gunicorn's own that name a request or an address are cut down
 """
 
 import logging
+import os
 import re
+
+# Sync workers, one per core by default (GUARANTEE_WORKERS to change it). Measured with the
+# benchmark suite on 2 cores (benchmarks/README.md): 2 sync workers served as many requests as
+# 4 or 6, or as gthread, with the lowest p99; more workers only queued for the same cores and,
+# on SQLite, for the one writer. A PostgreSQL on another machine leaves workers waiting on the
+# network, and more of them (2 or 3 a core) then pay.
+worker_class = "sync"
+workers = int(os.environ.get("GUARANTEE_WORKERS") or os.cpu_count() or 1)
 
 accesslog = "-"
 access_log_format = '"%(m)s %(U)s" %(s)s %(B)s %(M)sms'

@@ -1,0 +1,855 @@
+"""The benchmark suite: the service measured the way it is used, against its own stack's floors.
+
+    make bench                                   # both databases, 10,000 and 1,000,000 claims
+    .venv/bin/python -m benchmarks.run --databases sqlite --claims 10000 --duration 10
+    .venv/bin/python -m benchmarks.run --smoke   # what CI runs: a tiny data set, a second a workload
+
+For each database and size it makes a fresh database, fills it (benchmarks/dataset.py), times
+publishing a statistics release, starts gunicorn with the production configuration
+(gunicorn.conf.py) on 127.0.0.1 serving ``benchmarks.wsgi:app`` (the production app plus the two
+reference endpoints), drives every workload with wrk for a fixed time, then stops gunicorn and
+times ``audit verify`` over everything, the run's own writes included. Each workload is reported
+as a share of a reference endpoint measured in the same run (the framework floor, a hello-world
+JSON view; the write floor, one ORM row committed), with p50/p95/p99 latency, CPU per request in
+gunicorn (and in PostgreSQL) and the workers' memory. The report is JSON plus a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import psutil
+import redis
+import requests
+from sqlalchemy import create_engine, make_url, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import dataset  # noqa: E402
+from benchmarks.app import create_bench_table  # noqa: E402
+from guarantee import create_app  # noqa: E402
+from guarantee.context import service_context, unit_of_work  # noqa: E402
+from guarantee.extensions import db  # noqa: E402
+from guarantee.services import audit, stats  # noqa: E402
+from guarantee.services.queue import NO_DUE_DATE, _encode  # noqa: E402
+from workflows import ACTIVE_STATES  # noqa: E402
+
+LUA = Path(__file__).resolve().parent / "lua"
+POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+REDIS = ("127.0.0.1", 6379)
+PASSWORD_ENV = "BENCH_OFFICER_PASSWORD"  # noqa: S105 (the name of a variable, not a secret)
+HOT_SET = 4  # claims shared by every officer in each second of the transition workload (transition.lua)
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    label: str
+    script: str
+    floor: str | None  # "hello", "write", or None for a floor itself
+    expected: tuple[int, ...] = (200,)
+    share: float | None = None  # the target, as a share of the floor's req/s
+    p99_ms: float | None = None  # the target p99 at 16 clients
+    same_as_10k: bool = False  # p99 within 1.5x of the same page at 10,000 claims
+    reads: bool = True  # safe to warm up
+
+
+FLOORS = (
+    Workload("hello", "Framework floor: hello-world JSON", "get.lua", None),
+    Workload("write", "Write floor: one ORM row committed", "write_floor.lua", None, (201,), reads=False),
+)
+WORKLOADS = (
+    Workload("api_submit", "API submission", "api_submit.lua", "write", (201,), share=0.6, p99_ms=50, reads=False),
+    Workload("web_submit", "Web-form submission (CSRF)", "web_submit.lua", "write", (200,), share=0.5, reads=False),
+    Workload(
+        "transition",
+        "Transition via API (30% hot)",
+        "transition.lua",
+        "write",
+        (200, 409, 412),
+        share=0.5,
+        p99_ms=50,
+        reads=False,
+    ),
+    Workload("tracking", "Tracking page", "get.lua", "hello", share=0.35),
+    Workload("api_read", "API claim read", "get.lua", "hello", share=0.35),
+    Workload("queue_first", "Queue: first page", "get.lua", "hello", share=0.25, same_as_10k=True),
+    Workload(
+        "queue_filtered",
+        "Queue: state + overdue + region",
+        "get.lua",
+        "hello",
+        share=0.25,
+        same_as_10k=True,
+    ),
+    Workload("queue_deep", "Queue: page 10,000 claims deep", "get.lua", "hello", share=0.25, same_as_10k=True),
+    Workload("stats_page", "Statistics page", "get.lua", "hello", share=0.5),
+    Workload("stats_api", "Statistics API", "get.lua", "hello", share=0.5),
+)
+BY_NAME = {w.name: w for w in FLOORS + WORKLOADS}
+QUEUE_DEPTH = 10_000
+QUEUE_FILTER = "state=under_review&state=awaiting_information&due=overdue&region=london"
+PUBLISH_LIMITS = {"postgresql": 10.0, "sqlite": 15.0}
+VERIFY_PER_SECOND = 100_000
+RSS_LIMIT_MB = 150
+
+
+@dataclass
+class Options:
+    databases: list[str]
+    sizes: list[int]
+    duration: float
+    connections: int
+    workers: int | None
+    worker_class: str | None
+    report_dir: Path
+    smoke: bool = False
+    keep: bool = False
+    only: list[str] = field(default_factory=list)
+
+
+# --- databases ----------------------------------------------------------------------
+
+
+def reachable(address: tuple[str, int]) -> bool:
+    try:
+        with socket.create_connection(address, timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def fresh_database(kind: str, size: int, workdir: Path, keep: bool) -> Iterator[str]:
+    """An empty database for one run, dropped afterwards unless kept."""
+    if kind == "sqlite":
+        path = workdir / f"bench-{size}.sqlite3"
+        yield f"sqlite:///{path}"
+        return
+    name = f"bench_{size}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(POSTGRESQL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRESQL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        if not keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def in_process_app(url: str, first_day: date) -> Any:
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": secrets.token_hex(16),
+            "GUARANTEE_LOG_JSON": False,
+            "GUARANTEE_STATISTICS_SERIES_START": first_day.isoformat(),
+        }
+    )
+
+
+def publish_release(url: str, first_day: date) -> dict[str, Any]:
+    """Publish a release over every claim, as `flask guarantee statistics publish` does; timed."""
+    app = in_process_app(url, first_day)
+    with app.app_context():
+        settings = stats.settings_from(app.config, private=False, epsilon=None)
+        started = time.perf_counter()
+        with unit_of_work() as ctx:
+            release = stats.publish(ctx, None, settings, None)
+            number, size = release.number, len(release.document)
+        seconds = time.perf_counter() - started
+        db.engine.dispose()
+    return {"seconds": round(seconds, 2), "release": number, "bytes": size}
+
+
+def verify_audit(url: str, first_day: date) -> dict[str, Any]:
+    """`audit verify` over every chain and the admin log; timed."""
+    app = in_process_app(url, first_day)
+    with app.app_context():
+        ctx = service_context()
+        started = time.perf_counter()
+        report = audit.verify(ctx)
+        seconds = time.perf_counter() - started
+        ctx.rollback()
+        db.engine.dispose()
+    return {
+        "ok": report.ok,
+        "problems": [str(p) for p in (report.problems or [])[:5]],
+        "claims": report.claims,
+        "events": report.events + report.admin_events,
+        "seconds": round(seconds, 2),
+        "events_per_second": round((report.events + report.admin_events) / seconds) if seconds else None,
+    }
+
+
+# --- the server -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """gunicorn with the production configuration, serving the benchmark app on 127.0.0.1."""
+
+    def __init__(self, url: str, first_day: date, workdir: Path, options: Options) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.workdir = workdir
+        self.log = workdir / "gunicorn.log"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "GUARANTEE_SECRET_KEY": secrets.token_hex(32),
+            "GUARANTEE_BASE_URL": self.base,
+            "GUARANTEE_EVIDENCE_DIR": str(workdir / "evidence"),
+            "GUARANTEE_MAIL_DIR": str(workdir / "mail"),
+            "GUARANTEE_STATISTICS_SERIES_START": first_day.isoformat(),
+            # The limits stay on (their cost is part of each request) but high enough for a load test.
+            "GUARANTEE_SUBMISSION_RATE_LIMIT": "10000000 per hour",
+            "GUARANTEE_TOKEN_RATE_LIMIT": "10000000 per hour",
+        }
+        if reachable(REDIS):
+            # As in production with several workers: counts shared in Redis (a database of its own).
+            self.env["GUARANTEE_RATELIMIT_STORAGE_URI"] = "redis://127.0.0.1:6379/14"
+            redis.Redis(host=REDIS[0], port=REDIS[1], db=14).flushdb()
+        self.command = [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--no-control-socket",
+        ]
+        if options.workers:
+            self.command += ["--workers", str(options.workers)]
+        if options.worker_class:
+            self.command += ["--worker-class", options.worker_class]
+        self.command.append("benchmarks.wsgi:app")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=log, stderr=log)  # noqa: S603
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn stopped at start; see {self.log}:\n{self.log.read_text()[-2000:]}")
+            try:
+                if requests.get(self.base + "/healthz", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not answer /healthz within a minute; see {self.log}")
+
+    def workers(self) -> list[psutil.Process]:
+        assert self.process is not None
+        return psutil.Process(self.process.pid).children()
+
+    def cpu_seconds(self) -> float:
+        assert self.process is not None
+        total = 0.0
+        for proc in [psutil.Process(self.process.pid), *self.workers()]:
+            try:
+                times = proc.cpu_times()
+                total += times.user + times.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def worker_rss_mb(self) -> list[float]:
+        return [round(p.memory_info().rss / 2**20, 1) for p in self.workers()]
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def postgresql_cpu_seconds() -> float:
+    total = 0.0
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] in ("postgres", "postmaster"):
+            try:
+                times = proc.cpu_times()
+                total += times.user + times.system
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                pass
+    return total
+
+
+# --- what the clients need: tokens, signed-in sessions, opened tracking links -------
+
+
+class _Fields(HTMLParser):
+    """name -> value of every field a browser would send from a page's form."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag != "input" or not a.get("name"):
+            return
+        kind = a.get("type", "text")
+        if kind in ("radio", "checkbox") and "checked" not in a:
+            return
+        if kind in ("submit", "button", "file"):
+            return
+        self.values[str(a["name"])] = a.get("value") or ""
+
+
+def form_fields(html: str) -> dict[str, str]:
+    parser = _Fields()
+    parser.feed(html)
+    return parser.values
+
+
+def cookie_header(session: requests.Session) -> str:
+    return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+
+
+CLAIM_ANSWERS = {
+    "group_name": "Riverside Community Kitchen",
+    "group_contact_name": "Sam Patel",
+    "group_email": "sam@example.org",
+    "initiative_title": "Weekly shared meal",
+    "initiative_description": "Neighbours cook and eat together every Thursday in the estate hall.",
+    "initiative_sector": "community_safety",
+    "initiative_region": "north_west",
+    "initiative_people_involved": "24",
+    "barrier_regulation": "Food premises registration",
+    "barrier_imposed_by": "District council environmental health",
+    "barrier_category": "food_hygiene",
+    "barrier_how_it_blocks": "The hall would need to register as a food business for a weekly meal.",
+    "barrier_remedy_sought": "waiver",
+    "consent_contact": "yes",
+}
+API_SUBMISSION = {
+    "group": {"name": "Little Acorns Parents @N@", "contact_name": "Sam Patel", "email": "sam@example.org"},
+    "initiative": {
+        "title": "Parent-run nursery",
+        "description": "Parents run a nursery on a rota with one qualified lead.",
+        "sector": "children_and_families",
+        "region": "north_west",
+        "people_involved": 24,
+    },
+    "barrier": {
+        "regulation": "Early years staffing ratios",
+        "imposed_by": "Ofsted",
+        "category": "professional_standards_and_qualifications",
+        "how_it_blocks": "Every parent on the rota would need a level 3 qualification.",
+        "remedy_sought": "waiver",
+    },
+    "consent": {"contact": True},
+}
+
+
+class Clients:
+    """Signs in and opens links once, then writes each workload's data file for wrk."""
+
+    def __init__(self, server: Server, manifest: dataset.Manifest, url: str, threads: int) -> None:
+        self.server = server
+        self.manifest = manifest
+        self.url = url
+        self.threads = threads
+        self.engine = create_engine(url)
+
+    def _officers(self, *roles: str) -> list[dict[str, Any]]:
+        return [o for o in self.manifest.officers if set(roles) <= set(o["roles"])]
+
+    def api_token(self, officer: dict[str, Any]) -> str:
+        answer = requests.post(
+            self.server.base + "/api/v1/tokens",
+            json={"email": officer["email"], "password": officer["password"]},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        return str(answer.json()["token"])
+
+    def console_cookie(self, officer: dict[str, Any]) -> str:
+        browser = requests.Session()
+        page = browser.get(self.server.base + "/officer/sign-in", timeout=30)
+        fields = form_fields(page.text)
+        fields.update(email=officer["email"], password=officer["password"])
+        signed_in = browser.post(self.server.base + "/officer/sign-in", data=fields, timeout=30, allow_redirects=False)
+        if signed_in.status_code != 303:
+            raise RuntimeError(f"signing in {officer['email']} gave {signed_in.status_code}")
+        return cookie_header(browser)
+
+    def rows(self, name: str) -> list[list[str]]:
+        """The tab-separated lines of a workload's data file."""
+        base = self.server.base
+        if name == "hello":
+            return [["/bench/hello"]]
+        if name in ("write", "api_submit"):
+            return [[json.dumps(API_SUBMISSION)]] if name == "api_submit" else []
+        if name == "web_submit":
+            return [self._web_session() for _ in range(min(self.threads, 16))]
+        if name == "tracking":
+            rows = []
+            for sample in self.manifest.tracking[:200]:
+                browser = requests.Session()
+                opened = browser.get(
+                    f"{base}/track/{sample['reference']}",
+                    params={"token": sample["token"]},
+                    timeout=30,
+                    allow_redirects=False,
+                )
+                if opened.status_code != 303:
+                    raise RuntimeError(f"the tracking link of {sample['reference']} gave {opened.status_code}")
+                rows.append([f"/track/{sample['reference']}", f"Cookie={cookie_header(browser)}"])
+            return rows
+        if name == "api_read":
+            tokens = [self.api_token(o) for o in self._officers("reviewer")[:4]]
+            return [
+                [f"/api/v1/claims/{s['reference']}", f"Authorization=Bearer {tokens[k % len(tokens)]}"]
+                for k, s in enumerate(self.manifest.tracking)
+            ]
+        if name.startswith("queue_"):
+            reviewers = [o for o in self._officers("reviewer") if "admin" not in o["roles"]]
+            cookies = [self.console_cookie(o) for o in reviewers[:2]]
+            path = {
+                "queue_first": "/officer",
+                "queue_filtered": f"/officer?{QUEUE_FILTER}",
+                "queue_deep": f"/officer?{urlencode({'cursor': self._deep_cursor()})}",
+            }[name]
+            return [[path, f"Cookie={c}"] for c in cookies]
+        if name == "stats_page":
+            return [["/statistics"]]
+        if name == "stats_api":
+            return [["/api/v1/statistics"]]
+        if name == "transition":
+            return self._transition_rows()
+        raise ValueError(name)
+
+    def _web_session(self) -> list[str]:
+        """A browser that has filled in the form and is looking at the check page."""
+        browser = requests.Session()
+        base = self.server.base
+        form = browser.get(base + "/claims/new", timeout=30)
+        answers = {**form_fields(form.text), **CLAIM_ANSWERS, "continue": "1"}
+        checking = browser.post(base + "/claims/new", data=answers, timeout=30)
+        if checking.status_code != 200:
+            raise RuntimeError(f"the claim form gave {checking.status_code}")
+        fields = form_fields(checking.text)
+        fields["submission_key"] = "@KEY@"
+        # One submission first, so that the session holds its filing scope as a browser's would.
+        first = browser.post(base + "/claims/new/submit", data={**fields, "submission_key": uuid.uuid4().hex})
+        if first.status_code != 200:
+            raise RuntimeError(f"sending the claim form gave {first.status_code}")
+        return [cookie_header(browser), urlencode(fields).replace("%40KEY%40", "@KEY@")]
+
+    def _deep_cursor(self) -> str:
+        active = ", ".join(f"'{s}'" for s in ACTIVE_STATES)
+        deepest = (
+            f"SELECT due_on, id FROM claims WHERE state IN ({active}) "  # noqa: S608 (constants)
+            "ORDER BY coalesce(due_on, :none), id LIMIT 1 OFFSET :depth"
+        )
+        last = (
+            f"SELECT due_on, id FROM claims WHERE state IN ({active}) "  # noqa: S608 (constants)
+            "ORDER BY coalesce(due_on, :none) DESC, id DESC LIMIT 1 OFFSET 50"
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(deepest), {"none": NO_DUE_DATE, "depth": QUEUE_DEPTH - 1}).all()
+            if not rows:  # a small data set: the last page
+                rows = conn.execute(text(last), {"none": NO_DUE_DATE}).all()
+        due_on, claim_id = rows[0]
+        due = date.fromisoformat(str(due_on)) if due_on is not None else NO_DUE_DATE
+        return _encode([due.isoformat(), int(claim_id)])
+
+    def _transition_rows(self) -> list[list[str]]:
+        deciders = self._officers("triage", "reviewer") or self._officers("admin")
+        tokens = [self.api_token(o) for o in deciders[:2]]
+        with self.engine.connect() as conn:
+            regulations = conn.execute(text("SELECT id FROM regulations ORDER BY id LIMIT 20")).scalars().all()
+            claims = conn.execute(
+                text(
+                    "SELECT reference, version, state FROM claims WHERE state = 'submitted' "
+                    "ORDER BY id DESC LIMIT 20000"
+                )
+            ).all()
+        hot_count = min(len(claims) // 4, HOT_SET * 120)
+        rows = [["token", tokens[0]]] + [["regulation", str(r)] for r in regulations]
+        for k, (reference, version, state) in enumerate(claims):
+            rows.append(["hot" if k < hot_count else "cold", reference, str(version), state])
+        return rows
+
+
+# --- driving a workload -------------------------------------------------------------
+
+
+def wrk(
+    server: Server, workload: Workload, data: list[list[str]], *, seconds: float, threads: int, workdir: Path
+) -> Any:
+    script = workdir / f"{workload.name}.lua"
+    script.write_text((LUA / "common.lua").read_text() + "\n" + (LUA / workload.script).read_text())
+    data_file = workdir / f"{workload.name}.tsv"
+    data_file.write_text("".join("\t".join(row) + "\n" for row in data))
+    out = workdir / f"{workload.name}.json"
+    out.unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "BENCH_DATA": str(data_file),
+        "BENCH_OUT": str(out),
+        "BENCH_RUN": uuid.uuid4().hex[:8],
+        "BENCH_THREADS": str(threads),
+        "BENCH_STARTED": str(int(time.time())),
+    }
+    command = [
+        shutil.which("wrk") or "wrk",
+        f"--threads={threads}",
+        f"--connections={threads}",
+        f"--duration={max(1, round(seconds))}s",
+        "--timeout=10s",
+        f"--script={script}",
+        server.base,
+    ]
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    if finished.returncode != 0 or not out.exists():
+        raise RuntimeError(f"wrk failed on {workload.name}: {finished.stderr or finished.stdout}")
+    return json.loads(out.read_text())
+
+
+def drive(
+    server: Server, clients: Clients, workload: Workload, *, options: Options, workdir: Path, database: str
+) -> dict[str, Any]:
+    data = clients.rows(workload.name)
+    threads = options.connections
+    if workload.reads:  # fill caches and compile templates, as a server that has been up a while has
+        wrk(server, workload, data, seconds=1, threads=threads, workdir=workdir)
+    cpu_before, db_before = server.cpu_seconds(), postgresql_cpu_seconds() if database == "postgresql" else 0.0
+    result = wrk(server, workload, data, seconds=options.duration, threads=threads, workdir=workdir)
+    cpu_after, db_after = server.cpu_seconds(), postgresql_cpu_seconds() if database == "postgresql" else 0.0
+    requests_done = result["requests"]
+    seconds = result["duration_us"] / 1e6
+    statuses = {int(k): v for k, v in result["statuses"].items()}
+    expected = sum(v for k, v in statuses.items() if k in workload.expected)
+    latency = result["latency_us"]
+    return {
+        "label": workload.label,
+        "requests": requests_done,
+        "seconds": round(seconds, 2),
+        "req_per_s": round(requests_done / seconds, 1) if seconds else 0.0,
+        "p50_ms": round(latency["p50"] / 1000, 2),
+        "p95_ms": round(latency["p95"] / 1000, 2),
+        "p99_ms": round(latency["p99"] / 1000, 2),
+        "max_ms": round(latency["max"] / 1000, 2),
+        "cpu_ms_per_request": round(1000 * (cpu_after - cpu_before) / requests_done, 3) if requests_done else None,
+        # None where a PostgreSQL process ended during the workload and took its CPU time with it.
+        "db_cpu_ms_per_request": round(1000 * (db_after - db_before) / requests_done, 3)
+        if requests_done and database == "postgresql" and db_after >= db_before
+        else None,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "expected_share": round(expected / requests_done, 4) if requests_done else 0.0,
+        "socket_errors": {k: v for k, v in result["errors"].items() if v and k != "status"},
+    }
+
+
+# --- one database at one size ------------------------------------------------------
+
+
+def run_one(database: str, size: int, options: Options) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{database}-{size}-"))
+    run: dict[str, Any] = {"database": database, "claims": size, "workdir": str(workdir)}
+    try:
+        with fresh_database(database, size, workdir, options.keep) as url:
+            print(f"[{database} {size:,}] generating the data set", flush=True)
+            manifest = dataset.generate(url, size)
+            run["generation"] = {"seconds": round(manifest.seconds, 1), "events": manifest.events}
+            create_bench_table(url)
+            print(f"[{database} {size:,}] publishing a statistics release", flush=True)
+            run["publish"] = publish_release(url, manifest.first_day)
+            server = Server(url, manifest.first_day, workdir, options)
+            server.start()
+            clients = Clients(server, manifest, url, options.connections)
+            results: dict[str, Any] = {}
+            try:
+                chosen = [w for w in WORKLOADS if not options.only or w.name in options.only]
+                for workload in (*FLOORS, *chosen, *FLOORS):
+                    name = workload.name if workload.name not in results else f"{workload.name}_again"
+                    print(f"[{database} {size:,}] {workload.label}", flush=True)
+                    results[name] = drive(
+                        server, clients, workload, options=options, workdir=workdir, database=database
+                    )
+                    print(
+                        f"    {results[name]['req_per_s']:>8} req/s  p99 {results[name]['p99_ms']} ms  "
+                        f"{results[name]['statuses']}",
+                        flush=True,
+                    )
+                run["worker_rss_mb"] = server.worker_rss_mb()
+                run["gunicorn"] = {"command": " ".join(server.command[1:]), "workers": len(server.workers())}
+            finally:
+                server.stop()
+                clients.engine.dispose()
+            for floor in FLOORS:  # the floor is the mean of its runs before and after the workloads
+                again = results.pop(f"{floor.name}_again")
+                first = results[floor.name]
+                first["req_per_s_runs"] = [first["req_per_s"], again["req_per_s"]]
+                first["req_per_s"] = round((first["req_per_s"] + again["req_per_s"]) / 2, 1)
+            run["workloads"] = results
+            print(f"[{database} {size:,}] audit verify", flush=True)
+            run["verify"] = verify_audit(url, manifest.first_day)
+    finally:
+        if not options.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return run
+
+
+# --- targets and the report -------------------------------------------------------
+
+
+def judge(runs: list[dict[str, Any]], smoke: bool) -> list[dict[str, Any]]:
+    """Each target of the issue against what was measured: met or missed, and by how much."""
+    checks: list[dict[str, Any]] = []
+    by_key = {(r["database"], r["claims"]): r for r in runs}
+    for run in runs:
+        where = f"{run['database']}, {run['claims']:,} claims"
+        results = run["workloads"]
+        for name, result in results.items():
+            workload = BY_NAME[name]
+            if result["expected_share"] < 0.99:
+                checks.append(
+                    {
+                        "where": where,
+                        "what": f"{workload.label}: answers as expected",
+                        "target": ">= 99%",
+                        "measured": f"{100 * result['expected_share']:.1f}% {result['statuses']}",
+                        "met": False,
+                    }
+                )
+            if workload.floor is None or workload.share is None:
+                continue
+            if workload.same_as_10k and run["claims"] < 1_000_000:
+                continue  # the queue targets are set at a million claims
+            floor = results[workload.floor]["req_per_s"]
+            share = result["req_per_s"] / floor if floor else 0.0
+            checks.append(
+                {
+                    "where": where,
+                    "what": f"{workload.label}: share of the {workload.floor} floor",
+                    "target": f">= {workload.share:.0%}",
+                    "measured": f"{share:.0%} ({result['req_per_s']:.0f} of {floor:.0f} req/s)",
+                    "met": share >= workload.share,
+                }
+            )
+            if workload.p99_ms is not None:
+                checks.append(
+                    {
+                        "where": where,
+                        "what": f"{workload.label}: p99 at {result.get('clients', 16)} clients",
+                        "target": f"< {workload.p99_ms:.0f} ms",
+                        "measured": f"{result['p99_ms']:.1f} ms",
+                        "met": result["p99_ms"] < workload.p99_ms,
+                    }
+                )
+            small = by_key.get((run["database"], 10_000))
+            if workload.same_as_10k and small and name in small["workloads"]:
+                base = small["workloads"][name]["p99_ms"]
+                checks.append(
+                    {
+                        "where": where,
+                        "what": f"{workload.label}: p99 against 10,000 claims",
+                        "target": "<= 1.5x",
+                        "measured": f"{result['p99_ms'] / base:.2f}x ({result['p99_ms']:.1f} vs {base:.1f} ms)",
+                        "met": result["p99_ms"] <= 1.5 * base,
+                    }
+                )
+        if run["claims"] >= 1_000_000 or smoke:
+            limit = PUBLISH_LIMITS[run["database"]]
+            checks.append(
+                {
+                    "where": where,
+                    "what": "Publish a statistics release",
+                    "target": f"<= {limit:.0f} s",
+                    "measured": f"{run['publish']['seconds']:.2f} s",
+                    "met": run["publish"]["seconds"] <= limit,
+                }
+            )
+        verify = run["verify"]
+        checks.append(
+            {
+                "where": where,
+                "what": "audit verify",
+                "target": f">= {VERIFY_PER_SECOND:,} events/s, no problems",
+                "measured": f"{verify['events_per_second']:,} events/s ({verify['events']:,} events)"
+                + ("" if verify["ok"] else f", problems: {verify['problems']}"),
+                "met": verify["ok"] and (verify["events_per_second"] or 0) >= VERIFY_PER_SECOND,
+            }
+        )
+        checks.append(
+            {
+                "where": where,
+                "what": "Worker memory after the whole run",
+                "target": f"<= {RSS_LIMIT_MB} MB RSS each",
+                "measured": ", ".join(f"{mb:.0f}" for mb in run["worker_rss_mb"]) + " MB",
+                "met": max(run["worker_rss_mb"]) <= RSS_LIMIT_MB,
+            }
+        )
+    return checks
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    postgresql = None
+    if reachable(("127.0.0.1", 5432)):
+        with create_engine(POSTGRESQL).connect() as conn:
+            postgresql = conn.execute(text("SHOW server_version")).scalar_one()
+    wrk_version = subprocess.run(  # noqa: S603 (our own command)
+        [shutil.which("wrk") or "wrk", "--version"], capture_output=True, text=True, check=False
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "postgresql": postgresql,
+        "sqlite": sqlite3.sqlite_version,
+        "wrk": (wrk_version.stdout or wrk_version.stderr).split("[")[0].strip(),
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        f"Measured {report['date']} on {report['machine']['cpu']}, {report['machine']['cores']} cores, "
+        f"{report['machine']['memory_gb']} GB; Python {report['machine']['python']}, "
+        f"PostgreSQL {report['machine']['postgresql']}, SQLite {report['machine']['sqlite']}, "
+        f"{report['machine']['wrk']}; {report['options']['connections']} clients, "
+        f"{report['options']['duration']} s a workload; load generator on the same machine.",
+        "",
+    ]
+    for run in report["runs"]:
+        lines += [
+            f"### {run['database']}, {run['claims']:,} claims",
+            "",
+            f"Data set: {run['claims']:,} claims and {run['generation']['events']:,} audit events generated in "
+            f"{run['generation']['seconds']} s. Publish a release: {run['publish']['seconds']} s. Audit verify: "
+            f"{run['verify']['events']:,} events in {run['verify']['seconds']} s "
+            f"({run['verify']['events_per_second']:,}/s). gunicorn: {run['gunicorn']['command']}; worker RSS after "
+            f"the run: {', '.join(str(m) for m in run['worker_rss_mb'])} MB.",
+            "",
+            "| workload | req/s | of floor | p50 ms | p95 ms | p99 ms | app CPU ms/req | DB CPU ms/req | answers |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for name, r in run["workloads"].items():
+            workload = BY_NAME[name]
+            floor = run["workloads"][workload.floor]["req_per_s"] if workload.floor else None
+            share = f"{r['req_per_s'] / floor:.0%} {workload.floor}" if floor else "floor"
+            answers = ", ".join(f"{k}: {v}" for k, v in r["statuses"].items())
+            db_cpu = "" if r["db_cpu_ms_per_request"] is None else f"{r['db_cpu_ms_per_request']:.2f}"
+            lines.append(
+                f"| {r['label']} | {r['req_per_s']:.0f} | {share} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
+                f"{r['p99_ms']:.1f} | {r['cpu_ms_per_request']:.2f} | {db_cpu} | {answers} |"
+            )
+        lines.append("")
+    lines += ["### Targets", "", "| where | what | target | measured | met |", "|---|---|---|---|---|"]
+    for check in report["targets"]:
+        mark = "yes" if check["met"] else "**no**"
+        lines.append(f"| {check['where']} | {check['what']} | {check['target']} | {check['measured']} | {mark} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--databases", default="sqlite,postgresql", help="sqlite, postgresql or both")
+    parser.add_argument("--claims", default="10000,1000000", help="data set sizes, comma-separated")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds each workload runs")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent clients")
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py)")
+    parser.add_argument("--worker-class", default=None, help="gunicorn worker class (default: gunicorn.conf.py)")
+    parser.add_argument("--report-dir", default=str(ROOT / "benchmarks" / "reports"))
+    parser.add_argument("--only", default="", help="run only these workloads (comma-separated names)")
+    parser.add_argument("--keep", action="store_true", help="keep the databases and working files")
+    parser.add_argument("--smoke", action="store_true", help="300 claims, one second a workload (CI)")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        parser.error("wrk is not installed: apt-get install wrk (or make bench, which installs it as root)")
+    options = Options(
+        databases=[d.strip() for d in args.databases.split(",") if d.strip()],
+        sizes=[int(s) for s in args.claims.split(",")] if not args.smoke else [300],
+        duration=args.duration if not args.smoke else 1.0,
+        connections=args.connections,
+        workers=args.workers,
+        worker_class=args.worker_class,
+        report_dir=Path(args.report_dir),
+        smoke=args.smoke,
+        keep=args.keep,
+        only=[w.strip() for w in args.only.split(",") if w.strip()],
+    )
+    if "postgresql" in options.databases and not reachable(("127.0.0.1", 5432)):
+        if args.smoke:
+            options.databases.remove("postgresql")
+        else:
+            parser.error("PostgreSQL does not answer on 127.0.0.1:5432")
+    runs = [run_one(database, size, options) for size in sorted(options.sizes) for database in options.databases]
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "options": {
+            "databases": options.databases,
+            "sizes": options.sizes,
+            "duration": options.duration,
+            "connections": options.connections,
+        },
+        "runs": runs,
+    }
+    report["targets"] = judge(runs, options.smoke)
+    options.report_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    (options.report_dir / f"bench-{stamp}.json").write_text(json.dumps(report, indent=1) + "\n")
+    table = markdown(report)
+    (options.report_dir / f"bench-{stamp}.md").write_text(table)
+    print(table)
+    missed = [c for c in report["targets"] if not c["met"]]
+    print(f"{len(report['targets']) - len(missed)} of {len(report['targets'])} targets met.")
+    if options.smoke:  # the smoke run checks that every workload still works, not how fast
+        broken = [c for c in missed if "answers as expected" in c["what"] or "problems:" in c["measured"]]
+        for check in broken:
+            print(f"BROKEN: {check['where']}: {check['what']}: {check['measured']}", file=sys.stderr)
+        return 1 if broken else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
