@@ -503,7 +503,7 @@ class Calendar:
             on = date.fromordinal(day)
             name = bank_holiday(on, nation)
             if day == first:
-                pass
+                pass  # counting starts the day after, as add_working_days counts
             elif on.weekday() >= 5:
                 weekend += 1
             elif name is not None:

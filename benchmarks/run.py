@@ -415,8 +415,10 @@ class Clients:
         base = self.server.base
         if name == "hello":
             return [["/bench/hello"]]
-        if name in ("write", "api_submit"):
-            return [[json.dumps(API_SUBMISSION)]] if name == "api_submit" else []
+        if name == "write":
+            return []
+        if name == "api_submit":
+            return [[json.dumps(API_SUBMISSION)]]
         if name == "web_submit":
             return [self._web_session() for _ in range(min(self.threads, 16))]
         if name == "tracking":
