@@ -398,12 +398,13 @@ def _next_page_url(cursor: str | None) -> str | None:
 
 
 def _officers(ctx: Any) -> list[tuple[int, str]]:
-    return [(o.id, o.name) for o in ctx.session.scalars(select(Officer).where(Officer.active).order_by(Officer.name))]
+    active = select(Officer.id, Officer.name).where(Officer.active).order_by(Officer.name)
+    return [(officer_id, name) for officer_id, name in ctx.session.execute(active)]
 
 
 def _regulations(ctx: Any) -> list[tuple[int, str]]:
-    query = select(Regulation).where(Regulation.merged_into_id.is_(None)).order_by(Regulation.title).limit(1000)
-    return [(r.id, r.title) for r in ctx.session.scalars(query)]
+    query = select(Regulation.id, Regulation.title).where(Regulation.merged_into_id.is_(None))
+    return [(entry_id, title) for entry_id, title in ctx.session.execute(query.order_by(Regulation.title).limit(1000))]
 
 
 # --- a claim ------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import holidays
@@ -73,6 +73,7 @@ def add_working_days(start: date, working_days: int, nation: str) -> DueDate:
     return DueDate(start, working_days, day, nation, tuple(skipped), weekend)
 
 
+@lru_cache(maxsize=4096)  # the queue asks it for every overdue claim on a page, with the same today
 def working_days_between(after: date, until: date, nation: str) -> int:
     """How many working days fall after ``after`` up to and including ``until``."""
     count, day = 0, after

@@ -237,6 +237,8 @@ _CODES = ("sector", "region", "barrier_category", "remedy_sought", "consent_cont
 def get_claim(ctx: ServiceContext, reference: str, *, for_update: bool = False) -> Claim:
     if not isinstance(reference, str) or not REFERENCE_PATTERN.fullmatch(reference):
         raise NotFound(f"There is no claim {reference!r}. References look like CPG-2026-000123.")
+    if not for_update and (known := ctx.found(Claim, reference)) is not None:
+        return known
     query = select(Claim).where(Claim.reference == reference)
     if for_update:
         # Row lock on PostgreSQL; SQLite writers are already serialised by BEGIN IMMEDIATE.
@@ -244,7 +246,7 @@ def get_claim(ctx: ServiceContext, reference: str, *, for_update: bool = False) 
     claim = ctx.session.scalar(query)
     if claim is None:
         raise NotFound(f"There is no claim {reference}.")
-    return claim
+    return ctx.keep(reference, claim)
 
 
 def revoke_tracking_tokens(ctx: ServiceContext, claim: Claim) -> int:

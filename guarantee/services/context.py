@@ -9,12 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, TypeVar
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from guarantee.clock import Clock, SystemClock, today
 from guarantee.config import DEFAULT_WORKING_DAYS
 from guarantee.services.storage import EvidenceStore
+
+T = TypeVar("T")
+
+# How many rows a context keeps found (a request reads one claim and one officer; a command
+# walking thousands of claims must not hold them all).
+REMEMBERED = 16
 
 
 @dataclass
@@ -23,6 +31,7 @@ class ServiceContext:
     clock: Clock = field(default_factory=SystemClock)
     working_days: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_WORKING_DAYS))
     evidence: EvidenceStore | None = None
+    _found: dict[tuple[type, object], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def commit(self) -> None:
         self.session.commit()
@@ -33,6 +42,26 @@ class ServiceContext:
         self.session.rollback()
         if self.evidence is not None:
             self.evidence.rolled_back()
+
+    def found(self, kind: type[T], key: object) -> T | None:
+        """A row this context already read by ``key`` and still holds in its session, if any.
+
+        The session's identity map holds rows only weakly, so a row read twice in a request
+        (the acting officer, the claim) would be read from the database twice; kept here it is
+        the same object a second query would return, without the query.
+        """
+        row = self._found.get((kind, key))
+        if row is None or not inspect(row).persistent or row not in self.session:
+            return None
+        return row  # type: ignore[no-any-return]
+
+    def keep(self, key: object, row: T) -> T:
+        """Remember ``row`` by ``key`` for :meth:`found`; the oldest of many are let go."""
+        self._found.pop((type(row), key), None)
+        self._found[(type(row), key)] = row
+        while len(self._found) > REMEMBERED:
+            del self._found[next(iter(self._found))]
+        return row
 
     def now(self) -> datetime:
         return self.clock.now()

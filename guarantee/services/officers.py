@@ -32,6 +32,14 @@ def password_matches(password_hash: str, password: str) -> bool:
         return False
 
 
+def upgrade_password_hash(officer: Officer, password: str) -> None:
+    """After a successful sign-in: hash the password again if it was hashed with other argon2id
+    parameters than today's (raised since, say), so stored hashes follow the settings. Flushes
+    with the sign-in's transaction."""
+    if _hasher.check_needs_rehash(officer.password_hash):
+        officer.password_hash = hash_password(password)
+
+
 def create_officer(
     ctx: ServiceContext,
     *,
@@ -76,10 +84,10 @@ def create_officer(
 
 
 def active_officer(ctx: ServiceContext, actor: OfficerActor) -> Officer:
-    officer = ctx.session.get(Officer, actor.officer_id)
+    officer = ctx.found(Officer, actor.officer_id) or ctx.session.get(Officer, actor.officer_id)
     if officer is None or not officer.active:
         raise Forbidden("Your officer account is not active. Ask an administrator to reactivate it.")
-    return officer
+    return ctx.keep(actor.officer_id, officer)
 
 
 def firer_names(ctx: ServiceContext, actor: Actor) -> frozenset[str]:
@@ -124,6 +132,7 @@ def authenticate(ctx: ServiceContext, email: str, password: str) -> Officer | No
         return None
     if not password_matches(officer.password_hash, password or "") or not officer.active:
         return None
+    upgrade_password_hash(officer, password)
     return officer
 
 
