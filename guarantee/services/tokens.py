@@ -14,7 +14,7 @@ from guarantee.services import two_step
 from guarantee.services.actors import Actor, OfficerActor
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import NotFound, ServiceError
-from guarantee.services.officers import hash_password, password_matches, require_role
+from guarantee.services.officers import hash_password, password_matches, require_role, upgrade_password_hash
 
 OFFICER_TOKEN_PREFIX = "gto_"  # noqa: S105 (a prefix that marks officer tokens, not a secret)
 # Checked against when the email is unknown, so both failures take the same time.
@@ -59,6 +59,7 @@ def issue_officer_token(
     matches = password_matches(officer.password_hash if officer else _DUMMY_HASH, password)
     if officer is None or not matches or not officer.active:
         raise AuthenticationFailed("The email address or password is wrong, or the account is not active.")
+    upgrade_password_hash(officer, password)
     if officer.must_change_password:
         raise AuthenticationFailed("Choose a new password in the officers' console (/officer/password) first.")
     if officer.totp_secret is not None:
