@@ -154,7 +154,7 @@ def measure(url: str, claims: int, filled: float) -> dict[str, Any]:
     event.listen(db.engine, "before_cursor_execute", seen)
     ctx = ServiceContext(db.session, clock=FixedClock(NOW))
     started = time.perf_counter()
-    counts = stats.count(db.session, stats.Settings().series_start, NOW.date() - timedelta(days=1))
+    counts = stats.count(db.session, stats.Settings().series_start, NOW.date() - timedelta(days=1), NOW)
     counted = time.perf_counter() - started
     scans_counting = len(scans)
     started = time.perf_counter()

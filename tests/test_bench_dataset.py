@@ -196,7 +196,7 @@ def test_a_claim_filed_after_generation_gets_a_fresh_reference(rolled_back: Serv
 
 
 def test_the_statistics_count_every_claim(rolled_back: ServiceContext, generated: Generated) -> None:
-    counts = stats.count(rolled_back.session, generated.manifest.first_day, today(SystemClock()))
+    counts = stats.count(rolled_back.session, generated.manifest.first_day, today(SystemClock()), SystemClock().now())
     assert sum(counts.lists["category"].values()) == CLAIMS
     assert sum(counts.lists["quarter"].values()) == CLAIMS
     assert len([q for q, n in counts.lists["quarter"].items() if n]) >= 7  # filed over about 22 months

@@ -46,6 +46,7 @@ from tests.helpers import Cast, make_officer, submission
 from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, RESOLUTION_OUTCOMES, SECTORS, label, nation_of
 
 SERIES_START = date(2026, 1, 1)
+COUNTED_AT = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # after every decision the tests make
 CATALOGUE = ("Food premises registration", "Early years staffing ratios", "Street trading licence")
 Settings = stats.Settings
 DEFAULT = stats.Settings()
@@ -434,7 +435,7 @@ def test_every_table_counts_what_a_plain_tally_of_the_claims_counts(session: Ses
     with rolled_back(session):
         regulation_ids = catalogue(session)
         insert_claims(session, claims, regulation_ids)
-        counts = stats.count(session, SERIES_START, end)
+        counts = stats.count(session, SERIES_START, end, COUNTED_AT)
     expected = tally(claims, end, regulation_ids)
     for dimension, listed in expected.lists.items():
         assert list(counts.lists[dimension].items()) == list(listed.items()), f"claims by {dimension}"
@@ -458,7 +459,7 @@ def test_counting_reads_the_claims_once_per_table(session: Session) -> None:
 
     event.listen(engine, "before_cursor_execute", record)
     try:
-        stats.count(session, SERIES_START, date(2026, 9, 30))
+        stats.count(session, SERIES_START, date(2026, 9, 30), COUNTED_AT)
     finally:
         event.remove(engine, "before_cursor_execute", record)
     on_claims = [s for s in statements if re.search(r"\bclaims\b", s)]
@@ -662,7 +663,8 @@ def test_a_release_is_byte_for_byte_the_same_when_built_again_on_either_database
     insert_claims(session, claims, regulation_ids)
     end = date(2026, 10, 31)
     built = [
-        stats.canonical(stats.build(stats.count(session, SERIES_START, end), DEFAULT, 3, clock.now())) for _ in "ab"
+        stats.canonical(stats.build(stats.count(session, SERIES_START, end, COUNTED_AT), DEFAULT, 3, clock.now()))
+        for _ in "ab"
     ]
     assert built[0] == built[1]
     # The same bytes as a release made from a plain tally of the claims, whichever the database.
@@ -1069,5 +1071,15 @@ def test_working_days_skip_the_bank_holidays_of_the_claims_nation(session: Sessi
         [Made(friday, region=region, decided_after=timedelta(days=4)) for region in ("scotland", "london")],
         catalogue(session),
     )
-    counts = stats.count(session, SERIES_START, date(2026, 12, 31))
+    counts = stats.count(session, SERIES_START, date(2026, 12, 31), COUNTED_AT)
     assert sorted(counts.days["decision"]) == [1, 2]
+
+
+def test_working_days_end_on_the_uk_date_of_the_decision_whatever_year_it_is_counted_in(session: Session) -> None:
+    """Counted in 2029 (by the service's clock, not the machine's), a decision made at half past
+    midnight UK summer time, 23:30 UTC the day before, still ends on the UK date."""
+    monday = datetime(2029, 6, 4, 9, 0, tzinfo=UTC)
+    decided = datetime(2029, 6, 11, 23, 30, tzinfo=UTC)  # 00:30 on Tuesday 12 June in the UK
+    insert_claims(session, [Made(monday, decided_after=decided - monday)], catalogue(session))
+    counts = stats.count(session, date(2029, 1, 1), date(2029, 12, 31), datetime(2029, 12, 31, 12, tzinfo=UTC))
+    assert counts.days["decision"] == [6]  # Tuesday 5 to Tuesday 12 June, the weekend not counted

@@ -147,9 +147,9 @@ def quarter_column(start: date, end: date) -> ColumnElement[str]:
     return case(*whens, else_=literal(listed[-1][0])) if whens else literal(listed[0][0])
 
 
-def count(session: Session, period_start: date, period_end: date) -> Counts:
+def count(session: Session, period_start: date, period_end: date, now: datetime) -> Counts:
     """The unprotected counts of every table: one GROUP BY query (one scan) per table, one more
-    for the times."""
+    for the times. ``now``: the moment of counting, the latest a claim can have been decided."""
     if period_end < period_start:
         raise ValueError("the period ends before it starts")
     since, until = _midnight(period_start), _midnight(period_end + timedelta(days=1))
@@ -207,7 +207,7 @@ def count(session: Session, period_start: date, period_end: date) -> Counts:
             _known(name, slug, keys)
             tallies[slug] += n
         found.lists[name] = tallies
-    found.days = _days(session, since, until)
+    found.days = _days(session, since, until, now)
     return found
 
 
@@ -250,7 +250,7 @@ def summer_time(year: int) -> tuple[datetime, datetime]:
     return last_sunday(3), last_sunday(10)
 
 
-def _days(session: Session, since: datetime, until: datetime) -> dict[str, list[int]]:
+def _days(session: Session, since: datetime, until: datetime, now: datetime) -> dict[str, list[int]]:
     """Working days from submission to the first decision on the merits, and to resolution (not
     counting withdrawn or lapsed claims), each claim counted by its nation's bank holidays. The
     database groups the claims by nation and UK dates (one scan for each measure), so that the
@@ -259,7 +259,7 @@ def _days(session: Session, since: datetime, until: datetime) -> dict[str, list[
         *((Claim.region == region, literal(nation_of(region))) for region in REGIONS if nation_of(region) != "england"),
         else_=literal("england"),
     )
-    years = range(since.year, datetime.now(UTC).year + 2)
+    years = range(since.year, now.year + 2)  # every year a claim can have been decided in
     submitted = uk_date(session, Claim.submitted_at, years)
     in_period = (Claim.submitted_at >= since, Claim.submitted_at < until)
     grouped: dict[str, list[tuple[str, date, date, int]]] = {}
@@ -859,7 +859,7 @@ def publish(
             ]
         )
     number = (earlier[-1].number + 1) if earlier else 1
-    document = build(count(ctx.session, settings.series_start, end), settings, number, ctx.now())
+    document = build(count(ctx.session, settings.series_start, end, ctx.now()), settings, number, ctx.now())
     reasons = differencing(document, [json.loads(r.document) for r in earlier])
     if reasons:
         raise StatisticsRefused(
