@@ -341,25 +341,28 @@ def test_v3_3_1_to_v3_3_4_every_cookie_is_host_prefixed_secure_httponly_and_same
             GUARANTEE_EVIDENCE_DIR=str(tmp_path / "evidence"),
         )
     )
-    seen: list[TestResponse] = []
+    try:
+        seen: list[TestResponse] = []
 
-    def keep(response: TestResponse) -> TestResponse:
-        seen.append(response)
-        return response
+        def keep(response: TestResponse) -> TestResponse:
+            seen.append(response)
+            return response
 
-    group = app.test_client()
-    keep(group.get("/claims/new"))
-    filed = file_claim_on_web(group)
-    keep(open_link(group, filed.link))
-    keep(group.get(filed.path))
+        group = app.test_client()
+        keep(group.get("/claims/new"))
+        filed = file_claim_on_web(group)
+        keep(open_link(group, filed.link))
+        keep(group.get(filed.path))
 
-    who = officer(app, "admin")
-    console = app.test_client()
-    keep(console.get(SIGN_IN))
-    keep(sign_in(console, who.email))
-    queue = keep(console.get("/officer"))
-    keep(console.post("/officer/sign-out", data={"csrf_token": csrf(queue.text)}))
-
+        who = officer(app, "admin")
+        console = app.test_client()
+        keep(console.get(SIGN_IN))
+        keep(sign_in(console, who.email))
+        queue = keep(console.get("/officer"))
+        keep(console.post("/officer/sign-out", data={"csrf_token": csrf(queue.text)}))
+    finally:
+        with app.app_context():
+            db.engine.dispose()
     cookies = _cookies_set(seen)
     assert set(cookies) == {"__Host-session", "__Host-tracking"}, cookies
     for name, attributes in cookies.items():
