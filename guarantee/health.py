@@ -1,19 +1,36 @@
-"""Liveness and readiness for load balancers and process managers."""
+"""Liveness and readiness for load balancers and process managers, and what a request gets
+while the database cannot be reached: a 503 to retry, not a 500."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from functools import cache
 from pathlib import Path
 
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from flask import Blueprint, current_app
+from flask import Blueprint, Response, current_app
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from guarantee.api.problems import is_api_request, problem
 from guarantee.extensions import db
+from guarantee.pages import render_error
 
 bp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
+
+# The database is down, restarting, refusing connections or too busy (SQLite: locked for longer
+# than the busy timeout). Whether a commit cut off half-way was applied cannot be known here, so
+# the answer never says that nothing was saved: a client retries with the same Idempotency-Key.
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+RETRY_AFTER = "5"
+API_DETAIL = (
+    "The service cannot reach its database just now. Try again in a few seconds, with the same "
+    "Idempotency-Key if you sent one, so that nothing is done twice."
+)
 
 
 @cache
@@ -46,3 +63,25 @@ def readyz() -> tuple[dict[str, str], int]:
             "detail": f"the database is at migration {current}, not {head}: run flask db upgrade",
         }, 503
     return {"status": "ok"}, 200
+
+
+@bp.app_errorhandler(OperationalError)
+@bp.app_errorhandler(InterfaceError)
+@bp.app_errorhandler(PoolTimeout)
+def database_unavailable(error: Exception) -> Response:
+    """503 with Retry-After, a problem document on the API and a page elsewhere; one log line
+    (the driver's text withheld: it can quote what was sent) instead of a traceback a request."""
+    with contextlib.suppress(SQLAlchemyError):
+        db.session.rollback()  # the connection may be gone with the server
+    original = error.orig if isinstance(error, DBAPIError) else None
+    sqlstate = getattr(original, "sqlstate", None) or "unknown"
+    log.warning(
+        "The database could not be reached: %s (%s, SQLSTATE %s); answered 503",
+        type(error).__name__,
+        type(original).__name__ if original is not None else "no driver error",
+        sqlstate,
+    )
+    headers = {"Retry-After": RETRY_AFTER}
+    if is_api_request():
+        return problem(503, API_DETAIL, headers=headers)
+    return render_error(503, headers=headers)
