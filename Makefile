@@ -10,7 +10,7 @@ ASSETS := guarantee/static/build/app.css
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint typecheck unit openapi diagram clean assets browser bench
+.PHONY: run test lint typecheck unit openapi diagram clean assets browser bench soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,11 @@ BENCH_CLAIMS ?= 10000,1000000
 BENCH_DURATION ?= 10
 bench: $(VENV)/.dev-installed browser
 	$(BIN)/python -m benchmarks.run --databases $(BENCH_DATABASES) --claims $(BENCH_CLAIMS) --duration $(BENCH_DURATION)
+
+## soak: the soak and fault run (RELIABILITY.md; as root): 10 minutes on PostgreSQL; e.g. make soak SOAK_ARGS="--short --database sqlite"
+SOAK_ARGS ?=
+soak: $(VENV)/.dev-installed
+	$(BIN)/python -m soak.run $(SOAK_ARGS)
 
 ## openapi: regenerate the committed API contract after an intended change
 openapi: $(VENV)/.run-installed
