@@ -23,6 +23,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
@@ -928,3 +929,25 @@ def test_provide_information_over_http_with_another_claims_evidence_is_a_422_nam
 
     assert "evidence" in assert_problem(response, 422)["errors"]
     assert client.get(f"{CLAIMS}/{filed.reference}", headers=filed.group.auth).json["state"] == "awaiting_information"
+
+
+def test_a_commit_cut_off_after_the_database_saved_it_keeps_the_file(
+    app: Flask, evidence_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection is lost after COMMIT reached the database (a restart, a network cut): the
+    request fails, but the row is saved, so the file it names must still be there."""
+    with app.app_context():
+        with unit_of_work() as ctx:
+            reference = submit_claim(ctx, VALID_SUBMISSION).reference
+        with pytest.raises(OperationalError), unit_of_work() as ctx:
+            add_evidence(ctx, reference, GroupActor(reference), "plan.pdf", PDF)
+            commit = ctx.session.commit
+
+            def commit_then_lose_the_answer() -> None:
+                commit()
+                raise OperationalError("COMMIT", {}, ConnectionError("server closed the connection unexpectedly"))
+
+            monkeypatch.setattr(ctx.session, "commit", commit_then_lose_the_answer)
+        stored = db.session.scalars(select(Attachment.stored_name)).all()
+    assert saved(app) == (1, 1)
+    assert [p.name for p in files_in(evidence_dir)] == stored

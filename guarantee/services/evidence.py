@@ -8,6 +8,7 @@ import re
 import unicodedata
 from pathlib import Path
 
+from sqlalchemy import event as orm_event
 from sqlalchemy import func, select
 
 from guarantee.models import Attachment, Claim
@@ -85,7 +86,10 @@ def add_evidence(ctx: ServiceContext, reference: str, actor: Actor, filename: st
         raise ValidationFailed({"file": [f"A claim can have at most {MAX_FILES_PER_CLAIM} files of evidence"]})
     digest = hashlib.sha256(data).hexdigest()
     save_claim(ctx, claim)  # the officers' view gains an event: a new version
-    stored = _store(ctx).put(data)
+    store = _store(ctx)
+    stored = store.put(data)
+    # If the commit fails once under way, the rows may be saved all the same: keep the file then.
+    orm_event.listen(ctx.session, "before_commit", lambda _session: store.committing(), once=True)
     event = append_event(
         ctx,
         claim,

@@ -1,7 +1,10 @@
 """The evidence store: a folder outside the web root, written in step with the transaction.
 
 A file is written before the transaction commits; the edge tells the store whether the
-transaction committed or rolled back, so a failed request leaves no file behind.
+transaction committed or rolled back, so a failed request leaves no file behind. Once COMMIT
+has been sent, a failure (the connection lost with the database) leaves it unknown whether the
+rows were saved: the files are then kept, since a file no row refers to is only garbage, but a
+row whose file was removed is evidence lost.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class EvidenceStore:
 
     root: Path
     _written: list[Path] = field(default_factory=list)
+    _in_doubt: bool = False
 
     def put(self, data: bytes) -> str:
         name = secrets.token_hex(16)
@@ -52,11 +56,19 @@ class EvidenceStore:
             raise NotFound("There is no such evidence.")
         return self.root / name[:2] / name
 
+    def committing(self) -> None:
+        """The transaction is being committed: from now on its outcome may be unknown."""
+        self._in_doubt = True
+
     def committed(self) -> None:
         self._written.clear()
+        self._in_doubt = False
 
     def rolled_back(self) -> None:
-        """Remove what this transaction wrote: no half-saved evidence."""
-        for path in self._written:
-            path.unlink(missing_ok=True)
+        """Remove what this transaction wrote (no half-saved evidence), unless its commit was
+        under way: then the rows may have been saved, and their files must stay."""
+        if not self._in_doubt:
+            for path in self._written:
+                path.unlink(missing_ok=True)
         self._written.clear()
+        self._in_doubt = False
