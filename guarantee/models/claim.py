@@ -41,6 +41,8 @@ class Claim(Base):
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("people_involved IS NULL OR people_involved >= 0", name="people_involved_positive"),
         Index("ix_claims_state_due_on", "state", "due_on"),
+        # The queue's counts under a region filter (a regional team's queue) read this alone.
+        Index("ix_claims_state_region_due_on", "state", "region", "due_on"),
         # The queue's two orders (guarantee.services.queue), so a page reads a page of an index.
         Index("ix_claims_queue_due", text("coalesce(due_on, '9999-12-31')"), "id"),
         Index("ix_claims_queue_submitted", "submitted_at", "id"),

@@ -4,7 +4,8 @@ Keyset pagination on (due date, id), never OFFSET, so page 400 costs what page 1
 page is one query for the claims, one for the officers' names and one for the counts per state.
 Both orders have an index (migration b7d41e9a2c53), so a page reads a page of it; the counts
 stop at COUNT_CAP a state ("more than 1,000"), so they cost the same at a million claims as at
-ten thousand.
+ten thousand; under a region filter they read the (state, region, due_on) index alone
+(migration d3a7f1c5e8b2).
 """
 
 from __future__ import annotations
