@@ -332,6 +332,7 @@ class Run:
             "run": self.run_id,
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": machine(),
+            "code": code_version(),
             "database": self.database,
             "negative_control": self.control,
             "duration_s": self.duration,
@@ -402,6 +403,29 @@ def show(
     print("Faults:")
     for fault in faults:
         print(f"  {fault['t']:7.1f}s  {fault['fault']}  {json.dumps(fault['detail'])[:160]}")
+
+
+def code_version() -> str:
+    """The commit the run served, and whether files differed from it: a run must serve one
+    version of the code (workers that restart load the files as they are then)."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 (git from PATH)
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return os.environ.get("GUARANTEE_SOAK_COMMIT", "not a git checkout")
+    return commit + (f" with {len(changed)} changed files" if changed else "")
 
 
 def machine() -> str:
