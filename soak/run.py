@@ -196,6 +196,7 @@ class Run:
     # --- the run ------------------------------------------------------------------------
 
     def run(self) -> int:
+        log(f"code: {code_version()}")
         log(
             f"run {self.run_id}: {self.database}, {self.duration:.0f}s{', NEGATIVE CONTROL' if self.control else ''}; in {self.dir}"
         )
