@@ -212,6 +212,12 @@ class WebClaim:
         return f"/track/{self.reference}"
 
 
+def comes_back(client: FlaskClient, claim: WebClaim) -> None:
+    """Days later the group opens its tracking link again (a tracking session lasts an hour)."""
+    assert client.get(claim.path).status_code == 403
+    assert client.get(f"{claim.path}?token={claim.token}").status_code == 303
+
+
 def fill_claim_form(client: FlaskClient, **overrides: str | None) -> TestResponse:
     """Open the claim form and continue with VALID_FORM (an override of None leaves a field out)."""
     page = client.get("/claims/new")
@@ -1080,6 +1086,7 @@ def test_the_group_appeals_on_the_last_day_of_the_window(
     assert f"You can appeal until the end of {uk(last_day)}." in words
     assert f"Reasons: {INPUTS['not_uphold']['reasons']}" in words
     clock.set_day(last_day, hour=23)
+    comes_back(client, claim)
 
     after = follow(client, act(client, claim.reference, "appeal", grounds="A qualified lead is always present."))
 
@@ -1097,6 +1104,7 @@ def test_the_day_after_the_window_the_appeal_form_is_gone_and_a_forged_appeal_is
     last_day = claim_of(app, claim.reference).due_on
     assert last_day
     clock.set_day(last_day + timedelta(days=1), hour=0)
+    comes_back(client, claim)
     page = client.get(claim.path).text
     assert 'name="appeal-grounds"' not in page
     assert f"{claim.path}/actions/appeal" not in page
@@ -1528,19 +1536,25 @@ def test_erasing_the_contact_details_ends_the_tracking_link_and_its_sessions(
 
 
 def test_a_tracking_session_ends_twelve_hours_after_the_link_was_opened(
-    client: FlaskClient, claim: WebClaim, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, claim: WebClaim, clock: FixedClock
 ) -> None:
-    import time
-
-    from guarantee.public import tracking
-
+    opened = clock.now()
     assert client.get(claim.path).status_code == 200
-    now = time.time()
     for hours in range(1, 13):  # busy all day: a page every hour keeps the session alive ...
-        monkeypatch.setattr(tracking.time, "time", lambda h=hours: now + h * 3600 - 60)
+        clock.set(opened + timedelta(hours=hours, minutes=-1))
         assert client.get(claim.path).status_code == 200
-    monkeypatch.setattr(tracking.time, "time", lambda: now + 12 * 3600 + 60)
+    clock.set(opened + timedelta(hours=12, minutes=1))
     assert client.get(claim.path).status_code == 403  # ... but not past twelve hours
+
+
+def test_a_tracking_session_ends_an_hour_after_the_last_page_seen(
+    client: FlaskClient, claim: WebClaim, clock: FixedClock
+) -> None:
+    assert client.get(claim.path).status_code == 200
+    clock.advance(minutes=59)
+    assert client.get(claim.path).status_code == 200
+    clock.advance(minutes=61)
+    assert client.get(claim.path).status_code == 403
 
 
 def test_sending_an_old_copy_of_an_action_with_other_answers_says_what_happened(

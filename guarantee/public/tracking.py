@@ -10,11 +10,10 @@ is a ``__Host-`` cookie (Secure, Path=/, no Domain).
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import current_app, request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
 
 LIFETIME_SECONDS = 60 * 60  # an hour after the last page seen
@@ -32,11 +31,16 @@ def cookie_name() -> str:
     return "__Host-tracking" if served_securely() else "tracking"
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
 
 
 Opened = dict[str, tuple[int, int]]  # reference -> (tracking token id, when the link was opened)
+
+
+def _now() -> int:
+    """Seconds since the epoch on the service's clock (the one the tests move)."""
+    return int(current_app.extensions["guarantee.clock"].now().timestamp())
 
 
 def opened_claims() -> Opened:
@@ -45,14 +49,17 @@ def opened_claims() -> Opened:
     if not raw:
         return {}
     try:
-        value: Any = _serializer().loads(raw, max_age=LIFETIME_SECONDS)
+        value: Any = _serializer().loads(raw)
     except BadSignature:
         return {}
-    if not isinstance(value, dict):
+    now = _now()
+    if not isinstance(value, dict) or not isinstance(value.get("seen"), int) or not isinstance(value.get("open"), dict):
         return {}
-    oldest = int(time.time()) - ABSOLUTE_SECONDS
+    if not 0 <= now - value["seen"] <= LIFETIME_SECONDS:
+        return {}
+    oldest = now - ABSOLUTE_SECONDS
     opened: Opened = {}
-    for reference, entry in value.items():
+    for reference, entry in value["open"].items():
         well_formed = isinstance(entry, list) and len(entry) == 2 and all(isinstance(n, int) for n in entry)
         if well_formed and entry[1] >= oldest:
             opened[str(reference)] = (entry[0], entry[1])
@@ -65,7 +72,7 @@ def token_id_for(reference: str) -> int | None:
 
 
 def opened_now(token_id: int) -> tuple[int, int]:
-    return token_id, int(time.time())
+    return token_id, _now()
 
 
 def remember(response: Response, claims: Opened) -> Response:
@@ -73,7 +80,7 @@ def remember(response: Response, claims: Opened) -> Response:
     kept = {reference: list(entry) for reference, entry in list(claims.items())[-MAX_CLAIMS:]}
     response.set_cookie(
         cookie_name(),
-        _serializer().dumps(kept),
+        _serializer().dumps({"seen": _now(), "open": kept}),
         secure=served_securely(),
         httponly=True,
         samesite="Lax",
