@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
-
-from flask import Response, jsonify, request, send_file
+from flask import Response, jsonify, request
 
 from guarantee.api import auth
 from guarantee.api.claims import GROUP_OR_OFFICER, REFERENCE_PARAMETER
@@ -12,6 +10,7 @@ from guarantee.api.parser import Blueprint
 from guarantee.api.problems import problem
 from guarantee.context import service_context, unit_of_work
 from guarantee.schemas.claims import AttachmentListSchema, AttachmentSchema
+from guarantee.security import evidence_download
 from guarantee.services.evidence import MAX_FILE_BYTES, add_evidence, list_evidence, open_evidence
 
 blp = Blueprint("evidence", __name__, url_prefix="/api/v1/claims", description="Evidence files")
@@ -111,16 +110,4 @@ def download(reference: str, attachment_id: int) -> Response:
     """Download a file of evidence (the group or an officer)"""
     ctx = service_context()
     attachment, path = open_evidence(ctx, reference, attachment_id, auth.actor_for_claim(ctx, reference))
-    # At most 10 MB: read it whole, so no file handle outlives the request.
-    response = send_file(
-        io.BytesIO(path.read_bytes()),
-        mimetype=attachment.content_type,
-        as_attachment=True,
-        download_name=attachment.filename,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    # Nothing in the file runs, and no other site may frame it (V3.4.6: frame-ancestors on every response).
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; frame-ancestors 'none'"
-    return response
+    return evidence_download(path, attachment.content_type, attachment.filename)

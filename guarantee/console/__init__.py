@@ -18,7 +18,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -35,6 +34,7 @@ from guarantee.extensions import limiter
 from guarantee.models import Claim, Officer, Regulation
 from guarantee.pages import render_error
 from guarantee.public.forms import show_errors
+from guarantee.security import evidence_download
 from guarantee.services import admin, queue, reading, regulations, sender, stats, two_step
 from guarantee.services import officers as officers_service
 from guarantee.services.casework import (
@@ -597,11 +597,7 @@ def evidence(reference: str, attachment_id: int) -> ResponseReturnValue:
         return render_error(503, unavailable.message)
     finally:
         ctx.rollback()
-    response = send_file(
-        path, mimetype=attachment.content_type, as_attachment=True, download_name=attachment.filename, max_age=0
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return evidence_download(path, attachment.content_type, attachment.filename)
 
 
 @bp.post("/claims/<reference>/contact")

@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -25,6 +24,7 @@ from guarantee.context import run_once, service_context, unit_of_work
 from guarantee.extensions import limiter
 from guarantee.pages import render_error
 from guarantee.public import forms, tracking
+from guarantee.security import evidence_download
 from guarantee.services import reading
 from guarantee.services.actors import GroupActor
 from guarantee.services.claims import (
@@ -480,11 +480,7 @@ def download_evidence(reference: str, attachment_id: int) -> Response:
         return tracking.no_store(render_error(503, unavailable.message))
     finally:
         ctx.rollback()
-    response = send_file(
-        path, mimetype=attachment.content_type, as_attachment=True, download_name=attachment.filename, max_age=0
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return tracking.no_store(response)
+    return tracking.no_store(evidence_download(path, attachment.content_type, attachment.filename))
 
 
 @bp.errorhandler(ServiceError)
