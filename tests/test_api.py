@@ -570,6 +570,16 @@ def test_an_if_match_that_cannot_match_is_412(client, cast, header):
     assert read(client, filed.reference, cast.triage).json["state"] == "submitted"
 
 
+def test_an_if_match_listing_several_etags_matches_if_any_is_current(client, cast):
+    """RFC 9110 13.1.1: If-Match is true when any ETag it lists matches."""
+    filed = file_claim(client)
+
+    response = fire(client, filed.reference, cast.triage, "accept", **{"If-Match": '"v8", "v1", garbage'})
+
+    assert response.status_code == 200
+    assert response.json["state"] == "under_review"
+
+
 def test_casework_with_a_stale_etag_is_412_and_changes_nothing(client, cast):
     filed = file_claim(client)
     stale = read(client, filed.reference, cast.triage).headers["ETag"]

@@ -142,10 +142,7 @@ BODY_KINDS = (
     "unknown_trigger",
     "bad_link",
 )
-# Left out until fixed: "list_with_current", an If-Match that lists several ETags among them the
-# current one ('"v8", "v1"' on a claim at version 1). RFC 9110 13.1.1 says it matches; the API answers
-# 412, because guarantee/api/claims.py _expected_version takes the first ETag of the list only.
-IF_MATCH_KINDS = ("none", "none", "none", "current", "current", "star", "stale", "weak", "garbage")
+IF_MATCH_KINDS = ("none", "none", "none", "current", "current", "star", "stale", "weak", "garbage", "list_with_current")
 STALE_IF_MATCH = ("stale", "weak", "garbage")
 
 TEXTS = (

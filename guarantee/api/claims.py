@@ -101,16 +101,13 @@ def _claim_response(ctx: ServiceContext, reference: str, actor: Actor, status: i
     return StoredResponse(status, ClaimSchema().dump(view), {"ETag": etag(claim.version)})
 
 
-def _expected_version() -> int | None:
-    """The version If-Match asks for: None for no header or *, 0 when it can never match."""
+def _expected_version() -> frozenset[int] | None:
+    """The versions If-Match lists (RFC 9110 13.1.1: any of them matches): None for no header or
+    *, none at all when nothing in it is one of our ETags."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
-    for candidate in header.split(","):
-        found = _ETAG.match(candidate.strip())
-        if found:
-            return int(found.group(1))
-    return 0
+    return frozenset(int(found.group(1)) for c in header.split(",") if (found := _ETAG.match(c.strip())))
 
 
 def _stale_problem(error: StaleClaim) -> Response:

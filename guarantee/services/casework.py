@@ -13,9 +13,17 @@ from guarantee.services import notifications
 from guarantee.services import validation as v
 from guarantee.services.actors import Actor, SystemActor
 from guarantee.services.audit import append_event, text_digest
-from guarantee.services.claims import fire, get_claim, regulation_entry, revoke_tracking_tokens, save_claim
+from guarantee.services.claims import (
+    ExpectedVersion,
+    check_version,
+    fire,
+    get_claim,
+    regulation_entry,
+    revoke_tracking_tokens,
+    save_claim,
+)
 from guarantee.services.context import ServiceContext
-from guarantee.services.errors import Conflict, NotFound, StaleClaim, ValidationFailed
+from guarantee.services.errors import Conflict, NotFound, ValidationFailed
 from guarantee.services.officers import assignable_officer, require_role
 from workflows import is_terminal
 from workflows.vocabulary import BARRIER_CATEGORIES
@@ -25,15 +33,19 @@ ASSIGNERS = ("triage", "reviewer", "admin")
 CLASSIFIERS = ASSIGNERS
 
 
-def _locked_claim(ctx: ServiceContext, reference: str, expected_version: int | None) -> Claim:
+def _locked_claim(ctx: ServiceContext, reference: str, expected_version: ExpectedVersion) -> Claim:
     claim = get_claim(ctx, reference, for_update=True)
-    if expected_version is not None and claim.version != expected_version:
-        raise StaleClaim(claim.reference, claim.version)
+    check_version(claim, expected_version)
     return claim
 
 
 def assign(
-    ctx: ServiceContext, reference: str, assignee_id: int | None, actor: Actor, *, expected_version: int | None = None
+    ctx: ServiceContext,
+    reference: str,
+    assignee_id: int | None,
+    actor: Actor,
+    *,
+    expected_version: ExpectedVersion = None,
 ) -> Claim:
     """Give the claim to an officer, or take it off them (``assignee_id=None``)."""
     require_role(ctx, actor, ASSIGNERS, "assign claims")
@@ -58,7 +70,7 @@ def classify(
     *,
     category: str | None = None,
     regulation: Any = None,
-    expected_version: int | None = None,
+    expected_version: ExpectedVersion = None,
 ) -> Claim:
     """Set the claim's barrier category and/or its regulation catalogue entry. Giving the ones it
     already has changes nothing and records nothing."""

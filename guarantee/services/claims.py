@@ -50,6 +50,20 @@ DECISION_TRIGGERS = tuple(t.trigger for t in TRANSITIONS if t.is_decision)
 MERITS_DECISIONS = ("decline", "uphold", "not_uphold")
 
 
+# The version a change was made against: one, any of several (an If-Match header may list more
+# than one), or None for no check.
+ExpectedVersion = int | frozenset[int] | None
+
+
+def check_version(claim: Claim, expected: ExpectedVersion) -> None:
+    """StaleClaim unless the claim is at the version the change was made against."""
+    if expected is None:
+        return
+    allowed = {expected} if isinstance(expected, int) else expected
+    if claim.version not in allowed:
+        raise StaleClaim(claim.reference, claim.version)
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -459,7 +473,7 @@ def fire(
     actor: Actor,
     data: Mapping[str, Any] | None = None,
     *,
-    expected_version: int | None = None,
+    expected_version: ExpectedVersion = None,
 ) -> Fired:
     """Fire a trigger on a claim for an actor: check, apply, audit, notify. Flushes only."""
     transition = TRANSITIONS_BY_TRIGGER.get(trigger)
@@ -469,8 +483,7 @@ def fire(
         )
     claim = get_claim(ctx, reference, for_update=True)
     _check_actor_sees_claim(actor, claim)
-    if expected_version is not None and claim.version != expected_version:
-        raise StaleClaim(claim.reference, claim.version)
+    check_version(claim, expected_version)
     _check_may_fire(ctx, claim, transition, actor)
     values, texts = _clean_inputs(ctx, claim, transition, data or {})
 
