@@ -10,7 +10,7 @@ ASSETS := guarantee/static/build/app.css
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint typecheck unit openapi diagram clean assets browser bench soak
+.PHONY: run test lint typecheck unit openapi diagram clean assets browser bench soak audit-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +86,17 @@ SOAK_ARGS ?=
 soak: $(VENV)/.dev-installed
 	$(BIN)/python -m soak.run $(SOAK_ARGS)
 
+## audit-deps: known vulnerabilities in every pinned dependency (pip-audit; needs PyPI's JSON API or OSV,
+## which this project's build machine cannot reach: see SECURITY.md)
+AUDIT_VENV := .venv-audit
+$(AUDIT_VENV)/.installed: requirements-audit.txt
+	$(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/pip install --quiet --requirement requirements-audit.txt
+	touch $@
+
+audit-deps: $(AUDIT_VENV)/.installed
+	$(AUDIT_VENV)/bin/pip-audit --strict --no-deps --disable-pip --requirement requirements.txt --requirement requirements-dev.txt
+
 ## openapi: regenerate the committed API contract after an intended change
 openapi: $(VENV)/.run-installed
 	$(BIN)/flask openapi write openapi.json
@@ -95,4 +106,4 @@ diagram: $(VENV)/.run-installed
 	$(BIN)/flask guarantee diagram --output guarantee/static/workflow.svg
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules guarantee/static/build test-output
+	rm -rf $(VENV) $(AUDIT_VENV) .pytest_cache .mypy_cache .ruff_cache node_modules guarantee/static/build test-output
