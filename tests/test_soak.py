@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import orm, text
+from sqlalchemy.exc import OperationalError
 
 from guarantee import create_app
 from guarantee.config import TestConfig
+from guarantee.extensions import db
 from soak import cluster
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,3 +77,30 @@ def test_the_short_soak_run_on_postgresql_loses_nothing_and_duplicates_nothing(t
     assert done.returncode == 0, summary + done.stderr[-3000:]
     assert "SOAK PASSED" in done.stdout, summary
     assert ", 0 lost, 0 duplicates" in done.stdout, summary
+
+
+def test_a_connection_lost_after_the_answer_was_made_does_not_replace_it_with_a_500(
+    app: Any, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    """pg_ctl restart -m fast between a read's answer and the end of its request: the rollback at
+    teardown fails, and the answer must still be sent."""
+
+    @app.get("/soak-read")
+    def read() -> str:
+        return str(db.session.execute(text("SELECT 1")).scalar())
+
+    close = orm.Session.close
+    failures = iter([OperationalError("ROLLBACK", {}, ConnectionError("server closed the connection unexpectedly"))])
+
+    def close_once_broken(self: orm.Session) -> None:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        close(self)
+
+    monkeypatch.setattr(orm.Session, "close", close_once_broken)
+    caplog.set_level(logging.WARNING)
+    response = app.test_client().get("/soak-read")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "1"
+    assert "lost at the end of a request" in caplog.text
