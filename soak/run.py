@@ -364,9 +364,10 @@ class Run:
             verdict = f"SOAK {'PASSED' if passed else 'FAILED'}: {sum(c.ok for c in checks)} of {len(checks)} checks"
             code = 0 if passed else 1
         summary["verdict"] = verdict
-        REPORTS.mkdir(exist_ok=True)
+        reports = Path(self.args.report_dir)
+        reports.mkdir(parents=True, exist_ok=True)
         report = (
-            REPORTS / f"soak-{datetime.now():%Y%m%d-%H%M%S}-{self.database}{'-control' if self.control else ''}.json"
+            reports / f"soak-{datetime.now():%Y%m%d-%H%M%S}-{self.database}{'-control' if self.control else ''}.json"
         )
         report.write_text(json.dumps(summary, indent=1) + "\n")
         (self.dir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
