@@ -900,6 +900,27 @@ def test_a_tampered_cookie_is_ignored(client: FlaskClient, claim: WebClaim) -> N
     assert client.get(claim.path).status_code == 403
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [{"CPG-2026-000001": [1, 1]}, ["not", "a", "mapping"], "not json at all"],
+    ids=["another format", "not a mapping", "not json"],
+)
+def test_a_signed_cookie_of_another_shape_is_ignored_not_an_error(
+    app: Flask, client: FlaskClient, claim: WebClaim, payload: Any
+) -> None:
+    """A cookie signed with the service's key but not in today's format (one issued before an
+    upgrade) opens nothing, and the page asks for the link again."""
+    from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
+
+    for serializer in (URLSafeSerializer, URLSafeTimedSerializer):
+        for salt in ("guarantee tracking session v2", "guarantee tracking session v3"):
+            signed = serializer(app.config["SECRET_KEY"], salt=salt).dumps(payload)
+            if payload == "not json at all":
+                signed = signed.replace(signed.split(".")[0], "bm90IGpzb24", 1)
+            client.set_cookie("tracking", signed)
+            assert client.get(claim.path).status_code == 403
+
+
 def test_a_browser_keeps_the_five_claims_it_opened_last(app: Flask, client: FlaskClient) -> None:
     with app.app_context(), unit_of_work() as ctx:
         filed = [submit_claim(ctx, VALID_SUBMISSION) for _ in range(6)]

@@ -13,13 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, request
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadData, URLSafeSerializer
 from werkzeug.wrappers import Response
 
 LIFETIME_SECONDS = 60 * 60  # an hour after the last page seen
 ABSOLUTE_SECONDS = 12 * 60 * 60  # after this, open the link again
 MAX_CLAIMS = 5  # claims one browser can have open at once
-_SALT = "guarantee tracking session v2"
+_SALT = "guarantee tracking session v3"  # a new format, a new salt: old cookies never decode
 
 
 def served_securely() -> bool:
@@ -50,7 +50,7 @@ def opened_claims() -> Opened:
         return {}
     try:
         value: Any = _serializer().loads(raw)
-    except BadSignature:
+    except BadData:  # forged, from another format of the cookie, or not one at all: not opened
         return {}
     now = _now()
     if not isinstance(value, dict) or not isinstance(value.get("seen"), int) or not isinstance(value.get("open"), dict):
