@@ -72,7 +72,8 @@ typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
 unit: $(VENV)/.dev-installed $(ASSETS) browser
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 -m "not soak"
+	$(BIN)/pytest -m soak
 
 ## bench: the benchmark suite (benchmarks/README.md); e.g. make bench BENCH_DATABASES=sqlite BENCH_CLAIMS=10000
 BENCH_DATABASES ?= sqlite,postgresql

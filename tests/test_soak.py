@@ -63,6 +63,7 @@ if _MISSING and os.environ.get("GUARANTEE_REQUIRE_SOAK") == "1":
     raise RuntimeError(f"GUARANTEE_REQUIRE_SOAK=1 but the soak run cannot run here: {_MISSING}")
 
 
+@pytest.mark.soak
 @pytest.mark.skipif(bool(_MISSING), reason=f"soak run: {_MISSING}")
 def test_the_short_soak_run_on_postgresql_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> None:
     done = subprocess.run(
