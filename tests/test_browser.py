@@ -550,6 +550,8 @@ def test_console_two_step_verification_is_set_up_and_used_on_accessible_pages(
     # Two-step verification: set up with an authenticator app (the key read off the page).
     page.get_by_role("link", name="Two-step verification").click()
     page.get_by_role("heading", name="Two-step verification", exact=True).wait_for()
+    visit.check("console-two-step-off")
+    page.get_by_role("button", name="Set up two-step verification").click()
     shown(page.get_by_role("img", name="QR code of your two-step verification key"))
     visit.check("console-two-step-setup")
     app = pyotp.TOTP(page.locator(".app-secret").inner_text().replace(" ", ""))

@@ -44,6 +44,15 @@ def shown_key(html: str) -> str:
     return found.group(1).replace(" ", "")
 
 
+def start_setting_up(client: FlaskClient, *, button: str = "Set up two-step verification") -> TestResponse:
+    """Press the page's button to begin; the page that then shows the key, QR code and form."""
+    page = client.get(TWO_STEP)
+    assert f">{button}</button>" in page.text
+    started = client.post(f"{TWO_STEP}/start", data={"csrf_token": csrf(page.text)})
+    assert started.status_code == 303 and location(started) == TWO_STEP
+    return client.get(TWO_STEP)
+
+
 def code(key: str, clock: FixedClock, *, steps: int = 0) -> str:
     """What an authenticator app shows for this key now (or ``steps`` of 30 seconds away)."""
     return pyotp.TOTP(key).at(clock.now() + timedelta(seconds=30 * steps))
@@ -56,7 +65,7 @@ def post_code(client: FlaskClient, path: str, value: str, **kwargs: object) -> T
 
 def turn_on(client: FlaskClient, clock: FixedClock) -> str:
     """Set up two-step verification through the page; the key the officer's app now holds."""
-    page = client.get(TWO_STEP)
+    page = start_setting_up(client)
     assert page.status_code == 200
     key = shown_key(page.text)
     done = post_code(client, f"{TWO_STEP}/confirm", code(key, clock))
@@ -86,7 +95,11 @@ def test_an_officer_turns_it_on_by_scanning_the_qr_code_and_entering_a_code(app:
     who = officer(app, "triage")
     client = sign_in_as(app, who)
     other_desk = sign_in_as(app, who)
-    page = client.get(TWO_STEP)
+    before = client.get(TWO_STEP)
+    assert 'class="app-secret"' not in before.text  # opening the page makes no key
+    with app.app_context():
+        assert db.session.get(Officer, who.id).totp_pending_secret is None  # type: ignore[union-attr]
+    page = start_setting_up(client)
     assert 'role="img" aria-label="QR code of your two-step verification key"' in page.text
     key = shown_key(page.text)
     assert shown_key(client.get(TWO_STEP).text) == key  # reloading keeps the same key
@@ -113,7 +126,7 @@ def test_a_code_a_few_seconds_old_or_early_is_accepted_but_not_one_from_minutes_
 ) -> None:
     who = officer(app, "reviewer")
     client = sign_in_as(app, who)
-    key = shown_key(client.get(TWO_STEP).text)
+    key = shown_key(start_setting_up(client).text)
     stale = post_code(client, f"{TWO_STEP}/confirm", code(key, clock, steps=-4))
     assert stale.status_code == 400
     assert post_code(client, f"{TWO_STEP}/confirm", code(key, clock, steps=-1)).status_code == 303
@@ -281,9 +294,7 @@ def test_setting_up_a_new_phone_takes_a_code_from_the_old_one_which_works_until_
     client = app.test_client()
     sign_in(client, who.email)
     post_code(client, CODE_PAGE, code(old_key, clock))
-    page = client.get(TWO_STEP)
-    client.post(f"{TWO_STEP}/new-phone", data={"csrf_token": csrf(page.text)})
-    page = client.get(TWO_STEP)
+    page = start_setting_up(client, button="Set up a new phone")
     new_key = shown_key(page.text)
     assert new_key != old_key
     assert "Code from the phone you use now" in text_of(page.text)
@@ -367,8 +378,11 @@ def test_only_an_admin_may_reset_someone_elses_two_step_verification(app: Flask,
 def test_every_two_step_form_needs_its_csrf_token(app: Flask, clock: FixedClock) -> None:
     who = officer(app, "triage")
     client = sign_in_as(app, who)
-    key = shown_key(client.get(TWO_STEP).text)
-    for change in ("confirm", "new-phone", "cancel", "turn-off"):
+    assert client.post(f"{TWO_STEP}/start").status_code == 400
+    with app.app_context():
+        assert db.session.get(Officer, who.id).totp_pending_secret is None  # type: ignore[union-attr]
+    key = shown_key(start_setting_up(client).text)
+    for change in ("start", "confirm", "cancel", "turn-off"):
         assert client.post(f"{TWO_STEP}/{change}", data={"code": code(key, clock)}).status_code == 400
     with app.app_context():
         assert db.session.get(Officer, who.id).totp_secret is None  # type: ignore[union-attr]

@@ -222,8 +222,7 @@ def _two_step_page(status: int = 200, form: FlaskForm | None = None, problem: st
     new phone, or turn it off where it is not required."""
     with unit_of_work() as ctx:
         officer = officers_service.active_officer(ctx, current_user.actor)
-        setting_up = officer.totp_secret is None or officer.totp_pending_secret is not None
-        setup = two_step.begin_setup(ctx, officer.id) if setting_up else None
+        setup = two_step.pending_setup(officer)  # begun with a POST: opening the page changes nothing
         required = two_step.required(officer, sessions.admins_must_use_two_step())
         turned_on = officer.totp_secret is not None
     page = render_template(
@@ -256,7 +255,7 @@ def two_step_change(change: str) -> ResponseReturnValue:
                 officer = two_step.confirm_setup(ctx, current_user.officer_id, form.code.data, form.current_code.data)
                 now_signed_in = sessions.signed_in(officer)
                 done = "Two-step verification is on. You will be asked for a code each time you sign in."
-            elif change == "new-phone":
+            elif change == "start":  # the first phone, or a new one
                 two_step.begin_setup(ctx, current_user.officer_id)
                 return redirect(url_for("console.two_step_page"), code=303)
             elif change == "cancel":

@@ -90,17 +90,22 @@ def _officer(ctx: ServiceContext, officer_id: int) -> Officer:
 
 def begin_setup(ctx: ServiceContext, officer_id: int) -> Setup:
     """A new secret for the officer to add to their app, kept aside until they confirm it with a
-    code (a secret already in use goes on working until then). Flushes only."""
+    code (a secret already in use goes on working until then). Asked for with a POST: opening the
+    page only shows a secret already begun. Flushes only."""
     officer = _officer(ctx, officer_id)
     if officer.totp_pending_secret is None:
         officer.totp_pending_secret = pyotp.random_base32()
         ctx.session.flush()
-    return pending_setup(officer)
+    setup = pending_setup(officer)
+    assert setup is not None
+    return setup
 
 
-def pending_setup(officer: Officer) -> Setup:
+def pending_setup(officer: Officer) -> Setup | None:
+    """The secret being set up, to show again on every visit until it is confirmed or cancelled."""
     secret = officer.totp_pending_secret
-    assert secret is not None
+    if secret is None:
+        return None
     uri = pyotp.TOTP(secret, interval=STEP_SECONDS).provisioning_uri(name=officer.email, issuer_name=ISSUER)
     return Setup(secret, uri)
 
