@@ -330,6 +330,8 @@ class Load:
             "evidence",
             "POST",
             f"/api/v1/claims/{filed.reference}/evidence",
+            key=str(uuid.uuid4()),
+            new_key=(lambda: str(uuid.uuid4())) if self.plan.broken_retry else None,
             headers={"Authorization": f"Bearer {filed.token}"},
             files={"file": (f"evidence.{kind}", data, "application/octet-stream")},
             note={"reference": filed.reference, "sha256": digest, "size": size},

@@ -321,6 +321,8 @@ def evidence(ledger: Ledger, engine: Engine, store: Path, started: float) -> tup
     orphaned = sorted(p.stat().st_mtime for p in store.glob("*/*") if p.name not in referenced)
     orphans = len(orphaned)
     twice = sum(n - 1 for n in Counter((r.reference, r.sha256) for r in rows).values() if n > 1)
+    if twice:  # each upload carries an Idempotency-Key, kept across its retries
+        problems.append(f"{twice} upload(s) stored more than once: a retry with the same key added a second copy")
     figures = {
         "uploads_acknowledged": len(uploads),
         "attachments": len(rows),
@@ -330,7 +332,7 @@ def evidence(ledger: Ledger, engine: Engine, store: Path, started: float) -> tup
     }
     return (
         Check(
-            "Every 201 upload is attached, and every attachment's file is intact",
+            "Every 201 upload is attached once, and every attachment's file is intact",
             not problems,
             f"{len(uploads)} acknowledged, {len(rows)} attachments, {damaged} damaged; "
             f"{orphans} unreferenced files, {twice} stored twice by retries",

@@ -531,7 +531,9 @@ def reviewer(app: Flask) -> Caller:
 Part = tuple[str, "str | tuple[bytes, str]"]
 
 
-def post_multipart(client: FlaskClient, reference: str, caller: Caller, parts: list[Part]) -> TestResponse:
+def post_multipart(
+    client: FlaskClient, reference: str, caller: Caller, parts: list[Part], headers: dict[str, str] | None = None
+) -> TestResponse:
     """POST a multipart body of (field, text) and (field, (bytes, filename)) parts.
 
     The body is encoded here, in memory: the test client's own encoder spools large bodies
@@ -548,14 +550,20 @@ def post_multipart(client: FlaskClient, reference: str, caller: Caller, parts: l
         f"{CLAIMS}/{reference}/evidence",
         data=body,
         content_type=f"multipart/form-data; boundary={boundary}",
-        headers=caller.auth if caller.token else {},
+        headers=(caller.auth if caller.token else {}) | (headers or {}),
     )
 
 
 def upload(
-    client: FlaskClient, reference: str, caller: Caller, data: bytes = PDF, filename: str = "plan.pdf"
+    client: FlaskClient,
+    reference: str,
+    caller: Caller,
+    data: bytes = PDF,
+    filename: str = "plan.pdf",
+    *,
+    headers: dict[str, str] | None = None,
 ) -> TestResponse:
-    return post_multipart(client, reference, caller, [("file", (data, filename))])
+    return post_multipart(client, reference, caller, [("file", (data, filename))], headers)
 
 
 def listing(client: FlaskClient, reference: str, caller: Caller) -> TestResponse:
@@ -626,6 +634,31 @@ def test_an_unwritable_store_is_a_503_problem_and_saves_nothing(
     assert response.headers["Retry-After"].isdigit()
     assert saved(app) == (0, 0)
     assert blocker.read_text() == "not a folder"
+
+
+def test_a_retried_upload_with_the_same_idempotency_key_adds_the_file_once(
+    app: Flask, client: FlaskClient, filed: Filed, evidence_dir: Path, tmp_path: Path
+) -> None:
+    """An integrator whose connection dropped sends the same file again with the same key: the
+    first answer comes back and nothing is added twice. A key whose first try failed (the store
+    was unwritable) is free for the retry; the same key with another file is refused."""
+    key = {"Idempotency-Key": "upload-2f1c9a"}
+    blocker = tmp_path / "a-regular-file"
+    blocker.write_text("not a folder")
+    app.config["GUARANTEE_EVIDENCE_DIR"] = str(blocker / "evidence")
+    assert upload(client, filed.reference, filed.group, headers=key).status_code == 503
+    app.config["GUARANTEE_EVIDENCE_DIR"] = str(evidence_dir)
+
+    first = upload(client, filed.reference, filed.group, headers=key)
+    again = upload(client, filed.reference, filed.group, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
+    assert saved(app) == (1, 1) and len(files_in(evidence_dir)) == 1
+
+    other_file = upload(client, filed.reference, filed.group, PNG, "photo.png", headers=key)
+    assert "Idempotency-Key" in assert_problem(other_file, 422)["errors"]
+    assert upload(client, filed.reference, filed.group, headers={"Idempotency-Key": "upload-77d0"}).status_code == 201
+    assert saved(app) == (2, 2) and len(files_in(evidence_dir)) == 2
 
 
 def test_a_file_missing_from_the_store_is_a_503_problem_on_download(

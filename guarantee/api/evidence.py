@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Response, jsonify, request
 
 from guarantee.api import auth
-from guarantee.api.claims import GROUP_OR_OFFICER, REFERENCE_PARAMETER
+from guarantee.api.claims import GROUP_OR_OFFICER, IDEMPOTENCY_KEY, REFERENCE_PARAMETER
+from guarantee.api.idempotent import run_once
 from guarantee.api.parser import Blueprint
 from guarantee.api.problems import problem
-from guarantee.context import service_context, unit_of_work
+from guarantee.context import service_context
 from guarantee.schemas.claims import AttachmentListSchema, AttachmentSchema
 from guarantee.security import evidence_download
+from guarantee.services.context import ServiceContext
 from guarantee.services.evidence import MAX_FILE_BYTES, add_evidence, list_evidence, open_evidence
+from guarantee.services.idempotency import StoredResponse
 
 blp = Blueprint("evidence", __name__, url_prefix="/api/v1/claims", description="Evidence files")
 
@@ -55,25 +60,32 @@ def _uploads_are_multipart() -> Response | None:
 
 @blp.route("/<reference>/evidence", methods=["POST"], parameters=[REFERENCE_PARAMETER])
 @blp.response(201, AttachmentSchema)
-@blp.doc(operationId="addEvidence", security=GROUP_OR_OFFICER, requestBody=UPLOAD_BODY)
+@blp.doc(operationId="addEvidence", security=GROUP_OR_OFFICER, requestBody=UPLOAD_BODY, parameters=[IDEMPOTENCY_KEY])
 @blp.problems(401, 403, 404, 409, 413, 415, 422, 503)
 def upload(reference: str) -> Response:
     """Add a file of evidence to a claim (the group or an officer)
 
     Checked for type (extension and contents must agree), size and count; stored under a
-    random name outside the web root.
+    random name outside the web root. With an Idempotency-Key, a retry of the same file returns
+    the first answer and adds no second copy.
     """
     sent = list(request.files.items(multi=True))
     upload = sent[0][1] if len(sent) == 1 and sent[0][0] == "file" else None
     if upload is None or request.form:
         return problem(422, "Send exactly one file, in a field named file.", errors={"file": ["Choose a file"]})
     data = upload.stream.read(MAX_FILE_BYTES + 1)
-    with unit_of_work() as ctx:
-        attachment = add_evidence(ctx, reference, auth.actor_for_claim(ctx, reference), upload.filename or "", data)
-        body = AttachmentSchema().dump(attachment)
-    response = jsonify(body)
-    response.status_code = 201
-    return response
+    filename = upload.filename or ""
+    ctx = service_context()
+    actor = auth.actor_for_claim(ctx, reference)
+    ctx.session.rollback()
+
+    def produce(ctx: ServiceContext) -> StoredResponse:
+        attachment = add_evidence(ctx, reference, actor, filename, data)
+        return StoredResponse(201, AttachmentSchema().dump(attachment), {})
+
+    # A retry with the same key and the same file returns the first answer and adds nothing.
+    sent_file = {"filename": filename, "sha256": hashlib.sha256(data).hexdigest()}
+    return run_once(f"{auth.principal(actor)} POST {request.path}", sent_file, produce)
 
 
 @blp.route("/<reference>/evidence", methods=["GET"], parameters=[REFERENCE_PARAMETER])
