@@ -52,12 +52,14 @@ def test_the_models_and_the_migrations_describe_the_same_schema(app):
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, db.metadata) == []
         names = {index["name"] for index in inspect(connection).get_indexes("claims")}
-        assert {"ix_claims_queue_submitted", "ix_claims_state_due_on"} <= names
+        assert {"ix_claims_queue_submitted", "ix_claims_queue_state_submitted", "ix_claims_state_due_on"} <= names
         if connection.dialect.name == "sqlite":  # the expression index exists, as the migration made it
-            sql = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = 'ix_claims_queue_due'")).scalar()
+            sql = connection.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = 'ix_claims_queue_state_due'")
+            ).scalar()
         else:
             sql = connection.execute(
-                text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_claims_queue_due'")
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_claims_queue_state_due'")
             ).scalar()
         assert sql is not None and "coalesce" in sql.lower()
 

@@ -43,8 +43,11 @@ class Claim(Base):
         Index("ix_claims_state_due_on", "state", "due_on"),
         # The queue's counts under a region filter (a regional team's queue) read this alone.
         Index("ix_claims_state_region_due_on", "state", "region", "due_on"),
-        # The queue's two orders (guarantee.services.queue), so a page reads a page of an index.
-        Index("ix_claims_queue_due", text("coalesce(due_on, '9999-12-31')"), "id"),
+        # The queue's two orders within each state (guarantee.services.queue), so that a page
+        # reads a page of an index for each state it shows.
+        Index("ix_claims_queue_state_due", "state", text("coalesce(due_on, '9999-12-31')"), "id"),
+        Index("ix_claims_queue_state_submitted", "state", "submitted_at", "id"),
+        # Filing order across states: statistics' periods.
         Index("ix_claims_queue_submitted", "submitted_at", "id"),
     )
 
