@@ -26,8 +26,10 @@ from guarantee.services import audit, schedule, sender, stats
 from guarantee.services.admin import reset_two_step
 from guarantee.services.demo import seed_demo
 from guarantee.services.errors import NotFound, ValidationFailed
+from guarantee.services.evidence import remove_unreferenced_files
 from guarantee.services.idempotency import purge_expired
 from guarantee.services.officers import create_officer
+from guarantee.services.storage import StorageUnavailable
 from guarantee.services.sweep import sweep_batch
 from guarantee.services.tokens import revoke_officer_tokens
 from workflows import diagram
@@ -148,7 +150,8 @@ def notify_command(loop: bool, batch: int, interval: float) -> None:
 @guarantee_cli.command("sweep")
 @click.option("--batch", type=click.IntRange(1, 10_000), default=None, help="Claims per transaction.")
 def sweep_command(batch: int | None) -> None:
-    """Fire the system triggers whose deadlines have passed, and tidy expired idempotency keys.
+    """Fire the system triggers whose deadlines have passed, tidy expired idempotency keys, and
+    remove evidence files no claim refers to (left by a worker stopped mid-upload, after an hour).
 
     Safe to run on several machines at once.
     """
@@ -166,9 +169,19 @@ def sweep_command(batch: int | None) -> None:
             break
     with unit_of_work() as ctx:
         purged = purge_expired(ctx)
+    unreadable = None
+    try:
+        with unit_of_work() as ctx:
+            unreferenced = remove_unreferenced_files(ctx)
+    except StorageUnavailable as failed:
+        unreferenced, unreadable = 0, failed.message
     click.echo(f"Sweep finished: {fired} fired, {refused} could not be fired.")
     if purged:
         click.echo(f"Removed {purged} expired idempotency record(s).")
+    if unreferenced:
+        click.echo(f"Removed {unreferenced} evidence file(s) that no claim refers to.")
+    if unreadable:
+        _fail(unreadable)
 
 
 def _trusted_key(public_key_file: str | None) -> Ed25519PublicKey:

@@ -15,7 +15,9 @@ import dataclasses
 import hashlib
 import io
 import json
+import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -659,6 +661,54 @@ def test_a_retried_upload_with_the_same_idempotency_key_adds_the_file_once(
     assert "Idempotency-Key" in assert_problem(other_file, 422)["errors"]
     assert upload(client, filed.reference, filed.group, headers={"Idempotency-Key": "upload-77d0"}).status_code == 201
     assert saved(app) == (2, 2) and len(files_in(evidence_dir)) == 2
+
+
+def _age(path: Path, hours: float) -> None:
+    then = time.time() - hours * 3600
+    os.utime(path, (then, then))
+
+
+def test_the_sweep_removes_files_no_claim_refers_to_once_an_hour_old(
+    app: Flask, client: FlaskClient, filed: Filed, evidence_dir: Path
+) -> None:
+    """A worker killed between writing a file and committing leaves a file no attachment refers
+    to, or half a file: personal data no page can reach and no erasure would find. The sweep
+    (run by cron) removes them once they are an hour old; attached files and anything younger, an
+    upload still in its transaction, stay; so does anything in the folder the store did not make."""
+    attachment_id = upload(client, filed.reference, filed.group).json["id"]
+    kept = files_in(evidence_dir)
+    assert len(kept) == 1
+    store = EvidenceStore(evidence_dir)
+    orphan, recent, half = (evidence_dir / n[:2] / n for n in (store.put(PDF), store.put(PDF), store.put(PDF)))
+    half.rename(half.with_suffix(".part"))
+    stranger = evidence_dir / "README.txt"
+    stranger.write_text("not evidence")
+    for path in (kept[0], orphan, half.with_suffix(".part"), stranger):
+        _age(path, 2)
+
+    result = app.test_cli_runner().invoke(args=["guarantee", "sweep"])
+
+    assert result.exit_code == 0, result.output
+    assert "Removed 2 evidence file(s) that no claim refers to." in result.output
+    assert sorted(files_in(evidence_dir)) == sorted([kept[0], recent, stranger])
+    with client.get(download_url(filed.reference, attachment_id), headers=filed.group.auth) as response:
+        assert response.status_code == 200 and response.data == PDF
+    again = app.test_cli_runner().invoke(args=["guarantee", "sweep"])
+    assert again.exit_code == 0 and "evidence file" not in again.output
+
+
+def test_a_sweep_that_cannot_read_the_store_says_so_and_fails_after_its_other_work(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreadable(self: EvidenceStore, cutoff: float) -> Any:
+        raise PermissionError(13, "Permission denied")
+        yield
+
+    monkeypatch.setattr(EvidenceStore, "files_older_than", unreadable)
+    result = app.test_cli_runner().invoke(args=["guarantee", "sweep"])
+    assert "Sweep finished" in result.output
+    assert result.exit_code == 1
+    assert "could not be tidied" in result.output
 
 
 def test_a_file_missing_from_the_store_is_a_503_problem_on_download(

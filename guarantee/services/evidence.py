@@ -4,8 +4,11 @@ random names (``ctx.evidence``), served only to the claim's group and to officer
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
+import time
 import unicodedata
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import event as orm_event
@@ -25,6 +28,8 @@ from workflows.vocabulary import ROLES
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES_PER_CLAIM = 5
 MAX_ID = 2**31 - 1  # the database's integer
+# A file no attachment refers to is removed once it is this old: no upload takes this long.
+UNREFERENCED_AFTER = timedelta(hours=1)
 # Extension -> (content type, the bytes every such file starts with).
 ACCEPTED: dict[str, tuple[str, tuple[bytes, ...]]] = {
     "pdf": ("application/pdf", (b"%PDF-",)),
@@ -116,6 +121,28 @@ def add_evidence(ctx: ServiceContext, reference: str, actor: Actor, filename: st
     ctx.session.add(attachment)
     ctx.session.flush()
     return attachment
+
+
+def remove_unreferenced_files(ctx: ServiceContext, older_than: timedelta = UNREFERENCED_AFTER) -> int:
+    """Remove the store's files that no attachment refers to, once they are ``older_than`` (by
+    the file's own time, so an upload still in its transaction is never touched). A worker
+    killed between writing a file and committing leaves one: evidence no page can reach and no
+    erasure would find. Returns how many were removed. Reads only."""
+    store = _store(ctx)
+    cutoff = time.time() - older_than.total_seconds()
+    removed = 0
+    candidates = store.files_older_than(cutoff)
+    try:
+        while batch := list(itertools.islice(candidates, 500)):
+            names = {name for name, _ in batch}
+            kept = set(ctx.session.scalars(select(Attachment.stored_name).where(Attachment.stored_name.in_(names))))
+            for name, path in batch:
+                if name not in kept or path.name != name:  # unreferenced, or a half-written copy
+                    path.unlink(missing_ok=True)
+                    removed += 1
+    except OSError as exc:
+        raise StorageUnavailable(f"The evidence store could not be tidied ({exc.strerror}); try again later.") from exc
+    return removed
 
 
 def list_evidence(ctx: ServiceContext, reference: str, actor: Actor) -> list[Attachment]:

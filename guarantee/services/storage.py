@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +56,22 @@ class EvidenceStore:
         if not re.fullmatch(r"[0-9a-f]{32}", name):
             raise NotFound("There is no such evidence.")
         return self.root / name[:2] / name
+
+    def files_older_than(self, cutoff: float) -> Iterator[tuple[str, Path]]:
+        """(name, path) of each file the store made, half-written ones (``.part``) included,
+        last changed before ``cutoff`` (a Unix time). Anything else in the folder is left alone."""
+        if not self.root.is_dir():
+            return
+        for folder in sorted(self.root.iterdir()):
+            if not (folder.is_dir() and re.fullmatch(r"[0-9a-f]{2}", folder.name)):
+                continue
+            for path in sorted(folder.iterdir()):
+                name = path.name.removesuffix(".part")
+                if not (re.fullmatch(r"[0-9a-f]{32}", name) and name.startswith(folder.name)):
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    if path.stat().st_mtime < cutoff:
+                        yield name, path
 
     def committing(self) -> None:
         """The transaction is being committed: from now on its outcome may be unknown."""
