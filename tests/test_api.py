@@ -560,6 +560,19 @@ def test_a_new_note_changes_the_etag_so_an_officer_rereading_with_if_none_match_
     assert note in [t["text"] for event in response.json["timeline"] for t in event["texts"]]
 
 
+def test_a_note_retried_with_the_same_idempotency_key_is_added_once(client, cast):
+    filed = file_claim(client)
+    url, note = f"{CLAIMS}/{filed.reference}/notes", "Left a message with the group's contact."
+    key = {"Idempotency-Key": "note-5b1e"}
+    first = client.post(url, json={"note": note}, headers=cast.reviewer.auth | key)
+    retry = client.post(url, json={"note": note}, headers=cast.reviewer.auth | key)
+    assert first.status_code == retry.status_code == 201
+    assert retry.json == first.json and retry.headers["Idempotent-Replayed"] == "true"
+    other = client.post(url, json={"note": "Another note."}, headers=cast.reviewer.auth | key)
+    assert "Idempotency-Key" in assert_problem(other, 422)["errors"]
+    assert audit_actions(client, filed.reference, cast.admin) == ["submitted", "note_added"]
+
+
 @pytest.mark.parametrize("header", ['"v999999"', "garbage", '"v99999999999999"', 'W/"v1"'])
 def test_an_if_match_that_cannot_match_is_412(client, cast, header):
     filed = file_claim(client)

@@ -320,16 +320,22 @@ def classify(data: dict[str, Any], reference: str) -> Response:
 @blp.route("/<reference>/notes", methods=["POST"], parameters=[REFERENCE_PARAMETER])
 @blp.arguments(NoteInput, example={"note": "Phoned the group's contact; they will send photos of the kitchen."})
 @blp.response(201, NoteSchema)
-@blp.doc(operationId="addNote", security=OFFICER)
-@blp.problems(401, 403, 404, 415, 422)
+@blp.doc(operationId="addNote", security=OFFICER, parameters=[IDEMPOTENCY_KEY])
+@blp.problems(401, 403, 404, 409, 415, 422)
 def add_note(data: dict[str, Any], reference: str) -> Response:
-    """Add an internal note (officers; never shown to the group)"""
-    with unit_of_work() as ctx:
-        entry = casework.add_note(ctx, reference, auth.officer_actor(ctx), data["note"])
-        body = NoteSchema().dump({"seq": entry.seq, "note": entry.body})
-    response = jsonify(body)
-    response.status_code = 201
-    return response
+    """Add an internal note (officers; never shown to the group)
+
+    With an Idempotency-Key, a retry of the same note returns the first answer and adds nothing.
+    """
+    ctx = service_context()
+    actor = auth.officer_actor(ctx)
+    ctx.session.rollback()
+
+    def produce(ctx: ServiceContext) -> StoredResponse:
+        entry = casework.add_note(ctx, reference, actor, data["note"])
+        return StoredResponse(201, NoteSchema().dump({"seq": entry.seq, "note": entry.body}), {})
+
+    return run_once(f"{auth.principal(actor)} POST {request.path}", data, produce)
 
 
 @blp.route("/<reference>/audit", methods=["GET"], parameters=[REFERENCE_PARAMETER])
