@@ -12,7 +12,7 @@ import marshmallow as ma
 from flask import Response, current_app, jsonify, request, url_for
 
 from guarantee.api import auth
-from guarantee.api.idempotent import run_once
+from guarantee.api.idempotent import run_once, run_once_for
 from guarantee.api.parser import Blueprint
 from guarantee.api.problems import problem
 from guarantee.context import service_context, unit_of_work
@@ -249,7 +249,7 @@ def transition(data: dict[str, Any], reference: str) -> Response:
         return _claim_response(ctx, reference, actor)
 
     try:
-        return run_once(f"{auth.principal(actor)} POST {request.path}", data, produce)
+        return run_once_for(actor, data, produce)
     except StaleClaim as error:
         if expected is None:
             raise
@@ -335,7 +335,7 @@ def add_note(data: dict[str, Any], reference: str) -> Response:
         entry = casework.add_note(ctx, reference, actor, data["note"])
         return StoredResponse(201, NoteSchema().dump({"seq": entry.seq, "note": entry.body}), {})
 
-    return run_once(f"{auth.principal(actor)} POST {request.path}", data, produce)
+    return run_once_for(actor, data, produce)
 
 
 @blp.route("/<reference>/audit", methods=["GET"], parameters=[REFERENCE_PARAMETER])

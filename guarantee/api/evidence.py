@@ -8,7 +8,7 @@ from flask import Response, jsonify, request
 
 from guarantee.api import auth
 from guarantee.api.claims import GROUP_OR_OFFICER, IDEMPOTENCY_KEY, REFERENCE_PARAMETER
-from guarantee.api.idempotent import run_once
+from guarantee.api.idempotent import run_once_for
 from guarantee.api.parser import Blueprint
 from guarantee.api.problems import problem
 from guarantee.context import service_context
@@ -85,7 +85,7 @@ def upload(reference: str) -> Response:
 
     # A retry with the same key and the same file returns the first answer and adds nothing.
     sent_file = {"filename": filename, "sha256": hashlib.sha256(data).hexdigest()}
-    return run_once(f"{auth.principal(actor)} POST {request.path}", sent_file, produce)
+    return run_once_for(actor, sent_file, produce)
 
 
 @blp.route("/<reference>/evidence", methods=["GET"], parameters=[REFERENCE_PARAMETER])

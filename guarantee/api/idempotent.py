@@ -8,6 +8,8 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from guarantee import context
+from guarantee.api import auth
+from guarantee.services.actors import Actor
 from guarantee.services.context import ServiceContext
 from guarantee.services.idempotency import StoredResponse
 
@@ -26,3 +28,9 @@ def run_once(scope: str, body: Any, produce: Callable[[ServiceContext], StoredRe
     """Run ``produce`` in one transaction; with an Idempotency-Key, at most once per key."""
     stored, replayed = context.run_once(scope, request.headers.get("Idempotency-Key"), body, produce)
     return to_response(stored, replayed=replayed)
+
+
+def run_once_for(actor: Actor, body: Any, produce: Callable[[ServiceContext], StoredResponse]) -> Response:
+    """``run_once`` for this caller's write to this path: a key is scoped to both, so one caller's
+    key never replays another's answer."""
+    return run_once(f"{auth.principal(actor)} {request.method} {request.path}", body, produce)
