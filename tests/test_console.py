@@ -285,6 +285,31 @@ def test_changing_the_password_does_not_restart_the_eight_hours(app: Flask, cloc
     assert is_signed_out(client)
 
 
+def test_changing_your_own_password_revokes_your_api_tokens(app: Flask) -> None:
+    from tests.api_support import sign_in as api_sign_in
+
+    client, who = signed_in(app, "triage")
+    token = api_sign_in(app.test_client(), who.email).json["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().get("/api/v1/claims", headers=bearer).status_code == 200
+
+    assert _change_password(client, PASSWORD, "a brand new passphrase").status_code == 303
+
+    refused = app.test_client().get("/api/v1/claims", headers=bearer)
+    assert refused.status_code == 401
+    assert "ask for a new one" in refused.json["detail"]
+    assert api_sign_in(app.test_client(), who.email, "a brand new passphrase").status_code == 201
+
+
+def test_signing_out_of_the_console_leaves_api_tokens_working(app: Flask) -> None:
+    from tests.api_support import sign_in as api_sign_in
+
+    client, who = signed_in(app, "triage")
+    token = api_sign_in(app.test_client(), who.email).json["token"]
+    assert client.post("/officer/sign-out", data={"csrf_token": csrf(client.get(QUEUE).text)}).status_code == 303
+    assert app.test_client().get("/api/v1/claims", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
 def test_signing_out_ends_the_officers_sessions_in_every_browser(app: Flask) -> None:
     here, who = signed_in(app, "triage")
     there = app.test_client()

@@ -8,14 +8,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from guarantee.models import AdminEvent, Officer, OfficerRole, OfficerToken
+from guarantee.models import AdminEvent, Officer, OfficerRole
+from guarantee.services import officers
 from guarantee.services.actors import Actor
 from guarantee.services.audit import append_admin_event
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, NotFound, ValidationFailed
-from guarantee.services.officers import create_officer, end_sessions, hash_password, require_role
+from guarantee.services.officers import create_officer, credentials_changed, hash_password, require_role
 from workflows.vocabulary import ROLES
 
 
@@ -109,8 +110,7 @@ def set_active(ctx: ServiceContext, actor: Actor, officer_id: int, active: bool)
         raise Conflict("You cannot deactivate yourself: ask another administrator.")
     officer.active = active
     if not active:
-        end_sessions(ctx, officer.id)
-        _revoke(ctx, officer.id)
+        credentials_changed(ctx, officer)
     _record(ctx, admin_id, officer.id, "reactivated" if active else "deactivated")
 
 
@@ -122,8 +122,7 @@ def reset_password(ctx: ServiceContext, actor: Actor, officer_id: int) -> str:
     password = temporary_password()
     officer.password_hash = hash_password(password)
     officer.must_change_password = True
-    end_sessions(ctx, officer.id)
-    _revoke(ctx, officer.id)
+    credentials_changed(ctx, officer)
     _record(ctx, admin_id, officer.id, "password_reset")
     return password
 
@@ -142,24 +141,14 @@ def reset_two_step(ctx: ServiceContext, actor: Actor | None, officer_id: int) ->
     password = temporary_password()
     officer.password_hash = hash_password(password)
     officer.must_change_password = True
-    end_sessions(ctx, officer.id)
-    _revoke(ctx, officer.id)
+    credentials_changed(ctx, officer)
     append_admin_event(ctx, admin_id, "two_step_reset", officer_id=officer.id)
     return password
-
-
-def _revoke(ctx: ServiceContext, officer_id: int) -> int:
-    result = ctx.session.execute(
-        update(OfficerToken)
-        .where(OfficerToken.officer_id == officer_id, OfficerToken.revoked_at.is_(None))
-        .values(revoked_at=ctx.now())
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def revoke_api_tokens(ctx: ServiceContext, actor: Actor, officer_id: int) -> int:
     admin_id = _admin(ctx, actor, "revoke API tokens")
     officer = _officer(ctx, officer_id)
-    count = _revoke(ctx, officer.id)
+    count = officers.revoke_api_tokens(ctx, officer.id)
     _record(ctx, admin_id, officer.id, "api_tokens_revoked", count=count)
     return count

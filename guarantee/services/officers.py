@@ -7,9 +7,9 @@ from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from guarantee.models import Officer, OfficerRole
+from guarantee.models import Officer, OfficerRole, OfficerToken
 from guarantee.services import validation as v
 from guarantee.services.actors import Actor, OfficerActor
 from guarantee.services.audit import append_admin_event
@@ -156,15 +156,36 @@ def officer_for_code(ctx: ServiceContext, officer_id: int, nonce: str) -> Office
 
 
 def end_sessions(ctx: ServiceContext, officer_id: int) -> None:
-    """End every console session of the officer, on every machine. Flushes only."""
+    """End every console session of the officer, on every machine (signing out). Their API
+    tokens stand: a program keeps working while its officer signs out of a browser. Flushes only."""
     officer = ctx.session.get(Officer, officer_id)
     if officer is not None:
         officer.session_nonce = secrets.token_hex(16)
         ctx.session.flush()
 
 
+def revoke_api_tokens(ctx: ServiceContext, officer_id: int) -> int:
+    """Revoke every live API token of the officer; returns how many. Flushes only."""
+    result = ctx.session.execute(
+        update(OfficerToken)
+        .where(OfficerToken.officer_id == officer_id, OfficerToken.revoked_at.is_(None))
+        .values(revoked_at=ctx.now())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def credentials_changed(ctx: ServiceContext, officer: Officer) -> None:
+    """The officer's password, second factor or standing changed: whatever was signed in with the
+    old credentials ends, every console session and every API token alike. Every such change
+    goes through here, so that no way in outlives the credentials it was opened with."""
+    officer.session_nonce = secrets.token_hex(16)
+    revoke_api_tokens(ctx, officer.id)
+    ctx.session.flush()
+
+
 def change_password(ctx: ServiceContext, officer_id: int, current: str, new: str) -> Officer:
-    """An officer chooses a new password. Every other session of theirs ends. Flushes only."""
+    """An officer chooses a new password. Every other session and every API token of theirs ends.
+    Flushes only."""
     officer = ctx.session.get(Officer, officer_id)
     if officer is None or not officer.active:
         raise Forbidden("Your officer account is not active. Ask an administrator to reactivate it.")
@@ -178,6 +199,5 @@ def change_password(ctx: ServiceContext, officer_id: int, current: str, new: str
     errors.raise_if_any()
     officer.password_hash = hash_password(new)
     officer.must_change_password = False
-    officer.session_nonce = secrets.token_hex(16)
-    ctx.session.flush()
+    credentials_changed(ctx, officer)
     return officer

@@ -7,14 +7,20 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from guarantee.models import Officer, OfficerToken
 from guarantee.services import two_step
 from guarantee.services.actors import Actor, OfficerActor
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import NotFound, ServiceError
-from guarantee.services.officers import hash_password, password_matches, require_role, upgrade_password_hash
+from guarantee.services.officers import (
+    hash_password,
+    password_matches,
+    require_role,
+    revoke_api_tokens,
+    upgrade_password_hash,
+)
 
 OFFICER_TOKEN_PREFIX = "gto_"  # noqa: S105 (a prefix that marks officer tokens, not a secret)
 # Checked against when the email is unknown, so both failures take the same time.
@@ -98,9 +104,4 @@ def revoke_officer_tokens(ctx: ServiceContext, email: str, actor: Actor | None =
     officer = ctx.session.scalar(select(Officer).where(Officer.email == email.strip().lower()))
     if officer is None:
         raise NotFound(f"There is no officer with the email address {email}.")
-    result = ctx.session.execute(
-        update(OfficerToken)
-        .where(OfficerToken.officer_id == officer.id, OfficerToken.revoked_at.is_(None))
-        .values(revoked_at=ctx.now())
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return revoke_api_tokens(ctx, officer.id)
