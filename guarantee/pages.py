@@ -14,7 +14,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
 from guarantee.clock import UK
-from workflows import STATE_LABELS
+from workflows import LATE_PAUSE_RULE, STATE_LABELS
 from workflows.vocabulary import label
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -129,6 +129,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["error_summary"] = error_summary
     app.jinja_env.globals["csrf_token"] = generate_csrf  # for the few forms without a form class
     app.jinja_env.globals["service_name"] = "Co-production Guarantee"
+    app.jinja_env.globals["late_pause_rule"] = LATE_PAUSE_RULE
 
     @app.context_processor
     def _current_path() -> dict[str, Any]:

@@ -415,6 +415,55 @@ def test_an_answer_on_the_day_of_the_question_leaves_the_decision_due_date_uncha
     assert get_claim(ctx, reference).due_on == MON_30_NOV
 
 
+def test_a_question_asked_after_the_decision_was_due_gives_no_more_time(ctx, clock):
+    cast = Cast(ctx)
+    reference = claim_in(ctx, cast, "england", "accept")  # decision due 30 November
+    clock.set_day(TUE_1_DEC)  # a working day late
+
+    walk(ctx, cast, reference, "request_information")
+    decision = clocks(ctx, reference)["decision"]
+    assert (decision.status, decision.paused_on, decision.days_left) == ("paused", TUE_1_DEC, 0)
+    assert decision.working["late_pause"] == {"paused_on": "2026-12-01", "due": "2026-11-30"}
+    # While the group answers, what it sees is its own deadline.
+    assert get_claim(ctx, reference).due_clock == "information"
+
+    clock.set_day(MON_7_DEC)
+    walk(ctx, cast, reference, "provide_information")
+
+    decision = clocks(ctx, reference)["decision"]
+    assert (decision.status, decision.due_on) == ("running", MON_30_NOV), "still due when it was due: overdue"
+    assert (get_claim(ctx, reference).due_clock, get_claim(ctx, reference).due_on) == ("decision", MON_30_NOV)
+    assert len(decision.working["stretches"]) == 1, "no new stretch of working days"
+    assert decision.working["late_pauses"] == [
+        {"paused_on": "2026-12-01", "due": "2026-11-30", "resumed_on": "2026-12-07"}
+    ]
+
+
+def test_a_question_asked_on_the_day_the_decision_is_due_gives_no_more_time(ctx, clock):
+    cast = Cast(ctx)
+    reference = claim_in(ctx, cast, "england", "accept")
+    clock.set_day(MON_30_NOV)
+    walk(ctx, cast, reference, "request_information")
+    clock.set_day(MON_7_DEC)
+
+    walk(ctx, cast, reference, "provide_information")
+
+    assert clocks(ctx, reference)["decision"].due_on == MON_30_NOV
+
+
+def test_a_question_asked_the_day_before_the_decision_is_due_keeps_its_one_day(ctx, clock):
+    cast = Cast(ctx)
+    reference = claim_in(ctx, cast, "england", "accept")
+    clock.set_day(date(2026, 11, 27))  # Friday; Monday 30 November is the last day
+    walk(ctx, cast, reference, "request_information")
+    assert clocks(ctx, reference)["decision"].days_left == 1
+    clock.set_day(MON_7_DEC)
+
+    walk(ctx, cast, reference, "provide_information")
+
+    assert clocks(ctx, reference)["decision"].due_on == TUE_8_DEC
+
+
 def test_a_second_question_pauses_the_decision_clock_again_from_its_new_due_date(ctx, clock):
     cast = Cast(ctx)
     reference = claim_in(ctx, cast, "england", "accept")
@@ -903,3 +952,29 @@ def test_the_sweep_command_with_nothing_due_fires_nothing(app, runner):
     assert result.output.splitlines() == ["Sweep finished: 0 fired, 0 could not be fired."]
     with app.app_context(), unit_of_work() as ctx:
         assert get_claim(ctx, reference).state == "not_upheld"
+
+
+# --- when a claim was decided -------------------------------------------------------------------
+
+
+def test_a_reopened_claim_is_decided_again_and_keeps_only_its_new_decision_time(ctx, clock):
+    cast = Cast(ctx)
+    clock.set_day(MON_2_NOV)
+    reference = claim_in(ctx, cast, "england", "decline")
+    assert get_claim(ctx, reference).decided_at is not None
+
+    clock.set_day(MON_9_NOV)
+    walk(ctx, cast, reference, "reopen")
+    assert get_claim(ctx, reference).decided_at is None, "reopened: not decided any more"
+
+    clock.set_day(MON_16_NOV)
+    walk(ctx, cast, reference, "uphold")
+    assert get_claim(ctx, reference).decided_at.astimezone(UK).date() == MON_16_NOV
+
+
+def test_only_the_decisions_on_the_merits_stamp_the_decision_time_and_only_reopening_clears_it():
+    from workflows import TRANSITIONS
+
+    stamped = {t.trigger for t in TRANSITIONS if t.decided_at == "stamp"}
+    cleared = {t.trigger for t in TRANSITIONS if t.decided_at == "clear"}
+    assert (stamped, cleared) == ({"decline", "uphold", "not_uphold"}, {"reopen"})

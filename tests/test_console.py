@@ -1293,6 +1293,39 @@ def test_the_appeal_panel_is_not_offered_classification_and_a_forged_one_is_refu
     assert claim_now(app, reference) == before
 
 
+def test_both_pages_show_that_a_late_question_gave_no_more_time(app: Flask, clock: FixedClock) -> None:
+    from datetime import date
+
+    from workflows import LATE_PAUSE_RULE
+
+    clock.set_day(date(2026, 11, 2))
+    reference, link = file_tracked(app)
+    officers_walk(app, reference, "accept")  # decision due 30 November
+    clock.set_day(date(2026, 12, 1))
+    officers_walk(app, reference, "request_information")
+    client, _ = signed_in(app, "reviewer")
+    words = text_of(client.get(claim_path(reference)).text)
+    assert (
+        f"Paused: 20 working days from 2 November 2026, paused on 1 December 2026, when it was already due (on 30 November 2026). {LATE_PAUSE_RULE}"
+        in words
+    )
+
+    clock.set_day(date(2026, 12, 7))
+    officers_walk(app, reference, "provide_information")
+    late = (
+        "A question was asked on 1 December 2026, when this was already due (on 30 November 2026), "
+        f"and answered on 7 December 2026. {LATE_PAUSE_RULE}"
+    )
+    client, _ = signed_in(app, "reviewer")
+    words = text_of(client.get(claim_path(reference)).text)
+    assert "Running: 20 working days from 2 November 2026, due 30 November 2026." in words
+    assert late in words
+    group = app.test_client()
+    words = text_of(group.get(group.get(link).headers["Location"]).text)
+    assert "We will decide your claim by 30 November 2026. We are late." in words
+    assert late in words
+
+
 def test_the_claim_page_shows_how_each_clocks_due_date_was_worked_out(app: Flask, clock: FixedClock) -> None:
     from datetime import date
 

@@ -128,6 +128,18 @@ def stop(clock: ClockName) -> ClockEffect:
     return ClockEffect(clock, "stop")
 
 
+# A pause stops a clock's count while the council waits for the group's answer, so the council is
+# not counted late for the group's time; on the answer the clock runs again with the working days
+# it had left. A question asked on or after the day the clock was due has no days left to keep:
+# the count stops all the same (the group's own deadline is what matters while it answers), but
+# the answer gives no more time: the clock is due again on the day it was due before, so a late
+# decision stays late. The clock's working says so, in these words.
+LATE_PAUSE_RULE = (
+    "A question asked on or after the day a decision was due gives no more time: "
+    "once answered, it is due on the day it was due before."
+)
+
+
 STOP_ALL_CLOCKS: tuple[ClockEffect, ...] = tuple(stop(name) for name in CLOCKS)  # type: ignore[arg-type]
 
 # Submission is not a transition, but it starts a clock.
@@ -174,6 +186,9 @@ class Transition:
     is_decision: bool = False
     # Fired by the appeal panel: the decider must not have made an earlier decision.
     separation_of_duties: bool = False
+    # What the trigger does to when the claim was decided on its merits (the statistics' time to a
+    # decision): "stamp" it now, or "clear" it, because the claim is to be decided again.
+    decided_at: Literal["stamp", "clear"] | None = None
     # The claim's outcome after this trigger: a fixed value, or the value of an input.
     outcome: str | None = None
     outcome_input: str | None = None
@@ -228,6 +243,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         ),
         clocks=(stop("triage"),),
         is_decision=True,
+        decided_at="stamp",
         outcome="declined",
     ),
     Transition(
@@ -270,6 +286,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         inputs=(_reasons(), Input("remedy", "choice", "Remedy", choices=REMEDIES)),
         clocks=(stop("decision"), start("resolution")),
         is_decision=True,
+        decided_at="stamp",
     ),
     Transition(
         "not_uphold",
@@ -280,6 +297,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         inputs=(_reasons(), Input("reason_code", "choice", "Reason", choices=NOT_UPHELD_REASONS)),
         clocks=(stop("decision"), start("appeal_window")),
         is_decision=True,
+        decided_at="stamp",
     ),
     Transition(
         "appeal",
@@ -356,6 +374,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         inputs=(Input("justification", "text", "Why the claim is reopened (internal)", public=False),),
         clocks=(start("decision"),),
         is_decision=True,
+        decided_at="clear",
     ),
 )
 

@@ -46,8 +46,6 @@ from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, REMEDIES_SOUGHT, S
 
 REFERENCE_PATTERN = re.compile(r"CPG-[0-9]{4}-[0-9]{6}")
 DECISION_TRIGGERS = tuple(t.trigger for t in TRANSITIONS if t.is_decision)
-# Triggers that decide the claim on its merits: they stamp decided_at for the statistics.
-MERITS_DECISIONS = ("decline", "uphold", "not_uphold")
 
 
 # The version a change was made against: one, any of several (an If-Match header may list more
@@ -667,8 +665,8 @@ def _apply_values(ctx: ServiceContext, claim: Claim, transition: Transition, val
         claim.remedy = values["remedy"]
     if "duplicate_of" in values:
         claim.duplicate_of_id = values["duplicate_of"].id
-    if transition.trigger in MERITS_DECISIONS and claim.decided_at is None:
-        claim.decided_at = now
+    if transition.decided_at is not None:
+        claim.decided_at = now if transition.decided_at == "stamp" else None
     if is_terminal(claim.state):
         claim.outcome = values[transition.outcome_input] if transition.outcome_input else transition.outcome
         claim.resolved_at = now

@@ -33,13 +33,9 @@ def apply_effects(ctx: ServiceContext, claim: Claim, effects: Iterable[ClockEffe
         elif clock is None:
             continue
         elif effect.action == "pause" and clock.status == "running":
-            assert clock.due_on is not None
-            clock.days_left = working_days_between(today, clock.due_on, claim.nation)
-            clock.status, clock.paused_on, clock.due_on = "paused", today, None
+            _pause(claim, clock, today)
         elif effect.action == "resume" and clock.status == "paused":
-            due = add_working_days(today, clock.days_left or 0, claim.nation)
-            clock.working = {"stretches": [*clock.working["stretches"], due.as_dict()]}
-            clock.status, clock.due_on, clock.paused_on, clock.days_left = "running", due.due, None, None
+            _resume(claim, clock, today)
         elif effect.action == "stop" and clock.status in ("running", "paused"):
             clock.status, clock.stopped_on = "stopped", today
         else:
@@ -68,6 +64,35 @@ def _start(ctx: ServiceContext, claim: Claim, clock: ClaimClock | None, name: st
     clock.paused_on = clock.days_left = clock.stopped_on = None
     clock.working = {"stretches": [due.as_dict()]}
     return clock
+
+
+def _pause(claim: Claim, clock: ClaimClock, today: date) -> None:
+    """Stop the count, keeping the working days left; a clock already due keeps its due date
+    instead (workflows.LATE_PAUSE_RULE)."""
+    assert clock.due_on is not None
+    if today >= clock.due_on:
+        late = {"paused_on": today.isoformat(), "due": clock.due_on.isoformat()}
+        clock.working = {**clock.working, "late_pause": late}
+        clock.days_left = 0
+    else:
+        clock.days_left = working_days_between(today, clock.due_on, claim.nation)
+    clock.status, clock.paused_on, clock.due_on = "paused", today, None
+
+
+def _resume(claim: Claim, clock: ClaimClock, today: date) -> None:
+    """Count again: from today with the days left, or, after a late pause, to the old due date."""
+    working = dict(clock.working)
+    late = working.pop("late_pause", None)
+    if late is not None:
+        answered = {**late, "resumed_on": today.isoformat()}
+        working["late_pauses"] = [*working.get("late_pauses", []), answered]
+        clock.due_on = date.fromisoformat(late["due"])
+    else:
+        due = add_working_days(today, clock.days_left or 0, claim.nation)
+        working["stretches"] = [*working["stretches"], due.as_dict()]
+        clock.due_on = due.due
+    clock.working = working
+    clock.status, clock.paused_on, clock.days_left = "running", None, None
 
 
 def _show_running_clock(claim: Claim, clocks: Iterable[ClaimClock]) -> None:

@@ -36,6 +36,7 @@ def _due(ctx: ServiceContext, claim: Claim, *, detailed: bool) -> tuple[dict[str
             "due_on": claim.due_on,
             "overdue": ctx.today() > claim.due_on,
             "working": running.working["stretches"],
+            "late_pauses": running.working.get("late_pauses", []),
         }
     listed = []
     if detailed:
@@ -51,6 +52,8 @@ def _due(ctx: ServiceContext, claim: Claim, *, detailed: bool) -> tuple[dict[str
                     "days_left": clock.days_left,
                     "stopped_on": clock.stopped_on,
                     "working": clock.working["stretches"],
+                    "late_pause": clock.working.get("late_pause"),
+                    "late_pauses": clock.working.get("late_pauses", []),
                 }
             )
     return due, listed

@@ -251,7 +251,8 @@ def summer_time(year: int) -> tuple[datetime, datetime]:
 
 
 def _days(session: Session, since: datetime, until: datetime, now: datetime) -> dict[str, list[int]]:
-    """Working days from submission to the first decision on the merits, and to resolution (not
+    """Working days from submission to the decision on the merits that stands (a reopened claim's
+    earlier decision no longer counts), and to resolution (not
     counting withdrawn or lapsed claims), each claim counted by its nation's bank holidays. The
     database groups the claims by nation and UK dates (one scan for each measure), so that the
     rows to work through are a few per day, whatever the number of claims."""
