@@ -103,3 +103,70 @@ def test_a_refusal_is_logged_without_the_clients_address(make_app, caplog):
     exceeded = [r.getMessage() for r in caplog.records if "exceeded" in r.getMessage()]
     assert exceeded, "the refusal is logged"
     assert not [line for line in exceeded if address in line]
+
+
+# --- one set of sign-in limits for the console and the API ---------------------------------------
+
+
+def _officer(app: Any) -> str:
+    from guarantee.context import unit_of_work
+    from guarantee.services.officers import create_officer
+    from tests.helpers import PASSWORD
+
+    email = f"officer-{uuid.uuid4().hex[:8]}@council.example"
+    with app.app_context(), unit_of_work() as ctx:
+        create_officer(ctx, email=email, name="Officer", roles=["triage"], password=PASSWORD)
+    return email
+
+
+def _console_attempt(app: Any, email: str, password: str, address: str) -> int:
+    from tests.test_public import csrf
+
+    client = app.test_client()
+    page = client.get("/officer/sign-in", environ_base={"REMOTE_ADDR": address})
+    data = {"csrf_token": csrf(page.text), "email": email, "password": password}
+    return int(client.post("/officer/sign-in", data=data, environ_base={"REMOTE_ADDR": address}).status_code)
+
+
+def _token_attempt(app: Any, email: str, password: str, address: str) -> int:
+    body = {"email": email, "password": password}
+    return int(app.test_client().post("/api/v1/tokens", json=body, environ_base={"REMOTE_ADDR": address}).status_code)
+
+
+@pytest.mark.usefixtures("quick_password_hashing")
+def test_wrong_passwords_through_the_api_and_the_console_count_against_one_limit_per_address_and_email(make_app):
+    from tests.helpers import PASSWORD
+
+    app = make_app(GUARANTEE_TOKEN_RATE_LIMIT="1000 per minute")
+    email, address = _officer(app), "198.51.100.9"
+    assert [_token_attempt(app, email, "guess", address) for _ in range(3)] == [401, 401, 401]
+    assert [_console_attempt(app, email, "guess", address) for _ in range(2)] == [400, 400]
+
+    assert _token_attempt(app, email, PASSWORD, address) == 429, "not even the right password, from there"
+    assert _console_attempt(app, email, PASSWORD, address) == 429
+    # The officer at their own desk is not locked out, and other officers are not refused.
+    assert _token_attempt(app, email, PASSWORD, "192.0.2.44") == 201
+    assert _token_attempt(app, _officer(app), PASSWORD, address) == 201
+
+
+@pytest.mark.usefixtures("quick_password_hashing")
+def test_one_address_may_fail_to_sign_in_fifty_times_an_hour_whatever_the_emails_and_the_way_in(make_app):
+    app = make_app(GUARANTEE_TOKEN_RATE_LIMIT="1000 per minute")
+    address = "198.51.100.10"
+    tried = [_token_attempt(app, f"guess-{n}@council.example", "guess", address) for n in range(40)]
+    tried += [_console_attempt(app, f"guess-{n}@council.example", "guess", address) for n in range(40, 50)]
+    assert set(tried) == {400, 401}, tried
+    assert _token_attempt(app, "yet-another@council.example", "guess", address) == 429
+    assert _console_attempt(app, "yet-another@council.example", "guess", address) == 429
+
+
+@pytest.mark.usefixtures("quick_password_hashing")
+def test_signing_in_successfully_never_counts_against_the_limits(make_app):
+    from tests.helpers import PASSWORD
+
+    app = make_app(GUARANTEE_TOKEN_RATE_LIMIT="1000 per minute")
+    email, address = _officer(app), "198.51.100.11"
+    assert {_token_attempt(app, email, PASSWORD, address) for _ in range(8)} == {201}
+    assert {_console_attempt(app, email, PASSWORD, address) for _ in range(4)} == {303}
+    assert [_token_attempt(app, email, "guess", address) for _ in range(5)] == [401] * 5
+    assert _token_attempt(app, email, PASSWORD, address) == 429

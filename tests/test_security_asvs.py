@@ -641,9 +641,9 @@ def test_v3_5_3_no_get_request_changes_anything(world: World, tmp_path: Path) ->
 @pytest.mark.usefixtures("quick_password_hashing")
 def test_v6_3_1_v2_4_1_sign_in_attempts_are_counted_in_redis_across_workers(make_app: Callable[..., Flask]) -> None:
     """ASVS 5.0 V6.3.1 (controls against credential stuffing and brute force) and V2.4.1
-    (anti-automation): failed console sign-ins (5 per 15 minutes per address and email) and API
-    token requests are counted in Redis, so two workers (two apps, each with its own storage
-    object) share one count, and the count is really in Redis."""
+    (anti-automation): failed sign-ins through the console and the API (one count, 5 per 15
+    minutes per address and email) and API token requests are counted in Redis, so two workers
+    (two apps, each with its own storage object) share one count, and the count is really in Redis."""
     address = f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"
     first = make_app(RATELIMIT_STORAGE_URI=REDIS_URL, GUARANTEE_TOKEN_RATE_LIMIT="3 per minute")
     second = make_app(RATELIMIT_STORAGE_URI=REDIS_URL, GUARANTEE_TOKEN_RATE_LIMIT="3 per minute")
@@ -656,7 +656,7 @@ def test_v6_3_1_v2_4_1_sign_in_attempts_are_counted_in_redis_across_workers(make
         data = {"csrf_token": csrf(page.text), "email": email, "password": "a wrong guess"}
         return client.post(SIGN_IN, data=data, environ_base=environ).status_code
 
-    def token_attempt(app: Flask) -> int:
+    def token_attempt(app: Flask, email: str = email) -> int:
         body = {"email": email, "password": "a wrong guess"}
         return app.test_client().post("/api/v1/tokens", json=body, environ_base=environ).status_code
 
@@ -665,8 +665,10 @@ def test_v6_3_1_v2_4_1_sign_in_attempts_are_counted_in_redis_across_workers(make
         assert [console_attempt(first) for _ in range(3)] == [400, 400, 400]
         assert [console_attempt(second) for _ in range(2)] == [400, 400]
         assert console_attempt(first) == 429 and console_attempt(second) == 429
-        assert [token_attempt(first), token_attempt(second), token_attempt(first)] == [401, 401, 401]
-        assert token_attempt(second) == 429
+        assert token_attempt(first) == 429 and token_attempt(second) == 429, "the API shares the console's count"
+        other = f"other-{uuid.uuid4().hex[:6]}@council.example"
+        assert [token_attempt(first, other), token_attempt(second, other), token_attempt(first, other)] == [401] * 3
+        assert token_attempt(second, other) == 429
         assert store.keys(f"*{address}*"), "the counts are kept in Redis"
     finally:
         for key in store.keys(f"*{address}*"):

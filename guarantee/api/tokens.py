@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Response, current_app, jsonify
 
+from guarantee import sign_in_limits
 from guarantee.api.parser import Blueprint
 from guarantee.context import unit_of_work
 from guarantee.extensions import limiter
@@ -19,6 +20,7 @@ blp = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens", description="Of
 
 @blp.route("", methods=["POST"])
 @limiter.limit(lambda: current_app.config["GUARANTEE_TOKEN_RATE_LIMIT"])
+@sign_in_limits.limited
 @blp.arguments(TokenRequest, example={"email": "officer@council.example", "password": "your password"})
 @blp.response(201, TokenSchema)
 @blp.doc(operationId="createToken", security=[])

@@ -28,6 +28,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from guarantee import sign_in_limits
 from guarantee.console import forms, sessions
 from guarantee.context import service_context, unit_of_work
 from guarantee.extensions import limiter
@@ -79,12 +80,6 @@ def _local(target: str) -> bool:
     )
 
 
-def _client_and_email() -> str:
-    """Sign-in attempts are counted per address *and* email, so that nobody can lock a real
-    officer out by failing to sign in as them from somewhere else."""
-    return f"{request.remote_addr}|{(request.form.get('email') or '').strip().lower()}"
-
-
 @bp.before_request
 def _session_limits() -> ResponseReturnValue | None:
     # Signing out must always reach the server (to end the other sessions), even after a timeout.
@@ -118,8 +113,7 @@ def _private(response: Response) -> Response:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit("5 per 15 minutes", key_func=_client_and_email, methods=["POST"])
-@limiter.limit("50 per hour", methods=["POST"])
+@sign_in_limits.limited
 def sign_in() -> ResponseReturnValue:
     form = forms.SignInForm()
     if request.method == "GET" or not form.validate():
