@@ -14,6 +14,7 @@ from guarantee import (
     cli,
     console,
     health,
+    input_guard,
     models,  # noqa: F401  (registers every table on the metadata)
     pages,
     public,
@@ -70,6 +71,7 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     console.init_app(app)
     api.init_app(app)
     cli.init_app(app)
+    input_guard.init_app(app)  # last: it runs after every blueprint's own hooks
     return app
 
 

@@ -32,13 +32,32 @@ from guarantee.services.officers import create_officer
 from guarantee.services.storage import StorageUnavailable
 from guarantee.services.sweep import sweep_batch
 from guarantee.services.tokens import revoke_officer_tokens
+from guarantee.services.validation import unstorable
 from workflows import diagram
 from workflows.vocabulary import ROLES
 
+UNSTORABLE = "has a character that cannot be stored (a NUL byte, or bytes that are not UTF-8): type it again"
+
+
+class StorableCommand(click.Command):
+    """A command whose text options pass the rule the web's edge applies (guarantee.input_guard):
+    none carries a character no database can store, whatever the command does with it."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        for param in self.params:
+            value = ctx.params.get(param.name or "")
+            values = value if isinstance(value, tuple | list) else (value,)
+            if any(isinstance(v, str) and unstorable(v) for v in values):
+                raise click.BadParameter(UNSTORABLE, ctx=ctx, param=param)
+        return super().invoke(ctx)
+
+
 guarantee_cli = AppGroup("guarantee", help="Run the Co-production Guarantee service.")
 audit_cli = AppGroup("audit", help="Verify and checkpoint the audit trail.")
-guarantee_cli.add_command(audit_cli)
 statistics_cli = AppGroup("statistics", help="Publish and check the anonymised statistics.")
+for _group in (guarantee_cli, audit_cli, statistics_cli):
+    _group.command_class = StorableCommand
+guarantee_cli.add_command(audit_cli)
 guarantee_cli.add_command(statistics_cli)
 
 
@@ -60,6 +79,8 @@ def create_officer_command(email: str, name: str, roles: tuple[str, ...], passwo
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if unstorable(password):
+        _fail(f"The password {UNSTORABLE}.")
     try:
         with unit_of_work() as ctx:
             officer = create_officer(ctx, email=email, name=name, roles=roles, password=password)

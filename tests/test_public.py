@@ -520,8 +520,6 @@ NOT_ON_THE_LIST = [
 OTHER_MISTAKES = {
     "email without @": ("group_email", "ada.testperson.example.org", "Enter an email address in the correct format"),
     "email without a dot": ("group_email", "ada@example", "Enter an email address in the correct format"),
-    "NUL in a one-line field": ("group_name", "Little\x00Acorns", "contains characters that are not allowed"),
-    "NUL in a long text": ("initiative_description", "Parents\x00run it", "contains characters that are not allowed"),
     "people in words": ("initiative_people_involved", "twenty", "must be a whole number"),
     "phone in words": ("group_phone", "call me", "Enter a phone number"),
 }
@@ -1486,8 +1484,29 @@ def test_an_unknown_claim_looks_like_any_claim_not_opened_here(client: FlaskClie
 @pytest.mark.parametrize("path", ["/track/%00?token=abc", "/track/CPG-2026-000001%00?token=abc", "/track/%00"])
 def test_a_nul_or_odd_text_in_a_tracking_address_is_a_page_not_a_failure(client: FlaskClient, path: str) -> None:
     response = client.get(path)
-    assert response.status_code in (403, 404)
+    assert response.status_code == 400
     assert response.mimetype == "text/html"
+    assert "There is a character we cannot keep in what you sent" in text_of(response.text)
+
+
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [("group_name", "Little\x00Acorns"), ("initiative_description", "Parents\x00run it\non a rota")],
+    ids=["one-line field", "long text"],
+)
+def test_a_nul_in_the_claim_form_saves_nothing_and_the_page_gives_back_what_was_typed(
+    app: Flask, client: FlaskClient, field: str, typed: str
+) -> None:
+    before = totals(app)
+
+    response = fill_claim_form(client, **{field: typed})
+
+    assert response.status_code == 400
+    words = text_of(response.text)
+    assert "There is a character we cannot keep in what you sent" in words
+    assert "Nothing was saved" in words
+    assert typed.replace("\x00", "\ufffd") in response.text, "what was typed is there to copy"
+    assert totals(app) == before
 
 
 def test_when_the_session_lapsed_while_typing_the_page_shows_what_was_written(

@@ -18,14 +18,17 @@ settings gets an app of its own.
 
 from __future__ import annotations
 
+import html
 import inspect
 import logging
 import re
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import pyotp
 import pytest
@@ -632,6 +635,208 @@ def test_v3_5_3_no_get_request_changes_anything(world: World, tmp_path: Path) ->
             response.close()
         assert changed_tables(before, snapshot(app)) == [], (rule.endpoint, path)
     assert opened > 60, "the visitors really opened the pages (not only errors)"
+
+
+# --- V1.3 / V2.2.1: text no database can store is refused at the edge ----------------------
+
+UNSTORABLE_TEXT = re.compile(r"character that cannot be stored")
+
+
+def _with_nul(value: str) -> str:
+    return f"{value[:1]}\x00{value[1:]}"
+
+
+def _string_paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """The path to each string in a JSON value."""
+    if isinstance(value, str):
+        yield path
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _string_paths(inner, (*path, key))
+    elif isinstance(value, list):
+        for n, inner in enumerate(value):
+            yield from _string_paths(inner, (*path, n))
+
+
+def _replaced(value: Any, path: tuple[Any, ...]) -> Any:
+    if not path:
+        return _with_nul(value)
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[path[0]] = _replaced(value[path[0]], path[1:])
+    return copy
+
+
+class _FormFields(HTMLParser):
+    """The names of the fields of the forms that post to one address."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__()
+        self.action, self.inside, self.names = action, False, set[str]()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            self.inside = urlsplit(a.get("action") or "").path == self.action
+        elif self.inside and tag in ("input", "textarea", "select") and a.get("name"):
+            self.names.add(a["name"] or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+
+
+def _fields_of_form(html: str, action: str) -> set[str]:
+    parser = _FormFields(urlsplit(action).path)
+    parser.feed(html)
+    return parser.names
+
+
+def _examples(operation: dict[str, Any]) -> list[Any]:
+    """The operation's documented example JSON bodies (none when it takes no JSON)."""
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if content is None:
+        return []
+    examples = (
+        [content["example"]] if "example" in content else [e["value"] for e in content.get("examples", {}).values()]
+    )
+    assert examples, f"{operation['operationId']} documents an example body"
+    return examples
+
+
+def _api_requests_with_a_nul(world: World, claim: Tracked) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """(operation and input, method, path, request arguments) for each text input of each
+    operation of the API's document: path and query parameters, headers, body fields and keys,
+    file names. The rest of each request is as the document's example has it."""
+    spec = world.app.extensions["guarantee.api"].spec.to_dict()
+    values = {"reference": claim.reference, "attachment_id": "1", "number": "1"}
+    auth = world.callers["admin"].auth
+    for template, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            name = operation["operationId"]
+            examples = _examples(operation)
+            body: dict[str, Any] = {"json": examples[0]} if examples else {}
+            if "multipart/form-data" in operation.get("requestBody", {}).get("content", {}):
+                body = {"files": {"file": (PDF, "plan.pdf")}}
+            path = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
+            for parameter in [*operations.get("parameters", []), *operation.get("parameters", [])]:
+                where, key = parameter["in"], parameter["name"]
+                if where == "path":
+                    spoilt = path.replace(values[key], _with_nul(values[key]), 1)
+                    yield f"{name}: path {key}", method, spoilt, {**body, "headers": auth}
+                elif where == "query":
+                    yield (
+                        f"{name}: query {key}",
+                        method,
+                        path,
+                        {**body, "query_string": {key: "a\x00b"}, "headers": auth},
+                    )
+                elif where == "header":
+                    yield f"{name}: header {key}", method, path, {**body, "headers": {**auth, key: "a\x00b"}}
+            for example in examples:
+                for at in _string_paths(example):
+                    yield f"{name}: body {at}", method, path, {"json": _replaced(example, at), "headers": auth}
+            if examples:
+                yield f"{name}: body key", method, path, {"json": {**examples[0], "\x00": "x"}, "headers": auth}
+            if "files" in body:
+                yield f"{name}: file name", method, path, {"files": {"file": (PDF, "plan\x00.pdf")}, "headers": auth}
+            yield f"{name}: query name", method, path, {**body, "query_string": {"\x00": "x"}, "headers": auth}
+
+
+@pytest.mark.usefixtures("quick_password_hashing")
+def test_v2_2_1_every_text_input_of_every_api_operation_refuses_a_nul_with_a_400(world: World) -> None:
+    """ASVS 5.0 V2.2.1 (input is validated against expected structure) and V1.3 (injection
+    prevention, here of characters the database refuses): every operation in the API's document,
+    each of its path and query parameters, headers, body fields (from its documented examples),
+    keys and file names, sent with a NUL in it by an admin: a 400 problem saying where the
+    character was, never a 500 (PostgreSQL cannot store a NUL) and never a change."""
+    app = world.app
+    (claim,) = claims_in(app, "under_review")
+    before = snapshot(app)
+    sent = 0
+    for what, method, path, arguments in _api_requests_with_a_nul(world, claim):
+        client = app.test_client()
+        if "files" in arguments:
+            query = urlencode(arguments.get("query_string", {}))
+            url = f"{path}?{query}" if query else path
+            response = post_multipart_with(client, url, arguments["files"], arguments["headers"])
+        else:
+            response = client.open(path, method=method.upper(), **arguments)
+        assert response.status_code == 400, (what, response.status_code, response.get_data(as_text=True)[:300])
+        assert response.mimetype == "application/problem+json", what
+        assert UNSTORABLE_TEXT.search(response.json["detail"]), (what, response.json)
+        sent += 1
+    assert changed_tables(before, snapshot(app)) == []
+    assert sent > 50, "every operation's inputs were tried"
+
+
+@pytest.mark.usefixtures("quick_password_hashing")
+def test_v2_2_1_every_field_of_every_form_and_every_page_refuses_a_nul_with_a_400(
+    world: World, csrf_targets: dict[str, Any]
+) -> None:
+    """ASVS 5.0 V2.2.1 and V1.3, for the pages: every form that changes something (every POST
+    route outside the API, as in V3.5.1's test) is sent with the fields its page gives and valid
+    answers, a NUL put in one text field at a time; and every page (every GET route) is opened
+    with a NUL in its query string. Each is a 400 page saying where the character was; nothing
+    changes."""
+    app = world.app
+    cases = _csrf_cases(world, csrf_targets)
+    assert {c[0] for c in cases} == _html_posts(app), "every HTML form route has a case here"
+    before, files = snapshot(app), files_under(world.evidence_dir)
+    tried = 0
+    for endpoint, browser, page_url, post_url, answers in cases:
+        page = page_url(browser) if callable(page_url) else browser.get(page_url)
+        assert page.status_code == 200, (endpoint, page_url, page.status_code)
+        data: dict[str, Any] = fields(page.text) | answers
+        # The fields of the form that posts there (a form the page does not show: all it gives).
+        own = (_fields_of_form(page.text, post_url) or set(data)) | answers.keys()
+        for name, value in data.items():
+            if name not in own or not isinstance(value, str):
+                continue  # another form's field; or a file, whose name the API's test tries
+            typed = _with_nul(value or "x")
+            response = _post_form(browser, post_url, {**data, name: typed})
+            assert response.status_code == 400, (endpoint, name, response.status_code)
+            assert UNSTORABLE_TEXT.search(text_of(response.text)), (endpoint, name, text_of(response.text)[:300])
+            assert typed.replace("\x00", "\ufffd") in html.unescape(response.text), "what was typed is given back"
+            tried += 1
+    for rule in _gets(app):
+        path = "/static/app.js" if rule.endpoint == "static" else _fill(rule, {k: 1 for k in rule.arguments})
+        if rule.endpoint == "api_docs.asset" or path.startswith("/api/"):
+            continue  # the API's operations are tried above, its docs' files are files
+        response = world.browsers["admin"].get(path, query_string={"q": "a\x00b"})
+        assert response.status_code == 400, (rule.endpoint, path, response.status_code)
+        assert UNSTORABLE_TEXT.search(text_of(response.text)), (rule.endpoint, path)
+        tried += 1
+    assert changed_tables(before, snapshot(app)) == [] and files_under(world.evidence_dir) == files
+    assert tried > 100, "every form's fields and every page were tried"
+    assert not is_signed_out(world.browsers["admin"])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["guarantee", "revoke-tokens", "--email", "a\x00@council.example"],
+        ["guarantee", "reset-two-step", "--email", "a\udcff@council.example"],  # bytes that are not UTF-8
+        ["guarantee", "create-officer", "--email", "a@council.example", "--name", "A\x00", "--role", "admin"],
+    ],
+    ids=["nul", "not utf-8", "create"],
+)
+def test_v2_2_1_a_command_option_no_database_can_store_is_refused_before_it_reaches_one(
+    app: Flask, args: list[str]
+) -> None:
+    """The CLI keeps the web's rule: an option with a NUL (or argv bytes that are not UTF-8) is a
+    usage error naming the option (exit 2), not a database error."""
+    result = app.test_cli_runner().invoke(args=args, input="a long enough password\n" * 2)
+    assert result.exit_code == 2, result.output
+    assert "cannot be stored" in result.output and "--" in result.output
+
+
+def test_v2_2_1_a_password_read_from_standard_input_with_a_nul_is_refused(app: Flask) -> None:
+    args = ["guarantee", "create-officer", "--email", "a@council.example", "--name", "A", "--role", "admin"]
+    result = app.test_cli_runner().invoke(args=[*args, "--password-stdin"], input="a long\x00 password\n")
+    assert result.exit_code == 1
+    assert "The password has a character that cannot be stored" in result.output
 
 
 # --- V2.4.1 / V6.3.1: rate limits shared across workers ----------------------------------

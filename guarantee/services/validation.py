@@ -14,8 +14,40 @@ from guarantee.services.errors import ValidationFailed
 # Control characters other than tab, line feed and carriage return (NUL breaks PostgreSQL),
 # and lone surrogates, which no database driver can encode.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# What no database can store as text: NUL (PostgreSQL refuses it) and lone surrogates (no driver
+# can encode them). Refused at the edge, wherever text comes in (guarantee.input_guard, the CLI).
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{7,25}$")
+
+
+def unstorable(value: str) -> bool:
+    """Whether the text has a character that cannot be stored at all."""
+    return _UNSTORABLE.search(value) is not None
+
+
+def replace_unstorable(value: str, by: str) -> str:
+    return _UNSTORABLE.sub(by, value)
+
+
+def unstorable_in(value: Any) -> str | None:
+    """Where in a JSON value a text (or a key) that cannot be stored is, as a path such as
+    ``group.email`` or ``evidence[0]`` ("" for the value itself); None when there is none. Walks
+    the value without recursion, so no depth of nesting can break it."""
+    pending: list[tuple[str, Any]] = [("", value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return path
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                if _UNSTORABLE.search(key):
+                    return path
+                pending.append((f"{path}.{key}" if path else key, inner))
+        elif isinstance(item, list):
+            pending.extend((f"{path}[{n}]", inner) for n, inner in enumerate(item))
+    return None
 
 
 def _cap(label: str) -> str:

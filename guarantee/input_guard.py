@@ -1,0 +1,97 @@
+"""One rule at the edge: text that no database can store (a NUL, a lone surrogate) never gets
+past it, whatever route it comes by.
+
+Every request is checked just before its view, before any form or schema sees it: the path's parameters, the
+query string, the headers and cookies, form fields and file names, and every string (and key) of
+a JSON body. A request carrying one is refused with a 400: on the API a problem document that says where the
+character was; elsewhere a page that gives back what was typed in the field, to copy. Field checks (``services.validation``) still
+refuse the other control characters, field by field, with messages for the person who typed.
+The CLI applies the same rule to its options (``guarantee.cli``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import Flask, Request, Response, render_template, request
+
+from guarantee.api.problems import is_api_request, problem
+from guarantee.services.validation import replace_unstorable, unstorable, unstorable_in
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+SHOWN_AS = "\ufffd"  # how the character is shown back: the replacement character, as browsers do
+
+
+@dataclass(frozen=True)
+class Found:
+    """Where a character that cannot be stored is, in words; and, for a form's field, what was
+    typed there (the character shown as SHOWN_AS), so that nothing typed is lost."""
+
+    where: str
+    typed: str | None = None
+
+
+def _first_unstorable(pairs: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
+    for name, value in pairs:
+        if unstorable(name) or unstorable(value):
+            return name, value
+    return None
+
+
+def where_unstorable(req: Request) -> Found | None:
+    """Where in the request a character that cannot be stored is; None if nowhere."""
+    if unstorable(req.path):
+        return Found("the address")
+    if found := _first_unstorable((k, v) for k, v in (req.view_args or {}).items() if isinstance(v, str)):
+        return Found(f"the address (its {found[0]})")
+    if found := _first_unstorable(req.args.items(multi=True)):
+        return Found(f"the query string (parameter {found[0]!r})")
+    if found := _first_unstorable(req.headers.items()):
+        return Found(f"the {found[0]} header")
+    if _first_unstorable(req.cookies.items(multi=True)):
+        return Found("a cookie")
+    if req.mimetype in FORM_TYPES:
+        if found := _first_unstorable(req.form.items(multi=True)):
+            return Found(f"the field {found[0]!r}", replace_unstorable(found[1], SHOWN_AS))
+        files = ((field, upload.filename or "") for field, upload in req.files.items(multi=True))
+        if found := _first_unstorable(files):
+            return Found(f"the name of the file in {found[0]!r}", replace_unstorable(found[1], SHOWN_AS))
+    elif req.is_json:
+        try:
+            body = json.loads(req.get_data(cache=True))
+        except (ValueError, RecursionError):
+            return None  # not JSON the API can read: its parser says so, with a 400
+        path = unstorable_in(body)
+        if path is not None:
+            return Found(f"the JSON body (at {path})" if path else "the JSON body")
+    return None
+
+
+def refuse_unstorable() -> Response | None:
+    found = where_unstorable(request)
+    if found is None:
+        return None
+    if is_api_request():
+        return problem(
+            400,
+            f"There is a character that cannot be stored (a NUL byte or an unpaired surrogate) in {found.where}. "
+            "Remove it and send the request again.",
+        )
+    page = render_template("unstorable.html", typed=found.typed, shown_as=SHOWN_AS)
+    response = Response(page, status=400)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _outside_blueprints() -> Response | None:
+    return None if request.blueprint else refuse_unstorable()
+
+
+def init_app(app: Flask) -> None:
+    """Check each request last of all before its view: after a blueprint's own hooks, which may
+    raise the size a request may have (evidence uploads). Call it once every blueprint is in."""
+    app.before_request_funcs.setdefault(None, []).append(_outside_blueprints)
+    for name in app.blueprints:
+        app.before_request_funcs.setdefault(name, []).append(refuse_unstorable)
