@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from guarantee.api import claims, docs, evidence, statistics, tokens, workflow
 from guarantee.api.problems import KEPT_HEADERS, PROBLEM_JSON, flatten, from_service_error, is_api_request, problem
 from guarantee.pages import html_error
+from guarantee.schemas.claims import regulation_field_properties
 from guarantee.schemas.common import ProblemSchema
 from guarantee.services.errors import ServiceError
 
@@ -90,6 +91,7 @@ def init_app(app: Flask) -> None:
     )
     api = GuaranteeApi(app)
     app.extensions["guarantee.api"] = api
+    api.ma_plugin.converter.add_attribute_function(regulation_field_properties)
     api.spec.components.security_scheme(
         "trackingToken",
         {"type": "http", "scheme": "bearer", "description": "A claim's tracking token: that claim, group's view"},

@@ -144,7 +144,7 @@ def _stale_problem(error: StaleClaim) -> Response:
     security=[],
     parameters=[IDEMPOTENCY_KEY],
     responses={
-        "201": {
+        201: {  # an int, as @blp.response keys it, so the two merge
             "links": {
                 "GetClaim": {"operationId": "getClaim", "parameters": {"reference": "$response.body#/reference"}},
                 "FireTransition": {

@@ -109,7 +109,7 @@ def index(reference: str) -> Response:
     operationId="downloadEvidence",
     security=GROUP_OR_OFFICER,
     responses={
-        "200": {
+        200: {  # an int, as @blp.response keys it, so the two merge
             "content": {
                 media: {"schema": {"type": "string", "format": "binary"}}
                 for media in ("application/pdf", "image/png", "image/jpeg")
