@@ -756,8 +756,8 @@ CALLERS = (*OFFICER_ROLES, "own group", "other group", "nobody")
 
 # DESIGN 4 and 6, written by hand (never read from the code under test): each API operation on a
 # claim, the state the claim is in, and who may do it. "own group" is the holder of the claim's
-# tracking token. Officer-only operations do not take a tracking token as a credential at all:
-# a group gets 401 there (tests/test_api.py keeps that contract), never the data.
+# tracking token. On officer-only operations a live tracking token of any claim is 403 (its
+# holder is known, and not allowed; tests/test_api.py keeps that contract), never the data.
 ENDPOINTS: dict[str, tuple[str, str, frozenset[str], bool]] = {
     # name: (method path, state, who may, officer only)
     "read the claim": ("GET {c}", "under_review", EVERY_OFFICER | {"own group"}, False),
@@ -797,9 +797,7 @@ def _expected(caller: str, may: frozenset[str], officer_only: bool) -> int | Non
     if caller == "nobody":
         return 401
     if caller == "other group":
-        return 401 if officer_only else 404
-    if caller == "own group":
-        return 401 if officer_only else 403
+        return 403 if officer_only else 404
     return 403
 
 

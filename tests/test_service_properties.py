@@ -903,7 +903,7 @@ class ServiceMachine(RuleBasedStateMachine):
         auth = {"Authorization": f"Bearer {mine.token}"}
         assert self.client.get(f"{CLAIMS}/{mine.reference}", headers=auth).status_code == 200
         assert_problem(self.client.get(f"{CLAIMS}/{theirs.reference}", headers=auth), 404)
-        assert_problem(self.client.get(f"{CLAIMS}/{theirs.reference}/audit", headers=auth), 401)
+        assert_problem(self.client.get(f"{CLAIMS}/{theirs.reference}/audit", headers=auth), 403)  # officers only
         trigger = data.draw(st.sampled_from([t.trigger for t in TRANSITIONS if "group" in t.fired_by]), label="trigger")
         self.fire(data, theirs, "other_group", trigger, "valid", "none", group_of=mine)
 

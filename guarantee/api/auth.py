@@ -7,6 +7,7 @@ from flask import request
 from guarantee.services.actors import Actor, GroupActor, OfficerActor
 from guarantee.services.claims import group_for_token, reference_for_token
 from guarantee.services.context import ServiceContext
+from guarantee.services.errors import Forbidden
 from guarantee.services.tokens import OFFICER_TOKEN_PREFIX, AuthenticationFailed, officer_for_token
 
 MAX_TOKEN_LENGTH = 200
@@ -39,10 +40,20 @@ def actor_for_claim(ctx: ServiceContext, reference: str) -> Actor:
 
 
 def officer_actor(ctx: ServiceContext) -> OfficerActor:
+    """The officer whose live token this is.
+
+    A live tracking token is 403: its holder is known (a claim's group) but may not do this.
+    A token that opens nothing at all is 401.
+    """
     token = bearer_token()
-    if not token.startswith(OFFICER_TOKEN_PREFIX):
+    if token.startswith(OFFICER_TOKEN_PREFIX):
+        return officer_for_token(ctx, token)
+    if reference_for_token(ctx, token) is None:
         raise AuthenticationFailed("This needs an officer token from POST /api/v1/tokens.")
-    return officer_for_token(ctx, token)
+    raise Forbidden(
+        "Only officers can do this, and a tracking token opens only its own claim "
+        "(GET /api/v1/claims/{reference}). Officers: send an officer token from POST /api/v1/tokens."
+    )
 
 
 def principal(actor: Actor) -> str:
