@@ -45,7 +45,7 @@ from guarantee import create_app
 from guarantee.context import unit_of_work
 from guarantee.extensions import db
 from guarantee.models import AuditEvent, Claim, Officer, OfficerToken, TrackingToken
-from guarantee.services import two_step
+from guarantee.services import two_step, two_step_secrets
 from guarantee.services.actors import GroupActor
 from guarantee.services.evidence import add_evidence
 from guarantee.services.officers import create_officer
@@ -397,7 +397,8 @@ def csrf_targets(world: World) -> dict[str, Any]:
     two_step_officer = officer(app, "reviewer")
     secret = pyotp.random_base32()
     with app.app_context(), unit_of_work() as ctx:
-        ctx.session.get_one(Officer, two_step_officer.id).totp_secret = secret
+        assert ctx.two_step_key is not None
+        two_step_secrets.keep_in_use(ctx.two_step_key, ctx.session.get_one(Officer, two_step_officer.id), secret)
     halfway = app.test_client()
     assert sign_in(halfway, two_step_officer.email).status_code == 303
     code = pyotp.TOTP(secret, interval=two_step.STEP_SECONDS).at(app.extensions["guarantee.clock"].now())

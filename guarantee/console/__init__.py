@@ -221,7 +221,7 @@ def _two_step_page(status: int = 200, form: FlaskForm | None = None, problem: st
     new phone, or turn it off where it is not required."""
     with unit_of_work() as ctx:
         officer = officers_service.active_officer(ctx, current_user.actor)
-        setup = two_step.pending_setup(officer)  # begun with a POST: opening the page changes nothing
+        setup = two_step.pending_setup(ctx, officer)  # begun with a POST: opening the page changes nothing
         required = two_step.required(officer, sessions.admins_must_use_two_step())
         turned_on = officer.totp_secret is not None
     page = render_template(
