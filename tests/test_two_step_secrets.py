@@ -1,7 +1,8 @@
 """Two-step secrets at rest: the database holds them sealed under a key kept outside it, so a copy
 of the database alone makes no codes. A secret moved to another officer's row does not open; a
-key that cannot open the secrets stops the service from starting; the migration seals the
-secrets of an existing database and its downgrade opens them again."""
+key that cannot open the secrets stops the service from starting; `rotate-key` seals them all
+again under a new key, all or none; the migration seals the secrets of an existing database and
+its downgrade opens them again."""
 
 from __future__ import annotations
 
@@ -254,6 +255,58 @@ def test_the_service_starts_when_the_database_cannot_be_reached_and_logs_that_th
     with caplog.at_level(logging.WARNING, logger="guarantee.two_step_key"), started(nowhere, clock, tmp_path) as app:
         assert app.extensions["guarantee.two_step_key"].id == KEY.id
     assert "The two-step key was not checked at start-up: the database cannot be reached" in caplog.text
+
+
+# --- rotation -------------------------------------------------------------------------------
+
+
+def test_rotate_key_seals_every_secret_under_the_new_key_and_codes_work_with_it_alone(
+    app: Flask, clock: FixedClock, fresh_url: str, tmp_path: Path
+) -> None:
+    who, key = with_two_step(app, clock, "triage")
+    setting_up = officer(app, "reviewer")
+    start_setting_up(sign_in_as(app, setting_up))
+    new_file = tmp_path / "keys" / "two-step-key.new"
+    result = app.test_cli_runner().invoke(args=["guarantee", "rotate-key", "--new-key-file", str(new_file)])
+    assert result.exit_code == 0, result.output
+    new = parse_key(new_file.read_text(), str(new_file))
+    assert stat.S_IMODE(new_file.stat().st_mode) == 0o600
+    assert f"Re-encrypted 2 two-step secret(s) (1 in use, 1 being set up) under key {new.id}" in result.output
+    assert f"Now set GUARANTEE_TWO_STEP_KEY_FILE={new_file} and remove GUARANTEE_TWO_STEP_KEY" in result.output
+
+    in_use, _ = app_stored(app, who.id)
+    _, being_set_up = app_stored(app, setting_up.id)
+    assert in_use is not None and being_set_up is not None
+    assert unseal(new, who.id, "totp_secret", in_use) == key
+    with pytest.raises(SecretUnreadable):
+        unseal(KEY, who.id, "totp_secret", in_use)  # the old key no longer opens it
+    with pytest.raises(TwoStepKeyMismatch), started(fresh_url, clock, tmp_path):
+        pass  # nor does the service start with it
+    with started(
+        fresh_url, clock, tmp_path, GUARANTEE_TWO_STEP_KEY=None, GUARANTEE_TWO_STEP_KEY_FILE=str(new_file)
+    ) as after:
+        clock.advance(seconds=30)
+        assert signs_in_with_code(after, who.email, key, clock)
+
+
+def test_rotate_key_changes_nothing_if_any_secret_does_not_open(app: Flask, clock: FixedClock, tmp_path: Path) -> None:
+    alice, _ = with_two_step(app, clock, "triage")
+    bob, _ = with_two_step(app, clock, "triage")
+    write_stored(app, bob.id, app_stored(app, alice.id)[0])  # copied to another row: it opens for nobody
+    before = [app_stored(app, alice.id), app_stored(app, bob.id)]
+    result = app.test_cli_runner().invoke(args=["guarantee", "rotate-key", "--new-key-file", str(tmp_path / "new-key")])
+    assert result.exit_code == 1
+    assert f"Officer {bob.id}'s two-step secret cannot be decrypted" in result.output
+    assert "Nothing was changed in the database." in result.output
+    assert [app_stored(app, alice.id), app_stored(app, bob.id)] == before
+
+
+def test_rotate_key_refuses_the_key_in_use_now(app: Flask, tmp_path: Path) -> None:
+    same = tmp_path / "same-key"
+    same.write_text(KEY.material.hex())
+    result = app.test_cli_runner().invoke(args=["guarantee", "rotate-key", "--new-key-file", str(same)])
+    assert result.exit_code == 1
+    assert f"The new two-step key is the key in use now (key {KEY.id})" in result.output
 
 
 # --- the migration ---------------------------------------------------------------------------
