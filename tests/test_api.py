@@ -1178,7 +1178,7 @@ def test_the_audit_trail_is_a_hash_chain_for_officers_only(client, cast):
     assert events[1]["actor_type"] == "officer" and events[1]["actor_id"] == str(cast.triage.officer_id)
     # The chain keeps digests of free text, never the words.
     assert INPUTS["request_information"]["question"] not in response.get_data(as_text=True)
-    assert_problem(client.get(f"{CLAIMS}/{filed.reference}/audit", headers=filed.group.auth), 401)
+    assert_problem(client.get(f"{CLAIMS}/{filed.reference}/audit", headers=filed.group.auth), 403)
     assert_problem(client.get(f"{CLAIMS}/CPG-2026-999999/audit", headers=cast.triage.auth), 404)
 
 
