@@ -20,6 +20,7 @@ from guarantee import (
     public,
     security,
     stats,
+    two_step_key,
 )
 from guarantee.clock import SystemClock
 from guarantee.config import Config, from_environment
@@ -57,6 +58,7 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
+    two_step_key.init_app(app)  # refuses to start if the key cannot open the secrets in the database
     app.extensions["guarantee.clock"] = app.config.get("GUARANTEE_CLOCK") or SystemClock()
 
     if app.config["GUARANTEE_BASE_URL"].startswith("https://"):

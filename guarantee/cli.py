@@ -32,6 +32,16 @@ from guarantee.services.officers import create_officer
 from guarantee.services.storage import StorageUnavailable
 from guarantee.services.sweep import sweep_batch
 from guarantee.services.tokens import revoke_officer_tokens
+from guarantee.services.two_step_secrets import (
+    KEY_FILE_SETTING,
+    KEY_SETTING,
+    KeyInvalid,
+    SecretUnreadable,
+    TwoStepKey,
+    create_key_file,
+    read_key_file,
+    rotate,
+)
 from guarantee.services.validation import unstorable
 from workflows import diagram
 from workflows.vocabulary import ROLES
@@ -117,6 +127,39 @@ def reset_two_step_command(email: str) -> None:
         _fail(exc.message)
     click.echo(f"Two-step verification of {email} is off; their sessions and API tokens have ended.")
     click.echo(f"Temporary password (shown once; they choose a new one when they sign in): {password}")
+
+
+@guarantee_cli.command("rotate-key")
+@click.option(
+    "--new-key-file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The file holding the new key (64 hex digits or base64); made, with a new random key, if it does not exist.",
+)
+def rotate_key_command(new_key_file: str) -> None:
+    """Encrypt every officer's two-step secret again under a new key, in one transaction: all or
+    none. The old key is the one configured now. Stop the service first; afterwards, configure
+    the new key and start it again."""
+    old: TwoStepKey = current_app.extensions["guarantee.two_step_key"]
+    path = Path(new_key_file).absolute()
+    try:
+        new = read_key_file(path) if path.exists() else create_key_file(path)
+        with unit_of_work() as ctx:
+            rotated = rotate(ctx.session, old, new)
+    except (KeyInvalid, SecretUnreadable) as exc:
+        _fail(f"{exc} Nothing was changed in the database.")
+    click.echo(
+        f"Re-encrypted {rotated.total} two-step secret(s) ({rotated.in_use} in use, {rotated.being_set_up} being "
+        f"set up) under key {new.id}, in {path}. Key {old.id}, from {old.origin}, no longer decrypts them."
+    )
+    if old.from_file:
+        change = f"set {KEY_FILE_SETTING}={path} (or replace {old.origin} with it: mv {path} {old.origin})"
+    else:
+        change = f"set {KEY_FILE_SETTING}={path} and remove {KEY_SETTING}"
+    click.echo(
+        f"Now {change}, then start the service again: until then it refuses to start. Keep the old key only "
+        "as long as you keep database backups made before now."
+    )
 
 
 SCHEDULE_EVERY = 300.0  # seconds between looking for reminders and digests to queue

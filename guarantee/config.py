@@ -58,6 +58,10 @@ class Config:
     GUARANTEE_API_TOKEN_MINUTES = 30
     # Admins must use two-step verification (a code from an authenticator app) to sign in.
     GUARANTEE_ADMIN_TWO_STEP = False
+    # The key that seals officers' two-step secrets (32 bytes: 64 hex digits or base64), or a file
+    # holding it; with neither, instance/two-step-key, made the first time. Kept out of the database.
+    GUARANTEE_TWO_STEP_KEY: str | None = None
+    GUARANTEE_TWO_STEP_KEY_FILE: str | None = None
     GUARANTEE_TOKEN_RATE_LIMIT = "10 per minute"  # noqa: S105 (a rate, not a secret)
     GUARANTEE_SUBMISSION_RATE_LIMIT = "30 per hour"
     RATELIMIT_STORAGE_URI = "memory://"
@@ -75,6 +79,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (tests only)
     GUARANTEE_LOG_JSON = False
     RATELIMIT_ENABLED = False  # tests that need limits switch them on
+    GUARANTEE_TWO_STEP_KEY = "7e57" * 16  # tests only: never the developer's instance/two-step-key
 
 
 def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
@@ -108,6 +113,8 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
         "GUARANTEE_TOKEN_RATE_LIMIT",
         "GUARANTEE_SUBMISSION_RATE_LIMIT",
         "GUARANTEE_STATISTICS_SERIES_START",
+        "GUARANTEE_TWO_STEP_KEY",
+        "GUARANTEE_TWO_STEP_KEY_FILE",
     ):
         if environ.get(name):
             settings[name] = environ[name]

@@ -24,6 +24,7 @@ def service_context() -> ServiceContext:
         clock=current_app.extensions["guarantee.clock"],
         working_days=current_app.config["GUARANTEE_WORKING_DAYS"],
         evidence=EvidenceStore(Path(current_app.config["GUARANTEE_EVIDENCE_DIR"])),
+        two_step_key=current_app.extensions["guarantee.two_step_key"],
     )
 
 

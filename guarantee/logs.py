@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import traceback
 from datetime import UTC, datetime
 from types import TracebackType
@@ -11,6 +12,24 @@ from types import TracebackType
 from sqlalchemy.exc import DBAPIError
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+# What could end a log line early or rewrite a terminal: C0 controls (CR and LF among them), DEL,
+# C1 controls, and Unicode's line and paragraph separators. A request's path is text someone
+# sent ("Exception on /track/x\n... [GET]"), so no message may carry one as it is.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# JSON escapes C0 itself; with ensure_ascii=False it would leave these as they are.
+_JSON_UNESCAPED = re.compile(r"[\x7f-\x9f\u2028\u2029]")
+
+
+def _written(control: re.Match[str]) -> str:
+    code = ord(control.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_controls(text: str) -> str:
+    """The text with each control character written as ``\\xhh`` (or ``\\u2028``), so that a
+    message is always one line and shows what was sent."""
+    return CONTROL.sub(_written, text)
 
 
 def describe_exception(exc_info: ExcInfo) -> str:
@@ -35,10 +54,16 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info and record.exc_info[1] is not None:
             line["exception"] = describe_exception(record.exc_info)
-        return json.dumps(line, ensure_ascii=False)
+        return _JSON_UNESCAPED.sub(lambda c: f"\\u{ord(c.group()):04x}", json.dumps(line, ensure_ascii=False))
 
 
 class PlainFormatter(logging.Formatter):
+    """One line a message, its control characters escaped (then the traceback, if any)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = escape_controls(record.message)
+        return super().formatMessage(record)
+
     def formatException(self, ei) -> str:  # type: ignore[no-untyped-def]
         return describe_exception(ei)
 

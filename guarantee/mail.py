@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import secrets
 import smtplib
 import ssl
 from datetime import date
@@ -28,7 +29,6 @@ from workflows.vocabulary import label
 log = logging.getLogger(__name__)
 
 SUBJECT_LINE = re.compile(r"\ASubject: (?P<subject>[^\n]+)\n+")
-URL = re.compile(r"https?://[^\s<>\"]+")
 
 
 # --- what each message says ------------------------------------------------------------------
@@ -53,14 +53,53 @@ def _texts(ctx: ServiceContext, claim: Claim, seq: Any) -> dict[str, str]:
     return {e.field: e.body for e in entries}
 
 
-def message_context(message: OutboxMessage, recipient: Recipient, ctx: ServiceContext) -> dict[str, Any]:
-    base = current_app.config["GUARANTEE_BASE_URL"].rstrip("/")
+class Links:
+    """The service's own addresses in one message, the only links it has.
+
+    A template writes each of them through ``link(path)`` (or the ``tracking_page``,
+    ``console_page`` and ``tracking_link`` it is given, made the same way), which puts a marker in
+    the rendered text. A marker carries a random key drawn for this message, so no one can type
+    one. Once the template is rendered, each marker becomes its address: as it is in the
+    plain-text part, and a link in the HTML part. Everything else in a message, the words that
+    groups and officers typed included, is text: escaped, and never made a link, whatever it
+    looks like (even an address under the service's own).
+    """
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._addresses: list[str] = []
+        self._key = secrets.token_hex(8)
+        self._marker = re.compile(rf"\[\[link-{self._key}-(\d+)\]\]")
+
+    def __call__(self, path: str) -> str:
+        """A marker for the service's address ``path`` (which starts with "/")."""
+        if not path.startswith("/"):
+            raise ValueError(f"a link is to a path of the service, starting with /, not {path!r}")
+        self._addresses.append(self.base_url + path)
+        return f"[[link-{self._key}-{len(self._addresses) - 1}]]"
+
+    def as_text(self, rendered: str) -> str:
+        """The rendered text with each marker replaced by its address."""
+        return self._marker.sub(lambda m: self._addresses[int(m[1])], rendered)
+
+    def as_html(self, escaped: str) -> str:
+        """HTML-escaped text with each marker replaced by a link to its address (the markers
+        pass through escaping unchanged: they are letters, digits, "-" and brackets)."""
+        return self._marker.sub(lambda m: _anchor(self._addresses[int(m[1])]), escaped)
+
+
+def _anchor(address: str) -> str:
+    shown = escape(address)
+    return f'<a href="{shown}">{shown}</a>'
+
+
+def message_context(message: OutboxMessage, recipient: Recipient, ctx: ServiceContext, links: Links) -> dict[str, Any]:
     claim = ctx.session.get(Claim, message.claim_id) if message.claim_id else None
     context: dict[str, Any] = {
         "name": recipient.name,
         "payload": message.payload,
         "service_name": "Co-production Guarantee",
-        "base_url": base,
+        "link": links,
         "label": label,
         "clocks": CLOCKS,
     }
@@ -71,20 +110,20 @@ def message_context(message: OutboxMessage, recipient: Recipient, ctx: ServiceCo
             "state_label": STATE_LABELS[claim.state],
             "due": _due_dates(ctx, claim, message.payload.get("due")),
             "texts": _texts(ctx, claim, message.payload.get("seq")),
-            "tracking_page": f"{base}/track/{claim.reference}",
-            "console_page": f"{base}/officer/claims/{claim.reference}",
+            "tracking_page": links(f"/track/{claim.reference}"),
+            "console_page": links(f"/officer/claims/{claim.reference}"),
         }
     if recipient.tracking_token:
-        context["tracking_link"] = f"{base}/track/{claim.reference if claim else ''}?token={recipient.tracking_token}"
+        context["tracking_link"] = links(f"/track/{claim.reference if claim else ''}?token={recipient.tracking_token}")
     return context
 
 
-def _html(text: str, subject: str) -> str:
-    """The HTML part: the same words, paragraph by paragraph, links made clickable."""
+def _html(rendered: str, subject: str, links: Links) -> str:
+    """The HTML part: the same words, paragraph by paragraph, escaped; the service's own
+    addresses (and nothing else) made links."""
     paragraphs = []
-    for block in text.strip().split("\n\n"):
-        escaped = str(escape(block))
-        linked = URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+    for block in rendered.strip().split("\n\n"):
+        linked = links.as_html(str(escape(block)))
         paragraphs.append(Markup(linked.replace("\n", "<br>\n")))  # noqa: S704 (escaped above; our own tags)
     return _template("mail/layout.html", subject=subject, paragraphs=paragraphs)
 
@@ -97,12 +136,13 @@ def _template(template_name: str, /, **context: Any) -> str:
 def render(message: OutboxMessage, recipient: Recipient, ctx: ServiceContext) -> Email:
     """The e-mail for an outbox message, from templates/mail/<template>.txt, whose first line is
     "Subject: ..."."""
-    rendered = _template(f"mail/{message.template}.txt", **message_context(message, recipient, ctx))
+    links = Links(current_app.config["GUARANTEE_BASE_URL"])
+    rendered = _template(f"mail/{message.template}.txt", **message_context(message, recipient, ctx, links))
     found = SUBJECT_LINE.match(rendered)
     if found is None:
         raise ValueError(f"mail/{message.template}.txt must start with a Subject: line")
-    subject, text = found.group("subject").strip(), rendered[found.end() :].strip() + "\n"
-    return Email(message.message_id, recipient.address, subject, text, _html(text, subject))
+    subject, body = links.as_text(found.group("subject").strip()), rendered[found.end() :].strip() + "\n"
+    return Email(message.message_id, recipient.address, subject, links.as_text(body), _html(body, subject, links))
 
 
 # --- transports --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import copy
 import itertools
 import json
 import re
+import secrets
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -494,20 +495,41 @@ def test_a_group_cannot_fire_officer_triggers(client, cast, trigger, path):
     assert_problem(response, 403)
 
 
-def test_a_group_cannot_list_claims_read_the_audit_trail_or_do_officers_casework(client, cast):
-    filed = file_claim(client)
-    group = filed.group.auth
-    attempts = [
-        client.get(CLAIMS, headers=group),
-        client.get(f"{CLAIMS}/{filed.reference}/audit", headers=group),
-        client.post(f"{CLAIMS}/{filed.reference}/notes", json={"note": "Hello"}, headers=group),
-        client.put(f"{CLAIMS}/{filed.reference}/assignee", json={"assignee_id": cast.triage.officer_id}, headers=group),
-        client.put(f"{CLAIMS}/{filed.reference}/classification", json={"category": "other"}, headers=group),
+def officers_operations(client: FlaskClient, filed: Filed, cast: Cast, headers: dict[str, str]) -> list[TestResponse]:
+    """List claims, read the audit trail, add a note, assign, classify: with these headers."""
+    return [
+        client.get(CLAIMS, headers=headers),
+        client.get(f"{CLAIMS}/{filed.reference}/audit", headers=headers),
+        client.post(f"{CLAIMS}/{filed.reference}/notes", json={"note": "Hello"}, headers=headers),
+        client.put(
+            f"{CLAIMS}/{filed.reference}/assignee", json={"assignee_id": cast.triage.officer_id}, headers=headers
+        ),
+        client.put(f"{CLAIMS}/{filed.reference}/classification", json={"category": "other"}, headers=headers),
     ]
 
-    for response in attempts:
-        assert_problem(response, 401)
+
+def test_a_group_cannot_list_claims_read_the_audit_trail_or_do_officers_casework(client, cast):
+    filed = file_claim(client)
+    other = file_claim(client, submission(group={"name": "Another Group"}))
+
+    # Its own claim's token or another claim's: the group is known, and not allowed (403, not 401).
+    for group in (filed.group, other.group):
+        for response in officers_operations(client, filed, cast, group.auth):
+            body = assert_problem(response, 403)
+            assert "officer token from POST /api/v1/tokens" in body["detail"]
+            shown = response.get_data(as_text=True)
+            assert "Another Group" not in shown and VALID_SUBMISSION["group"]["name"] not in shown
+    assert audit_actions(client, filed.reference, cast.admin) == ["submitted"]
+
+
+def test_a_tracking_token_that_opens_no_claim_is_401_on_officers_operations(client, cast):
+    filed = file_claim(client)
+    nothing = Caller(token=secrets.token_urlsafe(32))
+
+    for response in officers_operations(client, filed, cast, nothing.auth):
+        body = assert_problem(response, 401)
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert "officer token from POST /api/v1/tokens" in body["detail"]
     assert audit_actions(client, filed.reference, cast.admin) == ["submitted"]
 
 
@@ -1167,7 +1189,7 @@ def test_the_audit_trail_is_a_hash_chain_for_officers_only(client, cast):
     assert events[1]["actor_type"] == "officer" and events[1]["actor_id"] == str(cast.triage.officer_id)
     # The chain keeps digests of free text, never the words.
     assert INPUTS["request_information"]["question"] not in response.get_data(as_text=True)
-    assert_problem(client.get(f"{CLAIMS}/{filed.reference}/audit", headers=filed.group.auth), 401)
+    assert_problem(client.get(f"{CLAIMS}/{filed.reference}/audit", headers=filed.group.auth), 403)
     assert_problem(client.get(f"{CLAIMS}/CPG-2026-999999/audit", headers=cast.triage.auth), 404)
 
 

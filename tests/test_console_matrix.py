@@ -49,6 +49,7 @@ from guarantee.services.actors import GroupActor
 from guarantee.services.claims import fire, submit_claim
 from guarantee.services.evidence import add_evidence
 from guarantee.services.officers import password_matches
+from guarantee.services.two_step_secrets import keep_in_use
 from tests.api_support import CLAIMS, assert_problem, new_officer
 from tests.api_support import sign_in as api_sign_in
 from tests.conftest import START, Database
@@ -598,7 +599,8 @@ def _account_to_change(
             set_active(world.app, who, False)
         if two_step:
             with world.app.app_context(), unit_of_work() as ctx:
-                ctx.session.get_one(Officer, who.id).totp_secret = pyotp.random_base32()
+                assert ctx.two_step_key is not None
+                keep_in_use(ctx.two_step_key, ctx.session.get_one(Officer, who.id), pyotp.random_base32())
         return Target(officers=(who.id,))
 
     return prepare

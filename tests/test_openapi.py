@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from openapi_spec_validator.validation.validators import OpenAPIV31SpecValidator
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     ignored_auth,
@@ -18,8 +20,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from guarantee import create_app
 from guarantee.context import unit_of_work
 from guarantee.services.officers import create_officer
+from tests.conftest import _app_config
 from tests.helpers import VALID_SUBMISSION
 
 COMMITTED = Path(__file__).resolve().parent.parent / "openapi.json"
@@ -48,6 +52,69 @@ def test_the_committed_openapi_document_matches_the_generated_one(app):
     assert committed == generated, (
         "The API contract changed. If that was intended, regenerate it with `make openapi` and commit openapi.json."
     )
+
+
+@pytest.fixture(scope="module")
+def generated_document() -> dict[str, Any]:
+    """The document the app serves; making it reads no database, so none is given."""
+    document: dict[str, Any] = create_app(_app_config("sqlite://")).test_client().get("/openapi.json").json
+    return document
+
+
+def _refs(node: Any, where: str = "#") -> Iterator[tuple[str, str]]:
+    """Every $ref in the document, with where it is."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield where, value
+            else:
+                yield from _refs(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _refs(value, f"{where}/{index}")
+
+
+def _resolves(document: dict[str, Any], ref: str) -> bool:
+    """Whether a local $ref (a JSON pointer, RFC 6901) points at something in the document."""
+    if not ref.startswith("#/"):
+        return False
+    node: Any = document
+    for escaped in ref[2:].split("/"):
+        token = escaped.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("which", ["committed", "generated"])
+def test_the_openapi_document_is_valid_openapi_3_1_and_every_ref_in_it_resolves(
+    generated_document: dict[str, Any], which: str
+) -> None:
+    """An integrator's code generator or validator refuses a document with a dangling $ref
+    (such as a schema named but never defined) or anything else OpenAPI 3.1 does not allow."""
+    document = generated_document if which == "generated" else json.loads(COMMITTED.read_text())
+    refs = list(_refs(document))
+    unresolved = [f"{where} -> {ref}" for where, ref in refs if not _resolves(document, ref)]
+    assert refs, "the walk found the document's references"
+    assert not unresolved, f"$refs in the {which} document that point at nothing:\n" + "\n".join(unresolved)
+    problems = [
+        f"{'/'.join(str(part) for part in error.absolute_path)}: {error.message}"
+        for error in OpenAPIV31SpecValidator(document).iter_errors()
+    ]
+    assert not problems, f"the {which} document is not valid OpenAPI 3.1:\n" + "\n".join(problems)
+
+
+def test_a_regulation_is_documented_as_a_catalogue_id_or_a_new_entry(generated_document: dict[str, Any]) -> None:
+    schemas = generated_document["components"]["schemas"]
+    for schema in ("ClassificationInput", "TransitionInput"):
+        forms = schemas[schema]["properties"]["regulation"]["oneOf"]
+        assert forms[0]["type"] == "integer", schema
+        assert forms[1] == {"$ref": "#/components/schemas/NewRegulationInput"}, schema
+    assert schemas["NewRegulationInput"]["required"] == ["title"]
 
 
 def test_the_document_is_openapi_3_1_with_both_bearer_schemes(app):

@@ -14,17 +14,19 @@ decisions and separation of duties), the working days of DESIGN 4 counted with t
 
 What a request is expected to get, first match wins:
 
-1. 422 when the body does not fit the request schema (an unknown trigger or field, a value
-   of the wrong type or out of every list, empty text): the body is read before anything else;
-2. 401 with no token, or a token that opens nothing;
-3. 404 when the claim does not exist or the caller's tracking token opens another claim;
-4. 412 when If-Match names another version (a weak or unreadable ETag never matches);
-5. 409 when the trigger is not legal from the claim's state (listing the triggers that are);
-6. 403 when the caller's role may not fire it;
-7. 409 when its clock condition does not hold (the appeal window has closed);
-8. 403 when the caller made an earlier decision and the trigger is separated from it;
-9. 422 when the input does not suit this trigger (missing, foreign to it, another list's value);
-10. otherwise 200, the state the table gives, and the next version.
+1. 401 with no token, or a token that opens nothing: who is calling is settled before the
+   body is read, so a stranger learns nothing from it;
+2. 404 when the caller's tracking token opens another claim;
+3. 422 when the body does not fit the request schema (an unknown trigger or field, a value
+   of the wrong type or out of every list, empty text);
+4. 404 when the claim does not exist;
+5. 412 when If-Match names another version (a weak or unreadable ETag never matches);
+6. 409 when the trigger is not legal from the claim's state (listing the triggers that are);
+7. 403 when the caller's role may not fire it;
+8. 409 when its clock condition does not hold (the appeal window has closed);
+9. 403 when the caller made an earlier decision and the trigger is separated from it;
+10. 422 when the input does not suit this trigger (missing, foreign to it, another list's value);
+11. otherwise 200, the state the table gives, and the next version.
 
 A success must also leave the claim where the table says, at the next version, with the
 triggers the caller may fire next; a terminal state accepts nothing but the admin's reopen the
@@ -566,14 +568,14 @@ class ServiceMachine(RuleBasedStateMachine):
         self, claim: ModelClaim | None, who: str, trigger: str, body_problem: str | None, stale: bool
     ) -> tuple[int, str]:
         """The status the contract gives this request, and why."""
-        if body_problem == SCHEMA:
-            return 422, "the body does not fit the schema"
         if who in ("anonymous", "forged_tracking", "forged_officer"):
             return 401, "no token that opens anything"
-        if claim is None:
-            return 404, "no such claim"
         if who == "other_group":
             return 404, "this tracking token opens another claim"
+        if body_problem == SCHEMA:
+            return 422, "the body does not fit the schema"
+        if claim is None:
+            return 404, "no such claim"
         if stale:
             return 412, "If-Match names another version"
         t = TRANSITIONS_BY_TRIGGER[trigger]
@@ -903,7 +905,7 @@ class ServiceMachine(RuleBasedStateMachine):
         auth = {"Authorization": f"Bearer {mine.token}"}
         assert self.client.get(f"{CLAIMS}/{mine.reference}", headers=auth).status_code == 200
         assert_problem(self.client.get(f"{CLAIMS}/{theirs.reference}", headers=auth), 404)
-        assert_problem(self.client.get(f"{CLAIMS}/{theirs.reference}/audit", headers=auth), 401)
+        assert_problem(self.client.get(f"{CLAIMS}/{theirs.reference}/audit", headers=auth), 403)  # officers only
         trigger = data.draw(st.sampled_from([t.trigger for t in TRANSITIONS if "group" in t.fired_by]), label="trigger")
         self.fire(data, theirs, "other_group", trigger, "valid", "none", group_of=mine)
 

@@ -338,17 +338,17 @@ def test_an_admin_resets_it_for_an_officer_who_lost_their_phone_with_a_temporary
 
 
 def test_an_admin_cannot_reset_their_own_two_step_verification(app: Flask, clock: FixedClock) -> None:
-    boss, _ = with_two_step(app, clock, "admin")
+    boss, key = with_two_step(app, clock, "admin")
     client = app.test_client()
     sign_in(client, boss.email)
     with app.app_context():
-        key = db.session.get(Officer, boss.id).totp_secret  # type: ignore[union-attr]
-    assert key is not None
+        sealed = db.session.get(Officer, boss.id).totp_secret  # type: ignore[union-attr]
+    assert sealed is not None
     post_code(client, CODE_PAGE, code(key, clock))
     refused = _admin_post(client, f"/officer/admin/{boss.id}/reset-two-step")
     assert "Ask another administrator" in text_of(client.get(location(refused)).text)
     with app.app_context():
-        assert db.session.get(Officer, boss.id).totp_secret == key  # type: ignore[union-attr]
+        assert db.session.get(Officer, boss.id).totp_secret == sealed  # type: ignore[union-attr]
 
 
 def test_an_operator_resets_an_only_admins_two_step_verification_at_the_command_line(

@@ -10,9 +10,10 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
-from guarantee.api import claims, docs, evidence, statistics, tokens, workflow
+from guarantee.api import auth, claims, docs, evidence, statistics, tokens, workflow
 from guarantee.api.problems import KEPT_HEADERS, PROBLEM_JSON, flatten, from_service_error, is_api_request, problem
 from guarantee.pages import html_error
+from guarantee.schemas.claims import regulation_field_properties
 from guarantee.schemas.common import ProblemSchema
 from guarantee.services.errors import ServiceError
 
@@ -90,24 +91,39 @@ def init_app(app: Flask) -> None:
     )
     api = GuaranteeApi(app)
     app.extensions["guarantee.api"] = api
+    api.ma_plugin.converter.add_attribute_function(regulation_field_properties)
     api.spec.components.security_scheme(
-        "trackingToken",
+        auth.TRACKING_SCHEME,
         {"type": "http", "scheme": "bearer", "description": "A claim's tracking token: that claim, group's view"},
     )
     api.spec.components.security_scheme(
-        "officerToken",
-        {"type": "http", "scheme": "bearer", "description": "An officer token from POST /api/v1/tokens"},
+        auth.OFFICER_SCHEME,
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An officer token from POST /api/v1/tokens. Where an operation lists roles with it, "
+            "the officer needs one of them.",
+        },
     )
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.bp)
+    names = {blueprint.name for blueprint in BLUEPRINTS}
+    undeclared = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if endpoint.partition(".")[0] in names and not hasattr(view, auth.DECLARED_SECURITY)
+    ]
+    if undeclared:  # auth.check_caller would refuse them all; say so before serving anything
+        raise RuntimeError(f"API operations that do not declare who may call them: {', '.join(undeclared)}")
 
 
 def _service_error(error: ServiceError) -> Response:
     return from_service_error(error)
 
 
-# Blueprints are set up once, when this module is imported; each app only registers them.
+# Blueprints are set up once, when this module is imported; each app only registers them. These
+# checks of the body come after auth.check_caller, which each Blueprint registers first.
 for _blueprint in BLUEPRINTS:
     if _blueprint is not evidence.blp:  # uploads are multipart; it checks its own bodies
         _blueprint.before_request(_require_json)

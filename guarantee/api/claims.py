@@ -12,6 +12,7 @@ import marshmallow as ma
 from flask import Response, current_app, jsonify, request, url_for
 
 from guarantee.api import auth
+from guarantee.api.auth import GROUP_OR_OFFICER, OFFICER, PUBLIC, officer_with
 from guarantee.api.idempotent import run_once, run_once_for
 from guarantee.api.parser import Blueprint
 from guarantee.api.problems import problem
@@ -39,8 +40,6 @@ from guarantee.services.idempotency import StoredResponse
 
 blp = Blueprint("claims", __name__, url_prefix="/api/v1/claims", description="Claims and their workflow")
 
-GROUP_OR_OFFICER: list[dict[str, list[str]]] = [{"trackingToken": []}, {"officerToken": []}]
-OFFICER: list[dict[str, list[str]]] = [{"officerToken": []}]
 ETAG_HEADER = {"ETag": {"description": "The claim's version; send it back in If-Match", "schema": {"type": "string"}}}
 IDEMPOTENCY_KEY = {
     "in": "header",
@@ -141,10 +140,10 @@ def _stale_problem(error: StaleClaim) -> Response:
 @blp.response(201, SubmittedSchema, headers={"Location": {"schema": {"type": "string"}}})
 @blp.doc(
     operationId="submitClaim",
-    security=[],
+    security=PUBLIC,
     parameters=[IDEMPOTENCY_KEY],
     responses={
-        "201": {
+        201: {  # an int, as @blp.response keys it, so the two merge
             "links": {
                 "GetClaim": {"operationId": "getClaim", "parameters": {"reference": "$response.body#/reference"}},
                 "FireTransition": {
@@ -191,8 +190,7 @@ def list_claims(limit: int, cursor: str | None = None, **filters: Any) -> Respon
 
     Filters combine; pages follow next_cursor.
     """
-    ctx = service_context()
-    page = reading.list_claims(ctx, auth.officer_actor(ctx), filters, limit=limit, cursor=cursor)
+    page = reading.list_claims(service_context(), auth.caller(), filters, limit=limit, cursor=cursor)
     response = jsonify(ClaimPageSchema().dump(page))
     if page.next_cursor:
         args: dict[str, Any] = {k: request.args.getlist(k) for k in request.args if k != "cursor"}
@@ -212,8 +210,7 @@ def claim(reference: str) -> Response:
     With the group's tracking token: the group's view (no internal notes, no officers' names).
     With an officer token: the full view.
     """
-    ctx = service_context()
-    stored = _claim_response(ctx, reference, auth.actor_for_claim(ctx, reference))
+    stored = _claim_response(service_context(), reference, auth.caller())
     if request.if_none_match.contains(stored.headers["ETag"].strip('"')):
         return Response(status=304, headers={"ETag": stored.headers["ETag"]})
     response = jsonify(stored.body)
@@ -240,9 +237,7 @@ def transition(data: dict[str, Any], reference: str) -> Response:
     """
     expected = _expected_version()
     inputs = {k: v for k, v in data.items() if k != "trigger"}
-    ctx = service_context()
-    actor = auth.actor_for_claim(ctx, reference)
-    ctx.session.rollback()
+    actor = auth.caller()
 
     def produce(ctx: ServiceContext) -> StoredResponse:
         fire(ctx, reference, data["trigger"], actor, inputs, expected_version=expected)
@@ -258,9 +253,9 @@ def transition(data: dict[str, Any], reference: str) -> Response:
 
 def _officer_write(reference: str, change: Any) -> Response:
     expected = _expected_version()
+    actor = auth.caller()
     try:
         with unit_of_work() as ctx:
-            actor = auth.officer_actor(ctx)
             change(ctx, actor, expected)
             stored = _claim_response(ctx, reference, actor)
     except StaleClaim as error:
@@ -275,7 +270,7 @@ def _officer_write(reference: str, change: Any) -> Response:
 @blp.route("/<reference>/assignee", methods=["PUT"], parameters=[REFERENCE_PARAMETER])
 @blp.arguments(AssignmentInput, example={"assignee_id": 7})
 @blp.response(200, ClaimSchema, headers=ETAG_HEADER)
-@blp.doc(operationId="assignClaim", security=OFFICER, parameters=[IF_MATCH])
+@blp.doc(operationId="assignClaim", security=officer_with(casework.ASSIGNERS), parameters=[IF_MATCH])
 @blp.problems(401, 403, 404, 409, 412, 415, 422)
 def assign(data: dict[str, Any], reference: str) -> Response:
     """Assign a claim to an officer, or unassign it (officers)"""
@@ -300,7 +295,7 @@ def assign(data: dict[str, Any], reference: str) -> Response:
     },
 )
 @blp.response(200, ClaimSchema, headers=ETAG_HEADER)
-@blp.doc(operationId="classifyClaim", security=OFFICER, parameters=[IF_MATCH])
+@blp.doc(operationId="classifyClaim", security=officer_with(casework.CLASSIFIERS), parameters=[IF_MATCH])
 @blp.problems(401, 403, 404, 409, 412, 415, 422)
 def classify(data: dict[str, Any], reference: str) -> Response:
     """Set a claim's barrier category and regulation catalogue entry (officers)"""
@@ -327,9 +322,7 @@ def add_note(data: dict[str, Any], reference: str) -> Response:
 
     With an Idempotency-Key, a retry of the same note returns the first answer and adds nothing.
     """
-    ctx = service_context()
-    actor = auth.officer_actor(ctx)
-    ctx.session.rollback()
+    actor = auth.caller()
 
     def produce(ctx: ServiceContext) -> StoredResponse:
         entry = casework.add_note(ctx, reference, actor, data["note"])
@@ -344,6 +337,5 @@ def add_note(data: dict[str, Any], reference: str) -> Response:
 @blp.problems(401, 403, 404)
 def audit_trail(reference: str) -> Response:
     """A claim's audit trail: its hash chain, event by event (officers)"""
-    ctx = service_context()
-    events = reading.audit_trail(ctx, reference, auth.officer_actor(ctx))
+    events = reading.audit_trail(service_context(), reference, auth.caller())
     return jsonify(AuditTrailSchema().dump({"reference": reference, "events": events}))

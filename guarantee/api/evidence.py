@@ -7,7 +7,8 @@ import hashlib
 from flask import Response, jsonify, request
 
 from guarantee.api import auth
-from guarantee.api.claims import GROUP_OR_OFFICER, IDEMPOTENCY_KEY, REFERENCE_PARAMETER
+from guarantee.api.auth import GROUP_OR_OFFICER
+from guarantee.api.claims import IDEMPOTENCY_KEY, REFERENCE_PARAMETER
 from guarantee.api.idempotent import run_once_for
 from guarantee.api.parser import Blueprint
 from guarantee.api.problems import problem
@@ -75,9 +76,7 @@ def upload(reference: str) -> Response:
         return problem(422, "Send exactly one file, in a field named file.", errors={"file": ["Choose a file"]})
     data = upload.stream.read(MAX_FILE_BYTES + 1)
     filename = upload.filename or ""
-    ctx = service_context()
-    actor = auth.actor_for_claim(ctx, reference)
-    ctx.session.rollback()
+    actor = auth.caller()
 
     def produce(ctx: ServiceContext) -> StoredResponse:
         attachment = add_evidence(ctx, reference, actor, filename, data)
@@ -94,8 +93,7 @@ def upload(reference: str) -> Response:
 @blp.problems(401, 403, 404)
 def index(reference: str) -> Response:
     """List a claim's evidence (the group or an officer)"""
-    ctx = service_context()
-    items = list_evidence(ctx, reference, auth.actor_for_claim(ctx, reference))
+    items = list_evidence(service_context(), reference, auth.caller())
     return jsonify(AttachmentListSchema().dump({"items": items}))
 
 
@@ -109,7 +107,7 @@ def index(reference: str) -> Response:
     operationId="downloadEvidence",
     security=GROUP_OR_OFFICER,
     responses={
-        "200": {
+        200: {  # an int, as @blp.response keys it, so the two merge
             "content": {
                 media: {"schema": {"type": "string", "format": "binary"}}
                 for media in ("application/pdf", "image/png", "image/jpeg")
@@ -120,6 +118,5 @@ def index(reference: str) -> Response:
 @blp.problems(401, 403, 404, 503)
 def download(reference: str, attachment_id: int) -> Response:
     """Download a file of evidence (the group or an officer)"""
-    ctx = service_context()
-    attachment, path = open_evidence(ctx, reference, attachment_id, auth.actor_for_claim(ctx, reference))
+    attachment, path = open_evidence(service_context(), reference, attachment_id, auth.caller())
     return evidence_download(path, attachment.content_type, attachment.filename)

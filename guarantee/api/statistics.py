@@ -17,15 +17,13 @@ blp = Blueprint(
     "statistics_api", __name__, url_prefix="/api/v1/statistics", description="Anonymised statistics releases"
 )
 
-# Both forms of a release: the stored JSON, or ?format=csv.
+# Both forms of a release: the stored JSON, or ?format=csv. Keyed by an int, as @blp.response
+# keys it, so that the two merge (a "200" would replace the generated response instead).
 RELEASE_RESPONSE = {
-    "200": {
+    200: {
         "description": "The release as published: JSON (byte for byte as stored), or CSV with ?format=csv",
         "headers": {"ETag": {"description": "The release's SHA-256, quoted", "schema": {"type": "string"}}},
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/ReleaseDocument"}},
-            "text/csv": {"schema": {"type": "string"}},
-        },
+        "content": {"text/csv": {"schema": {"type": "string"}}},  # and the JSON, from @blp.response
     }
 }
 RELEASE_PARAMETER = {"in": "path", "name": "number", "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}
@@ -33,7 +31,7 @@ RELEASE_PARAMETER = {"in": "path", "name": "number", "schema": {"type": "integer
 
 def _served(release: StatisticsRelease, as_format: str) -> Response:
     """The stored bytes (or their CSV), cacheable by anyone: a release never changes."""
-    etag = release.sha256 if as_format == "json" else f"{release.sha256}-csv"
+    etag = release.sha256 if as_format == "json" else stats.csv_etag(release.sha256)
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     elif as_format == "csv":
@@ -50,7 +48,7 @@ def _served(release: StatisticsRelease, as_format: str) -> Response:
 
 @blp.route("", methods=["GET"])
 @blp.arguments(FormatArgs, location="query", unknown=ma.RAISE)
-@blp.response(200, ReleaseDocumentSchema)  # documented in full by RELEASE_RESPONSE
+@blp.response(200, ReleaseDocumentSchema)  # and RELEASE_RESPONSE: the CSV form, the ETag
 @blp.alt_response(304, description="Not modified since the ETag in If-None-Match")
 @blp.doc(operationId="getLatestStatistics", security=[], responses=RELEASE_RESPONSE)
 @blp.problems(404, 422)
@@ -90,7 +88,7 @@ def register() -> Response:
 
 @blp.route("/releases/<int(max=2147483647):number>", methods=["GET"], parameters=[RELEASE_PARAMETER])
 @blp.arguments(FormatArgs, location="query", unknown=ma.RAISE)
-@blp.response(200, ReleaseDocumentSchema)  # documented in full by RELEASE_RESPONSE
+@blp.response(200, ReleaseDocumentSchema)  # and RELEASE_RESPONSE: the CSV form, the ETag
 @blp.alt_response(304, description="Not modified since the ETag in If-None-Match")
 @blp.doc(operationId="getStatisticsRelease", security=[], responses=RELEASE_RESPONSE)
 @blp.problems(404, 422)

@@ -3,8 +3,6 @@ the actions this officer may take now, each asking for exactly what the workflow
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +26,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from guarantee import sign_in_limits
+from guarantee import csv_export, sign_in_limits
 from guarantee.console import forms, sessions
 from guarantee.context import service_context, unit_of_work
 from guarantee.extensions import limiter
@@ -216,7 +214,7 @@ def _two_step_page(status: int = 200, form: FlaskForm | None = None, problem: st
     new phone, or turn it off where it is not required."""
     with unit_of_work() as ctx:
         officer = officers_service.active_officer(ctx, current_user.actor)
-        setup = two_step.pending_setup(officer)  # begun with a POST: opening the page changes nothing
+        setup = two_step.pending_setup(ctx, officer)  # begun with a POST: opening the page changes nothing
         required = two_step.required(officer, sessions.admins_must_use_two_step())
         turned_on = officer.totp_secret is not None
     page = render_template(
@@ -341,20 +339,12 @@ CSV_COLUMNS = (
 )
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.get("/queue.csv")
 @login_required
 def queue_csv() -> ResponseReturnValue:
     """The filtered queue as CSV: officers' fields only, never the group's contact details."""
     ctx = service_context()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    rows: list[list[Any]] = [list(CSV_COLUMNS)]
     try:
         filters = queue.parse_filters(request.args, request.args.getlist("state"))
         cursor = None
@@ -362,7 +352,7 @@ def queue_csv() -> ResponseReturnValue:
             page = queue.work_queue(ctx, current_user.actor, filters, cursor=cursor, limit=500, with_counts=False)
             for row in page.rows:
                 values = {**row, "assignee": page.assignees.get(row["assignee_id"], "")}
-                writer.writerow([_cell(values[c]) for c in CSV_COLUMNS])
+                rows.append([values[c] for c in CSV_COLUMNS])
             if page.next_cursor is None:
                 break
             cursor = page.next_cursor
@@ -370,7 +360,7 @@ def queue_csv() -> ResponseReturnValue:
         return render_error(400, "; ".join(m for msgs in failed.errors.values() for m in msgs))
     finally:
         ctx.rollback()
-    response = make_response(out.getvalue())
+    response = make_response(csv_export.write(rows))
     response.mimetype = "text/csv"
     response.headers["Content-Disposition"] = "attachment; filename=queue.csv"
     return response

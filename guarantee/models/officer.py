@@ -22,11 +22,12 @@ class Officer(Base):
     # Changing it ends every session of this officer on the server.
     session_nonce: Mapped[str] = mapped_column(String(64))
     must_change_password: Mapped[bool] = mapped_column(default=False)
-    # Two-step verification (TOTP, RFC 6238): the base32 secret shared with the officer's
-    # authenticator app; one waiting to be confirmed while they set it up; and the last time
-    # step a code was accepted for, so that no code works twice.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
-    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    # Two-step verification (TOTP, RFC 6238): the secret shared with the officer's authenticator
+    # app; one waiting to be confirmed while they set it up; and the last time step a code was
+    # accepted for, so that no code works twice. Both secrets are sealed under a key kept outside
+    # the database: read and write them only through guarantee.services.two_step_secrets.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(255))
     totp_last_step: Mapped[int | None]
     # Wrong codes since ``totp_failures_since``: five in 15 minutes and codes are refused for a
     # while. Counted on the officer's row, so parallel guesses cannot slip past the count.

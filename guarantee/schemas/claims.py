@@ -11,6 +11,7 @@ from guarantee.schemas.common import StrictBoolean, StrictSchema, text
 from workflows import STATES, TRANSITIONS, TRIGGERS
 from workflows.vocabulary import BARRIER_CATEGORIES, OUTCOMES, REGIONS, REMEDIES, REMEDIES_SOUGHT, SECTORS
 
+MAX_ID = 2**31 - 1  # the database's integer
 REFERENCE = validate.Regexp(r"^CPG-\d{4}-\d{6}$", error="A reference looks like CPG-2026-000123")
 
 
@@ -86,11 +87,11 @@ class NewRegulationInput(StrictSchema):
 
 
 class RegulationField(fields.Field):  # type: ignore[type-arg]
-    """A catalogue entry's id, or a new entry as an object."""
+    """A catalogue entry's id, or a new entry as an object (documented by ``regulation_field_properties``)."""
 
     def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
         if isinstance(value, int) and not isinstance(value, bool):
-            if not 1 <= value <= 2**31 - 1:
+            if not 1 <= value <= MAX_ID:
                 raise ma.ValidationError("There is no regulation with this id in the catalogue")
             return value
         if isinstance(value, dict):
@@ -98,6 +99,19 @@ class RegulationField(fields.Field):  # type: ignore[type-arg]
         raise ma.ValidationError(
             "Give a catalogue entry's id, or a new regulation as {title, legal_reference, issuing_body}"
         )
+
+
+def regulation_field_properties(converter: Any, field: fields.Field[Any], **kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function: a RegulationField is one of its two forms, each described
+    (the new entry's schema is registered as a component by the converter itself)."""
+    if not isinstance(field, RegulationField):
+        return {}
+    return {
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "maximum": MAX_ID, "description": "A catalogue entry's id"},
+            converter.resolve_nested_schema(NewRegulationInput),
+        ]
+    }
 
 
 def _transition_fields() -> dict[str, fields.Field[Any]]:
@@ -115,24 +129,20 @@ def _transition_fields() -> dict[str, fields.Field[Any]]:
                 required=False,
                 allow_none=True,
                 strict=True,
-                validate=validate.Range(min=1, max=2**31 - 1),
+                validate=validate.Range(min=1, max=MAX_ID),
                 metadata=meta,
             )
         elif spec.kind == "claim_reference":
             made[name] = fields.String(required=False, allow_none=True, validate=REFERENCE, metadata=meta)
         elif spec.kind == "evidence":
             made[name] = fields.List(
-                fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1)),
+                fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID)),
                 required=False,
                 validate=validate.Length(max=5),
                 metadata=meta | {"description": meta["description"] + " Ids from POST .../evidence."},
             )
         elif spec.kind == "regulation":
-            made[name] = RegulationField(
-                required=False,
-                metadata=meta
-                | {"oneOf": [{"type": "integer", "minimum": 1}, {"$ref": "#/components/schemas/NewRegulationInput"}]},
-            )
+            made[name] = RegulationField(required=False, metadata=meta)
     return made
 
 
@@ -273,7 +283,7 @@ class ClaimListArgs(StrictSchema):
     sector = one_of(SECTORS)
     region = one_of(REGIONS)
     category = one_of(BARRIER_CATEGORIES)
-    assignee = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    assignee = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     overdue = fields.Boolean()
     limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
     cursor = fields.String(validate=validate.Length(max=64))
@@ -302,14 +312,16 @@ class AssignmentInput(StrictSchema):
         required=True,
         allow_none=True,
         strict=True,
-        validate=validate.Range(min=1, max=2**31 - 1),
+        validate=validate.Range(min=1, max=MAX_ID),
         metadata={"description": "The officer to assign, or null to unassign"},
     )
 
 
 class ClassificationInput(StrictSchema):
     category = one_of(BARRIER_CATEGORIES, required=False, allow_none=True)
-    regulation = RegulationField(required=False)
+    regulation = RegulationField(
+        required=False, metadata={"description": "The regulation catalogue entry: an existing one, or a new one"}
+    )
 
 
 class NoteInput(StrictSchema):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 from guarantee.clock import Clock, SystemClock, today
 from guarantee.config import DEFAULT_WORKING_DAYS
 from guarantee.services.storage import EvidenceStore
+
+if TYPE_CHECKING:
+    from guarantee.services.two_step_secrets import TwoStepKey
 
 T = TypeVar("T")
 
@@ -31,6 +34,7 @@ class ServiceContext:
     clock: Clock = field(default_factory=SystemClock)
     working_days: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_WORKING_DAYS))
     evidence: EvidenceStore | None = None
+    two_step_key: TwoStepKey | None = None  # seals officers' two-step secrets (two_step_secrets)
     _found: dict[tuple[type, object], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def commit(self) -> None:

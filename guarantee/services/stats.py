@@ -13,9 +13,7 @@ since, and ``differencing`` checks that no such difference gives away a small nu
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -26,6 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Date, case, cast, func, literal, select, text
 from sqlalchemy.orm import Session, defer
 
+from guarantee import csv_export
 from guarantee.clock import UK
 from guarantee.disclosure import SUPPRESSED, CrossTable, Published, Rules, protect_cross, protect_list, round_to_base
 from guarantee.models import Claim, Regulation, StatisticsRelease
@@ -685,20 +684,23 @@ def sha256(data: bytes) -> str:
 
 def as_csv(document: Mapping[str, Any]) -> str:
     """Every number of a release as one CSV row: which table, row and column (key and words),
-    the value, and for a release with noise its 95% margin."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    the value, and for a release with noise its 95% margin. Row words can be catalogue titles
+    that officers typed: ``csv_export`` keeps them from running as spreadsheet formulas."""
     private = document["method"] == DIFFERENTIAL_PRIVACY
-    writer.writerow(
-        ["release", "table", "row_key", "row", "column_key", "column", "value", *(["margin_95"] if private else [])]
-    )
     release = document["release"]
+    rows: list[list[Any]] = [
+        ["release", "table", "row_key", "row", "column_key", "column", "value", *(["margin_95"] if private else [])]
+    ]
     for table in document["tables"]:
         for (row_key, row), (column_key, column), value, margin in _cells(table):
-            writer.writerow(
-                [release, table["id"], row_key, row, column_key, column, value, *([margin] if private else [])]
-            )
-    return out.getvalue()
+            rows.append([release, table["id"], row_key, row, column_key, column, value, *([margin] if private else [])])
+    return csv_export.write(rows)
+
+
+def csv_etag(release_sha256: str) -> str:
+    """The ETag of a release's CSV: the release's hash and the CSV writer's format, so that a
+    cache never keeps the CSV of an older writer as current."""
+    return f"{release_sha256}-csv{csv_export.FORMAT}"
 
 
 TOTAL = ("total", "Total")

@@ -4,7 +4,8 @@ and when getting an API token. Optional for each officer; required for admins wh
 is configured so (GUARANTEE_ADMIN_TWO_STEP). A code is accepted once: the last step used is kept,
 so a code seen over someone's shoulder cannot be replayed. Wrong codes are counted on the officer's
 row (only ever after their password was right): after five in 15 minutes, codes are refused for
-the rest of the 15 minutes, whichever browser, address or surface they come from."""
+the rest of the 15 minutes, whichever browser, address or surface they come from. The secrets
+are kept sealed (two_step_secrets), under the key the caller's context carries."""
 
 from __future__ import annotations
 
@@ -19,6 +20,14 @@ from guarantee.models import Officer
 from guarantee.services.audit import append_admin_event
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, Forbidden, TooManyAttempts, ValidationFailed
+from guarantee.services.two_step_secrets import (
+    TwoStepKey,
+    forget,
+    keep_being_set_up,
+    keep_in_use,
+    secret_being_set_up,
+    secret_in_use,
+)
 
 ISSUER = "Co-production Guarantee"
 STEP_SECONDS = 30
@@ -81,6 +90,12 @@ def _matching_step(ctx: ServiceContext, secret: str, code: str, after: int | Non
     return None
 
 
+def _key(ctx: ServiceContext) -> TwoStepKey:
+    if ctx.two_step_key is None:
+        raise RuntimeError("This service context has no two-step key: build it with guarantee.context.service_context")
+    return ctx.two_step_key
+
+
 def _officer(ctx: ServiceContext, officer_id: int) -> Officer:
     officer = ctx.session.scalar(select(Officer).where(Officer.id == officer_id).with_for_update())
     if officer is None or not officer.active:
@@ -94,16 +109,16 @@ def begin_setup(ctx: ServiceContext, officer_id: int) -> Setup:
     page only shows a secret already begun. Flushes only."""
     officer = _officer(ctx, officer_id)
     if officer.totp_pending_secret is None:
-        officer.totp_pending_secret = pyotp.random_base32()
+        keep_being_set_up(_key(ctx), officer, pyotp.random_base32())
         ctx.session.flush()
-    setup = pending_setup(officer)
+    setup = pending_setup(ctx, officer)
     assert setup is not None
     return setup
 
 
-def pending_setup(officer: Officer) -> Setup | None:
+def pending_setup(ctx: ServiceContext, officer: Officer) -> Setup | None:
     """The secret being set up, to show again on every visit until it is confirmed or cancelled."""
-    secret = officer.totp_pending_secret
+    secret = secret_being_set_up(_key(ctx), officer)
     if secret is None:
         return None
     uri = pyotp.TOTP(secret, interval=STEP_SECONDS).provisioning_uri(name=officer.email, issuer_name=ISSUER)
@@ -116,7 +131,8 @@ def confirm_setup(ctx: ServiceContext, officer_id: int, code: str | None, curren
     phone is an administrator's reset), so a session left open cannot take the factor over.
     Every other session of theirs ends. Flushes only."""
     officer = _officer(ctx, officer_id)
-    if officer.totp_pending_secret is None:
+    pending = secret_being_set_up(_key(ctx), officer)
+    if pending is None:
         raise Conflict("Start setting up two-step verification again: this page had expired.")
     if officer.totp_secret is not None:
         try:
@@ -126,11 +142,13 @@ def confirm_setup(ctx: ServiceContext, officer_id: int, code: str | None, curren
     cleaned = clean_code(code)
     if cleaned is None:
         raise ValidationFailed({"code": [CODE_FORMAT]})
-    step = _matching_step(ctx, officer.totp_pending_secret, cleaned, None)
+    step = _matching_step(ctx, pending, cleaned, None)
     if step is None:
         raise ValidationFailed({"code": [WRONG_CODE]})
     replacing = officer.totp_secret is not None
-    officer.totp_secret, officer.totp_pending_secret, officer.totp_last_step = officer.totp_pending_secret, None, step
+    keep_in_use(_key(ctx), officer, pending)
+    keep_being_set_up(_key(ctx), officer, None)
+    officer.totp_last_step = step
     officer.session_nonce = secrets.token_hex(16)
     append_admin_event(
         ctx, officer.id, "two_step_replaced" if replacing else "two_step_turned_on", officer_id=officer.id
@@ -147,9 +165,10 @@ def check_code(ctx: ServiceContext, officer: Officer, code: str | None) -> None:
     if officer.totp_failures >= MAX_WRONG_CODES and since is not None and now - since < WRONG_CODE_WINDOW:
         raise TooManyAttempts(TOO_MANY)
     cleaned = clean_code(code)
+    secret = secret_in_use(_key(ctx), officer)
     step = None
-    if officer.totp_secret is not None and cleaned is not None:
-        step = _matching_step(ctx, officer.totp_secret, cleaned, officer.totp_last_step)
+    if secret is not None and cleaned is not None:
+        step = _matching_step(ctx, secret, cleaned, officer.totp_last_step)
     if step is None:
         raise WrongCode(officer.id, code)
     officer.totp_last_step, officer.totp_failures, officer.totp_failures_since = step, 0, None
@@ -180,11 +199,12 @@ def turn_off(ctx: ServiceContext, officer_id: int, code: str | None, admins_must
     if officer.totp_secret is None:
         raise Conflict("Two-step verification is not turned on.")
     check_code(ctx, officer, code)
-    officer.totp_secret = officer.totp_pending_secret = officer.totp_last_step = None
+    forget(officer)
+    officer.totp_last_step = None
     append_admin_event(ctx, officer.id, "two_step_turned_off", officer_id=officer.id)
 
 
 def cancel_setup(ctx: ServiceContext, officer_id: int) -> None:
     officer = _officer(ctx, officer_id)
-    officer.totp_pending_secret = None
+    keep_being_set_up(_key(ctx), officer, None)
     ctx.session.flush()

@@ -158,7 +158,7 @@ def release_csv(number: int) -> BaseResponse:
     """Every table of the release as one CSV, made from the stored document."""
     stored = _stored(number)
     response = Response(stats.as_csv(json.loads(stored.document)), mimetype="text/csv")
-    return _download(response, stored.listed, "csv", f"{stored.listed.sha256}-csv")
+    return _download(response, stored.listed, "csv", stats.csv_etag(stored.listed.sha256))
 
 
 def _download(response: Response, listed: Listed, extension: str, etag: str) -> BaseResponse:
