@@ -1,11 +1,12 @@
 """One rule at the edge: text that no database can store (a NUL, a lone surrogate) never gets
 past it, whatever route it comes by.
 
-Every request is checked just before its view, before any form or schema sees it: the path's parameters, the
-query string, the headers and cookies, form fields and file names, and every string (and key) of
-a JSON body. A request carrying one is refused with a 400: on the API a problem document that says where the
-character was; elsewhere a page that gives back what was typed in the field, to copy. Field checks (``services.validation``) still
-refuse the other control characters, field by field, with messages for the person who typed.
+Every request is checked before any view, form or schema sees it: the path's parameters, the
+query string, the headers and cookies first of all; form fields, file names and every string (and
+key) of a JSON body just before the view. A request carrying one is refused with a 400: on the
+API a problem document that says where the character was; elsewhere a page that gives back what
+was typed in the field, to copy. Field checks (``services.validation``) still refuse the other
+control characters, field by field, with messages for the person who typed.
 The CLI applies the same rule to its options (``guarantee.cli``).
 """
 
@@ -40,8 +41,9 @@ def _first_unstorable(pairs: Iterable[tuple[str, str]]) -> tuple[str, str] | Non
     return None
 
 
-def where_unstorable(req: Request) -> Found | None:
-    """Where in the request a character that cannot be stored is; None if nowhere."""
+def unstorable_around_body(req: Request) -> Found | None:
+    """Where, outside the body, a character that cannot be stored is: the address, the query
+    string, headers and cookies. None if nowhere."""
     if unstorable(req.path):
         return Found("the address")
     if found := _first_unstorable((k, v) for k, v in (req.view_args or {}).items() if isinstance(v, str)):
@@ -52,6 +54,11 @@ def where_unstorable(req: Request) -> Found | None:
         return Found(f"the {found[0]} header")
     if _first_unstorable(req.cookies.items(multi=True)):
         return Found("a cookie")
+    return None
+
+
+def unstorable_in_body(req: Request) -> Found | None:
+    """Where in the body (form fields, file names, JSON texts and keys) such a character is."""
     if req.mimetype in FORM_TYPES:
         if found := _first_unstorable(req.form.items(multi=True)):
             return Found(f"the field {found[0]!r}", replace_unstorable(found[1], SHOWN_AS))
@@ -69,8 +76,7 @@ def where_unstorable(req: Request) -> Found | None:
     return None
 
 
-def refuse_unstorable() -> Response | None:
-    found = where_unstorable(request)
+def _refuse(found: Found | None) -> Response | None:
     if found is None:
         return None
     if is_api_request():
@@ -85,13 +91,25 @@ def refuse_unstorable() -> Response | None:
     return response
 
 
-def _outside_blueprints() -> Response | None:
-    return None if request.blueprint else refuse_unstorable()
+def _check_around_body() -> Response | None:
+    return _refuse(unstorable_around_body(request))
+
+
+def _check_body() -> Response | None:
+    return _refuse(unstorable_in_body(request))
+
+
+def _check_body_outside_blueprints() -> Response | None:
+    return None if request.blueprint else _check_body()
 
 
 def init_app(app: Flask) -> None:
-    """Check each request last of all before its view: after a blueprint's own hooks, which may
-    raise the size a request may have (evidence uploads). Call it once every blueprint is in."""
-    app.before_request_funcs.setdefault(None, []).append(_outside_blueprints)
+    """The address, query, headers and cookies are checked first of all, before any other hook
+    (who is calling is settled from them, and may look the address up). The body is checked last
+    of all before the view, after a blueprint's own hooks (which may raise the size a request may
+    have, for evidence uploads, or refuse a stranger before the body is read). Call it once every
+    blueprint is registered."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _check_around_body)
+    app.before_request_funcs[None].append(_check_body_outside_blueprints)
     for name in app.blueprints:
-        app.before_request_funcs.setdefault(name, []).append(refuse_unstorable)
+        app.before_request_funcs.setdefault(name, []).append(_check_body)

@@ -757,19 +757,26 @@ def test_v2_2_1_every_text_input_of_every_api_operation_refuses_a_nul_with_a_400
     before = snapshot(app)
     sent = 0
     for what, method, path, arguments in _api_requests_with_a_nul(world, claim):
-        client = app.test_client()
-        if "files" in arguments:
-            query = urlencode(arguments.get("query_string", {}))
-            url = f"{path}?{query}" if query else path
-            response = post_multipart_with(client, url, arguments["files"], arguments["headers"])
-        else:
-            response = client.open(path, method=method.upper(), **arguments)
+        response = _send(app.test_client(), method, path, arguments)
         assert response.status_code == 400, (what, response.status_code, response.get_data(as_text=True)[:300])
         assert response.mimetype == "application/problem+json", what
         assert UNSTORABLE_TEXT.search(response.json["detail"]), (what, response.json)
+        # The group's own token, another's, or none: refused too (who is calling comes first).
+        for token in (claim.auth, {"Authorization": "Bearer not-a-token"}, {}):
+            auth = {k: v for k, v in arguments["headers"].items() if k != "Authorization"} | token
+            refused = _send(app.test_client(), method, path, {**arguments, "headers": auth})
+            assert 400 <= refused.status_code < 500, (what, token, refused.status_code)
         sent += 1
     assert changed_tables(before, snapshot(app)) == []
     assert sent > 50, "every operation's inputs were tried"
+
+
+def _send(client: FlaskClient, method: str, path: str, arguments: dict[str, Any]) -> TestResponse:
+    if "files" in arguments:
+        query = urlencode(arguments.get("query_string", {}))
+        url = f"{path}?{query}" if query else path
+        return post_multipart_with(client, url, arguments["files"], arguments["headers"])
+    return client.open(path, method=method.upper(), **arguments)
 
 
 @pytest.mark.usefixtures("quick_password_hashing")
