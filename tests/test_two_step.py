@@ -121,6 +121,30 @@ def test_an_officer_turns_it_on_by_scanning_the_qr_code_and_entering_a_code(app:
     assert admin_log(app, who)[-1] == "two_step_turned_on"
 
 
+def test_turning_it_on_or_moving_it_to_a_new_phone_revokes_the_officers_api_tokens(
+    app: Flask, clock: FixedClock
+) -> None:
+    who = officer(app, "triage")
+    client = sign_in_as(app, who)
+    before = _token(app.test_client(), who.email).json["token"]  # type: ignore[index]
+    key = turn_on(client, clock)
+    bearer = {"Authorization": f"Bearer {before}"}
+    assert app.test_client().get("/api/v1/claims", headers=bearer).status_code == 401
+
+    clock.advance(seconds=30)
+    with_code = _token(app.test_client(), who.email, code=code(key, clock)).json["token"]  # type: ignore[index]
+    clock.advance(seconds=30)
+    page = start_setting_up(client, button="Set up a new phone")
+    new_key = shown_key(page.text)
+    page_token = csrf(client.get(TWO_STEP).text)
+    moved = client.post(
+        f"{TWO_STEP}/confirm",
+        data={"csrf_token": page_token, "current_code": code(key, clock), "code": code(new_key, clock)},
+    )
+    assert moved.status_code == 303, text_of(moved.text)
+    assert app.test_client().get("/api/v1/claims", headers={"Authorization": f"Bearer {with_code}"}).status_code == 401
+
+
 def test_a_code_a_few_seconds_old_or_early_is_accepted_but_not_one_from_minutes_ago(
     app: Flask, clock: FixedClock
 ) -> None:

@@ -20,6 +20,7 @@ from guarantee.models import Officer
 from guarantee.services.audit import append_admin_event
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, Forbidden, TooManyAttempts, ValidationFailed
+from guarantee.services.officers import credentials_changed
 from guarantee.services.two_step_secrets import (
     TwoStepKey,
     forget,
@@ -149,7 +150,7 @@ def confirm_setup(ctx: ServiceContext, officer_id: int, code: str | None, curren
     keep_in_use(_key(ctx), officer, pending)
     keep_being_set_up(_key(ctx), officer, None)
     officer.totp_last_step = step
-    officer.session_nonce = secrets.token_hex(16)
+    credentials_changed(ctx, officer)  # what was opened without this factor ends: sessions, API tokens
     append_admin_event(
         ctx, officer.id, "two_step_replaced" if replacing else "two_step_turned_on", officer_id=officer.id
     )
