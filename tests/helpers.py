@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import copy
 import secrets
-from typing import Any
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
 
 from guarantee.models import Officer, OfficerRole
 from guarantee.services.actors import GroupActor, OfficerActor, SystemActor
@@ -112,3 +118,23 @@ def walk(ctx: ServiceContext, cast: Cast, reference: str, *triggers: str) -> Fir
         role = TRANSITIONS_BY_TRIGGER[trigger].fired_by[0]
         fired = fire(ctx, reference, trigger, cast.for_role(role, reference), INPUTS[trigger])
     return fired
+
+
+def start_gunicorn(
+    command: list[str], env: dict[str, str], url: str, *, stdout: IO[bytes], stderr: IO[bytes] | int, log: Path
+) -> subprocess.Popen[bytes]:
+    """Start gunicorn from the repository root and wait until it answers /healthz (30 s at most;
+    otherwise the test fails with the end of its log)."""
+    process = subprocess.Popen(
+        command, cwd=Path(__file__).resolve().parent.parent, env=env, stdout=stdout, stderr=stderr
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1):
+                return process
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.1)

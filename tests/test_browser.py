@@ -26,7 +26,7 @@ from typing import Any
 import pyotp
 import pytest
 
-from tests.helpers import PASSWORD, VALID_SUBMISSION
+from tests.helpers import PASSWORD, VALID_SUBMISSION, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("GUARANTEE_CHROMIUM", "/usr/bin/chromium")
@@ -118,17 +118,7 @@ def live_server(fresh_url: str, tmp_path: Path) -> Iterator[LiveServer]:
         "wsgi:app",
     ]
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=1):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
+        process = start_gunicorn(command, env, url, stdout=out, stderr=subprocess.STDOUT, log=log)
     yield LiveServer(url, log, process)
     process.terminate()
     process.wait(timeout=10)
