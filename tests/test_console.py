@@ -1306,24 +1306,30 @@ def test_both_pages_show_that_a_late_question_gave_no_more_time(app: Flask, cloc
     client, _ = signed_in(app, "reviewer")
     words = text_of(client.get(claim_path(reference)).text)
     assert (
-        f"Paused: 20 working days from 2 November 2026, paused on 1 December 2026, when it was already due (on 30 November 2026). {LATE_PAUSE_RULE}"
-        in words
+        "Paused: 20 working days from 2 November 2026, paused on 1 December 2026; it was already due on "
+        "30 November 2026, so the answer adds no time: it stays due on 30 November 2026." in words
     )
 
     clock.set_day(date(2026, 12, 7))
     officers_walk(app, reference, "provide_information")
-    late = (
-        "A question was asked on 1 December 2026, when this was already due (on 30 November 2026), "
-        f"and answered on 7 December 2026. {LATE_PAUSE_RULE}"
-    )
     client, _ = signed_in(app, "reviewer")
     words = text_of(client.get(claim_path(reference)).text)
-    assert "Running: 20 working days from 2 November 2026, due 30 November 2026." in words
-    assert late in words
+    assert (
+        "Running: 20 working days from 2 November 2026, due 30 November 2026 "
+        "(a question asked after that date added no time)." in words
+    )
+    assert (
+        "A question was asked on 1 December 2026, after this was already due (on 30 November 2026), "
+        f"and answered on 7 December 2026. {LATE_PAUSE_RULE}" in words
+    )
     group = app.test_client()
     words = text_of(group.get(group.get(link).headers["Location"]).text)
-    assert "We will decide your claim by 30 November 2026. We are late." in words
-    assert late in words
+    assert "We should have decided your claim by 30 November 2026. We are late." in words
+    assert (
+        "We asked you a question on 1 December 2026, after our decision was already due (on 30 November 2026). "
+        "You answered on 7 December 2026. Asking late does not give us extra time: the decision is still due "
+        "on 30 November 2026." in words
+    )
 
 
 def test_the_claim_page_shows_how_each_clocks_due_date_was_worked_out(app: Flask, clock: FixedClock) -> None:

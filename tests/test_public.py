@@ -983,6 +983,37 @@ def test_the_tracking_page_says_where_the_claim_is_and_by_when_the_next_step_is_
     assert "We count working days: Monday to Friday, not counting bank holidays in England." in words
 
 
+@pytest.mark.parametrize(
+    ("officers", "late", "phrase"),
+    [
+        ((), True, "We should have checked your claim by"),
+        (("accept",), True, "We should have decided your claim by"),
+        (("accept", "request_information"), False, "Answer our question by"),  # the group's own deadline
+    ],
+    ids=["triage", "decision", "the group's answer"],
+)
+def test_once_a_councils_deadline_has_passed_the_page_says_we_are_late(
+    app: Flask,
+    client: FlaskClient,
+    claim: WebClaim,
+    clock: FixedClock,
+    *,
+    officers: tuple[str, ...],
+    late: bool,
+    phrase: str,
+) -> None:
+    officers_fire(app, claim.reference, *officers)
+    due = claim_of(app, claim.reference).due_on
+    assert due
+    clock.set_day(due + timedelta(days=1))
+    assert open_link(client, claim.link).status_code == 303
+
+    words = text_of(client.get(claim.path).text)
+
+    assert f"{phrase} {uk(due)}." in words
+    assert ("We are late." in words) is late
+
+
 def test_a_new_claims_page_explains_its_due_date(client: FlaskClient, claim: WebClaim) -> None:
     words = text_of(client.get(claim.path).text)
 

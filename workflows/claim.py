@@ -91,17 +91,32 @@ class Clock:
     default_working_days: int
     # What the due date means to the group, before the date: "We will decide by".
     due_phrase: str = ""
+    # After the date, for a clock the council keeps: "We should have decided by" (the group's own
+    # deadlines have none: when one passes, the sweeper closes what it was for).
+    late_phrase: str = ""
 
 
 CLOCKS: dict[str, Clock] = {
     c.name: c
     for c in (
-        Clock("triage", "Triage", 5, "We will check your claim by"),
-        Clock("decision", "Decision", 20, "We will decide your claim by"),
+        Clock("triage", "Triage", 5, "We will check your claim by", "We should have checked your claim by"),
+        Clock("decision", "Decision", 20, "We will decide your claim by", "We should have decided your claim by"),
         Clock("information", "Reply to a question", 20, "Answer our question by"),
         Clock("appeal_window", "Time to appeal", 20, "The last day to appeal is"),
-        Clock("appeal_decision", "Appeal decision", 20, "We will decide your appeal by"),
-        Clock("resolution", "Resolution", 40, "The council will put the remedy in place by"),
+        Clock(
+            "appeal_decision",
+            "Appeal decision",
+            20,
+            "We will decide your appeal by",
+            "We should have decided your appeal by",
+        ),
+        Clock(
+            "resolution",
+            "Resolution",
+            40,
+            "The council will put the remedy in place by",
+            "The council should have put the remedy in place by",
+        ),
     )
 }
 
@@ -135,8 +150,8 @@ def stop(clock: ClockName) -> ClockEffect:
 # the answer gives no more time: the clock is due again on the day it was due before, so a late
 # decision stays late. The clock's working says so, in these words.
 LATE_PAUSE_RULE = (
-    "A question asked on or after the day a decision was due gives no more time: "
-    "once answered, it is due on the day it was due before."
+    "A question asked on or after the day a decision was due gives no extra time: "
+    "once it is answered, the decision stays due on the day it was due before."
 )
 
 
