@@ -34,10 +34,12 @@ class Found:
     typed: str | None = None
 
 
-def _first_unstorable(pairs: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
+def _first_unstorable(pairs: Iterable[tuple[str | None, str | None]]) -> tuple[str, str] | None:
+    """The first (name, value) with such a character. A multipart part whose name werkzeug could
+    not read comes as None: nothing there to store, so nothing to check."""
     for name, value in pairs:
-        if unstorable(name) or unstorable(value):
-            return name, value
+        if unstorable(name or "") or unstorable(value or ""):
+            return name or "", value or ""
     return None
 
 
