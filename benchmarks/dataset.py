@@ -71,7 +71,7 @@ from guarantee.models.audit import GENESIS_HASH
 from guarantee.services.actors import Actor, GroupActor, OfficerActor, SystemActor
 from guarantee.services.audit import canonical_json, check_chain, text_digest
 from guarantee.services.calendar import bank_holiday
-from guarantee.services.claims import MERITS_DECISIONS, fire, submit_claim, token_hash
+from guarantee.services.claims import fire, submit_claim, token_hash
 from guarantee.services.context import ServiceContext
 from guarantee.services.officers import create_officer
 from guarantee.services.sweep import SYSTEM_TRIGGERS
@@ -686,9 +686,11 @@ class Planner:
                 elif clock is None:
                     continue
                 elif effect.action == "pause" and clock[0] == "running":
-                    clock[:3] = ["paused", 0, calendar.between(day, clock[1])]
+                    late = day >= clock[1]  # workflows.LATE_PAUSE_RULE: it keeps its due day
+                    clock[:3] = ["paused", clock[1] if late else 0, -1 if late else calendar.between(day, clock[1])]
                 elif effect.action == "resume" and clock[0] == "paused":
-                    clock[:] = ["running", calendar.add(day, clock[2])[0], 0, day]
+                    due = clock[1] if clock[2] == -1 else calendar.add(day, clock[2])[0]
+                    clock[:] = ["running", due, 0, day]
                 elif effect.action == "stop":
                     clock[0] = "stopped"
         running = sorted((c for c in clocks.values() if c[0] == "running"), key=lambda c: c[1])
@@ -1107,9 +1109,14 @@ class Builder:
 
     def _clock_rows(self, claim_id: int, clocks: dict[str, list[Any]], out: list[Any], ids: list[int]) -> None:
         null, iso = self.null, self.times.iso
-        for name, status, days, started, due, paused, left, stopped, stretches in clocks.values():
+        for name, status, days, started, due, paused, left, stopped, stretches, late, lates in clocks.values():
             ids[1] += 1
-            working = '{"stretches": [' + ", ".join(stretches) + "]}"
+            working = '{"stretches": [' + ", ".join(stretches) + "]"
+            if late is not None:
+                working += f', "late_pause": {late[0]}'
+            if lates:
+                working += ', "late_pauses": [' + ", ".join(lates) + "]"
+            working += "}"
             if null is not None and "\\" in working:  # COPY's text format reads a backslash as an escape
                 working = working.replace("\\", "\\\\")
             out.append(
@@ -1133,22 +1140,44 @@ class Builder:
     ) -> tuple[tuple[tuple[str, str], ...], list[str]]:
         """Apply the workflow's clock effects as ``clocks.apply_effects`` does: the changes made,
         and each changed clock's due day as JSON. A clock is [name, status, working days,
-        started, due, paused, days left, stopped, stretches]."""
+        started, due, paused, days left, stopped, stretches, the late pause it is in (JSON) and
+        the late pauses it had (JSON), as workflows.LATE_PAUSE_RULE has them]."""
         changes, dues, json_day = [], [], self.times.json
         for effect in effects:
             clock, action = clocks.get(effect.clock), effect.action
             if action == "start":
                 days = DEFAULT_WORKING_DAYS[effect.clock]
                 due, stretch = calendar.add(day, days)
-                clock = clocks[effect.clock] = [effect.clock, "running", days, day, due, None, None, None, [stretch]]
+                clock = clocks[effect.clock] = [
+                    effect.clock,
+                    "running",
+                    days,
+                    day,
+                    due,
+                    None,
+                    None,
+                    None,
+                    [stretch],
+                    None,
+                    [],
+                ]
             elif clock is None:
                 continue
             elif action == "pause" and clock[1] == "running":
-                clock[6] = calendar.between(day, clock[4])
+                if day >= clock[4]:  # asked once it was due: it keeps its due day, to come back to
+                    clock[9] = (f'{{"paused_on": {json_day[day]}, "due": {json_day[clock[4]]}}}', clock[4])
+                    clock[6] = 0
+                else:
+                    clock[6] = calendar.between(day, clock[4])
                 clock[1], clock[5], clock[4] = "paused", day, None
             elif action == "resume" and clock[1] == "paused":
-                due, stretch = calendar.add(day, clock[6] or 0)
-                clock[8].append(stretch)
+                if clock[9] is not None:
+                    late, due = clock[9]
+                    clock[10].append(late[:-1] + f', "resumed_on": {json_day[day]}}}')
+                    clock[9] = None
+                else:
+                    due, stretch = calendar.add(day, clock[6] or 0)
+                    clock[8].append(stretch)
                 clock[1], clock[4], clock[5], clock[6] = "running", due, None, None
             elif action == "stop" and clock[1] in ("running", "paused"):
                 clock[1], clock[7] = "stopped", day
@@ -1166,8 +1195,8 @@ class Builder:
         claim["state"] = transition.dest
         for name, (_, value) in values.items():
             claim[_SETS[name]] = value
-        if trigger in MERITS_DECISIONS and claim["decided_at"] is None:
-            claim["decided_at"] = event
+        if transition.decided_at is not None:
+            claim["decided_at"] = event if transition.decided_at == "stamp" else None
         if claim["state"] in TERMINAL_STATES:
             claim["outcome"] = values[transition.outcome_input][1] if transition.outcome_input else transition.outcome
             claim["resolved_at"] = event
