@@ -85,6 +85,7 @@ class Run:
         self.cluster: pg.Cluster | None = None
         self.server: Gunicorn | None = None
         self.secret_key = secrets.token_hex(32)
+        self.two_step_key = secrets.token_hex(32)  # the service runs as another user: no instance key file
         self.officers: list[Officer] = []
         self.racers: list[Officer] = []
         self.regulation_id = 0
@@ -103,6 +104,7 @@ class Run:
         settings: dict[str, Any] = {
             "SQLALCHEMY_DATABASE_URI": self.database_url(),
             "SECRET_KEY": self.secret_key,
+            "GUARANTEE_TWO_STEP_KEY": self.two_step_key,
             "GUARANTEE_LOG_JSON": False,
             "GUARANTEE_EVIDENCE_DIR": str(self.evidence),
             "GUARANTEE_AUDIT_SIGNING_KEY": str(self.signing_key),
@@ -158,6 +160,7 @@ class Run:
                 "FLASK_APP": "wsgi",
                 "DATABASE_URL": self.database_url(),
                 "GUARANTEE_SECRET_KEY": self.secret_key,
+                "GUARANTEE_TWO_STEP_KEY": self.two_step_key,
                 "GUARANTEE_BASE_URL": base,
                 "GUARANTEE_EVIDENCE_DIR": str(self.evidence),
                 "GUARANTEE_MAIL_DIR": str(self.dir / "mail"),
