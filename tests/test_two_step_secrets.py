@@ -189,6 +189,20 @@ def test_with_no_key_set_a_key_file_is_made_once_readable_only_by_its_owner(tmp_
     assert [p.name for p in default.parent.iterdir()] == ["two-step-key"]  # no draft left behind
 
 
+def test_a_key_file_that_cannot_be_made_stops_the_start_saying_which_setting_to_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service runs as a user who may not write its instance folder (as the soak run's does)."""
+    from guarantee.services import two_step_secrets
+
+    def refused(*args: Any, **kwargs: Any) -> int:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(two_step_secrets.os, "open", refused)
+    with pytest.raises(KeyInvalid, match=r"cannot be made \(Permission denied\)\. Set GUARANTEE_TWO_STEP_KEY to a key"):
+        key_from_settings(None, None, tmp_path / "instance" / "two-step-key")
+
+
 def test_the_key_comes_from_the_environment_or_a_named_file_and_a_bad_one_says_which_setting(tmp_path: Path) -> None:
     settings = from_environment(
         {"GUARANTEE_TWO_STEP_KEY": "k", "GUARANTEE_TWO_STEP_KEY_FILE": "/etc/guarantee/two-step-key"}

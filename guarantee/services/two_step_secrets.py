@@ -136,10 +136,17 @@ def key_from_settings(key: str | None, key_file: str | None, default_file: Path)
         return parse_key(key, KEY_SETTING)
     if key_file:
         return read_key_file(key_file)
+    if default_file.exists():
+        return read_key_file(default_file)
     try:
         return create_key_file(default_file)
-    except FileExistsError:
+    except FileExistsError:  # another process made it a moment ago
         return read_key_file(default_file)
+    except OSError as exc:
+        raise KeyInvalid(
+            f"The two-step key file {default_file} cannot be made ({exc.strerror or exc}). "
+            f"Set {KEY_SETTING} to a key ({MAKE_A_KEY}), or {KEY_FILE_SETTING} to a file holding one."
+        ) from None
 
 
 # --- sealing ------------------------------------------------------------------------------
