@@ -1,5 +1,5 @@
 """The officers' forms. Like the public ones, they render fields and check CSRF; the services
-check the answers. Action forms are generated from the workflow's inputs."""
+check the answers. Action forms are generated from the workflow's inputs (guarantee.action_forms)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ from wtforms import (
     TextAreaField,
 )
 
-from guarantee.services.queue import as_id
-from workflows import Input, Transition
+from guarantee.action_forms import input_form
+from workflows import Input
 from workflows.vocabulary import BARRIER_CATEGORIES, label
 
 
@@ -115,82 +115,13 @@ CLASSIFICATION = (
 )
 
 
-def action_form(
-    transition: Transition,
-    *,
-    regulations: list[tuple[int, str]],
-    officers: list[tuple[int, str]],
-    **kwargs: Any,
-) -> FlaskForm:
-    """A form asking for exactly the input the workflow names for this trigger."""
-    return input_form(
-        transition.inputs,
-        transition.label,
-        transition.trigger,
-        regulations=regulations,
-        officers=officers,
-        **kwargs,
-    )
-
-
 def classification_form(*, regulations: list[tuple[int, str]], **kwargs: Any) -> FlaskForm:
     return input_form(
-        CLASSIFICATION, "Change the classification", "classify", regulations=regulations, officers=[], **kwargs
+        CLASSIFICATION,
+        "Change the classification",
+        "classify",
+        hidden=("version",),
+        regulations=regulations,
+        officers=[],
+        **kwargs,
     )
-
-
-def input_form(
-    inputs: tuple[Input, ...],
-    submit: str,
-    prefix: str,
-    *,
-    regulations: list[tuple[int, str]],
-    officers: list[tuple[int, str]],
-    **kwargs: Any,
-) -> FlaskForm:
-    """A form with a field for each input, and the version of the claim it was drawn from."""
-    fields: dict[str, Any] = {"version": HiddenField()}
-    for spec in inputs:
-        title = spec.label if spec.required else f"{spec.label} (optional)"
-        if spec.kind == "text":
-            fields[spec.name] = TextAreaField(title, widget=GovTextArea())
-        elif spec.kind == "choice":
-            choices = [SelectChoice(c, label(c)) for c in spec.choices]
-            fields[spec.name] = RadioField(title, choices=choices, validate_choice=False, widget=GovRadioInput())
-        elif spec.kind == "regulation":
-            choices = [SelectChoice("", "Add a new entry (below)")] + [SelectChoice(str(i), t) for i, t in regulations]
-            fields[spec.name] = SelectField(
-                f"{title}: from the catalogue", choices=choices, validate_choice=False, widget=GovSelect()
-            )
-            fields[f"{spec.name}_new"] = StringField("Or a new catalogue entry: its title", widget=GovTextInput())
-        elif spec.kind == "officer":
-            choices = [SelectChoice("", "Nobody yet")] + [SelectChoice(str(i), n) for i, n in officers]
-            fields[spec.name] = SelectField(title, choices=choices, validate_choice=False, widget=GovSelect())
-        elif spec.kind == "claim_reference":
-            fields[spec.name] = StringField(title, widget=GovTextInput())
-    fields["submit"] = SubmitField(submit, widget=GovSubmitInput())
-    form_class = type(f"Officer{prefix.title().replace('_', '')}Form", (FlaskForm,), fields)
-    form: FlaskForm = form_class(prefix=prefix, **kwargs)
-    return form
-
-
-def action_input(transition: Transition, form: FlaskForm) -> dict[str, Any]:
-    """The form's answers as the service's input for the trigger."""
-    return answers(transition.inputs, form)
-
-
-def answers(inputs: tuple[Input, ...], form: FlaskForm) -> dict[str, Any]:
-    """A form's answers as a service's input."""
-    data: dict[str, Any] = {}
-    for spec in inputs:
-        value = getattr(form, spec.name).data
-        if spec.kind == "regulation":
-            new = (getattr(form, f"{spec.name}_new").data or "").strip()
-            chosen = as_id(value)
-            data[spec.name] = chosen if chosen is not None else ({"title": new} if new else None)
-        elif spec.kind == "officer":
-            if as_id(value) is not None:
-                data[spec.name] = as_id(value)
-        elif value not in (None, ""):
-            data[spec.name] = value
-    return data

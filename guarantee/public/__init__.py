@@ -20,7 +20,8 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from guarantee.context import run_once, service_context, unit_of_work
+from guarantee.action_forms import action_form
+from guarantee.context import run_once
 from guarantee.extensions import limiter
 from guarantee.pages import render_error
 from guarantee.public import forms, tracking
@@ -42,6 +43,7 @@ from guarantee.services.errors import Conflict, NotFound, ServiceError, TriggerN
 from guarantee.services.evidence import MAX_FILE_BYTES, MAX_FILES_PER_CLAIM, add_evidence, list_evidence, open_evidence
 from guarantee.services.idempotency import StoredResponse
 from guarantee.services.storage import StorageUnavailable
+from guarantee.transactions import context, read_only, transactional, undo
 from workflows import (
     CLOCKS,
     STATE_GUIDANCE,
@@ -176,7 +178,8 @@ def submit() -> ResponseReturnValue:
 
 @bp.route("/track", methods=["GET", "POST"])
 @limiter.limit(_token_limit, methods=["POST"])
-def lost_link() -> ResponseReturnValue:
+@transactional
+def lost_link(ctx: ServiceContext) -> ResponseReturnValue:
     """Track a claim, or ask for a new tracking link: the same answer whether or not the
     reference and email match a claim."""
     form = forms.LostLinkForm()
@@ -192,24 +195,23 @@ def lost_link() -> ResponseReturnValue:
     if problems:
         forms.show_errors(form, problems)
         return render_template("public/lost_link.html", form=form), 400
-    with unit_of_work() as ctx:
-        request_tracking_link(ctx, form.reference.data, form.email.data)
+    request_tracking_link(ctx, form.reference.data, form.email.data)
     return render_template("public/lost_link_sent.html")
 
 
 @bp.get("/track/<reference>")
 @limiter.limit(_token_limit, exempt_when=lambda: "token" not in request.args)
-def track(reference: str) -> Response:
+@read_only
+def track(ctx: ServiceContext, reference: str) -> Response:
     token = request.args.get("token")
     if token is not None:
-        return _open_link(reference, token)
-    actor = _opened_group(reference)
-    return tracking.remember(_tracking_page(reference, actor), tracking.opened_claims())
+        return _open_link(ctx, reference, token)
+    actor = _group(ctx, reference)
+    return tracking.remember(_tracking_page(ctx, reference, actor), tracking.opened_claims())
 
 
-def _open_link(reference: str, token: str) -> Response:
+def _open_link(ctx: ServiceContext, reference: str, token: str) -> Response:
     """First visit with the link: swap the token for the cookie, then drop it from the address."""
-    ctx = service_context()
     try:
         token_id = tracking_token_id(ctx, reference, token)
     except NotFound:
@@ -220,8 +222,6 @@ def _open_link(reference: str, token: str) -> Response:
                 "or it may have been withdrawn.",
             )
         )
-    finally:
-        ctx.rollback()
     opened = tracking.opened_claims()
     opened.pop(reference, None)
     opened[reference] = tracking.opened_now(token_id)
@@ -243,15 +243,6 @@ def _group(ctx: ServiceContext, reference: str) -> GroupActor:
         raise _NotOpened from None
 
 
-def _opened_group(reference: str) -> GroupActor:
-    """The group, if this browser opened the claim with its tracking link (a short read)."""
-    ctx = service_context()
-    try:
-        return _group(ctx, reference)
-    finally:
-        ctx.rollback()
-
-
 @bp.errorhandler(_NotOpened)
 def _not_opened(_: _NotOpened) -> Response:
     """Ask for the link again; if a form was being sent, show what was written so it can be
@@ -267,6 +258,7 @@ def _not_opened(_: _NotOpened) -> Response:
 
 
 def _tracking_page(
+    ctx: ServiceContext,
     reference: str,
     actor: GroupActor,
     status: int = 200,
@@ -276,19 +268,14 @@ def _tracking_page(
     contact_form: forms.ContactEmailForm | None = None,
     problem: str | None = None,
 ) -> Response:
-    """The tracking page. Forms that failed keep their answers and errors. The data is read
-    in a short transaction, closed before the page is rendered."""
-    ctx = service_context()
-    try:
-        claim, view = reading.read_claim(ctx, reference, actor)
-        files = [
-            {"id": f.id, "filename": f.filename, "size": f.size, "uploaded_at": f.uploaded_at}
-            for f in list_evidence(ctx, reference, actor)
-        ]
-        state = claim.state
-        contact_hint = contact_email_hint(ctx, reference, actor)
-    finally:
-        ctx.rollback()
+    """The tracking page. Forms that failed keep their answers and errors."""
+    claim, view = reading.read_claim(ctx, reference, actor)
+    files = [
+        {"id": f.id, "filename": f.filename, "size": f.size, "uploaded_at": f.uploaded_at}
+        for f in list_evidence(ctx, reference, actor)
+    ]
+    state = claim.state
+    contact_hint = contact_email_hint(ctx, reference, actor)
     if contact_hint is not None and not is_terminal(state):  # nothing more will be sent once it is over
         contact_form = contact_form or forms.ContactEmailForm(formdata=None)
     else:
@@ -297,7 +284,7 @@ def _tracking_page(
     # A form for each action open now; one that failed keeps what was typed, if still open.
     shown = {t: f for t, f in (action_forms or {}).items() if t in allowed}
     for trigger in allowed:
-        shown.setdefault(trigger, forms.action_form(TRANSITIONS_BY_TRIGGER[trigger], formdata=None))
+        shown.setdefault(trigger, _action_form(TRANSITIONS_BY_TRIGGER[trigger], formdata=None))
         shown[trigger].action_key.data = secrets.token_urlsafe(24)
     refused = evidence_form is not None and bool(evidence_form.errors)  # shown beside its field, even at the limit
     if not is_terminal(state) and (len(files) < MAX_FILES_PER_CLAIM or refused):
@@ -323,6 +310,11 @@ def _tracking_page(
         form=_first_with_errors(shown, evidence_form, contact_form),
     )
     return tracking.no_store(make_response(page, status))
+
+
+def _action_form(transition: Transition, **kwargs: Any) -> FlaskForm:
+    """The form for a step the group takes, sent once however often it is posted (its key)."""
+    return action_form(transition, hidden=("action_key",), **kwargs)
 
 
 def _first_with_errors(action_forms: dict[str, FlaskForm], *others: FlaskForm | None) -> FlaskForm | None:
@@ -373,14 +365,16 @@ def _uploads_may_be_large() -> None:
 
 @bp.post("/track/<reference>/actions/<trigger>")
 def act(reference: str, trigger: str) -> Response:
-    """The group answers a question, withdraws or appeals: one form per trigger, from the workflow."""
+    """The group answers a question, withdraws or appeals: one form per trigger, from the workflow.
+    run_once owns this view's transaction: it commits the action with its key, once."""
     transition = TRANSITIONS_BY_TRIGGER.get(trigger)
-    actor = _opened_group(reference)
+    ctx = context()
+    actor = _group(ctx, reference)
     if transition is None or "group" not in transition.fired_by:
         return render_error(404)
-    form = forms.action_form(transition)
+    form = _action_form(transition)
     if not form.validate():
-        return _tracking_page(reference, actor, 400, action_forms={trigger: form})
+        return _tracking_page(ctx, reference, actor, 400, action_forms={trigger: form})
     data: dict[str, Any] = {
         spec.name: getattr(form, spec.name).data for spec in transition.inputs if spec.kind in ("text", "choice")
     }
@@ -393,25 +387,25 @@ def act(reference: str, trigger: str) -> Response:
         return tracking.no_store(make_response(page))
     fingerprint = {**data, **{k: (v[0], len(v[1])) if v else None for k, v in uploads.items()}, "trigger": trigger}
 
-    def produce(ctx: ServiceContext) -> StoredResponse:
+    def produce(once: ServiceContext) -> StoredResponse:
         for name, upload in uploads.items():
-            data[name] = [_attach(ctx, reference, actor, upload, field=name).id] if upload else []
-        fire(ctx, reference, trigger, actor, data)
+            data[name] = [_attach(once, reference, actor, upload, field=name).id] if upload else []
+        fire(once, reference, trigger, actor, data)
         return StoredResponse(303, {}, {})
 
     try:
         run_once(f"web {reference} {trigger}", form.action_key.data or None, fingerprint, produce)
     except ValidationFailed as failed:
         if "Idempotency-Key" in failed.errors:
-            return _tracking_page(reference, actor, 409, action_forms={trigger: form}, problem=ALREADY_SENT)
+            return _tracking_page(ctx, reference, actor, 409, action_forms={trigger: form}, problem=ALREADY_SENT)
         forms.show_errors(form, failed.errors)
         _ask_to_choose_files_again(form, uploads)
-        return _tracking_page(reference, actor, 400, action_forms={trigger: form})
+        return _tracking_page(ctx, reference, actor, 400, action_forms={trigger: form})
     except (Conflict, StorageUnavailable) as refused:
         _ask_to_choose_files_again(form, uploads)
         status = 503 if isinstance(refused, StorageUnavailable) else 409
         problem = _refusal(transition, refused)
-        return _tracking_page(reference, actor, status, action_forms={trigger: form}, problem=problem)
+        return _tracking_page(ctx, reference, actor, status, action_forms={trigger: form}, problem=problem)
     return _done(reference, trigger)
 
 
@@ -424,53 +418,57 @@ def _attach(ctx: ServiceContext, reference: str, actor: GroupActor, upload: tupl
 
 @bp.post("/track/<reference>/evidence")
 def upload_evidence(reference: str) -> Response:
-    actor = _opened_group(reference)
+    """A file of evidence, added once however often it is sent (run_once owns the transaction)."""
+    ctx = context()
+    actor = _group(ctx, reference)
     form = forms.EvidenceForm()
     if not form.validate():
-        return _tracking_page(reference, actor, 400, evidence_form=form)
+        return _tracking_page(ctx, reference, actor, 400, evidence_form=form)
     upload = _upload(form, "file")
     if upload is None:
         forms.show_errors(form, {"file": ["Select a file to upload"]})
-        return _tracking_page(reference, actor, 400, evidence_form=form)
+        return _tracking_page(ctx, reference, actor, 400, evidence_form=form)
 
-    def produce(ctx: ServiceContext) -> StoredResponse:
-        _attach(ctx, reference, actor, upload, field="file")
+    def produce(once: ServiceContext) -> StoredResponse:
+        _attach(once, reference, actor, upload, field="file")
         return StoredResponse(303, {}, {})
 
     try:
         run_once(f"web {reference} evidence", form.action_key.data or None, [upload[0], len(upload[1])], produce)
     except ValidationFailed as failed:
         if "Idempotency-Key" in failed.errors:
-            return _tracking_page(reference, actor, 409, evidence_form=form, problem=ALREADY_SENT)
+            return _tracking_page(ctx, reference, actor, 409, evidence_form=form, problem=ALREADY_SENT)
         forms.show_errors(form, failed.errors)
-        return _tracking_page(reference, actor, 400, evidence_form=form)
+        return _tracking_page(ctx, reference, actor, 400, evidence_form=form)
     except (Conflict, StorageUnavailable) as refused:
         status = 503 if isinstance(refused, StorageUnavailable) else 409
-        return _tracking_page(reference, actor, status, evidence_form=form, problem=refused.message)
+        return _tracking_page(ctx, reference, actor, status, evidence_form=form, problem=refused.message)
     return _done(reference, "evidence")
 
 
 @bp.post("/track/<reference>/contact")
-def change_contact(reference: str) -> Response:
+@transactional
+def change_contact(ctx: ServiceContext, reference: str) -> Response:
     """A new contact e-mail address: audited, and the old address is told."""
-    actor = _opened_group(reference)
+    actor = _group(ctx, reference)
     form = forms.ContactEmailForm()
     if not form.validate():
-        return _tracking_page(reference, actor, 400, contact_form=form)
+        return _tracking_page(ctx, reference, actor, 400, contact_form=form)
     try:
-        with unit_of_work() as ctx:
-            change_contact_email(ctx, reference, actor, form.email.data)
+        change_contact_email(ctx, reference, actor, form.email.data)
     except ValidationFailed as failed:
+        undo()
         forms.show_errors(form, failed.errors)
-        return _tracking_page(reference, actor, 400, contact_form=form)
+        return _tracking_page(ctx, reference, actor, 400, contact_form=form)
     except Conflict as refused:
-        return _tracking_page(reference, actor, 409, problem=refused.message)
+        undo()
+        return _tracking_page(ctx, reference, actor, 409, problem=refused.message)
     return _done(reference, "contact")
 
 
 @bp.get("/track/<reference>/evidence/<int:attachment_id>")
-def download_evidence(reference: str, attachment_id: int) -> Response:
-    ctx = service_context()
+@read_only
+def download_evidence(ctx: ServiceContext, reference: str, attachment_id: int) -> Response:
     try:
         actor = _group(ctx, reference)
         attachment, path = open_evidence(ctx, reference, attachment_id, actor)
@@ -478,8 +476,6 @@ def download_evidence(reference: str, attachment_id: int) -> Response:
         return tracking.no_store(render_error(404))
     except StorageUnavailable as unavailable:
         return tracking.no_store(render_error(503, unavailable.message))
-    finally:
-        ctx.rollback()
     return tracking.no_store(evidence_download(path, attachment.content_type, attachment.filename))
 
 

@@ -12,7 +12,6 @@ from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovRadioInput, GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import Field, HiddenField, RadioField, SelectChoice, StringField, SubmitField, TextAreaField
 
-from workflows import Transition
 from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, REMEDIES_SOUGHT, SECTORS, label
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
@@ -178,27 +177,6 @@ class LostLinkForm(FlaskForm):  # type: ignore[misc]
     reference = _text("Claim reference")
     email = _text("Email address")
     submit = SubmitField("Send me a new link", widget=GovSubmitInput())
-
-
-def action_form(transition: Transition, **kwargs: Any) -> FlaskForm:
-    """A form for a trigger the group may fire, asking for exactly the input the workflow
-    names: text as a text area, evidence as one file."""
-    fields: dict[str, Any] = {"action_key": HiddenField()}
-    for spec in transition.inputs:
-        if spec.kind == "text":
-            fields[spec.name] = TextAreaField(spec.label, widget=GovTextArea())
-        elif spec.kind == "choice":
-            fields[spec.name] = RadioField(
-                spec.label,
-                choices=[SelectChoice(c, label(c)) for c in spec.choices],
-                validate_choice=False,
-                widget=GovRadioInput(),
-            )
-        elif spec.kind == "evidence":
-            fields[spec.name] = FileField(f"{spec.label} (optional)", widget=GovFileInput())
-    fields["submit"] = SubmitField(transition.label, widget=GovSubmitInput())
-    form_class = type(f"{transition.trigger.title().replace('_', '')}Form", (FlaskForm,), fields)
-    return form_class(prefix=transition.trigger, **kwargs)
 
 
 class ContactEmailForm(FlaskForm):  # type: ignore[misc]

@@ -21,6 +21,11 @@ class ValidationFailed(ServiceError):
         fields = ", ".join(sorted(self.errors))
         super().__init__(f"Some answers need correcting: {fields}")
 
+    @property
+    def summary(self) -> str:
+        """Every message, in one line, for a page that has no field to show them beside."""
+        return "; ".join(m for messages in self.errors.values() for m in messages)
+
 
 class NotFound(ServiceError):
     """No such claim (or officer, or regulation) for this actor."""

@@ -90,6 +90,12 @@ def active_officer(ctx: ServiceContext, actor: OfficerActor) -> Officer:
     return ctx.keep(actor.officer_id, officer)
 
 
+def active_names(ctx: ServiceContext) -> list[tuple[int, str]]:
+    """(id, name) of every active officer, by name: whom a claim can be given to."""
+    query = select(Officer.id, Officer.name).where(Officer.active).order_by(Officer.name)
+    return [(officer_id, name) for officer_id, name in ctx.session.execute(query)]
+
+
 def firer_names(ctx: ServiceContext, actor: Actor) -> frozenset[str]:
     """The names the workflow's ``fired_by`` lists use for this actor."""
     if isinstance(actor, OfficerActor):

@@ -61,6 +61,13 @@ def search(ctx: ServiceContext, actor: Actor, text: str = "", *, limit: int = 10
     ]
 
 
+def titles(ctx: ServiceContext, actor: Actor, *, limit: int = 1000) -> list[tuple[int, str]]:
+    """(id, title) of the live entries, by title: what a claim can be classified under."""
+    require_role(ctx, actor, ROLES, "see the regulation catalogue")
+    query = select(Regulation.id, Regulation.title).where(Regulation.merged_into_id.is_(None))
+    return [(entry_id, title) for entry_id, title in ctx.session.execute(query.order_by(Regulation.title).limit(limit))]
+
+
 def _live(ctx: ServiceContext, regulation_id: int) -> Regulation:
     regulation = ctx.session.get(Regulation, regulation_id)
     if regulation is None:

@@ -323,6 +323,13 @@ def failed_messages(ctx: ServiceContext, limit: int = 200) -> list[OutboxMessage
     return list(ctx.session.scalars(query.limit(limit)))
 
 
+def claim_references(ctx: ServiceContext, messages: list[OutboxMessage]) -> dict[int, str]:
+    """The reference of each message's claim, by the claim's id."""
+    ids = {m.claim_id for m in messages if m.claim_id}
+    rows = ctx.session.execute(select(Claim.id, Claim.reference).where(Claim.id.in_(ids)))
+    return {claim_id: reference for claim_id, reference in rows}
+
+
 def try_again(ctx: ServiceContext, message_id: int, admin_id: int) -> bool:
     """Put a failed message back in the queue, with its tries counted afresh; the admin log
     records who did. Flushes only."""
