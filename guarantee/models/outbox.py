@@ -10,8 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from guarantee.models.base import Base, one_of
 
-# team: a team's shared address from the configuration (GUARANTEE_APPEALS_TEAM_EMAIL), kept in
-# to_address when the message is queued: nobody's personal data, and what was configured then.
+# team: a team's shared mailbox (the appeals team's, GUARANTEE_APPEALS_TEAM_EMAIL), looked up when
+# sending like every other address, so that a corrected setting reaches the messages waiting.
 RECIPIENT_TYPES = ("group", "officer", "team")
 # pending: waiting to be sent (again, after a failure: at next_attempt_at); sending: claimed by a
 # sender until lease_until (a lease that ran out means the sender stopped mid-way: the message
@@ -48,8 +48,7 @@ class OutboxMessage(Base):
     # while it was still sending must not undo what the next one did).
     lease_token: Mapped[str | None] = mapped_column(String(32))
     # Only for the notice to a group's *old* address after it changed it (the one address that
-    # cannot be looked up when sending), and a team's address; cleared once sent, given up on, or
-    # (a group's) erased.
+    # cannot be looked up when sending); cleared once sent, given up on, or erased.
     to_address: Mapped[str | None] = mapped_column(String(254))
     # A tracking link minted for this message (only its token's id: the token itself is only in
     # the e-mail), revoked if the message could not be sent.
