@@ -63,9 +63,7 @@ class OfficerMessageKind:
 OFFICER_MESSAGE_KINDS: dict[str, OfficerMessageKind] = {
     k.kind: k
     for k in (
-        OfficerMessageKind(
-            "assignments", "Claims assigned to you", "When a claim is assigned to you.", ("assigned",)
-        ),
+        OfficerMessageKind("assignments", "Claims assigned to you", "When a claim is assigned to you.", ("assigned",)),
         OfficerMessageKind(
             "group_replies",
             "Answers from groups",
