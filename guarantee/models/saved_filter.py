@@ -22,7 +22,8 @@ class SavedFilter(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(60))  # as the officer wrote it, spaces tidied
-    name_key: Mapped[str] = mapped_column(String(60))  # the name case-folded, for uniqueness
+    # The name case-folded, for uniqueness (folding can lengthen a name: "ß" is "ss").
+    name_key: Mapped[str] = mapped_column(String(180))
     # The queue's filters as a query string holds them: {"state": [...], "region": "wales", ...},
     # only the queue's own keys, each value checked by guarantee.services.queue.parse_filters.
     args: Mapped[dict[str, Any]]

@@ -50,7 +50,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('officer_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=60), nullable=False),
-    sa.Column('name_key', sa.String(length=60), nullable=False),
+    sa.Column('name_key', sa.String(length=180), nullable=False),
     sa.Column('args', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['officer_id'], ['officers.id'], name=op.f('fk_saved_filters_officer_id_officers'), ondelete='CASCADE'),
