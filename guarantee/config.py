@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 import orjson
@@ -46,6 +47,9 @@ class Config:
     GUARANTEE_SMTP_PASSWORD: str | None = None
     GUARANTEE_SMTP_CA_FILE: str | None = None  # a private relay's CA (PEM); public CAs need nothing
     GUARANTEE_MAIL_MAX_ATTEMPTS = 12  # over about 20 hours; then failed, and shown in the console
+    # The appeals team's shared mailbox. An appeal on a claim that no officer holds is sent there;
+    # with none, to every active appeal panel member who has not turned appeals off.
+    GUARANTEE_APPEALS_TEAM_EMAIL: str | None = None
     # Published statistics (DESIGN 7): the ONS 10-5 rule by default; the first day the cumulative
     # series counts; the epsilon of each table in a release with noise (differential privacy).
     GUARANTEE_STATISTICS_THRESHOLD = 10
@@ -118,6 +122,11 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
     ):
         if environ.get(name):
             settings[name] = environ[name]
+    if environ.get("GUARANTEE_APPEALS_TEAM_EMAIL"):
+        address = environ["GUARANTEE_APPEALS_TEAM_EMAIL"].strip()
+        if not re.fullmatch(r"[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+", address):
+            raise ValueError("GUARANTEE_APPEALS_TEAM_EMAIL must be one e-mail address, such as appeals@council.example")
+        settings["GUARANTEE_APPEALS_TEAM_EMAIL"] = address
     if environ.get("GUARANTEE_RATELIMIT_STORAGE_URI"):
         settings["RATELIMIT_STORAGE_URI"] = environ["GUARANTEE_RATELIMIT_STORAGE_URI"]
     if environ.get("GUARANTEE_PROXY_HOPS"):

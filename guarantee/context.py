@@ -25,6 +25,7 @@ def service_context() -> ServiceContext:
         working_days=current_app.config["GUARANTEE_WORKING_DAYS"],
         evidence=EvidenceStore(Path(current_app.config["GUARANTEE_EVIDENCE_DIR"])),
         two_step_key=current_app.extensions["guarantee.two_step_key"],
+        appeals_team_email=current_app.config.get("GUARANTEE_APPEALS_TEAM_EMAIL") or None,
     )
 
 

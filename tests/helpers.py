@@ -98,6 +98,7 @@ class Cast:
         self.reviewer = make_officer(ctx, "reviewer")
         self.appeal_panel = make_officer(ctx, "appeal_panel")
         self.admin = make_officer(ctx, "admin")
+        self.team_leader = make_officer(ctx, "team_leader")
         self.system = SystemActor()
 
     def for_role(self, role: str, reference: str) -> OfficerActor | GroupActor | SystemActor:

@@ -77,6 +77,7 @@ EVERY_ROLE = frozenset(ROLES)
 # Those who deal with groups and the catalogue: not the appeal panel, which decides appeals
 # on the written record.
 CASEWORKERS = frozenset({"triage", "reviewer", "admin"})
+ASSIGNERS = CASEWORKERS | {"team_leader"}  # team leaders share out the team's work
 ADMINS = frozenset({"admin"})
 
 
@@ -107,9 +108,9 @@ MAY: dict[str, frozenset[str]] = {
     # casework on claims
     "note": EVERY_ROLE,
     "contact": CASEWORKERS,
-    "assignee": CASEWORKERS,
+    "assignee": ASSIGNERS,
     "classification": CASEWORKERS,
-    "bulk-assign": CASEWORKERS,
+    "bulk-assign": ASSIGNERS,
     "bulk-decline-duplicates": frozenset({"triage", "admin"}),  # each is a decline
     # the regulation catalogue
     "correct-entry": CASEWORKERS,

@@ -175,14 +175,25 @@ def _walk_every_message(app: Flask, clock: FixedClock) -> dict[str, Any]:
         overdue = submit_claim(ctx, submission()).reference  # nobody triages it in time
         assign(ctx, overdue, cast.reviewer.officer_id, cast.triage)
         people = {"reviewer": cast.reviewer.officer_id, "overdue": overdue}
-    # 16 working days on: reminders for the question and the appeal, and the reviewer's digest.
-    clock.advance(days=22)
+    # 16 working days on: reminders for the question and the appeal, the reviewer's digest, and
+    # the triage officer's digest of the claim filed the working day before.
+    clock.advance(days=21)
+    with app.app_context(), unit_of_work() as ctx:
+        people["new"] = submit_claim(ctx, submission()).reference
+    clock.advance(days=1)
     notify(app)
     clock.advance(days=8)  # the question's deadline has passed
     with app.app_context(), unit_of_work() as ctx:
         sweep_batch(ctx, 100, set())
         walk(ctx, Cast(ctx), lapsing, "reopen")
-    return {"appealed": appealed, "upheld": upheld, "declined": declined, "lapsing": lapsing, **people}
+    return {
+        "appealed": appealed,
+        "upheld": upheld,
+        "allowed": allowed,
+        "declined": declined,
+        "lapsing": lapsing,
+        **people,
+    }
 
 
 def test_every_message_type_arrives_with_the_right_words_and_a_working_link(
@@ -231,6 +242,9 @@ def test_every_message_type_arrives_with_the_right_words_and_a_working_link(
     assert f"/officer/claims/{walked['appealed']}" in only("group_replied", walked["appealed"])
     assert walked["appealed"] in only("appeal_lodged", walked["appealed"])
     assert walked["appealed"] in only("assigned", walked["appealed"])
+    assert f"/officer/claims/{walked['allowed']}" in only("appeal_waiting", walked["allowed"]), "unassigned: the panel"
+    new_claims = only("new_claims")
+    assert walked["new"] in new_claims and "(NOT ASSIGNED)" in new_claims and walked["appealed"] not in new_claims
 
     for message in inbox.messages:
         assert INTERNAL_NOTE not in text_of(message), "no internal note ever leaves the console"

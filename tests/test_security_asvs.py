@@ -987,6 +987,7 @@ def test_v11_2_4_tokens_are_looked_up_by_hash_and_secrets_compared_in_constant_t
 
 OFFICER_ROLES = tuple(ROLES)
 CASEWORKERS = frozenset({"triage", "reviewer", "admin"})
+ASSIGNERS = CASEWORKERS | {"team_leader"}  # team leaders share out the team's work
 EVERY_OFFICER = frozenset(OFFICER_ROLES)
 CALLERS = (*OFFICER_ROLES, "own group", "other group", "nobody")
 
@@ -1003,7 +1004,7 @@ ENDPOINTS: dict[str, tuple[str, str, frozenset[str], bool]] = {
     "list claims": ("GET /api/v1/claims", "under_review", EVERY_OFFICER, True),
     "read the audit trail": ("GET {c}/audit", "under_review", EVERY_OFFICER, True),
     "add a note": ("POST {c}/notes", "under_review", EVERY_OFFICER, True),
-    "assign": ("PUT {c}/assignee", "under_review", CASEWORKERS, True),
+    "assign": ("PUT {c}/assignee", "under_review", ASSIGNERS, True),
     "classify": ("PUT {c}/classification", "under_review", CASEWORKERS, True),
 }
 # Each trigger: the state it is tried in and who fires it (an admin any officer's step; the group

@@ -89,7 +89,20 @@ OUTCOMES: tuple[str, ...] = (
     "lapsed",
 )
 
-ROLES: tuple[str, ...] = ("triage", "reviewer", "appeal_panel", "admin")
+# A team leader oversees the team's work: reads every claim, sees the team's workload and
+# reassigns claims. The workflow's own steps stay with the other roles.
+ROLES: tuple[str, ...] = ("triage", "reviewer", "appeal_panel", "admin", "team_leader")
+
+# The kinds of e-mail an officer gets, each of which they may turn off (guarantee.services.
+# notifications.OFFICER_MESSAGE_KINDS says what each is and which messages it covers).
+OFFICER_MESSAGE_KINDS: tuple[str, ...] = (
+    "assignments",
+    "group_replies",
+    "appeals",
+    "withdrawals",
+    "daily_digest",
+    "new_claims_digest",
+)
 
 NATIONS: tuple[str, ...] = ("england", "wales", "scotland", "northern_ireland")
 

@@ -12,9 +12,10 @@ from guarantee.models.claim import (
     TrackingToken,
 )
 from guarantee.models.evidence import Attachment
-from guarantee.models.officer import Officer, OfficerRole
+from guarantee.models.officer import MailOptOut, Officer, OfficerRole
 from guarantee.models.outbox import OutboxMessage
 from guarantee.models.regulation import Regulation
+from guarantee.models.saved_filter import SavedFilter
 from guarantee.models.statistics import StatisticsRelease
 
 __all__ = [
@@ -26,12 +27,14 @@ __all__ = [
     "ClaimClock",
     "Contact",
     "IdempotencyRecord",
+    "MailOptOut",
     "Officer",
     "OfficerRole",
     "OfficerToken",
     "OutboxMessage",
     "ReferenceCounter",
     "Regulation",
+    "SavedFilter",
     "StatisticsRelease",
     "TimelineEntry",
     "TrackingToken",

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from guarantee.models.base import Base, one_of
-from workflows.vocabulary import ROLES
+from workflows.vocabulary import OFFICER_MESSAGE_KINDS, ROLES
 
 
 class Officer(Base):
@@ -50,3 +50,14 @@ class OfficerRole(Base):
 
     officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class MailOptOut(Base):
+    """A kind of e-mail an officer chose not to get. Every kind is on until turned off here, so
+    a kind added later reaches everyone until they say otherwise."""
+
+    __tablename__ = "mail_opt_outs"
+    __table_args__ = (one_of("kind", OFFICER_MESSAGE_KINDS),)
+
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from guarantee.models.base import Base, one_of
 
-RECIPIENT_TYPES = ("group", "officer")
+# team: a team's shared mailbox (the appeals team's, GUARANTEE_APPEALS_TEAM_EMAIL), looked up when
+# sending like every other address, so that a corrected setting reaches the messages waiting.
+RECIPIENT_TYPES = ("group", "officer", "team")
 # pending: waiting to be sent (again, after a failure: at next_attempt_at); sending: claimed by a
 # sender until lease_until (a lease that ran out means the sender stopped mid-way: the message
 # may have gone, and goes again with the same Message-ID); sent; failed: gave up after the last

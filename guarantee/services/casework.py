@@ -26,11 +26,12 @@ from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, NotFound, ValidationFailed
 from guarantee.services.officers import assignable_officer, require_role
 from workflows import is_terminal
-from workflows.vocabulary import BARRIER_CATEGORIES
+from workflows.vocabulary import BARRIER_CATEGORIES, ROLES
 
-# Who may assign and classify claims.
-ASSIGNERS = ("triage", "reviewer", "admin")
-CLASSIFIERS = ASSIGNERS
+# Who may classify claims, and who may assign them: those, and team leaders, who share out the
+# team's work (guarantee.services.workload).
+CLASSIFIERS = ("triage", "reviewer", "admin")
+ASSIGNERS = (*CLASSIFIERS, "team_leader")
 
 
 def _locked_claim(ctx: ServiceContext, reference: str, expected_version: ExpectedVersion) -> Claim:
@@ -100,7 +101,7 @@ def classify(
 
 def add_note(ctx: ServiceContext, reference: str, actor: Actor, note: str) -> TimelineEntry:
     """An internal note on the claim: officers see it, the group never does."""
-    require_role(ctx, actor, ("triage", "reviewer", "appeal_panel", "admin"), "add notes")
+    require_role(ctx, actor, ROLES, "add notes")
     claim = get_claim(ctx, reference, for_update=True)
     errors = v.Errors()
     body = errors.check("note", v.text, note, "the note", max_length=10_000)

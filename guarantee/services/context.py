@@ -35,6 +35,9 @@ class ServiceContext:
     working_days: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_WORKING_DAYS))
     evidence: EvidenceStore | None = None
     two_step_key: TwoStepKey | None = None  # seals officers' two-step secrets (two_step_secrets)
+    # The appeals team's shared address (GUARANTEE_APPEALS_TEAM_EMAIL): an appeal on a claim no
+    # officer holds goes there instead of to each appeal panel member (services.notifications).
+    appeals_team_email: str | None = None
     _found: dict[tuple[type, object], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def commit(self) -> None:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from guarantee.models import Claim, OutboxMessage
+from sqlalchemy import select
+
+from guarantee.models import Claim, MailOptOut, Officer, OfficerRole, OutboxMessage
 from guarantee.services.clocks import clocks_of
 from guarantee.services.context import ServiceContext
+from workflows.vocabulary import OFFICER_MESSAGE_KINDS as KINDS
+
+log = logging.getLogger(__name__)
 
 # Message to the group after each trigger (only when the group consented to contact).
 GROUP_MESSAGES: dict[str, str] = {
@@ -35,13 +43,99 @@ ASSIGNEE_MESSAGES: dict[str, str] = {
     "withdraw": "claim_withdrawn",
 }
 
+# Message after a group's action on a claim no officer holds: to the appeals team's mailbox if one
+# is configured, otherwise to each appeal panel member (who decide appeals).
+UNASSIGNED_MESSAGES: dict[str, str] = {"appeal": "appeal_waiting"}
+PANEL_ROLE = "appeal_panel"
+
+
+@dataclass(frozen=True)
+class OfficerMessageKind:
+    """A kind of e-mail officers get, which each of them may turn off."""
+
+    kind: str
+    label: str
+    hint: str
+    templates: tuple[str, ...]  # the messages (templates/mail/<name>.txt) of this kind
+    roles: tuple[str, ...] = ()  # offered only to officers with one of these roles; () to all
+
+
+OFFICER_MESSAGE_KINDS: dict[str, OfficerMessageKind] = {
+    k.kind: k
+    for k in (
+        OfficerMessageKind("assignments", "Claims assigned to you", "When a claim is assigned to you.", ("assigned",)),
+        OfficerMessageKind(
+            "group_replies",
+            "Answers from groups",
+            "When a group answers the question you asked on a claim assigned to you.",
+            ("group_replied",),
+        ),
+        OfficerMessageKind(
+            "appeals",
+            "Appeals",
+            "When a group appeals the decision on a claim assigned to you. Appeal panel members also hear "
+            "of appeals on claims no officer holds.",
+            ("appeal_lodged", "appeal_waiting"),
+        ),
+        OfficerMessageKind(
+            "withdrawals", "Withdrawn claims", "When a group withdraws a claim assigned to you.", ("claim_withdrawn",)
+        ),
+        OfficerMessageKind(
+            "daily_digest",
+            "Your claims due soon, every working day",
+            "A list of the claims assigned to you that are overdue or due within 2 working days, when there are any.",
+            ("daily_digest",),
+        ),
+        OfficerMessageKind(
+            "new_claims_digest",
+            "New claims, every working day",
+            "A list of the claims filed since the last working day began, when there are any.",
+            ("new_claims",),
+            roles=("triage",),
+        ),
+    )
+}
+assert tuple(OFFICER_MESSAGE_KINDS) == KINDS, "the kinds here are the kinds the database allows"
+KIND_OF_TEMPLATE: dict[str, str] = {t: k.kind for k in OFFICER_MESSAGE_KINDS.values() for t in k.templates}
+
+
+def kinds_for(roles: Iterable[str]) -> list[OfficerMessageKind]:
+    """The kinds of e-mail an officer with these roles may get, in the order they are listed."""
+    held = set(roles)
+    return [k for k in OFFICER_MESSAGE_KINDS.values() if not k.roles or held & set(k.roles)]
+
+
+def turned_off(ctx: ServiceContext, officer_ids: Iterable[int], template: str) -> set[int]:
+    """Which of these officers turned off the kind of e-mail ``template`` is."""
+    ids = set(officer_ids)
+    kind = KIND_OF_TEMPLATE.get(template)
+    if not ids or kind is None:  # a message of no kind: nobody can turn it off
+        return set()
+    return set(
+        ctx.session.scalars(
+            select(MailOptOut.officer_id).where(MailOptOut.kind == kind, MailOptOut.officer_id.in_(ids))
+        )
+    )
+
+
+def wants(ctx: ServiceContext, officer_id: int, template: str) -> bool:
+    """Whether the officer gets messages like ``template`` (every kind is on until they turn it off)."""
+    return not turned_off(ctx, [officer_id], template)
+
 
 def build(
-    ctx: ServiceContext, claim: Claim | None, template: str, payload: dict[str, Any], officer_id: int | None
+    ctx: ServiceContext,
+    claim: Claim | None,
+    template: str,
+    payload: dict[str, Any],
+    officer_id: int | None,
+    *,
+    team: bool = False,
 ) -> OutboxMessage:
-    """A message ready to queue (not yet added), due now, with a Message-ID of its own. It keeps
-    the claim's deadlines as they are now, so that a message sent late still gives the dates it
-    was about."""
+    """A message ready to queue (not yet added), due now, with a Message-ID of its own: to the
+    officer ``officer_id``, to the appeals team's mailbox (``team``), or else to the group. It
+    keeps the claim's deadlines as they are now, so that a message sent late still gives the
+    dates it was about."""
     now: datetime = ctx.now()
     if claim is not None:
         running = clocks_of(ctx, claim).values()
@@ -51,7 +145,7 @@ def build(
     return OutboxMessage(
         message_id=f"<{uuid.uuid4()}@guarantee>",
         claim_id=claim.id if claim else None,
-        recipient_type="officer" if officer_id else "group",
+        recipient_type="team" if team else "officer" if officer_id else "group",
         officer_id=officer_id,
         template=template,
         payload={"reference": claim.reference, **payload} if claim else payload,
@@ -63,9 +157,15 @@ def build(
 
 
 def _message(
-    ctx: ServiceContext, claim: Claim, template: str, payload: dict[str, Any], officer_id: int | None
+    ctx: ServiceContext,
+    claim: Claim,
+    template: str,
+    payload: dict[str, Any],
+    officer_id: int | None,
+    *,
+    team: bool = False,
 ) -> OutboxMessage:
-    message = build(ctx, claim, template, payload, officer_id)
+    message = build(ctx, claim, template, payload, officer_id, team=team)
     ctx.session.add(message)
     return message
 
@@ -79,8 +179,31 @@ def to_group(
     return _message(ctx, claim, template, payload, None)
 
 
-def to_officer(ctx: ServiceContext, claim: Claim, officer_id: int, template: str, **payload: Any) -> OutboxMessage:
+def to_officer(
+    ctx: ServiceContext, claim: Claim, officer_id: int, template: str, **payload: Any
+) -> OutboxMessage | None:
+    """A message to an officer, unless they turned its kind off."""
+    if not wants(ctx, officer_id, template):
+        return None
     return _message(ctx, claim, template, payload, officer_id)
+
+
+def to_appeal_panel(ctx: ServiceContext, claim: Claim, template: str, **payload: Any) -> list[OutboxMessage]:
+    """A message to the appeals team's mailbox, when the configuration names one; otherwise one to
+    each active appeal panel member who has not turned its kind off."""
+    if ctx.appeals_team_email:
+        return [_message(ctx, claim, template, payload, None, team=True)]
+    panel = set(
+        ctx.session.scalars(
+            select(Officer.id)
+            .join(OfficerRole, OfficerRole.officer_id == Officer.id)
+            .where(Officer.active, OfficerRole.role == PANEL_ROLE)
+        )
+    )
+    if not panel:
+        log.warning("No active appeal panel member to tell of %s on claim %s", template, claim.reference)
+    wanting = sorted(panel - turned_off(ctx, panel, template))
+    return [_message(ctx, claim, template, payload, officer_id) for officer_id in wanting]
 
 
 def after_trigger(ctx: ServiceContext, claim: Claim, trigger: str, seq: int) -> None:
@@ -88,3 +211,5 @@ def after_trigger(ctx: ServiceContext, claim: Claim, trigger: str, seq: int) -> 
         to_group(ctx, claim, GROUP_MESSAGES[trigger], seq=seq)
     if trigger in ASSIGNEE_MESSAGES and claim.assignee_id is not None:
         to_officer(ctx, claim, claim.assignee_id, ASSIGNEE_MESSAGES[trigger], seq=seq)
+    elif trigger in UNASSIGNED_MESSAGES and claim.assignee_id is None:
+        to_appeal_panel(ctx, claim, UNASSIGNED_MESSAGES[trigger], seq=seq)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
-from guarantee.models import Officer, OfficerRole, OfficerToken
+from guarantee.models import MailOptOut, Officer, OfficerRole, OfficerToken
+from guarantee.services import notifications
 from guarantee.services import validation as v
 from guarantee.services.actors import Actor, OfficerActor
 from guarantee.services.audit import append_admin_event
@@ -207,3 +209,58 @@ def change_password(ctx: ServiceContext, officer_id: int, current: str, new: str
     officer.must_change_password = False
     credentials_changed(ctx, officer)
     return officer
+
+
+# --- which e-mails an officer gets ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MailSetting:
+    """One kind of e-mail an officer may get, and whether they get it."""
+
+    kind: str  # the value a form posts: one of workflows.vocabulary.OFFICER_MESSAGE_KINDS
+    label: str
+    hint: str
+    on: bool
+
+
+def _turned_off(ctx: ServiceContext, officer_id: int) -> set[str]:
+    return set(ctx.session.scalars(select(MailOptOut.kind).where(MailOptOut.officer_id == officer_id)))
+
+
+def mail_settings(ctx: ServiceContext, actor: Actor) -> list[MailSetting]:
+    """The kinds of e-mail the acting officer may get (those their roles bring), each on unless
+    they turned it off."""
+    officer = require_role(ctx, actor, ROLES, "choose which e-mails you get")
+    off = _turned_off(ctx, officer.id)
+    return [MailSetting(k.kind, k.label, k.hint, k.kind not in off) for k in notifications.kinds_for(officer.roles)]
+
+
+def change_mail_settings(ctx: ServiceContext, actor: Actor, chosen: set[str]) -> list[MailSetting]:
+    """The acting officer gets the kinds of e-mail in ``chosen`` and not the others on their list
+    (a kind their roles do not bring keeps its setting, for the day they have the role). A kind not
+    on their list is refused. A change is recorded in the admin log (which kinds were turned on
+    and off). Returns the settings as they now are. Flushes only."""
+    officer = require_role(ctx, actor, ROLES, "choose which e-mails you get")
+    offered = [k.kind for k in notifications.kinds_for(officer.roles)]
+    unknown = set(chosen) - set(offered)
+    if unknown:
+        raise ValidationFailed(
+            {"kinds": ["Choose the e-mails you want from the list: some of those chosen are not on it"]}
+        )
+    before = _turned_off(ctx, officer.id)
+    turn_off = {kind for kind in offered if kind not in chosen} - before
+    turn_on = before & set(chosen)
+    if turn_on:
+        ctx.session.execute(delete(MailOptOut).where(MailOptOut.officer_id == officer.id, MailOptOut.kind.in_(turn_on)))
+    ctx.session.add_all(MailOptOut(officer_id=officer.id, kind=kind) for kind in sorted(turn_off))
+    ctx.session.flush()
+    if turn_on or turn_off:
+        append_admin_event(
+            ctx,
+            officer.id,
+            "mail_settings_changed",
+            officer_id=officer.id,
+            payload={"turned_on": sorted(turn_on), "turned_off": sorted(turn_off)},
+        )
+    return mail_settings(ctx, actor)

@@ -16,9 +16,10 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import and_, func, literal_column, or_, select, tuple_, union_all
 
@@ -263,6 +264,65 @@ def work_queue(
     ]
     next_cursor = _encode(_key(claims[-1], filters.sort)) if more and claims else None
     return QueuePage(rows=rows, next_cursor=next_cursor, counts=counts, assignees=assignees)
+
+
+# --- the built-in views ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class View:
+    """A built-in view of the queue: a name and a set of the queue's own filters."""
+
+    key: str
+    label: str
+    args: Mapping[str, str]  # query-string filters other than the states
+    states: tuple[str, ...] = ()  # the states shown; () the active states, as the queue's default
+
+    @property
+    def filters(self) -> QueueFilters:
+        return parse_filters(self.args, list(self.states))
+
+    @property
+    def query(self) -> str:
+        """The view's query string, for a link to the queue: "assignee=me", "state=appealed"."""
+        return urlencode([*(("state", s) for s in self.states), *self.args.items()])
+
+
+VIEWS: tuple[View, ...] = (
+    View("mine", "My claims", {"assignee": "me"}),
+    View("unassigned", "Unassigned", {"assignee": "none"}),
+    View("due_this_week", "Due this week", {"due": "this_week"}),
+    View("overdue", "Overdue", {"due": "overdue"}),
+    View("appeals", "Appeals waiting", {}, ("appealed",)),
+)
+VIEWS_BY_KEY: dict[str, View] = {view.key: view for view in VIEWS}
+
+
+def current_view(filters: QueueFilters) -> str | None:
+    """The key of the built-in view these filters are (sorted either way), if any: the sub
+    navigation marks it as the current page."""
+    for view in VIEWS:
+        if view.filters == replace(filters, sort="due"):
+            return view.key
+    return None
+
+
+def view_counts(ctx: ServiceContext, actor: OfficerActor) -> dict[str, int]:
+    """How many claims each built-in view holds for this officer, by view key, in one statement.
+    Like the queue's counts per state, each stops at COUNT_CAP + 1, to be shown as "more than
+    COUNT_CAP": each view's part stops reading once it has found that many."""
+    require_role(ctx, actor, ROLES, "see the queue")
+    parts = []
+    for number, view in enumerate(VIEWS):
+        filters = view.filters
+        query: Any = select(literal_column(str(number)).label("view")).where(Claim.state.in_(filters.states))
+        parts.append(_filtered(ctx, query, filters, actor.officer_id).limit(COUNT_CAP + 1).subquery())
+    capped = union_all(*(select(part.c.view) for part in parts)).subquery()
+    rows = ctx.session.execute(select(capped.c.view, func.count()).group_by(capped.c.view))
+    counts = dict.fromkeys(VIEWS_BY_KEY, 0)
+    for number, count in rows:
+        counts[VIEWS[int(number)].key] = int(count)
+    return counts
 
 
 def as_id(value: str | None) -> int | None:

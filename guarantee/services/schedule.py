@@ -1,6 +1,8 @@
 """Messages nobody's action causes, queued by the clock: a reminder to the group 5 working days
-before it must answer a question or may appeal, and each officer's daily digest of the claims
-assigned to them that are overdue or due within 2 working days (only when there are some).
+before it must answer a question or may appeal; each officer's daily digest of the claims
+assigned to them that are overdue or due within 2 working days; and each triage officer's daily
+digest of the claims filed since the last working day began (digests only when there are some,
+and only to officers who have not turned them off).
 
 Each is queued once: its Message-ID is made from what it is about (claim, clock and due date; or
 officer and day), and the outbox's Message-IDs are unique, so running this from several senders
@@ -8,13 +10,14 @@ at once, or many times a day, queues nothing twice."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
-from guarantee.models import Claim, ClaimClock, Officer, OutboxMessage
+from guarantee.clock import UK
+from guarantee.models import Claim, ClaimClock, Officer, OfficerRole, OutboxMessage
 from guarantee.services import notifications
 from guarantee.services.calendar import add_working_days, is_working_day, working_days_between
 from guarantee.services.context import ServiceContext
@@ -75,10 +78,15 @@ def queue_reminders(ctx: ServiceContext) -> int:
 
 
 def queue_digests(ctx: ServiceContext) -> int:
-    """Each officer's digest for today, on working days (England's calendar: the council's)."""
+    """Today's digests, on working days (England's calendar: the council's): each officer's
+    claims due soon, and the triage officers' new claims."""
     today = ctx.today()
     if not is_working_day(today, "england"):
         return 0
+    return _queue_due_soon(ctx, today) + _queue_new_claims(ctx, today)
+
+
+def _queue_due_soon(ctx: ServiceContext, today: date) -> int:
     horizon = today + timedelta(days=DIGEST_DAYS + 9)
     rows: dict[int, list[dict[str, Any]]] = {}
     claims = ctx.session.scalars(
@@ -106,11 +114,82 @@ def queue_digests(ctx: ServiceContext) -> int:
         )
     queued = 0
     active = set(ctx.session.scalars(select(Officer.id).where(Officer.active, Officer.id.in_(rows))))
+    active -= notifications.turned_off(ctx, active, "daily_digest")
     for officer_id, listed in rows.items():
         if officer_id not in active:
             continue
         message = notifications.build(ctx, None, "daily_digest", {"rows": listed, "day": today.isoformat()}, officer_id)
         message.message_id = f"<digest.{officer_id}.{today.isoformat()}@guarantee>"
+        queued += _queue_once(ctx, message)
+    return queued
+
+
+def previous_working_day(day: date, nation: str = "england") -> date:
+    """The last working day before ``day``."""
+    day -= timedelta(days=1)
+    while not is_working_day(day, nation):
+        day -= timedelta(days=1)
+    return day
+
+
+def _start_of(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UK)
+
+
+def new_claims_since(ctx: ServiceContext, today: date) -> tuple[date, list[dict[str, Any]]]:
+    """The claims in today's digest of new claims: those filed from the start of the last working
+    day before today (UK time) until today began, still active, oldest first. Each claim is in
+    exactly one digest, that of the first working day after the day it was filed (a claim filed
+    on a Saturday is in Monday's, with Friday's), whenever in the day the digest is queued."""
+    since = previous_working_day(today)
+    claims = ctx.session.execute(
+        select(Claim.reference, Claim.region, Claim.barrier_category, Claim.assignee_id, Claim.due_clock, Claim.due_on)
+        .where(
+            Claim.submitted_at >= _start_of(since),
+            Claim.submitted_at < _start_of(today),
+            Claim.state.in_(ACTIVE_STATES),
+        )
+        .order_by(Claim.submitted_at, Claim.id)
+    )
+    return since, [
+        {
+            "reference": c.reference,
+            "region": c.region,
+            "category": c.barrier_category,
+            "assigned": c.assignee_id is not None,
+            "clock_label": CLOCKS[c.due_clock].label if c.due_clock else "",
+            "due_on": c.due_on.isoformat() if c.due_on else None,
+        }
+        for c in claims
+    ]
+
+
+def _queue_new_claims(ctx: ServiceContext, today: date) -> int:
+    """The new claims' digest for each active triage officer who has not turned it off."""
+    roles = notifications.OFFICER_MESSAGE_KINDS["new_claims_digest"].roles
+    triage = set(
+        ctx.session.scalars(
+            select(Officer.id)
+            .join(OfficerRole, OfficerRole.officer_id == Officer.id)
+            .where(Officer.active, OfficerRole.role.in_(roles))
+        )
+    )
+    triage -= notifications.turned_off(ctx, triage, "new_claims")
+    ids = {officer_id: f"<new-claims.{officer_id}.{today.isoformat()}@guarantee>" for officer_id in triage}
+    queued_already = set(
+        ctx.session.scalars(select(OutboxMessage.message_id).where(OutboxMessage.message_id.in_(ids.values())))
+    )
+    waiting = sorted(officer_id for officer_id, message_id in ids.items() if message_id not in queued_already)
+    if not waiting:  # every triage officer's digest is queued already (notify runs often)
+        return 0
+    since, rows = new_claims_since(ctx, today)
+    if not rows:
+        return 0
+    queued = 0
+    payload = {"rows": rows, "since": since.isoformat(), "day": today.isoformat()}
+    for officer_id in waiting:
+        message = notifications.build(ctx, None, "new_claims", payload, officer_id)
+        message.message_id = ids[officer_id]
         queued += _queue_once(ctx, message)
     return queued
 

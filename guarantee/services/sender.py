@@ -26,6 +26,7 @@ from typing import Protocol
 from sqlalchemy import func, or_, select, update
 
 from guarantee.models import Claim, Contact, Officer, OutboxMessage, TrackingToken
+from guarantee.services import notifications
 from guarantee.services.audit import append_admin_event
 from guarantee.services.claims import token_hash
 from guarantee.services.context import ServiceContext
@@ -155,10 +156,22 @@ def _mine(ctx: ServiceContext, message_id: int, lease_token: str) -> OutboxMessa
     return message
 
 
+# Why a message had no one to send it to, by whom it was for.
+NO_ONE = {
+    "group": "No one to send it to: no consent to contact, or the details were erased",
+    "officer": "No one to send it to: the officer's account is inactive, or they turned these messages off",
+    "team": "No one to send it to: no team address is configured now (GUARANTEE_APPEALS_TEAM_EMAIL)",
+}
+
+
 def _recipient(ctx: ServiceContext, message: OutboxMessage) -> Recipient | None:
+    if message.recipient_type == "team":
+        return Recipient(ctx.appeals_team_email, None) if ctx.appeals_team_email else None
     if message.recipient_type == "officer":
         officer = ctx.session.get(Officer, message.officer_id) if message.officer_id else None
-        return Recipient(officer.email, officer.name) if officer is not None and officer.active else None
+        if officer is None or not officer.active or not notifications.wants(ctx, officer.id, message.template):
+            return None  # an officer who turned these off after it was queued does not get it either
+        return Recipient(officer.email, officer.name)
     if message.to_address:  # a notice to the address the group has just replaced
         return Recipient(message.to_address, None)
     claim = ctx.session.get(Claim, message.claim_id) if message.claim_id else None
@@ -196,7 +209,7 @@ def _prepare(ctx: ServiceContext, message_id: int, lease_token: str, render: Ren
     recipient = _recipient(ctx, message)
     if recipient is None:
         message.status, message.lease_until, message.lease_token = "skipped", None, None
-        message.last_error = "No one to send it to: no consent to contact, or the details were erased"
+        message.last_error = NO_ONE[message.recipient_type]
         return "skipped"
     return render(message, recipient, ctx)
 
