@@ -14,7 +14,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
 from guarantee.clock import UK
-from workflows import LATE_PAUSE_RULE, STATE_LABELS
+from workflows import LATE_PAUSE_RULE, STATE_LABELS, STATE_TONES
 from workflows.vocabulary import label
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -148,6 +148,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["moj_date"] = _moj_date
     app.jinja_env.globals["state_label"] = STATE_LABELS.get
+    # A state's tone (workflows.STATE_TONES) colours its tag; an unknown state is an error, not a grey tag.
+    app.jinja_env.globals["state_tone"] = STATE_TONES.__getitem__
     app.jinja_env.globals["error_summary"] = error_summary
     app.jinja_env.globals["csrf_token"] = generate_csrf  # for the few forms without a form class
     app.jinja_env.globals["service_name"] = "Co-production Guarantee"
