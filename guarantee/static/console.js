@@ -10,7 +10,8 @@ initAll();
 // the list the whole width; behind "Show filter" on a narrow one. MOJ's initAll leaves it out.
 createAll(FilterToggleButton, {
   bigModeMediaQuery: "(min-width: 48.0625em)",
-  startHidden: true,
+  // Hidden on a narrow screen by the media query; startHidden would hide it on a wide one too.
+  startHidden: false,
   toggleButton: { showText: "Show filter", hideText: "Hide filter", classes: "govuk-button--secondary" },
   closeButton: { text: "Close" },
 });
