@@ -37,7 +37,7 @@ def _missing() -> str | None:
     return None
 
 
-pytestmark = pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
+needs_node = pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
 
 
 @dataclass(frozen=True)
@@ -375,6 +375,7 @@ def mojs_markup() -> dict[str, str]:
     return {c.name: html for c, html in zip(CASES, rendered, strict=True)}
 
 
+@needs_node
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_macro_gives_the_markup_of_mojs_template(case: Case, jinja: Environment, mojs_markup: dict[str, str]) -> None:
     ours = jinja.from_string(case.ours).render(params=case.params)
@@ -392,7 +393,29 @@ def test_every_macro_says_which_moj_component_and_version_it_follows() -> None:
             )
 
 
+@needs_node
 def test_the_ported_version_is_the_installed_one() -> None:
     installed = json.loads((ROOT / "node_modules" / "@ministryofjustice" / "frontend" / "package.json").read_text())
     pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]["@ministryofjustice/frontend"]
     assert installed["version"] == pinned == "11.1.0"
+
+
+def test_the_sticky_action_bar_names_its_table_and_what_its_rows_are(jinja: Environment) -> None:
+    html = jinja.from_string(
+        '{% from "_sticky_action_bar.html" import appStickyActionBar %}{{ appStickyActionBar(params) }}'
+    ).render(
+        params={
+            "table": "regulations",
+            "noun": {"one": "regulation", "other": "regulations"},
+            "items": [{"text": "Merge", "name": "action", "value": "merge"}],
+        }
+    )
+    bar = re.search(r"<div ([^>]*)>", html)
+    assert bar
+    attributes = dict(re.findall(r'([\w-]+)="([^"]*)"', bar[1]))
+    assert attributes["data-module"] == "app-sticky-action-bar"
+    assert attributes["data-table"] == "regulations"
+    assert (attributes["data-noun-one"], attributes["data-noun-other"]) == ("regulation", "regulations")
+    assert attributes["role"] == "region" and attributes["aria-label"] == "Actions for the regulations you tick"
+    assert "For the regulations you tick:" in html, "what the bar says without JavaScript"
+    assert re.search(r'<button type="submit" value="merge" name="action"[^>]*>\s*Merge\s*</button>', html)
