@@ -419,3 +419,20 @@ def test_the_sticky_action_bar_names_its_table_and_what_its_rows_are(jinja: Envi
     assert attributes["role"] == "region" and attributes["aria-label"] == "Actions for the regulations you tick"
     assert "For the regulations you tick:" in html, "what the bar says without JavaScript"
     assert re.search(r'<button type="submit" value="merge" name="action"[^>]*>\s*Merge\s*</button>', html)
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "kind", "shown"),
+    [
+        ("2026-06-14T14:01:00Z", "datetime", "14 June 2026 at 3:01pm"),  # British Summer Time
+        ("2026-12-14T14:00:00+00:00", "datetime", "14 December 2026 at 2pm"),  # on the hour: no ":00"
+        (datetime(2026, 9, 1, 23, 30, tzinfo=UTC), "shortdatetime", "2 Sep 2026 at 12:30am"),  # the next day in the UK
+        (date(2026, 9, 1), "shortdate", "1 Sep 2026"),
+        ("2026-03-29T00:59:00Z", "time", "12:59am"),
+        ("2026-03-29T00:59:00Z", "unknown", "2026-03-29T00:59:00Z"),  # given back, as MOJ's filter does
+    ],
+)
+def test_dates_read_as_mojs_date_filter_writes_them_in_uk_time(
+    jinja: Environment, timestamp: Any, kind: str, shown: str
+) -> None:
+    assert jinja.from_string("{{ t | moj_date(kind) }}").render(t=timestamp, kind=kind) == shown
