@@ -14,7 +14,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
 from guarantee.clock import UK
-from workflows import LATE_PAUSE_RULE, STATE_LABELS
+from workflows import LATE_PAUSE_RULE, STATE_LABELS, STATE_TONES
 from workflows.vocabulary import label
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -62,6 +62,27 @@ def _uk_datetime(value: datetime | None) -> str:
         return ""
     local = value.astimezone(UK) if value.tzinfo else value
     return f"{local:%-d %B %Y} at {local:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
+
+
+def _moj_date(value: date | datetime | str, kind: str = "datetime") -> str:
+    """MOJ Frontend's ``mojDate`` Nunjucks filter (moj/filters/all.js, version 11.1.0), in UK time:
+    "datetime" 14 June 2019 at 3:01pm, "shortdatetime" 14 Jun 2019 at 3pm, "date", "shortdate", "time".
+    An ISO 8601 string is read first; any other kind gives the value back, as MOJ's does."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if not isinstance(moment, datetime):
+        moment = datetime(moment.year, moment.month, moment.day)
+    elif moment.tzinfo:
+        moment = moment.astimezone(UK)
+    day, short_day = f"{moment:%-d %B %Y}", f"{moment:%-d %b %Y}"
+    time = (f"{moment:%-I:%M%p}" if moment.minute else f"{moment:%-I%p}").lower()
+    formats = {
+        "datetime": f"{day} at {time}",
+        "shortdatetime": f"{short_day} at {time}",
+        "date": day,
+        "shortdate": short_day,
+        "time": time,
+    }
+    return formats.get(kind, str(value))
 
 
 def _iso_date(value: str | date) -> date:
@@ -125,7 +146,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["uk_datetime"] = _uk_datetime
     app.jinja_env.filters["iso_date"] = _iso_date
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["moj_date"] = _moj_date
     app.jinja_env.globals["state_label"] = STATE_LABELS.get
+    # A state's tone (workflows.STATE_TONES) colours its tag; an unknown state is an error, not a grey tag.
+    app.jinja_env.globals["state_tone"] = STATE_TONES.__getitem__
     app.jinja_env.globals["error_summary"] = error_summary
     app.jinja_env.globals["csrf_token"] = generate_csrf  # for the few forms without a form class
     app.jinja_env.globals["service_name"] = "Co-production Guarantee"

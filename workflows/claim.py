@@ -44,6 +44,33 @@ STATE_LABELS: dict[str, str] = {
     "lapsed": "Lapsed",
 }
 
+# What each state means to the people waiting on it, as a tone. The pages colour a state's tag by
+# its tone, the same on the console and on the group's tracking page; guarantee/templates/_tag.html
+# maps each tone to a GOV.UK tag colour. A tone is about who acts next and how it turned out, so that
+# a list can be scanned: the council at work, the group owing an answer, a second look, a yes, a no,
+# or nothing more to do.
+Tone = Literal["in_progress", "waiting_for_group", "on_appeal", "favourable", "unfavourable", "ended"]
+TONES: tuple[Tone, ...] = ("in_progress", "waiting_for_group", "on_appeal", "favourable", "unfavourable", "ended")
+STATE_TONES: dict[str, Tone] = {
+    # The council has the claim and owes the next step (triage, then a decision).
+    "submitted": "in_progress",
+    "under_review": "in_progress",
+    # The group owes an answer, and its own clock is running.
+    "awaiting_information": "waiting_for_group",
+    # The group got what it asked for, at first or on appeal.
+    "upheld": "favourable",
+    # A no: on the merits (which the group may appeal), or at triage (which an administrator may reopen).
+    "not_upheld": "unfavourable",
+    "closed": "unfavourable",
+    # Decided once, and being looked at again by officers who took no part in the first decision.
+    "appealed": "on_appeal",
+    # Nothing more will happen unless someone starts it again: the remedy is in place, the appeal was
+    # dismissed or never made, the group withdrew, or no answer came in time.
+    "resolved": "ended",
+    "withdrawn": "ended",
+    "lapsed": "ended",
+}
+
 # What each state means for the group, in plain words: what is happening and what comes next.
 # The tracking page shows it beside the due date of the running clock.
 STATE_GUIDANCE: dict[str, str] = {
