@@ -155,7 +155,9 @@ def _mine(ctx: ServiceContext, message_id: int, lease_token: str) -> OutboxMessa
     return message
 
 
-def _recipient(ctx: ServiceContext, message: OutboxMessage) -> Recipient | None:
+def recipient(ctx: ServiceContext, message: OutboxMessage) -> Recipient | None:
+    """Who gets the message, worked out as it is sent; None when nobody can (no consent to
+    contact, contact details erased, an officer no longer active). Reads only."""
     if message.recipient_type == "officer":
         officer = ctx.session.get(Officer, message.officer_id) if message.officer_id else None
         return Recipient(officer.email, officer.name) if officer is not None and officer.active else None
@@ -167,15 +169,18 @@ def _recipient(ctx: ServiceContext, message: OutboxMessage) -> Recipient | None:
         return None  # erased, or never given
     if not claim.consent_contact and message.template != "tracking_link_requested":
         return None
-    token = None
-    if message.template in WITH_TRACKING_LINK:
-        _revoke_link(ctx, message)  # one from a try that stopped half-way never arrived
-        token = secrets.token_urlsafe(32)
-        minted = TrackingToken(claim_id=claim.id, token_hash=token_hash(token), created_at=ctx.now())
-        ctx.session.add(minted)
-        ctx.session.flush()
-        message.tracking_token_id = minted.id
-    return Recipient(contact.email, contact.contact_name, token)
+    return Recipient(contact.email, contact.contact_name)
+
+
+def _with_fresh_link(ctx: ServiceContext, message: OutboxMessage, to: Recipient) -> Recipient:
+    """The recipient with a tracking link minted for this message (a message that carries one)."""
+    _revoke_link(ctx, message)  # one from a try that stopped half-way never arrived
+    token = secrets.token_urlsafe(32)
+    minted = TrackingToken(claim_id=message.claim_id, token_hash=token_hash(token), created_at=ctx.now())
+    ctx.session.add(minted)
+    ctx.session.flush()
+    message.tracking_token_id = minted.id
+    return Recipient(to.address, to.name, token)
 
 
 def _revoke_link(ctx: ServiceContext, message: OutboxMessage) -> None:
@@ -193,12 +198,14 @@ def _prepare(ctx: ServiceContext, message_id: int, lease_token: str, render: Ren
     message = _take(ctx, message_id, lease_token)
     if message is None:
         return None
-    recipient = _recipient(ctx, message)
-    if recipient is None:
+    to = recipient(ctx, message)
+    if to is None:
         message.status, message.lease_until, message.lease_token = "skipped", None, None
         message.last_error = "No one to send it to: no consent to contact, or the details were erased"
         return "skipped"
-    return render(message, recipient, ctx)
+    if message.template in WITH_TRACKING_LINK and message.recipient_type == "group" and not message.to_address:
+        to = _with_fresh_link(ctx, message, to)
+    return render(message, to, ctx)
 
 
 def scrubbed(error: str) -> str:
