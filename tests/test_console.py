@@ -145,24 +145,52 @@ def claim_path(reference: str) -> str:
     return f"/officer/claims/{reference}"
 
 
+def action_path(reference: str, trigger: str) -> str:
+    return f"/officer/claims/{reference}/actions/{trigger}"
+
+
 def offered(html: str) -> set[str]:
-    """The triggers whose action forms the claim page shows."""
-    return set(re.findall(r'action="/officer/claims/[^/"]+/actions/([a-z_]+)"', html))
+    """The triggers whose action pages the claim page links to."""
+    return set(re.findall(r'href="/officer/claims/[^/"]+/actions/([a-z_]+)"', html))
+
+
+def form_with(html: str, name: str) -> dict[str, str]:
+    """The fields of the page's form that has a field called ``name`` (e.g. "confirm")."""
+    for form in re.findall(r"<form\b.*?</form>", html, re.S):
+        given = fields(form)
+        if name in given:
+            return given
+    raise AssertionError(f"no form with a {name!r} field on the page")
+
+
+def is_check_page(response: TestResponse) -> bool:
+    return response.status_code == 200 and "Check your decision" in text_of(response.text)
+
+
+def confirm(client: FlaskClient, reference: str, trigger: str, check_page: str) -> TestResponse:
+    """Press "Confirm and ..." on a check page."""
+    return client.post(action_path(reference, trigger), data=form_with(check_page, "confirm"))
 
 
 def post_action(
-    client: FlaskClient, reference: str, trigger: str, page: str | None = None, **answers: str
+    client: FlaskClient, reference: str, trigger: str, page: str | None = None, *, check: bool = True, **answers: str
 ) -> TestResponse:
-    """Post an action form with the CSRF token and version the claim page gave (or, for a
-    forged post, any CSRF token of this browser and the current version)."""
-    page = page if page is not None else client.get(claim_path(reference)).text
+    """Post an action's form with the CSRF token and version its page gave (or, for a forged post,
+    any CSRF token of this browser and the version the claim page gives); then, for a decision,
+    confirm it on its check page (unless ``check`` is False: the check page is returned)."""
+    if page is None:
+        shown = client.get(action_path(reference, trigger))
+        page = shown.text if shown.status_code == 200 else client.get(claim_path(reference)).text
     given = fields(page)
     token = given.get(f"{trigger}-csrf_token") or given["csrf_token"]
     version = given.get(f"{trigger}-version") or given.get("version")  # the assignee form's, when not offered
     assert version, "the page gives the claim's version"
     data = {f"{trigger}-csrf_token": token, f"{trigger}-version": version}
     data |= {f"{trigger}-{name}": value for name, value in answers.items()}
-    return client.post(f"/officer/claims/{reference}/actions/{trigger}", data=data)
+    response = client.post(action_path(reference, trigger), data=data)
+    if check and is_check_page(response):
+        return confirm(client, reference, trigger, response.text)
+    return response
 
 
 def rows(html: str) -> list[str]:
@@ -611,7 +639,7 @@ def test_accepting_with_a_new_catalogue_entry_works_end_to_end(app: Flask) -> No
     assert done.status_code == 303, error_summary(done.text) or text_of(done.text)[:400]
     page = client.get(location(done))
     words = text_of(page.text)
-    assert "Done: accept for review." in words
+    assert "The claim is now under review." in words
     assert STATE_LABELS["under_review"] in words
     assert "Food premises registration" in words and "Rita Reviewer" in words
     assert offered(page.text) == set()
@@ -631,7 +659,7 @@ def test_accepting_with_a_new_catalogue_entry_works_end_to_end(app: Flask) -> No
 def test_a_stale_page_is_refused_with_409_and_changes_nothing(app: Flask) -> None:
     (reference,) = file(app)
     client, _ = signed_in(app, "triage")
-    stale = client.get(claim_path(reference)).text
+    stale = client.get(action_path(reference, "decline")).text
     fire_as(app, reference, "accept", officer(app, "triage"))  # another officer, meanwhile
     before = claim_now(app, reference)
     refused = post_action(client, reference, "decline", stale, reason_code="out_of_scope", explanation="National.")
@@ -1347,18 +1375,19 @@ def test_the_claim_page_shows_how_each_clocks_due_date_was_worked_out(app: Flask
     assert "Christmas Day (25 December 2026)" in words
 
 
-def test_searching_the_catalogue_on_the_claim_page_narrows_the_lists_to_choose_from(app: Flask) -> None:
+def test_searching_the_catalogue_on_the_accept_page_narrows_the_list_to_choose_from(app: Flask) -> None:
     (reference,) = file(app)
     first, _ = file(app, 2)
     officers_walk(app, first, "accept")  # adds "Food premises registration" to the catalogue
     client, _ = signed_in(app, "triage")
     with app.app_context(), unit_of_work() as ctx:
         ctx.session.add(Regulation(title="Fire risk assessment", category="health_and_safety", created_at=ctx.now()))
-    page = client.get(claim_path(reference)).text
+    accept = action_path(reference, "accept")
+    page = client.get(accept).text
     assert "Fire risk assessment" in page and "Food premises registration" in page
-    narrowed = client.get(claim_path(reference) + "?q=fire").text
+    narrowed = client.get(accept + "?q=fire").text
     assert "1 entry matches “fire”" in text_of(narrowed)
     assert "Fire risk assessment" in narrowed and "Food premises registration" not in narrowed
-    nothing = client.get(claim_path(reference) + "?q=zzz").text
+    nothing = client.get(accept + "?q=zzz").text
     assert "No entry matches “zzz”" in text_of(nothing)
     assert "Add a new entry (below)" in nothing  # a new entry can still be added

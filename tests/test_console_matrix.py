@@ -57,8 +57,11 @@ from tests.helpers import INPUTS, PASSWORD, VALID_SUBMISSION, Cast, submission, 
 from tests.test_console import (
     SIGN_IN,
     Someone,
+    action_path,
     claim_now,
     claim_path,
+    confirm,
+    is_check_page,
     location,
     offered,
     officer,
@@ -124,6 +127,7 @@ MAY: dict[str, frozenset[str]] = {
     "reset-two-step": ADMINS,
     "revoke-tokens": ADMINS,
     # pages
+    "action-page": frozenset({"reviewer", "admin"}),  # uphold's, as its step is taken
     "queue": EVERY_ROLE,
     "queue-csv": EVERY_ROLE,
     "claim-page": EVERY_ROLE,
@@ -392,19 +396,21 @@ class Action:
     done_status: int = 303
 
 
-def take_step(world: World, browser: Browser, trigger: str, reference: str, page: str | None = None) -> TestResponse:
-    """The step's form as the claim page gives it; where the page does not offer it, the same
-    answers with this session's CSRF token and the claim's current version."""
-    if page is None:
-        shown = browser.client.get(claim_path(reference))
-        page = shown.text if shown.status_code == 200 else ""
-    given = fields(page) if page else {}
+def take_step(world: World, browser: Browser, trigger: str, reference: str) -> TestResponse:
+    """The step's form as its action page gives it; where the page is refused, the same answers
+    with this session's CSRF token and the claim's current version. A decision is then confirmed
+    on its check page, as a browser would."""
+    shown = browser.client.get(action_path(reference, trigger))
+    given = fields(shown.text) if shown.status_code == 200 else {}
     data = {
         f"{trigger}-csrf_token": given.get(f"{trigger}-csrf_token", browser.csrf_token),
         f"{trigger}-version": given.get(f"{trigger}-version") or str(claim_now(world.app, reference)[1]),
     }
     data |= {f"{trigger}-{name}": value for name, value in answers(trigger).items()}
-    return browser.client.post(f"{claim_path(reference)}/actions/{trigger}", data=data)
+    response = browser.client.post(action_path(reference, trigger), data=data)
+    if is_check_page(response):
+        return confirm(browser.client, reference, trigger, response.text)
+    return response
 
 
 def _step(trigger: str) -> Action:
@@ -670,6 +676,7 @@ PAGE_ACTIONS: dict[str, Callable[[frozenset[str]], Action]] = {
     "queue": _page(lambda w, t: "/officer"),
     "queue-csv": _page(lambda w, t: "/officer/queue.csv"),
     "claim-page": _page(lambda w, t: claim_path(t.claims[0]), claims_in("under_review")),
+    "action-page": _page(lambda w, t: action_path(t.claims[0], "uphold"), claims_in("under_review")),
     "evidence": _page(lambda w, t: f"{claim_path(t.claims[0])}/evidence/{t.attachment}", _with_evidence, _downloaded),
     "catalogue": _page(lambda w, t: "/officer/regulations"),
     "catalogue-entry": _page(lambda w, t: f"/officer/regulations/{t.regulations[0]}", _an_entry),
@@ -822,6 +829,7 @@ def by_role(*names: str) -> list[Any]:
 # business (signing in and out, their password and two-step verification), alike for every role.
 ENDPOINTS: dict[str, tuple[str, ...]] = {
     "console.act": tuple(STEPS),
+    "console.action_page": ("action-page",),
     "console.note": ("note",),
     "console.contact": ("contact",),
     "console.assignee": ("assignee",),
@@ -872,7 +880,9 @@ def test_a_workflow_step_is_offered_to_and_taken_by_exactly_the_roles_that_take_
     page = browser.client.get(claim_path(reference))
     assert page.status_code == 200
     assert (trigger in offered(page.text)) == (role in STEPS[trigger].taken_by), "offered on the claim page"
-    attempt_as(world, trigger, role, target, lambda: take_step(world, browser, trigger, reference, page.text))
+    action_page = browser.client.get(action_path(reference, trigger))
+    assert action_page.status_code == (200 if role in STEPS[trigger].taken_by else 403), "its page opens"
+    attempt_as(world, trigger, role, target, lambda: take_step(world, browser, trigger, reference))
 
 
 @pytest.mark.parametrize(("action", "role"), by_role(*CASEWORK))

@@ -453,15 +453,15 @@ def _csrf_cases(world: World, t: dict[str, Any]) -> list[tuple[str, FlaskClient,
         (
             "console.act",
             admin,
-            f"/officer/claims/{s.reference}",
+            f"/officer/claims/{s.reference}/actions/accept",
             f"/officer/claims/{s.reference}/actions/accept",
             _form_answers("accept"),
         ),
         (
             "console.act",
             admin,
-            claim_page,
-            f"/officer/claims/{r.reference}/actions/uphold",
+            f"{claim_page}/actions/uphold",
+            f"{claim_page}/actions/uphold",
             {
                 "uphold-reasons": "Reasons enough.",
                 "uphold-remedy": "waiver",
@@ -611,6 +611,7 @@ def test_v3_5_3_no_get_request_changes_anything(world: World, tmp_path: Path) ->
         "regulation_id": regulation_id,
         "officer_id": world.callers["triage"].officer_id,
         "number": 1,
+        "trigger": "uphold",
     }
     group = app.test_client()
     assert open_link(group, claim.link).status_code in (302, 303)
@@ -1248,7 +1249,14 @@ def test_v3_4_every_response_carries_the_security_headers_errors_and_files_inclu
     static file and a redirect. V3.4.1 (HSTS) is checked there, over HTTPS."""
     app = world.app
     (claim,) = claims_in(app, "under_review")
-    values = {"reference": claim.reference, "attachment_id": 1, "regulation_id": 1, "officer_id": 1, "number": 1}
+    values = {
+        "reference": claim.reference,
+        "attachment_id": 1,
+        "regulation_id": 1,
+        "officer_id": 1,
+        "number": 1,
+        "trigger": "uphold",
+    }
     checked = 0
     for rule in _gets(app):
         path = "/static/app.js" if rule.endpoint == "static" else _fill(rule, values | {"filename": "x", "path": "x"})
@@ -1416,7 +1424,7 @@ def test_v16_5_3_v16_5_1_a_failure_mid_transition_on_the_console_changes_nothing
     browser = world.browsers["triage"]
     (claim,) = claims_in(app, "submitted")
     before = claim_now(app, claim.reference)
-    page = browser.get(f"/officer/claims/{claim.reference}").text
+    page = browser.get(f"/officer/claims/{claim.reference}/actions/accept").text
     given = fields(page)
     data = {k: v for k, v in given.items() if k.startswith("accept-")} | _form_answers("accept")
     _fail_mid_transition(monkeypatch, app)

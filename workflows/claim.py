@@ -234,6 +234,9 @@ class Transition:
     # The claim's outcome after this trigger: a fixed value, or the value of an input.
     outcome: str | None = None
     outcome_input: str | None = None
+    # A decision the officer checks before it is made: what the group will be told and what happens
+    # to the clocks are shown first, and only a second, confirming step makes it.
+    confirm_first: bool = False
     input_names: tuple[str, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:
@@ -287,6 +290,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         is_decision=True,
         decided_at="stamp",
         outcome="declined",
+        confirm_first=True,
     ),
     Transition(
         "request_information",
@@ -329,6 +333,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         clocks=(stop("decision"), start("resolution")),
         is_decision=True,
         decided_at="stamp",
+        confirm_first=True,
     ),
     Transition(
         "not_uphold",
@@ -340,6 +345,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         clocks=(stop("decision"), start("appeal_window")),
         is_decision=True,
         decided_at="stamp",
+        confirm_first=True,
     ),
     Transition(
         "appeal",
@@ -371,6 +377,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         clocks=(stop("appeal_decision"), start("resolution")),
         is_decision=True,
         separation_of_duties=True,
+        confirm_first=True,
     ),
     Transition(
         "dismiss_appeal",
@@ -383,6 +390,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         is_decision=True,
         separation_of_duties=True,
         outcome="appeal_dismissed",
+        confirm_first=True,
     ),
     Transition(
         "record_resolution",
@@ -396,6 +404,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         ),
         clocks=(stop("resolution"),),
         outcome_input="outcome",
+        confirm_first=True,
     ),
     Transition(
         "withdraw",
@@ -417,6 +426,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         clocks=(start("decision"),),
         is_decision=True,
         decided_at="clear",
+        confirm_first=True,
     ),
 )
 

@@ -11,7 +11,6 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from guarantee.action_forms import action_form
 from guarantee.console import bp, forms, may
 from guarantee.pages import render_error
 from guarantee.security import evidence_download
@@ -44,13 +43,13 @@ def claim_page_response(
     reference: str,
     status: int = 200,
     *,
-    action_forms: dict[str, FlaskForm] | None = None,
     note_form: FlaskForm | None = None,
     classification_form: FlaskForm | None = None,
     problem: str | None = None,
     contact: dict[str, str | None] | None = None,
 ) -> Response:
-    """The claim page. Forms that failed keep their answers and errors."""
+    """The claim page: the actions open to this officer are links to their pages. Forms that
+    failed keep their answers and errors."""
     query = catalogue_query()
     _, view = reading.read_claim(ctx, reference, current_user.actor)
     officers = active_names(ctx)
@@ -59,13 +58,6 @@ def claim_page_response(
         {"id": f.id, "filename": f.filename, "size": f.size, "uploaded_by": f.uploaded_by}
         for f in list_evidence(ctx, reference, current_user.actor)
     ]
-    shown: dict[str, FlaskForm] = {}
-    for trigger in view["allowed_triggers"]:
-        form = (action_forms or {}).get(trigger) or action_form(
-            TRANSITIONS_BY_TRIGGER[trigger], hidden=("version",), regulations=entries, officers=officers, formdata=None
-        )
-        form.version.data = str(view["version"])  # what this officer saw; a stale page is refused
-        shown[trigger] = form
     note_form = note_form or forms.NoteForm(formdata=None)
     if classification_form is None and view["state"] != INITIAL_STATE and may(CLASSIFIERS):
         current = {"category": view.get("category"), "regulation": str((view.get("regulation") or {}).get("id") or "")}
@@ -77,7 +69,6 @@ def claim_page_response(
         claim=view,
         files=files,
         officer_names=dict(officers),
-        action_forms=shown,
         transitions=TRANSITIONS_BY_TRIGGER,
         note_form=note_form,
         classification_form=classification_form,
@@ -90,7 +81,7 @@ def claim_page_response(
         may_see_contact=may(CONTACT_ROLES),
         may_assign=may(ASSIGNERS),
         set_aside=_set_aside(view),
-        form=next((f for f in (*shown.values(), note_form, classification_form) if f and f.errors), None),
+        form=next((f for f in (note_form, classification_form) if f and f.errors), None),
     )
     return make_response(page, status)
 

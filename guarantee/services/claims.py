@@ -336,8 +336,11 @@ def contact_email_hint(ctx: ServiceContext, reference: str, actor: GroupActor) -
     claim = get_claim(ctx, reference)
     _require_group(actor, claim)
     email = ctx.session.scalar(select(Contact.email).where(Contact.claim_id == claim.id))
-    if not email:
-        return None
+    return mask_email(email) if email else None
+
+
+def mask_email(email: str) -> str:
+    """An address partly hidden, as pages show it (a***@example.org)."""
     local, _, domain = email.partition("@")
     return f"{local[:1]}{'*' * max(len(local) - 1, 3)}@{domain}"
 
@@ -513,6 +516,18 @@ def fire(
     notifications.after_trigger(ctx, claim, trigger, event.seq)
     ctx.session.flush()
     return Fired(claim=claim, event=event, from_state=from_state)
+
+
+def may_fire(ctx: ServiceContext, reference: str, trigger: str, actor: Actor) -> Claim:
+    """The claim, if the actor may fire this trigger on it now; otherwise what ``fire`` would
+    raise (TriggerNotAllowed, Forbidden, NotFound), before any input is asked for."""
+    transition = TRANSITIONS_BY_TRIGGER.get(trigger)
+    if transition is None:
+        raise NotFound(f"There is no step {trigger!r}.")
+    claim = get_claim(ctx, reference)
+    _check_actor_sees_claim(actor, claim)
+    _check_may_fire(ctx, claim, transition, actor)
+    return claim
 
 
 def _check_may_fire(ctx: ServiceContext, claim: Claim, transition: Transition, actor: Actor) -> None:

@@ -164,7 +164,10 @@ NO_ONE = {
 }
 
 
-def _recipient(ctx: ServiceContext, message: OutboxMessage) -> Recipient | None:
+def recipient(ctx: ServiceContext, message: OutboxMessage) -> Recipient | None:
+    """Who gets the message, worked out as it is sent; None when nobody can (no consent to
+    contact, contact details erased, an officer no longer active or who turned these messages
+    off, no team address configured). Reads only."""
     if message.recipient_type == "team":
         return Recipient(ctx.appeals_team_email, None) if ctx.appeals_team_email else None
     if message.recipient_type == "officer":
@@ -180,15 +183,18 @@ def _recipient(ctx: ServiceContext, message: OutboxMessage) -> Recipient | None:
         return None  # erased, or never given
     if not claim.consent_contact and message.template != "tracking_link_requested":
         return None
-    token = None
-    if message.template in WITH_TRACKING_LINK:
-        _revoke_link(ctx, message)  # one from a try that stopped half-way never arrived
-        token = secrets.token_urlsafe(32)
-        minted = TrackingToken(claim_id=claim.id, token_hash=token_hash(token), created_at=ctx.now())
-        ctx.session.add(minted)
-        ctx.session.flush()
-        message.tracking_token_id = minted.id
-    return Recipient(contact.email, contact.contact_name, token)
+    return Recipient(contact.email, contact.contact_name)
+
+
+def _with_fresh_link(ctx: ServiceContext, message: OutboxMessage, to: Recipient) -> Recipient:
+    """The recipient with a tracking link minted for this message (a message that carries one)."""
+    _revoke_link(ctx, message)  # one from a try that stopped half-way never arrived
+    token = secrets.token_urlsafe(32)
+    minted = TrackingToken(claim_id=message.claim_id, token_hash=token_hash(token), created_at=ctx.now())
+    ctx.session.add(minted)
+    ctx.session.flush()
+    message.tracking_token_id = minted.id
+    return Recipient(to.address, to.name, token)
 
 
 def _revoke_link(ctx: ServiceContext, message: OutboxMessage) -> None:
@@ -206,12 +212,14 @@ def _prepare(ctx: ServiceContext, message_id: int, lease_token: str, render: Ren
     message = _take(ctx, message_id, lease_token)
     if message is None:
         return None
-    recipient = _recipient(ctx, message)
-    if recipient is None:
+    to = recipient(ctx, message)
+    if to is None:
         message.status, message.lease_until, message.lease_token = "skipped", None, None
         message.last_error = NO_ONE[message.recipient_type]
         return "skipped"
-    return render(message, recipient, ctx)
+    if message.template in WITH_TRACKING_LINK and message.recipient_type == "group" and not message.to_address:
+        to = _with_fresh_link(ctx, message, to)
+    return render(message, to, ctx)
 
 
 def scrubbed(error: str) -> str:
