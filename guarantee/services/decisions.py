@@ -138,7 +138,7 @@ def _message(ctx: ServiceContext, message: OutboxMessage, render: Render | None)
     to = sender.recipient(ctx, message)
     if to is None:
         return Message(to_group=message.recipient_type == "group", to="", email=None)
-    if message.recipient_type == "officer":
+    if message.recipient_type in ("officer", "team"):  # a team's shared address is the council's own
         email = render(message, to, ctx) if render is not None else None
         return Message(to_group=False, to=to.name or to.address, email=email)
     # The group's contact as a page shows it, without opening the audited contact details.
