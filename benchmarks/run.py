@@ -114,6 +114,13 @@ QUEUE_FILTER = "state=under_review&state=awaiting_information&due=overdue&region
 PUBLISH_LIMITS = {"postgresql": 10.0, "sqlite": 15.0}
 VERIFY_PER_SECOND = 100_000
 RSS_LIMIT_MB = 150
+TRIES = 3  # a measurement that finishes no request is run again, each time four times as long
+QUIET_CPU_SHARE = 0.02  # the workers use less than this share of a core: nothing left to answer
+SETTLE_LIMIT_S = 120.0
+
+
+class WorkloadFailed(RuntimeError):
+    """A workload that could not be measured, with the reason a person can act on."""
 
 
 @dataclass
@@ -286,6 +293,26 @@ class Server:
 
     def worker_rss_mb(self) -> list[float]:
         return [round(p.memory_info().rss / 2**20, 1) for p in self.workers()]
+
+    def settle(self, *, interval: float = 0.25, limit: float = SETTLE_LIMIT_S) -> float:
+        """Wait until the workers are idle, and return how long that took.
+
+        wrk stops at the end of its time with requests still in flight and more waiting in the
+        listen queue; a sync worker answers every one of them, to nobody. On a loaded machine that
+        backlog can take longer than the next run lasts, which then measures the last workload's
+        leftovers and finishes no request of its own. So each measurement starts on idle workers.
+        """
+        started = time.monotonic()
+        quiet = 0
+        before = self.cpu_seconds()
+        while quiet < 2:
+            if time.monotonic() - started > limit:
+                raise WorkloadFailed(f"the workers were still busy after {limit:.0f} s; see {self.log}")
+            time.sleep(interval)
+            after = self.cpu_seconds()
+            quiet = quiet + 1 if after - before < QUIET_CPU_SHARE * interval else 0
+            before = after
+        return time.monotonic() - started
 
     def stop(self) -> None:
         if self.process is None:
@@ -552,11 +579,26 @@ def drive(
     data = clients.rows(workload.name)
     threads = options.connections
     if workload.reads:  # fill caches and compile templates, as a server that has been up a while has
+        server.settle()
         wrk(server, workload, data, seconds=1, threads=threads, workdir=workdir)
-    cpu_before, db_before = server.cpu_seconds(), postgresql_cpu_seconds() if database == "postgresql" else 0.0
-    result = wrk(server, workload, data, seconds=options.duration, threads=threads, workdir=workdir)
-    cpu_after, db_after = server.cpu_seconds(), postgresql_cpu_seconds() if database == "postgresql" else 0.0
-    requests_done = result["requests"]
+    duration, tries = options.duration, 0
+    while True:
+        tries += 1
+        settled = server.settle()
+        cpu_before, db_before = server.cpu_seconds(), postgresql_cpu_seconds() if database == "postgresql" else 0.0
+        result = wrk(server, workload, data, seconds=duration, threads=threads, workdir=workdir)
+        cpu_after, db_after = server.cpu_seconds(), postgresql_cpu_seconds() if database == "postgresql" else 0.0
+        requests_done = result["requests"]
+        if requests_done:
+            break
+        errors = {k: v for k, v in result["errors"].items() if v}
+        if tries == TRIES:
+            raise WorkloadFailed(
+                f"no request finished in {tries} runs, the last of {duration:g} s"
+                + (f" (errors: {errors})" if errors else "")
+                + f"; see {server.log}"
+            )
+        duration *= 4
     seconds = result["duration_us"] / 1e6
     statuses = {int(k): v for k, v in result["statuses"].items()}
     expected = sum(v for k, v in statuses.items() if k in workload.expected)
@@ -578,7 +620,19 @@ def drive(
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "expected_share": round(expected / requests_done, 4) if requests_done else 0.0,
         "socket_errors": {k: v for k, v in result["errors"].items() if v and k != "status"},
+        "tries": tries,
+        "settled_s": round(settled, 2),
     }
+
+
+def failed(workload: Workload, reason: str) -> dict[str, Any]:
+    """The result of a workload that could not be measured: its reason, and no numbers."""
+    return {"label": workload.label, "failed": reason, "requests": 0, "statuses": {}}
+
+
+def fmt(value: Any, spec: str) -> str:
+    """A number for the report's table; a blank where there is none."""
+    return "" if value is None else format(value, spec)
 
 
 # --- one database at one size ------------------------------------------------------
@@ -604,9 +658,14 @@ def run_one(database: str, size: int, options: Options) -> dict[str, Any]:
                 for workload in (*FLOORS, *chosen, *FLOORS):
                     name = workload.name if workload.name not in results else f"{workload.name}_again"
                     print(f"[{database} {size:,}] {workload.label}", flush=True)
-                    results[name] = drive(
-                        server, clients, workload, options=options, workdir=workdir, database=database
-                    )
+                    try:
+                        results[name] = drive(
+                            server, clients, workload, options=options, workdir=workdir, database=database
+                        )
+                    except Exception as error:  # reported as the workload's failure; the run goes on
+                        results[name] = failed(workload, f"{type(error).__name__}: {error}")
+                        print(f"    FAILED: {results[name]['failed']}", flush=True)
+                        continue
                     print(
                         f"    {results[name]['req_per_s']:>8} req/s  p99 {results[name]['p99_ms']} ms  "
                         f"{results[name]['statuses']}",
@@ -620,6 +679,10 @@ def run_one(database: str, size: int, options: Options) -> dict[str, Any]:
             for floor in FLOORS:  # the floor is the mean of its runs before and after the workloads
                 again = results.pop(f"{floor.name}_again")
                 first = results[floor.name]
+                if "failed" in first or "failed" in again:
+                    if "failed" not in first:  # measured before the workloads but not after: no floor
+                        results[floor.name] = {**again, "failed": f"after the workloads: {again['failed']}"}
+                    continue
                 first["req_per_s_runs"] = [first["req_per_s"], again["req_per_s"]]
                 first["req_per_s"] = round((first["req_per_s"] + again["req_per_s"]) / 2, 1)
             run["workloads"] = results
@@ -643,6 +706,17 @@ def judge(runs: list[dict[str, Any]], smoke: bool) -> list[dict[str, Any]]:
         results = run["workloads"]
         for name, result in results.items():
             workload = BY_NAME[name]
+            if "failed" in result:
+                checks.append(
+                    {
+                        "where": where,
+                        "what": f"{workload.label} ({name}): answers as expected",
+                        "target": ">= 99%",
+                        "measured": f"failed: {result['failed']}",
+                        "met": False,
+                    }
+                )
+                continue
             if result["expected_share"] < 0.99:
                 checks.append(
                     {
@@ -657,6 +731,8 @@ def judge(runs: list[dict[str, Any]], smoke: bool) -> list[dict[str, Any]]:
                 continue
             if workload.same_as_10k and run["claims"] < 1_000_000:
                 continue  # the queue targets are set at a million claims
+            if "failed" in results[workload.floor]:
+                continue  # no floor to compare with; the floor's own failure is reported
             floor = results[workload.floor]["req_per_s"]
             share = result["req_per_s"] / floor if floor else 0.0
             checks.append(
@@ -679,7 +755,7 @@ def judge(runs: list[dict[str, Any]], smoke: bool) -> list[dict[str, Any]]:
                     }
                 )
             small = by_key.get((run["database"], 10_000))
-            if workload.same_as_10k and small and name in small["workloads"]:
+            if workload.same_as_10k and small and "p99_ms" in small["workloads"].get(name, {}):
                 base = small["workloads"][name]["p99_ms"]
                 checks.append(
                     {
@@ -707,7 +783,7 @@ def judge(runs: list[dict[str, Any]], smoke: bool) -> list[dict[str, Any]]:
                 "where": where,
                 "what": "audit verify",
                 "target": f">= {VERIFY_PER_SECOND:,} events/s, no problems",
-                "measured": f"{verify['events_per_second']:,} events/s ({verify['events']:,} events)"
+                "measured": f"{fmt(verify['events_per_second'], ',')} events/s ({verify['events']:,} events)"
                 + ("" if verify["ok"] else f", problems: {verify['problems']}"),
                 "met": verify["ok"] and (verify["events_per_second"] or 0) >= VERIFY_PER_SECOND,
             }
@@ -768,7 +844,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"Data set: {run['claims']:,} claims and {run['generation']['events']:,} audit events generated in "
             f"{run['generation']['seconds']} s. Publish a release: {run['publish']['seconds']} s. Audit verify: "
             f"{run['verify']['events']:,} events in {run['verify']['seconds']} s "
-            f"({run['verify']['events_per_second']:,}/s). gunicorn: {run['gunicorn']['command']}; worker RSS after "
+            f"({fmt(run['verify']['events_per_second'], ',')}/s). gunicorn: {run['gunicorn']['command']}; worker RSS after "
             f"the run: {', '.join(str(m) for m in run['worker_rss_mb'])} MB.",
             "",
             "| workload | req/s | of floor | p50 ms | p95 ms | p99 ms | app CPU ms/req | DB CPU ms/req | answers |",
@@ -776,13 +852,16 @@ def markdown(report: dict[str, Any]) -> str:
         ]
         for name, r in run["workloads"].items():
             workload = BY_NAME[name]
-            floor = run["workloads"][workload.floor]["req_per_s"] if workload.floor else None
-            share = f"{r['req_per_s'] / floor:.0%} {workload.floor}" if floor else "floor"
+            if "failed" in r:
+                lines.append(f"| {r['label']} | | | | | | | | **failed**: {r['failed']} |")
+                continue
+            floor = run["workloads"].get(workload.floor or "", {}).get("req_per_s") if workload.floor else None
+            share = f"{r['req_per_s'] / floor:.0%} {workload.floor}" if floor else "floor" if not workload.floor else ""
             answers = ", ".join(f"{k}: {v}" for k, v in r["statuses"].items())
-            db_cpu = "" if r["db_cpu_ms_per_request"] is None else f"{r['db_cpu_ms_per_request']:.2f}"
             lines.append(
-                f"| {r['label']} | {r['req_per_s']:.0f} | {share} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
-                f"{r['p99_ms']:.1f} | {r['cpu_ms_per_request']:.2f} | {db_cpu} | {answers} |"
+                f"| {r['label']} | {fmt(r['req_per_s'], '.0f')} | {share} | {fmt(r['p50_ms'], '.1f')} | "
+                f"{fmt(r['p95_ms'], '.1f')} | {fmt(r['p99_ms'], '.1f')} | {fmt(r['cpu_ms_per_request'], '.2f')} | "
+                f"{fmt(r['db_cpu_ms_per_request'], '.2f')} | {answers} |"
             )
         lines.append("")
     lines += ["### Targets", "", "| where | what | target | measured | met |", "|---|---|---|---|---|"]

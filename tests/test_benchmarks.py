@@ -9,9 +9,11 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from benchmarks import run as bench
 from tests.conftest import POSTGRESQL_URL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,3 +67,131 @@ def test_every_workload_runs_and_answers_as_expected_on_every_database(tmp_path:
         assert run["verify"]["claims"] >= run["claims"]  # the generated claims and those the run filed
         assert all(mb > 0 for mb in run["worker_rss_mb"])
     assert (tmp_path / report_file.name.replace(".json", ".md")).read_text().startswith("Measured ")
+
+
+class _IdleServer:
+    """What drive() asks of gunicorn, with nothing running: always idle, no CPU spent."""
+
+    log = Path("gunicorn.log")
+
+    def __init__(self) -> None:
+        self.settled = 0
+
+    def settle(self) -> float:
+        self.settled += 1
+        return 0.0
+
+    def cpu_seconds(self) -> float:
+        return 0.0
+
+
+class _Clients:
+    def rows(self, name: str) -> list[list[str]]:
+        return [["/officer"]]
+
+
+def _wrk_summary(requests: int) -> dict[str, Any]:
+    return {
+        "requests": requests,
+        "duration_us": 1_000_000,
+        "bytes": 0,
+        "errors": {"connect": 0, "read": 0, "write": 0, "status": 0, "timeout": 0},
+        "latency_us": {"mean": 0.0, "max": 0, "p50": 0, "p90": 0, "p95": 0, "p99": 0}
+        if not requests
+        else {"mean": 9e5, "max": 990_000, "p50": 900_000, "p90": 950_000, "p95": 960_000, "p99": 990_000},
+        "statuses": {"200": requests} if requests else {},
+    }
+
+
+def _drive(monkeypatch: pytest.MonkeyPatch, answers: list[int]) -> tuple[dict[str, Any], list[float], _IdleServer]:
+    durations: list[float] = []
+
+    def wrk(server: object, workload: object, data: object, *, seconds: float, **_: object) -> dict[str, Any]:
+        durations.append(seconds)
+        return _wrk_summary(answers.pop(0))
+
+    monkeypatch.setattr(bench, "wrk", wrk)
+    server = _IdleServer()
+    options = bench.Options(["sqlite"], [300], 1.0, 16, None, None, Path("."), smoke=True)
+    result = bench.drive(
+        server,  # type: ignore[arg-type]
+        _Clients(),  # type: ignore[arg-type]
+        bench.BY_NAME["queue_first"],
+        options=options,
+        workdir=Path("."),
+        database="sqlite",
+    )
+    return result, durations, server
+
+
+def test_each_measurement_starts_on_idle_workers_and_one_that_finishes_no_request_runs_again_for_longer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The warm-up (1 s), then a run that a loaded machine let finish nothing, then one four times as long.
+    result, durations, server = _drive(monkeypatch, [0, 0, 3])
+    assert durations == [1, 1.0, 4.0]
+    assert server.settled == 3  # before the warm-up and before each measured run
+    assert result["tries"] == 2 and result["requests"] == 3 and result["cpu_ms_per_request"] == 0
+
+
+def test_a_workload_that_never_finishes_a_request_fails_naming_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(bench.WorkloadFailed, match=r"no request finished in 3 runs, the last of 16 s"):
+        _drive(monkeypatch, [0] * (1 + bench.TRIES))
+
+
+def _measured(label: str, req_per_s: float) -> dict[str, Any]:
+    return {
+        "label": label,
+        "requests": 10,
+        "req_per_s": req_per_s,
+        "p50_ms": 1.0,
+        "p95_ms": 2.0,
+        "p99_ms": 3.0,
+        "cpu_ms_per_request": 1.5,
+        "db_cpu_ms_per_request": None,
+        "statuses": {"200": 10},
+        "expected_share": 1.0,
+    }
+
+
+def test_a_failed_workload_is_reported_by_name_and_reason_in_the_targets_and_the_table() -> None:
+    run = {
+        "database": "sqlite",
+        "claims": 300,
+        "generation": {"seconds": 1.0, "events": 900},
+        "publish": {"seconds": 0.5, "release": 1, "bytes": 10},
+        "verify": {"ok": True, "problems": [], "claims": 300, "events": 900, "seconds": 0.0, "events_per_second": None},
+        "gunicorn": {"command": "gunicorn", "workers": 2},
+        "worker_rss_mb": [80.0, 81.0],
+        "workloads": {
+            "hello": _measured("Framework floor", 100.0),
+            "write": bench.failed(bench.BY_NAME["write"], "WorkloadFailed: no request finished"),
+            "api_submit": _measured("API submission", 50.0),
+            "queue_first": bench.failed(bench.BY_NAME["queue_first"], "RuntimeError: signing in gave 500"),
+        },
+    }
+    targets = bench.judge([run], smoke=True)
+    missed = [f"{c['what']}: {c['measured']}" for c in targets if not c["met"]]
+    assert "Queue: first page (queue_first): answers as expected: failed: RuntimeError: signing in gave 500" in missed
+    assert (
+        "Write floor: one ORM row committed (write): answers as expected: failed: WorkloadFailed: "
+        "no request finished" in missed
+    )
+    report = {
+        "date": "2026-12-03T12:00:00+00:00",
+        "machine": {
+            "cpu": "x",
+            "cores": 2,
+            "memory_gb": 4,
+            "python": "3.11",
+            "postgresql": None,
+            "sqlite": "3",
+            "wrk": "wrk",
+        },
+        "options": {"connections": 16, "duration": 1.0},
+        "runs": [run],
+        "targets": targets,
+    }
+    table = bench.markdown(report)
+    assert "| Queue: first page | | | | | | | | **failed**: RuntimeError: signing in gave 500 |" in table
+    assert "| API submission | 50 |  | 1.0 | 2.0 | 3.0 | 1.50 |  | 200: 10 |" in table  # no floor to share
