@@ -13,206 +13,34 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyotp
-import pytest
 
-from tests.helpers import PASSWORD, VALID_SUBMISSION, start_gunicorn
-
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("GUARANTEE_CHROMIUM", "/usr/bin/chromium")
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = ROOT / "test-output" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-# A tiny but real PNG: the 8-byte signature and one IHDR/IDAT/IEND image.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+from tests.helpers import PASSWORD, VALID_SUBMISSION
+from tests.support.browser import (  # the harness, shared with the other browser tests
+    AXE,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PNG,
+    ROOT,
+    SCREENSHOTS,
+    WCAG,
+    LiveServer,
+    Visit,
+    _browser_missing,
+    make_officer,
+    officer_token,
+    skip_without_browser,
 )
 
-
-def _browser_missing() -> str | None:
-    if not Path(CHROMIUM).exists():
-        return f"Debian's Chromium is not installed at {CHROMIUM} (make test installs it as root)"
-    if not AXE.exists():
-        return "axe-core is not installed (make test runs npm ci)"
-    return None
-
-
-if _browser_missing() and os.environ.get("GUARANTEE_REQUIRE_BROWSER") == "1":
-    pytest.fail(f"GUARANTEE_REQUIRE_BROWSER=1 but {_browser_missing()}", pytrace=False)
-pytestmark = pytest.mark.skipif(_browser_missing() is not None, reason=_browser_missing() or "")
-
-
-# --- the server -------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@dataclass
-class LiveServer:
-    url: str
-    log: Path
-    process: subprocess.Popen[bytes]
-
-    def api(self, method: str, path: str, body: Any = None, token: str | None = None) -> dict[str, Any]:
-        request = urllib.request.Request(
-            self.url + path,
-            method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            answer: dict[str, Any] = json.loads(response.read())
-            return answer
-
-
-@pytest.fixture
-def live_server(fresh_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "server.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": fresh_url,
-        "GUARANTEE_SECRET_KEY": secrets.token_hex(32),
-        "GUARANTEE_BASE_URL": url,
-        "GUARANTEE_EVIDENCE_DIR": str(tmp_path / "evidence"),
-        "GUARANTEE_AUDIT_SIGNING_KEY": str(tmp_path / "signing-key.pem"),
-        "GUARANTEE_LOG_JSON": "1",
-        # Low enough for a test to meet the "Too many attempts" page (counted per worker).
-        "GUARANTEE_TOKEN_RATE_LIMIT": "3 per minute",
-    }
-    command = [
-        str(Path(sys.executable).with_name("gunicorn")),
-        "--config",
-        str(ROOT / "gunicorn.conf.py"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "2",
-        "--no-control-socket",
-        "wsgi:app",
-    ]
-    with log.open("wb") as out:
-        process = start_gunicorn(command, env, url, stdout=out, stderr=subprocess.STDOUT, log=log)
-    yield LiveServer(url, log, process)
-    process.terminate()
-    process.wait(timeout=10)
-
-
-def officer_token(server: LiveServer, app_url: str, *roles: str) -> str:
-    """An officer created in the database and signed in through the API."""
-    return server.api("POST", "/api/v1/tokens", {"email": make_officer(app_url, *roles), "password": PASSWORD})["token"]
-
-
-def make_officer(app_url: str, *roles: str) -> str:
-    """An officer created in the database (password: tests.helpers.PASSWORD); their email."""
-    from guarantee import create_app
-    from guarantee.context import unit_of_work
-    from guarantee.extensions import db
-    from guarantee.services.officers import create_officer
-
-    email = f"{'-'.join(roles)}-{secrets.token_hex(4)}@council.example"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": app_url, "SECRET_KEY": "x", "GUARANTEE_LOG_JSON": False})
-    with app.app_context():
-        with unit_of_work() as ctx:
-            create_officer(ctx, email=email, name="Officer", roles=list(roles), password=PASSWORD)
-        db.engine.dispose()
-    return email
-
-
-# --- the browser ------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@dataclass
-class Visit:
-    """A page, with the checks every page of the journey must pass."""
-
-    page: Any
-    name: str
-    shots: list[str] = field(default_factory=list)
-    csp_violations: list[str] = field(default_factory=list)
-    referers: list[str] = field(default_factory=list)
-    urls: list[str] = field(default_factory=list)
-    width: int = 320
-    javascript: bool = True
-
-    def check(self, label: str) -> None:
-        """Accessible (axe, WCAG 2.2 A/AA), no sideways scrolling at 320 px, a screenshot.
-        (axe runs in the page, so only where JavaScript is on; the markup is the same.)"""
-        if self.javascript:
-            result = self.page.evaluate(
-                "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG
-            )
-            problems = [
-                f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-                for v in result["violations"]
-            ]
-            assert not problems, f"{label}: accessibility problems:\n" + "\n".join(problems)
-        scroll_width = self.page.evaluate("document.documentElement.scrollWidth")
-        assert scroll_width <= self.width, f"{label}: the page scrolls sideways ({scroll_width}px > {self.width}px)"
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shot = SCREENSHOTS / f"{self.name}-{len(self.shots) + 1:02d}-{label}.png"
-        self.page.screenshot(path=str(shot), full_page=True)
-        self.shots.append(shot.name)
-        assert not self.csp_violations, f"{label}: Content-Security-Policy violations: {self.csp_violations}"
-
-
-@pytest.fixture
-def visit(browser: Any, request: pytest.FixtureRequest, backend: str) -> Iterator[Visit]:
-    javascript = "nojs" not in request.node.name
-    # Groups use phones; officers work the console at a desk.
-    width = 1280 if "console" in request.node.name else 320
-    context = browser.new_context(
-        viewport={"width": width, "height": 800}, java_script_enabled=javascript, accept_downloads=True
-    )
-    if javascript:
-        context.add_init_script(path=str(AXE))  # a devtools script: the page's CSP does not apply
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    name = f"{backend}-{'js' if javascript else 'nojs'}"
-    v = Visit(page, name, javascript=javascript, width=width)
-    page.on(
-        "console",
-        lambda msg: v.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None,
-    )
-    page.on("request", lambda req: (v.urls.append(req.url), v.referers.append(req.headers.get("referer") or "")))
-    yield v
-    context.close()
+__all__ = ["AXE", "CHROMIUM", "CHROMIUM_ARGS", "SCREENSHOTS", "WCAG", "_browser_missing"]  # for test_moj_browser
+pytestmark = skip_without_browser
 
 
 # --- the journey --------------------------------------------------------------------

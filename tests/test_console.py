@@ -8,33 +8,27 @@ and on PostgreSQL, on a database of its own (conftest's ``app``).
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from guarantee.clock import FixedClock
-from guarantee.context import service_context, unit_of_work
+from guarantee.context import unit_of_work
 from guarantee.extensions import db
 from guarantee.models import AuditEvent, Claim, Officer, Regulation
-from guarantee.services import queue
 from guarantee.services.actors import OfficerActor
 from guarantee.services.claims import fire, submit_claim
 from guarantee.services.officers import create_officer
-from guarantee.services.queue import QueueFilters, work_queue
-from tests.conftest import START
 from tests.helpers import INPUTS, PASSWORD, Cast, submission, walk
 from tests.test_public import csrf, error_summary, fields, open_link, text_of
-from workflows import STATE_LABELS, STATES
+from workflows import STATE_LABELS
 
 pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
@@ -195,7 +189,7 @@ def post_action(
 
 def rows(html: str) -> list[str]:
     """The references in the queue's table, in order."""
-    table = re.search(r'<table class="govuk-table">.*?</table>', html, re.S)
+    table = re.search(r'<table [^>]*id="claims".*?</table>', html, re.S)
     return re.findall(r">(CPG-\d{4}-\d{6})</a>", table[0]) if table else []
 
 
@@ -391,213 +385,6 @@ def test_five_failed_sign_ins_for_an_email_from_one_address_then_too_many_attemp
     assert desk.get(QUEUE, environ_base={"REMOTE_ADDR": "192.0.2.44"}).status_code == 200
 
 
-# --- 4. the queue -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def three_claims(app: Flask, clock: FixedClock) -> tuple[FlaskClient, dict[str, str]]:
-    """A reviewer signed in, and: an overdue claim in the north west filed 30 days ago, a
-    claim in London filed now, and a claim accepted and assigned to the reviewer."""
-    triage = officer(app, "triage")
-    client, me = signed_in(app, "reviewer")
-    clock.set(START - timedelta(days=30))
-    (overdue,) = file(app)
-    clock.set(START)
-    (london,) = file(app, initiative={"region": "london"})
-    (mine,) = file(app)
-    fire_as(app, mine, "accept", triage, category="food_hygiene", regulation={"title": "Food rules"}, assignee=me.id)
-    return client, {"overdue": overdue, "london": london, "mine": mine}
-
-
-def test_the_queue_lists_active_claims_soonest_due_first_with_counts(three_claims: Any) -> None:
-    client, refs = three_claims
-    page = client.get(QUEUE)
-    assert page.status_code == 200
-    # Triage is due in 5 working days, a decision in 20: the accepted claim comes last.
-    assert rows(page.text) == [refs["overdue"], refs["london"], refs["mine"]]
-    words = text_of(page.text)
-    assert f"{STATE_LABELS['submitted']}: 2" in words
-    assert f"{STATE_LABELS['under_review']}: 1" in words
-    assert f"{STATE_LABELS['closed']}: 0" in words
-    assert "working days overdue" in words
-
-
-def test_counts_stop_at_the_cap_and_say_more_than(three_claims: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Counting every claim of a state costs a scan of them all at a million claims; beyond the
-    cap the queue says "more than", under every filter."""
-    monkeypatch.setattr(queue, "COUNT_CAP", 1)
-    client, _ = three_claims
-    words = text_of(client.get(QUEUE).text)
-    assert f"{STATE_LABELS['submitted']}: more than 1" in words
-    assert f"{STATE_LABELS['under_review']}: 1" in words
-    assert f"{STATE_LABELS['closed']}: 0" in words
-    assert f"{STATE_LABELS['submitted']}: 1" in text_of(client.get(f"{QUEUE}?region=london").text)
-
-
-def test_sorting_by_date_filed_puts_the_oldest_first(three_claims: Any) -> None:
-    client, refs = three_claims
-    assert rows(client.get(f"{QUEUE}?sort=submitted").text) == [refs["overdue"], refs["london"], refs["mine"]]
-
-
-FILTERED = {
-    "state=under_review": ["mine"],
-    "state=submitted&state=under_review": ["overdue", "london", "mine"],
-    "state=closed": [],
-    "region=london": ["london"],
-    "assignee=me": ["mine"],
-    "assignee=none": ["overdue", "london"],
-    "due=overdue": ["overdue"],
-    "region=north_west&due=overdue": ["overdue"],
-}
-
-
-def test_filters_narrow_the_queue(three_claims: Any) -> None:
-    client, refs = three_claims
-    for query, expected in FILTERED.items():
-        page = client.get(f"{QUEUE}?{query}")
-        assert page.status_code == 200, query
-        assert rows(page.text) == [refs[name] for name in expected], query
-        if not expected:
-            assert "No claims match these filters" in text_of(page.text)
-
-
-def _cursor(key: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
-
-
-BAD_QUERIES = (
-    "state=nonsense",
-    "sector=nonsense",
-    "region=atlantis",
-    "due=yesterday",
-    "sort=alphabetical",
-    "assignee=someone",
-    "cursor=garbage",
-    "cursor=%25%25%25",
-    f"cursor={_cursor(['not a date', 1])}",
-    f"sort=submitted&cursor={_cursor(['not a time', 1])}",
-    "assignee=%C2%B2",  # "²": str.isdigit() says yes, int() says no
-    "assignee=99999999999999999999999",  # digits, but no officer id fits
-)
-
-
-def test_a_bad_filter_or_page_link_gives_a_400_page_not_a_500(app: Flask) -> None:
-    client, _ = signed_in(app, "reviewer")
-    answered = {}
-    for query in BAD_QUERIES:
-        try:  # under TESTING, a 500 reaches the test as the exception itself
-            page = client.get(f"{QUEUE}?{query}")
-        except Exception as error:  # reported below with the others
-            answered[query] = f"500 ({type(error).__name__})"
-            continue
-        answered[query] = page.status_code
-        assert page.mimetype == "text/html"
-        assert "Traceback" not in page.text
-    assert answered == dict.fromkeys(BAD_QUERIES, 400)
-
-
-def test_the_next_page_link_walks_the_whole_queue_once(app: Flask, clock: FixedClock) -> None:
-    client, _ = signed_in(app, "reviewer")
-    for days_ago in (9, 3, 0):  # three due dates, with ties on each
-        clock.set(START - timedelta(days=days_ago))
-        file(app, 18, initiative={"region": "london"})
-    file(app, 2)  # another region: filtered out
-    clock.set(START)
-    seen: list[str] = []
-    url: str | None = f"{QUEUE}?region=london"
-    pages = 0
-    while url:
-        page = client.get(url)
-        assert page.status_code == 200
-        seen += rows(page.text)
-        found = re.search(r'<a class="govuk-link" href="([^"]+)">Next page of claims</a>', page.text)
-        url = found[1].replace("&amp;", "&") if found else None
-        if url:
-            assert "region=london" in url, "the filters are kept"
-        pages += 1
-    assert pages == 2
-    assert len(seen) == len(set(seen)) == 54
-
-
-def _page_through(app: Flask, who: Someone, sort: str) -> list[str]:
-    with app.app_context():
-        ctx = service_context()
-        try:
-            seen, cursor = [], None
-            while True:
-                page = work_queue(ctx, who.actor, QueueFilters(states=STATES, sort=sort), cursor=cursor, limit=2)
-                assert len(page.rows) <= 2
-                seen += [row["reference"] for row in page.rows]
-                if page.next_cursor is None:
-                    return seen
-                cursor = page.next_cursor
-        finally:
-            ctx.rollback()
-
-
-@pytest.mark.parametrize("sort", ["due", "submitted"])
-def test_keyset_pages_neither_repeat_nor_skip_a_claim(app: Flask, clock: FixedClock, sort: str) -> None:
-    who = officer(app, "reviewer")
-    refs = []
-    for days_ago in (20, 5, 5, 0):  # equal filing times and equal due dates tie on the id
-        clock.set(START - timedelta(days=days_ago, minutes=-days_ago))
-        refs += file(app, 2)
-    clock.set(START)
-    officers_walk(app, refs[0], "decline")  # closed: no due date, sorts last by due date
-    officers_walk(app, refs[-1], "accept")  # decision clock: due later than the others
-    seen = _page_through(app, who, sort)
-    assert sorted(seen) == sorted(refs)
-    assert len(seen) == len(set(seen))
-    with app.app_context():
-        claims = {c.reference: c for c in db.session.scalars(select(Claim))}
-        if sort == "submitted":
-            expected = sorted(refs, key=lambda r: (claims[r].submitted_at, claims[r].id))
-        else:
-            expected = sorted(refs, key=lambda r: (claims[r].due_on is None, claims[r].due_on, claims[r].id))
-    assert seen == expected
-
-
-def _statements_for_queue_page(app: Flask, client: FlaskClient) -> int:
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        assert client.get(f"{QUEUE}?sort=submitted").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(statements)
-
-
-def test_a_queue_page_costs_the_same_statements_for_5_claims_as_for_60(app: Flask, clock: FixedClock) -> None:
-    client, me = signed_in(app, "reviewer", "triage")
-    other = officer(app, "reviewer", name="Another Officer")
-
-    def add(count: int) -> None:
-        clock.set(START - timedelta(days=30))
-        overdue = file(app, count // 2)
-        clock.set(START)
-        file(app, count - count // 2)
-        # The oldest two, on the first page by date filed, given to two officers.
-        for ref, assignee in ((overdue[0], me), (overdue[1], other)):
-            fire_as(
-                app, ref, "accept", me, category="food_hygiene", regulation={"title": "A rule"}, assignee=assignee.id
-            )
-
-    add(5)
-    client.get(QUEUE)  # warm
-    few = _statements_for_queue_page(app, client)
-    add(55)
-    many = _statements_for_queue_page(app, client)
-    assert few == many
-    page = text_of(client.get(f"{QUEUE}?sort=submitted").text)
-    assert "Test Officer" in page and "Another Officer" in page, "both assignees are named on the page"
-
-
 # --- 5. the claim page --------------------------------------------------------------------
 
 
@@ -758,108 +545,6 @@ def test_ids_posted_as_text_are_whole_ascii_numbers_that_fit_the_database():
     assert as_id(None) is None
 
 
-# --- several claims at once ---------------------------------------------------------------
-
-
-def _bulk(client: FlaskClient, **form: Any) -> TestResponse:
-    """Tick claims in the queue and post: with the CSRF token and each claim's version the page gave."""
-    given = fields(client.get(QUEUE).text)
-    versions = {name: value for name, value in given.items() if name.startswith("version-")}
-    return client.post("/officer/bulk", data={"csrf_token": given["csrf_token"], **versions, **form})
-
-
-def _assignee(app: Flask, reference: str) -> int | None:
-    with app.app_context():
-        return db.session.scalar(select(Claim.assignee_id).where(Claim.reference == reference))
-
-
-def test_several_claims_are_assigned_at_once(app: Flask) -> None:
-    client, _ = signed_in(app, "triage")
-    reviewer = officer(app, "reviewer", name="Rita Reviewer")
-    first, second, untouched = file(app, 3)
-
-    response = _bulk(client, action="assign", assignee=str(reviewer.id), reference=[first, second])
-
-    assert response.status_code == 303
-    assert "2 claims assigned." in text_of(client.get(location(response)).text)
-    assert [_assignee(app, r) for r in (first, second, untouched)] == [reviewer.id, reviewer.id, None]
-
-
-def test_declining_several_as_duplicates_is_all_or_nothing(app: Flask) -> None:
-    client, _ = signed_in(app, "triage")
-    original, copy_one, copy_two = file(app, 3)
-    officers_walk(app, copy_two, "accept")  # no longer declinable
-    before = [claim_now(app, r) for r in (copy_one, copy_two)]
-
-    refused = _bulk(
-        client,
-        action="decline_duplicates",
-        duplicate_of=original,
-        explanation="The same hall and rule as the first claim.",
-        reference=[copy_one, copy_two],
-    )
-
-    assert "Nothing was changed." in text_of(client.get(location(refused)).text)
-    assert [claim_now(app, r) for r in (copy_one, copy_two)] == before
-
-    done = _bulk(
-        client,
-        action="decline_duplicates",
-        duplicate_of=original.lower(),
-        explanation="The same hall and rule as the first claim.",
-        reference=[copy_one],
-    )
-
-    assert "1 claim declined as a duplicate." in text_of(client.get(location(done)).text)
-    assert claim_now(app, copy_one)[0] == "closed"
-    assert claim_now(app, original)[0] == "submitted"
-
-
-def test_bulk_assigning_a_claim_changed_since_the_queue_was_loaded_changes_nothing(app: Flask) -> None:
-    client, _ = signed_in(app, "triage")
-    reviewer = officer(app, "reviewer")
-    first, second = file(app, 2)
-    given = fields(client.get(QUEUE).text)
-    fire_as(app, second, "accept", officer(app, "triage"))  # meanwhile, a colleague
-    before = [claim_now(app, r) for r in (first, second)]
-    refused = client.post(
-        "/officer/bulk",
-        data={
-            "csrf_token": given["csrf_token"],
-            "action": "assign",
-            "assignee": str(reviewer.id),
-            "reference": [first, second],
-            f"version-{first}": given[f"version-{first}"],
-            f"version-{second}": given[f"version-{second}"],
-        },
-    )
-    words = text_of(client.get(location(refused)).text)
-    assert "Nothing was changed." in words and second in words
-    assert [claim_now(app, r) for r in (first, second)] == before
-    without_versions = client.post(
-        "/officer/bulk",
-        data={
-            "csrf_token": given["csrf_token"],
-            "action": "assign",
-            "assignee": str(reviewer.id),
-            "reference": [first],
-        },
-    )
-    assert "Reload the queue" in text_of(client.get(location(without_versions)).text)
-    assert claim_now(app, first) == before[0]
-
-
-def test_bulk_actions_need_a_selection_a_csrf_token_and_the_role(app: Flask) -> None:
-    client, _ = signed_in(app, "triage")
-    (reference,) = file(app)
-    assert "Select at least one claim" in text_of(client.get(location(_bulk(client, action="assign"))).text)
-    assert client.post("/officer/bulk", data={"action": "assign", "reference": reference}).status_code == 400
-    panel, _ = signed_in(app, "appeal_panel")
-    forged = {"action": "assign", "reference": [reference], f"version-{reference}": str(claim_now(app, reference)[1])}
-    assert _bulk(panel, **forged).status_code == 403
-    assert _assignee(app, reference) is None
-
-
 # --- the regulation catalogue ---------------------------------------------------------------
 
 
@@ -936,59 +621,6 @@ def test_correcting_an_entry_checks_every_field_and_needs_an_editing_role(app: F
         f"/officer/regulations/{entry}", data={"csrf_token": token, "title": "X", "category": "other"}
     )
     assert forbidden.status_code == 403
-
-
-# --- a big queue ------------------------------------------------------------------------------
-
-
-def _insert_claims(app: Flask, count: int) -> None:
-    """Claims generated by the database itself (no chains: the queue reads only the claims)."""
-    from sqlalchemy import text
-
-    with app.app_context():
-        postgresql = db.engine.dialect.name == "postgresql"
-        reference = "'CPG-2025-' || " + ("lpad(x::text, 6, '0')" if postgresql else "printf('%06d', x)")
-        due = "DATE '2026-10-01' + (x % 90)" if postgresql else "date('2026-10-01', '+' || (x % 90) || ' days')"
-        submitted = "TIMESTAMPTZ '2026-11-02 10:00:00+00'" if postgresql else "'2026-11-02 10:00:00.000000'"
-        db.session.execute(
-            text(
-                "INSERT INTO claims (reference, state, version, submitted_at, updated_at, group_name, "
-                "initiative_title, initiative_description, sector, region, barrier_regulation, barrier_imposed_by, "
-                "barrier_category, barrier_how_it_blocks, remedy_sought, consent_contact, due_clock, due_on) "
-                "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < :count) "
-                f"SELECT {reference}, "
-                "CASE x % 6 WHEN 0 THEN 'submitted' WHEN 1 THEN 'under_review' WHEN 2 THEN 'awaiting_information' "
-                "WHEN 3 THEN 'not_upheld' WHEN 4 THEN 'appealed' ELSE 'resolved' END, "
-                f"1, {submitted}, {submitted}, 'Group', 'Initiative', 'What it does.', 'health', "
-                "CASE x % 4 WHEN 0 THEN 'north_west' WHEN 1 THEN 'london' WHEN 2 THEN 'wales' ELSE 'scotland' END, "
-                "'A rule', 'A body', 'other', 'How.', 'waiver', FALSE, "
-                "CASE WHEN x % 7 = 0 THEN NULL ELSE 'decision' END, "
-                f"CASE WHEN x % 7 = 0 THEN NULL ELSE {due} END FROM n"
-            ),
-            {"count": count},
-        )
-        db.session.commit()
-
-
-def test_a_queue_of_100000_claims_renders_a_page_with_a_few_queries_not_one_per_row(app: Flask) -> None:
-    _insert_claims(app, 100_000)
-    client, _ = signed_in(app, "triage")
-    with app.app_context():
-        engine = db.engine
-    for query in ("", "?state=under_review&due=overdue&region=london"):
-        statements: list[str] = []
-
-        def count(conn: Any, cursor: Any, statement: str, *args: Any, seen: list[str] = statements) -> None:
-            seen.append(statement)
-
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            response = client.get(QUEUE + query)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-        assert response.status_code == 200
-        assert len(rows(response.text)) == 50
-        assert len(statements) <= 12, statements
 
 
 # --- passwords -------------------------------------------------------------------------------
@@ -1195,27 +827,6 @@ def test_signing_out_after_a_timeout_still_ends_the_other_sessions(app: Flask, c
     busy = sign_in_as(app, who)
     assert idle.post("/officer/sign-out", data={"csrf_token": token}).status_code in (302, 303)
     assert is_signed_out(busy)
-
-
-def test_a_next_or_back_address_with_line_breaks_goes_to_the_queue(app: Flask) -> None:
-    who = officer(app, "triage")
-    response = sign_in(app.test_client(), who.email, next_url="/officer\r\nX-Evil: 1")
-    assert response.status_code == 303
-    assert response.headers["Location"].endswith("/officer")
-    client = sign_in_as(app, who)
-    bulk = _bulk(client, action="assign", back="/officer\r\nX-Evil: 1")
-    assert bulk.status_code == 303
-    assert "X-Evil" not in bulk.headers["Location"]
-
-
-def test_the_queue_filters_by_catalogue_regulation(app: Flask) -> None:
-    fire_safety = _accepted_with(app, "Fire risk assessment")
-    food = _accepted_with(app, "Food premises registration")
-    client, _ = signed_in(app, "reviewer")
-    listed = rows(client.get(f"{QUEUE}?regulation={_regulation_of(app, fire_safety)}").text)
-    assert fire_safety in " ".join(listed)
-    assert food not in " ".join(listed)
-    assert client.get(f"{QUEUE}?regulation=x").status_code == 400
 
 
 def test_officers_see_and_download_the_groups_evidence_as_an_attachment(app: Flask) -> None:

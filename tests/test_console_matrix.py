@@ -42,13 +42,16 @@ from guarantee.models import (
     OfficerToken,
     OutboxMessage,
     Regulation,
+    SavedFilter,
     StatisticsRelease,
     TimelineEntry,
 )
-from guarantee.services.actors import GroupActor
+from guarantee.services import saved_filters
+from guarantee.services.actors import GroupActor, OfficerActor
+from guarantee.services.casework import assign
 from guarantee.services.claims import fire, submit_claim
 from guarantee.services.evidence import add_evidence
-from guarantee.services.officers import password_matches
+from guarantee.services.officers import mail_settings, password_matches
 from guarantee.services.two_step_secrets import keep_in_use
 from tests.api_support import CLAIMS, assert_problem, new_officer
 from tests.api_support import sign_in as api_sign_in
@@ -82,6 +85,7 @@ EVERY_ROLE = frozenset(ROLES)
 CASEWORKERS = frozenset({"triage", "reviewer", "admin"})
 ASSIGNERS = CASEWORKERS | {"team_leader"}  # team leaders share out the team's work
 ADMINS = frozenset({"admin"})
+LEADERS = frozenset({"admin", "team_leader"})  # who see the team's workload and share it out
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,15 @@ MAY: dict[str, frozenset[str]] = {
     "message-try-again": ADMINS,
     # the statistics register
     "publish-statistics": ADMINS,
+    # the team's workload
+    "team-page": LEADERS,
+    "reassign-page": LEADERS,
+    "reassign": LEADERS,
+    # an officer's own saved filters and e-mail settings
+    "save-filter": EVERY_ROLE,
+    "delete-filter": EVERY_ROLE,
+    "mail-settings-page": EVERY_ROLE,
+    "change-mail-settings": EVERY_ROLE,
 }
 CASEWORK = (
     "note",
@@ -151,10 +164,12 @@ CASEWORK = (
     "bulk-assign",
     "bulk-decline-duplicates",
     "message-try-again",
+    "reassign",
 )
+OWN = ("save-filter", "delete-filter", "change-mail-settings")
 CATALOGUE = ("correct-entry", "merge-entries")
 ACCOUNTS = ("add-officer", "roles", "deactivate", "reactivate", "reset-password", "reset-two-step", "revoke-tokens")
-PAGES = tuple(name for name in MAY if name not in (*CASEWORK, *CATALOGUE, *ACCOUNTS))
+PAGES = tuple(name for name in MAY if name not in (*CASEWORK, *CATALOGUE, *ACCOUNTS, *OWN))
 
 # How the cast (never an officer signed in below) brings a claim to where a step is tried, so
 # that nobody trying a step has decided the claim before.
@@ -684,6 +699,9 @@ PAGE_ACTIONS: dict[str, Callable[[frozenset[str]], Action]] = {
     "officer-account-page": _page(lambda w, t: f"/officer/admin/{w.cast.reviewer.officer_id}"),
     "messages-page": _page(lambda w, t: "/officer/messages"),
     "statistics-page": _page(lambda w, t: "/officer/statistics"),
+    "team-page": _page(lambda w, t: "/officer/team"),
+    "reassign-page": _page(lambda w, t: f"/officer/team/{w.cast.reviewer.officer_id}/reassign"),
+    "mail-settings-page": _page(lambda w, t: "/officer/settings/email"),
 }
 
 
@@ -718,6 +736,63 @@ def _published(a: Attempted) -> None:
     page = a.browser.client.get("/officer/statistics")
     (newest, *_) = reversed(_releases(a.world.app))
     assert f"Release {newest} is published." in text_of(page.text)
+
+
+def _held_by_the_reviewer(world: World) -> Target:
+    reference = claim_in(world, "under_review")
+    with world.app.app_context(), unit_of_work() as ctx:
+        assign(ctx, reference, world.cast.reviewer.officer_id, world.cast.team_leader)
+    return Target(claims=(reference,), officers=(world.cast.reviewer.officer_id,))
+
+
+def _reassign(world: World, browser: Browser, target: Target) -> TestResponse:
+    (reference,) = target.claims
+    selected = {"reference": [reference], f"version-{reference}": claim_now(world.app, reference)[1]}
+    to = str(world.cast.triage.officer_id)
+    return post(browser, f"/officer/team/{world.cast.reviewer.officer_id}/reassign", assignee=to, **selected)
+
+
+def _reassigned(a: Attempted) -> None:
+    state, version, events = a.claims_before[a.reference]
+    assert location(a.response) == "/officer/team"
+    assert claim_now(a.world.app, a.reference) == (state, version + 1, events + 1)
+    assert saved(a.world.app, Claim, Claim.reference == a.reference).assignee_id == a.world.cast.triage.officer_id
+    assert last_event(a.world.app, a.reference) == ("assigned", a.browser.audit_id)
+
+
+def _saved_filters(app: Flask, officer_id: int) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(SavedFilter.name).where(SavedFilter.officer_id == officer_id)))
+
+
+def _filter_saved(a: Attempted) -> None:
+    assert location(a.response) == "/officer?region=wales"
+    assert "Wales" in _saved_filters(a.world.app, a.browser.officer_id)
+
+
+def _delete_filter(world: World, browser: Browser, target: Target) -> TestResponse:
+    """Delete the officer's own saved filter (signed out: any filter, which no one may)."""
+    filter_id = 2147483647
+    if browser.who is not None:
+        with world.app.app_context(), unit_of_work() as ctx:
+            filter_id = saved_filters.save(ctx, browser.who.actor, "Overdue", {"due": "overdue"}).id
+    return post(browser, f"/officer/filters/{filter_id}/delete")
+
+
+def _filter_deleted(a: Attempted) -> None:
+    assert location(a.response) == "/officer"
+    assert "Overdue" not in _saved_filters(a.world.app, a.browser.officer_id)
+
+
+def _mail_settings_changed(a: Attempted) -> None:
+    assert location(a.response) == "/officer/settings/email"
+    with a.world.app.app_context(), unit_of_work() as ctx:
+        now = {s.kind: s.on for s in mail_settings(ctx, OfficerActor(a.browser.officer_id))}
+    assert now == {kind: kind == "assignments" for kind in now}
+    assert admin_log(a.world.app, officer_id=a.browser.officer_id)[-1] == (
+        "mail_settings_changed",
+        a.browser.officer_id,
+    )
 
 
 ACTIONS: dict[str, Action] = {
@@ -782,6 +857,20 @@ ACTIONS: dict[str, Action] = {
         "api_tokens_revoked",
         lambda now, _: now.tokens_revoked == (True,),
         _account_to_change(api_token=True),
+    ),
+    "reassign": Action(MAY["reassign"], _held_by_the_reviewer, _reassign, _reassigned),
+    "save-filter": Action(
+        MAY["save-filter"],
+        lambda world: Target(),
+        lambda w, b, t: post(b, "/officer/filters", name="Wales", region="wales"),
+        _filter_saved,
+    ),
+    "delete-filter": Action(MAY["delete-filter"], lambda world: Target(), _delete_filter, _filter_deleted),
+    "change-mail-settings": Action(
+        MAY["change-mail-settings"],
+        lambda world: Target(),
+        lambda w, b, t: post(b, "/officer/settings/email", kinds=["assignments"]),
+        _mail_settings_changed,
     ),
     **{name: page(MAY[name]) for name, page in PAGE_ACTIONS.items()},
 }
@@ -849,6 +938,11 @@ ENDPOINTS: dict[str, tuple[str, ...]] = {
     "console.try_message_again": ("message-try-again",),
     "console.statistics": ("statistics-page",),
     "console.publish_statistics": ("publish-statistics",),
+    "console.team": ("team-page",),
+    "console.reassign": ("reassign-page", "reassign"),
+    "console.save_filter": ("save-filter",),
+    "console.delete_filter": ("delete-filter",),
+    "console.mail_settings": ("mail-settings-page", "change-mail-settings"),
 }
 OWN_BUSINESS = (
     "console.sign_in",
@@ -902,8 +996,13 @@ def test_only_an_admin_may_add_or_change_an_officer_account(world: World, action
     attempt_as(world, action, role)
 
 
+@pytest.mark.parametrize(("action", "role"), by_role(*OWN))
+def test_every_officer_keeps_their_own_saved_filters_and_e_mail_settings(world: World, action: str, role: str) -> None:
+    attempt_as(world, action, role)
+
+
 @pytest.mark.parametrize(("page", "role"), by_role(*PAGES))
-def test_the_officers_pages_open_only_for_admins_and_every_other_page_for_every_officer(
+def test_the_officers_pages_open_only_for_admins_the_teams_for_leaders_and_every_other_for_every_officer(
     world: World, page: str, role: str
 ) -> None:
     attempt_as(world, page, role)
@@ -950,10 +1049,11 @@ CONTROLS: dict[str, Control] = {
     "assignee": _on_claim_page("/assignee"),
     "classification": _on_claim_page("/classification"),
     "bulk-assign": _on_the_queue('name="action" value="assign"'),
-    "bulk-decline-duplicates": _on_the_queue('name="action" value="decline_duplicates"'),
+    "bulk-decline-duplicates": _on_the_queue('value="decline_duplicates" name="action"'),  # govukButton's order
     "correct-entry": _on_entry_page(""),
     "merge-entries": _on_entry_page("/merge"),
     "officers-page": _on_the_queue('href="/officer/admin"'),
+    "team-page": _on_the_queue('href="/officer/team"'),
 }
 
 

@@ -218,3 +218,16 @@ def test_saved_filters_are_for_active_officers_only(ctx: ServiceContext) -> None
             saved_filters.list(ctx, stranger)
         with pytest.raises(Forbidden):
             saved_filters.delete(ctx, stranger, 1)
+
+
+def test_the_claims_an_officer_ticked_are_read_again_in_their_order_unknown_ones_left_out(
+    ctx: ServiceContext, desk: dict[str, object]
+) -> None:
+    me = desk["me"]
+    assert isinstance(me, OfficerActor)
+    ticked = [str(desk["theirs"]), "CPG-2026-999999", str(desk["mine"]), str(desk["theirs"])]
+    found = queue.claims_by_reference(ctx, me, ticked)
+    assert [row["reference"] for row in found] == [desk["theirs"], desk["mine"]]
+    assert found[1]["working_days_overdue"] == 1, "each row as the queue shows it"
+    with pytest.raises(Forbidden):
+        queue.claims_by_reference(ctx, GroupActor(str(desk["mine"])), ticked)  # type: ignore[arg-type]

@@ -9,14 +9,15 @@ from datetime import date
 import pytest
 
 from guarantee.clock import FixedClock
+from guarantee.services import workload
 from guarantee.services.actors import OfficerActor
 from guarantee.services.admin import set_active
 from guarantee.services.casework import add_note, assign, assign_many, classify
 from guarantee.services.claims import fire, submit_claim
 from guarantee.services.context import ServiceContext
-from guarantee.services.errors import Forbidden
+from guarantee.services.errors import Forbidden, NotFound, ValidationFailed
 from guarantee.services.officers import active_officer
-from guarantee.services.workload import OfficerLoad, team_workload
+from guarantee.services.workload import OfficerLoad, claims_held, reassign, team_workload
 from tests.helpers import INPUTS, Cast, make_officer, submission, walk
 from workflows import ACTIVE_STATES
 
@@ -97,3 +98,48 @@ def test_a_team_leader_shares_claims_out_in_bulk_and_notes_why_but_takes_no_work
         fire(ctx, references[0], "accept", leader, INPUTS["accept"])
     with pytest.raises(Forbidden):
         classify(ctx, references[0], leader, category="food_hygiene")
+
+
+def test_an_officers_open_claims_are_listed_soonest_due_first_for_a_leader_to_share_out(
+    ctx: ServiceContext, clock: FixedClock
+) -> None:
+    cast = Cast(ctx)
+    busy = make_officer(ctx, "reviewer")
+    later = file_claim(ctx)
+    walk(ctx, cast, later, "accept")  # a decision, due in 20 working days
+    clock.set_day(date(2026, 11, 4))
+    sooner = file_claim(ctx)  # triage, due in 5
+    finished = file_claim(ctx)
+    for reference in (later, sooner, finished):
+        assign(ctx, reference, busy.officer_id, cast.triage)
+    walk(ctx, cast, finished, "withdraw")
+    held = claims_held(ctx, cast.team_leader, busy.officer_id)
+    assert [row["reference"] for row in held.claims] == [sooner, later], "open claims only, soonest due first"
+    assert (held.officer_id, held.active, held.more) == (busy.officer_id, True, False)
+    with pytest.raises(Forbidden):
+        claims_held(ctx, cast.reviewer, busy.officer_id)
+    with pytest.raises(NotFound):
+        claims_held(ctx, cast.admin, 2_000_000)
+
+
+def test_reassigning_is_all_or_nothing_across_as_many_claims_as_there_are(
+    ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workload, "MAX_BULK", 2)  # three claims: two batches
+    cast = Cast(ctx)
+    leaving, staying = make_officer(ctx, "reviewer"), make_officer(ctx, "reviewer")
+    references = [file_claim(ctx) for _ in range(3)]
+    for reference in references:
+        assign(ctx, reference, leaving.officer_id, cast.triage)
+    versions = {row["reference"]: row["version"] for row in claims_held(ctx, cast.admin, leaving.officer_id).claims}
+    stale = {**versions, references[2]: versions[references[2]] - 1}  # changed since the page was drawn
+    with ctx.session.begin_nested() as attempt:
+        with pytest.raises(ValidationFailed, match="references") as refused:
+            reassign(ctx, cast.team_leader, references, staying.officer_id, stale)
+        attempt.rollback()  # as the console's transaction is, on the refusal
+    assert references[2] in refused.value.summary, "the last batch's refusal is not lost"
+    assert len(claims_held(ctx, cast.admin, leaving.officer_id).claims) == 3
+    assert reassign(ctx, cast.team_leader, references, staying.officer_id, versions) == 3
+    assert [row["reference"] for row in claims_held(ctx, cast.admin, staying.officer_id).claims] == references
+    with pytest.raises(Forbidden):
+        reassign(ctx, cast.triage, references, leaving.officer_id, {})

@@ -101,24 +101,30 @@ def init_app(app: Any) -> None:
 # The page families: each registers its routes on ``bp``.
 from guarantee.console import (  # noqa: E402
     actions,
+    bulk,
     claim,
     messages,
     officers,
     queue,
     regulations,
+    settings,
     signing_in,
     statistics,
+    team,
 )
 
 __all__ = [
     "actions",
     "bp",
+    "bulk",
     "claim",
     "init_app",
     "messages",
     "officers",
     "queue",
     "regulations",
+    "settings",
     "signing_in",
     "statistics",
+    "team",
 ]

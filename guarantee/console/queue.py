@@ -1,25 +1,29 @@
-"""The work queue: filtered, sorted, paged by keyset; the same as CSV; and bulk actions on the
-claims ticked in it."""
+"""The work queue: the built-in views and the officer's saved filters as sub navigation, the
+filters in MOJ's filter layout, a page of claims sorted and paged by keyset, the same as CSV; and
+saving and deleting a filter. Bulk actions on the claims ticked in it: console.bulk."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
 
 from guarantee import csv_export
-from guarantee.console import bp, expired, forms, local, may
+from guarantee.console import bp, expired, forms, may
 from guarantee.pages import render_error
-from guarantee.services import queue, regulations, sender
-from guarantee.services.casework import ASSIGNERS, assign_many, decline_as_duplicates
+from guarantee.services import queue, regulations, saved_filters, sender
+from guarantee.services.casework import ASSIGNERS
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import ValidationFailed
 from guarantee.services.officers import active_names
 from guarantee.transactions import read_only, transactional, undo
-from workflows import CLOCKS, STATE_LABELS, STATES, TRANSITIONS_BY_TRIGGER
-from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, SECTORS
+from workflows import ACTIVE_STATES, CLOCKS, STATE_LABELS, STATES, TRANSITIONS_BY_TRIGGER
+from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, SECTORS, label
 
 # Who may decline claims, so decline several as duplicates: from the workflow.
 DECLINERS = TRANSITIONS_BY_TRIGGER["decline"].fired_by
@@ -37,37 +41,186 @@ CSV_COLUMNS = (
     "due_on",
     "working_days_overdue",
 )
+DUE_WORDS = {"overdue": "Overdue", "this_week": "Due this week"}
+# Where the error summary sends the officer for each field a refusal names.
+FIELD_IDS = {"name": "filter-name", "assignee": "bulk-assignee", "references": "claims"}
 
 
 @bp.get("")
 @login_required
 @read_only
 def queue_page(ctx: ServiceContext) -> ResponseReturnValue:
+    return render_queue(ctx, request.args)
+
+
+def render_queue(
+    ctx: ServiceContext,
+    args: MultiDict[str, str],
+    *,
+    errors: dict[str, list[str]] | None = None,
+    ticked: tuple[str, ...] = (),
+    typed_name: str = "",
+) -> Response:
+    """The queue under the filters in ``args`` (a query string); with ``errors``, the same page
+    answering a form of it that was refused (400), the claims ticked and the name typed kept."""
     try:
-        filters = queue.parse_filters(request.args, request.args.getlist("state"))
-        page = queue.work_queue(ctx, current_user.actor, filters, cursor=request.args.get("cursor"))
+        filters = queue.parse_filters(args, args.getlist("state"))
+        page = queue.work_queue(ctx, current_user.actor, filters, cursor=args.get("cursor"))
     except ValidationFailed as failed:
         return render_error(400, failed.summary)
-    return render_template(
+    actor = current_user.actor
+    officers = active_names(ctx)
+    entries = regulations.titles(ctx, actor)
+    mine = saved_filters.list(ctx, actor)
+    current = next((s for s in mine if _filters_of(s.args) == filters), None)
+    kept = _kept(args)
+    names = {**page.assignees, **dict(officers)}  # a deactivated officer's name, from their claims
+    html = render_template(
         "console/queue.html",
         page=page,
-        count_cap=queue.COUNT_CAP,
         filters=filters,
-        officers=active_names(ctx),
-        catalogue_entries=regulations.titles(ctx, current_user.actor),
+        views=_views(ctx, filters, mine, current),
+        current_saved=current,
+        saveable=filters != queue.QueueFilters(),
+        selected=_selected(filters, kept, names, dict(entries)),
+        names=names,
+        kept=kept,
+        total=_total(page.counts, filters.states),
+        officers=officers,
+        catalogue_entries=entries,
         states=STATES,
         state_labels=STATE_LABELS,
         sectors=SECTORS,
         regions=REGIONS,
         categories=BARRIER_CATEGORIES,
         clocks=CLOCKS,
-        args=request.args,
-        next_url=_next_page_url(page.next_cursor),
+        count_cap=queue.COUNT_CAP,
+        sort_urls={sort: _url(kept, sort=sort) for sort in queue.SORTS},
+        next_url=_url(kept, cursor=page.next_cursor) if page.next_cursor else None,
+        first_url=_url(kept) if args.get("cursor") else None,
+        csv_url=url_for("console.queue_csv") + _query(kept),
+        back=url_for("console.queue_page") + _query([*kept, *(("cursor", c) for c in args.getlist("cursor")[:1])]),
         may_assign=may(ASSIGNERS),
         may_decline=may(DECLINERS),
         failed_messages=sender.counts(ctx).get("failed", 0) if may(("admin",)) else 0,
-        csv_url=_filtered_url("console.queue_csv"),
+        errors=errors or {},
+        error_list=[
+            {"text": message, "href": f"#{FIELD_IDS.get(field, 'main-content')}"}
+            for field, messages in (errors or {}).items()
+            for message in messages
+        ],
+        ticked=set(ticked),
+        typed_name=typed_name,
     )
+    return make_response(html, 400 if errors else 200)
+
+
+def _filters_of(args: dict[str, Any]) -> queue.QueueFilters | None:
+    """The queue's filters a saved filter holds (None if they no longer parse)."""
+    states = args.get("state") or []
+    try:
+        return queue.parse_filters({k: v for k, v in args.items() if k != "state"}, list(states))
+    except ValidationFailed:
+        return None
+
+
+def _kept(args: MultiDict[str, str]) -> list[tuple[str, str]]:
+    """This page's filters, as (key, value) pairs of its query string (not its page)."""
+    return [(key, value) for key in FILTERS for value in args.getlist(key) if value]
+
+
+def _query(pairs: list[tuple[str, str]]) -> str:
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def _url(kept: list[tuple[str, str]], **changed: str | None) -> str:
+    """The queue's address with these filters, some changed (None: left out)."""
+    pairs = [(k, v) for k, v in kept if k not in changed]
+    pairs += [(k, v) for k, v in changed.items() if v is not None]
+    return url_for("console.queue_page") + _query(pairs)
+
+
+def _count_words(count: int) -> str:
+    return f"more than {queue.COUNT_CAP:,}" if count > queue.COUNT_CAP else f"{count:,}"
+
+
+def _total(counts: dict[str, int], states: tuple[str, ...]) -> str:
+    """How many claims the filters find, from the counts per state: "23", or "more than 1,000"."""
+    if any(counts[s] > queue.COUNT_CAP for s in states):
+        return _count_words(queue.COUNT_CAP + 1)
+    return _count_words(sum(counts[s] for s in states))
+
+
+def _views(
+    ctx: ServiceContext, filters: queue.QueueFilters, mine: list[saved_filters.NamedFilter], current: Any
+) -> list[dict[str, Any]]:
+    """The sub navigation: every open claim, the built-in views with their counts, then the
+    officer's own saved filters; the one shown now marked."""
+    counts = queue.view_counts(ctx, current_user.actor)
+    shown = queue.current_view(filters)
+    everything = filters == queue.QueueFilters(sort=filters.sort)
+    items: list[dict[str, Any]] = [
+        {"text": "All open claims", "href": url_for("console.queue_page"), "active": everything}
+    ]
+    for view in queue.VIEWS:
+        items.append(
+            {
+                "text": view.label,
+                "count": _count_words(counts[view.key]),
+                "href": url_for("console.queue_page") + "?" + view.query,
+                "active": view.key == shown,
+            }
+        )
+    for saved in mine:
+        items.append(
+            {
+                "text": saved.name,
+                "href": url_for("console.queue_page") + (f"?{saved.query}" if saved.query else ""),
+                "active": saved is current,
+                "classes": "app-saved-filter",
+            }
+        )
+    return items
+
+
+def _selected(
+    filters: queue.QueueFilters, kept: list[tuple[str, str]], officers: dict[int, str], entries: dict[int, str]
+) -> list[dict[str, Any]]:
+    """The filters in use, for MOJ's "Selected filters": each a link to the queue without it."""
+
+    def without(key: str, value: str) -> str:
+        rest = [(k, v) for k, v in kept if (k, v) != (key, value)]
+        return url_for("console.queue_page") + _query(rest)
+
+    assignee = filters.assignee
+    words = {
+        "assignee": {"me": "Me", "none": "Nobody"}.get(assignee or "")
+        or officers.get(int(assignee) if assignee and assignee.isdigit() else 0, "A deactivated officer"),
+        "due": DUE_WORDS.get(filters.due or ""),
+        "sector": label(filters.sector),
+        "region": label(filters.region),
+        "category": label(filters.category),
+        "regulation": entries.get(filters.regulation or 0, "A merged catalogue entry"),
+    }
+    headings = {
+        "assignee": "Assigned to",
+        "due": "Due",
+        "sector": "Sector",
+        "region": "Region",
+        "category": "Category",
+        "regulation": "Regulation",
+    }
+    categories = []
+    if filters.states != ACTIVE_STATES:
+        items = [{"text": STATE_LABELS[s], "href": without("state", s)} for s in filters.states]
+        categories.append({"heading": {"text": "Status"}, "items": items})
+    for key, heading in headings.items():
+        value = next((v for k, v in kept if k == key), None)
+        if value:
+            categories.append(
+                {"heading": {"text": heading}, "items": [{"text": words[key], "href": without(key, value)}]}
+            )
+    return categories
 
 
 @bp.get("/queue.csv")
@@ -95,57 +248,30 @@ def queue_csv(ctx: ServiceContext) -> ResponseReturnValue:
     return response
 
 
-def _filtered_url(endpoint: str, **more: Any) -> str:
-    """An address with this page's filters (not its page)."""
-    kept: dict[str, Any] = {k: request.args.getlist(k) for k in FILTERS if k in request.args}
-    return url_for(endpoint, **kept, **more)
-
-
-def _next_page_url(cursor: str | None) -> str | None:
-    """This page's address, filters kept, one page on."""
-    return _filtered_url("console.queue_page", cursor=cursor) if cursor else None
-
-
-@bp.post("/bulk")
+@bp.post("/filters")
 @login_required
 @transactional
-def bulk(ctx: ServiceContext) -> ResponseReturnValue:
-    """Assign the selected claims, or decline them as duplicates of one claim: all or none."""
-    back = request.form.get("back") or ""
-    if not local(back):
-        back = url_for("console.queue_page")
+def save_filter(ctx: ServiceContext) -> ResponseReturnValue:
+    """Save the filters in use under a name of the officer's own: a view of the queue."""
     if not forms.CsrfForm().validate():
         return expired("Go back to the queue and try again.")
-    references = request.form.getlist("reference")
-    # The version of each claim as the queue showed it: a claim changed since is not touched.
-    versions = {r: queue.as_id(request.form.get(f"version-{r}")) for r in references}
-    if any(v is None for v in versions.values()):
-        flash("Nothing was changed. Reload the queue and select the claims again.")
-        return redirect(back, code=303)
+    args = MultiDict([(key, value) for key in FILTERS for value in request.form.getlist(key)])
     try:
-        if request.form.get("action") == "assign":
-            assignee = queue.as_id(request.form.get("assignee"))
-            count = assign_many(ctx, references, assignee, current_user.actor, versions=versions)
-            done = f"{_claims(count)} assigned."
-        elif request.form.get("action") == "decline_duplicates":
-            count = decline_as_duplicates(
-                ctx,
-                references,
-                (request.form.get("duplicate_of") or "").strip().upper(),
-                request.form.get("explanation") or "",
-                current_user.actor,
-                versions=versions,
-            )
-            done = f"{_claims(count)} declined as {'a duplicate' if count == 1 else 'duplicates'}."
-        else:
-            return render_error(400, "Choose what to do with the selected claims.")
+        saved = saved_filters.save(ctx, current_user.actor, request.form.get("name", ""), args)
     except ValidationFailed as failed:
-        undo()  # all or none: the claims done before the refusal are not changed either
-        flash(f"Nothing was changed. {failed.summary}")
-        return redirect(back, code=303)
-    flash(done, "success")
-    return redirect(back, code=303)
+        undo()
+        return render_queue(ctx, args, errors=failed.errors, typed_name=request.form.get("name", ""))
+    flash(f"Filter saved as “{saved.name}”: it is with your views, above the queue.", "success")
+    return redirect(url_for("console.queue_page") + f"?{saved.query}", code=303)
 
 
-def _claims(count: int) -> str:
-    return "1 claim" if count == 1 else f"{count} claims"
+@bp.post("/filters/<int(max=2147483647):filter_id>/delete")
+@login_required
+@transactional
+def delete_filter(ctx: ServiceContext, filter_id: int) -> ResponseReturnValue:
+    if not forms.CsrfForm().validate():
+        return expired("Go back to the queue and try again.")
+    names = {s.id: s.name for s in saved_filters.list(ctx, current_user.actor)}
+    saved_filters.delete(ctx, current_user.actor, filter_id)  # another's, or gone: NotFound, a 404 page
+    flash(f"Your saved filter “{names[filter_id]}” is deleted. The claims it showed are unchanged.", "success")
+    return redirect(url_for("console.queue_page"), code=303)

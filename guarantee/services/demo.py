@@ -147,6 +147,9 @@ PATHS: dict[str, list[tuple[str, str, int]]] = {
 }
 
 SWEEPER_WATCHES = ("awaiting_information", "not_upheld")
+# Who is given each accepted claim, in turn: the reviewer most, the admin some, and some nobody,
+# so that the queue's views and the team's workload have something to show.
+ASSIGNEES = ("reviewer", "reviewer", "admin", None)
 
 DEMO_ROLES = {"triage": ["triage"], "reviewer": ["reviewer"], "appeal_panel": ["appeal_panel"], "admin": ["admin"]}
 
@@ -259,7 +262,11 @@ def seed_demo(ctx: ServiceContext, claims: int = 60, seed: int = 2010) -> DemoRe
             clock.advance(days=days, hours=rng.randint(0, 5))
             clock.set(min(clock.now(), now))
             actor = _actor(who, officers, submitted.reference)
-            fire(moving, submitted.reference, trigger, actor, _inputs(trigger, rng, category, catalogue[regulation]))
+            inputs = _inputs(trigger, rng, category, catalogue[regulation])
+            given = ASSIGNEES[(n + n // len(paths)) % len(ASSIGNEES)]  # each state, each in turn
+            if trigger == "accept" and given:
+                inputs["assignee"] = officers[given][0]
+            fire(moving, submitted.reference, trigger, actor, inputs)
     return DemoResult(claims=claims, officers={role: (email, pw) for role, (_, email, pw) in officers.items()})
 
 

@@ -213,6 +213,26 @@ def _after(cursor: str, sort: str) -> tuple[date, int]:
     return after, last_id
 
 
+def row(c: Any, today: date) -> dict[str, Any]:
+    """What the queue shows of a claim (a row of ROW_COLUMNS)."""
+    return {
+        "reference": c.reference,
+        "version": c.version,
+        "state": c.state,
+        "group_name": c.group_name,
+        "initiative_title": c.initiative_title,
+        "category": c.category or c.barrier_category,
+        "region": c.region,
+        "assignee_id": c.assignee_id,
+        "due_clock": c.due_clock,
+        "due_on": c.due_on,
+        "working_days_overdue": working_days_between(c.due_on, today, nation_of(c.region))
+        if c.due_on and today > c.due_on
+        else 0,
+        "submitted_at": c.submitted_at,
+    }
+
+
 def work_queue(
     ctx: ServiceContext,
     actor: OfficerActor,
@@ -243,25 +263,7 @@ def work_queue(
     named = select(Officer.id, Officer.name).where(Officer.id.in_(ids))
     assignees: dict[int, str] = {officer_id: name for officer_id, name in ctx.session.execute(named)} if ids else {}
     today = ctx.today()
-    rows = [
-        {
-            "reference": c.reference,
-            "version": c.version,
-            "state": c.state,
-            "group_name": c.group_name,
-            "initiative_title": c.initiative_title,
-            "category": c.category or c.barrier_category,
-            "region": c.region,
-            "assignee_id": c.assignee_id,
-            "due_clock": c.due_clock,
-            "due_on": c.due_on,
-            "working_days_overdue": working_days_between(c.due_on, today, nation_of(c.region))
-            if c.due_on and today > c.due_on
-            else 0,
-            "submitted_at": c.submitted_at,
-        }
-        for c in claims
-    ]
+    rows = [row(c, today) for c in claims]
     next_cursor = _encode(_key(claims[-1], filters.sort)) if more and claims else None
     return QueuePage(rows=rows, next_cursor=next_cursor, counts=counts, assignees=assignees)
 
@@ -328,3 +330,20 @@ def view_counts(ctx: ServiceContext, actor: OfficerActor) -> dict[str, int]:
 def as_id(value: str | None) -> int | None:
     """An id typed or posted as text, or None if it is not one."""
     return int(value) if value is not None and is_id(value) else None
+
+
+# The most claims a page about ticked claims shows (casework.MAX_BULK are acted on at a time).
+MAX_CHOSEN = 500
+
+
+def claims_by_reference(ctx: ServiceContext, actor: OfficerActor, references: list[str]) -> list[dict[str, Any]]:
+    """The queue's rows of these claims, in the order given (each once; a reference of no claim is
+    left out): the claims an officer ticked, listed again on the page that asks what to do with
+    them. One query."""
+    require_role(ctx, actor, ROLES, "see the queue")
+    wanted = list(dict.fromkeys(r for r in references if isinstance(r, str) and r))[:MAX_CHOSEN]
+    if not wanted:
+        return []
+    found = {c.reference: c for c in ctx.session.execute(select(*ROW_COLUMNS).where(Claim.reference.in_(wanted)))}
+    today = ctx.today()
+    return [row(found[r], today) for r in wanted if r in found]

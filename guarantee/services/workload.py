@@ -1,17 +1,22 @@
 """The team's workload: how many open claims each officer holds in each state, how many of them
 are overdue, and the earliest due date among them; for admins and team leaders, who share the
-work out again (``casework.assign_many``)."""
+work out again (``reassign``, or ``casework.assign_many`` from the queue)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import case, func, or_, select
 
 from guarantee.models import Claim, Officer
+from guarantee.services import queue
 from guarantee.services.actors import Actor
+from guarantee.services.casework import MAX_BULK, assign_many
 from guarantee.services.context import ServiceContext
+from guarantee.services.errors import NotFound, ValidationFailed
 from guarantee.services.officers import require_role
 from workflows import ACTIVE_STATES
 
@@ -76,3 +81,57 @@ def team_workload(ctx: ServiceContext, actor: Actor) -> list[OfficerLoad]:
         )
 
     return [*(load(o.id, o.name, o.active) for o in officers), load(None, "Unassigned", True)]
+
+
+@dataclass(frozen=True)
+class Holding:
+    """An officer's open claims, for a team leader to give to others."""
+
+    officer_id: int
+    name: str
+    active: bool
+    claims: list[dict[str, Any]]  # the queue's rows (queue.work_queue), soonest due first
+    more: bool  # they hold more than are listed (queue.MAX_CHOSEN)
+
+
+def claims_held(ctx: ServiceContext, actor: Actor, officer_id: int) -> Holding:
+    """The open claims an officer holds, soonest due first (at most queue.MAX_CHOSEN of them), for
+    admins and team leaders; NotFound for an officer who does not exist."""
+    require_role(ctx, actor, LEADERS, "share out the team's work")
+    officer = ctx.session.get(Officer, officer_id) if isinstance(officer_id, int) else None
+    if officer is None:
+        raise NotFound("There is no such officer.")
+    today = ctx.today()
+    rows = ctx.session.execute(
+        select(*queue.ROW_COLUMNS)
+        .where(Claim.assignee_id == officer.id, Claim.state.in_(ACTIVE_STATES))
+        .order_by(queue.DUE_ORDER, Claim.id)
+        .limit(queue.MAX_CHOSEN + 1)
+    ).all()
+    claims = [queue.row(c, today) for c in rows[: queue.MAX_CHOSEN]]
+    return Holding(officer.id, officer.name, officer.active, claims, len(rows) > queue.MAX_CHOSEN)
+
+
+def reassign(
+    ctx: ServiceContext,
+    actor: Actor,
+    references: list[str],
+    assignee_id: int | None,
+    versions: Mapping[str, int | None],
+) -> int:
+    """Give these claims to another officer (or to nobody): all of them, or, if any cannot be
+    given (changed since ``versions`` were read, finished, gone), none. For admins and team
+    leaders; any number of claims, casework.MAX_BULK at a time. Flushes only."""
+    require_role(ctx, actor, LEADERS, "share out the team's work")
+    chosen = list(dict.fromkeys(r for r in references if r))
+    if not chosen:
+        raise ValidationFailed({"references": ["Select at least one claim"]})
+    problems: list[str] = []
+    for start in range(0, len(chosen), MAX_BULK):
+        try:
+            assign_many(ctx, chosen[start : start + MAX_BULK], assignee_id, actor, versions=versions)
+        except ValidationFailed as refused:
+            problems += [m for messages in refused.errors.values() for m in messages]
+    if problems:
+        raise ValidationFailed({"references": problems})
+    return len(chosen)
