@@ -1368,7 +1368,7 @@ def test_the_claim_page_shows_how_each_clocks_due_date_was_worked_out(app: Flask
     fire_as(app, reference, "accept", officer(app, "triage"))
     client, _ = signed_in(app, "reviewer")
     words = text_of(client.get(claim_path(reference)).text)
-    assert "How the due date was worked out" in words
+    assert "How the due dates were worked out" in words
     assert "Triage" in words and "Stopped: 5 working days from 22 December 2026" in words
     assert "Running: 20 working days from 22 December 2026" in words
     assert "not counting bank holidays in England" in words

@@ -3,6 +3,7 @@ officer may take now; and the group's files of evidence, as downloads."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import make_response, render_template, request
@@ -14,14 +15,19 @@ from werkzeug.wrappers import Response
 from guarantee.console import bp, forms, may
 from guarantee.pages import render_error
 from guarantee.security import evidence_download
-from guarantee.services import reading, regulations
+from guarantee.services import matching, reading, regulations
 from guarantee.services.casework import ASSIGNERS, CLASSIFIERS, CONTACT_ROLES
 from guarantee.services.context import ServiceContext
 from guarantee.services.evidence import list_evidence, open_evidence
 from guarantee.services.officers import active_names
 from guarantee.services.storage import StorageUnavailable
 from guarantee.transactions import read_only
-from workflows import CLOCKS, INITIAL_STATE, TIMELINE_LABELS, TRANSITIONS_BY_TRIGGER
+from workflows import CLOCKS, INITIAL_STATE, TERMINAL_STATES, TIMELINE_LABELS, TRANSITIONS, TRANSITIONS_BY_TRIGGER
+from workflows.vocabulary import ROLES
+
+# The trigger that declines a claim, and the reason that makes it a duplicate of another.
+DECLINE = "decline"
+DUPLICATE = "duplicate"
 
 
 def catalogue_query() -> str:
@@ -59,7 +65,8 @@ def claim_page_response(
         for f in list_evidence(ctx, reference, current_user.actor)
     ]
     note_form = note_form or forms.NoteForm(formdata=None)
-    if classification_form is None and view["state"] != INITIAL_STATE and may(CLASSIFIERS):
+    finished = view["state"] in TERMINAL_STATES
+    if classification_form is None and view["state"] != INITIAL_STATE and not finished and may(CLASSIFIERS):
         current = {"category": view.get("category"), "regulation": str((view.get("regulation") or {}).get("id") or "")}
         classification_form = forms.classification_form(regulations=entries, formdata=None, data=current)
     if classification_form is not None:
@@ -67,6 +74,14 @@ def claim_page_response(
     page = render_template(
         "console/claim.html",
         claim=view,
+        finished=finished,
+        still_possible=still_possible(view["state"]) if finished else [],
+        due_dates=due_dates(view, ctx.today()),
+        duplicates=[] if finished else matching.possible_duplicates(ctx, current_user.actor, reference),
+        may_decline_duplicate=DECLINE in view["allowed_triggers"],
+        duplicate_explanation=duplicate_explanation,
+        decline_trigger=DECLINE,
+        duplicate_reason=DUPLICATE,
         files=files,
         officer_names=dict(officers),
         transitions=TRANSITIONS_BY_TRIGGER,
@@ -84,6 +99,32 @@ def claim_page_response(
         form=next((f for f in (note_form, classification_form) if f and f.errors), None),
     )
     return make_response(page, status)
+
+
+def due_dates(view: dict[str, Any], today: date) -> list[dict[str, Any]]:
+    """The dates the claim's running clocks are due, soonest first; those past are overdue."""
+    running = [c for c in view["clocks"] if c["status"] == "running" and c["due_on"]]
+    return [
+        {"label": CLOCKS[c["clock"]].label, "due_on": c["due_on"], "overdue": today > c["due_on"]}
+        for c in sorted(running, key=lambda c: (c["due_on"], CLOCKS[c["clock"]].label))
+    ]
+
+
+def duplicate_explanation(kept: str) -> str:
+    """What the group is told when its claim is declined as a duplicate of claim ``kept``."""
+    return (
+        f"Claim {kept} is about the same rule, in the same area, and is already with us. We will consider "
+        f"the rule once, through claim {kept}, so this claim is closed as a duplicate of it."
+    )
+
+
+def still_possible(state: str) -> list[tuple[str, tuple[str, ...]]]:
+    """What officers may still do to a finished claim: (the step's name, the roles that take it)."""
+    return [
+        (t.label, tuple(r for r in t.fired_by if r in ROLES))
+        for t in TRANSITIONS
+        if state in t.sources and set(t.fired_by) & set(ROLES)
+    ]
 
 
 def _set_aside(view: dict[str, Any]) -> str | None:
