@@ -145,9 +145,9 @@ def test_the_claim_page_lists_open_claims_about_the_same_rule_in_the_region_as_p
     (unrelated,) = file(app)
     client, _ = signed_in(app, "triage")
     page = client.get(claim_path(copy)).text
-    listed = re.search(r'id="duplicates".*?</table>', page, re.S)
+    listed = re.search(r'id="duplicates".*?</ul>', page, re.S)
     assert listed is not None
-    assert original in listed[0] and "Similar rule: 100%" in text_of(listed[0])
+    assert original in listed[0] and "Why it may be the same: similar rule: 100%" in text_of(listed[0])
     assert elsewhere not in listed[0] and unrelated not in listed[0]
     assert f"Decline {copy}, this claim, as a duplicate of {original}" in text_of(listed[0])
 
