@@ -217,6 +217,7 @@ def test_the_claim_page_puts_what_the_group_wrote_in_the_wide_column(app: Flask)
     (reference,) = file(app, barrier=FOOD)
     client, _ = signed_in(app, "triage")
     page = client.get(claim_path(reference)).text
-    wide = page.split('class="govuk-grid-column-one-third"')[0]
+    side, wide = page.split('class="govuk-grid-column-two-thirds"')
     assert "Food premises registration" in wide and "Food Standards Agency" in wide
+    assert "Food Standards Agency" not in side and "Summary" in side
     assert fields(page)  # it has its forms
