@@ -22,6 +22,11 @@ from guarantee.services.queue import as_id
 from workflows import Input, Transition
 from workflows.vocabulary import label
 
+# A catalogue entry, where a page ranks the closest entries first (``ranked``), is chosen with
+# ``<name>_pick``: one of the ranked entries' ids, or one of these.
+OTHER_ENTRY = "other"  # another entry, from the whole catalogue (``<name>``)
+NEW_ENTRY = "new"  # a new entry, its title in ``<name>_new``
+
 
 def action_form(
     transition: Transition,
@@ -30,10 +35,12 @@ def action_form(
     submit: str | None = None,
     regulations: list[tuple[int, str]] | None = None,
     officers: list[tuple[int, str]] | None = None,
+    ranked: list[tuple[int, str]] | None = None,
     **kwargs: Any,
 ) -> FlaskForm:
     """A form asking for exactly the input the workflow names for this trigger, with the
-    ``hidden`` fields the page carries (the claim's version, or a key that sends it once)."""
+    ``hidden`` fields the page carries (the claim's version, or a key that sends it once).
+    ``ranked``: the catalogue entries closest to the claim, (id, title), offered first."""
     return input_form(
         transition.inputs,
         submit or transition.label,
@@ -41,11 +48,42 @@ def action_form(
         hidden=hidden,
         regulations=regulations or [],
         officers=officers or [],
+        ranked=ranked,
         **kwargs,
     )
 
 
-def _field(spec: Input, regulations: list[tuple[int, str]], officers: list[tuple[int, str]]) -> dict[str, Field]:
+def _regulation_fields(
+    spec: Input, title: str, regulations: list[tuple[int, str]], ranked: list[tuple[int, str]] | None
+) -> dict[str, Field]:
+    """A catalogue entry: from the whole catalogue, or a new one; where ``ranked`` is given, the
+    closest entries first as a choice of their own, and the other two after them."""
+    if ranked is None:
+        entries = [SelectChoice("", "Add a new entry (below)")] + [SelectChoice(str(i), t) for i, t in regulations]
+        return {
+            spec.name: SelectField(
+                f"{title}: from the catalogue", choices=entries, validate_choice=False, widget=GovSelect()
+            ),
+            f"{spec.name}_new": StringField("Or a new catalogue entry: its title", widget=GovTextInput()),
+        }
+    picks = [SelectChoice(str(i), t) for i, t in ranked] + [
+        SelectChoice(OTHER_ENTRY, "Another catalogue entry"),
+        SelectChoice(NEW_ENTRY, "A new catalogue entry"),
+    ]
+    entries = [SelectChoice("", "Choose an entry")] + [SelectChoice(str(i), t) for i, t in regulations]
+    return {
+        f"{spec.name}_pick": RadioField(title, choices=picks, validate_choice=False, widget=GovRadioInput()),
+        spec.name: SelectField("Catalogue entry", choices=entries, validate_choice=False, widget=GovSelect()),
+        f"{spec.name}_new": StringField("The new entry's title", widget=GovTextInput()),
+    }
+
+
+def _field(
+    spec: Input,
+    regulations: list[tuple[int, str]],
+    officers: list[tuple[int, str]],
+    ranked: list[tuple[int, str]] | None = None,
+) -> dict[str, Field]:
     optional = not spec.required and "(optional)" not in spec.label
     title = f"{spec.label} (optional)" if optional else spec.label
     if spec.kind == "text":
@@ -54,13 +92,7 @@ def _field(spec: Input, regulations: list[tuple[int, str]], officers: list[tuple
         choices = [SelectChoice(c, label(c)) for c in spec.choices]
         return {spec.name: RadioField(title, choices=choices, validate_choice=False, widget=GovRadioInput())}
     if spec.kind == "regulation":
-        entries = [SelectChoice("", "Add a new entry (below)")] + [SelectChoice(str(i), t) for i, t in regulations]
-        return {
-            spec.name: SelectField(
-                f"{title}: from the catalogue", choices=entries, validate_choice=False, widget=GovSelect()
-            ),
-            f"{spec.name}_new": StringField("Or a new catalogue entry: its title", widget=GovTextInput()),
-        }
+        return _regulation_fields(spec, title, regulations, ranked)
     if spec.kind == "officer":
         names = [SelectChoice("", "Nobody yet")] + [SelectChoice(str(i), n) for i, n in officers]
         return {spec.name: SelectField(title, choices=names, validate_choice=False, widget=GovSelect())}
@@ -79,16 +111,40 @@ def input_form(
     hidden: tuple[str, ...],
     regulations: list[tuple[int, str]],
     officers: list[tuple[int, str]],
+    ranked: list[tuple[int, str]] | None = None,
     **kwargs: Any,
 ) -> FlaskForm:
     """A form with a field for each input, the hidden fields, and a submit button."""
     fields: dict[str, Any] = {name: HiddenField() for name in hidden}
     for spec in inputs:
-        fields |= _field(spec, regulations, officers)
+        fields |= _field(spec, regulations, officers, ranked)
     fields["submit"] = SubmitField(submit, widget=GovSubmitInput())
     form_class = type(f"{prefix.title().replace('_', '')}Form", (FlaskForm,), fields)
     form: FlaskForm = form_class(prefix=prefix, **kwargs)
     return form
+
+
+def _entry(form: FlaskForm, name: str) -> int | dict[str, str] | None:
+    """The catalogue entry chosen (its id), a new one ({"title": ...}), or None."""
+    new = (getattr(form, f"{name}_new").data or "").strip()
+    from_catalogue = as_id(getattr(form, name).data)
+    pick = getattr(form, f"{name}_pick", None)
+    if pick is None or not pick.data:  # the catalogue list, or else a new entry (as posted before ranking)
+        return from_catalogue if from_catalogue is not None else ({"title": new} if new else None)
+    if pick.data == OTHER_ENTRY:
+        return from_catalogue
+    if pick.data == NEW_ENTRY:
+        return {"title": new} if new else None
+    return as_id(pick.data)  # one of the ranked entries
+
+
+def picked_errors(form: FlaskForm, inputs: tuple[Input, ...]) -> None:
+    """Errors about a catalogue entry, shown on the choice the officer made (``<name>_pick``)."""
+    for spec in inputs:
+        pick = getattr(form, f"{spec.name}_pick", None)
+        if spec.kind == "regulation" and pick is not None and form[spec.name].errors:
+            pick.errors = [*(pick.errors or []), *form[spec.name].errors]
+            form[spec.name].errors = []
 
 
 def answers(inputs: tuple[Input, ...], form: FlaskForm) -> dict[str, Any]:
@@ -99,9 +155,7 @@ def answers(inputs: tuple[Input, ...], form: FlaskForm) -> dict[str, Any]:
         if spec.kind == "evidence":
             continue
         if spec.kind == "regulation":
-            new = (getattr(form, f"{spec.name}_new").data or "").strip()
-            chosen = as_id(value)
-            data[spec.name] = chosen if chosen is not None else ({"title": new} if new else None)
+            data[spec.name] = _entry(form, spec.name)
         elif spec.kind == "officer":
             if as_id(value) is not None:
                 data[spec.name] = as_id(value)

@@ -454,7 +454,8 @@ def test_officers_work_a_claim_in_the_console_from_filing_to_appeal(  # noqa: PL
 
     # Accept it with a new catalogue entry, then ask the group a question: each on its own page.
     page.get_by_role("button", name="Accept for review").click()
-    page.get_by_label("Or a new catalogue entry: its title").fill("Early years staffing ratios")
+    page.get_by_role("radio", name="A new catalogue entry").check()
+    page.get_by_label("If a new catalogue entry: its title").fill("Early years staffing ratios")
     page.get_by_role("group", name="Barrier category").get_by_label("Professional standards and qualifications").check()
     page.get_by_role("button", name="Accept for review").click()
     page.get_by_text("The claim is now under review.").wait_for()

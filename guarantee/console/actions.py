@@ -1,6 +1,6 @@
 """What an officer does to a claim: the workflow's actions, each on a page of its own with only
-its form (generated from workflows/), and the casework beside them (classification, internal
-notes, showing the group's contact details, the assignee).
+its form (generated from workflows/). An action that chooses a catalogue entry (accept) opens
+pre-filled from what the group wrote: their category, and the closest entries ranked first.
 
 A decision (``confirm_first`` in the workflow) is checked before it is made: posting its form
 shows what the group will be sent and what happens to the clocks, and only the confirming post
@@ -9,6 +9,7 @@ makes it. Afterwards the claim page says what changed and who was told."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -17,21 +18,24 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from guarantee import mail
-from guarantee.action_forms import action_form, answers
-from guarantee.console import EXPIRED, STALE, bp, expired, forms
+from guarantee.action_forms import NEW_ENTRY, OTHER_ENTRY, action_form, answers, picked_errors
+from guarantee.console import STALE, bp
 from guarantee.console.claim import catalogue_entries, catalogue_query, claim_page_response
 from guarantee.pages import render_error
 from guarantee.public.forms import show_errors
 from guarantee.services import queue, reading
-from guarantee.services.casework import add_note, assign, classify, view_contact
 from guarantee.services.claims import may_fire
 from guarantee.services.context import ServiceContext
 from guarantee.services.decisions import ClockChange, Effects, fire_and_report, preview
 from guarantee.services.errors import Conflict, Forbidden, StaleClaim, TriggerNotAllowed, ValidationFailed
+from guarantee.services.matching import EntryMatch, rank_entries
 from guarantee.services.officers import active_names
 from guarantee.transactions import read_only, transactional, undo
 from workflows import STATE_LABELS, TRANSITIONS_BY_TRIGGER, Transition
 from workflows.vocabulary import ROLES
+
+# The answer that makes a decision close the claim as a duplicate of another (decline's).
+DUPLICATE_OF = "duplicate_of"
 
 
 def _officers_step(trigger: str) -> Transition | None:
@@ -40,15 +44,47 @@ def _officers_step(trigger: str) -> Transition | None:
     return transition if transition is not None and set(transition.fired_by) & set(ROLES) else None
 
 
-def _form(ctx: ServiceContext, transition: Transition, entries: list[tuple[int, str]], **kwargs: object) -> FlaskForm:
+def _form(
+    ctx: ServiceContext,
+    transition: Transition,
+    entries: list[tuple[int, str]],
+    ranked: list[EntryMatch] | None,
+    **kwargs: object,
+) -> FlaskForm:
     return action_form(
         transition,
         hidden=("version",),
         submit="Continue" if transition.confirm_first else None,  # to the check page
         regulations=entries,
         officers=active_names(ctx),
+        ranked=None if ranked is None else [(m.regulation_id, m.title) for m in ranked],
         **kwargs,
     )
+
+
+def _ranked(ctx: ServiceContext, reference: str, transition: Transition) -> list[EntryMatch] | None:
+    """The catalogue entries closest to the rule the group named, where the action chooses one."""
+    if not any(spec.kind == "regulation" for spec in transition.inputs):
+        return None
+    return rank_entries(ctx, current_user.actor, reference)
+
+
+def _prefilled(
+    claim: dict[str, Any], transition: Transition, ranked: list[EntryMatch] | None, query: str
+) -> dict[str, Any]:
+    """The answers an action's page opens with, from what the group wrote: their category, and
+    the closest catalogue entry if it is very likely the rule they meant (or the whole catalogue,
+    once the officer has searched it)."""
+    data: dict[str, Any] = {}
+    for spec in transition.inputs:
+        if spec.kind == "choice" and spec.name == "category" and claim["barrier"]["category"] in spec.choices:
+            data[spec.name] = claim["category"] or claim["barrier"]["category"]
+        if spec.kind == "regulation" and ranked is not None:
+            if query:
+                data[f"{spec.name}_pick"] = OTHER_ENTRY
+            elif ranked and ranked[0].likely:
+                data[f"{spec.name}_pick"] = str(ranked[0].regulation_id)
+    return data
 
 
 def _action_page(
@@ -57,8 +93,11 @@ def _action_page(
     """The action's page: its form, and the claim it acts on. A form that failed keeps its answers."""
     query = catalogue_query() if form is None else ""
     entries = catalogue_entries(ctx, query) if form is None else []
-    form = form or _form(ctx, transition, entries, formdata=None)
     _, claim = reading.read_claim(ctx, reference, current_user.actor)
+    ranked = _ranked(ctx, reference, transition)
+    if form is None:
+        data = _prefilled(claim, transition, ranked, query)
+        form = _form(ctx, transition, entries, ranked, formdata=None, data=data)
     if form.version.data is None:
         form.version.data = str(claim["version"])  # what this officer saw; a stale page is refused
     page = render_template(
@@ -70,6 +109,9 @@ def _action_page(
         catalogue_search=any(spec.kind == "regulation" for spec in transition.inputs),
         catalogue_query=query,
         catalogue_matches=len(entries),
+        ranked=ranked,
+        other_entry=OTHER_ENTRY,
+        new_entry=NEW_ENTRY,
     )
     return make_response(page, status)
 
@@ -98,7 +140,7 @@ def act(ctx: ServiceContext, reference: str, trigger: str) -> ResponseReturnValu
     transition = _officers_step(trigger)
     if transition is None:
         return render_error(404)
-    form = _form(ctx, transition, catalogue_entries(ctx, ""))
+    form = _form(ctx, transition, catalogue_entries(ctx, ""), _ranked(ctx, reference, transition))
     if not form.validate():
         return _action_page(ctx, reference, transition, form, 400)
     version = queue.as_id(form.version.data)
@@ -118,6 +160,7 @@ def act(ctx: ServiceContext, reference: str, trigger: str) -> ResponseReturnValu
     except ValidationFailed as failed:
         undo()
         show_errors(form, failed.errors)
+        picked_errors(form, transition.inputs)
         return _action_page(ctx, reference, transition, form, 400)
     except StaleClaim:
         undo()
@@ -148,6 +191,7 @@ def _check_page(
         posted=_posted(form),
         checked=checked,
         to_state=STATE_LABELS[checked.to_state],
+        duplicate_of=answers(transition.inputs, form).get(DUPLICATE_OF),
         clock_effect=clock_effect,
     )
     return make_response(page)
@@ -167,10 +211,13 @@ def _answers(transition: Transition, form: FlaskForm) -> list[tuple[str, str]]:
     shown = []
     for spec in transition.inputs:
         field = form[spec.name]
-        if spec.kind == "regulation" and not field.data:
-            new = (form[f"{spec.name}_new"].data or "").strip()
-            value = f"A new catalogue entry: {new}" if new else ""
-        elif spec.kind in ("choice", "regulation", "officer"):
+        if spec.kind == "regulation":
+            entry = answers((spec,), form).get(spec.name)
+            if isinstance(entry, dict):
+                value = f"A new catalogue entry: {entry['title']}"
+            else:
+                value = next((c.label for c in field.choices if c.value == str(entry)), "")
+        elif spec.kind in ("choice", "officer"):
             value = next((c.label for c in field.choices if c.value == (field.data or "")), "")
         else:
             value = field.data or ""
@@ -205,98 +252,3 @@ def told(effects: Effects) -> str:
         said.append(f"An e-mail is on its way to {', '.join(m.to for m in effects.officer_messages)}.")
     said += [f"{clock_effect(c, done=True)}." for c in effects.clocks]
     return " ".join(said)
-
-
-@bp.post("/claims/<reference>/classification")
-@login_required
-@transactional
-def classification(ctx: ServiceContext, reference: str) -> ResponseReturnValue:
-    """Change the claim's barrier category or catalogue entry (a new entry may be added here)."""
-    form = forms.classification_form(regulations=catalogue_entries(ctx, ""))
-    if not form.validate():
-        return claim_page_response(ctx, reference, 400, classification_form=form)
-    version = queue.as_id(form.version.data)
-    if version is None:
-        return claim_page_response(ctx, reference, 400, problem=f"{EXPIRED} Reload it and try again.")
-    given = answers(forms.CLASSIFICATION, form)
-    try:
-        claim = classify(
-            ctx,
-            reference,
-            current_user.actor,
-            category=given.get("category"),
-            regulation=given.get("regulation"),
-            expected_version=version,
-        )
-    except ValidationFailed as failed:
-        undo()
-        show_errors(form, failed.errors)
-        return claim_page_response(ctx, reference, 400, classification_form=form)
-    except StaleClaim:
-        undo()
-        return claim_page_response(ctx, reference, 409, classification_form=form, problem=STALE)
-    except Conflict as refused:
-        undo()
-        return claim_page_response(ctx, reference, 409, problem=refused.message)
-    if claim.version != version:
-        flash("The classification was changed.", "success")
-    else:
-        flash("Nothing was changed: the claim already had that classification.", "info")
-    return redirect(url_for("console.claim_page", reference=reference), code=303)
-
-
-@bp.post("/claims/<reference>/notes")
-@login_required
-@transactional
-def note(ctx: ServiceContext, reference: str) -> ResponseReturnValue:
-    form = forms.NoteForm()
-    if not form.validate():
-        return claim_page_response(ctx, reference, 400, note_form=form)
-    try:
-        add_note(ctx, reference, current_user.actor, form.note.data or "")
-    except ValidationFailed as failed:
-        undo()
-        show_errors(form, failed.errors)
-        return claim_page_response(ctx, reference, 400, note_form=form)
-    flash("Note added.", "success")
-    return redirect(url_for("console.claim_page", reference=reference, _anchor="timeline"), code=303)
-
-
-@bp.post("/claims/<reference>/contact")
-@login_required
-@transactional
-def contact(ctx: ServiceContext, reference: str) -> ResponseReturnValue:
-    """Show the group's contact details on the claim page (the view is audited)."""
-    if not forms.CsrfForm().validate():  # any form of ours: only the CSRF token matters here
-        return expired()
-    details = view_contact(ctx, reference, current_user.actor)
-    return claim_page_response(ctx, reference, contact=details)
-
-
-@bp.post("/claims/<reference>/assignee")
-@login_required
-@transactional
-def assignee(ctx: ServiceContext, reference: str) -> ResponseReturnValue:
-    """Give the claim to an officer, or to nobody; refused if the page was stale."""
-    form = forms.AssignForm()
-    if not form.validate():
-        return expired()
-    chosen = queue.as_id(form.assignee.data)
-    if form.assignee.data and chosen is None:
-        return render_error(400, "Choose an officer from the list.")
-    version = queue.as_id(form.version.data)
-    if version is None:
-        return claim_page_response(ctx, reference, 409, problem=STALE)
-    try:
-        assign(ctx, reference, chosen, current_user.actor, expected_version=version)
-    except StaleClaim:
-        undo()
-        return claim_page_response(ctx, reference, 409, problem=STALE)
-    except ValidationFailed as failed:
-        undo()
-        return claim_page_response(ctx, reference, 400, problem=failed.summary)
-    except Conflict as refused:
-        undo()
-        return claim_page_response(ctx, reference, 409, problem=refused.message)
-    flash("The claim's assignee was changed.", "success")
-    return redirect(url_for("console.claim_page", reference=reference), code=303)

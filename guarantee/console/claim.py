@@ -1,27 +1,38 @@
-"""The claim page: what the group wrote, its timeline, clocks and evidence, and the actions this
-officer may take now; and the group's files of evidence, as downloads."""
+"""The claim page: what the group wrote, its evidence and timeline, a summary (state, due dates,
+assignee, classification), possible duplicates and the actions this officer may take now; the
+group's files of evidence, as downloads; and the casework beside the workflow (classification,
+internal notes, showing the group's contact details, the assignee)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from flask import make_response, render_template, request
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from guarantee.console import bp, forms, may
+from guarantee.action_forms import answers
+from guarantee.console import EXPIRED, STALE, bp, expired, forms, may
 from guarantee.pages import render_error
+from guarantee.public.forms import show_errors
 from guarantee.security import evidence_download
-from guarantee.services import reading, regulations
-from guarantee.services.casework import ASSIGNERS, CLASSIFIERS, CONTACT_ROLES
+from guarantee.services import matching, queue, reading, regulations
+from guarantee.services.casework import ASSIGNERS, CLASSIFIERS, CONTACT_ROLES, add_note, assign, classify, view_contact
 from guarantee.services.context import ServiceContext
+from guarantee.services.errors import Conflict, StaleClaim, ValidationFailed
 from guarantee.services.evidence import list_evidence, open_evidence
 from guarantee.services.officers import active_names
 from guarantee.services.storage import StorageUnavailable
-from guarantee.transactions import read_only
-from workflows import CLOCKS, INITIAL_STATE, TIMELINE_LABELS, TRANSITIONS_BY_TRIGGER
+from guarantee.transactions import read_only, transactional, undo
+from workflows import CLOCKS, INITIAL_STATE, TERMINAL_STATES, TIMELINE_LABELS, TRANSITIONS, TRANSITIONS_BY_TRIGGER
+from workflows.vocabulary import ROLES
+
+# The trigger that declines a claim, and the reason that makes it a duplicate of another.
+DECLINE = "decline"
+DUPLICATE = "duplicate"
 
 
 def catalogue_query() -> str:
@@ -59,7 +70,8 @@ def claim_page_response(
         for f in list_evidence(ctx, reference, current_user.actor)
     ]
     note_form = note_form or forms.NoteForm(formdata=None)
-    if classification_form is None and view["state"] != INITIAL_STATE and may(CLASSIFIERS):
+    finished = view["state"] in TERMINAL_STATES
+    if classification_form is None and view["state"] != INITIAL_STATE and not finished and may(CLASSIFIERS):
         current = {"category": view.get("category"), "regulation": str((view.get("regulation") or {}).get("id") or "")}
         classification_form = forms.classification_form(regulations=entries, formdata=None, data=current)
     if classification_form is not None:
@@ -67,6 +79,14 @@ def claim_page_response(
     page = render_template(
         "console/claim.html",
         claim=view,
+        finished=finished,
+        still_possible=still_possible(view["state"]) if finished else [],
+        due_dates=due_dates(view, ctx.today()),
+        duplicates=[] if finished else matching.possible_duplicates(ctx, current_user.actor, reference),
+        may_decline_duplicate=DECLINE in view["allowed_triggers"],
+        duplicate_explanation=duplicate_explanation,
+        decline_trigger=DECLINE,
+        duplicate_reason=DUPLICATE,
         files=files,
         officer_names=dict(officers),
         transitions=TRANSITIONS_BY_TRIGGER,
@@ -84,6 +104,32 @@ def claim_page_response(
         form=next((f for f in (note_form, classification_form) if f and f.errors), None),
     )
     return make_response(page, status)
+
+
+def due_dates(view: dict[str, Any], today: date) -> list[dict[str, Any]]:
+    """The dates the claim's running clocks are due, soonest first; those past are overdue."""
+    running = [c for c in view["clocks"] if c["status"] == "running" and c["due_on"]]
+    return [
+        {"label": CLOCKS[c["clock"]].label, "due_on": c["due_on"], "overdue": today > c["due_on"]}
+        for c in sorted(running, key=lambda c: (c["due_on"], CLOCKS[c["clock"]].label))
+    ]
+
+
+def duplicate_explanation(kept: str) -> str:
+    """What the group is told when its claim is declined as a duplicate of claim ``kept``."""
+    return (
+        f"Claim {kept} is about the same rule, in the same area, and is already with us. We will consider "
+        f"the rule once, through claim {kept}, so this claim is closed as a duplicate of it."
+    )
+
+
+def still_possible(state: str) -> list[tuple[str, tuple[str, ...]]]:
+    """What officers may still do to a finished claim: (the step's name, the roles that take it)."""
+    return [
+        (t.label, tuple(r for r in t.fired_by if r in ROLES))
+        for t in TRANSITIONS
+        if state in t.sources and set(t.fired_by) & set(ROLES)
+    ]
 
 
 def _set_aside(view: dict[str, Any]) -> str | None:
@@ -115,3 +161,101 @@ def evidence(ctx: ServiceContext, reference: str, attachment_id: int) -> Respons
     except StorageUnavailable as unavailable:
         return render_error(503, unavailable.message)
     return evidence_download(path, attachment.content_type, attachment.filename)
+
+
+# --- The casework beside the workflow: classification, internal notes, contact details, assignee
+
+
+@bp.post("/claims/<reference>/classification")
+@login_required
+@transactional
+def classification(ctx: ServiceContext, reference: str) -> ResponseReturnValue:
+    """Change the claim's barrier category or catalogue entry (a new entry may be added here)."""
+    form = forms.classification_form(regulations=catalogue_entries(ctx, ""))
+    if not form.validate():
+        return claim_page_response(ctx, reference, 400, classification_form=form)
+    version = queue.as_id(form.version.data)
+    if version is None:
+        return claim_page_response(ctx, reference, 400, problem=f"{EXPIRED} Reload it and try again.")
+    given = answers(forms.CLASSIFICATION, form)
+    try:
+        claim = classify(
+            ctx,
+            reference,
+            current_user.actor,
+            category=given.get("category"),
+            regulation=given.get("regulation"),
+            expected_version=version,
+        )
+    except ValidationFailed as failed:
+        undo()
+        show_errors(form, failed.errors)
+        return claim_page_response(ctx, reference, 400, classification_form=form)
+    except StaleClaim:
+        undo()
+        return claim_page_response(ctx, reference, 409, classification_form=form, problem=STALE)
+    except Conflict as refused:
+        undo()
+        return claim_page_response(ctx, reference, 409, problem=refused.message)
+    if claim.version != version:
+        flash("The classification was changed.", "success")
+    else:
+        flash("Nothing was changed: the claim already had that classification.", "info")
+    return redirect(url_for("console.claim_page", reference=reference), code=303)
+
+
+@bp.post("/claims/<reference>/notes")
+@login_required
+@transactional
+def note(ctx: ServiceContext, reference: str) -> ResponseReturnValue:
+    form = forms.NoteForm()
+    if not form.validate():
+        return claim_page_response(ctx, reference, 400, note_form=form)
+    try:
+        add_note(ctx, reference, current_user.actor, form.note.data or "")
+    except ValidationFailed as failed:
+        undo()
+        show_errors(form, failed.errors)
+        return claim_page_response(ctx, reference, 400, note_form=form)
+    flash("Note added.", "success")
+    return redirect(url_for("console.claim_page", reference=reference, _anchor="timeline"), code=303)
+
+
+@bp.post("/claims/<reference>/contact")
+@login_required
+@transactional
+def contact(ctx: ServiceContext, reference: str) -> ResponseReturnValue:
+    """Show the group's contact details on the claim page (the view is audited)."""
+    if not forms.CsrfForm().validate():  # any form of ours: only the CSRF token matters here
+        return expired()
+    details = view_contact(ctx, reference, current_user.actor)
+    return claim_page_response(ctx, reference, contact=details)
+
+
+@bp.post("/claims/<reference>/assignee")
+@login_required
+@transactional
+def assignee(ctx: ServiceContext, reference: str) -> ResponseReturnValue:
+    """Give the claim to an officer, or to nobody; refused if the page was stale."""
+    form = forms.AssignForm()
+    if not form.validate():
+        return expired()
+    chosen = queue.as_id(form.assignee.data)
+    if form.assignee.data and chosen is None:
+        return render_error(400, "Choose an officer from the list.")
+    version = queue.as_id(form.version.data)
+    if version is None:
+        return claim_page_response(ctx, reference, 409, problem=STALE)
+    try:
+        assign(ctx, reference, chosen, current_user.actor, expected_version=version)
+    except StaleClaim:
+        undo()
+        return claim_page_response(ctx, reference, 409, problem=STALE)
+    except ValidationFailed as failed:
+        undo()
+        return claim_page_response(ctx, reference, 400, problem=failed.summary)
+    except Conflict as refused:
+        undo()
+        return claim_page_response(ctx, reference, 409, problem=refused.message)
+    flash("The claim's assignee was changed.", "success")
+    return redirect(url_for("console.claim_page", reference=reference), code=303)
