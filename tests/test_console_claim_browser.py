@@ -4,7 +4,7 @@
 the window; axe-core finds nothing; a decision goes through its check page, with JavaScript and
 without. Screenshots go to test-output/screenshots/console-claim-*.png.
 
-The live server, the browser and the officer come from tests/test_browser.py.
+The live server, the browser and the officer come from tests/support/browser.py.
 """
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.test_browser import (  # noqa: F401 (fixtures)
+from tests.support.browser import (
     AXE,
     SCREENSHOTS,
     WCAG,
     LiveServer,
-    browser,
-    console_sign_in,
-    live_server,
     make_officer,
-    pytestmark,
+    skip_without_browser,
 )
+from tests.support.browser import console_sign_in_as as console_sign_in
+
+pytestmark = skip_without_browser
 
 WIDTHS = (1280, 375)
 STATES = ("submitted", "under_review", "not_upheld", "appealed", "resolved")
@@ -81,7 +81,7 @@ def demo_claims(url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def demo(live_server: LiveServer, fresh_url: str) -> tuple[LiveServer, dict[str, str], str]:  # noqa: F811
+def demo(live_server: LiveServer, fresh_url: str) -> tuple[LiveServer, dict[str, str], str]:
     references = demo_claims(fresh_url)
     officer = make_officer(fresh_url, "triage", "reviewer", "appeal_panel", "admin")
     return live_server, references, officer
@@ -92,7 +92,7 @@ def width(request: pytest.FixtureRequest) -> int:
     return int(request.param)
 
 
-def open_page(browser: Any, width: int, *, javascript: bool = True) -> Iterator[Any]:  # noqa: F811
+def open_page(browser: Any, width: int, *, javascript: bool = True) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": width, "height": 900}, java_script_enabled=javascript)
     if javascript:
         context.add_init_script(path=str(AXE))
@@ -116,7 +116,7 @@ def measured(page: Any, name: str, width: int, *, javascript: bool = True) -> No
 
 
 def test_console_claim_pages_fit_the_window_keep_labels_whole_and_pass_axe(
-    browser: Any,  # noqa: F811
+    browser: Any,
     demo: tuple[LiveServer, dict[str, str], str],
     width: int,
 ) -> None:
@@ -140,7 +140,7 @@ def test_console_claim_pages_fit_the_window_keep_labels_whole_and_pass_axe(
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
 def test_console_a_decision_goes_through_its_check_page(
-    browser: Any,  # noqa: F811
+    browser: Any,
     demo: tuple[LiveServer, dict[str, str], str],
     javascript: bool,
 ) -> None:
