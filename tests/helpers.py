@@ -124,12 +124,13 @@ def walk(ctx: ServiceContext, cast: Cast, reference: str, *triggers: str) -> Fir
 def start_gunicorn(
     command: list[str], env: dict[str, str], url: str, *, stdout: IO[bytes], stderr: IO[bytes] | int, log: Path
 ) -> subprocess.Popen[bytes]:
-    """Start gunicorn from the repository root and wait until it answers /healthz (30 s at most;
-    otherwise the test fails with the end of its log)."""
+    """Start gunicorn from the repository root and wait until it answers /healthz (60 s at most: a
+    machine busy with other test runs starts it slowly; otherwise the test fails with the end of its
+    log, and the server is stopped and waited for, so that no later test meets it)."""
     process = subprocess.Popen(
         command, cwd=Path(__file__).resolve().parent.parent, env=env, stdout=stdout, stderr=stderr
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while True:
         try:
             with urllib.request.urlopen(f"{url}/healthz", timeout=1):
@@ -137,5 +138,6 @@ def start_gunicorn(
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
+                process.wait(timeout=10)
                 pytest.fail(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.1)

@@ -24,22 +24,15 @@ import pyotp
 
 from tests.helpers import PASSWORD, VALID_SUBMISSION
 from tests.support.browser import (  # the harness, shared with the other browser tests
-    AXE,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PNG,
     ROOT,
-    SCREENSHOTS,
-    WCAG,
     LiveServer,
     Visit,
-    _browser_missing,
     make_officer,
     officer_token,
     skip_without_browser,
 )
 
-__all__ = ["AXE", "CHROMIUM", "CHROMIUM_ARGS", "SCREENSHOTS", "WCAG", "_browser_missing"]  # for test_moj_browser
 pytestmark = skip_without_browser
 
 

@@ -26,7 +26,7 @@ from werkzeug.serving import make_server
 from guarantee import create_app
 from guarantee.clock import UK
 from tests.conftest import _app_config
-from tests.test_browser import AXE, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WCAG, _browser_missing
+from tests.support.browser import AXE, SCREENSHOTS, WCAG, _browser_missing
 from workflows import STATE_LABELS, STATES
 
 pytestmark = pytest.mark.skipif(_browser_missing() is not None, reason=_browser_missing() or "")
@@ -108,16 +108,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     http.shutdown()
     http.server_close()
     thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def _open(browser: Any, server: str, width: int, javascript: bool, query: str = "") -> tuple[Any, list[str]]:
