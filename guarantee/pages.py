@@ -14,8 +14,16 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
 from guarantee.clock import UK
-from workflows import LATE_PAUSE_RULE, STATE_LABELS, STATE_TONES
-from workflows.vocabulary import label
+from workflows import (
+    CLOCKS,
+    LATE_PAUSE_RULE,
+    STATE_LABELS,
+    STATE_TONES,
+    STATES,
+    TIMELINE_LABELS,
+    TRANSITIONS_BY_TRIGGER,
+)
+from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, SECTORS, label
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -154,6 +162,17 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = generate_csrf  # for the few forms without a form class
     app.jinja_env.globals["service_name"] = "Co-production Guarantee"
     app.jinja_env.globals["late_pause_rule"] = LATE_PAUSE_RULE
+    # The workflow's vocabulary, the same for every page (a view may still pass its own subset).
+    app.jinja_env.globals.update(
+        state_labels=STATE_LABELS,
+        state_order={state: i for i, state in enumerate(STATES)},
+        clocks=CLOCKS,
+        transitions=TRANSITIONS_BY_TRIGGER,
+        timeline_labels=TIMELINE_LABELS,
+        sectors=SECTORS,
+        regions=REGIONS,
+        categories=BARRIER_CATEGORIES,
+    )
 
     @app.context_processor
     def _current_path() -> dict[str, Any]:

@@ -7,17 +7,21 @@ Each view is wrapped by guarantee.transactions, which owns the request's one tra
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from guarantee.console import sessions
 from guarantee.pages import render_error
-from guarantee.services.errors import Conflict, Forbidden, NotFound
+from guarantee.public.forms import show_errors
+from guarantee.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from guarantee.transactions import undo
 
 bp = Blueprint("console", __name__, url_prefix="/officer", template_folder="templates")
 
@@ -50,6 +54,26 @@ EXPIRED = "This page had expired."
 def expired(next_step: str = "Go back and try again.") -> Response:
     """The page for a form whose CSRF token had expired (or was missing): nothing was done."""
     return render_error(400, f"{EXPIRED} {next_step}")
+
+
+def refuse(form: FlaskForm, failed: ValidationFailed) -> None:
+    """The service refused what the form asked: nothing it did stays, and its reasons go on the
+    form's fields, for the page to be shown again."""
+    undo()
+    show_errors(form, failed.errors)
+
+
+def submitted(form: FlaskForm, do: Callable[[], object]) -> bool:
+    """Whether the form was filled in well and the service then did what it asked. If not, the
+    form carries the reasons, and nothing the service did stays."""
+    if not form.validate():
+        return False
+    try:
+        do()
+    except ValidationFailed as failed:
+        refuse(form, failed)
+        return False
+    return True
 
 
 @bp.before_request

@@ -19,10 +19,9 @@ from werkzeug.wrappers import Response
 
 from guarantee import mail
 from guarantee.action_forms import NEW_ENTRY, OTHER_ENTRY, action_form, answers, picked_errors
-from guarantee.console import STALE, bp
+from guarantee.console import STALE, bp, refuse
 from guarantee.console.claim import catalogue_entries, catalogue_query, claim_page_response
 from guarantee.pages import render_error
-from guarantee.public.forms import show_errors
 from guarantee.services import queue, reading
 from guarantee.services.claims import may_fire
 from guarantee.services.context import ServiceContext
@@ -158,8 +157,7 @@ def act(ctx: ServiceContext, reference: str, trigger: str) -> ResponseReturnValu
                 ctx, reference, trigger, current_user.actor, given, expected_version=version, render=mail.render
             )
     except ValidationFailed as failed:
-        undo()
-        show_errors(form, failed.errors)
+        refuse(form, failed)
         picked_errors(form, transition.inputs)
         return _action_page(ctx, reference, transition, form, 400)
     except StaleClaim:

@@ -15,9 +15,8 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from guarantee.action_forms import answers
-from guarantee.console import EXPIRED, STALE, bp, expired, forms, may
+from guarantee.console import EXPIRED, STALE, bp, expired, forms, may, refuse, submitted
 from guarantee.pages import render_error
-from guarantee.public.forms import show_errors
 from guarantee.security import evidence_download
 from guarantee.services import matching, queue, reading, regulations
 from guarantee.services.casework import ASSIGNERS, CLASSIFIERS, CONTACT_ROLES, add_note, assign, classify, view_contact
@@ -27,7 +26,7 @@ from guarantee.services.evidence import list_evidence, open_evidence
 from guarantee.services.officers import active_names
 from guarantee.services.storage import StorageUnavailable
 from guarantee.transactions import read_only, transactional, undo
-from workflows import CLOCKS, INITIAL_STATE, TERMINAL_STATES, TIMELINE_LABELS, TRANSITIONS, TRANSITIONS_BY_TRIGGER
+from workflows import CLOCKS, INITIAL_STATE, TERMINAL_STATES, TRANSITIONS, TRANSITIONS_BY_TRIGGER
 from workflows.vocabulary import ROLES
 
 # The trigger that declines a claim, and the reason that makes it a duplicate of another.
@@ -89,13 +88,10 @@ def claim_page_response(
         duplicate_reason=DUPLICATE,
         files=files,
         officer_names=dict(officers),
-        transitions=TRANSITIONS_BY_TRIGGER,
         note_form=note_form,
         classification_form=classification_form,
         catalogue_query=query,
         catalogue_matches=len(entries),
-        clocks=CLOCKS,
-        timeline_labels=TIMELINE_LABELS,
         problem=problem,
         contact=contact,
         may_see_contact=may(CONTACT_ROLES),
@@ -188,8 +184,7 @@ def classification(ctx: ServiceContext, reference: str) -> ResponseReturnValue:
             expected_version=version,
         )
     except ValidationFailed as failed:
-        undo()
-        show_errors(form, failed.errors)
+        refuse(form, failed)
         return claim_page_response(ctx, reference, 400, classification_form=form)
     except StaleClaim:
         undo()
@@ -209,13 +204,7 @@ def classification(ctx: ServiceContext, reference: str) -> ResponseReturnValue:
 @transactional
 def note(ctx: ServiceContext, reference: str) -> ResponseReturnValue:
     form = forms.NoteForm()
-    if not form.validate():
-        return claim_page_response(ctx, reference, 400, note_form=form)
-    try:
-        add_note(ctx, reference, current_user.actor, form.note.data or "")
-    except ValidationFailed as failed:
-        undo()
-        show_errors(form, failed.errors)
+    if not submitted(form, lambda: add_note(ctx, reference, current_user.actor, form.note.data or "")):
         return claim_page_response(ctx, reference, 400, note_form=form)
     flash("Note added.", "success")
     return redirect(url_for("console.claim_page", reference=reference, _anchor="timeline"), code=303)

@@ -22,8 +22,8 @@ from guarantee.services.context import ServiceContext
 from guarantee.services.errors import ValidationFailed
 from guarantee.services.officers import active_names
 from guarantee.transactions import read_only, transactional, undo
-from workflows import ACTIVE_STATES, CLOCKS, STATE_LABELS, STATES, TRANSITIONS_BY_TRIGGER
-from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, SECTORS, label
+from workflows import ACTIVE_STATES, STATE_LABELS, STATES, TRANSITIONS_BY_TRIGGER
+from workflows.vocabulary import label
 
 # Who may decline claims, so decline several as duplicates: from the workflow.
 DECLINERS = TRANSITIONS_BY_TRIGGER["decline"].fired_by
@@ -89,11 +89,6 @@ def render_queue(
         officers=officers,
         catalogue_entries=entries,
         states=STATES,
-        state_labels=STATE_LABELS,
-        sectors=SECTORS,
-        regions=REGIONS,
-        categories=BARRIER_CATEGORIES,
-        clocks=CLOCKS,
         count_cap=queue.COUNT_CAP,
         sort_urls={sort: _url(kept, sort=sort) for sort in queue.SORTS},
         next_url=_url(kept, cursor=page.next_cursor) if page.next_cursor else None,

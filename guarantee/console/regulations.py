@@ -8,8 +8,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from guarantee.console import bp, expired, forms, may
-from guarantee.public.forms import show_errors
+from guarantee.console import bp, expired, forms, may, submitted
 from guarantee.services import queue
 from guarantee.services import regulations as catalogue_entries
 from guarantee.services.context import ServiceContext
@@ -55,13 +54,7 @@ def regulation(ctx: ServiceContext, regulation_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         return _regulation_page(ctx, regulation_id)
     form = forms.RegulationForm()
-    if not form.validate():
-        return _regulation_page(ctx, regulation_id, 400, form=form)
-    try:
-        catalogue_entries.correct(ctx, current_user.actor, regulation_id, form.data)
-    except ValidationFailed as failed:
-        undo()
-        show_errors(form, failed.errors)
+    if not submitted(form, lambda: catalogue_entries.correct(ctx, current_user.actor, regulation_id, form.data)):
         return _regulation_page(ctx, regulation_id, 400, form=form)
     flash("The catalogue entry was saved.", "success")
     return redirect(url_for("console.regulation", regulation_id=regulation_id), code=303)

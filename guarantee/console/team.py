@@ -15,7 +15,7 @@ from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Forbidden, ValidationFailed
 from guarantee.services.officers import active_names
 from guarantee.transactions import read_only, transactional, undo
-from workflows import ACTIVE_STATES, CLOCKS, STATE_LABELS
+from workflows import ACTIVE_STATES
 
 FIELD_IDS = {"assignee": "assignee", "references": "claims"}
 
@@ -35,7 +35,7 @@ def team(ctx: ServiceContext) -> ResponseReturnValue:
         loads = workload.team_workload(ctx, current_user.actor)
     except Forbidden as refused:
         return _not_allowed(refused)
-    return render_template("console/team.html", loads=loads, states=ACTIVE_STATES, state_labels=STATE_LABELS)
+    return render_template("console/team.html", loads=loads, states=ACTIVE_STATES)
 
 
 @bp.route("/team/<int(max=2147483647):officer_id>/reassign", methods=["GET", "POST"])
@@ -83,7 +83,5 @@ def reassign(ctx: ServiceContext, officer_id: int) -> ResponseReturnValue:
         error_list=[
             {"text": m, "href": f"#{FIELD_IDS.get(field, 'main-content')}"} for field, ms in errors.items() for m in ms
         ],
-        clocks=CLOCKS,
-        state_labels=STATE_LABELS,
     )
     return make_response(html, 400 if errors else 200)
