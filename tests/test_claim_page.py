@@ -66,8 +66,7 @@ def then(app: Flask, reference: str, *triggers: str) -> None:
 
 def state_of(app: Flask, reference: str) -> str:
     with app.app_context():
-        state: str = db.session.scalar(select(Claim.state).where(Claim.reference == reference))
-        return state
+        return str(db.session.scalar(select(Claim.state).where(Claim.reference == reference)))
 
 
 def sections(html: str) -> list[str]:
