@@ -7,7 +7,6 @@ Claims are filed and moved on through the JSON API, as another council system wo
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -160,7 +159,7 @@ def test_a_group_withdraws_by_keyboard_alone(claims: dict[str, tuple[str, str]],
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Are you sure you want to withdraw the claim?").wait_for()
     tab_to("withdraw-reason")
-    reason = f"We found another hall {secrets.token_hex(2)}."
+    reason = "The parish lets us use its hall after all."
     page.keyboard.type(reason)
     tab_to("Yes, withdraw the claim")
     page.keyboard.press("Enter")
