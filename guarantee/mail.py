@@ -20,10 +20,10 @@ from flask import Flask, current_app
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from guarantee.models import Claim, ClaimClock, OutboxMessage, TimelineEntry
+from guarantee.models import AuditEvent, Claim, ClaimClock, OutboxMessage, TimelineEntry
 from guarantee.services.context import ServiceContext
 from guarantee.services.sender import Email, Recipient, Transport, TransportError
-from workflows import CLOCKS, STATE_LABELS
+from workflows import CLOCKS, STATE_LABELS, TRANSITIONS_BY_TRIGGER
 from workflows.vocabulary import label
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,23 @@ def _texts(ctx: ServiceContext, claim: Claim, seq: Any) -> dict[str, str]:
         select(TimelineEntry).where(TimelineEntry.claim_id == claim.id, TimelineEntry.seq == seq, TimelineEntry.public)
     )
     return {e.field: e.body for e in entries}
+
+
+def _chosen(ctx: ServiceContext, claim: Claim, seq: Any) -> dict[str, str]:
+    """What was chosen with the event this message is about, in words: the remedy of a claim
+    upheld, the outcome of a resolution (the public choices the workflow names for that step)."""
+    if not isinstance(seq, int):
+        return {}
+    event = ctx.session.scalar(select(AuditEvent).where(AuditEvent.claim_id == claim.id, AuditEvent.seq == seq))
+    transition = TRANSITIONS_BY_TRIGGER.get(event.action) if event is not None else None
+    if event is None or transition is None:
+        return {}
+    given = (event.payload or {}).get("input", {})
+    return {
+        spec.name: label(given[spec.name])
+        for spec in transition.inputs
+        if spec.kind == "choice" and spec.public and isinstance(given.get(spec.name), str)
+    }
 
 
 class Links:
@@ -110,6 +127,7 @@ def message_context(message: OutboxMessage, recipient: Recipient, ctx: ServiceCo
             "state_label": STATE_LABELS[claim.state],
             "due": _due_dates(ctx, claim, message.payload.get("due")),
             "texts": _texts(ctx, claim, message.payload.get("seq")),
+            "chosen": _chosen(ctx, claim, message.payload.get("seq")),
             "tracking_page": links(f"/track/{claim.reference}"),
             "console_page": links(f"/officer/claims/{claim.reference}"),
         }

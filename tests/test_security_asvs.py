@@ -539,7 +539,7 @@ def _csrf_cases(world: World, t: dict[str, Any]) -> list[tuple[str, FlaskClient,
             },
         ),
         ("public.act", group, a_path(d), f"{a_path(d)}/actions/appeal", {"appeal-grounds": "Grounds."}),
-        ("public.act", group, a_path(s), f"{a_path(s)}/actions/withdraw", {"confirmed": "yes"}),
+        ("public.act", group, f"{a_path(s)}/actions/withdraw", f"{a_path(s)}/actions/withdraw", {}),
         ("public.change_contact", group, a_path(s), f"{a_path(s)}/contact", {"email": "new.address@example.org"}),
         ("public.upload_evidence", group, a_path(s), f"{a_path(s)}/evidence", {"file": (PDF, "evidence.pdf")}),
     ]

@@ -88,8 +88,9 @@ class LiveServer:
             return answer
 
 
-@pytest.fixture
-def live_server(fresh_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+def serve(fresh_url: str, tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
+    """gunicorn serving the production app on a free port, on the database ``fresh_url``, with
+    these settings over the test defaults (e.g. ``GUARANTEE_TOKEN_RATE_LIMIT``)."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
@@ -103,6 +104,7 @@ def live_server(fresh_url: str, tmp_path: Path) -> Iterator[LiveServer]:
         "GUARANTEE_LOG_JSON": "1",
         # Low enough for a test to meet the "Too many attempts" page (counted per worker).
         "GUARANTEE_TOKEN_RATE_LIMIT": "3 per minute",
+        **settings,
     }
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
@@ -120,6 +122,11 @@ def live_server(fresh_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     yield LiveServer(url, log, process)
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture
+def live_server(fresh_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    yield from serve(fresh_url, tmp_path)
 
 
 def officer_token(server: LiveServer, app_url: str, *roles: str) -> str:
