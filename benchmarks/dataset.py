@@ -394,7 +394,7 @@ WAYS: dict[tuple[str, str | None], tuple[tuple[int, tuple[str, ...]], ...]] = {
     ("resolved", "not_upheld"): ((75, (A, NU, WC)), (25, (A, RI, PI, NU, WC))),
     ("resolved", "appeal_dismissed"): ((80, (A, NU, AP, DA)), (20, (A, RI, PI, NU, AP, DA))),
     ("closed", "declined"): ((1, (D,)),),
-    ("withdrawn", "withdrawn"): ((25, (W,)), (35, (A, W)), (20, (A, RI, W)), (10, (A, U, W)), (10, (A, NU, W))),
+    ("withdrawn", "withdrawn"): ((25, (W,)), (35, (A, W)), (20, (A, RI, W)), (10, (A, NU, W)), (10, (A, NU, AP, W))),
     ("lapsed", "lapsed"): ((90, (A, RI, IL)), (10, (A, RI, PI, RI, IL))),
 }
 SWEPT_STATES = frozenset(source for _, source in SYSTEM_TRIGGERS)  # states the sweeper moves on

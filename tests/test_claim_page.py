@@ -94,8 +94,8 @@ ORDER = {
     "submitted": ((), [NOW, TIMELINE, TOLD_US, STOP]),
     "question asked": (("accept", "request_information"), [NOW, "Answer the question", TIMELINE, TOLD_US, STOP]),
     "not upheld": (("accept", "not_uphold"), [NOW, DECISION, "Appeal the decision", TIMELINE, TOLD_US, STOP]),
-    # DESIGN section 4 lets a group withdraw until the claim ends, so an upheld claim keeps the link.
-    "appeal allowed": (("accept", "not_uphold", "appeal", "allow_appeal"), [NOW, DECISION, TIMELINE, TOLD_US, STOP]),
+    # Once upheld (here on appeal) the council owes the remedy: withdrawing is no longer offered.
+    "appeal allowed": (("accept", "not_uphold", "appeal", "allow_appeal"), [NOW, DECISION, TIMELINE, TOLD_US]),
     "resolved": (("accept", "uphold", "record_resolution"), [NOW, DECISION, TIMELINE, TOLD_US]),
     "withdrawn": (("withdraw",), [NOW, TIMELINE, TOLD_US]),
 }

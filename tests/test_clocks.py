@@ -491,10 +491,9 @@ def test_a_second_question_pauses_the_decision_clock_again_from_its_new_due_date
         ("accept",),
         ("accept", "request_information"),
         ("accept", "not_uphold"),
-        ("accept", "uphold"),
         ("accept", "not_uphold", "appeal"),
     ],
-    ids=["submitted", "under_review", "awaiting_information", "not_upheld", "upheld", "appealed"],
+    ids=["submitted", "under_review", "awaiting_information", "not_upheld", "appealed"],
 )
 def test_withdraw_stops_every_clock_and_the_claim_has_no_due_date(ctx, clock, path):
     cast = Cast(ctx)

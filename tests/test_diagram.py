@@ -36,7 +36,7 @@ def test_the_diagram_source_has_every_state_and_every_step_in_the_users_words() 
 
 def test_a_step_open_from_almost_everywhere_is_written_on_its_state_not_drawn_from_each() -> None:
     source = to_dot()
-    assert "the group can withdraw the claim\\nfrom any step before the end" in source
+    assert "the group can withdraw the claim\\nfrom any step before the end except upheld" in source
     assert "-> withdrawn" not in source
 
 

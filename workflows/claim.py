@@ -409,7 +409,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         "withdraw",
         "Withdraw the claim",
-        ACTIVE_STATES,
+        # Not once upheld: the council then owes the group its remedy, and a withdrawal would only
+        # take away what the group has won (issue 19; DESIGN §4 said "any non-terminal").
+        tuple(s for s in ACTIVE_STATES if s != "upheld"),
         "withdrawn",
         (GROUP,),
         inputs=(Input("reason", "text", "Why you are withdrawing (optional)", required=False),),

@@ -48,8 +48,10 @@ def _edge_style(transition: Transition) -> str:
 
 
 def _from_where(transition: Transition) -> str:
-    if set(transition.sources) == set(STATES) - set(TERMINAL_STATES):
-        return "from any step before the end"
+    before_the_end = set(STATES) - set(TERMINAL_STATES)
+    left_out = [STATE_LABELS[s].lower() for s in STATES if s in before_the_end - set(transition.sources)]
+    if set(transition.sources) <= before_the_end and len(left_out) <= 1:
+        return "from any step before the end" + "".join(f" except {state}" for state in left_out)
     return "from " + ", ".join(STATE_LABELS[s].lower() for s in transition.sources)
 
 

@@ -36,7 +36,7 @@ from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from guarantee.services.idempotency import StoredResponse
 from guarantee.transactions import read_only, transactional
-from workflows import CLOCKS, STATE_GUIDANCE
+from workflows import STATE_GUIDANCE
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
@@ -59,7 +59,7 @@ def _token_limit() -> str:
 
 @bp.get("/")
 def start() -> str:
-    return render_template("public/start.html", days=current_app.config["GUARANTEE_WORKING_DAYS"], clocks=CLOCKS)
+    return render_template("public/start.html", days=current_app.config["GUARANTEE_WORKING_DAYS"])
 
 
 @bp.get("/process")

@@ -33,7 +33,6 @@ from guarantee.services.idempotency import StoredResponse
 from guarantee.services.storage import StorageUnavailable
 from guarantee.transactions import context, read_only, transactional, undo
 from workflows import (
-    CLOCKS,
     STATE_GUIDANCE,
     STATE_LABELS,
     TIMELINE_LABELS,
@@ -153,9 +152,6 @@ def tracking_page(
         files=files,
         action_forms=shown,
         final_steps=[t for t in allowed if ends_the_claim(t)],
-        transitions=TRANSITIONS_BY_TRIGGER,
-        clocks=CLOCKS,
-        timeline_labels=TIMELINE_LABELS,
         evidence_form=evidence_form,
         contact_form=contact_form if contact_hint is not None else None,
         contact_hint=contact_hint,
