@@ -90,6 +90,16 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(fresh_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    server = start_live_server(fresh_url, tmp_path)
+    yield server
+    stop_live_server(server)
+
+
+def start_live_server(
+    fresh_url: str, tmp_path: Path, *, application: str = "wsgi:app", **environment: str
+) -> LiveServer:
+    """gunicorn serving ``application`` on a free port of 127.0.0.1, with ``environment`` added
+    to the tests' settings (tests/support/shifted_clock.py serves the app on a clock a test moves)."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
@@ -103,6 +113,7 @@ def live_server(fresh_url: str, tmp_path: Path) -> Iterator[LiveServer]:
         "GUARANTEE_LOG_JSON": "1",
         # Low enough for a test to meet the "Too many attempts" page (counted per worker).
         "GUARANTEE_TOKEN_RATE_LIMIT": "3 per minute",
+        **environment,
     }
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
@@ -113,13 +124,16 @@ def live_server(fresh_url: str, tmp_path: Path) -> Iterator[LiveServer]:
         "--workers",
         "2",
         "--no-control-socket",
-        "wsgi:app",
+        application,
     ]
     with log.open("wb") as out:
         process = start_gunicorn(command, env, url, stdout=out, stderr=subprocess.STDOUT, log=log)
-    yield LiveServer(url, log, process)
-    process.terminate()
-    process.wait(timeout=10)
+    return LiveServer(url, log, process)
+
+
+def stop_live_server(server: LiveServer) -> None:
+    server.process.terminate()
+    server.process.wait(timeout=10)
 
 
 def officer_token(server: LiveServer, app_url: str, *roles: str) -> str:
