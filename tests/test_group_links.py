@@ -408,3 +408,26 @@ def test_a_preview_of_a_message_to_the_group_says_where_its_link_will_be(linking
     assert mail.PREVIEW_LINK in email.text
     assert "?token=" not in email.text
     assert minted == 1, "a preview mints no link"
+
+
+def test_links_already_e_mailed_get_the_default_end_when_the_migration_runs(
+    linking_app: Flask, mailbox: Mailbox
+) -> None:
+    from flask_migrate import downgrade, upgrade
+
+    reference, token = file_claim(linking_app)
+    (submitted,) = mailbox.deliver(linking_app)
+    with linking_app.app_context():
+        downgrade(revision="dea620987a51")  # before links ended
+        upgrade()
+        rows = {
+            row.token_hash: (row.created_at, row.expires_at)
+            for row in db.session.execute(
+                select(TrackingToken.token_hash, TrackingToken.created_at, TrackingToken.expires_at)
+            )
+        }
+        db.session.remove()
+    e_mailed = rows[hashlib.sha256(submitted.link.rsplit("=", 1)[1].encode()).hexdigest()]
+    assert e_mailed[1] == e_mailed[0] + timedelta(days=30)
+    assert rows[hashlib.sha256(token.encode()).hexdigest()][1] is None, "the confirmation page's link has no end"
+    assert opens_claim(linking_app, f"/track/{reference}?token={token}")
