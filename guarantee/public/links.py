@@ -41,9 +41,9 @@ def _page(status: int, situation: str, reference: str | None, **context: object)
 
 
 def link_ended(reference: str, token: str, form: FreshLinkForm | None = None) -> Response:
-    """410: the link was this claim's, and has expired or was revoked."""
-    form = form or FreshLinkForm(formdata=None, token=token)
-    return _page(410, "ended", reference, form=form)
+    """410: the link was this claim's, and has expired or was revoked. With a ``form`` that was
+    refused (its page was too old: CSRF), 400, saying so above the same button."""
+    return _page(400 if form is not None else 410, "ended", reference, form=form or FreshLinkForm(token=token))
 
 
 def link_does_not_work(reference: str) -> Response:
