@@ -119,7 +119,10 @@ def message_context(message: OutboxMessage, recipient: Recipient, ctx: ServiceCo
             context["tracking_link"] = links(f"/track/{claim.reference}?token={recipient.tracking_token}")
         else:
             context["tracking_link"] = PREVIEW_LINK
-        context["link_works_until"] = recipient.link_works_until or link_lasts_until(ctx)
+        context["link_works_until"] = recipient.link_works_until or link_lasts_until(ctx, message)
+        # What the link is and until when, for the line under it (a variable, not an include, so
+        # that the blank line after it stays).
+        context["link_note"] = _template("mail/_link_note.txt", link_works_until=context["link_works_until"]).strip()
     return context
 
 

@@ -144,6 +144,22 @@ def end_of(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UK)
 
 
+DAY = re.compile(
+    r"\b\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|November|December) \d{4}"
+)
+
+
+def works_until(received: Received) -> date:
+    """The last day the e-mail says its link works."""
+    found = re.search(rf"works until ({DAY.pattern})", received.text)
+    assert found, received.text
+    return datetime.strptime(found[1], "%d %B %Y").date()
+
+
+def dates_in(received: Received) -> list[date]:
+    return [datetime.strptime(day, "%d %B %Y").date() for day in DAY.findall(received.text)]
+
+
 # --- every message to the group ----------------------------------------------------------------
 
 
@@ -179,8 +195,9 @@ def test_every_message_to_the_group_carries_a_link_of_its_own_that_opens_the_cla
     assert all(re.fullmatch(rf"/track/{reference}\?token=[A-Za-z0-9_-]{{43}}", link) for link in links), links
     assert len(set(links)) == len(links), "each message has its own link"
     assert all(opens_claim(linking_app, link) for link in links)
-    last_day = date(2026, 12, 2)  # 30 days after 2 November 2026, the day they were sent
-    assert all(f"works until {last_day:%-d %B %Y}" in r.text for r in received)
+    for r in received:  # 30 days after 2 November 2026, the day they were sent, or a deadline they give
+        assert works_until(r) >= date(2026, 12, 2), r.subject
+        assert all(day <= works_until(r) for day in dates_in(r)), r.subject
 
 
 def test_a_link_is_kept_only_as_its_hash_and_never_in_the_outbox(
@@ -253,14 +270,32 @@ def test_an_expired_link_lands_on_a_page_that_sends_a_fresh_one_which_works(
 
 
 def test_the_time_a_link_lasts_is_a_setting(linking_app: Flask, mailbox: Mailbox, clock: FixedClock) -> None:
-    linking_app.config["GUARANTEE_TRACKING_LINK_DAYS"] = 3
+    linking_app.config["GUARANTEE_TRACKING_LINK_DAYS"] = 40
     file_claim(linking_app)
     (submitted,) = mailbox.deliver(linking_app)
-    assert "works until 5 November 2026" in submitted.text
-    clock.advance(days=3)
+    assert works_until(submitted) == date(2026, 12, 12)
+    clock.set(end_of(date(2026, 12, 12)) - timedelta(minutes=1))
     assert opens_claim(linking_app, submitted.link)
-    clock.advance(days=1)
+    clock.advance(minutes=1)
     assert linking_app.test_client().get(submitted.link).status_code == 410
+
+
+def test_a_link_does_not_end_before_the_deadline_its_e_mail_gives(
+    linking_app: Flask, mailbox: Mailbox, clock: FixedClock
+) -> None:
+    linking_app.config["GUARANTEE_TRACKING_LINK_DAYS"] = 3
+    reference, _ = file_claim(linking_app)
+    officers_walk(linking_app, reference, "accept", "request_information")
+    (question,) = [r for r in mailbox.deliver(linking_app) if "more information" in r.subject]
+    answer_by = re.search(rf"Please answer by ({DAY.pattern})", question.text)
+    assert answer_by
+    deadline = datetime.strptime(answer_by[1], "%d %B %Y").date()
+    assert works_until(question) == deadline > date(2026, 11, 5)
+
+    clock.set(end_of(deadline) - timedelta(minutes=1))
+    assert opens_claim(linking_app, question.link), "the group can still answer on the last day"
+    clock.advance(minutes=1)
+    assert linking_app.test_client().get(question.link).status_code == 410
 
 
 def test_the_link_on_the_confirmation_page_does_not_end(linking_app: Flask, clock: FixedClock) -> None:

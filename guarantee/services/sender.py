@@ -187,9 +187,13 @@ def recipient(ctx: ServiceContext, message: OutboxMessage) -> Recipient | None:
     return Recipient(contact.email, contact.contact_name)
 
 
-def link_lasts_until(ctx: ServiceContext) -> date:
-    """The last UK day a link minted now opens its claim: ``ctx.tracking_link_days`` from today."""
-    return ctx.today() + timedelta(days=ctx.tracking_link_days)
+def link_lasts_until(ctx: ServiceContext, message: OutboxMessage) -> date:
+    """The last UK day the link in ``message``, minted now, opens its claim:
+    ``ctx.tracking_link_days`` from today, or the last date the message gives (a deadline to
+    answer or appeal by), if that is later: a link must not end before the step it asks for."""
+    due = message.payload.get("due")
+    dates = [date.fromisoformat(day) for day in due.values()] if isinstance(due, dict) else []
+    return max([ctx.today() + timedelta(days=ctx.tracking_link_days), *dates])
 
 
 def _end_of(day: date) -> datetime:
@@ -199,12 +203,12 @@ def _end_of(day: date) -> datetime:
 
 def _with_fresh_link(ctx: ServiceContext, message: OutboxMessage, to: Recipient) -> Recipient:
     """The recipient with a link to the claim minted for this message, lasting
-    ``ctx.tracking_link_days``. Only the token's hash is stored; the token itself is only in the
+    ``ctx.tracking_link_days`` (or to the message's last date). Only the token's hash is stored; the token itself is only in the
     e-mail (and never in the outbox row, which keeps the token's id to revoke it if the message
     cannot be sent)."""
     _revoke_link(ctx, message)  # one from a try that stopped half-way never arrived
     token = secrets.token_urlsafe(32)
-    until = link_lasts_until(ctx)
+    until = link_lasts_until(ctx, message)
     minted = TrackingToken(
         claim_id=message.claim_id, token_hash=token_hash(token), created_at=ctx.now(), expires_at=_end_of(until)
     )
