@@ -466,3 +466,14 @@ def test_links_already_e_mailed_get_the_default_end_when_the_migration_runs(
     assert e_mailed[1] == e_mailed[0] + timedelta(days=30)
     assert rows[hashlib.sha256(token.encode()).hexdigest()][1] is None, "the confirmation page's link has no end"
     assert opens_claim(linking_app, f"/track/{reference}?token={token}")
+
+
+def test_an_ended_link_opens_nothing_through_the_api_either(
+    linking_app: Flask, emailed: tuple[str, str], clock: FixedClock
+) -> None:
+    reference, link = emailed
+    bearer = {"Authorization": f"Bearer {link.rsplit('=', 1)[1]}"}
+    api = linking_app.test_client()
+    assert api.get(f"/api/v1/claims/{reference}", headers=bearer).status_code == 200
+    clock.advance(days=40)
+    assert api.get(f"/api/v1/claims/{reference}", headers=bearer).status_code == 401
