@@ -477,3 +477,16 @@ def test_an_ended_link_opens_nothing_through_the_api_either(
     assert api.get(f"/api/v1/claims/{reference}", headers=bearer).status_code == 200
     clock.advance(days=40)
     assert api.get(f"/api/v1/claims/{reference}", headers=bearer).status_code == 401
+
+
+def test_a_refusal_on_a_claims_pages_has_a_button_back_to_the_claim(linking_app: Flask) -> None:
+    reference, token = file_claim(linking_app)
+    browser = linking_app.test_client()
+    assert browser.get(f"/track/{reference}?token={token}").status_code == 303
+
+    missing = browser.get(f"/track/{reference}/evidence/999999")
+
+    assert missing.status_code == 404
+    assert "Back to your claim" in words(missing.text)
+    assert f'href="/track/{reference}"' in missing.text
+    assert browser.get(f"/track/{reference}").status_code == 200, "and the button leads there"

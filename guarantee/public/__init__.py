@@ -35,6 +35,7 @@ from guarantee.services.claims import (
     contact_email_hint,
     fire,
     group_for_token_id,
+    is_reference,
     request_tracking_link,
     send_fresh_link,
     submit_claim,
@@ -491,13 +492,22 @@ def download_evidence(ctx: ServiceContext, reference: str, attachment_id: int) -
         actor = _group(ctx, reference)
         attachment, path = open_evidence(ctx, reference, attachment_id, actor)
     except NotFound:
-        return tracking.no_store(render_error(404))
+        return tracking.no_store(render_error(404, next_step=_back_to_claim()))
     except StorageUnavailable as unavailable:
-        return tracking.no_store(render_error(503, unavailable.message))
+        return tracking.no_store(render_error(503, unavailable.message, next_step=_back_to_claim()))
     return tracking.no_store(evidence_download(path, attachment.content_type, attachment.filename))
 
 
 @bp.errorhandler(ServiceError)
 def _service_error(error: ServiceError) -> Response:
     status = 404 if isinstance(error, NotFound) else 409 if isinstance(error, Conflict) else 400
-    return tracking.no_store(render_error(status, error.message))
+    return tracking.no_store(render_error(status, error.message, next_step=_back_to_claim()))
+
+
+def _back_to_claim() -> tuple[str, str] | None:
+    """On a claim's pages, a refusal's button back to the claim (where, without a tracking session,
+    the page says how to open it again)."""
+    reference = (request.view_args or {}).get("reference")
+    if not isinstance(reference, str) or not is_reference(reference):
+        return None
+    return "Back to your claim", url_for("public.track", reference=reference)
