@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from html import unescape
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +36,7 @@ from guarantee.services import sender
 from guarantee.services.actors import GroupActor, SystemActor
 from guarantee.services.casework import erase_contact
 from guarantee.services.claims import fire, submit_claim
+from guarantee.services.notifications import GROUP_MESSAGES
 from tests.helpers import INPUTS, Cast, submission, walk
 
 BASE = "http://guarantee.test"
@@ -490,3 +492,16 @@ def test_a_refusal_on_a_claims_pages_has_a_button_back_to_the_claim(linking_app:
     assert "Back to your claim" in words(missing.text)
     assert f'href="/track/{reference}"' in missing.text
     assert browser.get(f"/track/{reference}").status_code == 200, "and the button leads there"
+
+
+def test_every_template_to_the_group_writes_its_link_and_none_writes_a_page_without_one() -> None:
+    """A message added later cannot send the group to a page that only asks for the link again:
+    the tracking page without a token is not in any message's words."""
+    folder = Path(mail.__file__).parent / "templates" / "mail"
+    to_group = {*GROUP_MESSAGES.values(), "claim_submitted", "tracking_link_requested", "contact_email_changed"}
+    to_group |= {"information_reminder", "appeal_reminder"}
+    for name in sorted(to_group):
+        assert "{{ tracking_link }}" in (folder / f"{name}.txt").read_text(), name
+    for template in folder.glob("*.txt"):
+        assert "tracking_page" not in template.read_text(), template.name
+        assert '"/track/' not in template.read_text(), template.name
