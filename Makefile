@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The address every link in the pages and e-mails starts with: where `make run` serves, unless
+# GUARANTEE_BASE_URL is set (in the environment or on the command line).
+GUARANTEE_BASE_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 export FLASK_APP := wsgi
 
 ASSETS := guarantee/static/build/app.css
@@ -49,17 +52,19 @@ browser:
 	fi
 
 ## run: set up the virtual environment, migrate the database and serve on http://127.0.0.1:8000
+## (make run PORT=8101 serves on 8101, and its links point there)
 run: $(VENV)/.run-installed $(ASSETS)
 	$(BIN)/flask db upgrade
 	@echo ""
 	@echo "guarantee is starting on http://$(HOST):$(PORT)  (health: /healthz, readiness: /readyz)"
+	@echo "Its links (pages and e-mails) start with $(GUARANTEE_BASE_URL)  (GUARANTEE_BASE_URL)"
 	@echo "Create your first officer account (you will be asked for a password):"
 	@echo "    $(BIN)/flask guarantee create-officer --email you@council.example --name 'Your Name' --role admin"
 	@echo "Add demonstration claims in every state:  $(BIN)/flask guarantee seed-demo"
 	@echo "Send notifications (written to instance/mail/ until an SMTP host is set), in another terminal:"
-	@echo "    $(BIN)/flask guarantee notify --loop"
+	@echo "    GUARANTEE_BASE_URL=$(GUARANTEE_BASE_URL) $(BIN)/flask guarantee notify --loop"
 	@echo ""
-	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --no-control-socket wsgi:app
+	GUARANTEE_BASE_URL='$(GUARANTEE_BASE_URL)' exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --no-control-socket wsgi:app
 
 ## test: install what the tests need, check style and types, run the whole suite
 test: lint typecheck unit

@@ -125,7 +125,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {  # in the order the rows are made; check
     ),
     "timeline_entries": ("id", "claim_id", "seq", "field", "body", "public"),
     "contacts": ("id", "claim_id", "contact_name", "email", "phone", "erased_at"),
-    "tracking_tokens": ("id", "claim_id", "token_hash", "created_at", "revoked_at"),
+    "tracking_tokens": ("id", "claim_id", "token_hash", "created_at", "revoked_at", "expires_at"),
 }
 # (group, initiative, sector, description, the regulation in the group's words, its reference,
 # who imposes it, barrier category, how it blocks, the remedy usually sought)
@@ -979,7 +979,8 @@ class Builder:
         contact = (filed["contact_name"], f"group{claim_id}@example.org", filed["phone"] or null, null)
         rows["contacts"].append((number, number, *contact))
         token = token_hash(self.token(reference))
-        rows["tracking_tokens"].append((number, number, token, stamps[0][0], null))
+        # The filing token (the confirmation page's, the API's): it has no end.
+        rows["tracking_tokens"].append((number, number, token, stamps[0][0], null, null))
         return claim["state"], len(instants), len(instants)
 
     class _EventWriter:

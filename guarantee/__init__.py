@@ -23,7 +23,7 @@ from guarantee import (
     two_step_key,
 )
 from guarantee.clock import SystemClock
-from guarantee.config import Config, from_environment
+from guarantee.config import Config, check_production, from_environment
 from guarantee.database import configure_engine
 from guarantee.extensions import db, limiter, migrate
 from guarantee.logs import configure_logging
@@ -39,6 +39,8 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
+
+    check_production(app.config)  # before anything is made or opened
 
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)

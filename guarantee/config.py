@@ -28,7 +28,13 @@ class Config:
     GUARANTEE_WORKING_DAYS: dict[str, int] = DEFAULT_WORKING_DAYS
     # The Ed25519 private key that signs audit checkpoints (PEM); made on first use.
     GUARANTEE_AUDIT_SIGNING_KEY: str | None = None
+    # The service's public address: every link on a page and in an e-mail starts with it. `make run`
+    # sets it to the address it serves on; in production it must be https (check_production).
     GUARANTEE_BASE_URL = "http://127.0.0.1:8000"
+    # "production" makes the service refuse to start without an https GUARANTEE_BASE_URL.
+    GUARANTEE_ENVIRONMENT = "development"
+    # How many days the link in each e-mail to a group opens its claim (to the end of that UK day).
+    GUARANTEE_TRACKING_LINK_DAYS = 30
     GUARANTEE_LOG_JSON = True
     GUARANTEE_SWEEP_BATCH = 100
     # How many reverse proxies stand in front (0: none; trust no X-Forwarded-* header).
@@ -113,6 +119,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
         "GUARANTEE_SMTP_CA_FILE",
         "GUARANTEE_AUDIT_SIGNING_KEY",
         "GUARANTEE_BASE_URL",
+        "GUARANTEE_ENVIRONMENT",
         "GUARANTEE_EVIDENCE_DIR",
         "GUARANTEE_TOKEN_RATE_LIMIT",
         "GUARANTEE_SUBMISSION_RATE_LIMIT",
@@ -140,6 +147,11 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
     ):
         if environ.get(number):
             settings[number] = int(environ[number])
+    if environ.get("GUARANTEE_TRACKING_LINK_DAYS"):
+        days = environ["GUARANTEE_TRACKING_LINK_DAYS"].strip()
+        if not days.isdigit() or not 1 <= int(days) <= 366:
+            raise ValueError("GUARANTEE_TRACKING_LINK_DAYS must be a whole number of days from 1 to 366, such as 30")
+        settings["GUARANTEE_TRACKING_LINK_DAYS"] = int(days)
     if environ.get("GUARANTEE_STATISTICS_EPSILON"):
         settings["GUARANTEE_STATISTICS_EPSILON"] = float(environ["GUARANTEE_STATISTICS_EPSILON"])
     if environ.get("GUARANTEE_API_TOKEN_MINUTES"):
@@ -149,3 +161,27 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
     if environ.get("GUARANTEE_LOG_JSON"):
         settings["GUARANTEE_LOG_JSON"] = environ["GUARANTEE_LOG_JSON"].lower() in ("1", "true", "yes")
     return settings
+
+
+ENVIRONMENTS = ("development", "production")
+
+
+class ConfigurationError(RuntimeError):
+    """A setting the service cannot start with; the message names it and says what to set."""
+
+
+def check_production(config: dict[str, Any] | Any) -> None:
+    """Refuse to start with settings that would break the service for its users: an unknown
+    GUARANTEE_ENVIRONMENT, or, in production, links to an address that is not https."""
+    environment = str(config.get("GUARANTEE_ENVIRONMENT") or "development")
+    if environment not in ENVIRONMENTS:
+        raise ConfigurationError(f"GUARANTEE_ENVIRONMENT must be development or production, not {environment!r}")
+    if environment != "production":
+        return
+    base = str(config.get("GUARANTEE_BASE_URL") or "")
+    if not re.fullmatch(r"https://[^\s/?#]+(/[^\s?#]*)?", base):
+        raise ConfigurationError(
+            "GUARANTEE_BASE_URL must be the service's public https:// address in production "
+            f"(GUARANTEE_ENVIRONMENT=production), such as https://guarantee.council.example; it is {base!r}. "
+            "Every link in the pages and e-mails starts with it."
+        )

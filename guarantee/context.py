@@ -26,6 +26,7 @@ def service_context() -> ServiceContext:
         evidence=EvidenceStore(Path(current_app.config["GUARANTEE_EVIDENCE_DIR"])),
         two_step_key=current_app.extensions["guarantee.two_step_key"],
         appeals_team_email=current_app.config.get("GUARANTEE_APPEALS_TEAM_EMAIL") or None,
+        tracking_link_days=int(current_app.config["GUARANTEE_TRACKING_LINK_DAYS"]),
     )
 
 

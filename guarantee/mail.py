@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from guarantee.models import AuditEvent, Claim, ClaimClock, OutboxMessage, TimelineEntry
 from guarantee.services.context import ServiceContext
-from guarantee.services.sender import Email, Recipient, Transport, TransportError
+from guarantee.services.sender import Email, Recipient, Transport, TransportError, link_lasts_until
 from workflows import CLOCKS, STATE_LABELS, TRANSITIONS_BY_TRIGGER
 from workflows.vocabulary import label
 
@@ -73,8 +73,8 @@ def _chosen(ctx: ServiceContext, claim: Claim, seq: Any) -> dict[str, str]:
 class Links:
     """The service's own addresses in one message, the only links it has.
 
-    A template writes each of them through ``link(path)`` (or the ``tracking_page``,
-    ``console_page`` and ``tracking_link`` it is given, made the same way), which puts a marker in
+    A template writes each of them through ``link(path)`` (or the ``console_page`` and
+    ``tracking_link`` it is given, made the same way), which puts a marker in
     the rendered text. A marker carries a random key drawn for this message, so no one can type
     one. Once the template is rendered, each marker becomes its address: as it is in the
     plain-text part, and a link in the HTML part. Everything else in a message, the words that
@@ -128,12 +128,25 @@ def message_context(message: OutboxMessage, recipient: Recipient, ctx: ServiceCo
             "due": _due_dates(ctx, claim, message.payload.get("due")),
             "texts": _texts(ctx, claim, message.payload.get("seq")),
             "chosen": _chosen(ctx, claim, message.payload.get("seq")),
-            "tracking_page": links(f"/track/{claim.reference}"),
             "console_page": links(f"/officer/claims/{claim.reference}"),
         }
-    if recipient.tracking_token:
-        context["tracking_link"] = links(f"/track/{claim.reference if claim else ''}?token={recipient.tracking_token}")
+    if claim is not None and message.recipient_type == "group" and not message.to_address:
+        # Every message to the group links to its claim with a link of its own (a page without
+        # the link's token would only ask for it again). A preview, before sending, has none yet.
+        if recipient.tracking_token:
+            context["tracking_link"] = links(f"/track/{claim.reference}?token={recipient.tracking_token}")
+        else:
+            context["tracking_link"] = PREVIEW_LINK
+        context["link_works_until"] = recipient.link_works_until or link_lasts_until(ctx, message)
+        # What the link is and until when, for the line under it (a variable, not an include, so
+        # that the blank line after it stays).
+        context["link_note"] = _template("mail/_link_note.txt", link_works_until=context["link_works_until"]).strip()
     return context
+
+
+# In a preview of a message to the group (an officer's "Check your decision" page): the link is
+# made only when the message is sent.
+PREVIEW_LINK = "[the group's private link to the claim, made when the e-mail is sent]"
 
 
 def _html(rendered: str, subject: str, links: Links) -> str:

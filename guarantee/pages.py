@@ -117,10 +117,19 @@ def error_summary(form: Any, problem: str | None = None) -> dict[str, Any]:
     return summary
 
 
-def render_error(status: int, description: str | None = None, headers: dict[str, str] | None = None) -> Response:
-    """A page in plain English for an error, with what to do next."""
+def render_error(
+    status: int,
+    description: str | None = None,
+    headers: dict[str, str] | None = None,
+    *,
+    next_step: tuple[str, str] | None = None,
+) -> Response:
+    """A page in plain English for an error, with what to do next (``next_step``: the words and
+    address of a button that does it)."""
     title, advice = ERROR_PAGES.get(status, ("Sorry, that did not work", "Go back and try again."))
-    body = render_template("error.html", status=status, title=title, advice=advice, description=description)
+    body = render_template(
+        "error.html", status=status, title=title, advice=advice, description=description, next_step=next_step
+    )
     response = Response(body, status=status, headers=headers)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -3,7 +3,7 @@
 A claim's title, a group's name, an officer's question or reasons and a group's answer are text
 people typed: in the HTML part they are escaped and never made links, whatever they look like,
 even an address under the service's own. The links the templates put there (the tracking page,
-the private tracking link, the console) still are. The plain-text part reads as before.
+each message's private tracking link, the console) still are. The plain-text part reads as before.
 
 Messages are queued by the services, sent by ``flask guarantee notify`` to files (no mail server
 configured), and read back as a mail program would, on SQLite and on PostgreSQL.
@@ -98,10 +98,17 @@ def test_addresses_people_typed_are_text_and_the_services_own_links_are_links(ap
     assigned = messages[f"Claim {reference} is assigned to you"]
     assert links_in(assigned) == [(console, console)]
     submitted = messages[f"We have your claim {reference}"]
-    ((private, shown),) = links_in(submitted)
-    assert private.startswith(f"{tracking}?token=") and shown == private
-    assert links_in(messages[f"We need more information about your claim {reference}"]) == [(tracking, tracking)]
-    assert links_in(messages[f"Decision on your claim {reference}: not upheld"]) == [(tracking, tracking)]
+    to_group = [
+        submitted,
+        messages[f"We need more information about your claim {reference}"],
+        messages[f"Decision on your claim {reference}: not upheld"],
+    ]
+    private_links = []
+    for message in to_group:  # each message to the group carries a private link of its own
+        ((private, shown),) = links_in(message)
+        assert private.startswith(f"{tracking}?token=") and shown == private
+        private_links.append(private)
+    assert len(set(private_links)) == len(to_group)
     assert links_in(messages[f"The group answered on claim {reference}"]) == [(console, console)]
 
     # What people typed is in both parts, as they typed it: in the HTML part as text.

@@ -886,7 +886,8 @@ def test_without_the_cookie_the_tracking_page_asks_for_the_link_again(app: Flask
     assert response.mimetype == "text/html"
     words = text_of(response.text)
     assert "Open your tracking link again" in words
-    assert "ask for a new tracking link" in words
+    assert "Ask for a new tracking link" in words  # a button to the lost-link form, reference filled in
+    assert f'href="/track?reference={filed.reference}"' in response.text
     assert filed.reference not in words
     assert response.headers["Cache-Control"] == "no-store"
 
@@ -1572,7 +1573,9 @@ def test_erasing_the_contact_details_ends_the_tracking_link_and_its_sessions(
         erase_contact(ctx, claim.reference, SystemActor())
 
     assert client.get(claim.path).status_code == 403
-    assert app.test_client().get(f"{claim.path}?token={claim.token}").status_code == 404
+    ended = app.test_client().get(f"{claim.path}?token={claim.token}")
+    assert ended.status_code == 410  # the link has ended: its page offers a new one (tests/test_group_links.py)
+    assert "This link has ended" in text_of(ended.text)
 
 
 def test_a_tracking_session_ends_twelve_hours_after_the_link_was_opened(

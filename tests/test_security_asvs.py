@@ -50,6 +50,7 @@ from guarantee.extensions import db
 from guarantee.models import AuditEvent, Claim, Officer, OfficerToken, TrackingToken
 from guarantee.services import two_step, two_step_secrets
 from guarantee.services.actors import GroupActor
+from guarantee.services.claims import token_hash
 from guarantee.services.evidence import add_evidence
 from guarantee.services.officers import create_officer
 from tests.api_support import CLAIMS, assert_problem, new_officer
@@ -408,7 +409,17 @@ def csrf_targets(world: World) -> dict[str, Any]:
     group = app.test_client()
     for claim in (submitted, asked, decided):
         open_link(group, claim.link)
+    ended = "ended-" + uuid.uuid4().hex  # a link of the submitted claim that has ended
+    with app.app_context(), unit_of_work() as ctx:
+        claim_id = ctx.session.scalar(select(Claim.id).where(Claim.reference == submitted.reference))
+        then = ctx.now() - timedelta(days=40)
+        ctx.session.add(
+            TrackingToken(
+                claim_id=claim_id, token_hash=token_hash(ended), created_at=then, expires_at=then + timedelta(days=30)
+            )
+        )
     return {
+        "ended_link": f"/track/{submitted.reference}?token={ended}",
         "submitted": submitted,
         "reviewing": reviewing,
         "asked": asked,
@@ -542,7 +553,13 @@ def _csrf_cases(world: World, t: dict[str, Any]) -> list[tuple[str, FlaskClient,
         ("public.act", group, f"{a_path(s)}/actions/withdraw", f"{a_path(s)}/actions/withdraw", {}),
         ("public.change_contact", group, a_path(s), f"{a_path(s)}/contact", {"email": "new.address@example.org"}),
         ("public.upload_evidence", group, a_path(s), f"{a_path(s)}/evidence", {"file": (PDF, "evidence.pdf")}),
+        # The page of a link that has ended (410), whose one button sends a fresh link.
+        ("public.send_new_link", app_client(world), t["ended_link"], f"{a_path(s)}/new-link", {}),
     ]
+
+
+# The status of the page that holds a form, where it is not 200.
+FORM_PAGE_STATUS = {"public.send_new_link": 410}
 
 
 def _check_answers_page(browser: FlaskClient) -> TestResponse:
@@ -582,7 +599,7 @@ def test_v3_5_1_every_form_that_changes_something_refuses_a_missing_or_foreign_c
     foreign = csrf(app.test_client().get("/claims/new").text)
     for endpoint, browser, page_url, post_url, answers in cases:
         page = page_url(browser) if callable(page_url) else browser.get(page_url)
-        assert page.status_code == 200, (endpoint, page_url, page.status_code)
+        assert page.status_code == FORM_PAGE_STATUS.get(endpoint, 200), (endpoint, page_url, page.status_code)
         data: dict[str, Any] = {k: v for k, v in fields(page.text).items() if not k.endswith("csrf_token")}
         data |= answers
         if forged != "missing":
@@ -824,7 +841,7 @@ def test_v2_2_1_every_field_of_every_form_and_every_page_refuses_a_nul_with_a_40
     tried = 0
     for endpoint, browser, page_url, post_url, answers in cases:
         page = page_url(browser) if callable(page_url) else browser.get(page_url)
-        assert page.status_code == 200, (endpoint, page_url, page.status_code)
+        assert page.status_code == FORM_PAGE_STATUS.get(endpoint, 200), (endpoint, page_url, page.status_code)
         data: dict[str, Any] = fields(page.text) | answers
         # The fields of the form that posts there (a form the page does not show: all it gives).
         own = (_fields_of_form(page.text, post_url) or set(data)) | answers.keys()
@@ -983,7 +1000,7 @@ def test_v11_2_4_tokens_are_looked_up_by_hash_and_secrets_compared_in_constant_t
 
     checks = {
         guarantee.services.claims.reference_for_token: "token_hash(token)",
-        guarantee.services.claims.tracking_token_id: "token_hash(token)",
+        guarantee.services.claims._token_of_claim: "token_hash(token)",  # tracking links (and ended ones)
         guarantee.services.tokens.officer_for_token: "_hash(token)",
         guarantee.services.officers.officer_for_session: "compare_digest",
         guarantee.services.officers.officer_for_code: "compare_digest",

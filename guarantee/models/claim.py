@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from guarantee.models.base import Base, one_of
 from workflows import CLOCKS, STATES
@@ -114,7 +115,10 @@ class Contact(Base):
 
 
 class TrackingToken(Base):
-    """A group's capability to its claim. Only the SHA-256 of the token is kept."""
+    """A group's capability to its claim. Only the SHA-256 of the token is kept.
+
+    The token given when the claim is filed (on the confirmation page and by the API) has no end;
+    each e-mail to the group carries a link of its own that ends at ``expires_at``."""
 
     __tablename__ = "tracking_tokens"
 
@@ -123,6 +127,12 @@ class TrackingToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+
+    @classmethod
+    def live_at(cls, now: datetime) -> ColumnElement[bool]:
+        """Opens its claim at ``now``: not revoked, and not past its end if it has one."""
+        return cls.revoked_at.is_(None) & (cls.expires_at.is_(None) | (cls.expires_at > now))
 
 
 class ClaimClock(Base):

@@ -22,13 +22,16 @@ from werkzeug.wrappers import Response
 from guarantee.context import run_once
 from guarantee.extensions import limiter
 from guarantee.pages import render_error
-from guarantee.public import forms, tracking
+from guarantee.public import forms, links, tracking
 from guarantee.services import reading
 from guarantee.services.actors import GroupActor
 from guarantee.services.claims import (
+    LinkEnded,
     check_submission,
     group_for_token_id,
+    is_reference,
     request_tracking_link,
+    send_fresh_link,
     submit_claim,
     tracking_token_id,
 )
@@ -154,10 +157,12 @@ def submit() -> ResponseReturnValue:
 @transactional
 def lost_link(ctx: ServiceContext) -> ResponseReturnValue:
     """Track a claim, or ask for a new tracking link: the same answer whether or not the
-    reference and email match a claim."""
-    form = forms.LostLinkForm()
+    reference and email match a claim. A refusal's "Ask for a new tracking link" button fills in
+    the reference (``?reference=``)."""
     if request.method == "GET":
+        form = forms.LostLinkForm(formdata=None, reference=request.args.get("reference", "")[:20])
         return render_template("public/lost_link.html", form=form)
+    form = forms.LostLinkForm()
     if not form.validate():
         return render_template("public/lost_link.html", form=form), 400
     problems: dict[str, list[str]] = {}
@@ -172,6 +177,19 @@ def lost_link(ctx: ServiceContext) -> ResponseReturnValue:
     return render_template("public/lost_link_sent.html")
 
 
+@bp.post("/track/<reference>/new-link")
+@limiter.limit(_token_limit)
+@transactional
+def send_new_link(ctx: ServiceContext, reference: str) -> Response:
+    """One press on the page of a link that has ended: a fresh link to the address on file. The
+    same answer whether or not there is an address (or the link was this claim's at all)."""
+    form = links.FreshLinkForm()
+    if not form.validate():  # the page was too old (CSRF): show the button again
+        return links.link_ended(reference, form.token.data or "", form)
+    send_fresh_link(ctx, reference, form.token.data or "")
+    return links.fresh_link_sent()
+
+
 @bp.get("/track/<reference>")
 @limiter.limit(_token_limit, exempt_when=lambda: "token" not in request.args)
 @read_only
@@ -184,17 +202,14 @@ def track(ctx: ServiceContext, reference: str) -> Response:
 
 
 def _open_link(ctx: ServiceContext, reference: str, token: str) -> Response:
-    """First visit with the link: swap the token for the cookie, then drop it from the address."""
+    """First visit with the link: swap the token for the cookie, then drop it from the address.
+    A link that no longer opens the claim says what to do next (public/links.py)."""
     try:
         token_id = tracking_token_id(ctx, reference, token)
+    except LinkEnded:
+        return links.link_ended(reference, token)
     except NotFound:
-        return tracking.no_store(
-            render_error(
-                404,
-                "This tracking link does not work. It may have been copied only in part, "
-                "or it may have been withdrawn.",
-            )
-        )
+        return links.link_does_not_work(reference)
     opened = tracking.opened_claims()
     opened.pop(reference, None)
     opened[reference] = tracking.opened_now(token_id)
@@ -205,19 +220,23 @@ def _open_link(ctx: ServiceContext, reference: str, token: str) -> Response:
 class _NotOpened(Exception):
     """This browser has no live tracking session for the claim."""
 
+    def __init__(self, reference: str) -> None:
+        super().__init__(reference)
+        self.reference = reference
+
 
 def _group(ctx: ServiceContext, reference: str) -> GroupActor:
     token_id = tracking.token_id_for(reference)
     if token_id is None:
-        raise _NotOpened
+        raise _NotOpened(reference)
     try:
         return group_for_token_id(ctx, reference, token_id)
     except NotFound:
-        raise _NotOpened from None
+        raise _NotOpened(reference) from None
 
 
 @bp.errorhandler(_NotOpened)
-def _not_opened(_: _NotOpened) -> Response:
+def _not_opened(not_opened: _NotOpened) -> Response:
     """Ask for the link again; if a form was being sent, show what was written so it can be
     copied (the session may have lapsed while the group was typing)."""
     written = []
@@ -227,13 +246,22 @@ def _not_opened(_: _NotOpened) -> Response:
             for name, value in request.form.items(multi=True)
             if value.strip() and not name.endswith(("csrf_token", "action_key", "version", "submit", "confirmed"))
         ]
-    return tracking.no_store(make_response(render_template("public/link_needed.html", written=written), 403))
+    return links.link_needed(not_opened.reference, written)
 
 
 @bp.errorhandler(ServiceError)
 def _service_error(error: ServiceError) -> Response:
     status = 404 if isinstance(error, NotFound) else 409 if isinstance(error, Conflict) else 400
-    return tracking.no_store(render_error(status, error.message))
+    return tracking.no_store(render_error(status, error.message, next_step=back_to_claim()))
+
+
+def back_to_claim() -> tuple[str, str] | None:
+    """On a claim's pages, a refusal's button back to the claim (where, without a tracking session,
+    the page says how to open it again)."""
+    reference = (request.view_args or {}).get("reference")
+    if not isinstance(reference, str) or not is_reference(reference):
+        return None
+    return "Back to your claim", url_for("public.track", reference=reference)
 
 
 # The tracking page and its actions register themselves on this blueprint.

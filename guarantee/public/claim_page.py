@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from guarantee.action_forms import action_form
 from guarantee.context import run_once
 from guarantee.pages import render_error
-from guarantee.public import ALREADY_SENT, _group, bp, forms, tracking
+from guarantee.public import ALREADY_SENT, _group, back_to_claim, bp, forms, tracking
 from guarantee.security import evidence_download
 from guarantee.services import reading
 from guarantee.services.actors import GroupActor
@@ -397,7 +397,7 @@ def download_evidence(ctx: ServiceContext, reference: str, attachment_id: int) -
         actor = _group(ctx, reference)
         attachment, path = open_evidence(ctx, reference, attachment_id, actor)
     except NotFound:
-        return tracking.no_store(render_error(404))
+        return tracking.no_store(render_error(404, next_step=back_to_claim()))
     except StorageUnavailable as unavailable:
-        return tracking.no_store(render_error(503, unavailable.message))
+        return tracking.no_store(render_error(503, unavailable.message, next_step=back_to_claim()))
     return tracking.no_store(evidence_download(path, attachment.content_type, attachment.filename))

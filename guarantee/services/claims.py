@@ -235,7 +235,7 @@ def submit_claim(ctx: ServiceContext, data: Mapping[str, Any]) -> Submitted:
             "clocks": changes,
         },
     )
-    notifications.to_group(ctx, claim, "claim_submitted", tracking_link=True)
+    notifications.to_group(ctx, claim, "claim_submitted")
     ctx.session.flush()
     return Submitted(claim=claim, reference=claim.reference, tracking_token=token)
 
@@ -277,7 +277,7 @@ def reference_for_token(ctx: ServiceContext, token: str) -> str | None:
     return ctx.session.scalar(
         select(Claim.reference)
         .join(TrackingToken, TrackingToken.claim_id == Claim.id)
-        .where(TrackingToken.token_hash == token_hash(token), TrackingToken.revoked_at.is_(None))
+        .where(TrackingToken.token_hash == token_hash(token), TrackingToken.live_at(ctx.now()))
     )
 
 
@@ -293,23 +293,32 @@ def is_reference(value: object) -> bool:
     return isinstance(value, str) and REFERENCE_PATTERN.fullmatch(value) is not None
 
 
+class LinkEnded(NotFound):
+    """A link of this claim that has expired or was revoked: it opens nothing, but whoever holds
+    it may ask for a fresh link to be sent to the address on file."""
+
+
+def _token_of_claim(ctx: ServiceContext, reference: str, token: str) -> TrackingToken | None:
+    """The claim's tracking token ``token``, live or not, looked up by its hash."""
+    if not is_reference(reference) or not isinstance(token, str) or not token.isascii() or len(token) > 100:
+        return None
+    return ctx.session.scalar(
+        select(TrackingToken)
+        .join(Claim, TrackingToken.claim_id == Claim.id)
+        .where(Claim.reference == reference, TrackingToken.token_hash == token_hash(token))
+    )
+
+
 def tracking_token_id(ctx: ServiceContext, reference: str, token: str) -> int:
     """The id of the claim's live tracking token ``token`` (for a session that outlives the
-    link's visit without keeping the token itself)."""
-    if not is_reference(reference) or not isinstance(token, str) or not token.isascii() or len(token) > 100:
-        raise NotFound("There is no claim for this tracking link.")
-    found = ctx.session.scalar(
-        select(TrackingToken.id)
-        .join(Claim, TrackingToken.claim_id == Claim.id)
-        .where(
-            Claim.reference == reference,
-            TrackingToken.token_hash == token_hash(token),
-            TrackingToken.revoked_at.is_(None),
-        )
-    )
+    link's visit without keeping the token itself). LinkEnded for a link of this claim that has
+    expired or was revoked; NotFound for any other token."""
+    found = _token_of_claim(ctx, reference, token)
     if found is None:
         raise NotFound(f"There is no claim {reference} for this tracking link.")
-    return found
+    if found.revoked_at is not None or (found.expires_at is not None and found.expires_at <= ctx.now()):
+        raise LinkEnded(f"This link to claim {reference} has ended.")
+    return found.id
 
 
 def group_for_token_id(ctx: ServiceContext, reference: str, token_id: int) -> GroupActor:
@@ -319,7 +328,7 @@ def group_for_token_id(ctx: ServiceContext, reference: str, token_id: int) -> Gr
     found = ctx.session.scalar(
         select(TrackingToken.id)
         .join(Claim, TrackingToken.claim_id == Claim.id)
-        .where(Claim.reference == reference, TrackingToken.id == token_id, TrackingToken.revoked_at.is_(None))
+        .where(Claim.reference == reference, TrackingToken.id == token_id, TrackingToken.live_at(ctx.now()))
     )
     if found is None:
         raise NotFound(f"There is no claim {reference} for this tracking link.")
@@ -386,7 +395,29 @@ def request_tracking_link(ctx: ServiceContext, reference: str, email: str) -> bo
     ).first()
     if row is None or row.email is None or row.email.strip().lower() != email.strip().lower():
         return False
-    claim = row.Claim
+    return _queue_fresh_link(ctx, row.Claim)
+
+
+def send_fresh_link(ctx: ServiceContext, reference: str, token: str) -> bool:
+    """Queue a fresh tracking link to the claim's contact email, for whoever holds one of the
+    claim's links (one that has expired or was revoked, most likely): the press of one button.
+
+    Like request_tracking_link, the caller answers the same way whatever this returns (an
+    address on file or not), and at most one link per claim is queued every 10 minutes. The new
+    link goes only to the address on file, so an old link can never be turned into a new one
+    anywhere else.
+    """
+    found = _token_of_claim(ctx, reference, token)
+    if found is None:
+        return False
+    claim = ctx.session.get(Claim, found.claim_id)
+    email = ctx.session.scalar(select(Contact.email).where(Contact.claim_id == found.claim_id))
+    if claim is None or not email:
+        return False
+    return _queue_fresh_link(ctx, claim)
+
+
+def _queue_fresh_link(ctx: ServiceContext, claim: Claim) -> bool:
     recent = ctx.session.scalar(
         select(OutboxMessage.id).where(
             OutboxMessage.claim_id == claim.id,
@@ -396,8 +427,9 @@ def request_tracking_link(ctx: ServiceContext, reference: str, email: str) -> bo
     )
     if recent is not None:
         return False
-    # Asked for by whoever holds the address on file: sent whatever the contact consent says.
-    notifications.to_group(ctx, claim, "tracking_link_requested", requested=True, tracking_link=True)
+    # Asked for by whoever holds the address on file, or one of the claim's links: sent whatever
+    # the contact consent says (the sender mints the link).
+    notifications.to_group(ctx, claim, "tracking_link_requested", requested=True)
     ctx.session.flush()
     return True
 

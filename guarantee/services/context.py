@@ -38,6 +38,8 @@ class ServiceContext:
     # The appeals team's shared address (GUARANTEE_APPEALS_TEAM_EMAIL): an appeal on a claim no
     # officer holds goes there instead of to each appeal panel member (services.notifications).
     appeals_team_email: str | None = None
+    # How long the link in each e-mail to a group opens its claim (GUARANTEE_TRACKING_LINK_DAYS).
+    tracking_link_days: int = 30
     _found: dict[tuple[type, object], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def commit(self) -> None:

@@ -20,11 +20,12 @@ import secrets
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
 from sqlalchemy import func, or_, select, update
 
+from guarantee.clock import UK
 from guarantee.models import Claim, Contact, Officer, OutboxMessage, TrackingToken
 from guarantee.services import notifications
 from guarantee.services.audit import append_admin_event
@@ -41,8 +42,6 @@ LONGEST_WAIT = timedelta(hours=6)
 MAX_ATTEMPTS = 12  # 1, 2, 4 ... 256, then 360 minutes apart: the last try about 20 hours after the first
 INTERRUPTED = "A sender stopped while sending it, on its last try"
 EMAIL_ADDRESS = re.compile(r"[^\s<>'\"(),;:]+@[^\s<>'\"(),;:]+")
-# Messages whose e-mail carries a fresh tracking link (the token is never stored in the outbox).
-WITH_TRACKING_LINK = frozenset({"claim_submitted", "tracking_link_requested"})
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,9 @@ class Recipient:
 
     address: str
     name: str | None
-    tracking_token: str | None = None  # for messages that carry a fresh tracking link
+    # The link to the claim made for this one message to the group, and the UK day it works until.
+    tracking_token: str | None = None
+    link_works_until: date | None = None
 
 
 # Renders a message for its recipient: (message, recipient, context) -> Email.
@@ -186,15 +187,35 @@ def recipient(ctx: ServiceContext, message: OutboxMessage) -> Recipient | None:
     return Recipient(contact.email, contact.contact_name)
 
 
+def link_lasts_until(ctx: ServiceContext, message: OutboxMessage) -> date:
+    """The last UK day the link in ``message``, minted now, opens its claim:
+    ``ctx.tracking_link_days`` from today, or the last date the message gives (a deadline to
+    answer or appeal by), if that is later: a link must not end before the step it asks for."""
+    due = message.payload.get("due")
+    dates = [date.fromisoformat(day) for day in due.values()] if isinstance(due, dict) else []
+    return max([ctx.today() + timedelta(days=ctx.tracking_link_days), *dates])
+
+
+def _end_of(day: date) -> datetime:
+    """The instant a link that works until ``day`` ends: the following midnight, UK time."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UK)
+
+
 def _with_fresh_link(ctx: ServiceContext, message: OutboxMessage, to: Recipient) -> Recipient:
-    """The recipient with a tracking link minted for this message (a message that carries one)."""
+    """The recipient with a link to the claim minted for this message, lasting
+    ``ctx.tracking_link_days`` (or to the message's last date). Only the token's hash is stored; the token itself is only in the
+    e-mail (and never in the outbox row, which keeps the token's id to revoke it if the message
+    cannot be sent)."""
     _revoke_link(ctx, message)  # one from a try that stopped half-way never arrived
     token = secrets.token_urlsafe(32)
-    minted = TrackingToken(claim_id=message.claim_id, token_hash=token_hash(token), created_at=ctx.now())
+    until = link_lasts_until(ctx, message)
+    minted = TrackingToken(
+        claim_id=message.claim_id, token_hash=token_hash(token), created_at=ctx.now(), expires_at=_end_of(until)
+    )
     ctx.session.add(minted)
     ctx.session.flush()
     message.tracking_token_id = minted.id
-    return Recipient(to.address, to.name, token)
+    return Recipient(to.address, to.name, token, until)
 
 
 def _revoke_link(ctx: ServiceContext, message: OutboxMessage) -> None:
@@ -217,7 +238,8 @@ def _prepare(ctx: ServiceContext, message_id: int, lease_token: str, render: Ren
         message.status, message.lease_until, message.lease_token = "skipped", None, None
         message.last_error = NO_ONE[message.recipient_type]
         return "skipped"
-    if message.template in WITH_TRACKING_LINK and message.recipient_type == "group" and not message.to_address:
+    if message.recipient_type == "group" and message.claim_id is not None and not message.to_address:
+        # Every message to the group carries its own link (never the notice to an old address).
         to = _with_fresh_link(ctx, message, to)
     return render(message, to, ctx)
 

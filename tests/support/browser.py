@@ -88,9 +88,12 @@ class LiveServer:
             return answer
 
 
-def serve(fresh_url: str, tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
-    """gunicorn serving the production app on a free port, on the database ``fresh_url``, with
-    these settings over the test defaults (e.g. ``GUARANTEE_TOKEN_RATE_LIMIT``)."""
+def start_live_server(
+    fresh_url: str, tmp_path: Path, *, application: str = "wsgi:app", **environment: str
+) -> LiveServer:
+    """gunicorn serving ``application`` on a free port of 127.0.0.1, with ``environment`` over the
+    tests' settings (e.g. ``GUARANTEE_TOKEN_RATE_LIMIT``; tests/support/shifted_clock.py serves the
+    app on a clock a test moves)."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
@@ -104,7 +107,7 @@ def serve(fresh_url: str, tmp_path: Path, **settings: str) -> Iterator[LiveServe
         "GUARANTEE_LOG_JSON": "1",
         # Low enough for a test to meet the "Too many attempts" page (counted per worker).
         "GUARANTEE_TOKEN_RATE_LIMIT": "3 per minute",
-        **settings,
+        **environment,
     }
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
@@ -115,13 +118,23 @@ def serve(fresh_url: str, tmp_path: Path, **settings: str) -> Iterator[LiveServe
         "--workers",
         "2",
         "--no-control-socket",
-        "wsgi:app",
+        application,
     ]
     with log.open("wb") as out:
         process = start_gunicorn(command, env, url, stdout=out, stderr=subprocess.STDOUT, log=log)
-    yield LiveServer(url, log, process)
-    process.terminate()
-    process.wait(timeout=10)
+    return LiveServer(url, log, process)
+
+
+def stop_live_server(server: LiveServer) -> None:
+    server.process.terminate()
+    server.process.wait(timeout=10)
+
+
+def serve(fresh_url: str, tmp_path: Path, **settings: str) -> Iterator[LiveServer]:
+    """A live server for the length of a fixture, with these settings over the tests' defaults."""
+    server = start_live_server(fresh_url, tmp_path, **settings)
+    yield server
+    stop_live_server(server)
 
 
 @pytest.fixture
