@@ -46,13 +46,16 @@ from guarantee.services.storage import StorageUnavailable
 from guarantee.transactions import context, read_only, transactional, undo
 from workflows import (
     CLOCKS,
+    STATE_DESCRIPTIONS,
     STATE_GUIDANCE,
     STATE_LABELS,
     TIMELINE_LABELS,
+    TRANSITIONS,
     TRANSITIONS_BY_TRIGGER,
     Transition,
     is_terminal,
 )
+from workflows.sentences import what_is_given, who_may
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
@@ -93,7 +96,8 @@ def start() -> str:
 def process() -> str:
     """How a claim moves, who moves it and how long each step may take: from workflows/."""
     workflow = reading.describe_workflow(current_app.config["GUARANTEE_WORKING_DAYS"])
-    return render_template("public/process.html", workflow=workflow, guidance=STATE_GUIDANCE)
+    steps = [(t, who_may(t), what_is_given(t)) for t in TRANSITIONS]
+    return render_template("public/process.html", workflow=workflow, descriptions=STATE_DESCRIPTIONS, steps=steps)
 
 
 @bp.route("/claims/new", methods=["GET", "POST"])
