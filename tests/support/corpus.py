@@ -174,8 +174,10 @@ def _claim_form_pages(client: FlaskClient, corpus: Corpus) -> str:
             )
             if empty.status_code == 400:
                 corpus.add(f"Claim form: {heading}, with errors", blocks_of_page(empty.text), source=url)
-        page = _post_form(client, url, page.text)
-        assert page is not None and page.status_code == 200, f"{heading}: {blocks_of_page(page.text)[:12]}"
+        sent = _post_form(client, url, page.text)
+        assert sent is not None, heading
+        assert sent.status_code == 200, f"{heading}: {blocks_of_page(sent.text)[:12]}"
+        page = sent
     raise AssertionError("the claim form never ended")
 
 
