@@ -190,6 +190,8 @@ def _other_public_pages(client: FlaskClient, corpus: Corpus, reference: str) -> 
         corpus.add("Lost link: asked", blocks_of_page(sent.text), source="/track")
     fresh = client.application.test_client()  # no tracking cookie: what someone with no link meets
     corpus.add("Tracking page without a link", blocks_of_page(fresh.get(f"/track/{reference}").text))
+    broken = fresh.get(f"/track/{reference}?token=a-link-that-does-not-work", follow_redirects=True)
+    corpus.add("Tracking link that does not work", blocks_of_page(broken.text))
     corpus.add("Page not found", blocks_of_page(client.get("/no-such-page").text))
     statistics = client.get("/statistics")
     corpus.add("Statistics", blocks_of_page(statistics.text), source="/statistics")
