@@ -107,7 +107,7 @@ def scores() -> dict[str, float]:
 
 
 def scores_of(app: Flask, clock: FixedClock) -> dict[str, float]:
-    return {text.name: reading_ease(text.blocks) for text in gather(app, clock) if text.public}
+    return {text.name: reading_ease(text.blocks) for text in gather(app, clock) if text.public and not text.again}
 
 
 def recorded(readme: str = "") -> dict[str, Row]:

@@ -80,14 +80,17 @@ class Text:
     blocks: list[str]
     public: bool = True  # a page anyone may open, or an e-mail to a group
     source: str = ""  # the address or template
+    # Another e-mail from a template already gathered (sent after another step): read for its
+    # wording, not scored again.
+    again: bool = False
 
 
 @dataclass
 class Corpus:
     texts: list[Text] = field(default_factory=list)
 
-    def add(self, name: str, blocks: list[str], *, public: bool = True, source: str = "") -> None:
-        self.texts.append(Text(name, [b for b in (masked(b) for b in blocks) if b], public, source))
+    def add(self, name: str, blocks: list[str], *, public: bool = True, source: str = "", again: bool = False) -> None:
+        self.texts.append(Text(name, [b for b in (masked(b) for b in blocks) if b], public, source, again))
 
     def __iter__(self) -> Iterator[Text]:
         return iter(self.texts)
@@ -328,19 +331,18 @@ def _claims(app: Flask, clock: FixedClock, captured: Captured) -> dict[str, str]
 
 def _emails(app: Flask, captured: Captured, corpus: Corpus) -> None:
     _label_emails(app, captured)
-    done: set[str] = set()
+    done: dict[str, int] = {}
     for template, recipient, email in captured.emails:
-        if template in done:
-            continue
-        done.add(template)
-        to_group = recipient == "group"
+        done[template] = done.get(template, 0) + 1
+        again = done[template] > 1
         corpus.add(
-            f"E-mail: {template.replace('_', ' ')}",
+            f"E-mail: {template.replace('_', ' ')}" + (f" ({done[template]})" if again else ""),
             blocks_of_mail(email.subject, email.text),
-            public=to_group,
+            public=recipient == "group",
             source=f"mail/{template}.txt",
+            again=again,
         )
-    missing = sorted(set(MAIL_TEMPLATES) - done)
+    missing = sorted(set(MAIL_TEMPLATES) - set(done))
     assert not missing, f"no step of the walk sent {missing}: add one to tests/support/corpus.py"
 
 
