@@ -169,13 +169,14 @@ def _claim_form_pages(client: FlaskClient, corpus: Corpus) -> str:
         corpus.add(
             "Check your answers" if checking else f"Claim form: {heading}", blocks_of_page(page.text), source=url
         )
-        if not checking and form.text_inputs:
+        if not checking:  # the page sent with nothing filled in: its error messages
+            typed = {name for name, _ in form.text_inputs} | set(form.choices)
             empty = client.post(
                 urljoin(url, form.action or url),
-                data={k: v for k, v in form.fields.items() if k not in dict(form.text_inputs)},
+                data={k: v for k, v in form.fields.items() if k not in typed},
                 follow_redirects=True,
             )
-            if empty.status_code == 400:
+            if "govuk-error-summary" in empty.text:
                 corpus.add(f"Claim form: {heading}, with errors", blocks_of_page(empty.text), source=url)
         sent = _post_form(client, url, page.text)
         assert sent is not None, heading
