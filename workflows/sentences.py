@@ -15,7 +15,7 @@ def capitalised(text: str) -> str:
 
 
 def or_list(items: list[str]) -> str:
-    """ "a", "a or b", "a, b or c"."""
+    """Items as a person lists them: a; a or b; a, b or c."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
