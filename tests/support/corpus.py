@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -381,7 +381,3 @@ def gather(app: Flask, clock: FixedClock) -> Corpus:
     _emails(app, captured, corpus)
     _action_forms(app, corpus)
     return corpus
-
-
-def source_path(url: str) -> str:
-    return urlsplit(url).path
