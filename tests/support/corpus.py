@@ -24,7 +24,7 @@ from guarantee.action_forms import action_form
 from guarantee.clock import FixedClock
 from guarantee.context import unit_of_work
 from guarantee.models import Claim, OutboxMessage
-from guarantee.services import schedule, sender
+from guarantee.services import schedule, sender, stats
 from guarantee.services.actors import GroupActor
 from guarantee.services.casework import assign
 from guarantee.services.claims import (
@@ -197,8 +197,10 @@ def _other_public_pages(client: FlaskClient, corpus: Corpus, reference: str) -> 
     broken = fresh.get(f"/track/{reference}?token=a-link-that-does-not-work", follow_redirects=True)
     corpus.add("Tracking link that does not work", blocks_of_page(broken.text))
     corpus.add("Page not found", blocks_of_page(client.get("/no-such-page").text))
-    statistics = client.get("/statistics")
-    corpus.add("Statistics", blocks_of_page(statistics.text), source="/statistics")
+    corpus.add("Statistics, before the first release", blocks_of_page(client.get("/statistics").text))
+    with client.application.app_context(), unit_of_work() as ctx:
+        stats.publish(ctx, None, stats.settings_from(client.application.config, private=False, epsilon=None))
+    corpus.add("Statistics", blocks_of_page(client.get("/statistics").text), source="/statistics")
 
 
 # --- claims in every state, and the tracking page of each -------------------------------------

@@ -43,9 +43,16 @@ ALLOWED_CAPITALS = frozenset(
         "JPEG",
         "MB",
         "KB",
-        # Data formats the statistics page offers, and the language it is explained in.
+        # What the statistics page names: data formats, quarters of the year, the hash that
+        # checks a download, and the language its notes are in.
         "CSV",
         "JSON",
+        "Q1",
+        "Q2",
+        "Q3",
+        "Q4",
+        "SHA-256",
+        "SHA256",
         "English",
         # The examples the claim form gives: a body, a kind of law, an initiative's name.
         "Ofsted",
