@@ -131,8 +131,11 @@ def test_in_a_real_terminal_the_password_is_hidden_and_asked_for_again(
     flask = str(Path(sys.executable).parent / "flask")
     pid, terminal = pty.fork()
     if pid == 0:  # the child: the command, with the pseudo-terminal as its controlling terminal
-        os.chdir(Path(__file__).resolve().parent.parent)
-        os.execve(flask, [flask, *ARGS], environment)
+        try:
+            os.chdir(Path(__file__).resolve().parent.parent)
+            os.execve(flask, [flask, *ARGS], environment)
+        finally:
+            os._exit(127)  # never go on running the tests in the child
     seen: list[str] = []
     try:
         _read_until(terminal, "Password:", seen)
