@@ -13,7 +13,7 @@ ASSETS := guarantee/static/build/app.css
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint typecheck unit openapi diagram clean assets browser bench soak audit-deps
+.PHONY: run test lint typecheck unit openapi diagram clean assets browser bench soak audit-deps readability
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -106,6 +106,10 @@ audit-deps: $(AUDIT_VENV)/.installed
 ## openapi: regenerate the committed API contract after an intended change
 openapi: $(VENV)/.run-installed
 	$(BIN)/flask openapi write openapi.json
+
+## readability: the reading ease of every public page and e-mail, written into README.md
+readability: $(VENV)/.dev-installed
+	$(BIN)/python -m tests.readability --write
 
 ## diagram: draw the workflow again (guarantee/static/workflow.svg) after changing workflows/
 diagram: $(VENV)/.run-installed

@@ -19,7 +19,8 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import Field, HiddenField, RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 
 from guarantee.services.queue import as_id
-from workflows import Input, Transition
+from workflows import GROUP, Input, Transition
+from workflows.sentences import form_hint, form_label
 from workflows.vocabulary import label
 
 # A catalogue entry, where a page ranks the closest entries first (``ranked``), is chosen with
@@ -49,6 +50,8 @@ def action_form(
         regulations=regulations or [],
         officers=officers or [],
         ranked=ranked,
+        officers_form=GROUP not in transition.fired_by,
+        transition=transition,
         **kwargs,
     )
 
@@ -83,23 +86,34 @@ def _field(
     regulations: list[tuple[int, str]],
     officers: list[tuple[int, str]],
     ranked: list[tuple[int, str]] | None = None,
+    *,
+    officers_form: bool = True,
+    transition: Transition | None = None,
 ) -> dict[str, Field]:
-    optional = not spec.required and "(optional)" not in spec.label
-    title = f"{spec.label} (optional)" if optional else spec.label
+    """The field (or fields) for one input: its label says whether it is optional and, on an
+    officer's form, whether the group will read it (``workflows.sentences``)."""
+    title = form_label(spec, officers_form=officers_form)
+    hint = form_hint(spec, transition)
     if spec.kind == "text":
-        return {spec.name: TextAreaField(title, widget=GovTextArea())}
+        return {spec.name: TextAreaField(title, description=hint, widget=GovTextArea())}
     if spec.kind == "choice":
         choices = [SelectChoice(c, label(c)) for c in spec.choices]
-        return {spec.name: RadioField(title, choices=choices, validate_choice=False, widget=GovRadioInput())}
+        return {
+            spec.name: RadioField(
+                title, description=hint, choices=choices, validate_choice=False, widget=GovRadioInput()
+            )
+        }
     if spec.kind == "regulation":
         return _regulation_fields(spec, title, regulations, ranked)
     if spec.kind == "officer":
         names = [SelectChoice("", "Nobody yet")] + [SelectChoice(str(i), n) for i, n in officers]
-        return {spec.name: SelectField(title, choices=names, validate_choice=False, widget=GovSelect())}
+        return {
+            spec.name: SelectField(title, description=hint, choices=names, validate_choice=False, widget=GovSelect())
+        }
     if spec.kind == "claim_reference":
-        return {spec.name: StringField(title, widget=GovTextInput())}
+        return {spec.name: StringField(title, description=hint, widget=GovTextInput())}
     if spec.kind == "evidence":
-        return {spec.name: FileField(title, widget=GovFileInput())}
+        return {spec.name: FileField(title, description=hint, widget=GovFileInput())}
     raise AssertionError(f"no field for input kind {spec.kind}")
 
 
@@ -112,12 +126,15 @@ def input_form(
     regulations: list[tuple[int, str]],
     officers: list[tuple[int, str]],
     ranked: list[tuple[int, str]] | None = None,
+    officers_form: bool = True,
+    transition: Transition | None = None,
     **kwargs: Any,
 ) -> FlaskForm:
-    """A form with a field for each input, the hidden fields, and a submit button."""
+    """A form with a field for each input, the hidden fields, and a submit button: an officer's form
+    unless ``officers_form`` is False (the group's)."""
     fields: dict[str, Any] = {name: HiddenField() for name in hidden}
     for spec in inputs:
-        fields |= _field(spec, regulations, officers, ranked)
+        fields |= _field(spec, regulations, officers, ranked, officers_form=officers_form, transition=transition)
     fields["submit"] = SubmitField(submit, widget=GovSubmitInput())
     form_class = type(f"{prefix.title().replace('_', '')}Form", (FlaskForm,), fields)
     form: FlaskForm = form_class(prefix=prefix, **kwargs)

@@ -28,7 +28,7 @@ from guarantee.services.demo import seed_demo
 from guarantee.services.errors import NotFound, ValidationFailed
 from guarantee.services.evidence import remove_unreferenced_files
 from guarantee.services.idempotency import purge_expired
-from guarantee.services.officers import create_officer
+from guarantee.services.officers import MIN_PASSWORD_LENGTH, create_officer
 from guarantee.services.storage import StorageUnavailable
 from guarantee.services.sweep import sweep_batch
 from guarantee.services.tokens import revoke_officer_tokens
@@ -76,6 +76,44 @@ def _fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
+PASSWORD_RULE = (
+    f"The password must be at least {MIN_PASSWORD_LENGTH} characters long. "
+    "A few unrelated words make a strong password."
+)
+
+
+def _password_problem(password: str) -> str | None:
+    """Why this password will not do, or None: the rule the service applies, checked before
+    anything is written, so that a person typing it can be asked again."""
+    if unstorable(password):
+        return f"The password {UNSTORABLE}."
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"The password must be at least {MIN_PASSWORD_LENGTH} characters long: yours has {len(password)}."
+    return None
+
+
+def _interactive() -> bool:
+    """Whether a person is typing the answers (standard input is a terminal), so that a bad
+    password can be asked for again; a script piping them in gets the reason and exit 1."""
+    return sys.stdin.isatty()
+
+
+def _ask_password() -> str:
+    """The password, typed twice (hidden), after the rule is shown. A person is asked again until
+    it follows the rule and both match; from a pipe the first bad answer ends the command."""
+    click.echo(PASSWORD_RULE)
+    while True:
+        password = click.prompt("Password", hide_input=True, default="", show_default=False)
+        problem = _password_problem(password)
+        if problem is None:
+            if click.prompt("Type it again", hide_input=True, default="", show_default=False) == password:
+                return str(password)
+            problem = "The two passwords do not match."
+        if not _interactive():
+            _fail(problem)
+        click.secho(f"{problem} Try again.", fg="red", err=True)
+
+
 @guarantee_cli.command("create-officer")
 @click.option("--email", required=True, help="The officer's work email; they sign in with it.")
 @click.option("--name", required=True, help="The officer's full name.")
@@ -84,13 +122,14 @@ def _fail(message: str) -> NoReturn:
 )
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
 def create_officer_command(email: str, name: str, roles: tuple[str, ...], password_stdin: bool) -> None:
-    """Create an officer account. The password is prompted for (hidden), never an argument."""
+    """Create an officer account. The password is prompted for twice (hidden), never an argument."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
+        problem = _password_problem(password)
+        if problem:
+            _fail(problem)
     else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if unstorable(password):
-        _fail(f"The password {UNSTORABLE}.")
+        password = _ask_password()
     try:
         with unit_of_work() as ctx:
             officer = create_officer(ctx, email=email, name=name, roles=roles, password=password)

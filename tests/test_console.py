@@ -983,7 +983,7 @@ def test_the_claim_page_shows_how_each_clocks_due_date_was_worked_out(app: Flask
     assert "Triage" in words and "Stopped: 5 working days from 22 December 2026" in words
     assert "Running: 20 working days from 22 December 2026" in words
     assert "not counting bank holidays in England" in words
-    assert "Christmas Day (25 December 2026)" in words
+    assert "Christmas Day on 25 December 2026" in words
 
 
 def test_searching_the_catalogue_on_the_accept_page_narrows_the_list_to_choose_from(app: Flask) -> None:

@@ -238,13 +238,13 @@ def test_every_message_type_arrives_with_the_right_words_and_a_working_link(
     assert "Please answer by" in only("information_reminder")
     assert "until" in only("appeal_reminder")
     digest = only("daily_digest")
-    assert walked["overdue"] in digest and "(OVERDUE)" in digest and "/officer/claims/" in digest
+    assert walked["overdue"] in digest and "(overdue)" in digest and "/officer/claims/" in digest
     assert f"/officer/claims/{walked['appealed']}" in only("group_replied", walked["appealed"])
     assert walked["appealed"] in only("appeal_lodged", walked["appealed"])
     assert walked["appealed"] in only("assigned", walked["appealed"])
     assert f"/officer/claims/{walked['allowed']}" in only("appeal_waiting", walked["allowed"]), "unassigned: the panel"
     new_claims = only("new_claims")
-    assert walked["new"] in new_claims and "(NOT ASSIGNED)" in new_claims and walked["appealed"] not in new_claims
+    assert walked["new"] in new_claims and "(not assigned)" in new_claims and walked["appealed"] not in new_claims
 
     for message in inbox.messages:
         assert INTERNAL_NOTE not in text_of(message), "no internal note ever leaves the console"

@@ -232,9 +232,9 @@ def test_the_new_claims_list_arrives_through_the_sender_with_links_to_each_claim
     (message,) = [m for m in inbox.to(address) if str(m["Subject"]).startswith("New claims")]
     assert str(message["Subject"]) == "New claims: 2 filed since 6 November 2026"
     body = text_of(message)
-    assert f"- {first}: Professional standards and qualifications, North West (England); Triage due" in body
+    assert f"- {first}: Professional standards and qualifications, North West (England); triage due" in body
     assert f"http://guarantee.test/officer/claims/{first}" in body and f"/officer/claims/{second}" in body
-    assert body.count("(NOT ASSIGNED)") == 1
+    assert body.count("(not assigned)") == 1
 
 
 # --- each officer's choice -----------------------------------------------------------------------

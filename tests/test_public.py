@@ -1659,5 +1659,7 @@ def test_the_process_page_is_generated_from_the_workflow_and_the_configured_time
         assert transition.label in words
     for clock in CLOCKS.values():
         assert clock.label in words
-    assert "Reopen" in words and "An administrator" in words
-    assert "Why the claim is reopened (internal)" not in words, "internal inputs are not published"
+    assert "Reopen" in words and "A triage officer or an administrator." in words
+    assert "Why the claim is reopened (seen only by officers)" in words, "an internal input is named, not hidden"
+    assert "Why you are withdrawing (optional)" in words and "(optional) (optional)" not in words
+    assert "The group, before the time to appeal runs out." in words

@@ -83,17 +83,17 @@ STATE_GUIDANCE: dict[str, str] = {
         "clarified or changed, and may ask you a question first."
     ),
     "awaiting_information": (
-        "An officer has asked you a question. Answer it below. The time we have to decide stops while we "
-        "wait for you, and starts again when you answer."
+        "An officer has asked you a question. Answer it on this page. The time we have to decide stops "
+        "while we wait for you, and starts again when you answer."
     ),
     "upheld": ("Your claim was upheld. The council will now put the remedy into practice and record what it did."),
     "not_upheld": (
-        "Your claim was not upheld. Read the reasons below. If you think the decision is wrong, you can "
-        "appeal until the last day shown."
+        "Your claim was not upheld. The reasons are on this page. If you think the decision is wrong, you "
+        "can appeal until the last day shown."
     ),
     "appealed": ("We have your appeal. Officers who took no part in the first decision will consider it."),
-    "resolved": "Your claim is finished. The timeline below shows what was decided and done.",
-    "closed": "Your claim was closed without a review. The timeline below says why.",
+    "resolved": "Your claim is finished. The timeline on this page shows what was decided and done.",
+    "closed": "Your claim was closed without a review. The timeline on this page says why.",
     "withdrawn": "You withdrew this claim. Nothing more will happen to it.",
     "lapsed": (
         "Your claim lapsed because we did not get an answer to our question in time. If you think this is "
@@ -101,11 +101,44 @@ STATE_GUIDANCE: dict[str, str] = {
     ),
 }
 
+# What each state means, for anyone reading how claims are handled (the group's guidance above speaks
+# to the group about its own claim).
+STATE_DESCRIPTIONS: dict[str, str] = {
+    "submitted": (
+        "The group has filed the claim. An officer checks that it is about a rule that blocks the group, "
+        "then accepts it for review or closes it and says why."
+    ),
+    "under_review": (
+        "An officer is looking at the claim. They decide if the rule should be waived, made clearer or "
+        "changed. They may ask the group a question first."
+    ),
+    "awaiting_information": (
+        "An officer has asked the group a question. The time to decide stops until the group answers. If "
+        "no answer comes in time, the claim lapses."
+    ),
+    "upheld": "The claim was upheld. The council puts the remedy in place and says what it did.",
+    "not_upheld": "The claim was not upheld. The group can appeal until the time to appeal runs out.",
+    "appealed": "The group has appealed. Officers who took no part in the first decision look at it again.",
+    "resolved": "The claim is finished: the remedy is in place, or the decision stands.",
+    "closed": "The claim was closed without a review, and the group was told why. An administrator can reopen it.",
+    "withdrawn": "The group withdrew the claim. Nothing more happens to it.",
+    "lapsed": "The group did not answer a question in time, so the claim lapsed. An administrator can reopen it.",
+}
+
 # Who fires a trigger: an officer role, the group holding the tracking link, or the
 # system (the deadline sweeper).
 GROUP: Literal["group"] = "group"
 SYSTEM: Literal["system"] = "system"
 Firer = Literal["triage", "reviewer", "appeal_panel", "admin", "group", "system"]
+# Each firer in the middle of a sentence ("a triage officer or an administrator").
+FIRER_NAMES: dict[str, str] = {
+    "triage": "a triage officer",
+    "reviewer": "a reviewer",
+    "appeal_panel": "a member of the appeal panel",
+    "admin": "an administrator",
+    "group": "the group",
+    "system": "the service itself",
+}
 
 ClockName = Literal["triage", "decision", "information", "appeal_window", "appeal_decision", "resolution"]
 ClockAction = Literal["start", "pause", "resume", "stop"]
@@ -121,21 +154,38 @@ class Clock:
     # After the date, for a clock the council keeps: "We should have decided by" (the group's own
     # deadlines have none: when one passes, the sweeper closes what it was for).
     late_phrase: str = ""
+    # The clock in the middle of a sentence: "only before the time to appeal runs out".
+    phrase: str = ""
 
 
 CLOCKS: dict[str, Clock] = {
     c.name: c
     for c in (
-        Clock("triage", "Triage", 5, "We will check your claim by", "We should have checked your claim by"),
-        Clock("decision", "Decision", 20, "We will decide your claim by", "We should have decided your claim by"),
-        Clock("information", "Reply to a question", 20, "Answer our question by"),
-        Clock("appeal_window", "Time to appeal", 20, "The last day to appeal is"),
+        Clock(
+            "triage",
+            "Triage",
+            5,
+            "We will check your claim by",
+            "We should have checked your claim by",
+            "the time to check the claim",
+        ),
+        Clock(
+            "decision",
+            "Decision",
+            20,
+            "We will decide your claim by",
+            "We should have decided your claim by",
+            "the time to decide",
+        ),
+        Clock("information", "Reply to a question", 20, "Answer our question by", "", "the time to answer a question"),
+        Clock("appeal_window", "Time to appeal", 20, "The last day to appeal is", "", "the time to appeal"),
         Clock(
             "appeal_decision",
             "Appeal decision",
             20,
             "We will decide your appeal by",
             "We should have decided your appeal by",
+            "the time to decide the appeal",
         ),
         Clock(
             "resolution",
@@ -143,6 +193,7 @@ CLOCKS: dict[str, Clock] = {
             40,
             "The council will put the remedy in place by",
             "The council should have put the remedy in place by",
+            "the time to put the remedy in place",
         ),
     )
 }
@@ -192,7 +243,9 @@ InputKind = Literal["text", "choice", "regulation", "officer", "claim_reference"
 
 @dataclass(frozen=True)
 class Input:
-    """One piece of input a trigger asks for."""
+    """One piece of input a trigger asks for. Its label is plain words, with no notes in brackets:
+    whether it is optional, and who sees it, come from ``required`` and ``public``
+    (``workflows.sentences`` words them for each page)."""
 
     name: str
     kind: InputKind
@@ -247,7 +300,7 @@ class Transition:
 
 
 def _reasons() -> Input:
-    return Input("reasons", "text", "Reasons for the decision (shown to the group)")
+    return Input("reasons", "text", "Reasons for the decision")
 
 
 TRIAGE: tuple[Firer, ...] = ("triage", "admin")
@@ -263,7 +316,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         TRIAGE,
         inputs=(
             Input("category", "choice", "Barrier category", choices=BARRIER_CATEGORIES, public=False),
-            Input("regulation", "regulation", "Regulation (catalogue entry, or a new one)", public=False),
+            Input("regulation", "regulation", "Regulation", public=False),
             Input("assignee", "officer", "Reviewer to assign", required=False, public=False),
         ),
         clocks=(stop("triage"), start("decision")),
@@ -277,7 +330,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         TRIAGE,
         inputs=(
             Input("reason_code", "choice", "Reason", choices=DECLINE_REASONS),
-            Input("explanation", "text", "Explanation (shown to the group)"),
+            Input("explanation", "text", "Explanation"),
             Input(
                 "duplicate_of",
                 "claim_reference",
@@ -341,7 +394,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("under_review",),
         "not_upheld",
         REVIEWER,
-        inputs=(_reasons(), Input("reason_code", "choice", "Reason", choices=NOT_UPHELD_REASONS)),
+        inputs=(_reasons(), Input("reason_code", "choice", "Main reason", choices=NOT_UPHELD_REASONS)),
         clocks=(stop("decision"), start("appeal_window")),
         is_decision=True,
         decided_at="stamp",
@@ -400,7 +453,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         REVIEWER,
         inputs=(
             Input("outcome", "choice", "Outcome", choices=RESOLUTION_OUTCOMES),
-            Input("summary", "text", "Summary (shown to the group)"),
+            Input("summary", "text", "Summary"),
         ),
         clocks=(stop("resolution"),),
         outcome_input="outcome",
@@ -414,7 +467,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         tuple(s for s in ACTIVE_STATES if s != "upheld"),
         "withdrawn",
         (GROUP,),
-        inputs=(Input("reason", "text", "Why you are withdrawing (optional)", required=False),),
+        inputs=(Input("reason", "text", "Why you are withdrawing", required=False),),
         clocks=STOP_ALL_CLOCKS,
         outcome="withdrawn",
     ),
@@ -424,7 +477,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("closed", "lapsed"),
         "under_review",
         ("admin",),
-        inputs=(Input("justification", "text", "Why the claim is reopened (internal)", public=False),),
+        inputs=(Input("justification", "text", "Why the claim is reopened", public=False),),
         clocks=(start("decision"),),
         is_decision=True,
         decided_at="clear",

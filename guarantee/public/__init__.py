@@ -39,7 +39,8 @@ from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from guarantee.services.idempotency import StoredResponse
 from guarantee.transactions import read_only, transactional
-from workflows import STATE_GUIDANCE
+from workflows import STATE_DESCRIPTIONS, TRANSITIONS
+from workflows.sentences import what_is_given, who_may
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
@@ -69,7 +70,8 @@ def start() -> str:
 def process() -> str:
     """How a claim moves, who moves it and how long each step may take: from workflows/."""
     workflow = reading.describe_workflow(current_app.config["GUARANTEE_WORKING_DAYS"])
-    return render_template("public/process.html", workflow=workflow, guidance=STATE_GUIDANCE)
+    steps = [(t, who_may(t), what_is_given(t)) for t in TRANSITIONS]
+    return render_template("public/process.html", workflow=workflow, descriptions=STATE_DESCRIPTIONS, steps=steps)
 
 
 @bp.route("/claims/new", methods=["GET", "POST"])

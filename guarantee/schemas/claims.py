@@ -118,7 +118,9 @@ def _transition_fields() -> dict[str, fields.Field[Any]]:
     made: dict[str, fields.Field[Any]] = {}
     for name, spec in _INPUTS.items():
         used_by = ", ".join(t.trigger for t in TRANSITIONS if name in t.input_names)
-        meta = {"description": f"{spec.label}. Input of: {used_by}."}
+        shown = "Shown on the group's timeline. " if spec.public and spec.kind == "text" else ""
+        shown = "Seen only by officers. " if not spec.public else shown
+        meta = {"description": f"{spec.label}. {shown}Input of: {used_by}."}
         if spec.kind == "text":
             made[name] = text(spec.max_length, required=False, metadata=meta)
         elif spec.kind == "choice":

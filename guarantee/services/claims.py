@@ -42,6 +42,7 @@ from workflows import (
     next_state,
     transitions_from,
 )
+from workflows.sentences import needed_when
 from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, REMEDIES_SOUGHT, SECTORS
 
 REFERENCE_PATTERN = re.compile(r"CPG-[0-9]{4}-[0-9]{6}")
@@ -615,8 +616,7 @@ def _clean_inputs(
         raw = data.get(spec.name)
         label = spec.label[0].lower() + spec.label[1:]
         if spec.required_when and raw not in (None, "") and data.get(spec.required_when[0]) != spec.required_when[1]:
-            field, value = spec.required_when
-            errors.add(spec.name, f"Give this only when {field} is {value}")
+            errors.add(spec.name, f"Give {label} only when {needed_when(spec, transition)}")
             continue
         if spec.kind == "text":
             cleaned = errors.check(spec.name, v.text, raw, label, required=required, max_length=spec.max_length)

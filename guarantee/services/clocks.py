@@ -11,7 +11,8 @@ from sqlalchemy import inspect, select
 from guarantee.models import Claim, ClaimClock
 from guarantee.services.calendar import add_working_days, working_days_between
 from guarantee.services.context import ServiceContext
-from workflows import ClockCondition, ClockEffect
+from workflows import CLOCKS, ClockCondition, ClockEffect
+from workflows.sentences import capitalised
 
 
 def clocks_of(ctx: ServiceContext, claim: Claim) -> dict[str, ClaimClock]:
@@ -107,7 +108,7 @@ def condition_problem(ctx: ServiceContext, claim: Claim, condition: ClockConditi
     clock = clocks_of(ctx, claim).get(condition.clock)
     today = ctx.today()
     if clock is None or clock.status != "running" or clock.due_on is None:
-        return f"The {condition.clock.replace('_', ' ')} clock is not running."
+        return f"{capitalised(CLOCKS[condition.clock].phrase)} is not running."
     if condition.must_be == "running" and today > clock.due_on:
         return f"The deadline passed: the last day was {clock.due_on:%-d %B %Y}."
     if condition.must_be == "expired" and today <= clock.due_on:
