@@ -225,7 +225,8 @@ def test_the_pages_a_link_can_lead_to_are_accessible_and_say_what_to_do(
         fresh.page.keyboard.press("Tab")  # by keyboard: the button is reachable and works
         button = fresh.page.get_by_role("button", name="Send me a new link")
         button.focus()
-        fresh.page.keyboard.press("Enter")
+        with fresh.page.expect_navigation():
+            fresh.page.keyboard.press("Enter")
         assert fresh.page.get_by_role("heading", level=1).inner_text() == "Check your email"
         visit.check("new-link-sent")
     (fresh_link,) = outbox.deliver()
