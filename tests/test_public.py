@@ -47,6 +47,7 @@ from guarantee.services.evidence import MAX_FILE_BYTES, MAX_FILES_PER_CLAIM
 from tests.api_support import assert_problem
 from tests.conftest import START, Database, _app_config
 from tests.helpers import INPUTS, VALID_SUBMISSION, Cast, make_officer, walk
+from tests.support.filing import CHECK_PAGE, SUBMIT, answer_page, fill_pages, page_path
 from workflows import STATE_GUIDANCE
 from workflows.vocabulary import label
 
@@ -219,18 +220,16 @@ def comes_back(client: FlaskClient, claim: WebClaim) -> None:
 
 
 def fill_claim_form(client: FlaskClient, **overrides: str | None) -> TestResponse:
-    """Open the claim form and continue with VALID_FORM (an override of None leaves a field out)."""
-    page = client.get("/claims/new")
-    assert page.status_code == 200
-    answers = {k: v for k, v in {**VALID_FORM, **overrides}.items() if v is not None}
-    return client.post("/claims/new", data={**answers, "csrf_token": csrf(page.text), "continue": "1"})
+    """Answer the question pages with VALID_FORM (an override of None leaves a question out):
+    the check page, or the first page with a mistake."""
+    return fill_pages(client, {**VALID_FORM, **overrides})
 
 
 def file_claim_on_web(client: FlaskClient, **overrides: str | None) -> WebClaim:
     """Fill the form, check the answers and file: the reference and the tracking link shown."""
     checking = fill_claim_form(client, **overrides)
     assert checking.status_code == 200, error_summary(checking.text)
-    filed = client.post("/claims/new/submit", data=fields(checking.text))
+    filed = client.post(SUBMIT, data=fields(checking.text))
     assert filed.status_code == 200, text_of(filed.text)[:500]
     reference = REFERENCE.search(text_of(filed.text))
     assert reference

@@ -1,5 +1,6 @@
-"""The public pages for community groups: the start page, filing a claim (with check your
-answers), the confirmation, the tracking page and its actions, and lost tracking links."""
+"""The public pages for community groups: the start page, the tracking page and its actions,
+and lost tracking links. Filing a claim (the question pages, check your answers and the
+confirmation) is in guarantee.public.filing, on the same blueprint."""
 
 from __future__ import annotations
 
@@ -30,12 +31,10 @@ from guarantee.services import reading
 from guarantee.services.actors import GroupActor
 from guarantee.services.claims import (
     change_contact_email,
-    check_submission,
     contact_email_hint,
     fire,
     group_for_token_id,
     request_tracking_link,
-    submit_claim,
     tracking_token_id,
 )
 from guarantee.services.context import ServiceContext
@@ -73,15 +72,11 @@ DONE_MESSAGES = {
 UPLOAD_LIMIT = 3 * MAX_FILE_BYTES
 
 
-def _submission_limit() -> str:
-    return str(current_app.config["GUARANTEE_SUBMISSION_RATE_LIMIT"])
-
-
 def _token_limit() -> str:
     return str(current_app.config["GUARANTEE_TOKEN_RATE_LIMIT"])
 
 
-# --- start page and filing a claim ------------------------------------------------
+# --- start page and how claims are handled ------------------------------------------------
 
 
 @bp.get("/")
@@ -94,83 +89,6 @@ def process() -> str:
     """How a claim moves, who moves it and how long each step may take: from workflows/."""
     workflow = reading.describe_workflow(current_app.config["GUARANTEE_WORKING_DAYS"])
     return render_template("public/process.html", workflow=workflow, guidance=STATE_GUIDANCE)
-
-
-@bp.route("/claims/new", methods=["GET", "POST"])
-def new_claim() -> ResponseReturnValue:
-    """The claim form. Posting it shows the answers for checking; nothing is saved yet."""
-    if request.method == "POST" and not _same_site():
-        return render_template("public/claim_form.html", form=forms.ClaimForm(formdata=None)), 400
-    form = forms.ClaimForm()
-    if request.method == "GET" or "change" in request.form:
-        return render_template("public/claim_form.html", form=form)
-    if not form.validate():
-        return render_template("public/claim_form.html", form=form), 400
-    try:
-        check_submission(forms.submission(form))
-    except ValidationFailed as failed:
-        forms.show_errors(form, failed.errors, choice_messages=forms.CHOICE_MESSAGES)
-        return render_template("public/claim_form.html", form=form), 400
-    form.submission_key.data = secrets.token_urlsafe(24)
-    return render_template("public/check_answers.html", form=form, sections=forms.SECTIONS, answer=forms.answer_text)
-
-
-def _same_site() -> bool:
-    """Whether a POST came from our own pages (browsers say so in Sec-Fetch-Site): another
-    site must not be able to show our form filled in with its answers."""
-    return request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none")
-
-
-def _filing_scope() -> str:
-    """Idempotency scope of this browser's filings: a copied page cannot replay another's."""
-    if "filing" not in session:
-        session["filing"] = secrets.token_urlsafe(16)
-    return f"web POST /claims/new/submit {session['filing']}"
-
-
-@bp.post("/claims/new/submit")
-@limiter.limit(_submission_limit)
-def submit() -> ResponseReturnValue:
-    """File the checked claim, once however often the button is pressed."""
-    if not _same_site():
-        return render_template("public/claim_form.html", form=forms.ClaimForm(formdata=None)), 400
-    form = forms.ClaimForm()
-    if not form.validate():
-        return render_template("public/claim_form.html", form=form), 400
-    body = forms.submission(form)
-    base = current_app.config["GUARANTEE_BASE_URL"].rstrip("/")
-
-    def produce(ctx: ServiceContext) -> StoredResponse:
-        filed = submit_claim(ctx, body)
-        link = f"{base}{url_for('public.track', reference=filed.reference)}?token={filed.tracking_token}"
-        return StoredResponse(
-            201,
-            {
-                "reference": filed.reference,
-                "tracking_url": link,
-                "due_on": filed.claim.due_on.isoformat() if filed.claim.due_on else None,
-                "consent_contact": filed.claim.consent_contact,
-            },
-            {},
-        )
-
-    try:
-        stored, _ = run_once(_filing_scope(), form.submission_key.data or None, body, produce)
-    except ValidationFailed as failed:
-        if "Idempotency-Key" in failed.errors:
-            # The check page was sent once, then changed and sent again from the browser's history.
-            form.submission_key.data = secrets.token_urlsafe(24)
-            return render_template(
-                "public/check_answers.html",
-                form=form,
-                sections=forms.SECTIONS,
-                answer=forms.answer_text,
-                problem=ALREADY_SENT,
-            ), 409
-        forms.show_errors(form, failed.errors, choice_messages=forms.CHOICE_MESSAGES)
-        return render_template("public/claim_form.html", form=form), 400
-    response = make_response(render_template("public/confirmation.html", filed=stored.body))
-    return tracking.no_store(response)
 
 
 # --- the tracking page --------------------------------------------------------------
@@ -483,3 +401,7 @@ def download_evidence(ctx: ServiceContext, reference: str, attachment_id: int) -
 def _service_error(error: ServiceError) -> Response:
     status = 404 if isinstance(error, NotFound) else 409 if isinstance(error, Conflict) else 400
     return tracking.no_store(render_error(status, error.message))
+
+
+# The claim form's pages register themselves on this blueprint.
+from guarantee.public import filing  # noqa: E402, F401

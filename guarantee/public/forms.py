@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -34,7 +35,8 @@ def _long_text(title: str) -> TextAreaField:
 
 
 class ClaimForm(FlaskForm):  # type: ignore[misc]
-    """The claim, in four sections. Field names are the API's dotted names with underscores."""
+    """The claim's questions, asked a few at a time (PAGES). Field names are the API's dotted
+    names with underscores."""
 
     group_name = _text("Name of your group")
     group_contact_name = _text("Your full name")
@@ -55,15 +57,34 @@ class ClaimForm(FlaskForm):  # type: ignore[misc]
     consent_contact = RadioField(
         "Can we email you about your claim?", choices=YES_NO, validate_choice=False, widget=GovRadioInput()
     )
+
+
+class CheckAnswersForm(FlaskForm):  # type: ignore[misc]
+    """The check-your-answers page's button: the answers themselves are in the browser's draft."""
+
     # A fresh key each time the answers are shown for checking: sending twice files once.
     submission_key = HiddenField()
+    # Which version of the answers the page showed: a change made since (in another tab) is
+    # shown for checking before anything is filed.
+    revision = HiddenField()
 
 
-# The sections of the claim form and of the check-your-answers page, in order.
-SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("About your group", ("group_name", "group_contact_name", "group_email", "group_phone")),
-    (
-        "About your initiative",
+@dataclass(frozen=True)
+class Page:
+    """One question page of the claim form, and its section of the check-your-answers page."""
+
+    slug: str
+    title: str
+    fields: tuple[str, ...]
+
+
+# The question pages, in order. The last page leads to check your answers.
+PAGES: tuple[Page, ...] = (
+    Page("group", "About your group", ("group_name", "group_contact_name")),
+    Page("contact", "How we contact you", ("group_email", "group_phone", "consent_contact")),
+    Page(
+        "initiative",
+        "Your initiative",
         (
             "initiative_title",
             "initiative_description",
@@ -72,20 +93,17 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "initiative_people_involved",
         ),
     ),
-    (
-        "The rule that blocks you",
-        (
-            "barrier_regulation",
-            "barrier_regulation_reference",
-            "barrier_imposed_by",
-            "barrier_category",
-            "barrier_how_it_blocks",
-            "barrier_remedy_sought",
-            "barrier_remedy_details",
-        ),
+    Page(
+        "rule",
+        "The rule that blocks it",
+        ("barrier_regulation", "barrier_regulation_reference", "barrier_imposed_by", "barrier_category"),
     ),
-    ("Keeping in touch", ("consent_contact",)),
+    Page("barrier", "How it blocks you", ("barrier_how_it_blocks",)),
+    Page("request", "What you are asking for", ("barrier_remedy_sought", "barrier_remedy_details")),
 )
+PAGE_BY_SLUG = {page.slug: page for page in PAGES}
+PAGE_OF_FIELD = {name: page for page in PAGES for name in page.fields}
+ANSWERS: tuple[str, ...] = tuple(PAGE_OF_FIELD)  # every question, each asked on one page
 
 # Messages for a missing or unknown choice: the service's name the API's slugs.
 CHOICE_MESSAGES = {
@@ -152,6 +170,11 @@ def show_errors(form: FlaskForm, errors: Mapping[str, list[str]], *, choice_mess
         if name in choice_messages and message.startswith(("Select", "Answer")):
             message = choice_messages[name]
         field.errors = [*(field.errors or []), message] if isinstance(field.errors, list) else [message]
+
+
+def answers_form(answers: Mapping[str, Any]) -> ClaimForm:
+    """The form filled in with a draft's answers (nothing read from the request)."""
+    return ClaimForm(formdata=None, data={name: answers.get(name) for name in ANSWERS})
 
 
 def answer_text(form: ClaimForm, name: str) -> str:
