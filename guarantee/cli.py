@@ -25,9 +25,9 @@ from guarantee.models import Officer
 from guarantee.services import audit, schedule, sender, stats
 from guarantee.services.admin import reset_two_step
 from guarantee.services.demo import seed_demo
+from guarantee.services.drafts import purge_expired_drafts
 from guarantee.services.errors import NotFound, ValidationFailed
 from guarantee.services.evidence import remove_unreferenced_files
-from guarantee.services.drafts import purge_expired_drafts
 from guarantee.services.idempotency import purge_expired
 from guarantee.services.officers import create_officer
 from guarantee.services.storage import StorageUnavailable

@@ -10,8 +10,15 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovRadioInput, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import Field, HiddenField, RadioField, SelectChoice, StringField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovFileInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import Field, HiddenField, RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 
 from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, REMEDIES_SOUGHT, SECTORS, label
 
@@ -24,6 +31,12 @@ def _radios(title: str, slugs: tuple[str, ...]) -> RadioField:
     return RadioField(
         title, choices=[SelectChoice(s, label(s)) for s in slugs], validate_choice=False, widget=GovRadioInput()
     )
+
+
+def _select(title: str, slugs: tuple[str, ...], prompt: str) -> SelectField:
+    # For a list too long to sit on a short page as radios: a first option that is no answer.
+    choices = [SelectChoice("", prompt), *(SelectChoice(s, label(s)) for s in slugs)]
+    return SelectField(title, choices=choices, validate_choice=False, widget=GovSelect())
 
 
 def _text(title: str) -> StringField:
@@ -44,11 +57,11 @@ class ClaimForm(FlaskForm):  # type: ignore[misc]
     group_phone = _text("Phone number (optional)")
     initiative_title = _text("Name of your initiative")
     initiative_description = _long_text("What does your initiative do?")
-    initiative_sector = _radios("Which area does your initiative work in?", SECTORS)
-    initiative_region = _radios("Where is your initiative?", REGIONS)
+    initiative_sector = _select("Which area does your initiative work in?", SECTORS, "Choose an area")
+    initiative_region = _select("Where is your initiative?", REGIONS, "Choose a part of the UK")
     initiative_people_involved = _text("How many people take part? (optional)")
     barrier_regulation = _text("Which rule or regulation blocks you?")
-    barrier_regulation_reference = _text("Its reference, if you know it (optional)")
+    barrier_regulation_reference = _text("Its reference, such as a section of an Act, if you know it (optional)")
     barrier_imposed_by = _text("Who makes you follow it?")
     barrier_category = _radios("What kind of rule is it?", BARRIER_CATEGORIES)
     barrier_how_it_blocks = _long_text("How does it stop your initiative?")
@@ -80,25 +93,19 @@ class Page:
 
 # The question pages, in order. The last page leads to check your answers.
 PAGES: tuple[Page, ...] = (
-    Page("group", "About your group", ("group_name", "group_contact_name")),
+    Page("group", "About your group", ("group_name", "group_contact_name", "initiative_people_involved")),
     Page("contact", "How we contact you", ("group_email", "group_phone", "consent_contact")),
     Page(
         "initiative",
         "Your initiative",
-        (
-            "initiative_title",
-            "initiative_description",
-            "initiative_sector",
-            "initiative_region",
-            "initiative_people_involved",
-        ),
+        ("initiative_title", "initiative_description", "initiative_sector", "initiative_region"),
     ),
     Page(
         "rule",
         "The rule that blocks it",
-        ("barrier_regulation", "barrier_regulation_reference", "barrier_imposed_by", "barrier_category"),
+        ("barrier_regulation", "barrier_regulation_reference", "barrier_category"),
     ),
-    Page("barrier", "How it blocks you", ("barrier_how_it_blocks",)),
+    Page("barrier", "How it blocks you", ("barrier_imposed_by", "barrier_how_it_blocks")),
     Page("request", "What you are asking for", ("barrier_remedy_sought", "barrier_remedy_details")),
 )
 PAGE_BY_SLUG = {page.slug: page for page in PAGES}
@@ -182,7 +189,7 @@ def answer_text(form: ClaimForm, name: str) -> str:
     value = getattr(form, name).data
     if name == "consent_contact":
         return {"yes": "Yes", "no": "No"}.get(value or "", "")
-    if isinstance(getattr(form, name), RadioField):
+    if isinstance(getattr(form, name), (RadioField, SelectField)):
         return label(value)
     return value or ""
 

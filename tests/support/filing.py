@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from html import unescape
+from typing import Any
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -51,3 +52,44 @@ def fill_pages(client: FlaskClient, answers: Mapping[str, str | None]) -> TestRe
         if response.status_code != 303:
             return response
     return client.get(CHECK_PAGE)
+
+
+# --- in a real browser (Playwright) ---------------------------------------------------------
+
+
+def answer_shown_questions(page: Any, typed: Mapping[str, str], chosen: Mapping[str, str]) -> list[str]:
+    """Fill in the questions of the page shown (labels of ``typed``; radios' legends or selects'
+    labels of ``chosen``, with the choice's words): the questions it found."""
+    found = []
+    for label, value in typed.items():
+        box = page.get_by_label(label, exact=True)
+        if box.count():
+            box.fill(value)
+            found.append(label)
+    for question, choice in chosen.items():
+        group = page.get_by_role("group", name=question)  # radios, under a legend
+        listed = page.get_by_role("combobox", name=question)  # a select, with a label
+        if group.count():
+            group.get_by_label(choice, exact=True).check()
+            found.append(question)
+        elif listed.count():
+            listed.select_option(label=choice)
+            found.append(question)
+    return found
+
+
+def continue_through_pages(
+    page: Any, typed: Mapping[str, str], chosen: Mapping[str, str], check: Any = None
+) -> None:
+    """From a question page, answer each page and continue until check your answers.
+    ``check(label)`` is called on each page before it is answered (axe, screenshot)."""
+    for _ in PAGES:
+        heading = page.get_by_role("heading", level=1).inner_text()
+        if heading.startswith("Check your answers"):
+            return
+        if check is not None:
+            check(f"question-{page.url.rsplit('/', 1)[-1].split('?')[0]}")
+        answer_shown_questions(page, typed, chosen)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Check your answers before filing your claim").wait_for()
