@@ -47,7 +47,9 @@ def _visit(browser: Any, backend: str, width: int, *, javascript: bool = True) -
     page = context.new_page()
     page.set_default_timeout(15_000)
     visit = Visit(page, f"{backend}-filing-{width}", javascript=javascript, width=width)
-    page.on("console", lambda msg: visit.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.on(
+        "console", lambda msg: visit.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None
+    )
     return visit
 
 
@@ -161,9 +163,7 @@ def _answers_survive(visit: Visit, server: LiveServer) -> None:
     visit.check("filed")
 
 
-def test_answers_survive_a_refresh_the_back_button_and_a_lost_connection(
-    live_server: LiveServer, visit: Visit
-) -> None:
+def test_answers_survive_a_refresh_the_back_button_and_a_lost_connection(live_server: LiveServer, visit: Visit) -> None:
     _answers_survive(visit, live_server)
 
 

@@ -78,9 +78,7 @@ def answer_shown_questions(page: Any, typed: Mapping[str, str], chosen: Mapping[
     return found
 
 
-def continue_through_pages(
-    page: Any, typed: Mapping[str, str], chosen: Mapping[str, str], check: Any = None
-) -> None:
+def continue_through_pages(page: Any, typed: Mapping[str, str], chosen: Mapping[str, str], check: Any = None) -> None:
     """From a question page, answer each page and continue until check your answers.
     ``check(label)`` is called on each page before it is answered (axe, screenshot)."""
     for _ in PAGES:
