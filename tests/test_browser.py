@@ -239,6 +239,10 @@ def test_a_claim_can_be_filed_by_keyboard_alone(live_server: LiveServer, visit: 
             elif kind == "radio" and text not in seen:
                 page.keyboard.press("Space")  # choose the first option of each group
                 seen.add(text)
+            elif tag == "SELECT" and text not in seen:
+                page.keyboard.press("ArrowDown")  # the first choice after "Choose ..."
+                assert page.evaluate("document.activeElement.value"), f"{text}: nothing chosen by keyboard"
+                seen.add(text)
             elif tag == "BUTTON" and text == "Continue":
                 with page.expect_navigation():
                     page.keyboard.press("Enter")
