@@ -171,6 +171,7 @@ def _check_page(
         form=checking,
         answers=forms.answers_form(answers),
         pages=forms.PAGES,
+        keys=forms.SUMMARY_KEYS,
         answer=forms.answer_text,
         back=url_for("public.question", page=forms.PAGES[-1].slug),
         problem=problem,

@@ -61,7 +61,7 @@ class ClaimForm(FlaskForm):  # type: ignore[misc]
     initiative_region = _select("Where is your initiative?", REGIONS, "Choose a part of the UK")
     initiative_people_involved = _text("How many people take part? (optional)")
     barrier_regulation = _text("Which rule or regulation blocks you?")
-    barrier_regulation_reference = _text("Its reference, such as a section of an Act, if you know it (optional)")
+    barrier_regulation_reference = _text("Its reference, if you know it (optional)")
     barrier_imposed_by = _text("Who makes you follow it?")
     barrier_category = _radios("What kind of rule is it?", BARRIER_CATEGORIES)
     barrier_how_it_blocks = _long_text("How does it stop your initiative?")
@@ -111,6 +111,27 @@ PAGES: tuple[Page, ...] = (
 PAGE_BY_SLUG = {page.slug: page for page in PAGES}
 PAGE_OF_FIELD = {name: page for page in PAGES for name in page.fields}
 ANSWERS: tuple[str, ...] = tuple(PAGE_OF_FIELD)  # every question, each asked on one page
+
+# Each answer's name on the check-your-answers page: short, as a summary list's keys are.
+SUMMARY_KEYS = {
+    "group_name": "Name of your group",
+    "group_contact_name": "Your full name",
+    "initiative_people_involved": "People taking part",
+    "group_email": "Email address",
+    "group_phone": "Phone number",
+    "consent_contact": "We can email you",
+    "initiative_title": "Name of your initiative",
+    "initiative_description": "What it does",
+    "initiative_sector": "Area of work",
+    "initiative_region": "Where it is",
+    "barrier_regulation": "Rule or regulation",
+    "barrier_regulation_reference": "Its reference",
+    "barrier_category": "Kind of rule",
+    "barrier_imposed_by": "Who makes you follow it",
+    "barrier_how_it_blocks": "How it stops you",
+    "barrier_remedy_sought": "What you ask for",
+    "barrier_remedy_details": "More about it",
+}
 
 # Messages for a missing or unknown choice: the service's name the API's slugs.
 CHOICE_MESSAGES = {
