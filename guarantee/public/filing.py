@@ -33,14 +33,17 @@ CHANGED_SINCE = (
     "Your answers were changed after this page was shown, perhaps in another tab or window. "
     "Check the answers below, then file your claim."
 )
-# Saving answers makes a row: generous for a person, a limit for a script.
-ANSWER_SAVES_LIMIT = "300 per hour"
 OTHER_SITE = "This form was sent from another website. Open the claim form on this site to file a claim."
 CHECK = "check"  # ?change=check: the page was opened from check your answers, and returns there
 
 
 def _submission_limit() -> str:
     return str(current_app.config["GUARANTEE_SUBMISSION_RATE_LIMIT"])
+
+
+def _page_limit() -> str:
+    """Each page sent saves the answers (a row): generous for a person, a limit for a script."""
+    return str(current_app.config["GUARANTEE_FORM_PAGE_RATE_LIMIT"])
 
 
 def _same_site() -> bool:
@@ -122,7 +125,7 @@ def _question_page(page: forms.Page, form: forms.ClaimForm, changing: bool, stat
 
 
 @bp.route("/claims/new/<page>", methods=["GET", "POST"])
-@limiter.limit(ANSWER_SAVES_LIMIT, methods=["POST"])
+@limiter.limit(_page_limit, methods=["POST"])
 @transactional
 def question(ctx: ServiceContext, page: str) -> ResponseReturnValue:
     """One page of questions. Continuing saves its answers, even with mistakes (so nothing typed
