@@ -1628,6 +1628,18 @@ def test_too_many_claims_from_one_address_get_the_friendly_429_page_and_file_not
     assert count(limited_app, Claim) == 1
 
 
+def test_too_many_pages_of_the_claim_form_from_one_address_get_the_friendly_429_page(make_app: Any) -> None:
+    app: Flask = make_app(GUARANTEE_FORM_PAGE_RATE_LIMIT="3 per minute")
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
+    client = app.test_client()
+    assert [answer_page(client, "group", VALID_FORM).status_code for _ in range(3)] == [303] * 3
+
+    response = answer_page(client, "group", {**VALID_FORM, "group_name": "Oak Tree Parents"})
+
+    assert_too_many_attempts(response)
+    assert fields(client.get(page_path("group")).text)["group_name"] == VALID_FORM["group_name"], "nothing saved"
+
+
 def test_token_lookups_are_limited_but_visits_with_the_cookie_are_not(limited_app: Flask) -> None:
     with limited_app.app_context(), unit_of_work() as ctx:
         filed = submit_claim(ctx, VALID_SUBMISSION)
