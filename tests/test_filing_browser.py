@@ -106,6 +106,13 @@ def test_every_question_page_reads_on_a_phone_with_its_errors(live_server: LiveS
     page.goto(live_server.url + "/claims/new")
     continue_through_pages(page, TYPED, CHOSEN, phone.check)
     phone.check("check-answers")
+    # Seven days pass with the check page open (the cookie is gone): filing says what to do.
+    page.context.clear_cookies()
+    page.get_by_role("button", name="File claim").click()
+    page.get_by_role("heading", name="Your answers were not found").wait_for()
+    phone.check("answers-not-found")
+    page.get_by_role("button", name="Start a new claim").click()
+    page.wait_for_url("**/claims/new/group")
 
 
 def _answers_survive(visit: Visit, server: LiveServer) -> None:
