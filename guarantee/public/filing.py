@@ -135,7 +135,7 @@ def question(ctx: ServiceContext, page: str) -> ResponseReturnValue:
         abort(404)
     changing = request.args.get("change") == CHECK
     key = _draft_key()
-    draft = find_draft(ctx, key)
+    draft = find_draft(ctx, key, for_update=request.method == "POST")
     answers: dict[str, str] = dict(draft.answers) if draft else {}
     if request.method == "GET":
         return _question_page(shown, forms.answers_form(answers), changing)
@@ -222,7 +222,7 @@ def submit() -> ResponseReturnValue:
     answers: dict[str, str] = {}
 
     def produce(once: ServiceContext) -> StoredResponse:
-        draft = find_draft(once, key)
+        draft = find_draft(once, key, for_update=True)
         if draft is None:
             raise NotFound("draft")
         answers.update(draft.answers)

@@ -24,13 +24,14 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def find_draft(ctx: ServiceContext, key: str | None) -> ClaimDraft | None:
-    """The browser's draft, unless it has expired (or the key opens none)."""
+def find_draft(ctx: ServiceContext, key: str | None, *, for_update: bool = False) -> ClaimDraft | None:
+    """The browser's draft, unless it has expired (or the key opens none). ``for_update``: locked
+    until the transaction ends, so that pages sent at once from two tabs both keep their answers
+    (PostgreSQL; SQLite serialises writers anyway)."""
     if not key:
         return None
-    return ctx.session.scalars(
-        select(ClaimDraft).where(ClaimDraft.key_hash == key_hash(key), ClaimDraft.expires_at > ctx.now())
-    ).one_or_none()
+    query = select(ClaimDraft).where(ClaimDraft.key_hash == key_hash(key), ClaimDraft.expires_at > ctx.now())
+    return ctx.session.scalars(query.with_for_update() if for_update else query).one_or_none()
 
 
 def save_answers(ctx: ServiceContext, key: str | None, answers: Mapping[str, str]) -> tuple[ClaimDraft, str]:
