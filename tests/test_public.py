@@ -18,6 +18,8 @@ import hashlib
 import io
 import logging
 import re
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +44,7 @@ from guarantee.clock import FixedClock
 from guarantee.context import unit_of_work
 from guarantee.extensions import db
 from guarantee.models import Attachment, AuditEvent, Claim, ClaimDraft, OutboxMessage
+from guarantee.public import filing
 from guarantee.public.forms import ANSWERS, PAGE_BY_SLUG, PAGE_OF_FIELD, PAGES, SUMMARY_KEYS
 from guarantee.services.casework import add_note
 from guarantee.services.claims import submit_claim
@@ -817,6 +820,61 @@ def test_what_a_group_types_is_always_shown_as_text_never_as_markup(client: Flas
         assert script in text_of(response.text)
         assert attribute in text_of(response.text)
     assert fields(asked.text)["initiative_title"] == attribute
+
+
+def test_pages_sent_at_the_same_moment_from_two_tabs_both_keep_their_answers(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer_page(client, "group", VALID_FORM)
+    other_tab = client.application.test_client()
+    for cookie in ("claim-draft", "session"):
+        found = client.get_cookie(cookie)
+        assert found is not None
+        other_tab.set_cookie(cookie, found.value)
+    pages = {tab: client.get(page_path(slug)).text for tab, slug in (("group", "group"), ("contact", "contact"))}
+    # Each request waits a moment after reading the draft: without a lock, both would read the
+    # answers as they were and the later save would drop the other's.
+    found_draft = filing.find_draft
+
+    def slowly(*args: Any, **kwargs: Any) -> Any:
+        draft = found_draft(*args, **kwargs)
+        time.sleep(0.3)
+        return draft
+
+    monkeypatch.setattr(filing, "find_draft", slowly)
+    changed = {"group_name": "Oak Tree Parents", "group_email": "oak@example.org"}
+
+    def send(tab: FlaskClient, slug: str) -> TestResponse:
+        own = {k: changed.get(k, VALID_FORM[k]) for k in PAGE_BY_SLUG[slug].fields}
+        return tab.post(page_path(slug), data={**own, "csrf_token": csrf(pages[slug])})
+
+    results = at_once([lambda: send(client, "group"), lambda: send(other_tab, "contact")])
+
+    assert [r.status_code for r in results] == [303, 303]
+    monkeypatch.undo()
+    kept = {**fields(client.get(page_path("group")).text), **fields(client.get(page_path("contact")).text)}
+    assert (kept["group_name"], kept["group_email"]) == ("Oak Tree Parents", "oak@example.org")
+
+
+def at_once(calls: list[Any]) -> list[TestResponse]:
+    """Run the requests in threads that start together; their responses, in order."""
+    barrier = threading.Barrier(len(calls), timeout=60)
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = calls[index]()
+        except BaseException as exc:
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert all(isinstance(r, TestResponse) for r in results), results
+    return results
 
 
 # --- 3. filing, once -----------------------------------------------------------------------
