@@ -639,7 +639,7 @@ def test_the_form_starts_at_its_first_page(client: FlaskClient) -> None:
     assert response.headers["Location"].endswith(page_path(PAGES[0].slug))
 
 
-def test_the_check_page_sends_a_group_that_skipped_a_page_to_the_first_page_it_missed(client: FlaskClient) -> None:
+def test_the_check_page_sends_a_group_that_skipped_a_page_to_each_page_it_missed_in_turn(client: FlaskClient) -> None:
     assert client.get(CHECK_PAGE).headers["Location"].endswith(page_path("group")), "nothing answered yet"
     for slug in ("group", "contact", "rule"):
         assert answer_page(client, slug, VALID_FORM).status_code == 303
@@ -647,7 +647,12 @@ def test_the_check_page_sends_a_group_that_skipped_a_page_to_the_first_page_it_m
     response = client.get(CHECK_PAGE)
 
     assert response.status_code == 303
-    assert response.headers["Location"].endswith(page_path("initiative"))
+    assert response.headers["Location"].endswith(page_path("initiative", changing=True) + "&unanswered=1")
+    missed = client.get(response.headers["Location"])
+    assert list(error_summary(missed.text)) == [f"#{name}" for name in PAGE_BY_SLUG["initiative"].fields]
+    answered = answer_page(client, "initiative", VALID_FORM, changing=True)
+    assert answered.headers["Location"].endswith(CHECK_PAGE), "back to checking, which finds the next one"
+    assert client.get(CHECK_PAGE).headers["Location"].endswith(page_path("barrier", changing=True) + "&unanswered=1")
 
 
 def test_a_page_continues_to_the_next_and_the_last_to_check_your_answers(client: FlaskClient) -> None:

@@ -138,7 +138,10 @@ def question(ctx: ServiceContext, page: str) -> ResponseReturnValue:
     draft = find_draft(ctx, key, for_update=request.method == "POST")
     answers: dict[str, str] = dict(draft.answers) if draft else {}
     if request.method == "GET":
-        return _question_page(shown, forms.answers_form(answers), changing)
+        form = forms.answers_form(answers)
+        if changing and request.args.get("unanswered"):  # sent here by the check page
+            forms.show_errors(form, _page_errors(answers, shown), choice_messages=forms.CHOICE_MESSAGES)
+        return _question_page(shown, form, changing)
     if not _same_site():
         return _question_page(shown, forms.answers_form(answers), changing, 400)
     posted = forms.ClaimForm()
@@ -192,15 +195,17 @@ def _start_again() -> Response:
 @read_only
 def check_answers(ctx: ServiceContext) -> Response:
     """Every answer, each with a link to change it. Answers with a problem (a page skipped)
-    send the group back to the first page that needs them."""
+    send the group to the first page that needs them, which shows the problems and returns here."""
     draft = find_draft(ctx, _draft_key())
     if draft is None:
         return tracking.no_store(redirect(url_for("public.question", page=forms.PAGES[0].slug), code=303))
     try:
         check_submission(forms.submission(forms.answers_form(draft.answers)))
     except ValidationFailed as failed:
+        # A page skipped, or left with a mistake: its problems shown, and back here after it.
         page = _first_page_with(failed.errors)
-        return tracking.no_store(redirect(url_for("public.question", page=page.slug), code=303))
+        to = url_for("public.question", page=page.slug, change=CHECK, unanswered=1)
+        return tracking.no_store(redirect(to, code=303))
     return _check_page(draft.answers, draft.revision)
 
 
