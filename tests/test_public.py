@@ -787,7 +787,7 @@ def test_a_mistake_made_while_changing_an_answer_stays_on_its_page_until_put_rig
     wrong = answer_page(client, "contact", {**VALID_FORM, "group_email": "not an email"}, changing=True)
     assert wrong.status_code == 400
     assert list(error_summary(wrong.text)) == ["#group_email"]
-    assert client.get(CHECK_PAGE).headers["Location"].endswith(page_path("contact"))
+    assert client.get(CHECK_PAGE).headers["Location"].endswith(page_path("contact", changing=True) + "&unanswered=1")
     right = answer_page(client, "contact", {**VALID_FORM, "group_email": "oak@example.org"}, changing=True)
     assert right.headers["Location"].endswith(CHECK_PAGE)
 
