@@ -52,6 +52,7 @@ from benchmarks.app import create_bench_table  # noqa: E402
 from guarantee import create_app  # noqa: E402
 from guarantee.context import service_context, unit_of_work  # noqa: E402
 from guarantee.extensions import db  # noqa: E402
+from guarantee.public.forms import PAGES  # noqa: E402
 from guarantee.services import audit, stats  # noqa: E402
 from guarantee.services.queue import NO_DUE_DATE, _encode  # noqa: E402
 from workflows import ACTIVE_STATES  # noqa: E402
@@ -82,7 +83,7 @@ FLOORS = (
 )
 WORKLOADS = (
     Workload("api_submit", "API submission", "api_submit.lua", "write", (201,), share=0.6, p99_ms=50, reads=False),
-    Workload("web_submit", "Web-form submission (CSRF)", "web_submit.lua", "write", (200,), share=0.5, reads=False),
+    Workload("web_submit", "Web-form page sent (CSRF)", "web_submit.lua", "write", (303,), share=0.5, reads=False),
     Workload(
         "transition",
         "Transition via API (30% hot)",
@@ -240,6 +241,7 @@ class Server:
             "GUARANTEE_STATISTICS_SERIES_START": first_day.isoformat(),
             # The limits stay on (their cost is part of each request) but high enough for a load test.
             "GUARANTEE_SUBMISSION_RATE_LIMIT": "10000000 per hour",
+            "GUARANTEE_FORM_PAGE_RATE_LIMIT": "10000000 per hour",
             "GUARANTEE_TOKEN_RATE_LIMIT": "10000000 per hour",
         }
         if reachable(REDIS):
@@ -369,6 +371,7 @@ def cookie_header(session: requests.Session) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
 
 
+FORM_PAGES = tuple(page.slug for page in PAGES)  # the claim form's question pages, in order
 CLAIM_ANSWERS = {
     "group_name": "Riverside Community Kitchen",
     "group_contact_name": "Sam Patel",
@@ -486,21 +489,17 @@ class Clients:
         raise ValueError(name)
 
     def _web_session(self) -> list[str]:
-        """A browser that has filled in the form and is looking at the check page."""
+        """A browser that has answered the claim form's pages up to the last, which it sends: its
+        answers are checked (the whole claim, by the API's rules) and kept in its draft."""
         browser = requests.Session()
         base = self.server.base
-        form = browser.get(base + "/claims/new", timeout=30)
-        answers = {**form_fields(form.text), **CLAIM_ANSWERS, "continue": "1"}
-        checking = browser.post(base + "/claims/new", data=answers, timeout=30)
-        if checking.status_code != 200:
-            raise RuntimeError(f"the claim form gave {checking.status_code}")
-        fields = form_fields(checking.text)
-        fields["submission_key"] = "@KEY@"
-        # One submission first, so that the session holds its filing scope as a browser's would.
-        first = browser.post(base + "/claims/new/submit", data={**fields, "submission_key": uuid.uuid4().hex})
-        if first.status_code != 200:
-            raise RuntimeError(f"sending the claim form gave {first.status_code}")
-        return [cookie_header(browser), urlencode(fields).replace("%40KEY%40", "@KEY@")]
+        for slug in FORM_PAGES:
+            page = browser.get(f"{base}/claims/new/{slug}", timeout=30)
+            answers = {**form_fields(page.text), **CLAIM_ANSWERS}
+            sent = browser.post(f"{base}/claims/new/{slug}", data=answers, timeout=30, allow_redirects=False)
+            if sent.status_code != 303:
+                raise RuntimeError(f"the claim form's {slug} page gave {sent.status_code}")
+        return [cookie_header(browser), f"/claims/new/{FORM_PAGES[-1]}", urlencode(answers)]
 
     def _deep_cursor(self) -> str:
         active = ", ".join(f"'{s}'" for s in ACTIVE_STATES)

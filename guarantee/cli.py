@@ -25,6 +25,7 @@ from guarantee.models import Officer
 from guarantee.services import audit, schedule, sender, stats
 from guarantee.services.admin import reset_two_step
 from guarantee.services.demo import seed_demo
+from guarantee.services.drafts import purge_expired_drafts
 from guarantee.services.errors import NotFound, ValidationFailed
 from guarantee.services.evidence import remove_unreferenced_files
 from guarantee.services.idempotency import purge_expired
@@ -253,8 +254,8 @@ def notify_command(loop: bool, batch: int, interval: float) -> None:
 @guarantee_cli.command("sweep")
 @click.option("--batch", type=click.IntRange(1, 10_000), default=None, help="Claims per transaction.")
 def sweep_command(batch: int | None) -> None:
-    """Fire the system triggers whose deadlines have passed, tidy expired idempotency keys, and
-    remove evidence files no claim refers to (left by a worker stopped mid-upload, after an hour).
+    """Fire the system triggers whose deadlines have passed, tidy expired idempotency keys and
+    unfiled claim drafts (seven days after their last change), and remove evidence files no claim refers to (left by a worker stopped mid-upload, after an hour).
 
     Safe to run on several machines at once.
     """
@@ -272,6 +273,7 @@ def sweep_command(batch: int | None) -> None:
             break
     with unit_of_work() as ctx:
         purged = purge_expired(ctx)
+        drafts = purge_expired_drafts(ctx)
     unreadable = None
     try:
         with unit_of_work() as ctx:
@@ -281,6 +283,8 @@ def sweep_command(batch: int | None) -> None:
     click.echo(f"Sweep finished: {fired} fired, {refused} could not be fired.")
     if purged:
         click.echo(f"Removed {purged} expired idempotency record(s).")
+    if drafts:
+        click.echo(f"Removed {drafts} unfiled claim draft(s) left for seven days.")
     if unreferenced:
         click.echo(f"Removed {unreferenced} evidence file(s) that no claim refers to.")
     if unreadable:

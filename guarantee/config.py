@@ -74,6 +74,8 @@ class Config:
     GUARANTEE_TWO_STEP_KEY_FILE: str | None = None
     GUARANTEE_TOKEN_RATE_LIMIT = "10 per minute"  # noqa: S105 (a rate, not a secret)
     GUARANTEE_SUBMISSION_RATE_LIMIT = "30 per hour"
+    # Pages of the claim form sent (each saves the answers so far), per address.
+    GUARANTEE_FORM_PAGE_RATE_LIMIT = "300 per hour"
     RATELIMIT_STORAGE_URI = "memory://"
     # Pages: CSRF tokens last as long as the browser session (a long form must not expire),
     # and the session cookie is HttpOnly and SameSite.
@@ -123,6 +125,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
         "GUARANTEE_EVIDENCE_DIR",
         "GUARANTEE_TOKEN_RATE_LIMIT",
         "GUARANTEE_SUBMISSION_RATE_LIMIT",
+        "GUARANTEE_FORM_PAGE_RATE_LIMIT",
         "GUARANTEE_STATISTICS_SERIES_START",
         "GUARANTEE_TWO_STEP_KEY",
         "GUARANTEE_TWO_STEP_KEY_FILE",

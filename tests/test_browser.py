@@ -32,6 +32,7 @@ from tests.support.browser import (  # the harness, shared with the other browse
     officer_token,
     skip_without_browser,
 )
+from tests.support.filing import answer_shown_questions, continue_through_pages
 
 pytestmark = skip_without_browser
 
@@ -65,37 +66,39 @@ def shown(locator: Any) -> None:
     expect(locator).to_be_visible()
 
 
-def fill_claim(page: Any) -> None:
-    for label, value in CLAIM.items():
-        page.get_by_label(label, exact=True).fill(value)
-    for legend, choice in CHOICES.items():
-        page.get_by_role("group", name=legend).get_by_label(choice, exact=True).check()
-
-
 def file_claim(visit: Visit, server: LiveServer) -> tuple[str, str]:
-    """Start page -> form (errors first) -> check answers -> confirmation. (reference, link)"""
+    """Start page -> the question pages (errors first) -> check answers, changing one ->
+    confirmation. (reference, link)"""
     page = visit.page
     page.goto(server.url + "/")
     visit.check("start")
     page.get_by_role("button", name="Start now").click()
-    page.wait_for_url("**/claims/new")
-    visit.check("claim-form")
+    page.wait_for_url("**/claims/new/group")
     page.get_by_role("button", name="Continue").click()
     shown(page.get_by_role("heading", name="There is a problem"))
     visit.check("claim-form-errors")
     page.get_by_role("link", name="Enter the name of your group").click()
     assert page.evaluate("document.activeElement.id") == "group_name"
-    fill_claim(page)
-    page.get_by_label("Email address", exact=True).fill("not an email")
+    answer_shown_questions(page, CLAIM, CHOICES)
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_label("Name of your group").input_value() == "Thursday Table"  # kept
-    page.get_by_label("Email address", exact=True).fill(CLAIM["Email address"])
+    page.wait_for_url("**/claims/new/contact")
+    answer_shown_questions(page, {**CLAIM, "Email address": "not an email"}, CHOICES)
     page.get_by_role("button", name="Continue").click()
-    page.get_by_role("heading", name="Check your answers before filing your claim").wait_for()
+    shown(page.get_by_role("heading", name="There is a problem"))
+    assert page.get_by_label("Email address", exact=True).input_value() == "not an email"  # kept
+    page.get_by_role("link", name="Back").click()
+    page.wait_for_url("**/claims/new/group")
+    assert page.get_by_label("Name of your group").input_value() == "Thursday Table"  # kept on the server
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/claims/new/contact")
+    assert page.get_by_label("Email address", exact=True).input_value() == "not an email"  # kept too
+    continue_through_pages(page, CLAIM, CHOICES, visit.check)
     visit.check("check-answers")
-    page.get_by_role("button", name="Change name of your initiative").click()
+    page.get_by_role("link", name="Change name of your initiative").click()
+    page.wait_for_url("**/claims/new/initiative?change=check*")
     page.get_by_label("Name of your initiative").fill("Thursday kitchen")
     page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/claims/new/check")
     shown(page.get_by_text("Thursday kitchen"))
     page.get_by_role("button", name="File claim").click()
     page.get_by_role("heading", name="Claim filed").wait_for()
@@ -218,25 +221,35 @@ def test_a_claim_can_be_filed_by_keyboard_alone(live_server: LiveServer, visit: 
         if page.evaluate("document.activeElement.textContent").strip().startswith("Start now"):
             break
     page.keyboard.press("Enter")
-    page.wait_for_url("**/claims/new")
+    page.wait_for_url("**/claims/new/group")
     typed = {**CLAIM}
     seen: set[str] = set()
-    for _ in range(120):
-        page.keyboard.press("Tab")
-        label = page.evaluate(
-            "(() => { const e = document.activeElement; const l = e.labels && e.labels[0];"
-            " return [e.tagName, e.type || '', l ? l.textContent.trim() : e.textContent.trim()]; })()"
-        )
-        tag, kind, text = label
-        if tag in ("INPUT", "TEXTAREA") and kind not in ("radio", "hidden") and text in typed and text not in seen:
-            page.keyboard.type(typed[text])
-            seen.add(text)
-        elif kind == "radio" and text not in seen:
-            page.keyboard.press("Space")  # choose the first option of each group
-            seen.add(text)
-        elif tag == "BUTTON" and text == "Continue":
-            page.keyboard.press("Enter")
-            break
+    while not page.get_by_role("heading", name="Check your answers before filing your claim").count():
+        heading = page.get_by_role("heading", level=1).inner_text()
+        for _ in range(60):  # Tab through the page's questions, answering each, to Continue
+            page.keyboard.press("Tab")
+            label = page.evaluate(
+                "(() => { const e = document.activeElement; const l = e.labels && e.labels[0];"
+                " return [e.tagName, e.type || '', l ? l.textContent.trim() : e.textContent.trim()]; })()"
+            )
+            tag, kind, text = label
+            if tag in ("INPUT", "TEXTAREA") and kind not in ("radio", "hidden") and text in typed and text not in seen:
+                page.keyboard.type(typed[text])
+                seen.add(text)
+            elif kind == "radio" and text not in seen:
+                page.keyboard.press("Space")  # choose the first option of each group
+                seen.add(text)
+            elif tag == "SELECT" and text not in seen:
+                page.keyboard.press("ArrowDown")  # the first choice after "Choose ..."
+                assert page.evaluate("document.activeElement.value"), f"{text}: nothing chosen by keyboard"
+                seen.add(text)
+            elif tag == "BUTTON" and text == "Continue":
+                with page.expect_navigation():
+                    page.keyboard.press("Enter")
+                break
+        else:
+            raise AssertionError(f"no Continue button reached by keyboard on {heading!r}")
+        assert page.get_by_role("heading", level=1).inner_text() != heading, f"{heading!r} did not continue"
     page.get_by_role("heading", name="Check your answers before filing your claim").wait_for()
     for _ in range(200):
         page.keyboard.press("Tab")

@@ -14,9 +14,12 @@ Only the rate-limit tests have an app of their own.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import re
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,13 +43,16 @@ from guarantee import create_app
 from guarantee.clock import FixedClock
 from guarantee.context import unit_of_work
 from guarantee.extensions import db
-from guarantee.models import Attachment, AuditEvent, Claim, OutboxMessage
+from guarantee.models import Attachment, AuditEvent, Claim, ClaimDraft, OutboxMessage
+from guarantee.public import filing
+from guarantee.public.forms import ANSWERS, PAGE_BY_SLUG, PAGE_OF_FIELD, PAGES, SUMMARY_KEYS
 from guarantee.services.casework import add_note
 from guarantee.services.claims import submit_claim
 from guarantee.services.evidence import MAX_FILE_BYTES, MAX_FILES_PER_CLAIM
 from tests.api_support import assert_problem
 from tests.conftest import START, Database, _app_config
 from tests.helpers import INPUTS, VALID_SUBMISSION, Cast, make_officer, walk
+from tests.support.filing import CHECK_PAGE, SUBMIT, answer_page, fill_pages, page_path
 from workflows import STATE_GUIDANCE
 from workflows.vocabulary import label
 
@@ -103,6 +109,7 @@ class _Page(HTMLParser):
         self.values: dict[str, str] = {}
         self.words: list[str] = []
         self._textarea: str | None = None
+        self._select: str | None = None
         self._hidden = 0  # inside <script> or <style>
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -120,6 +127,10 @@ class _Page(HTMLParser):
         elif tag == "textarea" and name:
             self._textarea = name
             self.values[name] = ""
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select is not None and "selected" in a:
+            self.values[self._select] = a.get("value") or ""
         elif tag in ("script", "style"):
             self._hidden += 1
 
@@ -128,6 +139,8 @@ class _Page(HTMLParser):
             self.words.append(" ")
         if tag == "textarea":
             self._textarea = None
+        elif tag == "select":
+            self._select = None
         elif tag in ("script", "style"):
             self._hidden -= 1
 
@@ -148,7 +161,8 @@ def _parse(html: str) -> _Page:
 
 
 def fields(html: str) -> dict[str, str]:
-    """name -> value of every field a browser would send from the page (checked radios only)."""
+    """name -> value of every field a browser would send from the page (checked radios only,
+    a select's chosen option)."""
     return _parse(html).values
 
 
@@ -219,18 +233,16 @@ def comes_back(client: FlaskClient, claim: WebClaim) -> None:
 
 
 def fill_claim_form(client: FlaskClient, **overrides: str | None) -> TestResponse:
-    """Open the claim form and continue with VALID_FORM (an override of None leaves a field out)."""
-    page = client.get("/claims/new")
-    assert page.status_code == 200
-    answers = {k: v for k, v in {**VALID_FORM, **overrides}.items() if v is not None}
-    return client.post("/claims/new", data={**answers, "csrf_token": csrf(page.text), "continue": "1"})
+    """Answer the question pages with VALID_FORM (an override of None leaves a question out):
+    the check page, or the first page with a mistake."""
+    return fill_pages(client, {**VALID_FORM, **overrides})
 
 
 def file_claim_on_web(client: FlaskClient, **overrides: str | None) -> WebClaim:
     """Fill the form, check the answers and file: the reference and the tracking link shown."""
     checking = fill_claim_form(client, **overrides)
     assert checking.status_code == 200, error_summary(checking.text)
-    filed = client.post("/claims/new/submit", data=fields(checking.text))
+    filed = client.post(SUBMIT, data=fields(checking.text))
     assert filed.status_code == 200, text_of(filed.text)[:500]
     reference = REFERENCE.search(text_of(filed.text))
     assert reference
@@ -280,7 +292,7 @@ def act(
 
 def any_csrf_token(client: FlaskClient) -> str:
     """A valid CSRF token of this browser's session (it is the same for every form)."""
-    return csrf(client.get("/claims/new").text)
+    return csrf(client.get(page_path(PAGES[0].slug)).text)
 
 
 def forge_action(client: FlaskClient, reference: str, trigger: str, **answers: str) -> TestResponse:
@@ -531,7 +543,7 @@ MISTAKE_IDS = (
 
 
 @pytest.mark.parametrize(("field", "typed", "message"), MISTAKES, ids=MISTAKE_IDS)
-def test_each_mistake_in_the_claim_form_is_shown_beside_its_field_and_the_other_answers_are_kept(
+def test_each_mistake_is_shown_beside_its_field_on_its_page_and_every_answer_is_kept(
     app: Flask, client: FlaskClient, field: str, typed: str | None, message: str
 ) -> None:
     before = totals(app)
@@ -548,10 +560,18 @@ def test_each_mistake_in_the_claim_form_is_shown_beside_its_field_and_the_other_
     assert message in (field_error(page, field) or "")
     assert f'id="{field}"' in page, "the summary's link leads to the field"
     assert "Check your answers" not in page
+    question = PAGE_OF_FIELD[field]
     kept = fields(page)
-    for other, value in VALID_FORM.items():
+    for other in question.fields:
         if other != field:
-            assert kept.get(other) == value, f"{other} was not kept"
+            assert kept.get(other) == VALID_FORM[other], f"{other} was not kept"
+    # What was typed, mistake and all, is kept on the server: the page opened again shows it.
+    again = fields(client.get(page_path(question.slug)).text)
+    if typed and field not in RADIOS:
+        assert again[field] == typed
+    assert {k: again.get(k) for k in question.fields if k != field} == {
+        k: VALID_FORM[k] for k in question.fields if k != field
+    }
     assert totals(app) == before
 
 
@@ -567,15 +587,108 @@ def test_the_remedy_details_are_needed_when_the_group_asks_for_something_else(ap
     assert totals(app) == before
 
 
-def test_several_mistakes_are_all_listed_in_the_order_of_the_form(app: Flask, client: FlaskClient) -> None:
+@pytest.mark.parametrize(
+    ("question", "left_out"),
+    [
+        ("contact", ["group_email", "consent_contact"]),
+        ("initiative", ["initiative_title", "initiative_sector", "initiative_region"]),
+        ("rule", ["barrier_regulation", "barrier_category"]),
+    ],
+)
+def test_several_mistakes_on_a_page_are_all_listed_in_the_order_of_the_page(
+    app: Flask, client: FlaskClient, question: str, left_out: list[str]
+) -> None:
     before = totals(app)
 
-    response = fill_claim_form(client, group_name="", initiative_sector=None, consent_contact=None)
+    response = answer_page(client, question, {**VALID_FORM, **dict.fromkeys(left_out, "")})
 
     assert response.status_code == 400
-    assert list(error_summary(response.text)) == ["#group_name", "#initiative_sector", "#consent_contact"]
+    assert list(error_summary(response.text)) == [f"#{name}" for name in left_out]
     assert "<title>Error: " in response.text
     assert totals(app) == before
+
+
+def test_each_page_shows_only_its_own_questions_in_order_with_its_step_and_a_way_back(client: FlaskClient) -> None:
+    back = "/"
+    for step, question in enumerate(PAGES, start=1):
+        page = client.get(page_path(question.slug))
+        assert page.status_code == 200
+        assert f"Step {step} of {len(PAGES)}" in text_of(page.text)
+        assert f'<h1 class="govuk-heading-l">{question.title}</h1>' in page.text
+        shown = [name for name in ANSWERS if f'name="{name}"' in page.text]
+        assert shown == list(question.fields)
+        assert re.search(rf'<a href="{re.escape(back)}" class="govuk-back-link">', page.text), back
+        back = page_path(question.slug)
+
+
+def test_every_question_is_asked_on_exactly_one_page_and_has_a_name_on_the_check_page() -> None:
+    asked = [name for question in PAGES for name in question.fields]
+    assert sorted(asked) == sorted(VALID_FORM) == sorted(SUMMARY_KEYS)
+    assert len(asked) == len(set(asked))
+
+
+def test_an_unknown_page_of_the_form_is_not_found(client: FlaskClient) -> None:
+    assert client.get("/claims/new/nonsense").status_code == 404
+
+
+def test_the_form_starts_at_its_first_page(client: FlaskClient) -> None:
+    response = client.get("/claims/new")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(page_path(PAGES[0].slug))
+
+
+def test_the_check_page_sends_a_group_that_skipped_a_page_to_each_page_it_missed_in_turn(client: FlaskClient) -> None:
+    assert client.get(CHECK_PAGE).headers["Location"].endswith(page_path("group")), "nothing answered yet"
+    for slug in ("group", "contact", "rule"):
+        assert answer_page(client, slug, VALID_FORM).status_code == 303
+
+    response = client.get(CHECK_PAGE)
+
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(page_path("initiative", changing=True) + "&unanswered=1")
+    missed = client.get(response.headers["Location"])
+    assert list(error_summary(missed.text)) == [f"#{name}" for name in PAGE_BY_SLUG["initiative"].fields]
+    answered = answer_page(client, "initiative", VALID_FORM, changing=True)
+    assert answered.headers["Location"].endswith(CHECK_PAGE), "back to checking, which finds the next one"
+    assert client.get(CHECK_PAGE).headers["Location"].endswith(page_path("barrier", changing=True) + "&unanswered=1")
+
+
+def test_a_page_continues_to_the_next_and_the_last_to_check_your_answers(client: FlaskClient) -> None:
+    for here, after in zip(PAGES, [*PAGES[1:], None], strict=True):
+        response = answer_page(client, here.slug, VALID_FORM)
+        assert response.status_code == 303
+        assert response.headers["Location"].endswith(page_path(after.slug) if after else CHECK_PAGE)
+
+
+def test_a_draft_is_kept_for_seven_days_after_its_last_change_then_swept(
+    app: Flask, client: FlaskClient, clock: FixedClock
+) -> None:
+    answer_page(client, "group", VALID_FORM)
+    clock.advance(days=6)
+    assert fields(client.get(page_path("group")).text)["group_name"] == VALID_FORM["group_name"]
+    answer_page(client, "contact", VALID_FORM)  # a change: seven days more from now
+    clock.advance(days=6)
+    assert fields(client.get(page_path("group")).text)["group_name"] == VALID_FORM["group_name"]
+
+    clock.advance(days=1, seconds=1)
+
+    assert fields(client.get(page_path("group")).text)["group_name"] == ""
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["guarantee", "sweep"])
+    assert "unfiled claim draft(s)" in result.output
+    assert count(app, ClaimDraft, ClaimDraft.expires_at <= clock.now()) == 0
+
+
+def test_the_draft_key_is_a_private_cookie_and_only_its_hash_is_stored(app: Flask, client: FlaskClient) -> None:
+    response = answer_page(client, "group", VALID_FORM)
+
+    cookie = set_cookies(response)["claim-draft"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
+    assert "Max-Age=604800" in cookie
+    key = client.get_cookie("claim-draft")
+    assert key is not None and len(key.value) >= 43
+    assert count(app, ClaimDraft, ClaimDraft.key_hash == hashlib.sha256(key.value.encode()).hexdigest()) == 1
+    assert count(app, ClaimDraft, ClaimDraft.key_hash == key.value) == 0
 
 
 def test_answers_at_every_length_limit_are_accepted(client: FlaskClient) -> None:
@@ -610,7 +723,7 @@ def test_the_optional_answers_may_be_left_empty(client: FlaskClient) -> None:
 # --- 2. check your answers -----------------------------------------------------------------
 
 
-def test_check_your_answers_shows_every_answer_and_saves_nothing_yet(app: Flask, client: FlaskClient) -> None:
+def test_check_your_answers_shows_every_answer_and_files_nothing_yet(app: Flask, client: FlaskClient) -> None:
     before = totals(app)
 
     response = fill_claim_form(client)
@@ -622,42 +735,76 @@ def test_check_your_answers_shows_every_answer_and_saves_nothing_yet(app: Flask,
     for name, value in VALID_FORM.items():
         shown = {"consent_contact": "Yes"}.get(name) or (label(value) if name in RADIOS else value)
         assert " ".join(shown.split()) in words, f"{name} is not shown"
+    assert words.index("About your group") < words.index("What you are asking for"), "in the order of the pages"
     sent_on = fields(page)
-    assert {k: sent_on[k] for k in VALID_FORM} == VALID_FORM, "every answer travels on, unchanged"
+    assert set(sent_on) == {"csrf_token", "submission_key", "revision"}, "the answers stay on the server"
     assert sent_on["submission_key"]
-    assert sent_on["csrf_token"]
     assert totals(app) == before
 
 
 @pytest.mark.parametrize("changing", ["group_email", "initiative_sector", "barrier_how_it_blocks"])
-def test_change_brings_back_the_form_with_every_answer_kept(app: Flask, client: FlaskClient, changing: str) -> None:
+def test_change_opens_the_answers_page_with_every_answer_kept_and_a_way_back_to_checking(
+    app: Flask, client: FlaskClient, changing: str
+) -> None:
     before = totals(app)
     checking = fill_claim_form(client).text
-    assert f'name="change" value="{changing}" formaction="/claims/new#{changing}"' in checking
+    question = PAGE_OF_FIELD[changing]
+    link = f"{page_path(question.slug, changing=True)}#{changing}"
+    assert f'href="{link}"' in checking
 
-    response = client.post("/claims/new", data={**fields(checking), "change": changing})
+    response = client.get(link)
 
     assert response.status_code == 200
-    assert "File a claim" in response.text
     assert error_summary(response.text) == {}
     assert f'id="{changing}"' in response.text
+    assert f'<a href="{CHECK_PAGE}" class="govuk-back-link">' in response.text
     kept = fields(response.text)
-    assert {k: kept.get(k) for k in VALID_FORM} == VALID_FORM
+    assert {k: kept.get(k) for k in question.fields} == {k: VALID_FORM[k] for k in question.fields}
     assert totals(app) == before
 
 
-def test_a_changed_answer_is_what_gets_checked_and_filed(app: Flask, client: FlaskClient) -> None:
-    checking = fill_claim_form(client).text
-    form = fields(client.post("/claims/new", data={**fields(checking), "change": "group_name"}).text)
-    rechecked = client.post("/claims/new", data={**form, "group_name": "Oak Tree Parents", "continue": "1"})
+def test_a_changed_answer_returns_to_check_your_answers_and_is_what_gets_filed(app: Flask, client: FlaskClient) -> None:
+    fill_claim_form(client)
+
+    changed = answer_page(client, "group", {**VALID_FORM, "group_name": "Oak Tree Parents"}, changing=True)
+
+    assert changed.status_code == 303
+    assert changed.headers["Location"].endswith(CHECK_PAGE)
+    rechecked = client.get(CHECK_PAGE)
     assert "Oak Tree Parents" in text_of(rechecked.text)
-
-    filed = client.post("/claims/new/submit", data=fields(rechecked.text))
-
+    filed = client.post(SUBMIT, data=fields(rechecked.text))
     assert filed.status_code == 200
     reference = REFERENCE.search(text_of(filed.text))
     assert reference
     assert claim_of(app, reference[0]).group_name == "Oak Tree Parents"
+
+
+def test_a_mistake_made_while_changing_an_answer_stays_on_its_page_until_put_right(client: FlaskClient) -> None:
+    fill_claim_form(client)
+
+    wrong = answer_page(client, "contact", {**VALID_FORM, "group_email": "not an email"}, changing=True)
+    assert wrong.status_code == 400
+    assert list(error_summary(wrong.text)) == ["#group_email"]
+    assert client.get(CHECK_PAGE).headers["Location"].endswith(page_path("contact", changing=True) + "&unanswered=1")
+    right = answer_page(client, "contact", {**VALID_FORM, "group_email": "oak@example.org"}, changing=True)
+    assert right.headers["Location"].endswith(CHECK_PAGE)
+
+
+def test_a_check_page_shown_before_a_change_in_another_tab_files_nothing_and_shows_the_answers_again(
+    app: Flask, client: FlaskClient
+) -> None:
+    old_page = fields(fill_claim_form(client).text)
+    answer_page(client, "group", {**VALID_FORM, "group_name": "Oak Tree Parents"}, changing=True)  # another tab
+    before = totals(app)
+
+    response = client.post(SUBMIT, data=old_page)
+
+    assert response.status_code == 409
+    assert "Your answers were changed after this page was shown" in text_of(response.text)
+    assert "Oak Tree Parents" in text_of(response.text)
+    assert totals(app) == before
+    assert client.post(SUBMIT, data=fields(response.text)).status_code == 200
+    assert totals(app).claims == before.claims + 1
 
 
 def test_what_a_group_types_is_always_shown_as_text_never_as_markup(client: FlaskClient) -> None:
@@ -665,26 +812,88 @@ def test_what_a_group_types_is_always_shown_as_text_never_as_markup(client: Flas
     attribute = '"><img src=x onerror=alert(1)>'
     checking = fill_claim_form(client, initiative_title=attribute, initiative_description=script)
     assert checking.status_code == 200
-    filed = client.post("/claims/new/submit", data=fields(checking.text))
+    asked = client.get(page_path("initiative"))
+    filed = client.post(SUBMIT, data=fields(checking.text))
     page = follow(client, open_link(client, tracking_link(filed.text)))
 
-    for response in (checking, page):
+    for response in (checking, asked, page):
         assert "<script>alert" not in response.text
         assert "<img src=x" not in response.text
+    for response in (checking, page):
         assert script in text_of(response.text)
         assert attribute in text_of(response.text)
-    assert fields(checking.text)["initiative_title"] == attribute
+    assert fields(asked.text)["initiative_title"] == attribute
+
+
+def test_pages_sent_at_the_same_moment_from_two_tabs_both_keep_their_answers(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer_page(client, "group", VALID_FORM)
+    other_tab = client.application.test_client()
+    for cookie in ("claim-draft", "session"):
+        found = client.get_cookie(cookie)
+        assert found is not None
+        other_tab.set_cookie(cookie, found.value)
+    pages = {tab: client.get(page_path(slug)).text for tab, slug in (("group", "group"), ("contact", "contact"))}
+    # Each request waits a moment after reading the draft: without a lock, both would read the
+    # answers as they were and the later save would drop the other's.
+    found_draft = filing.find_draft
+
+    def slowly(*args: Any, **kwargs: Any) -> Any:
+        draft = found_draft(*args, **kwargs)
+        time.sleep(0.3)
+        return draft
+
+    monkeypatch.setattr(filing, "find_draft", slowly)
+    changed = {"group_name": "Oak Tree Parents", "group_email": "oak@example.org"}
+
+    def send(tab: FlaskClient, slug: str) -> TestResponse:
+        own = {k: changed.get(k, VALID_FORM[k]) for k in PAGE_BY_SLUG[slug].fields}
+        return tab.post(page_path(slug), data={**own, "csrf_token": csrf(pages[slug])})
+
+    results = at_once([lambda: send(client, "group"), lambda: send(other_tab, "contact")])
+
+    assert [r.status_code for r in results] == [303, 303]
+    monkeypatch.undo()
+    kept = {**fields(client.get(page_path("group")).text), **fields(client.get(page_path("contact")).text)}
+    assert (kept["group_name"], kept["group_email"]) == ("Oak Tree Parents", "oak@example.org")
+
+
+def at_once(calls: list[Any]) -> list[TestResponse]:
+    """Run the requests in threads that start together; their responses, in order."""
+    barrier = threading.Barrier(len(calls), timeout=60)
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = calls[index]()
+        except BaseException as exc:
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert all(isinstance(r, TestResponse) for r in results), results
+    return results
 
 
 # --- 3. filing, once -----------------------------------------------------------------------
 
 
-def test_filing_the_checked_answers_files_exactly_one_claim_with_them(app: Flask, client: FlaskClient) -> None:
+def test_filing_the_checked_answers_files_exactly_one_claim_with_them_and_ends_the_draft(
+    app: Flask, client: FlaskClient
+) -> None:
     before = totals(app)
+    drafts = count(app, ClaimDraft)
 
     filed = file_claim_on_web(client)
 
     assert totals(app).claims == before.claims + 1
+    assert count(app, ClaimDraft) == drafts, "the answers live in the claim now, and nowhere else"
+    assert fields(client.get(page_path("group")).text)["group_name"] == "", "a new claim starts empty"
     saved = claim_of(app, filed.reference)
     assert saved.state == "submitted"
     assert (saved.group_name, saved.initiative_title, saved.sector, saved.barrier_category) == (
@@ -703,8 +912,8 @@ def test_pressing_file_claim_twice_gives_the_same_reference_and_one_claim(app: F
     answers = fields(fill_claim_form(client).text)
     before = totals(app)
 
-    first = client.post("/claims/new/submit", data=answers)
-    second = client.post("/claims/new/submit", data=answers)
+    first = client.post(SUBMIT, data=answers)
+    second = client.post(SUBMIT, data=answers)
 
     assert first.status_code == second.status_code == 200
     assert tracking_link(first.text) == tracking_link(second.text)
@@ -712,6 +921,23 @@ def test_pressing_file_claim_twice_gives_the_same_reference_and_one_claim(app: F
     assert reference and reference[0] in text_of(second.text)
     after = totals(app)
     assert (after.claims, after.events) == (before.claims + 1, before.events + 1)
+
+
+def test_filing_from_a_browser_without_the_answers_says_so_and_how_to_start_again(
+    app: Flask, client: FlaskClient
+) -> None:
+    before = totals(app)
+    elsewhere = app.test_client()
+
+    response = elsewhere.post(
+        SUBMIT, data={"csrf_token": any_csrf_token(elsewhere), "submission_key": uuid.uuid4().hex, "revision": "1"}
+    )
+
+    assert response.status_code == 404
+    words = text_of(response.text)
+    assert "Your answers were not found" in words
+    assert "Start a new claim" in words
+    assert totals(app) == before
 
 
 def test_checking_the_answers_again_and_filing_gives_a_second_claim(app: Flask, client: FlaskClient) -> None:
@@ -732,31 +958,31 @@ def test_filing_without_a_valid_csrf_token_files_nothing_and_keeps_the_answers(
         answers["csrf_token"] = token
     before = totals(app)
 
-    response = client.post("/claims/new/submit", data=answers)
+    response = client.post(SUBMIT, data=answers)
 
     assert response.status_code == 400
     assert CSRF_MESSAGE in text_of(response.text)
     assert 'class="govuk-error-summary"' in response.text
-    kept = fields(response.text)
-    assert {k: kept.get(k) for k in VALID_FORM} == VALID_FORM
+    assert VALID_FORM["group_name"] in text_of(response.text), "the answers are still there to check"
     assert totals(app) == before
-    # The form comes back with a fresh token: sending the answers again works.
-    resent = client.post("/claims/new", data={**kept, "continue": "1"})
-    assert resent.status_code == 200
-    assert client.post("/claims/new/submit", data=fields(resent.text)).status_code == 200
+    # The page comes back with a fresh token: filing again works.
+    assert client.post(SUBMIT, data=fields(response.text)).status_code == 200
     assert totals(app).claims == before.claims + 1
 
 
-def test_continuing_without_a_csrf_token_shows_the_form_again_with_the_answers(app: Flask, client: FlaskClient) -> None:
-    client.get("/claims/new")
-    before = totals(app)
+def test_continuing_without_a_csrf_token_saves_nothing_and_shows_the_page_again_with_the_answers(
+    app: Flask, client: FlaskClient
+) -> None:
+    client.get(page_path("contact"))
+    before = (totals(app), count(app, ClaimDraft))
+    typed = {k: VALID_FORM[k] for k in PAGE_BY_SLUG["contact"].fields}
 
-    response = client.post("/claims/new", data={**VALID_FORM, "continue": "1"})
+    response = client.post(page_path("contact"), data=typed)
 
     assert response.status_code == 400
     assert CSRF_MESSAGE in text_of(response.text)
-    assert {k: fields(response.text).get(k) for k in VALID_FORM} == VALID_FORM
-    assert totals(app) == before
+    assert {k: fields(response.text).get(k) for k in typed} == typed
+    assert (totals(app), count(app, ClaimDraft)) == before
 
 
 # --- 4. the confirmation page ----------------------------------------------------------------
@@ -765,7 +991,7 @@ def test_continuing_without_a_csrf_token_shows_the_form_again_with_the_answers(a
 def test_the_confirmation_shows_the_reference_the_link_and_advice_to_keep_it(app: Flask, client: FlaskClient) -> None:
     answers = fields(fill_claim_form(client).text)
 
-    response = client.post("/claims/new/submit", data=answers)
+    response = client.post(SUBMIT, data=answers)
 
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
@@ -784,14 +1010,14 @@ def test_the_confirmation_shows_the_reference_the_link_and_advice_to_keep_it(app
 
 
 def test_the_reference_on_the_confirmation_panel_reads_as_words_not_markup(client: FlaskClient) -> None:
-    response = client.post("/claims/new/submit", data=fields(fill_claim_form(client).text))
+    response = client.post(SUBMIT, data=fields(fill_claim_form(client).text))
     reference = urlsplit(tracking_link(response.text)).path.removeprefix("/track/")
     assert f"Claim filed Your reference is {reference} Your private tracking link" in text_of(response.text)
 
 
 def test_the_confirmation_says_the_page_is_the_only_copy_when_the_group_wants_no_email(client: FlaskClient) -> None:
     answers = fields(fill_claim_form(client, consent_contact="no").text)
-    words = text_of(client.post("/claims/new/submit", data=answers).text)
+    words = text_of(client.post(SUBMIT, data=answers).text)
     assert "this page is the only place the link is shown" in words
 
 
@@ -1429,10 +1655,22 @@ def test_too_many_claims_from_one_address_get_the_friendly_429_page_and_file_not
     file_claim_on_web(client)
     answers = fields(fill_claim_form(client).text)
 
-    response = client.post("/claims/new/submit", data=answers)
+    response = client.post(SUBMIT, data=answers)
 
     assert_too_many_attempts(response)
     assert count(limited_app, Claim) == 1
+
+
+def test_too_many_pages_of_the_claim_form_from_one_address_get_the_friendly_429_page(make_app: Any) -> None:
+    app: Flask = make_app(GUARANTEE_FORM_PAGE_RATE_LIMIT="3 per minute")
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
+    client = app.test_client()
+    assert [answer_page(client, "group", VALID_FORM).status_code for _ in range(3)] == [303] * 3
+
+    response = answer_page(client, "group", {**VALID_FORM, "group_name": "Oak Tree Parents"})
+
+    assert_too_many_attempts(response)
+    assert fields(client.get(page_path("group")).text)["group_name"] == VALID_FORM["group_name"], "nothing saved"
 
 
 def test_token_lookups_are_limited_but_visits_with_the_cookie_are_not(limited_app: Flask) -> None:
@@ -1624,27 +1862,40 @@ def test_sending_an_old_copy_of_an_action_with_other_answers_says_what_happened(
     assert snapshot(app, claim.reference) == before
 
 
-def test_another_site_cannot_show_our_claim_form_filled_in_with_its_answers(client: FlaskClient) -> None:
-    client.get("/claims/new")
+def test_another_site_cannot_show_our_claim_form_filled_in_with_its_answers(app: Flask, client: FlaskClient) -> None:
+    client.get(page_path("contact"))
+    drafts = count(app, ClaimDraft)
     response = client.post(
-        "/claims/new",
-        data={"change": "group_email", "group_email": "attacker@example.net"},
+        page_path("contact", changing=True),
+        data={"group_email": "attacker@example.net", "csrf_token": any_csrf_token(client)},
         headers={"Sec-Fetch-Site": "cross-site"},
     )
+    assert response.status_code == 400
     assert "attacker@example.net" not in response.text
+    assert count(app, ClaimDraft) == drafts
+    assert "attacker@example.net" not in client.get(page_path("contact")).text
+
+
+def test_another_site_cannot_file_a_claim_with_a_browsers_answers(app: Flask, client: FlaskClient) -> None:
+    answers = fields(fill_claim_form(client).text)
+    before = totals(app)
+    response = client.post(SUBMIT, data=answers, headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 400
+    assert totals(app) == before
 
 
 def test_a_copied_check_answers_page_cannot_replay_another_browsers_filing(app: Flask, client: FlaskClient) -> None:
     check_page = fill_claim_form(client).text
-    first = client.post("/claims/new/submit", data=fields(check_page))
+    client.post(SUBMIT, data=fields(check_page))
     other = app.test_client()
-    other.get("/claims/new")  # a session of its own, with its own CSRF token
-    copied = {**fields(check_page), "csrf_token": any_csrf_token(other)}
+    copied = {**fields(check_page), "csrf_token": any_csrf_token(other)}  # its own session and token
+    before = totals(app)
 
-    replayed = other.post("/claims/new/submit", data=copied)
+    replayed = other.post(SUBMIT, data=copied)
 
-    assert replayed.status_code == 200
-    assert tracking_link(replayed.text) != tracking_link(first.text), "a claim of its own, not the first one's link"
+    assert replayed.status_code == 404, "the answers, and the filing, belong to the browser that gave them"
+    assert 'id="tracking-link"' not in replayed.text
+    assert totals(app) == before
 
 
 def test_the_process_page_is_generated_from_the_workflow_and_the_configured_time_limits(

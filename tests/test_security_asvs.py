@@ -67,6 +67,7 @@ from tests.asvs_support import (
 )
 from tests.conftest import REDIS_URL, START, Database, _app_config
 from tests.helpers import INPUTS, PASSWORD, VALID_SUBMISSION
+from tests.support.filing import fill_pages
 from tests.test_console import SIGN_IN, claim_now, is_signed_out, officer, sign_in
 from tests.test_public import (
     HTML_PAGE,
@@ -347,7 +348,7 @@ def test_v3_3_1_to_v3_3_4_every_cookie_is_host_prefixed_secure_httponly_and_same
             return response
 
         group = app.test_client()
-        keep(group.get("/claims/new"))
+        keep(group.get("/claims/new/group"))
         filed = file_claim_on_web(group)
         keep(open_link(group, filed.link))
         keep(group.get(filed.path))
@@ -528,7 +529,13 @@ def _csrf_cases(world: World, t: dict[str, Any]) -> list[tuple[str, FlaskClient,
         ],
         ("console.try_message_again", admin, "/officer/messages", "/officer/messages/1/try-again", {}),
         ("console.publish_statistics", admin, "/officer/statistics", "/officer/statistics", {}),
-        ("public.new_claim", app_client(world), "/claims/new", "/claims/new", {**VALID_FORM, "continue": "1"}),
+        (
+            "public.question",
+            app_client(world),
+            "/claims/new/contact",
+            "/claims/new/contact",
+            {k: VALID_FORM[k] for k in ("group_email", "group_phone", "consent_contact")},
+        ),
         ("public.submit", app_client(world), _check_answers_page, "/claims/new/submit", {}),
         (
             "public.lost_link",
@@ -563,9 +570,8 @@ FORM_PAGE_STATUS = {"public.send_new_link": 410}
 
 
 def _check_answers_page(browser: FlaskClient) -> TestResponse:
-    """The page that files the claim: the claim form's answers, to check before filing."""
-    form = browser.get("/claims/new")
-    return browser.post("/claims/new", data={**VALID_FORM, "csrf_token": csrf(form.text), "continue": "1"})
+    """The page that files the claim: the answers of the question pages, to check before filing."""
+    return fill_pages(browser, VALID_FORM)
 
 
 def app_client(world: World) -> FlaskClient:
@@ -596,7 +602,7 @@ def test_v3_5_1_every_form_that_changes_something_refuses_a_missing_or_foreign_c
     app = world.app
     cases = _csrf_cases(world, csrf_targets)
     assert {c[0] for c in cases} == _html_posts(app), "every HTML form route has a case here"
-    foreign = csrf(app.test_client().get("/claims/new").text)
+    foreign = csrf(app.test_client().get("/claims/new/group").text)
     for endpoint, browser, page_url, post_url, answers in cases:
         page = page_url(browser) if callable(page_url) else browser.get(page_url)
         assert page.status_code == FORM_PAGE_STATUS.get(endpoint, 200), (endpoint, page_url, page.status_code)
@@ -639,6 +645,7 @@ def test_v3_5_3_no_get_request_changes_anything(world: World, tmp_path: Path) ->
         "officer_id": world.callers["triage"].officer_id,
         "number": 1,
         "trigger": "uphold",
+        "page": "group",
     }
     group = app.test_client()
     assert open_link(group, claim.link).status_code in (302, 303)
@@ -837,10 +844,11 @@ def test_v2_2_1_every_field_of_every_form_and_every_page_refuses_a_nul_with_a_40
     app = world.app
     cases = _csrf_cases(world, csrf_targets)
     assert {c[0] for c in cases} == _html_posts(app), "every HTML form route has a case here"
+    # Every page opened first: the claim form's pages keep their answers as they go (a draft).
+    opened = [(case, case[2](case[1]) if callable(case[2]) else case[1].get(case[2])) for case in cases]
     before, files = snapshot(app), files_under(world.evidence_dir)
     tried = 0
-    for endpoint, browser, page_url, post_url, answers in cases:
-        page = page_url(browser) if callable(page_url) else browser.get(page_url)
+    for (endpoint, browser, page_url, post_url, answers), page in opened:
         assert page.status_code == FORM_PAGE_STATUS.get(endpoint, 200), (endpoint, page_url, page.status_code)
         data: dict[str, Any] = fields(page.text) | answers
         # The fields of the form that posts there (a form the page does not show: all it gives).
@@ -1283,6 +1291,7 @@ def test_v3_4_every_response_carries_the_security_headers_errors_and_files_inclu
         "officer_id": 1,
         "number": 1,
         "trigger": "uphold",
+        "page": "group",
     }
     checked = 0
     for rule in _gets(app):
@@ -1299,7 +1308,7 @@ def test_v3_4_every_response_carries_the_security_headers_errors_and_files_inclu
         "405 api": app.test_client().delete("/api/v1/workflow"),
         "405 page": app.test_client().put("/claims/new"),
         "413 page": app.test_client().post(
-            "/claims/new", data=b"x" * (2 * 1024 * 1024), content_type="application/x-www-form-urlencoded"
+            "/claims/new/group", data=b"x" * (2 * 1024 * 1024), content_type="application/x-www-form-urlencoded"
         ),
         "415 api": app.test_client().post(CLAIMS, data="x", content_type="text/plain"),
         "422 api": app.test_client().post(CLAIMS, json={}),

@@ -1,9 +1,8 @@
--- Send the checked claim form, as a browser does: the session cookie, the CSRF token and every
--- answer in the check page's hidden fields, with a fresh submission key each time.
--- BENCH_DATA lines: cookie, then the form body with @KEY@ for the submission key.
+-- Send the last page of the claim form, as a browser does: the draft's cookie and the session
+-- cookie, the CSRF token and the page's answers. The whole claim is checked by the API's rules
+-- and the answers are saved in the browser's draft (filing itself is api_submit's path).
+-- BENCH_DATA lines: cookie, the page's path, then the form body.
 local session
-local n = 0
-local run = os.getenv("BENCH_RUN") or "0"
 
 function init(args)
   local rows = read_data()
@@ -11,15 +10,12 @@ function init(args)
 end
 
 function request()
-  n = n + 1
-  local key = string.format("bench%s-%d-%d", run, thread_number, n)
-  local body = string.gsub(session[2], "@KEY@", key)
-  return wrk.format("POST", "/claims/new/submit", {
+  return wrk.format("POST", session[2], {
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Cookie"] = session[1],
     ["Sec-Fetch-Site"] = "same-origin",
     ["Origin"] = "http://127.0.0.1",
-  }, body)
+  }, session[3])
 end
 
 function response(status, headers, body)

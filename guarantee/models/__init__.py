@@ -11,6 +11,7 @@ from guarantee.models.claim import (
     TimelineEntry,
     TrackingToken,
 )
+from guarantee.models.draft import ClaimDraft
 from guarantee.models.evidence import Attachment
 from guarantee.models.officer import MailOptOut, Officer, OfficerRole
 from guarantee.models.outbox import OutboxMessage
@@ -25,6 +26,7 @@ __all__ = [
     "Base",
     "Claim",
     "ClaimClock",
+    "ClaimDraft",
     "Contact",
     "IdempotencyRecord",
     "MailOptOut",

@@ -1,25 +1,21 @@
-"""The public pages for community groups: the start page, filing a claim (with check your
-answers), the confirmation, opening a tracking link, and lost tracking links. The tracking page
-and its actions are in claim_page."""
+"""The public pages for community groups: the start page, how claims are handled, opening a
+tracking link, and lost tracking links. Filing a claim (the question pages, check your answers
+and the confirmation) is in filing, and the tracking page and its actions are in claim_page,
+both on this blueprint."""
 
 from __future__ import annotations
-
-import secrets
 
 from flask import (
     Blueprint,
     current_app,
-    make_response,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from guarantee.context import run_once
 from guarantee.extensions import limiter
 from guarantee.pages import render_error
 from guarantee.public import forms, links, tracking
@@ -27,17 +23,14 @@ from guarantee.services import reading
 from guarantee.services.actors import GroupActor
 from guarantee.services.claims import (
     LinkEnded,
-    check_submission,
     group_for_token_id,
     is_reference,
     request_tracking_link,
     send_fresh_link,
-    submit_claim,
     tracking_token_id,
 )
 from guarantee.services.context import ServiceContext
-from guarantee.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
-from guarantee.services.idempotency import StoredResponse
+from guarantee.services.errors import Conflict, NotFound, ServiceError
 from guarantee.transactions import read_only, transactional
 from workflows import STATE_DESCRIPTIONS, TRANSITIONS
 from workflows.sentences import what_is_given, who_may
@@ -50,15 +43,11 @@ ALREADY_SENT = (
 )
 
 
-def _submission_limit() -> str:
-    return str(current_app.config["GUARANTEE_SUBMISSION_RATE_LIMIT"])
-
-
 def _token_limit() -> str:
     return str(current_app.config["GUARANTEE_TOKEN_RATE_LIMIT"])
 
 
-# --- start page and filing a claim ------------------------------------------------
+# --- the start page and how claims are handled ---------------------------------------
 
 
 @bp.get("/")
@@ -72,83 +61,6 @@ def process() -> str:
     workflow = reading.describe_workflow(current_app.config["GUARANTEE_WORKING_DAYS"])
     steps = [(t, who_may(t), what_is_given(t)) for t in TRANSITIONS]
     return render_template("public/process.html", workflow=workflow, descriptions=STATE_DESCRIPTIONS, steps=steps)
-
-
-@bp.route("/claims/new", methods=["GET", "POST"])
-def new_claim() -> ResponseReturnValue:
-    """The claim form. Posting it shows the answers for checking; nothing is saved yet."""
-    if request.method == "POST" and not _same_site():
-        return render_template("public/claim_form.html", form=forms.ClaimForm(formdata=None)), 400
-    form = forms.ClaimForm()
-    if request.method == "GET" or "change" in request.form:
-        return render_template("public/claim_form.html", form=form)
-    if not form.validate():
-        return render_template("public/claim_form.html", form=form), 400
-    try:
-        check_submission(forms.submission(form))
-    except ValidationFailed as failed:
-        forms.show_errors(form, failed.errors, choice_messages=forms.CHOICE_MESSAGES)
-        return render_template("public/claim_form.html", form=form), 400
-    form.submission_key.data = secrets.token_urlsafe(24)
-    return render_template("public/check_answers.html", form=form, sections=forms.SECTIONS, answer=forms.answer_text)
-
-
-def _same_site() -> bool:
-    """Whether a POST came from our own pages (browsers say so in Sec-Fetch-Site): another
-    site must not be able to show our form filled in with its answers."""
-    return request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none")
-
-
-def _filing_scope() -> str:
-    """Idempotency scope of this browser's filings: a copied page cannot replay another's."""
-    if "filing" not in session:
-        session["filing"] = secrets.token_urlsafe(16)
-    return f"web POST /claims/new/submit {session['filing']}"
-
-
-@bp.post("/claims/new/submit")
-@limiter.limit(_submission_limit)
-def submit() -> ResponseReturnValue:
-    """File the checked claim, once however often the button is pressed."""
-    if not _same_site():
-        return render_template("public/claim_form.html", form=forms.ClaimForm(formdata=None)), 400
-    form = forms.ClaimForm()
-    if not form.validate():
-        return render_template("public/claim_form.html", form=form), 400
-    body = forms.submission(form)
-    base = current_app.config["GUARANTEE_BASE_URL"].rstrip("/")
-
-    def produce(ctx: ServiceContext) -> StoredResponse:
-        filed = submit_claim(ctx, body)
-        link = f"{base}{url_for('public.track', reference=filed.reference)}?token={filed.tracking_token}"
-        return StoredResponse(
-            201,
-            {
-                "reference": filed.reference,
-                "tracking_url": link,
-                "due_on": filed.claim.due_on.isoformat() if filed.claim.due_on else None,
-                "consent_contact": filed.claim.consent_contact,
-            },
-            {},
-        )
-
-    try:
-        stored, _ = run_once(_filing_scope(), form.submission_key.data or None, body, produce)
-    except ValidationFailed as failed:
-        if "Idempotency-Key" in failed.errors:
-            # The check page was sent once, then changed and sent again from the browser's history.
-            form.submission_key.data = secrets.token_urlsafe(24)
-            return render_template(
-                "public/check_answers.html",
-                form=form,
-                sections=forms.SECTIONS,
-                answer=forms.answer_text,
-                problem=ALREADY_SENT,
-            ), 409
-        forms.show_errors(form, failed.errors, choice_messages=forms.CHOICE_MESSAGES)
-        return render_template("public/claim_form.html", form=form), 400
-    response = make_response(render_template("public/confirmation.html", filed=stored.body))
-    return tracking.no_store(response)
 
 
 # --- the tracking page --------------------------------------------------------------
@@ -266,5 +178,5 @@ def back_to_claim() -> tuple[str, str] | None:
     return "Back to your claim", url_for("public.track", reference=reference)
 
 
-# The tracking page and its actions register themselves on this blueprint.
-from guarantee.public import claim_page  # noqa: E402
+# The claim form's pages, and the tracking page with its actions, register themselves on this blueprint.
+from guarantee.public import claim_page, filing  # noqa: E402, F401

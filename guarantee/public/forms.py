@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovRadioInput, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import Field, HiddenField, RadioField, SelectChoice, StringField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovFileInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import Field, HiddenField, RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 
 from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, REMEDIES_SOUGHT, SECTORS, label
 
@@ -25,6 +33,12 @@ def _radios(title: str, slugs: tuple[str, ...]) -> RadioField:
     )
 
 
+def _select(title: str, slugs: tuple[str, ...], prompt: str) -> SelectField:
+    # For a list too long to sit on a short page as radios: a first option that is no answer.
+    choices = [SelectChoice("", prompt), *(SelectChoice(s, label(s)) for s in slugs)]
+    return SelectField(title, choices=choices, validate_choice=False, widget=GovSelect())
+
+
 def _text(title: str) -> StringField:
     return StringField(title, widget=GovTextInput())
 
@@ -34,7 +48,8 @@ def _long_text(title: str) -> TextAreaField:
 
 
 class ClaimForm(FlaskForm):  # type: ignore[misc]
-    """The claim, in four sections. Field names are the API's dotted names with underscores."""
+    """The claim's questions, asked a few at a time (PAGES). Field names are the API's dotted
+    names with underscores."""
 
     group_name = _text("Name of your group")
     group_contact_name = _text("Your full name")
@@ -42,8 +57,8 @@ class ClaimForm(FlaskForm):  # type: ignore[misc]
     group_phone = _text("Phone number (optional)")
     initiative_title = _text("Name of your initiative")
     initiative_description = _long_text("What does your initiative do?")
-    initiative_sector = _radios("Which area does your initiative work in?", SECTORS)
-    initiative_region = _radios("Where is your initiative?", REGIONS)
+    initiative_sector = _select("Which area does your initiative work in?", SECTORS, "Choose an area")
+    initiative_region = _select("Where is your initiative?", REGIONS, "Choose a part of the UK")
     initiative_people_involved = _text("How many people take part? (optional)")
     barrier_regulation = _text("Which rule or regulation blocks you?")
     barrier_regulation_reference = _text("Its reference, if you know it (optional)")
@@ -55,37 +70,68 @@ class ClaimForm(FlaskForm):  # type: ignore[misc]
     consent_contact = RadioField(
         "Can we email you about your claim?", choices=YES_NO, validate_choice=False, widget=GovRadioInput()
     )
+
+
+class CheckAnswersForm(FlaskForm):  # type: ignore[misc]
+    """The check-your-answers page's button: the answers themselves are in the browser's draft."""
+
     # A fresh key each time the answers are shown for checking: sending twice files once.
     submission_key = HiddenField()
+    # Which version of the answers the page showed: a change made since (in another tab) is
+    # shown for checking before anything is filed.
+    revision = HiddenField()
 
 
-# The sections of the claim form and of the check-your-answers page, in order.
-SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("About your group", ("group_name", "group_contact_name", "group_email", "group_phone")),
-    (
-        "About your initiative",
-        (
-            "initiative_title",
-            "initiative_description",
-            "initiative_sector",
-            "initiative_region",
-            "initiative_people_involved",
-        ),
+@dataclass(frozen=True)
+class Page:
+    """One question page of the claim form, and its section of the check-your-answers page."""
+
+    slug: str
+    title: str
+    fields: tuple[str, ...]
+
+
+# The question pages, in order. The last page leads to check your answers.
+PAGES: tuple[Page, ...] = (
+    Page("group", "About your group", ("group_name", "group_contact_name", "initiative_people_involved")),
+    Page("contact", "How we contact you", ("group_email", "group_phone", "consent_contact")),
+    Page(
+        "initiative",
+        "Your initiative",
+        ("initiative_title", "initiative_description", "initiative_sector", "initiative_region"),
     ),
-    (
-        "The rule that blocks you",
-        (
-            "barrier_regulation",
-            "barrier_regulation_reference",
-            "barrier_imposed_by",
-            "barrier_category",
-            "barrier_how_it_blocks",
-            "barrier_remedy_sought",
-            "barrier_remedy_details",
-        ),
+    Page(
+        "rule",
+        "The rule that blocks it",
+        ("barrier_regulation", "barrier_regulation_reference", "barrier_category"),
     ),
-    ("Keeping in touch", ("consent_contact",)),
+    Page("barrier", "How it blocks you", ("barrier_imposed_by", "barrier_how_it_blocks")),
+    Page("request", "What you are asking for", ("barrier_remedy_sought", "barrier_remedy_details")),
 )
+PAGE_BY_SLUG = {page.slug: page for page in PAGES}
+PAGE_OF_FIELD = {name: page for page in PAGES for name in page.fields}
+ANSWERS: tuple[str, ...] = tuple(PAGE_OF_FIELD)  # every question, each asked on one page
+
+# Each answer's name on the check-your-answers page: short, as a summary list's keys are.
+SUMMARY_KEYS = {
+    "group_name": "Name of your group",
+    "group_contact_name": "Your full name",
+    "initiative_people_involved": "People taking part",
+    "group_email": "Email address",
+    "group_phone": "Phone number",
+    "consent_contact": "We can email you",
+    "initiative_title": "Name of your initiative",
+    "initiative_description": "What it does",
+    "initiative_sector": "Area of work",
+    "initiative_region": "Where it is",
+    "barrier_regulation": "Rule or regulation",
+    "barrier_regulation_reference": "Its reference",
+    "barrier_category": "Kind of rule",
+    "barrier_imposed_by": "Who makes you follow it",
+    "barrier_how_it_blocks": "How it stops you",
+    "barrier_remedy_sought": "What you ask for",
+    "barrier_remedy_details": "More about it",
+}
 
 # Messages for a missing or unknown choice: the service's name the API's slugs.
 CHOICE_MESSAGES = {
@@ -154,12 +200,17 @@ def show_errors(form: FlaskForm, errors: Mapping[str, list[str]], *, choice_mess
         field.errors = [*(field.errors or []), message] if isinstance(field.errors, list) else [message]
 
 
+def answers_form(answers: Mapping[str, Any]) -> ClaimForm:
+    """The form filled in with a draft's answers (nothing read from the request)."""
+    return ClaimForm(formdata=None, data={name: answers.get(name) for name in ANSWERS})
+
+
 def answer_text(form: ClaimForm, name: str) -> str:
     """What the person answered, as the check-your-answers page shows it."""
     value = getattr(form, name).data
     if name == "consent_contact":
         return {"yes": "Yes", "no": "No"}.get(value or "", "")
-    if isinstance(getattr(form, name), RadioField):
+    if isinstance(getattr(form, name), (RadioField, SelectField)):
         return label(value)
     return value or ""
 
