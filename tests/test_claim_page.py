@@ -153,7 +153,7 @@ def test_a_not_upheld_claim_shows_the_reasons_right_after_the_guidance_and_befor
 
     page = client.get(f"/track/{reference}").text
 
-    assert "Read the reasons below" in STATE_GUIDANCE["not_upheld"]
+    assert "The reasons are on this page" in STATE_GUIDANCE["not_upheld"]
     reasons = INPUTS["not_uphold"]["reasons"]
     assert position(page, STATE_GUIDANCE["not_upheld"]) < position(page, reasons)
     assert position(page, reasons) < page.index('name="appeal-grounds"')
@@ -232,7 +232,7 @@ def test_the_withdraw_page_warns_and_asks_to_confirm(app: Flask, client: FlaskCl
 
     words = text_of(page)
     assert "Are you sure you want to withdraw the claim?" in words
-    assert "Your claim is now Submitted" in words
+    assert "Where your claim is now: Submitted" in words
     assert "Warning Nothing more will happen to your claim after this. You cannot undo it." in words
     assert 'class="govuk-warning-text"' in page
     assert "Why you are withdrawing" in words
@@ -307,7 +307,7 @@ def test_a_withdraw_page_left_open_while_the_claim_moved_on_is_refused_then_work
     words = text_of(html)
     assert "Your claim changed while this page was open: it is now under review." in words
     assert "Check that you still want to withdraw the claim, then press the button again." in words
-    assert "Your claim is now Under review" in words
+    assert "Where your claim is now: Under review" in words
     assert fields(html)["withdraw-reason"] == "We found another venue.", "what was typed is kept"
     assert state_of(app, reference) == "under_review"
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -349,6 +349,26 @@ def _emails(app: Flask, captured: Captured, corpus: Corpus) -> None:
     assert not missing, f"no step of the walk sent {missing}: add one to tests/support/corpus.py"
 
 
+def _ended_link_pages(app: Flask, clock: FixedClock, captured: Captured, corpus: Corpus) -> None:
+    """An e-mail's link opened long after it ended, and the page its one button leads to."""
+    link = next(
+        word
+        for _, recipient, email in captured.emails
+        if recipient == "group"
+        for word in email.text.split()
+        if "?token=" in word
+    )
+    clock.advance(days=2 * int(app.config["GUARANTEE_TRACKING_LINK_DAYS"]))
+    path = urlsplit(link)._replace(scheme="", netloc="").geturl()
+    client = app.test_client()
+    ended = client.get(path)
+    assert ended.status_code == 410, ended.status_code
+    corpus.add("Tracking link that has ended", blocks_of_page(ended.text), source="public/link_needed.html")
+    sent = _post_form(client, path, ended.text)
+    assert sent is not None and sent.status_code == 200, "the ended link's page has a button that works"
+    corpus.add("Tracking link that has ended: new link asked", blocks_of_page(sent.text))
+
+
 # --- the workflow's forms -----------------------------------------------------------------------
 
 
@@ -382,4 +402,5 @@ def gather(app: Flask, clock: FixedClock) -> Corpus:
     _tracking_pages(app, references, corpus)
     _emails(app, captured, corpus)
     _action_forms(app, corpus)
+    _ended_link_pages(app, clock, captured, corpus)  # last: it moves the clock on
     return corpus
