@@ -87,6 +87,22 @@ def test_make_run_on_another_port_gives_links_on_that_port(
     assert "8000" not in confirmation.text
 
 
+def test_make_run_on_another_port_confirms_a_claim_filed_on_the_web_with_a_link_on_that_port(
+    fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_public import file_claim_on_web
+
+    _, base_url = served(make_run_dry("PORT=8123"))
+    app = app_from_environment(fresh_url, tmp_path, monkeypatch, GUARANTEE_BASE_URL=base_url)
+
+    with app.app_context():
+        filed = file_claim_on_web(app.test_client())
+        db.engine.dispose()
+
+    assert filed.token
+    assert filed.link.startswith(f"http://127.0.0.1:8123/track/{filed.reference}?token=")
+
+
 def test_make_run_keeps_a_base_url_that_is_set(fresh_url: str) -> None:
     assert served(make_run_dry("PORT=8123", GUARANTEE_BASE_URL="https://guarantee.council.example")) == (
         "127.0.0.1:8123",
