@@ -5,12 +5,15 @@ from __future__ import annotations
 import copy
 import secrets
 import subprocess
+import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
+from werkzeug.test import TestResponse
 
 from guarantee.models import Officer, OfficerRole
 from guarantee.services.actors import GroupActor, OfficerActor, SystemActor
@@ -141,3 +144,24 @@ def start_gunicorn(
                 process.wait(timeout=10)
                 pytest.fail(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.1)
+
+
+def at_once(calls: list[Callable[[], TestResponse]]) -> list[TestResponse | BaseException]:
+    """Run each call in its own thread, released together behind a barrier."""
+    barrier = threading.Barrier(len(calls), timeout=60)
+    results: list[TestResponse | BaseException | None] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = calls[index]()
+        except BaseException as exc:
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a request never finished"
+    return [r for r in results if r is not None]

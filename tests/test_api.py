@@ -11,7 +11,6 @@ import itertools
 import json
 import re
 import secrets
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from guarantee.models import Claim, Officer
 from guarantee.models.audit import GENESIS_HASH
 from tests import conftest
 from tests.api_support import CLAIMS, Caller, Filed, assert_problem, file_claim, new_officer, sign_in
-from tests.helpers import INPUTS, PASSWORD, VALID_SUBMISSION, submission
+from tests.helpers import INPUTS, PASSWORD, VALID_SUBMISSION, at_once, submission
 from workflows import STATES, TRANSITIONS, TRIGGERS
 
 ETAG = re.compile(r'^"v(\d+)"$')
@@ -106,27 +105,6 @@ def walk(client: FlaskClient, cast: Cast, filed: Filed, *triggers: str) -> TestR
         assert response.status_code == 200, (trigger, response.json)
     assert response is not None
     return response
-
-
-def at_once(calls: list[Callable[[], TestResponse]]) -> list[TestResponse | BaseException]:
-    """Run each call in its own thread, released together behind a barrier."""
-    barrier = threading.Barrier(len(calls), timeout=60)
-    results: list[TestResponse | BaseException | None] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = calls[index]()
-        except BaseException as exc:
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a request never finished"
-    return [r for r in results if r is not None]
 
 
 # --- 1. the lifecycle, for each actor --------------------------------------------

@@ -332,27 +332,25 @@ def test_a_withdraw_page_left_open_until_the_claim_ended_shows_the_claim_instead
     assert state_of(app, reference) == "resolved"
 
 
-def test_a_withdrawal_sent_without_the_pages_version_is_refused(app: Flask, client: FlaskClient) -> None:
+@pytest.mark.parametrize(
+    ("left_out", "status", "words"),
+    [
+        ("withdraw-version", 409, "Your claim changed while this page was open"),
+        ("withdraw-csrf_token", 400, "This page had expired, so nothing was saved"),
+    ],
+    ids=["the page's version", "its CSRF token"],
+)
+def test_a_withdrawal_sent_without_what_its_page_carries_changes_nothing(
+    app: Flask, client: FlaskClient, left_out: str, status: int, words: str
+) -> None:
     reference = claim_in(app, client)
     page = fields(withdraw_page(client, reference))
-    del page["withdraw-version"]
+    del page[left_out]
 
     refused = post_multipart(client, f"/track/{reference}/actions/withdraw", dict(page))
 
-    assert refused.status_code == 409
-    assert "Your claim changed while this page was open" in text_of(refused.text)
-    assert state_of(app, reference) == "submitted"
-
-
-def test_a_withdrawal_without_its_csrf_token_changes_nothing(app: Flask, client: FlaskClient) -> None:
-    reference = claim_in(app, client)
-    page = fields(withdraw_page(client, reference))
-    del page["withdraw-csrf_token"]
-
-    refused = post_multipart(client, f"/track/{reference}/actions/withdraw", dict(page))
-
-    assert refused.status_code == 400
-    assert "This page had expired, so nothing was saved" in text_of(refused.text)
+    assert refused.status_code == status
+    assert words in text_of(refused.text)
     assert state_of(app, reference) == "submitted"
 
 

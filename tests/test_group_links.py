@@ -179,12 +179,10 @@ def lifetime(linking_app: Flask, mailbox: Mailbox) -> Iterator[tuple[str, str, l
     yield reference, token, [r for r in mailbox.received if r.to == GROUP_EMAIL]
 
 
-def test_every_message_to_the_group_carries_a_link_of_its_own_that_opens_the_claim(
-    linking_app: Flask, lifetime: tuple[str, str, list[Received]]
-) -> None:
-    reference, _, received = lifetime
-
-    assert [r.subject for r in received] == [
+def subjects_of_a_life(reference: str) -> list[str]:
+    """The e-mails a group receives as its claim is filed, accepted, asked a question, answered,
+    not upheld, appealed and upheld on appeal, in order."""
+    return [
         f"We have your claim {reference}",
         f"Your claim {reference} is being reviewed",
         f"We need more information about your claim {reference}",
@@ -193,6 +191,14 @@ def test_every_message_to_the_group_carries_a_link_of_its_own_that_opens_the_cla
         f"We have your appeal about claim {reference}",
         f"Your appeal about claim {reference} was allowed",
     ]
+
+
+def test_every_message_to_the_group_carries_a_link_of_its_own_that_opens_the_claim(
+    linking_app: Flask, lifetime: tuple[str, str, list[Received]]
+) -> None:
+    reference, _, received = lifetime
+
+    assert [r.subject for r in received] == subjects_of_a_life(reference)
     links = [r.link for r in received]
     assert all(re.fullmatch(rf"/track/{reference}\?token=[A-Za-z0-9_-]{{43}}", link) for link in links), links
     assert len(set(links)) == len(links), "each message has its own link"

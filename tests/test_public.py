@@ -18,7 +18,6 @@ import hashlib
 import io
 import logging
 import re
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -51,7 +50,7 @@ from guarantee.services.claims import submit_claim
 from guarantee.services.evidence import MAX_FILE_BYTES, MAX_FILES_PER_CLAIM
 from tests.api_support import assert_problem
 from tests.conftest import START, Database, _app_config
-from tests.helpers import INPUTS, VALID_SUBMISSION, Cast, make_officer, walk
+from tests.helpers import INPUTS, VALID_SUBMISSION, Cast, at_once, make_officer, walk
 from tests.support.filing import CHECK_PAGE, SUBMIT, answer_page, fill_pages, page_path
 from workflows import STATE_GUIDANCE
 from workflows.vocabulary import label
@@ -852,32 +851,12 @@ def test_pages_sent_at_the_same_moment_from_two_tabs_both_keep_their_answers(
         return tab.post(page_path(slug), data={**own, "csrf_token": csrf(pages[slug])})
 
     results = at_once([lambda: send(client, "group"), lambda: send(other_tab, "contact")])
+    assert all(isinstance(r, TestResponse) for r in results), results
 
     assert [r.status_code for r in results] == [303, 303]
     monkeypatch.undo()
     kept = {**fields(client.get(page_path("group")).text), **fields(client.get(page_path("contact")).text)}
     assert (kept["group_name"], kept["group_email"]) == ("Oak Tree Parents", "oak@example.org")
-
-
-def at_once(calls: list[Any]) -> list[TestResponse]:
-    """Run the requests in threads that start together; their responses, in order."""
-    barrier = threading.Barrier(len(calls), timeout=60)
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = calls[index]()
-        except BaseException as exc:
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert all(isinstance(r, TestResponse) for r in results), results
-    return results
 
 
 # --- 3. filing, once -----------------------------------------------------------------------
