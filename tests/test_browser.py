@@ -28,6 +28,7 @@ from tests.support.browser import (  # the harness, shared with the other browse
     ROOT,
     LiveServer,
     Visit,
+    choose_action,
     make_officer,
     officer_token,
     skip_without_browser,
@@ -333,7 +334,7 @@ def test_the_console_pages_are_accessible(  # noqa: PLR0915 (one walk through ev
     page.get_by_text("The claim is now under review.").wait_for()
     shown(page.get_by_text("Under review").first)
     visit.check("console-claim-accepted")
-    page.get_by_role("button", name="Do not uphold").click()
+    choose_action(page, "Do not uphold")
     page.locator("#not_uphold-reasons").fill("The rule protects very young children.")
     page.get_by_role("group", name="Reason").get_by_label("Regulation necessary and proportionate").check()
     page.get_by_role("button", name="Continue").click()
@@ -487,14 +488,14 @@ def test_officers_work_a_claim_in_the_console_from_filing_to_appeal(  # noqa: PL
     other_page = other.new_page()
     console_sign_in(other_page, live_server, colleague)
     other_page.goto(f"{live_server.url}/officer/claims/{reference}")
-    other_page.get_by_role("button", name="Uphold", exact=True).click()
+    choose_action(other_page, "Uphold", exact=True)
     other_page.locator("#uphold-reasons").fill("The rule is disproportionate here.")
     other_page.get_by_role("group", name="Remedy").get_by_label("Guidance clarified").check()
     other_page.get_by_role("button", name="Continue").click()
     other_page.get_by_role("heading", name="Check your decision").wait_for()
     page.reload()
     shown(page.get_by_text("Yes, always one level 3 practitioner."))
-    page.get_by_role("button", name="Do not uphold").click()
+    choose_action(page, "Do not uphold")
     page.get_by_role("group", name="Reason").get_by_label("Regulation necessary and proportionate").check()
     page.locator("#not_uphold-reasons").fill("The ratio protects very young children.")
     page.get_by_role("button", name="Continue").click()
@@ -512,11 +513,11 @@ def test_officers_work_a_claim_in_the_console_from_filing_to_appeal(  # noqa: PL
     live_server.api("POST", f"/api/v1/claims/{reference}/transitions", appeal, group_link.split("token=")[1])
     page.reload()
     shown(page.get_by_text("You made an earlier decision on this claim, so another member of the appeal panel"))
-    assert page.get_by_role("button", name="Dismiss the appeal").count() == 0
+    assert page.get_by_role("button", name="Dismiss the appeal", include_hidden=True).count() == 0
     page.get_by_role("button", name="Sign out").click()
     console_sign_in(page, live_server, panel)
     page.goto(f"{live_server.url}/officer/claims/{reference}")
-    page.get_by_role("button", name="Dismiss the appeal").click()
+    choose_action(page, "Dismiss the appeal")
     page.locator("#dismiss_appeal-reasons").fill("The panel agrees with the decision.")
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Confirm and dismiss the appeal").click()

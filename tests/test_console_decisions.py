@@ -179,7 +179,7 @@ def test_the_check_page_shows_the_email_the_group_will_get_with_the_reasons_and_
     assert f"We have not upheld your claim {reference}." in body
     assert "Our reasons: The rule protects children." in body
     due = re.search(r"Time to appeal starts: due (\d{1,2} [A-Z][a-z]+ \d{4})", text_of(checked.text))
-    assert due and f"You can appeal until {due[1]}." in body, "the e-mail gives the deadline the clock will have"
+    assert due and f"You can appeal until {due[1]} if" in body, "the e-mail gives the deadline the clock will have"
     made = confirm(client, reference, "not_uphold", checked.text)
     banner = text_of(client.get(location(made)).text)
     assert f"Decision stopped. Time to appeal started: due {due[1]}." in banner

@@ -276,6 +276,16 @@ def taller_than_a_line(page: Any, selector: str) -> list[str]:
     return found
 
 
+def choose_action(page: Any, name: str, *, exact: bool = False) -> None:
+    """Press one of "What you can do now"'s buttons on a console claim page: the first step is a
+    button of its own; with JavaScript the others are in MOJ's button menu, opened first."""
+    button = page.get_by_role("button", name=name, exact=exact)
+    more = page.get_by_role("button", name="More actions")
+    if not button.is_visible() and more.is_visible():
+        more.click()
+    button.click()
+
+
 def console_sign_in_as(page: Any, server: LiveServer, email: str, password: str = PASSWORD) -> None:
     """Sign in to the console and wait for the queue."""
     page.goto(server.url + "/officer/sign-in")
