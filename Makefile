@@ -77,7 +77,7 @@ typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
 unit: $(VENV)/.dev-installed $(ASSETS) browser
-	$(BIN)/pytest -n 2 -m "not soak"
+	$(BIN)/pytest -n 2 -m "not soak" --durations=15
 	$(BIN)/pytest -m soak
 
 ## bench: the benchmark suite (benchmarks/README.md); e.g. make bench BENCH_DATABASES=sqlite BENCH_CLAIMS=10000
