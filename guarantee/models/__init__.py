@@ -15,6 +15,7 @@ from guarantee.models.draft import ClaimDraft
 from guarantee.models.evidence import Attachment
 from guarantee.models.officer import MailOptOut, Officer, OfficerRole
 from guarantee.models.outbox import OutboxMessage
+from guarantee.models.register import DecisionStatement
 from guarantee.models.regulation import Regulation
 from guarantee.models.saved_filter import SavedFilter
 from guarantee.models.statistics import StatisticsRelease
@@ -28,6 +29,7 @@ __all__ = [
     "ClaimClock",
     "ClaimDraft",
     "Contact",
+    "DecisionStatement",
     "IdempotencyRecord",
     "MailOptOut",
     "Officer",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -77,6 +77,9 @@ class Claim(Base):
     remedy_sought: Mapped[str] = mapped_column(String(32))
     remedy_details: Mapped[str | None] = mapped_column(Text)
     consent_contact: Mapped[bool]
+    # Whether the group agreed, when it filed, to an anonymised decision statement being published
+    # with a summary (issue 20). Without it only the coarsened structured fields are published.
+    consent_publish: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     # Classification and handling, set by officers.
     category: Mapped[str | None] = mapped_column(String(64))

@@ -24,6 +24,7 @@ from guarantee.models import (
     TimelineEntry,
     TrackingToken,
 )
+from guarantee.models.regulation import unique_slug
 from guarantee.services import clocks, notifications
 from guarantee.services import validation as v
 from guarantee.services.actors import Actor, GroupActor, OfficerActor
@@ -674,7 +675,12 @@ def regulation_entry(ctx: ServiceContext, claim: Claim, raw: Any) -> Regulation:
         body = v.text(raw.get("issuing_body"), "the issuing body", required=False, max_length=200, multiline=False)
         category = v.choice(raw.get("category") or claim.barrier_category, "the category", BARRIER_CATEGORIES)
         regulation = Regulation(
-            title=title, legal_reference=legal, issuing_body=body, category=category, created_at=ctx.now()
+            title=title,
+            slug=unique_slug(ctx.session, title),
+            legal_reference=legal,
+            issuing_body=body,
+            category=category,
+            created_at=ctx.now(),
         )
         ctx.session.add(regulation)
         ctx.session.flush()

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from guarantee.clock import FixedClock
 from guarantee.models import Officer, Regulation
+from guarantee.models.regulation import unique_slug
 from guarantee.services.actors import GroupActor, OfficerActor, SystemActor
 from guarantee.services.claims import fire, submit_claim
 from guarantee.services.context import ServiceContext
@@ -182,7 +183,13 @@ def _catalogue(ctx: ServiceContext) -> dict[str, int]:
     for _, _, _, title, imposed_by, category in INITIATIVES:
         entry = ctx.session.scalar(select(Regulation).where(Regulation.title == title))
         if entry is None:
-            entry = Regulation(title=title, issuing_body=imposed_by, category=category, created_at=ctx.now())
+            entry = Regulation(
+                title=title,
+                slug=unique_slug(ctx.session, title),
+                issuing_body=imposed_by,
+                category=category,
+                created_at=ctx.now(),
+            )
             ctx.session.add(entry)
             ctx.session.flush()
         ids[title] = entry.id
