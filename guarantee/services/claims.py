@@ -676,7 +676,7 @@ def regulation_entry(ctx: ServiceContext, claim: Claim, raw: Any) -> Regulation:
         category = v.choice(raw.get("category") or claim.barrier_category, "the category", BARRIER_CATEGORIES)
         regulation = Regulation(
             title=title,
-            slug=unique_slug(ctx.session, title),
+            slug=unique_slug(ctx.session, title or ""),
             legal_reference=legal,
             issuing_body=body,
             category=category,
