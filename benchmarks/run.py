@@ -53,8 +53,10 @@ from guarantee import create_app  # noqa: E402
 from guarantee.context import service_context, unit_of_work  # noqa: E402
 from guarantee.extensions import db  # noqa: E402
 from guarantee.public.forms import PAGES  # noqa: E402
-from guarantee.services import audit, stats  # noqa: E402
+from guarantee.services import audit  # noqa: E402
 from guarantee.services.queue import NO_DUE_DATE, _encode  # noqa: E402
+from guarantee.statistics import releases  # noqa: E402
+from guarantee.statistics.document import settings_from  # noqa: E402
 from workflows import ACTIVE_STATES  # noqa: E402
 
 LUA = Path(__file__).resolve().parent / "lua"
@@ -184,10 +186,10 @@ def publish_release(url: str, first_day: date) -> dict[str, Any]:
     """Publish a release over every claim, as `flask guarantee statistics publish` does; timed."""
     app = in_process_app(url, first_day)
     with app.app_context():
-        settings = stats.settings_from(app.config, private=False, epsilon=None)
+        settings = settings_from(app.config, private=False, epsilon=None)
         started = time.perf_counter()
         with unit_of_work() as ctx:
-            release = stats.publish(ctx, None, settings, None)
+            release = releases.publish(ctx, None, settings, None)
             number, size = release.number, len(release.document)
         seconds = time.perf_counter() - started
         db.engine.dispose()

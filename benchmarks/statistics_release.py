@@ -32,8 +32,9 @@ from guarantee import create_app
 from guarantee.clock import FixedClock
 from guarantee.config import TestConfig
 from guarantee.extensions import db
-from guarantee.services import stats
 from guarantee.services.context import ServiceContext
+from guarantee.statistics import counting, releases, tables
+from guarantee.statistics.document import Settings, build
 from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, RESOLUTION_OUTCOMES, SECTORS
 
 POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -154,14 +155,14 @@ def measure(url: str, claims: int, filled: float) -> dict[str, Any]:
     event.listen(db.engine, "before_cursor_execute", seen)
     ctx = ServiceContext(db.session, clock=FixedClock(NOW))
     started = time.perf_counter()
-    counts = stats.count(db.session, stats.Settings().series_start, NOW.date() - timedelta(days=1), NOW)
+    counts = counting.count(db.session, Settings().series_start, NOW.date() - timedelta(days=1), NOW)
     counted = time.perf_counter() - started
     scans_counting = len(scans)
     started = time.perf_counter()
-    stats.build(counts, stats.Settings(), 1, NOW)
+    build(counts, Settings(), 1, NOW)
     protected = time.perf_counter() - started
     started = time.perf_counter()
-    release = stats.publish(ctx, None, stats.Settings())
+    release = releases.publish(ctx, None, Settings())
     db.session.commit()
     published = time.perf_counter() - started
     result = {
@@ -172,7 +173,7 @@ def measure(url: str, claims: int, filled: float) -> dict[str, Any]:
         "protect_seconds": round(protected, 2),
         "publish_seconds": round(published, 2),
         "statements_reading_claims": scans_counting,
-        "tables": len(stats.LIST_TABLES) + len(stats.CROSS_TABLES) + 2,
+        "tables": len(tables.LIST_TABLES) + len(tables.CROSS_TABLES) + 2,
         "release_bytes": len(release.document),
         "counted_claims": sum(counts.lists["category"].values()),
     }

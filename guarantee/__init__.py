@@ -19,7 +19,6 @@ from guarantee import (
     pages,
     public,
     security,
-    stats,
     two_step_key,
 )
 from guarantee.clock import SystemClock
@@ -27,6 +26,7 @@ from guarantee.config import Config, check_production, from_environment
 from guarantee.database import configure_engine
 from guarantee.extensions import db, limiter, migrate
 from guarantee.logs import configure_logging
+from guarantee.statistics import pages as statistics_pages
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -71,7 +71,7 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     pages.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
-    app.register_blueprint(stats.bp)
+    app.register_blueprint(statistics_pages.bp)
     console.init_app(app)
     api.init_app(app)
     cli.init_app(app)

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from guarantee import mail
 from guarantee.context import service_context, unit_of_work
 from guarantee.models import Officer
-from guarantee.services import audit, schedule, sender, stats
+from guarantee.services import audit, schedule, sender
 from guarantee.services.admin import reset_two_step
 from guarantee.services.demo import seed_demo
 from guarantee.services.drafts import purge_expired_drafts
@@ -44,6 +44,8 @@ from guarantee.services.two_step_secrets import (
     rotate,
 )
 from guarantee.services.validation import unstorable
+from guarantee.statistics import releases
+from guarantee.statistics.document import settings_from
 from workflows import diagram
 from workflows.vocabulary import ROLES
 
@@ -409,15 +411,15 @@ def seed_demo_command(claims: int) -> None:
 def publish_statistics_command(until: datetime | None, private: bool, epsilon: float | None) -> None:
     """Publish a release of the statistics: counted, protected, checked against every earlier
     release and added to the register. Refused, with the reasons, if it would give anything away."""
-    settings = stats.settings_from(current_app.config, private=private, epsilon=epsilon)
+    settings = settings_from(current_app.config, private=private, epsilon=epsilon)
     try:
         with unit_of_work() as ctx:
-            release = stats.publish(ctx, None, settings, until.date() if until else None)
+            release = releases.publish(ctx, None, settings, until.date() if until else None)
             summary = (
                 f"Published release {release.number} ({release.method.replace('_', ' ')}), claims submitted "
                 f"{release.period_start:%-d %B %Y} to {release.period_end:%-d %B %Y}. SHA-256 {release.sha256}"
             )
-    except stats.StatisticsRefused as exc:
+    except releases.StatisticsRefused as exc:
         _fail("Not published:\n" + "\n".join(f"- {reason}" for reason in exc.reasons))
     click.echo(summary)
 
@@ -426,8 +428,8 @@ def publish_statistics_command(until: datetime | None, private: bool, epsilon: f
 def verify_statistics_command() -> None:
     """Check that every release in the register still matches its SHA-256."""
     ctx = service_context()
-    problems = stats.verify(ctx.session)
-    count = len(stats.releases(ctx.session))
+    problems = releases.verify(ctx.session)
+    count = len(releases.releases(ctx.session))
     ctx.session.rollback()
     if problems:
         for problem in problems:

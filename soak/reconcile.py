@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 import requests
 from sqlalchemy import Engine, text
 
-from guarantee.disclosure import SUPPRESSED
-from guarantee.services.stats import possible
+from guarantee.statistics.disclosure import SUPPRESSED
+from guarantee.statistics.releases import possible
 from workflows import INITIAL_STATE, TRANSITIONS_BY_TRIGGER
 
 REFUSED = (403, 409, 422)

@@ -40,9 +40,10 @@ from guarantee.clock import UK, FixedClock, today  # noqa: E402
 from guarantee.context import unit_of_work  # noqa: E402
 from guarantee.extensions import db  # noqa: E402
 from guarantee.models import Regulation  # noqa: E402
-from guarantee.services import stats  # noqa: E402
 from guarantee.services.audit import load_or_create_signing_key  # noqa: E402
 from guarantee.services.officers import create_officer  # noqa: E402
+from guarantee.statistics import releases  # noqa: E402
+from guarantee.statistics.document import settings_from  # noqa: E402
 from soak import cluster as pg  # noqa: E402
 from soak import reconcile  # noqa: E402
 from soak.faults import Injector, schedule  # noqa: E402
@@ -145,8 +146,8 @@ class Run:
                     who = Officer(email, password, roles, officer.id)
                     (self.officers if index < len(OFFICERS) else self.racers).append(who)
             with unit_of_work() as ctx:
-                settings = stats.settings_from(app.config)
-                stats.publish(ctx, None, settings, None)  # release 1: what readers poll from the start
+                settings = settings_from(app.config)
+                releases.publish(ctx, None, settings, None)  # release 1: what readers poll from the start
             db.engine.dispose()
         load_or_create_signing_key(self.signing_key)
         give_to_runner(self.evidence, self.checkpoints, self.dir / "db", self.dir / "mail", self.signing_key)
@@ -287,7 +288,7 @@ class Run:
         app = self.app(clock)
         with app.app_context():
             with unit_of_work() as ctx:
-                release = stats.publish(ctx, None, stats.settings_from(app.config), today(clock) - timedelta(days=1))
+                release = releases.publish(ctx, None, settings_from(app.config), today(clock) - timedelta(days=1))
                 document = json.loads(release.document)
             db.engine.dispose()
         return document, (self.series_start, day.isoformat())
@@ -311,7 +312,7 @@ class Run:
         try:
             document, period = self.publish_after()
             checks.append(reconcile.statistics(document, engine, period))
-        except stats.StatisticsRefused as exc:
+        except releases.StatisticsRefused as exc:
             checks.append(reconcile.Check("Statistics equal the database", False, "release refused", exc.reasons))
         engine.dispose()
         secrets_ = {e["tracking_token"] for e in entries.entries if e.get("tracking_token")}

@@ -27,10 +27,11 @@ from guarantee import create_app
 from guarantee.clock import SystemClock, today
 from guarantee.extensions import db
 from guarantee.models import AuditEvent, Claim, ClaimClock, Officer
-from guarantee.services import audit, stats
+from guarantee.services import audit
 from guarantee.services.actors import GroupActor, OfficerActor
 from guarantee.services.claims import fire, reference_for_token, submit_claim
 from guarantee.services.context import ServiceContext
+from guarantee.statistics import counting
 from tests.conftest import Database, _app_config
 from tests.helpers import INPUTS, VALID_SUBMISSION
 from tests.test_console import sign_in
@@ -196,7 +197,9 @@ def test_a_claim_filed_after_generation_gets_a_fresh_reference(rolled_back: Serv
 
 
 def test_the_statistics_count_every_claim(rolled_back: ServiceContext, generated: Generated) -> None:
-    counts = stats.count(rolled_back.session, generated.manifest.first_day, today(SystemClock()), SystemClock().now())
+    counts = counting.count(
+        rolled_back.session, generated.manifest.first_day, today(SystemClock()), SystemClock().now()
+    )
     assert sum(counts.lists["category"].values()) == CLAIMS
     assert sum(counts.lists["quarter"].values()) == CLAIMS
     assert len([q for q, n in counts.lists["quarter"].items() if n]) >= 7  # filed over about 22 months

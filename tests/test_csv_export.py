@@ -24,7 +24,7 @@ from guarantee.context import unit_of_work
 from guarantee.services.claims import fire, submit_claim
 from tests.helpers import Cast, submission
 from tests.test_console import signed_in
-from tests.test_stats_pages import publish
+from tests.test_statistics_pages import publish
 
 pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 

@@ -10,14 +10,15 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
-from guarantee.api import auth, claims, docs, evidence, statistics, tokens, workflow
+from guarantee.api import auth, claims, docs, evidence, tokens, workflow
 from guarantee.api.problems import KEPT_HEADERS, PROBLEM_JSON, flatten, from_service_error, is_api_request, problem
 from guarantee.pages import html_error
 from guarantee.schemas.claims import regulation_field_properties
 from guarantee.schemas.common import ProblemSchema
 from guarantee.services.errors import ServiceError
+from guarantee.statistics import api as statistics_api
 
-BLUEPRINTS = (claims.blp, evidence.blp, tokens.blp, workflow.blp, statistics.blp)
+BLUEPRINTS = (claims.blp, evidence.blp, tokens.blp, workflow.blp, statistics_api.blp)
 JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
 
 SPEC_DESCRIPTION = """\

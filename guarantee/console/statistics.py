@@ -9,9 +9,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from guarantee.console import bp, forms
-from guarantee.services import stats
 from guarantee.services.context import ServiceContext
 from guarantee.services.officers import require_role
+from guarantee.statistics import releases
+from guarantee.statistics.document import DIFFERENTIAL_PRIVACY, settings_from
 from guarantee.transactions import read_only, transactional, undo
 
 
@@ -32,9 +33,9 @@ def _statistics_page(
         render_template(
             "console/statistics.html",
             form=form,
-            register=stats.releases(ctx.session),
+            register=releases.releases(ctx.session),
             refused=refused or [],
-            rules=stats.settings_from(current_app.config).rules,
+            rules=settings_from(current_app.config).rules,
             epsilon=current_app.config["GUARANTEE_STATISTICS_EPSILON"],
             today=ctx.today(),
         ),
@@ -57,11 +58,11 @@ def publish_statistics(ctx: ServiceContext) -> ResponseReturnValue:
     form = forms.PublishForm()
     if not form.validate():
         return _statistics_page(ctx, form, 400)
-    settings = stats.settings_from(current_app.config, private=form.method.data == stats.DIFFERENTIAL_PRIVACY)
+    settings = settings_from(current_app.config, private=form.method.data == DIFFERENTIAL_PRIVACY)
     admin_officer = require_role(ctx, current_user.actor, ("admin",), "publish statistics")
     try:
-        release = stats.publish(ctx, admin_officer.id, settings, _period_end(form.period.data, ctx.today()))
-    except stats.StatisticsRefused as refused:
+        release = releases.publish(ctx, admin_officer.id, settings, _period_end(form.period.data, ctx.today()))
+    except releases.StatisticsRefused as refused:
         undo()
         return _statistics_page(ctx, form, 409, refused.reasons)
     flash(f"Release {release.number} is published.", "success")

@@ -24,7 +24,7 @@ from guarantee.action_forms import action_form
 from guarantee.clock import FixedClock
 from guarantee.context import unit_of_work
 from guarantee.models import Claim, OutboxMessage
-from guarantee.services import schedule, sender, stats
+from guarantee.services import schedule, sender
 from guarantee.services.actors import GroupActor
 from guarantee.services.casework import assign
 from guarantee.services.claims import (
@@ -35,6 +35,8 @@ from guarantee.services.claims import (
     submit_claim,
 )
 from guarantee.services.sweep import sweep_batch
+from guarantee.statistics import releases
+from guarantee.statistics.document import settings_from
 from tests.helpers import INPUTS, VALID_SUBMISSION, Cast, submission, walk
 from tests.support.text import Form, blocks_of_mail, blocks_of_page, forms_of, without_addresses
 from workflows import STATES, TRANSITIONS
@@ -199,7 +201,7 @@ def _other_public_pages(client: FlaskClient, corpus: Corpus, reference: str) -> 
     corpus.add("Page not found", blocks_of_page(client.get("/no-such-page").text))
     corpus.add("Statistics, before the first release", blocks_of_page(client.get("/statistics").text))
     with client.application.app_context(), unit_of_work() as ctx:
-        stats.publish(ctx, None, stats.settings_from(client.application.config, private=False, epsilon=None))
+        releases.publish(ctx, None, settings_from(client.application.config, private=False, epsilon=None))
     corpus.add("Statistics", blocks_of_page(client.get("/statistics").text), source="/statistics")
 
 

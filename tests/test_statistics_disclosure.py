@@ -1,4 +1,4 @@
-"""The disclosure-control library (guarantee/disclosure.py), tested like a library: the 10-5 rule,
+"""The disclosure-control library (guarantee/statistics/disclosure.py), tested like a library: the 10-5 rule,
 secondary suppression checked against a brute-force attacker who knows every published number,
 and the dominance rule. No database."""
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from guarantee.disclosure import SUPPRESSED, Rules, protect_cross, protect_list, round_to_base
+from guarantee.statistics.disclosure import SUPPRESSED, Rules, protect_cross, protect_list, round_to_base
 
 
 @given(st.integers(0, 10_000), st.sampled_from([1, 3, 5, 10]))

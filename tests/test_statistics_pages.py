@@ -26,9 +26,9 @@ from sqlalchemy import event
 from guarantee.clock import FixedClock
 from guarantee.context import unit_of_work
 from guarantee.extensions import db
-from guarantee.services import stats
 from guarantee.services.claims import submit_claim
-from guarantee.stats import charts
+from guarantee.statistics import charts, releases
+from guarantee.statistics.document import Settings, as_csv
 from tests.conftest import START
 from tests.helpers import Cast, submission, walk
 from tests.test_public import text_of
@@ -91,7 +91,7 @@ def publish(app: Flask, clock: FixedClock, epsilon: float | None = None, *, file
     clock.set(START)
     clock.advance(days=1)
     with app.app_context(), unit_of_work() as ctx:
-        release = stats.publish(ctx, None, stats.Settings(epsilon=epsilon), PERIOD_END)
+        release = releases.publish(ctx, None, Settings(epsilon=epsilon), PERIOD_END)
         return Published(release.number, release.sha256, release.document)
 
 
@@ -325,7 +325,7 @@ def test_the_json_download_is_the_stored_release_byte_for_byte(
     assert download.data == release.data
     assert hashlib.sha256(download.data).hexdigest() == release.sha256
     assert download.mimetype == "application/json"
-    assert download.headers["Content-Disposition"] == "attachment; filename=guarantee-statistics-release-1.json"
+    assert download.headers["Content-Disposition"] == 'attachment; filename="guarantee-statistics-release-1.json"'
     assert download.headers["ETag"] == f'"{release.sha256}"'
     assert "public" in download.headers["Cache-Control"] and "max-age=" in download.headers["Cache-Control"]
     again = client.get("/statistics/releases/1.json", headers={"If-None-Match": f'"{release.sha256}"'})
@@ -339,8 +339,8 @@ def test_the_csv_download_has_every_number_of_the_release(app: Flask, client: Fl
     download = client.get("/statistics/releases/1.csv")
     assert download.status_code == 200
     assert download.headers["Content-Type"] == "text/csv; charset=utf-8"
-    assert download.headers["Content-Disposition"] == "attachment; filename=guarantee-statistics-release-1.csv"
-    assert download.text == stats.as_csv(release.document)
+    assert download.headers["Content-Disposition"] == 'attachment; filename="guarantee-statistics-release-1.csv"'
+    assert download.text == as_csv(release.document)
     rows = list(csv.DictReader(io.StringIO(download.text)))
     assert {r["release"] for r in rows} == {"1"}
     by_category = {r["row"]: r["value"] for r in rows if r["table"] == "by_category"}
@@ -348,6 +348,32 @@ def test_the_csv_download_has_every_number_of_the_release(app: Flask, client: Fl
     assert by_category == {**{r["label"]: str(r["count"]) for r in table["rows"]}, "Total": str(table["total"])}
     assert by_category["Health and safety"] == HIDDEN
     assert client.get("/statistics.csv").headers["Location"] == "/statistics/releases/1.csv"
+
+
+def test_the_pages_and_the_api_serve_a_download_alike(app: Flask, client: FlaskClient, clock: FixedClock) -> None:
+    """One download helper: the same bytes, ETag, caching and file name from the page's link and the API."""
+    release = publish(app, clock)
+    for page_path, api_path in (
+        ("/statistics/releases/1.csv", "/api/v1/statistics/releases/1?format=csv"),
+        ("/statistics/releases/1.json", "/api/v1/statistics/releases/1"),
+    ):
+        from_page, from_api = client.get(page_path), client.get(api_path)
+        assert from_page.status_code == from_api.status_code == 200
+        assert from_page.data == from_api.data
+        for header in ("Content-Type", "ETag", "Cache-Control"):
+            assert from_page.headers[header] == from_api.headers[header], header
+        assert from_page.headers["Cache-Control"] == "public, max-age=300"
+        if page_path.endswith(".csv"):
+            assert from_page.headers["Content-Disposition"] == from_api.headers["Content-Disposition"]
+        else:  # the page's link saves a file; the API's JSON is a body to read
+            assert "Content-Disposition" not in from_api.headers
+        # A cache that holds it, even by a weak ETag, is told it has not changed, with no body.
+        for held in (from_page.headers["ETag"], "W/" + from_page.headers["ETag"]):
+            for path in (page_path, api_path):
+                again = client.get(path, headers={"If-None-Match": held})
+                assert again.status_code == 304 and again.data == b"", (path, held)
+                assert again.headers["ETag"] == from_page.headers["ETag"]
+    assert from_page.headers["ETag"] == f'"{release.sha256}"'
 
 
 def test_the_pages_serve_the_stored_release_and_count_nothing(

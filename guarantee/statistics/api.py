@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
+from typing import cast
 
 import marshmallow as ma
-from flask import Response, jsonify, request, url_for
+from flask import Response, jsonify, url_for
 
 from guarantee.api.parser import Blueprint
 from guarantee.context import service_context
 from guarantee.models import StatisticsRelease
-from guarantee.schemas.statistics import FormatArgs, ReleaseDocumentSchema, ReleaseRegisterSchema
-from guarantee.services import stats
+from guarantee.statistics import releases
+from guarantee.statistics.downloads import Format, download
+from guarantee.statistics.schemas import FormatArgs, ReleaseDocumentSchema, ReleaseRegisterSchema
 
 blp = Blueprint(
     "statistics_api", __name__, url_prefix="/api/v1/statistics", description="Anonymised statistics releases"
@@ -31,19 +32,13 @@ RELEASE_PARAMETER = {"in": "path", "name": "number", "schema": {"type": "integer
 
 def _served(release: StatisticsRelease, as_format: str) -> Response:
     """The stored bytes (or their CSV), cacheable by anyone: a release never changes."""
-    etag = release.sha256 if as_format == "json" else stats.csv_etag(release.sha256)
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)
-    elif as_format == "csv":
-        response = Response(stats.as_csv(json.loads(stats.published_bytes(release))), mimetype="text/csv")
-        response.headers["Content-Disposition"] = (
-            f'attachment; filename="guarantee-statistics-release-{release.number}.csv"'
-        )
-    else:
-        response = Response(stats.published_bytes(release), mimetype="application/json")
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+    return download(
+        release.number,
+        release.sha256,
+        cast(Format, as_format),
+        lambda: releases.published_bytes(release),
+        json_attachment=False,
+    )
 
 
 @blp.route("", methods=["GET"])
@@ -58,7 +53,7 @@ def latest(args: dict[str, str]) -> Response:
     404 until the first release is published.
     """
     ctx = service_context()
-    return _served(stats.release(ctx.session), args["format"])
+    return _served(releases.release(ctx.session), args["format"])
 
 
 @blp.route("/releases", methods=["GET"])
@@ -79,7 +74,7 @@ def register() -> Response:
             "url": url_for("statistics_api.one_release", number=r.number),
             "csv_url": url_for("statistics_api.one_release", number=r.number, format="csv"),
         }
-        for r in stats.releases(ctx.session)
+        for r in releases.releases(ctx.session)
     ]
     response = jsonify(ReleaseRegisterSchema().dump({"releases": entries}))
     response.headers["Cache-Control"] = "public, max-age=60"
@@ -95,4 +90,4 @@ def register() -> Response:
 def one_release(args: dict[str, str], number: int) -> Response:
     """One release from the register, as published"""
     ctx = service_context()
-    return _served(stats.release(ctx.session, number), args["format"])
+    return _served(releases.release(ctx.session, number), args["format"])

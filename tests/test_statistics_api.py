@@ -1,6 +1,6 @@
 """Publishing statistics from the command line and the console, and reading them through the API.
 
-The numbers themselves are specified in test_stats.py; here: who may publish, what a refusal
+The numbers themselves are specified in test_statistics.py; here: who may publish, what a refusal
 says, and that every surface serves the stored release byte for byte.
 """
 

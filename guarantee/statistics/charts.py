@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from guarantee.disclosure import SUPPRESSED
+from guarantee.statistics.disclosure import SUPPRESSED
 
 PLOT = 70.0  # the longest bar, in % of the chart's width: the rest is room for its number
 LABEL_CHARS = 30  # characters per label line: about 250 px of 16 px text, inside a 320 px screen

@@ -5,6 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
+from guarantee.statistics.downloads import FORMATS
+
 COUNT = (
     'A count: a whole number, or the string "[c]" where it is hidden (from 1 to the threshold - 1, '
     "or hidden so that another hidden count cannot be worked out)."
@@ -60,6 +62,6 @@ class ReleaseRegisterSchema(ma.Schema):
 class FormatArgs(ma.Schema):
     format = fields.String(
         load_default="json",
-        validate=ma.validate.OneOf(["json", "csv"]),
+        validate=ma.validate.OneOf(FORMATS),
         metadata={"description": "json (the stored document, byte for byte) or csv (every number, one per row)"},
     )

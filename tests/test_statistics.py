@@ -32,15 +32,27 @@ from sqlalchemy import event, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from guarantee import privacy
 from guarantee.clock import UK, FixedClock
-from guarantee.disclosure import SUPPRESSED, Published, Rules, determined
 from guarantee.models import AdminEvent, Claim, Officer, Regulation, StatisticsRelease
-from guarantee.services import audit, stats
+from guarantee.services import audit
 from guarantee.services.calendar import working_days_between
 from guarantee.services.casework import add_note, assign
 from guarantee.services.claims import fire, submit_claim
 from guarantee.services.context import ServiceContext
+from guarantee.statistics import privacy, tables
+from guarantee.statistics.counting import OUTCOME_LABELS, UNMATCHED, Counts, count
+from guarantee.statistics.disclosure import SUPPRESSED, Published, Rules, determined
+from guarantee.statistics.document import (
+    DIFFERENTIAL_PRIVACY,
+    DISCLOSURE_CONTROL,
+    Settings,
+    as_csv,
+    build,
+    canonical,
+    settings_from,
+    sha256,
+)
+from guarantee.statistics.releases import StatisticsRefused, differencing, publish, releases, verify
 from tests.conftest import START
 from tests.helpers import Cast, make_officer, submission
 from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, RESOLUTION_OUTCOMES, SECTORS, label, nation_of
@@ -48,8 +60,7 @@ from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, RESOLUTION_OUTCOME
 SERIES_START = date(2026, 1, 1)
 COUNTED_AT = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # after every decision the tests make
 CATALOGUE = ("Food premises registration", "Early years staffing ratios", "Street trading licence")
-Settings = stats.Settings
-DEFAULT = stats.Settings()
+DEFAULT = Settings()
 RULES = (Rules(), Rules(threshold=5, base=3), Rules(threshold=10, base=10, dominance_below=30))
 
 # Where a claim can stand (its state and recorded outcome), and the column of "Claims by outcome"
@@ -124,7 +135,7 @@ def quarter_of(at: datetime) -> str:
 def keys_of(made: Made, regulation_ids: Sequence[int]) -> dict[str, str]:
     return {
         "category": made.category or made.barrier_category,
-        "regulation": stats.UNMATCHED if made.regulation is None else str(regulation_ids[made.regulation]),
+        "regulation": UNMATCHED if made.regulation is None else str(regulation_ids[made.regulation]),
         "sector": made.sector,
         "region": made.region,
         "outcome": made.standing[2],
@@ -132,12 +143,12 @@ def keys_of(made: Made, regulation_ids: Sequence[int]) -> dict[str, str]:
     }
 
 
-def tally(claims: Sequence[Made], end: date, regulation_ids: Sequence[int] = (1, 2, 3)) -> stats.Counts:
+def tally(claims: Sequence[Made], end: date, regulation_ids: Sequence[int] = (1, 2, 3)) -> Counts:
     """What a reader with the claims in front of them would count, one by one."""
     quarters = [f"{end.year} Q{q}" for q in range(1, (end.month - 1) // 3 + 2)]  # the series starts in 2026 Q1
     public = {
         "category": list(BARRIER_CATEGORIES),
-        "regulation": [str(i) for i in regulation_ids] + [stats.UNMATCHED],
+        "regulation": [str(i) for i in regulation_ids] + [UNMATCHED],
         "sector": list(SECTORS),
         "region": list(REGIONS),
         "outcome": list(OUTCOME_COLUMNS),
@@ -145,7 +156,7 @@ def tally(claims: Sequence[Made], end: date, regulation_ids: Sequence[int] = (1,
     }
     inside = [m for m in claims if SERIES_START <= uk_day(m.submitted_at) <= end]
     keys = [keys_of(m, regulation_ids) for m in inside]
-    counts = stats.Counts(SERIES_START, end)
+    counts = Counts(SERIES_START, end)
     counts.lists = {d: {k: sum(1 for c in keys if c[d] == k) for k in listed} for d, listed in public.items()}
     counts.crosses = {
         name: dict(Counter((c[rows], c[cols]) for c in keys)) for name, (rows, cols) in CROSS_DIMENSIONS.items()
@@ -154,11 +165,11 @@ def tally(claims: Sequence[Made], end: date, regulation_ids: Sequence[int] = (1,
         "category": {k: label(k) for k in BARRIER_CATEGORIES},
         "regulation": {
             **{str(i): title for i, title in zip(regulation_ids, CATALOGUE, strict=True)},
-            stats.UNMATCHED: "Not yet matched to a catalogue entry",
+            UNMATCHED: "Not yet matched to a catalogue entry",
         },
         "sector": {k: label(k) for k in SECTORS},
         "region": {k: label(k) for k in REGIONS},
-        "outcome": dict(stats.OUTCOME_LABELS),
+        "outcome": dict(OUTCOME_LABELS),
         "quarter": {q: q for q in quarters},
     }
 
@@ -317,7 +328,7 @@ def published(document: Mapping[str, Any]) -> tuple[dict[Quantity, list[Publishe
     return values, sums
 
 
-def true_value(quantity: Quantity, counts: stats.Counts) -> int:
+def true_value(quantity: Quantity, counts: Counts) -> int:
     if quantity[0] == "share":
         cross = counts.crosses["category_by_outcome"]
         return sum(
@@ -388,7 +399,7 @@ def determined_in(table: Mapping[str, Any]) -> list[tuple[str, str]]:
     return determined(dict.fromkeys(cells, 0), rows, columns, hidden, hidden_totals)
 
 
-def assert_protected(document: Mapping[str, Any], counts: stats.Counts, rules: Rules) -> None:
+def assert_protected(document: Mapping[str, Any], counts: Counts, rules: Rules) -> None:
     values, sums = published(document)
     for quantity, shown in values.items():
         assert len(set(shown)) == 1, f"{quantity} is shown differently in different tables: {shown}"
@@ -435,7 +446,7 @@ def test_every_table_counts_what_a_plain_tally_of_the_claims_counts(session: Ses
     with rolled_back(session):
         regulation_ids = catalogue(session)
         insert_claims(session, claims, regulation_ids)
-        counts = stats.count(session, SERIES_START, end, COUNTED_AT)
+        counts = count(session, SERIES_START, end, COUNTED_AT)
     expected = tally(claims, end, regulation_ids)
     for dimension, listed in expected.lists.items():
         assert list(counts.lists[dimension].items()) == list(listed.items()), f"claims by {dimension}"
@@ -443,7 +454,7 @@ def test_every_table_counts_what_a_plain_tally_of_the_claims_counts(session: Ses
     assert counts.labels == expected.labels
     assert {k: sorted(v) for k, v in counts.days.items()} == expected.days
     # ... and what is published from them is protected.
-    document = stats.build(counts, DEFAULT, 1, START)
+    document = build(counts, DEFAULT, 1, START)
     assert_protected(document, expected, DEFAULT.rules)
 
 
@@ -459,11 +470,11 @@ def test_counting_reads_the_claims_once_per_table(session: Session) -> None:
 
     event.listen(engine, "before_cursor_execute", record)
     try:
-        stats.count(session, SERIES_START, date(2026, 9, 30), COUNTED_AT)
+        count(session, SERIES_START, date(2026, 9, 30), COUNTED_AT)
     finally:
         event.remove(engine, "before_cursor_execute", record)
     on_claims = [s for s in statements if re.search(r"\bclaims\b", s)]
-    assert 0 < len(on_claims) <= len(stats.LIST_TABLES) + len(stats.CROSS_TABLES) + 1
+    assert 0 < len(on_claims) <= len(tables.LIST_TABLES) + len(tables.CROSS_TABLES) + 1
 
 
 # --- 1. protection -----------------------------------------------------------------------------
@@ -474,7 +485,7 @@ def test_counting_reads_the_claims_once_per_table(session: Session) -> None:
 def test_no_published_count_is_small_unrounded_or_recoverable(drawn: Any, rules: Rules) -> None:
     end, claims = drawn
     counts = tally(claims, end)
-    document = stats.build(counts, Settings(rules=rules), 1, START)
+    document = build(counts, Settings(rules=rules), 1, START)
     assert_protected(document, counts, rules)
 
 
@@ -494,7 +505,7 @@ def test_a_count_hidden_in_one_table_cannot_be_worked_out_from_another() -> None
     claims += _claims(data, WITHDRAWN, 27) + _claims(staff, UPHELD, 10) + _claims(staff, APPEALED, 2)
     claims += _claims(staff, WITHDRAWN, 8)
     counts = tally(claims, date(2026, 10, 31))
-    document = stats.build(counts, DEFAULT, 1, START)
+    document = build(counts, DEFAULT, 1, START)
     assert [row["count"] for row in _table(document, "by_outcome")["rows"]] == [SUPPRESSED, 25, 0, SUPPRESSED, 0, 35]
     assert _row(document, "category_by_outcome", data)["counts"][0] == SUPPRESSED
     assert_protected(document, counts, DEFAULT.rules)
@@ -508,7 +519,7 @@ def test_the_share_upheld_is_hidden_where_the_counts_it_comes_from_are() -> None
     for standing in (UPHELD, NOT_UPHELD, CONSIDERED):
         claims += _claims("planning_and_premises", standing, 15)
     counts = tally(claims, date(2026, 10, 31))
-    document = stats.build(counts, DEFAULT, 1, START)
+    document = build(counts, DEFAULT, 1, START)
     assert _row(document, "category_by_outcome", "food_hygiene")["counts"][3] == SUPPRESSED
     food = _row(document, "share_upheld", "food_hygiene")
     assert [food[k] for k in ("decided", "percent", "low", "high")] == [SUPPRESSED] * 4
@@ -586,9 +597,9 @@ def test_releases_that_pass_the_check_give_nothing_small_away_by_difference(draw
     first, second = drawn
     end = date(2026, 10, 31)
     settings_ = Settings(rules=rules)
-    old = stats.build(tally(first, end), settings_, 1, START)
-    new = stats.build(tally(second, end), settings_, 2, START)
-    reasons = stats.differencing(new, [old])
+    old = build(tally(first, end), settings_, 1, START)
+    new = build(tally(second, end), settings_, 2, START)
+    reasons = differencing(new, [old])
     leaks = narrowed(new, old, rules)
     assert len(reasons) == len(leaks), (reasons, leaks)
 
@@ -601,23 +612,23 @@ def test_publish_refuses_a_release_whose_difference_from_the_last_gives_a_small_
     planning = Made(may, barrier_category="planning_and_premises")
     food = [Made(may, barrier_category="food_hygiene", standing=(CONSIDERED, WITHDRAWN)[i % 2]) for i in range(10)]
     insert_claims(session, [planning] * 30 + food, regulation_ids)
-    first = stats.publish(ctx, None, DEFAULT, date(2026, 6, 30))
+    first = publish(ctx, None, DEFAULT, date(2026, 6, 30))
     assert _row(json.loads(first.document), "by_category", "food_hygiene")["count"] == 10
 
     july = uk_midnight(date(2026, 7, 6)) + timedelta(hours=9)
     insert_claims(session, [Made(july, barrier_category="food_hygiene")] * 5, regulation_ids)
-    with pytest.raises(stats.StatisticsRefused) as refused:
-        stats.publish(ctx, None, DEFAULT, date(2026, 7, 31))
+    with pytest.raises(StatisticsRefused) as refused:
+        publish(ctx, None, DEFAULT, date(2026, 7, 31))
     assert (
         "In “Claims by barrier category”, “Food hygiene” would show 15 against 10 in release 1, which tells "
         "anyone that between 1 and 7 more claims are counted there now."
     ) in refused.value.reasons
     assert refused.value.reasons[-1] == "Publish later, when more claims have come in, or with a later period end."
-    assert [r.number for r in stats.releases(session)] == [1]
+    assert [r.number for r in releases(session)] == [1]
 
     # Ten more, and the change (10 to 25) no longer pins anything down.
     insert_claims(session, [Made(july, barrier_category="food_hygiene")] * 10, regulation_ids)
-    second = stats.publish(ctx, None, DEFAULT, date(2026, 7, 31))
+    second = publish(ctx, None, DEFAULT, date(2026, 7, 31))
     assert _row(json.loads(second.document), "by_category", "food_hygiene")["count"] == 25
 
 
@@ -662,22 +673,19 @@ def test_a_release_is_byte_for_byte_the_same_when_built_again_on_either_database
     claims = seeded()
     insert_claims(session, claims, regulation_ids)
     end = date(2026, 10, 31)
-    built = [
-        stats.canonical(stats.build(stats.count(session, SERIES_START, end, COUNTED_AT), DEFAULT, 3, clock.now()))
-        for _ in "ab"
-    ]
+    built = [canonical(build(count(session, SERIES_START, end, COUNTED_AT), DEFAULT, 3, clock.now())) for _ in "ab"]
     assert built[0] == built[1]
     # The same bytes as a release made from a plain tally of the claims, whichever the database.
-    assert built[0] == stats.canonical(stats.build(tally(claims, end, regulation_ids), DEFAULT, 3, clock.now()))
+    assert built[0] == canonical(build(tally(claims, end, regulation_ids), DEFAULT, 3, clock.now()))
 
 
 def test_the_register_detects_a_tampered_release_and_postgresql_refuses_to_change_one(
     ctx: ServiceContext, session: Session, backend: str
 ) -> None:
     insert_claims(session, seeded()[:40], catalogue(session))
-    release = stats.publish(ctx, None, DEFAULT)
-    assert stats.verify(session) == []
-    assert release.sha256 == stats.sha256(release.document)
+    release = publish(ctx, None, DEFAULT)
+    assert verify(session) == []
+    assert release.sha256 == sha256(release.document)
 
     if backend == "postgresql":
         for statement in (
@@ -689,10 +697,10 @@ def test_the_register_detects_a_tampered_release_and_postgresql_refuses_to_chang
         session.execute(text("ALTER TABLE statistics_releases DISABLE TRIGGER USER"))  # an attacker with full rights
     tampered = release.document.replace(b'"release": 1', b'"release": 7')
     session.execute(update(StatisticsRelease).values(document=tampered))
-    assert stats.verify(session) == ["Release 1: its document does not match its SHA-256."]
+    assert verify(session) == ["Release 1: its document does not match its SHA-256."]
     # Changing the hash too is caught by the register's own number.
-    session.execute(update(StatisticsRelease).values(sha256=stats.sha256(tampered)))
-    assert stats.verify(session) == ["Release 1: the document's number or period differs from the register."]
+    session.execute(update(StatisticsRelease).values(sha256=sha256(tampered)))
+    assert verify(session) == ["Release 1: the document's number or period differs from the register."]
     if backend == "postgresql":
         session.execute(text("ALTER TABLE statistics_releases ENABLE TRIGGER USER"))
 
@@ -771,12 +779,12 @@ def test_no_words_contact_details_references_or_officers_reach_a_release(
     fire(ctx, references[2], "withdraw", cast.for_role("group", references[2]), {"reason": mark("withdraw")})
 
     clock.set(START)
-    release = stats.publish(ctx, cast.admin.officer_id, DEFAULT)
+    release = publish(ctx, cast.admin.officer_id, DEFAULT)
     document = json.loads(release.document)
     log = session.scalars(select(AdminEvent).where(AdminEvent.action == "statistics_published")).one()
     artefacts = {
         "the release": release.document.decode(),
-        "the CSV": stats.as_csv(document),
+        "the CSV": as_csv(document),
         "the register": " ".join(str(getattr(release, c.key)) for c in StatisticsRelease.__table__.columns),
         "the admin log": json.dumps(log.payload),
     }
@@ -795,16 +803,16 @@ def _laplace_epsilon(scale: float) -> float:
     return float(measurement.map(1))
 
 
-def some_counts(made: int = 40) -> stats.Counts:
+def some_counts(made: int = 40) -> Counts:
     may = uk_midnight(date(2026, 5, 5))
     return tally(seeded()[:made] + [Made(may, barrier_category="food_hygiene")] * 12, date(2026, 10, 31))
 
 
 @pytest.mark.parametrize("epsilon", [0.5, 1.0])
 def test_a_private_release_records_the_epsilon_opendp_gives_for_its_noise(epsilon: float) -> None:
-    document = stats.build(some_counts(), Settings(epsilon=epsilon), 1, START)
+    document = build(some_counts(), Settings(epsilon=epsilon), 1, START)
     rules = document["rules"]
-    assert document["method"] == stats.DIFFERENTIAL_PRIVACY
+    assert document["method"] == DIFFERENTIAL_PRIVACY
     assert rules["epsilon_per_table"] == _laplace_epsilon(rules["scale"])
     assert rules["epsilon_per_table"] <= epsilon
     assert rules["epsilon_total"] == pytest.approx(rules["epsilon_per_table"] * len(document["tables"]))
@@ -812,18 +820,16 @@ def test_a_private_release_records_the_epsilon_opendp_gives_for_its_noise(epsilo
 
 
 def test_private_settings_come_from_the_configuration() -> None:
-    chosen = stats.settings_from({"GUARANTEE_STATISTICS_EPSILON": "1.0"}, private=True)
-    assert chosen.epsilon == 1.0 and chosen.method == stats.DIFFERENTIAL_PRIVACY
-    assert stats.settings_from({}, private=True).epsilon == 0.5
-    assert stats.settings_from({}).method == stats.DISCLOSURE_CONTROL
+    chosen = settings_from({"GUARANTEE_STATISTICS_EPSILON": "1.0"}, private=True)
+    assert chosen.epsilon == 1.0 and chosen.method == DIFFERENTIAL_PRIVACY
+    assert settings_from({}, private=True).epsilon == 0.5
+    assert settings_from({}).method == DISCLOSURE_CONTROL
 
 
 @pytest.mark.parametrize("made", [0, 40])
 def test_private_counts_are_never_negative_and_every_table_adds_up(made: int) -> None:
     for _ in range(2):
-        document = stats.build(
-            some_counts(made) if made else tally([], date(2026, 10, 31)), Settings(epsilon=0.5), 1, START
-        )
+        document = build(some_counts(made) if made else tally([], date(2026, 10, 31)), Settings(epsilon=0.5), 1, START)
         for table in document["tables"]:
             if table["kind"] == "counts":
                 cells = [row["count"] for row in table["rows"]]
@@ -916,20 +922,20 @@ def test_private_counts_fall_within_their_stated_margins_at_the_stated_rate() ->
 def test_publish_refuses_a_period_that_is_not_over_or_is_before_the_series(
     ctx: ServiceContext, session: Session, period_end: date, message: str
 ) -> None:
-    with pytest.raises(stats.StatisticsRefused) as refused:
-        stats.publish(ctx, None, DEFAULT, period_end)
+    with pytest.raises(StatisticsRefused) as refused:
+        publish(ctx, None, DEFAULT, period_end)
     assert refused.value.reasons == [message]
-    assert stats.releases(session) == []
+    assert releases(session) == []
 
 
 def test_publish_refuses_a_period_ending_before_the_last_release(ctx: ServiceContext, session: Session) -> None:
-    stats.publish(ctx, None, DEFAULT, date(2026, 10, 31))
-    with pytest.raises(stats.StatisticsRefused) as refused:
-        stats.publish(ctx, None, DEFAULT, date(2026, 9, 30))
+    publish(ctx, None, DEFAULT, date(2026, 10, 31))
+    with pytest.raises(StatisticsRefused) as refused:
+        publish(ctx, None, DEFAULT, date(2026, 9, 30))
     assert refused.value.reasons == [
         "The series is cumulative: a new release must end on or after 31 October 2026, where the last one ends."
     ]
-    assert [r.number for r in stats.releases(session)] == [1]
+    assert [r.number for r in releases(session)] == [1]
 
 
 def test_releases_are_numbered_in_turn_and_each_is_in_the_admin_log(
@@ -940,9 +946,9 @@ def test_releases_are_numbered_in_turn_and_each_is_in_the_admin_log(
     for _ in range(3):
         submit_claim(ctx, submission())
     clock.set(START)
-    first = stats.publish(ctx, admin.officer_id, DEFAULT, date(2026, 10, 31))
-    second = stats.publish(ctx, admin.officer_id, DEFAULT)
-    assert [r.number for r in stats.releases(session)] == [2, 1]
+    first = publish(ctx, admin.officer_id, DEFAULT, date(2026, 10, 31))
+    second = publish(ctx, admin.officer_id, DEFAULT)
+    assert [r.number for r in releases(session)] == [2, 1]
     assert (second.period_start, second.period_end) == (SERIES_START, date(2026, 11, 1))
     logged = session.scalars(
         select(AdminEvent).where(AdminEvent.action == "statistics_published").order_by(AdminEvent.seq)
@@ -961,7 +967,7 @@ def test_releases_are_numbered_in_turn_and_each_is_in_the_admin_log(
     ]
     report = audit.verify(ctx)
     assert report.ok, report.problems
-    assert stats.verify(session) == []
+    assert verify(session) == []
 
 
 def test_a_small_category_that_all_went_one_way_is_hidden_by_outcome(ctx: ServiceContext, session: Session) -> None:
@@ -975,7 +981,7 @@ def test_a_small_category_that_all_went_one_way_is_hidden_by_outcome(ctx: Servic
     )
     regulation_ids = catalogue(session)
     insert_claims(session, claims, regulation_ids)
-    document = json.loads(stats.publish(ctx, None, DEFAULT).document)
+    document = json.loads(publish(ctx, None, DEFAULT).document)
     food = _row(document, "category_by_outcome", "food_hygiene")
     # Hidden in every column some claim is in, so not even which outcomes it did not have shows.
     # (Nobody is under appeal, declined or withdrawn: "Claims by outcome" shows that anyway.)
@@ -985,7 +991,7 @@ def test_a_small_category_that_all_went_one_way_is_hidden_by_outcome(ctx: Servic
     assert_protected(document, tally(claims, date(2026, 11, 1), regulation_ids), DEFAULT.rules)
 
 
-def _counts_deciding(upheld: int, rest: int, category: str = "food_hygiene") -> stats.Counts:
+def _counts_deciding(upheld: int, rest: int, category: str = "food_hygiene") -> Counts:
     may = uk_midnight(date(2026, 5, 4))
     claims = [Made(may, barrier_category=category, standing=UPHELD)] * upheld
     claims += [Made(may, barrier_category=category, standing=NOT_UPHELD)] * rest
@@ -995,10 +1001,10 @@ def _counts_deciding(upheld: int, rest: int, category: str = "food_hygiene") -> 
 def test_the_share_upheld_is_worked_out_from_the_published_counts_with_its_wilson_interval() -> None:
     # 30 upheld of 50: 60%, and the 95% Wilson interval is 46.2% to 72.4%.
     counts = _counts_deciding(30, 20)
-    share = stats.share_upheld(counts, {"all": (30, 20), "food_hygiene": (30, 20), "planning_and_premises": (0, 0)})
+    share = tables.share_upheld(counts, {"all": (30, 20), "food_hygiene": (30, 20), "planning_and_premises": (0, 0)})
     everyone = next(r for r in share["rows"] if r["key"] == "all")
     assert everyone == {"key": "all", "label": "All claims", "decided": 50, "percent": 60, "low": 46, "high": 72}
-    assert stats.wilson(30, 50) == pytest.approx((0.4618, 0.7239), abs=5e-5)
+    assert tables.wilson(30, 50) == pytest.approx((0.4618, 0.7239), abs=5e-5)
     food = next(r for r in share["rows"] if r["key"] == "food_hygiene")
     assert (food["decided"], food["percent"]) == (50, 60)
     planning = next(r for r in share["rows"] if r["key"] == "planning_and_premises")
@@ -1019,7 +1025,7 @@ def test_the_share_upheld_is_no_more_exact_than_the_tables_it_comes_from() -> No
     # 21 upheld of 42 and then 22 of 43 are both shown as 20 and 20 in the tables: the share must
     # not tell them apart (it would say which way the one new decision went).
     at = datetime(2026, 11, 1, tzinfo=UTC)
-    built = [stats.build(_counts_deciding(upheld, 21), stats.Settings(), 1, at) for upheld in (21, 22)]
+    built = [build(_counts_deciding(upheld, 21), Settings(), 1, at) for upheld in (21, 22)]
     shares = [next(t for t in b["tables"] if t["id"] == "share_upheld")["rows"][0] for b in built]
     assert shares[0] == shares[1]
 
@@ -1034,7 +1040,7 @@ def test_the_share_upheld_is_no_more_exact_than_the_tables_it_comes_from() -> No
     ],
 )
 def test_the_median_and_ninetieth_percentile_are_by_nearest_rank(days: list[int], q: float, value: int) -> None:
-    assert stats.nearest_rank(days, q) == value
+    assert tables.nearest_rank(days, q) == value
 
 
 @pytest.mark.parametrize(
@@ -1051,7 +1057,7 @@ def test_working_days_are_shown_from_fifty_claims_rounded_and_hidden_with_the_ou
 ) -> None:
     counts = tally([], date(2026, 10, 31))
     counts.days = {"decision": days, "resolution": []}
-    rows = stats.working_days(counts, Rules(), hide)["rows"]
+    rows = tables.working_days(counts, Rules(), hide)["rows"]
     assert rows[0] == {
         "key": "decision",
         "label": "From submission to a decision",
@@ -1071,7 +1077,7 @@ def test_working_days_skip_the_bank_holidays_of_the_claims_nation(session: Sessi
         [Made(friday, region=region, decided_after=timedelta(days=4)) for region in ("scotland", "london")],
         catalogue(session),
     )
-    counts = stats.count(session, SERIES_START, date(2026, 12, 31), COUNTED_AT)
+    counts = count(session, SERIES_START, date(2026, 12, 31), COUNTED_AT)
     assert sorted(counts.days["decision"]) == [1, 2]
 
 
@@ -1081,5 +1087,5 @@ def test_working_days_end_on_the_uk_date_of_the_decision_whatever_year_it_is_cou
     monday = datetime(2029, 6, 4, 9, 0, tzinfo=UTC)
     decided = datetime(2029, 6, 11, 23, 30, tzinfo=UTC)  # 00:30 on Tuesday 12 June in the UK
     insert_claims(session, [Made(monday, decided_after=decided - monday)], catalogue(session))
-    counts = stats.count(session, date(2029, 1, 1), date(2029, 12, 31), datetime(2029, 12, 31, 12, tzinfo=UTC))
+    counts = count(session, date(2029, 1, 1), date(2029, 12, 31), datetime(2029, 12, 31, 12, tzinfo=UTC))
     assert counts.days["decision"] == [6]  # Tuesday 5 to Tuesday 12 June, the weekend not counted

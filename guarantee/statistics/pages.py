@@ -22,15 +22,12 @@ from guarantee.context import service_context
 from guarantee.models import StatisticsRelease
 from guarantee.pages import render_error
 from guarantee.security import csp_nonce
-from guarantee.services import stats
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import NotFound
-from guarantee.stats import charts
+from guarantee.statistics import charts, releases
+from guarantee.statistics.downloads import Format, download
 
-bp = Blueprint("stats", __name__, template_folder="templates")
-
-# Releases never change, but a newer one may come: caches may keep a download a few minutes.
-DOWNLOAD_MAX_AGE = 300
+bp = Blueprint("statistics", __name__, template_folder="templates")
 
 
 @dataclass(frozen=True)
@@ -68,14 +65,14 @@ def _register() -> list[Listed]:
     """The register, newest first, without the documents, in a short read."""
     ctx = service_context()
     try:
-        return [Listed.of(r) for r in stats.releases(ctx.session)]
+        return [Listed.of(r) for r in releases.releases(ctx.session)]
     finally:
         ctx.rollback()
 
 
 def _stored_in(ctx: ServiceContext, number: int | None) -> Stored:
-    release = stats.release(ctx.session, number)
-    return Stored(Listed.of(release), stats.published_bytes(release))
+    release = releases.release(ctx.session, number)
+    return Stored(Listed.of(release), releases.published_bytes(release))
 
 
 def _stored(number: int | None) -> Stored:
@@ -92,7 +89,7 @@ def latest() -> ResponseReturnValue:
     """The latest release, or a page saying none has been published yet."""
     history = _register()
     if not history:
-        return render_template("stats/none.html")
+        return render_template("statistics/none.html")
     return _release_page(history, history[0].number)
 
 
@@ -128,7 +125,7 @@ def _render_release(history: list[Listed], shown: Stored) -> str:
     g.csp_nonce = _NONCE_MARK
     try:
         return render_template(
-            "stats/release.html",
+            "statistics/release.html",
             release=shown.listed,
             size=len(shown.document),
             document=document,
@@ -148,37 +145,28 @@ def _render_release(history: list[Listed], shown: Stored) -> str:
 @bp.get("/statistics/releases/<int(max=2147483647):number>.json")
 def release_json(number: int) -> BaseResponse:
     """The release exactly as stored in the register: its SHA-256 is the register's."""
-    stored = _stored(number)
-    response = Response(stored.document, mimetype="application/json")
-    return _download(response, stored.listed, "json", stored.listed.sha256)
+    return _download(number, "json")
 
 
 @bp.get("/statistics/releases/<int(max=2147483647):number>.csv")
 def release_csv(number: int) -> BaseResponse:
     """Every table of the release as one CSV, made from the stored document."""
+    return _download(number, "csv")
+
+
+def _download(number: int, as_format: Format) -> BaseResponse:
     stored = _stored(number)
-    response = Response(stats.as_csv(json.loads(stored.document)), mimetype="text/csv")
-    return _download(response, stored.listed, "csv", stats.csv_etag(stored.listed.sha256))
-
-
-def _download(response: Response, listed: Listed, extension: str, etag: str) -> BaseResponse:
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=guarantee-statistics-release-{listed.number}.{extension}"
-    )
-    response.set_etag(etag)
-    response.cache_control.public = True
-    response.cache_control.max_age = DOWNLOAD_MAX_AGE
-    return response.make_conditional(request)
+    return download(number, stored.listed.sha256, as_format, lambda: stored.document, json_attachment=True)
 
 
 @bp.get("/statistics.json")
 def latest_json() -> BaseResponse:
-    return redirect(url_for("stats.release_json", number=_stored(None).listed.number))
+    return redirect(url_for("statistics.release_json", number=_stored(None).listed.number))
 
 
 @bp.get("/statistics.csv")
 def latest_csv() -> BaseResponse:
-    return redirect(url_for("stats.release_csv", number=_stored(None).listed.number))
+    return redirect(url_for("statistics.release_csv", number=_stored(None).listed.number))
 
 
 @bp.errorhandler(NotFound)
