@@ -16,6 +16,7 @@ from guarantee.models.evidence import Attachment
 from guarantee.models.officer import MailOptOut, Officer, OfficerRole
 from guarantee.models.outbox import OutboxMessage
 from guarantee.models.regulation import Regulation
+from guarantee.models.remedy import RemedyCheckIn
 from guarantee.models.saved_filter import SavedFilter
 from guarantee.models.statistics import StatisticsRelease
 
@@ -36,6 +37,7 @@ __all__ = [
     "OutboxMessage",
     "ReferenceCounter",
     "Regulation",
+    "RemedyCheckIn",
     "SavedFilter",
     "StatisticsRelease",
     "TimelineEntry",
