@@ -147,8 +147,8 @@ def test_admins_see_open_follow_ups_with_overdue_ones_tagged_and_close_them_with
     listed = admin.get("/officer/remedy-follow-ups")
     assert listed.status_code == 200
     words = text_of(listed.text)
-    assert f"{reference} No: the remedy has not been put in place (3-month check-in)" in words
-    assert "2 Mar 2027 Overdue" in words or "2 March 2027 Overdue" in words
+    assert "What the group answered No: the remedy has not been put in place (3-month check-in)" in words
+    assert "Due 2 March 2027 Overdue" in words
     assert f'href="/officer/claims/{reference}"' in listed.text
     (follow_up,) = re.findall(r'href="(/officer/remedy-follow-ups/\d+)"', listed.text)
 

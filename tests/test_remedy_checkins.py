@@ -329,3 +329,13 @@ def test_only_admins_see_follow_ups(ctx: ServiceContext) -> None:
     for role in ("triage", "reviewer", "appeal_panel", "team_leader"):
         with pytest.raises(Forbidden):
             remedies.open_follow_ups(ctx, make_officer(ctx, role))
+
+
+def test_the_follow_up_clock_is_read_from_the_environment_and_refused_when_not_working_days() -> None:
+    from guarantee.config import Config, from_environment
+
+    assert Config.GUARANTEE_REMEDY_FOLLOW_UP_DAYS == 20
+    assert from_environment({"GUARANTEE_REMEDY_FOLLOW_UP_DAYS": "15"})["GUARANTEE_REMEDY_FOLLOW_UP_DAYS"] == 15
+    for wrong in ("0", "twenty", "-3", "251"):
+        with pytest.raises(ValueError, match="GUARANTEE_REMEDY_FOLLOW_UP_DAYS"):
+            from_environment({"GUARANTEE_REMEDY_FOLLOW_UP_DAYS": wrong})
