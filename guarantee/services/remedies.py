@@ -53,6 +53,12 @@ NOTE = "follow_up_note"
 FOLLOW_UP_ROLES = ("admin",)
 
 
+# The state and the outcomes the step after which check-ins come leaves a claim with.
+_AFTER = TRANSITIONS_BY_TRIGGER[CHECK_IN_AFTER]
+RESOLVED = _AFTER.dest
+RESOLUTIONS = next(i.choices for i in _AFTER.inputs if i.name == _AFTER.outcome_input)
+
+
 def add_months(day: date, months: int) -> date:
     """The same day ``months`` calendar months later (the month's last day if it is shorter)."""
     month = day.month - 1 + months
@@ -87,15 +93,13 @@ def queue_check_ins(ctx: ServiceContext) -> int:
     today = ctx.today()
     oldest = add_months(today, -max(CHECK_IN_MONTHS)) - timedelta(days=CATCH_UP_DAYS + 1)
     since = datetime.combine(oldest, time(0), tzinfo=UK)
-    resolved = TRANSITIONS_BY_TRIGGER[CHECK_IN_AFTER].dest
     rows = ctx.session.execute(
-        select(Claim, AuditEvent.occurred_at)
-        .join(AuditEvent, AuditEvent.claim_id == Claim.id)
+        select(Claim, Claim.resolved_at)
         .join(Contact, Contact.claim_id == Claim.id)
         .where(
-            AuditEvent.action == CHECK_IN_AFTER,
-            AuditEvent.occurred_at >= since,
-            Claim.state == resolved,
+            Claim.state == RESOLVED,
+            Claim.outcome.in_(RESOLUTIONS),  # so resolved by CHECK_IN_AFTER (not an appeal dismissed)
+            Claim.resolved_at >= since,
             Claim.consent_contact,
             Contact.email.is_not(None),
             Contact.erased_at.is_(None),
@@ -110,8 +114,8 @@ def queue_check_ins(ctx: ServiceContext) -> int:
         ).all()
     )
     queued = 0
-    for claim, occurred_at in rows:
-        due = due_check_in(occurred_at.astimezone(UK).date(), today)
+    for claim, resolved_at in rows:
+        due = due_check_in(resolved_at.astimezone(UK).date(), today) if resolved_at else None
         if due is None or (claim.id, due[0]) in done:
             continue
         queued += _queue_once(ctx, claim, *due)
