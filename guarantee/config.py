@@ -35,6 +35,8 @@ class Config:
     GUARANTEE_ENVIRONMENT = "development"
     # How many days the link in each e-mail to a group opens its claim (to the end of that UK day).
     GUARANTEE_TRACKING_LINK_DAYS = 30
+    # Working days an admin has to follow up a group's answer that the remedy is not in place.
+    GUARANTEE_REMEDY_FOLLOW_UP_DAYS = 20
     GUARANTEE_LOG_JSON = True
     GUARANTEE_SWEEP_BATCH = 100
     # How many reverse proxies stand in front (0: none; trust no X-Forwarded-* header).
@@ -155,6 +157,13 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
         if not days.isdigit() or not 1 <= int(days) <= 366:
             raise ValueError("GUARANTEE_TRACKING_LINK_DAYS must be a whole number of days from 1 to 366, such as 30")
         settings["GUARANTEE_TRACKING_LINK_DAYS"] = int(days)
+    if environ.get("GUARANTEE_REMEDY_FOLLOW_UP_DAYS"):
+        days = environ["GUARANTEE_REMEDY_FOLLOW_UP_DAYS"].strip()
+        if not days.isdigit() or not 1 <= int(days) <= 250:
+            raise ValueError(
+                "GUARANTEE_REMEDY_FOLLOW_UP_DAYS must be a whole number of working days from 1 to 250, such as 20"
+            )
+        settings["GUARANTEE_REMEDY_FOLLOW_UP_DAYS"] = int(days)
     if environ.get("GUARANTEE_STATISTICS_EPSILON"):
         settings["GUARANTEE_STATISTICS_EPSILON"] = float(environ["GUARANTEE_STATISTICS_EPSILON"])
     if environ.get("GUARANTEE_API_TOKEN_MINUTES"):

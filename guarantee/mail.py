@@ -141,12 +141,19 @@ def message_context(message: OutboxMessage, recipient: Recipient, ctx: ServiceCo
         # What the link is and until when, for the line under it (a variable, not an include, so
         # that the blank line after it stays).
         context["link_note"] = _template("mail/_link_note.txt", link_works_until=context["link_works_until"]).strip()
+        if recipient.check_in_token:  # a remedy check-in's one-question page (services.remedies)
+            token = recipient.check_in_token
+            context["check_in_link"] = links(f"/check-in/{claim.reference}?token={token}")
+            context["check_in_works_until"] = recipient.check_in_works_until
+        else:
+            context["check_in_link"] = PREVIEW_CHECK_IN_LINK
     return context
 
 
 # In a preview of a message to the group (an officer's "Check your decision" page): the link is
 # made only when the message is sent.
 PREVIEW_LINK = "[the group's private link to the claim, made when the e-mail is sent]"
+PREVIEW_CHECK_IN_LINK = "[the group's private link to answer the check-in, made when the e-mail is sent]"
 
 
 def _html(rendered: str, subject: str, links: Links) -> str:

@@ -42,6 +42,7 @@ from guarantee.models import (
     OfficerToken,
     OutboxMessage,
     Regulation,
+    RemedyCheckIn,
     SavedFilter,
     StatisticsRelease,
     TimelineEntry,
@@ -57,6 +58,7 @@ from tests.api_support import CLAIMS, assert_problem, new_officer
 from tests.api_support import sign_in as api_sign_in
 from tests.conftest import START, Database
 from tests.helpers import INPUTS, PASSWORD, VALID_SUBMISSION, Cast, submission, walk
+from tests.support.remedies import open_follow_up
 from tests.test_console import (
     SIGN_IN,
     Someone,
@@ -142,8 +144,12 @@ MAY: dict[str, frozenset[str]] = {
     "officer-account-page": ADMINS,
     "messages-page": ADMINS,
     "statistics-page": ADMINS,
+    "remedy-follow-ups-page": ADMINS,
+    "remedy-follow-up-page": ADMINS,
     # the outbox
     "message-try-again": ADMINS,
+    # the groups' answers that a remedy is not in place
+    "close-remedy-follow-up": ADMINS,
     # the statistics register
     "publish-statistics": ADMINS,
     # the team's workload
@@ -164,6 +170,7 @@ CASEWORK = (
     "bulk-assign",
     "bulk-decline-duplicates",
     "message-try-again",
+    "close-remedy-follow-up",
     "reassign",
 )
 OWN = ("save-filter", "delete-filter", "change-mail-settings")
@@ -255,6 +262,7 @@ class Target:
     email: str = ""  # of an officer to add
     attachment: int = 0
     message: int = 0  # an outbox message the sender gave up on
+    follow_up: int = 0  # a remedy check-in answered "not in place", its follow-up open
 
 
 def trace(app: Flask, target: Target) -> dict[str, Any]:
@@ -687,6 +695,19 @@ def _downloaded(a: Attempted) -> None:
     assert a.response.headers["Content-Disposition"].startswith("attachment")
 
 
+def _an_open_follow_up(world: World) -> Target:
+    reference = claim_in(world, "submitted")  # the row is made directly: who may is what is tried
+    with world.app.app_context(), unit_of_work() as ctx:
+        return Target(claims=(reference,), follow_up=open_follow_up(ctx, reference))
+
+
+def _follow_up_closed(a: Attempted) -> None:
+    assert location(a.response) == "/officer/remedy-follow-ups"
+    row = saved(a.world.app, RemedyCheckIn, RemedyCheckIn.id == a.target.follow_up)
+    assert (row.follow_up_closed_at is not None, row.follow_up_closed_by) == (True, a.browser.officer_id)
+    assert last_event(a.world.app, a.reference) == ("remedy_follow_up_closed", a.browser.audit_id)
+
+
 PAGE_ACTIONS: dict[str, Callable[[frozenset[str]], Action]] = {
     "queue": _page(lambda w, t: "/officer"),
     "queue-csv": _page(lambda w, t: "/officer/queue.csv"),
@@ -699,6 +720,8 @@ PAGE_ACTIONS: dict[str, Callable[[frozenset[str]], Action]] = {
     "officer-account-page": _page(lambda w, t: f"/officer/admin/{w.cast.reviewer.officer_id}"),
     "messages-page": _page(lambda w, t: "/officer/messages"),
     "statistics-page": _page(lambda w, t: "/officer/statistics"),
+    "remedy-follow-ups-page": _page(lambda w, t: "/officer/remedy-follow-ups"),
+    "remedy-follow-up-page": _page(lambda w, t: f"/officer/remedy-follow-ups/{t.follow_up}", _an_open_follow_up),
     "team-page": _page(lambda w, t: "/officer/team"),
     "reassign-page": _page(lambda w, t: f"/officer/team/{w.cast.reviewer.officer_id}/reassign"),
     "mail-settings-page": _page(lambda w, t: "/officer/settings/email"),
@@ -808,6 +831,12 @@ ACTIONS: dict[str, Action] = {
         _a_failed_message,
         lambda w, b, t: post(b, f"/officer/messages/{t.message}/try-again"),
         _queued_again,
+    ),
+    "close-remedy-follow-up": Action(
+        MAY["close-remedy-follow-up"],
+        _an_open_follow_up,
+        lambda w, b, t: post(b, f"/officer/remedy-follow-ups/{t.follow_up}", note="Rang the council: done."),
+        _follow_up_closed,
     ),
     "note": Action(
         MAY["note"],
@@ -937,6 +966,9 @@ ENDPOINTS: dict[str, tuple[str, ...]] = {
     "console.messages": ("messages-page",),
     "console.try_message_again": ("message-try-again",),
     "console.statistics": ("statistics-page",),
+    "console.remedy_follow_ups": ("remedy-follow-ups-page",),
+    "console.remedy_follow_up": ("remedy-follow-up-page",),
+    "console.close_remedy_follow_up": ("close-remedy-follow-up",),
     "console.publish_statistics": ("publish-statistics",),
     "console.team": ("team-page",),
     "console.reassign": ("reassign-page", "reassign"),

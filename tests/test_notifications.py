@@ -148,6 +148,12 @@ def statuses(app: Flask) -> dict[str, int]:
 
 def _walk_every_message(app: Flask, clock: FixedClock) -> dict[str, Any]:
     """Claims taken through every step that sends something; the cast and references."""
+    started = clock.now()
+    clock.set(started - timedelta(days=93))  # a claim resolved 3 months ago: its check-in is due
+    with app.app_context(), unit_of_work() as ctx:
+        checked_in = submit_claim(ctx, submission()).reference
+        walk(ctx, Cast(ctx), checked_in, "accept", "uphold", "record_resolution")
+    clock.set(started)
     with app.app_context(), unit_of_work() as ctx:
         cast = Cast(ctx)
         appealed = submit_claim(ctx, submission()).reference
@@ -192,6 +198,7 @@ def _walk_every_message(app: Flask, clock: FixedClock) -> dict[str, Any]:
         "allowed": allowed,
         "declined": declined,
         "lapsing": lapsing,
+        "checked_in": checked_in,
         **people,
     }
 
@@ -237,6 +244,11 @@ def test_every_message_type_arrives_with_the_right_words_and_a_working_link(
     assert "reopened" in only("claim_reopened", walked["lapsing"])
     assert "Please answer by" in only("information_reminder")
     assert "until" in only("appeal_reminder")
+    assert re.search(  # the check-in's question, and the link to its page
+        rf"was the remedy put in place\?.*http://guarantee\.test/check-in/{walked['checked_in']}\?token=\S+",
+        only("remedy_check_in", walked["checked_in"]),
+        re.S,
+    )
     digest = only("daily_digest")
     assert walked["overdue"] in digest and "(overdue)" in digest and "/officer/claims/" in digest
     assert f"/officer/claims/{walked['appealed']}" in only("group_replied", walked["appealed"])

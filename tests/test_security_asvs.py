@@ -68,6 +68,7 @@ from tests.asvs_support import (
 from tests.conftest import REDIS_URL, START, Database, _app_config
 from tests.helpers import INPUTS, PASSWORD, VALID_SUBMISSION
 from tests.support.filing import fill_pages
+from tests.support.remedies import open_follow_up, waiting_check_in
 from tests.test_console import SIGN_IN, claim_now, is_signed_out, officer, sign_in
 from tests.test_public import (
     HTML_PAGE,
@@ -419,7 +420,11 @@ def csrf_targets(world: World) -> dict[str, Any]:
                 claim_id=claim_id, token_hash=token_hash(ended), created_at=then, expires_at=then + timedelta(days=30)
             )
         )
+    with app.app_context(), unit_of_work() as ctx:  # a check-in to answer, and a follow-up to close
+        check_in, follow_up = waiting_check_in(ctx, decided.reference), open_follow_up(ctx, decided.reference)
     return {
+        "check_in": f"/check-in/{decided.reference}?token={check_in}",
+        "follow_up": f"/officer/remedy-follow-ups/{follow_up}",
         "ended_link": f"/track/{submitted.reference}?token={ended}",
         "submitted": submitted,
         "reviewing": reviewing,
@@ -528,6 +533,7 @@ def _csrf_cases(world: World, t: dict[str, Any]) -> list[tuple[str, FlaskClient,
             for change in ("roles", "deactivate", "reset-password", "reset-two-step", "revoke-tokens", "reactivate")
         ],
         ("console.try_message_again", admin, "/officer/messages", "/officer/messages/1/try-again", {}),
+        ("console.close_remedy_follow_up", admin, t["follow_up"], t["follow_up"], {"note": "Rang the council."}),
         ("console.publish_statistics", admin, "/officer/statistics", "/officer/statistics", {}),
         (
             "public.question",
@@ -562,6 +568,13 @@ def _csrf_cases(world: World, t: dict[str, Any]) -> list[tuple[str, FlaskClient,
         ("public.upload_evidence", group, a_path(s), f"{a_path(s)}/evidence", {"file": (PDF, "evidence.pdf")}),
         # The page of a link that has ended (410), whose one button sends a fresh link.
         ("public.send_new_link", app_client(world), t["ended_link"], f"{a_path(s)}/new-link", {}),
+        (
+            "public.answer_check_in",
+            app_client(world),
+            t["check_in"],
+            f"/check-in/{d.reference}",
+            {"answer": "remedy_not_in_place"},
+        ),
     ]
 
 
@@ -646,6 +659,7 @@ def test_v3_5_3_no_get_request_changes_anything(world: World, tmp_path: Path) ->
         "number": 1,
         "trigger": "uphold",
         "page": "group",
+        "check_in_id": 1,
     }
     group = app.test_client()
     assert open_link(group, claim.link).status_code in (302, 303)
@@ -1292,6 +1306,7 @@ def test_v3_4_every_response_carries_the_security_headers_errors_and_files_inclu
         "number": 1,
         "trigger": "uphold",
         "page": "group",
+        "check_in_id": 1,
     }
     checked = 0
     for rule in _gets(app):

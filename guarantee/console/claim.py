@@ -18,8 +18,9 @@ from guarantee.action_forms import answers
 from guarantee.console import EXPIRED, STALE, bp, expired, forms, may, refuse, submitted
 from guarantee.pages import render_error
 from guarantee.security import evidence_download
-from guarantee.services import matching, queue, reading, regulations
+from guarantee.services import matching, queue, reading, regulations, remedies
 from guarantee.services.casework import ASSIGNERS, CLASSIFIERS, CONTACT_ROLES, add_note, assign, classify, view_contact
+from guarantee.services.claims import get_claim
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, StaleClaim, ValidationFailed
 from guarantee.services.evidence import list_evidence, open_evidence
@@ -97,6 +98,8 @@ def claim_page_response(
         may_see_contact=may(CONTACT_ROLES),
         may_assign=may(ASSIGNERS),
         set_aside=_set_aside(view),
+        check_ins=remedies.check_ins_of(ctx, get_claim(ctx, reference)),
+        today=ctx.today(),
         form=next((f for f in (note_form, classification_form) if f and f.errors), None),
     )
     return make_response(page, status)

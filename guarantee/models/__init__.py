@@ -17,6 +17,7 @@ from guarantee.models.officer import MailOptOut, Officer, OfficerRole
 from guarantee.models.outbox import OutboxMessage
 from guarantee.models.register import DecisionStatement
 from guarantee.models.regulation import Regulation
+from guarantee.models.remedy import RemedyCheckIn
 from guarantee.models.saved_filter import SavedFilter
 from guarantee.models.statistics import StatisticsRelease
 
@@ -38,6 +39,7 @@ __all__ = [
     "OutboxMessage",
     "ReferenceCounter",
     "Regulation",
+    "RemedyCheckIn",
     "SavedFilter",
     "StatisticsRelease",
     "TimelineEntry",

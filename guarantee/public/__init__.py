@@ -178,5 +178,6 @@ def back_to_claim() -> tuple[str, str] | None:
     return "Back to your claim", url_for("public.track", reference=reference)
 
 
-# The claim form's pages, and the tracking page with its actions, register themselves on this blueprint.
-from guarantee.public import claim_page, filing  # noqa: E402, F401
+# The claim form's pages, the tracking page with its actions, and the remedy check-in page register
+# themselves on this blueprint.
+from guarantee.public import checkins, claim_page, filing  # noqa: E402, F401

@@ -2,7 +2,8 @@
 before it must answer a question or may appeal; each officer's daily digest of the claims
 assigned to them that are overdue or due within 2 working days; and each triage officer's daily
 digest of the claims filed since the last working day began (digests only when there are some,
-and only to officers who have not turned them off).
+and only to officers who have not turned them off); and the group's check-ins 3, 6 and 12 months
+after its upheld claim's resolution is recorded (services.remedies).
 
 Each is queued once: its Message-ID is made from what it is about (claim, clock and due date; or
 officer and day), and the outbox's Message-IDs are unique, so running this from several senders
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from guarantee.clock import UK
 from guarantee.models import Claim, ClaimClock, Officer, OfficerRole, OutboxMessage
-from guarantee.services import notifications
+from guarantee.services import notifications, remedies
 from guarantee.services.calendar import add_working_days, is_working_day, working_days_between
 from guarantee.services.context import ServiceContext
 from workflows import ACTIVE_STATES, CLOCKS
@@ -195,5 +196,9 @@ def _queue_new_claims(ctx: ServiceContext, today: date) -> int:
 
 
 def queue_scheduled(ctx: ServiceContext) -> dict[str, int]:
-    """Queue the day's reminders and digests that are not queued yet. Flushes only."""
-    return {"reminders": queue_reminders(ctx), "digests": queue_digests(ctx)}
+    """Queue the day's reminders, digests and remedy check-ins that are not queued yet. Flushes only."""
+    return {
+        "reminders": queue_reminders(ctx),
+        "digests": queue_digests(ctx),
+        "check_ins": remedies.queue_check_ins(ctx),
+    }

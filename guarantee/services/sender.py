@@ -19,7 +19,7 @@ import re
 import secrets
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
@@ -27,7 +27,7 @@ from sqlalchemy import func, or_, select, update
 
 from guarantee.clock import UK
 from guarantee.models import Claim, Contact, Officer, OutboxMessage, TrackingToken
-from guarantee.services import notifications
+from guarantee.services import notifications, remedies
 from guarantee.services.audit import append_admin_event
 from guarantee.services.claims import token_hash
 from guarantee.services.context import ServiceContext
@@ -75,6 +75,9 @@ class Recipient:
     # The link to the claim made for this one message to the group, and the UK day it works until.
     tracking_token: str | None = None
     link_works_until: date | None = None
+    # A remedy check-in's own link (services.remedies), minted for its e-mail, and its last day.
+    check_in_token: str | None = None
+    check_in_works_until: date | None = None
 
 
 # Renders a message for its recipient: (message, recipient, context) -> Email.
@@ -241,6 +244,8 @@ def _prepare(ctx: ServiceContext, message_id: int, lease_token: str, render: Ren
     if message.recipient_type == "group" and message.claim_id is not None and not message.to_address:
         # Every message to the group carries its own link (never the notice to an old address).
         to = _with_fresh_link(ctx, message, to)
+    if message.template == remedies.TEMPLATE and (minted := remedies.mint_link(ctx, message)) is not None:
+        to = replace(to, check_in_token=minted[0], check_in_works_until=minted[1])
     return render(message, to, ctx)
 
 
@@ -267,6 +272,8 @@ def _record(
     message.lease_until, message.lease_token = None, None
     if error is None:
         message.status, message.sent_at, message.last_error, message.to_address = "sent", now, None, None
+        if message.template == remedies.TEMPLATE:
+            remedies.mark_sent(ctx, message)
         outcome.sent.append(message.message_id)
         return
     message.last_error = scrubbed(error)

@@ -371,6 +371,34 @@ def _ended_link_pages(app: Flask, clock: FixedClock, captured: Captured, corpus:
     corpus.add("Tracking link that has ended: new link asked", blocks_of_page(sent.text))
 
 
+def _check_in_pages(app: Flask, clock: FixedClock, captured: Captured, corpus: Corpus, reference: str) -> None:
+    """Three months on, the resolved claim's check-in e-mail (sent with the rest), and the pages its
+    link opens: the question, with an error, the thanks, a second visit; a broken and an ended link."""
+    clock.advance(days=93)
+    before = len(captured.emails)
+    _send_everything(app, captured)
+    link = next(word for _, _, email in captured.emails[before:] for word in email.text.split() if "/check-in/" in word)
+    path = urlsplit(link)._replace(scheme="", netloc="").geturl()
+    client = app.test_client()
+    question = client.get(path)
+    assert question.status_code == 200, question.status_code
+    corpus.add("Check-in: the question", blocks_of_page(question.text), source="public/check_in.html")
+    fields = {f.action: f.fields for f in forms_of(question.text)}
+    action = next(iter(fields))
+    empty = client.post(action, data=fields[action])
+    corpus.add("Check-in: the question, with errors", blocks_of_page(empty.text), source="public/check_in.html")
+    answered = client.post(action, data={**fields[action], "answer": "remedy_not_in_place"})
+    assert answered.status_code == 200, answered.status_code
+    corpus.add("Check-in: answered", blocks_of_page(answered.text), source="public/check_in_answered.html")
+    corpus.add("Check-in: answered already", blocks_of_page(client.get(path).text), source="public/check_in_link.html")
+    broken = client.get(f"/check-in/{reference}?token=a-link-that-does-not-work")
+    corpus.add("Check-in link that does not work", blocks_of_page(broken.text), source="public/check_in_link.html")
+    clock.advance(days=100)
+    ended = client.get(path)
+    assert ended.status_code == 410, ended.status_code
+    corpus.add("Check-in link that has ended", blocks_of_page(ended.text), source="public/check_in_link.html")
+
+
 # --- the workflow's forms -----------------------------------------------------------------------
 
 
@@ -402,6 +430,7 @@ def gather(app: Flask, clock: FixedClock) -> Corpus:
     references = _claims(app, clock, captured)
     _other_public_pages(client, corpus, references["submitted"])
     _tracking_pages(app, references, corpus)
+    _check_in_pages(app, clock, captured, corpus, references["resolved"])  # it moves the clock on 6 months
     _emails(app, captured, corpus)
     _action_forms(app, corpus)
     _ended_link_pages(app, clock, captured, corpus)  # last: it moves the clock on
