@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from guarantee.clock import FixedClock
-from guarantee.disclosure import SUPPRESSED, Rules
 from guarantee.models import AuditEvent, Claim, OutboxMessage, RemedyCheckIn, TimelineEntry
 from guarantee.services import audit, remedies, schedule
 from guarantee.services.casework import erase_contact
 from guarantee.services.claims import fire, submit_claim
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from guarantee.statistics.disclosure import SUPPRESSED, Rules
 from tests.helpers import Cast, make_officer, submission, walk
 
 RESOLVED_ON = date(2026, 11, 2)  # the clock's start (tests/conftest.py): when the resolution is recorded

@@ -22,7 +22,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from guarantee.clock import UK
-from guarantee.disclosure import SUPPRESSED, Published, Rules, is_primary, round_to_base
 from guarantee.models import AuditEvent, Claim, Contact, OutboxMessage, RemedyCheckIn, TimelineEntry
 from guarantee.services import notifications
 from guarantee.services import validation as v
@@ -33,6 +32,7 @@ from guarantee.services.claims import get_claim, is_reference, token_hash
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, NotFound
 from guarantee.services.officers import require_role
+from guarantee.statistics.disclosure import SUPPRESSED, Published, Rules, is_primary, round_to_base
 from workflows import TRANSITIONS_BY_TRIGGER
 from workflows.remedies import (
     ANSWERS,

@@ -6,7 +6,7 @@ Downgrading drops the table; the answers stay in each claim's audit chain (as co
 and their words in the claims' timelines.
 
 Revision ID: c7e3a9d51f28
-Revises: b2d8e4f61a93
+Revises: 72f7fe40a396
 Create Date: 2026-12-03 17:20:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c7e3a9d51f28'
-down_revision = 'b2d8e4f61a93'
+down_revision = '72f7fe40a396'
 branch_labels = None
 depends_on = None
 
