@@ -27,7 +27,7 @@ from sqlalchemy import func, or_, select, update
 
 from guarantee.clock import UK
 from guarantee.models import Claim, Contact, Officer, OutboxMessage, TrackingToken
-from guarantee.services import notifications
+from guarantee.services import following, notifications
 from guarantee.services.audit import append_admin_event
 from guarantee.services.claims import token_hash
 from guarantee.services.context import ServiceContext
@@ -51,6 +51,8 @@ class Email:
     subject: str
     text: str
     html: str
+    # Headers of its own, as (name, value): a follower's List-Unsubscribe (RFC 8058), say.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class TransportError(Exception):
@@ -75,6 +77,9 @@ class Recipient:
     # The link to the claim made for this one message to the group, and the UK day it works until.
     tracking_token: str | None = None
     link_works_until: date | None = None
+    # For a follower of a rule: the tokens made for this one e-mail (to confirm, to stop following).
+    confirm_token: str | None = None
+    unsubscribe_token: str | None = None
 
 
 # Renders a message for its recipient: (message, recipient, context) -> Email.
@@ -162,6 +167,7 @@ NO_ONE = {
     "group": "No one to send it to: no consent to contact, or the details were erased",
     "officer": "No one to send it to: the officer's account is inactive, or they turned these messages off",
     "team": "No one to send it to: no team address is configured now (GUARANTEE_APPEALS_TEAM_EMAIL)",
+    "follower": "No one to send it to: the follower stopped following the rule, or never confirmed",
 }
 
 
@@ -171,6 +177,9 @@ def recipient(ctx: ServiceContext, message: OutboxMessage) -> Recipient | None:
     off, no team address configured). Reads only."""
     if message.recipient_type == "team":
         return Recipient(ctx.appeals_team_email, None) if ctx.appeals_team_email else None
+    if message.recipient_type == "follower":
+        address = following.recipient_address(ctx, message)
+        return Recipient(address, None) if address else None
     if message.recipient_type == "officer":
         officer = ctx.session.get(Officer, message.officer_id) if message.officer_id else None
         if officer is None or not officer.active or not notifications.wants(ctx, officer.id, message.template):
@@ -241,6 +250,15 @@ def _prepare(ctx: ServiceContext, message_id: int, lease_token: str, render: Ren
     if message.recipient_type == "group" and message.claim_id is not None and not message.to_address:
         # Every message to the group carries its own link (never the notice to an old address).
         to = _with_fresh_link(ctx, message, to)
+    if message.recipient_type == "follower" and message.subscription_id is not None:
+        # Its own tokens, made now (only their hashes are kept): committed before sending.
+        confirming = message.template == following.CONFIRM_TEMPLATE
+        to = Recipient(
+            to.address,
+            to.name,
+            confirm_token=following.mint(ctx, message.subscription_id, "confirm") if confirming else None,
+            unsubscribe_token=following.mint(ctx, message.subscription_id, "unsubscribe"),
+        )
     return render(message, to, ctx)
 
 
