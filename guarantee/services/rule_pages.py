@@ -182,6 +182,17 @@ def chosen_entry(ctx: ServiceContext, value: object, offered: Sequence[int] | No
     return int(live) if live is not None else None
 
 
+def chosen_by_group(ctx: ServiceContext, reference: str) -> str | None:
+    """The title of the catalogue entry the group chose when it filed claim ``reference``, if it
+    chose one: a suggestion for triage (the officer's page of a claim it may already read)."""
+    title = ctx.session.scalar(
+        select(Regulation.title)
+        .join(Claim, Claim.regulation_chosen_id == Regulation.id)
+        .where(Claim.reference == reference)
+    )
+    return str(title) if title is not None else None
+
+
 def listed_rules(ctx: ServiceContext, text: str = "", *, limit: int = 200) -> list[ListedRule]:
     """The live entries at least one claim is about, by title; those whose title, reference or
     issuing body contain ``text`` when it is given."""
