@@ -71,7 +71,7 @@ def test_naming_a_known_rule_offers_the_closest_entries_with_their_decided_claim
     assert "Early years staff qualifications" in page
     assert "Fewer than 10 decided claims about this rule" in page  # 3: not said
     assert "Food premises registration" not in page
-    assert "None of these" in page
+    assert "It is not one of these" in page
 
 
 def test_the_entry_a_group_chooses_is_kept_as_a_suggestion_for_triage(app: Flask, client: FlaskClient):
@@ -112,7 +112,7 @@ def test_an_entry_that_was_not_offered_cannot_be_chosen(app: Flask, client: Flas
     opened = client.get(SIMILAR)
     refused = client.post(SIMILAR, data={"precedent_regulation": str(unrelated), "csrf_token": page_csrf(opened.text)})
     assert refused.status_code == 400
-    assert "Select one of the rules listed, or none of these" in text_of(refused.text)
+    assert "Select one of the rules listed, or say it is not one of these" in text_of(refused.text)
     for nonsense in ("99999999999", "-1", "x"):
         assert (
             client.post(

@@ -189,7 +189,7 @@ def similar_rules(ctx: ServiceContext) -> ResponseReturnValue:
     given = form.precedent_regulation.data or ""
     ids = [p.regulation_id for p in offered]
     if given not in (precedent.NONE, "") and rule_pages.chosen_entry(ctx, given, ids) is None:
-        form.precedent_regulation.errors = ["Select one of the rules listed, or none of these"]
+        form.precedent_regulation.errors = ["Select one of the rules listed, or say it is not one of these"]
         return precedent.page(offered, form, changing, 400)
     if given:
         answers[precedent.CHOICE] = given

@@ -1,6 +1,6 @@
 """Precedent when filing (issue 20, item 5): once the group has named the rule that blocks it,
 the claim form offers the closest catalogue entries, each with what was decided about it under
-disclosure control, and the group may choose one ("None of these" too, or nothing at all).
+disclosure control, and the group may choose one (or say it is none of them, or leave it).
 
 It is a page of its own after the rule's page, shown only when the catalogue has entries close
 to what the group wrote, and it works without JavaScript. The choice is kept in the draft's
@@ -84,7 +84,7 @@ def form_for(choices: list[rule_pages.Precedent], formdata: Any = None, value: s
     )
     form.precedent_regulation.choices = [
         *(SelectChoice(str(p.regulation_id), p.title) for p in choices),
-        SelectChoice(NONE, "None of these"),
+        SelectChoice(NONE, "It is not one of these"),
     ]
     return form
 
@@ -103,7 +103,7 @@ def page(choices: list[rule_pages.Precedent], form: PrecedentForm, changing: boo
                 "checked": picked == str(p.regulation_id),
             }
         )
-    items += [{"divider": "or"}, {"value": NONE, "text": "None of these", "checked": picked == NONE}]
+    items += [{"divider": "or"}, {"value": NONE, "text": "It is not one of these", "checked": picked == NONE}]
     errors = form.precedent_regulation.errors
     body = render_template(
         "public/filing/similar_rules.html",
