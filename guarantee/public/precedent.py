@@ -94,7 +94,9 @@ def page(choices: list[rule_pages.Precedent], form: PrecedentForm, changing: boo
     picked = form.precedent_regulation.data
     items: list[dict[str, Any]] = []
     for p in choices:
-        about = ", ".join(part for part in (p.legal_reference, p.issuing_body) if part)
+        about = ". ".join(
+            part for part in (p.legal_reference, f"Issued by {p.issuing_body}" if p.issuing_body else None) if part
+        )
         items.append(
             {
                 "value": str(p.regulation_id),
