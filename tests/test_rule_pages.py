@@ -354,3 +354,20 @@ def test_officers_write_how_to_challenge_a_rule_and_the_admin_log_records_it(app
         event = db.session.scalars(select(AdminEvent).where(AdminEvent.action == "regulation_corrected")).one()
         assert event.payload == {"challenge_route": {"sha256": text_digest(route)}}
     assert route in words(client.get(f"/rules/{slug}").text)
+
+
+def test_the_console_catalogue_page_edits_how_to_challenge_a_rule_and_links_to_its_public_page(app: Flask):
+    from tests.test_console import signed_in
+    from tests.test_public import fields
+
+    regulation_id, slug = add_rule(app, "Premises licence", issuing_body="Lambeth Council")
+    client, _ = signed_in(app, "triage")
+    page = client.get(f"/officer/regulations/{regulation_id}")
+    assert "How to challenge this rule (optional)" in words(page.text)
+    assert f'href="/rules/{slug}"' in page.text
+    route = "Appeal to the magistrates' court within 21 days.\r\n\r\nOr ask the licensing team to review it."
+    sent = client.post(f"/officer/regulations/{regulation_id}", data=fields(page.text) | {"challenge_route": route})
+    assert sent.status_code == 303
+    public = client.get(f"/rules/{slug}").text
+    assert '<p class="govuk-body app-break-anywhere">Appeal to the magistrates&#39; court within 21 days.</p>' in public
+    assert "Or ask the licensing team to review it." in words(public)
