@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from guarantee.context import unit_of_work
 from guarantee.extensions import db
-from guarantee.models import Claim
+from guarantee.models import AuditEvent, Claim
 from guarantee.public.forms import PAGES
 from guarantee.services import rule_pages
 from tests.support.filing import CHECK_PAGE, SUBMIT, answer_page, page_csrf
@@ -85,6 +85,9 @@ def test_the_entry_a_group_chooses_is_kept_as_a_suggestion_for_triage(app: Flask
     reference = answer_the_rest(client, checked)
     assert "The rule in our list Early years staffing ratios" in checked[0]
     assert chosen(app, reference) == (ratios, None), "a suggestion: triage classifies the claim"
+    with app.app_context():
+        filed = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "submitted")).one()
+        assert filed.payload["regulation_chosen"] == ratios, "the claim's audit chain records the choice"
     with app.app_context(), unit_of_work() as ctx:
         assert rule_pages.chosen_by_group(ctx, reference) == "Early years staffing ratios"
 

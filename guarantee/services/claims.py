@@ -244,6 +244,7 @@ def submit_claim(ctx: ServiceContext, data: Mapping[str, Any], *, regulation_cho
             "text_sha256": written,
             "contact_fields": sorted(k for k, val in contact.items() if val),
             "clocks": changes,
+            **({"regulation_chosen": regulation_chosen_id} if regulation_chosen_id is not None else {}),
         },
     )
     notifications.to_group(ctx, claim, "claim_submitted")
