@@ -1343,6 +1343,8 @@ def test_v3_4_every_response_carries_the_security_headers_errors_and_files_inclu
         "number": 1,
         "trigger": "uphold",
         "page": "group",
+        "slug": "no-such-rule",
+        "token": "no-such-token",
     }
     checked = 0
     for rule in _gets(app):
