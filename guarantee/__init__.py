@@ -18,6 +18,7 @@ from guarantee import (
     models,  # noqa: F401  (registers every table on the metadata)
     pages,
     public,
+    rules,
     security,
     two_step_key,
 )
@@ -71,6 +72,7 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     pages.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(rules.bp)
     app.register_blueprint(statistics_pages.bp)
     console.init_app(app)
     api.init_app(app)

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from guarantee import mail
 from guarantee.context import service_context, unit_of_work
 from guarantee.models import Officer
-from guarantee.services import audit, schedule, sender
+from guarantee.services import audit, following, schedule, sender
 from guarantee.services.admin import reset_two_step
 from guarantee.services.demo import seed_demo
 from guarantee.services.drafts import purge_expired_drafts
@@ -257,7 +257,8 @@ def notify_command(loop: bool, batch: int, interval: float) -> None:
 @click.option("--batch", type=click.IntRange(1, 10_000), default=None, help="Claims per transaction.")
 def sweep_command(batch: int | None) -> None:
     """Fire the system triggers whose deadlines have passed, tidy expired idempotency keys and
-    unfiled claim drafts (seven days after their last change), and remove evidence files no claim refers to (left by a worker stopped mid-upload, after an hour).
+    unfiled claim drafts (seven days after their last change), requests to follow a rule not
+    confirmed within seven days, and remove evidence files no claim refers to (left by a worker stopped mid-upload, after an hour).
 
     Safe to run on several machines at once.
     """
@@ -276,6 +277,7 @@ def sweep_command(batch: int | None) -> None:
     with unit_of_work() as ctx:
         purged = purge_expired(ctx)
         drafts = purge_expired_drafts(ctx)
+        follows = following.purge_unconfirmed(ctx)
     unreadable = None
     try:
         with unit_of_work() as ctx:
@@ -287,6 +289,8 @@ def sweep_command(batch: int | None) -> None:
         click.echo(f"Removed {purged} expired idempotency record(s).")
     if drafts:
         click.echo(f"Removed {drafts} unfiled claim draft(s) left for seven days.")
+    if follows:
+        click.echo(f"Removed {follows} request(s) to follow a rule not confirmed within seven days.")
     if unreferenced:
         click.echo(f"Removed {unreferenced} evidence file(s) that no claim refers to.")
     if unreadable:

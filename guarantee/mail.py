@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from guarantee.models import AuditEvent, Claim, ClaimClock, OutboxMessage, TimelineEntry
+from guarantee.services import following
 from guarantee.services.context import ServiceContext
 from guarantee.services.sender import Email, Recipient, Transport, TransportError, link_lasts_until
 from workflows import CLOCKS, STATE_LABELS, TRANSITIONS_BY_TRIGGER
@@ -130,6 +131,8 @@ def message_context(message: OutboxMessage, recipient: Recipient, ctx: ServiceCo
             "chosen": _chosen(ctx, claim, message.payload.get("seq")),
             "console_page": links(f"/officer/claims/{claim.reference}"),
         }
+    if message.recipient_type == "follower":
+        context |= _follower_context(message, recipient, ctx, links)
     if claim is not None and message.recipient_type == "group" and not message.to_address:
         # Every message to the group links to its claim with a link of its own (a page without
         # the link's token would only ask for it again). A preview, before sending, has none yet.
@@ -148,6 +151,30 @@ def message_context(message: OutboxMessage, recipient: Recipient, ctx: ServiceCo
         else:
             context["check_in_link"] = PREVIEW_CHECK_IN_LINK
     return context
+
+
+def _follower_context(
+    message: OutboxMessage, recipient: Recipient, ctx: ServiceContext, links: Links
+) -> dict[str, Any]:
+    """A follower's e-mail: the rule, its page, the statements it tells of, and its own links to
+    confirm and to stop following."""
+    facts = following.mail_facts(ctx, message)
+    context: dict[str, Any] = {
+        "rule_title": facts["rule_title"],
+        "rule_page": links(f"/rules/{facts['rule_slug']}") if facts["rule_slug"] else None,
+        "statements": [(number, links(f"/decisions/{number}")) for number in facts["numbers"]],
+        "confirm_within_days": following.CONFIRM_WITHIN.days,
+    }
+    if recipient.confirm_token:
+        context["confirm_link"] = links(f"/follow/{recipient.confirm_token}")
+    if recipient.unsubscribe_token:
+        context["unsubscribe_link"] = links(unsubscribe_path(recipient.unsubscribe_token))
+    return context
+
+
+def unsubscribe_path(token: str) -> str:
+    """The one-click unsubscribe address of an e-mail to a follower (RFC 8058)."""
+    return f"/unsubscribe/{token}"
 
 
 # In a preview of a message to the group (an officer's "Check your decision" page): the link is
@@ -180,7 +207,14 @@ def render(message: OutboxMessage, recipient: Recipient, ctx: ServiceContext) ->
     if found is None:
         raise ValueError(f"mail/{message.template}.txt must start with a Subject: line")
     subject, body = links.as_text(found.group("subject").strip()), rendered[found.end() :].strip() + "\n"
-    return Email(message.message_id, recipient.address, subject, links.as_text(body), _html(body, subject, links))
+    headers: tuple[tuple[str, str], ...] = ()
+    if recipient.unsubscribe_token:
+        # One-click unsubscribe (RFC 8058): a mail program POSTs "List-Unsubscribe=One-Click" there.
+        address = links.base_url + unsubscribe_path(recipient.unsubscribe_token)
+        headers = (("List-Unsubscribe", f"<{address}>"), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    return Email(
+        message.message_id, recipient.address, subject, links.as_text(body), _html(body, subject, links), headers
+    )
 
 
 # --- transports --------------------------------------------------------------------------
@@ -194,6 +228,8 @@ def _mime(email: Email, sender: str) -> EmailMessage:
     mime["Subject"] = email.subject
     mime["Date"] = format_datetime(current_app.extensions["guarantee.clock"].now())
     mime["Auto-Submitted"] = "auto-generated"
+    for name, value in email.headers:
+        mime[name] = value
     mime.set_content(email.text)
     mime.add_alternative(email.html, subtype="html")
     return mime

@@ -36,7 +36,7 @@ from guarantee.clock import FixedClock
 from guarantee.context import unit_of_work
 from guarantee.extensions import db
 from guarantee.models import OutboxMessage
-from guarantee.services import notifications, sender
+from guarantee.services import following, notifications, sender
 from guarantee.services.actors import GroupActor, SystemActor
 from guarantee.services.casework import add_note, assign
 from guarantee.services.claims import change_contact_email, fire, request_tracking_link, submit_claim
@@ -45,8 +45,11 @@ from guarantee.services.sweep import sweep_batch
 from tests.helpers import INPUTS, VALID_SUBMISSION, Cast, submission, walk
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every message about a claim (those to a rule's followers are tested in test_rule_pages).
 TEMPLATES = sorted(
-    p.stem for p in (ROOT / "guarantee" / "templates" / "mail").glob("*.txt") if not p.stem.startswith("_")
+    p.stem
+    for p in (ROOT / "guarantee" / "templates" / "mail").glob("*.txt")
+    if not p.stem.startswith("_") and p.stem not in (following.CONFIRM_TEMPLATE, following.UPDATE_TEMPLATE)
 )
 GROUP_EMAIL = VALID_SUBMISSION["group"]["email"]
 INTERNAL_NOTE = "Internal: the chair seemed unsure about the insurance."

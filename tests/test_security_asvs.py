@@ -47,8 +47,9 @@ import guarantee.services.tokens
 from guarantee import create_app
 from guarantee.context import unit_of_work
 from guarantee.extensions import db
-from guarantee.models import AuditEvent, Claim, Officer, OfficerToken, TrackingToken
-from guarantee.services import two_step, two_step_secrets
+from guarantee.models import AuditEvent, Claim, Officer, OfficerToken, Regulation, RuleSubscription, TrackingToken
+from guarantee.public.forms import PAGES
+from guarantee.services import following, two_step, two_step_secrets
 from guarantee.services.actors import GroupActor
 from guarantee.services.claims import token_hash
 from guarantee.services.evidence import add_evidence
@@ -67,7 +68,7 @@ from tests.asvs_support import (
 )
 from tests.conftest import REDIS_URL, START, Database, _app_config
 from tests.helpers import INPUTS, PASSWORD, VALID_SUBMISSION
-from tests.support.filing import fill_pages
+from tests.support.filing import answer_page, fill_pages
 from tests.support.remedies import open_follow_up, waiting_check_in
 from tests.test_console import SIGN_IN, claim_now, is_signed_out, officer, sign_in
 from tests.test_public import (
@@ -382,6 +383,12 @@ def _html_posts(app: Flask) -> set[str]:
     }
 
 
+# POST routes that take no CSRF token, and why. The one-click unsubscribe of RFC 8058: a mail
+# program POSTs "List-Unsubscribe=One-Click" to the e-mail's own address, whose unguessable token
+# is the proof (and all it can do is stop e-mails to that one address).
+CSRF_EXEMPT = {"rules.unsubscribe"}
+
+
 def _gets(app: Flask) -> list[Any]:
     return [rule for rule in app.url_map.iter_rules() if "GET" in (rule.methods or ())]
 
@@ -422,9 +429,20 @@ def csrf_targets(world: World) -> dict[str, Any]:
         )
     with app.app_context(), unit_of_work() as ctx:  # a check-in to answer, and a follow-up to close
         check_in, follow_up = waiting_check_in(ctx, decided.reference), open_follow_up(ctx, decided.reference)
+    with app.app_context(), unit_of_work() as ctx:  # someone asked to follow the rule, and one follows it
+        slug = ctx.session.get_one(Regulation, regulation_id).slug
+        addresses = [f"{who}-{uuid.uuid4().hex[:6]}@example.net" for who in ("asking", "following")]
+        for address in addresses:
+            following.follow(ctx, regulation_id, address)
+        ids = dict(ctx.session.execute(select(RuleSubscription.email, RuleSubscription.id)).all())
+        confirm = following.mint(ctx, ids[addresses[0]], "confirm")
+        unsubscribe = following.mint(ctx, ids[addresses[1]], "unsubscribe")
     return {
         "check_in": f"/check-in/{decided.reference}?token={check_in}",
         "follow_up": f"/officer/remedy-follow-ups/{follow_up}",
+        "slug": slug,
+        "confirm": confirm,
+        "unsubscribe": unsubscribe,
         "ended_link": f"/track/{submitted.reference}?token={ended}",
         "submitted": submitted,
         "reviewing": reviewing,
@@ -447,6 +465,7 @@ def _csrf_cases(world: World, t: dict[str, Any]) -> list[tuple[str, FlaskClient,
     claim_page = f"/officer/claims/{r.reference}"
     account = f"/officer/admin/{t['account'].id}"
     entry = f"/officer/regulations/{t['regulation_id']}"
+    rule_page = f"/rules/{t['slug']}"
     anonymous = world.app.test_client()
     return [
         ("console.sign_in", anonymous, SIGN_IN, SIGN_IN, {"email": world.callers["admin"].email, "password": PASSWORD}),
@@ -575,11 +594,33 @@ def _csrf_cases(world: World, t: dict[str, Any]) -> list[tuple[str, FlaskClient,
             f"/check-in/{d.reference}",
             {"answer": "remedy_not_in_place"},
         ),
+        (
+            "public.similar_rules",
+            app_client(world),
+            _similar_rules_page,
+            SIMILAR_RULES,
+            {"precedent_regulation": "none"},
+        ),
+        ("rules.follow", anonymous, rule_page, f"{rule_page}/follow", {"email": "reader@example.net"}),
+        ("rules.confirm", anonymous, f"/follow/{t['confirm']}", f"/follow/{t['confirm']}", {}),
+        ("rules.unsubscribe", anonymous, f"/unsubscribe/{t['unsubscribe']}", f"/unsubscribe/{t['unsubscribe']}", {}),
     ]
 
 
 # The status of the page that holds a form, where it is not 200.
 FORM_PAGE_STATUS = {"public.send_new_link": 410}
+
+
+SIMILAR_RULES = "/claims/new/similar-rules"
+
+
+def _similar_rules_page(browser: FlaskClient) -> TestResponse:
+    """The claim form's page of catalogue entries like the rule named (the world's catalogue has
+    "Food premises registration")."""
+    answers = {**VALID_FORM, "barrier_regulation": "Food premises registration"}
+    for page in PAGES[: [p.slug for p in PAGES].index("rule") + 1]:
+        answer_page(browser, page.slug, answers)
+    return browser.get(SIMILAR_RULES)
 
 
 def _check_answers_page(browser: FlaskClient) -> TestResponse:
@@ -613,8 +654,8 @@ def test_v3_5_1_every_form_that_changes_something_refuses_a_missing_or_foreign_c
     is refused, says the page had expired, and changes nothing in the database or the evidence
     store."""
     app = world.app
-    cases = _csrf_cases(world, csrf_targets)
-    assert {c[0] for c in cases} == _html_posts(app), "every HTML form route has a case here"
+    cases = [case for case in _csrf_cases(world, csrf_targets) if case[0] not in CSRF_EXEMPT]
+    assert {c[0] for c in cases} == _html_posts(app) - CSRF_EXEMPT, "every HTML form route has a case here"
     foreign = csrf(app.test_client().get("/claims/new/group").text)
     for endpoint, browser, page_url, post_url, answers in cases:
         page = page_url(browser) if callable(page_url) else browser.get(page_url)
@@ -630,6 +671,14 @@ def test_v3_5_1_every_form_that_changes_something_refuses_a_missing_or_foreign_c
         assert changed_tables(before, snapshot(app)) == [], (endpoint, post_url)
         assert files_under(world.evidence_dir) == files, (endpoint, post_url)
     assert not is_signed_out(world.browsers["admin"]), "the forged sign-out did not sign the admin out"
+
+
+def db_slug(app: Flask, regulation_id: int | None) -> str:
+    """A catalogue entry's public address, for its rule page."""
+    with app.app_context():
+        slug = db.session.scalar(select(Regulation.slug).where(Regulation.id == regulation_id))
+        db.session.rollback()
+    return slug or "no-such-rule"
 
 
 def _fill(rule: Any, values: dict[str, Any]) -> str:
@@ -660,6 +709,8 @@ def test_v3_5_3_no_get_request_changes_anything(world: World, tmp_path: Path) ->
         "trigger": "uphold",
         "page": "group",
         "check_in_id": 1,
+        "slug": db_slug(app, regulation_id),
+        "token": "no-such-token",
     }
     group = app.test_client()
     assert open_link(group, claim.link).status_code in (302, 303)
@@ -1307,6 +1358,8 @@ def test_v3_4_every_response_carries_the_security_headers_errors_and_files_inclu
         "trigger": "uphold",
         "page": "group",
         "check_in_id": 1,
+        "slug": "no-such-rule",
+        "token": "no-such-token",
     }
     checked = 0
     for rule in _gets(app):

@@ -18,7 +18,7 @@ from guarantee.action_forms import answers
 from guarantee.console import EXPIRED, STALE, bp, expired, forms, may, refuse, submitted
 from guarantee.pages import render_error
 from guarantee.security import evidence_download
-from guarantee.services import matching, queue, reading, regulations, remedies
+from guarantee.services import matching, queue, reading, regulations, remedies, rule_pages
 from guarantee.services.casework import ASSIGNERS, CLASSIFIERS, CONTACT_ROLES, add_note, assign, classify, view_contact
 from guarantee.services.claims import get_claim
 from guarantee.services.context import ServiceContext
@@ -83,6 +83,7 @@ def claim_page_response(
         still_possible=still_possible(view["state"]) if finished else [],
         due_dates=due_dates(view, ctx.today()),
         duplicates=[] if finished else matching.possible_duplicates(ctx, current_user.actor, reference),
+        group_chose=rule_pages.chosen_by_group(ctx, reference),
         may_decline_duplicate=DECLINE in view["allowed_triggers"],
         duplicate_explanation=duplicate_explanation,
         decline_trigger=DECLINE,

@@ -69,6 +69,7 @@ class RegulationForm(FlaskForm):  # type: ignore[misc]
         validate_choice=False,
         widget=GovSelect(),
     )
+    challenge_route = TextAreaField("How to challenge this rule (optional)", widget=GovTextArea())
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 

@@ -43,6 +43,7 @@ def _regulation_page(
         others=[e for e in listed if e.id != regulation_id],
         problem=problem,
         may_edit=may(catalogue_entries.EDITORS),
+        public_page=url_for("rules.rule", slug=found.slug),
     )
     return make_response(page, status)
 

@@ -13,6 +13,7 @@ from guarantee.models.claim import (
 )
 from guarantee.models.draft import ClaimDraft
 from guarantee.models.evidence import Attachment
+from guarantee.models.follow import RuleSubscription, RuleSubscriptionToken
 from guarantee.models.officer import MailOptOut, Officer, OfficerRole
 from guarantee.models.outbox import OutboxMessage
 from guarantee.models.register import DecisionStatement
@@ -40,6 +41,8 @@ __all__ = [
     "ReferenceCounter",
     "Regulation",
     "RemedyCheckIn",
+    "RuleSubscription",
+    "RuleSubscriptionToken",
     "SavedFilter",
     "StatisticsRelease",
     "TimelineEntry",

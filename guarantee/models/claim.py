@@ -84,6 +84,9 @@ class Claim(Base):
     # Classification and handling, set by officers.
     category: Mapped[str | None] = mapped_column(String(64))
     regulation_id: Mapped[int | None] = mapped_column(ForeignKey("regulations.id"), index=True)
+    # The catalogue entry the group chose when it filed, from those the form offered it (issue 20,
+    # precedent when filing): a suggestion for triage, never the classification itself.
+    regulation_chosen_id: Mapped[int | None] = mapped_column(ForeignKey("regulations.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), index=True)
 
     # The running clock's due date, kept here so the queue can sort and filter on it.

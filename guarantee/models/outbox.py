@@ -12,7 +12,9 @@ from guarantee.models.base import Base, one_of
 
 # team: a team's shared mailbox (the appeals team's, GUARANTEE_APPEALS_TEAM_EMAIL), looked up when
 # sending like every other address, so that a corrected setting reaches the messages waiting.
-RECIPIENT_TYPES = ("group", "officer", "team")
+# follower: someone following a catalogue entry by e-mail (models.follow), looked up when sending too,
+# so that stopping reaches the messages waiting.
+RECIPIENT_TYPES = ("group", "officer", "team", "follower")
 # pending: waiting to be sent (again, after a failure: at next_attempt_at); sending: claimed by a
 # sender until lease_until (a lease that ran out means the sender stopped mid-way: the message
 # may have gone, and goes again with the same Message-ID); sent; failed: gave up after the last
@@ -53,3 +55,5 @@ class OutboxMessage(Base):
     # A tracking link minted for this message (only its token's id: the token itself is only in
     # the e-mail), revoked if the message could not be sent.
     tracking_token_id: Mapped[int | None] = mapped_column(ForeignKey("tracking_tokens.id"))
+    # For a message to a follower of a rule: whose subscription (emptied when they stop following).
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("rule_subscriptions.id", ondelete="SET NULL"))

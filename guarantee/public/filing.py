@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from typing import Any
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -21,7 +22,8 @@ from werkzeug.wrappers import Response
 from guarantee.context import run_once
 from guarantee.extensions import limiter
 from guarantee.pages import render_error
-from guarantee.public import ALREADY_SENT, bp, forms, tracking
+from guarantee.public import ALREADY_SENT, bp, forms, precedent, tracking
+from guarantee.services import rule_pages
 from guarantee.services.claims import check_submission, submit_claim
 from guarantee.services.context import ServiceContext
 from guarantee.services.drafts import KEEP_FOR, discard_draft, find_draft, key_hash, save_answers
@@ -147,14 +149,54 @@ def question(ctx: ServiceContext, page: str) -> ResponseReturnValue:
     posted = forms.ClaimForm()
     if not posted.validate():  # the fields have no validators of their own: this is CSRF
         return _question_page(shown, posted, changing, 400)
+    before = dict(answers)
     answers.update({name: request.form.get(name, "") for name in shown.fields})
+    if shown.slug == precedent.AFTER:
+        precedent.forget_if_renamed(answers, before)
     _, key = save_answers(ctx, key, answers)
     problems = _page_errors(answers, shown)
     if problems:
         keep()  # the answers are saved, mistakes and all; the page asks for them to be put right
         forms.show_errors(posted, problems, choice_messages=forms.CHOICE_MESSAGES)
         return _keep_key(_question_page(shown, posted, changing, 400), key)
+    if shown.slug == precedent.AFTER:
+        similar = precedent.after_rule_page(ctx, answers, changing)
+        if similar is not None:  # the catalogue has rules like the one named: offer them first
+            return _keep_key(redirect(similar, code=303), key)
     return _keep_key(redirect(_next(shown, changing), code=303), key)
+
+
+@bp.route("/claims/new/similar-rules", methods=["GET", "POST"])
+@limiter.limit(_page_limit, methods=["POST"])
+@transactional
+def similar_rules(ctx: ServiceContext) -> ResponseReturnValue:
+    """After the rule's page: the closest catalogue entries, with what was decided about each; the
+    group may choose one (guarantee.public.precedent)."""
+    changing = request.args.get("change") == CHECK
+    key = _draft_key()
+    draft = find_draft(ctx, key, for_update=request.method == "POST")
+    if draft is None:
+        return tracking.no_store(redirect(url_for("public.new_claim"), code=303))
+    answers: dict[str, Any] = dict(draft.answers)
+    offered = precedent.offered(ctx, answers)
+    if not offered:  # the catalogue changed, or no rule was named: nothing to choose from
+        return tracking.no_store(redirect(precedent.onwards(changing), code=303))
+    if request.method == "GET":
+        return precedent.page(offered, precedent.form_for(offered, value=answers.get(precedent.CHOICE)), changing)
+    form = precedent.form_for(offered, formdata=request.form)
+    if not _same_site() or not form.validate():  # CSRF, or another site's page
+        return precedent.page(offered, form, changing, 400)
+    given = form.precedent_regulation.data or ""
+    ids = [p.regulation_id for p in offered]
+    if given not in (precedent.NONE, "") and rule_pages.chosen_entry(ctx, given, ids) is None:
+        form.precedent_regulation.errors = ["Select one of the rules listed, or say it is not one of these"]
+        return precedent.page(offered, form, changing, 400)
+    if given:
+        answers[precedent.CHOICE] = given
+    else:
+        answers.pop(precedent.CHOICE, None)
+    _, key = save_answers(ctx, key, answers)
+    return _keep_key(redirect(precedent.onwards(changing), code=303), key)
 
 
 # --- check your answers and filing ------------------------------------------------------
@@ -182,6 +224,8 @@ def _check_page(
         back=url_for("public.question", page=forms.PAGES[-1].slug),
         problem=problem,
         change=CHECK,
+        chosen_rule=precedent.chosen_title(context(), answers),
+        similar_rules=url_for("public.similar_rules", change=CHECK),
     )
     return tracking.no_store(make_response(body, status))
 
@@ -233,7 +277,8 @@ def submit() -> ResponseReturnValue:
         answers.update(draft.answers)
         if str(draft.revision) != revision:
             raise _ChangedSince
-        filed = submit_claim(once, forms.submission(forms.answers_form(draft.answers)))
+        chosen = precedent.chosen_id(once, draft.answers)
+        filed = submit_claim(once, forms.submission(forms.answers_form(draft.answers)), regulation_chosen_id=chosen)
         discard_draft(once, draft)
         link = f"{base}{url_for('public.track', reference=filed.reference)}?token={filed.tracking_token}"
         return StoredResponse(

@@ -211,12 +211,21 @@ def issue_tracking_token(ctx: ServiceContext, claim: Claim) -> str:
     return token
 
 
-def submit_claim(ctx: ServiceContext, data: Mapping[str, Any]) -> Submitted:
-    """File a claim for a group. Raises ValidationFailed naming every field to correct."""
+def submit_claim(ctx: ServiceContext, data: Mapping[str, Any], *, regulation_chosen_id: int | None = None) -> Submitted:
+    """File a claim for a group. Raises ValidationFailed naming every field to correct.
+    ``regulation_chosen_id``: the catalogue entry the group chose on the claim form (a live one,
+    checked by the caller), kept as a suggestion for triage."""
     clean = check_submission(data)
     now = ctx.now()
     contact = {k: clean.pop(k) for k in ("contact_name", "email", "phone")}
-    claim = Claim(reference=_next_reference(ctx), state=INITIAL_STATE, submitted_at=now, updated_at=now, **clean)
+    claim = Claim(
+        reference=_next_reference(ctx),
+        state=INITIAL_STATE,
+        submitted_at=now,
+        updated_at=now,
+        regulation_chosen_id=regulation_chosen_id,
+        **clean,
+    )
     ctx.session.add(claim)
     # The first clock is set before the claim is inserted, so it is written once, at version 1.
     changes = clocks.apply_effects(ctx, claim, CLOCKS_ON_SUBMISSION)
@@ -235,6 +244,7 @@ def submit_claim(ctx: ServiceContext, data: Mapping[str, Any]) -> Submitted:
             "text_sha256": written,
             "contact_fields": sorted(k for k, val in contact.items() if val),
             "clocks": changes,
+            **({"regulation_chosen": regulation_chosen_id} if regulation_chosen_id is not None else {}),
         },
     )
     notifications.to_group(ctx, claim, "claim_submitted")

@@ -117,12 +117,32 @@ def rank_entries(ctx: ServiceContext, actor: Actor, reference: str, *, limit: in
     then the title's alphabetical order, so both databases give the same list."""
     require_role(ctx, actor, ROLES, "match claims to the regulation catalogue")
     claim = get_claim(ctx, reference)
-    name = _clean(claim.barrier_regulation)
-    if not name:
+    return closest_entries(
+        ctx,
+        claim.barrier_regulation,
+        reference=claim.barrier_regulation_reference,
+        imposed_by=claim.barrier_imposed_by,
+        category=claim.category or claim.barrier_category,
+        limit=limit,
+    )
+
+
+def closest_entries(
+    ctx: ServiceContext,
+    name: str | None,
+    *,
+    reference: str | None = None,
+    imposed_by: str | None = None,
+    category: str | None = None,
+    limit: int = 5,
+) -> list[EntryMatch]:
+    """The live catalogue entries closest to a rule as a group names it (``rank_entries`` for a
+    claim not filed yet: the claim form's precedent step). The catalogue is public, so anyone may."""
+    cleaned = _clean(name)
+    if not cleaned:
         return []
-    their_reference = _clean(claim.barrier_regulation_reference)
-    their_body = _clean(claim.barrier_imposed_by)
-    category = claim.category or claim.barrier_category
+    their_reference = _clean(reference)
+    their_body = _clean(imposed_by)
     rows = ctx.session.execute(
         select(
             Regulation.id, Regulation.title, Regulation.legal_reference, Regulation.issuing_body, Regulation.category
@@ -131,7 +151,7 @@ def rank_entries(ctx: ServiceContext, actor: Actor, reference: str, *, limit: in
     bodies: dict[str, float] = {}  # a catalogue names few issuing bodies, over and over
     scored = []
     for row in rows:
-        by_name = _similar(name, _clean(row.title))
+        by_name = _similar(cleaned, _clean(row.title))
         parts = [("name", by_name), ("category", 100.0 if row.category == category else 0.0)]
         entry_reference = _clean(row.legal_reference)
         if their_reference and entry_reference:

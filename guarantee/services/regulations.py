@@ -19,6 +19,7 @@ from guarantee.services.officers import require_role
 from workflows.vocabulary import BARRIER_CATEGORIES, ROLES
 
 EDITORS = ("triage", "reviewer", "admin")
+CHALLENGE_ROUTE_LENGTH = 5000
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,9 @@ def entry(ctx: ServiceContext, actor: Actor, regulation_id: int) -> Regulation:
 
 
 def correct(ctx: ServiceContext, actor: Actor, regulation_id: int, data: Mapping[str, Any]) -> Regulation:
-    """Correct an entry's title, legal reference, issuing body or category; the admin log records
-    which fields changed (free text as its SHA-256). Flushes only."""
+    """Correct an entry's title, legal reference, issuing body, category or how to challenge it
+    (shown on its public page); the admin log records which fields changed (free text as its
+    SHA-256). Flushes only."""
     editor = require_role(ctx, actor, EDITORS, "change the regulation catalogue")
     regulation = _live(ctx, regulation_id)
     errors = v.Errors()
@@ -108,8 +110,22 @@ def correct(ctx: ServiceContext, actor: Actor, regulation_id: int, data: Mapping
         multiline=False,
     )
     category = errors.check("category", v.choice, data.get("category"), "the category", BARRIER_CATEGORIES)
+    challenge = errors.check(
+        "challenge_route",
+        v.text,
+        data.get("challenge_route"),
+        "how to challenge this rule",
+        required=False,
+        max_length=CHALLENGE_ROUTE_LENGTH,
+    )
     errors.raise_if_any()
-    after = {"title": title, "legal_reference": legal, "issuing_body": body, "category": category}
+    after = {
+        "title": title,
+        "legal_reference": legal,
+        "issuing_body": body,
+        "category": category,
+        "challenge_route": challenge,
+    }
     changed = {name: value for name, value in after.items() if getattr(regulation, name) != value}
     if not changed:
         return regulation

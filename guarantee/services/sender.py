@@ -27,7 +27,7 @@ from sqlalchemy import func, or_, select, update
 
 from guarantee.clock import UK
 from guarantee.models import Claim, Contact, Officer, OutboxMessage, TrackingToken
-from guarantee.services import notifications, remedies
+from guarantee.services import following, notifications, remedies
 from guarantee.services.audit import append_admin_event
 from guarantee.services.claims import token_hash
 from guarantee.services.context import ServiceContext
@@ -51,6 +51,8 @@ class Email:
     subject: str
     text: str
     html: str
+    # Headers of its own, as (name, value): a follower's List-Unsubscribe (RFC 8058), say.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class TransportError(Exception):
@@ -78,6 +80,9 @@ class Recipient:
     # A remedy check-in's own link (services.remedies), minted for its e-mail, and its last day.
     check_in_token: str | None = None
     check_in_works_until: date | None = None
+    # For a follower of a rule: the tokens made for this one e-mail (to confirm, to stop following).
+    confirm_token: str | None = None
+    unsubscribe_token: str | None = None
 
 
 # Renders a message for its recipient: (message, recipient, context) -> Email.
@@ -165,6 +170,7 @@ NO_ONE = {
     "group": "No one to send it to: no consent to contact, or the details were erased",
     "officer": "No one to send it to: the officer's account is inactive, or they turned these messages off",
     "team": "No one to send it to: no team address is configured now (GUARANTEE_APPEALS_TEAM_EMAIL)",
+    "follower": "No one to send it to: the follower stopped following the rule, or never confirmed",
 }
 
 
@@ -174,6 +180,9 @@ def recipient(ctx: ServiceContext, message: OutboxMessage) -> Recipient | None:
     off, no team address configured). Reads only."""
     if message.recipient_type == "team":
         return Recipient(ctx.appeals_team_email, None) if ctx.appeals_team_email else None
+    if message.recipient_type == "follower":
+        address = following.recipient_address(ctx, message)
+        return Recipient(address, None) if address else None
     if message.recipient_type == "officer":
         officer = ctx.session.get(Officer, message.officer_id) if message.officer_id else None
         if officer is None or not officer.active or not notifications.wants(ctx, officer.id, message.template):
@@ -246,6 +255,15 @@ def _prepare(ctx: ServiceContext, message_id: int, lease_token: str, render: Ren
         to = _with_fresh_link(ctx, message, to)
     if message.template == remedies.TEMPLATE and (minted := remedies.mint_link(ctx, message)) is not None:
         to = replace(to, check_in_token=minted[0], check_in_works_until=minted[1])
+    if message.recipient_type == "follower" and message.subscription_id is not None:
+        # Its own tokens, made now (only their hashes are kept): committed before sending.
+        confirming = message.template == following.CONFIRM_TEMPLATE
+        to = Recipient(
+            to.address,
+            to.name,
+            confirm_token=following.mint(ctx, message.subscription_id, "confirm") if confirming else None,
+            unsubscribe_token=following.mint(ctx, message.subscription_id, "unsubscribe"),
+        )
     return render(message, to, ctx)
 
 

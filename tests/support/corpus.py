@@ -23,8 +23,8 @@ from guarantee import mail
 from guarantee.action_forms import action_form
 from guarantee.clock import FixedClock
 from guarantee.context import unit_of_work
-from guarantee.models import Claim, OutboxMessage
-from guarantee.services import schedule, sender
+from guarantee.models import Claim, DecisionStatement, OutboxMessage, Regulation
+from guarantee.services import following, schedule, sender
 from guarantee.services.actors import GroupActor
 from guarantee.services.casework import assign
 from guarantee.services.claims import (
@@ -343,7 +343,7 @@ def _emails(app: Flask, captured: Captured, corpus: Corpus) -> None:
         corpus.add(
             f"E-mail: {template.replace('_', ' ')}" + (f" ({done[template]})" if again else ""),
             blocks_of_mail(email.subject, email.text),
-            public=recipient == "group",
+            public=recipient in ("group", "follower"),
             source=f"mail/{template}.txt",
             again=again,
         )
@@ -399,6 +399,64 @@ def _check_in_pages(app: Flask, clock: FixedClock, captured: Captured, corpus: C
     corpus.add("Check-in link that has ended", blocks_of_page(ended.text), source="public/check_in_link.html")
 
 
+# --- the rule pages, and following a rule by e-mail -------------------------------------------
+
+
+def _link_to(captured: Captured, path: str) -> str:
+    """The path of the last e-mailed link to ``path``/..."""
+    words = [w for _, _, email in captured.emails for w in email.text.split() if f"{path}/" in w]
+    assert words, f"an e-mail with a link to {path}/..."
+    return urlsplit(words[-1])._replace(scheme="", netloc="").geturl()
+
+
+def _rule_pages(app: Flask, clock: FixedClock, captured: Captured, corpus: Corpus) -> None:
+    """The list of rules, a rule's page, and following it: asked, confirmed, told of a decision
+    statement, and stopped with the e-mail's link."""
+    client = app.test_client()
+    corpus.add("Rules", blocks_of_page(client.get("/rules").text), source="/rules")
+    with app.app_context(), unit_of_work() as ctx:
+        entry = ctx.session.scalars(select(Regulation).where(Regulation.title == "Food premises registration")).first()
+        assert entry is not None, "accepting a claim added the entry"
+        slug, entry_id = entry.slug, entry.id
+        claim_id = ctx.session.scalar(select(Claim.id).where(Claim.regulation_id == entry_id))
+    page = client.get(f"/rules/{slug}")
+    corpus.add("Rule page", blocks_of_page(page.text), source="rules/rule.html")
+    asked = _post_form(client, f"/rules/{slug}", page.text)
+    assert asked is not None and asked.status_code == 200
+    corpus.add("Rule page: following asked", blocks_of_page(asked.text), source="rules/check_email.html")
+    _send_everything(app, captured)
+    confirm = _link_to(captured, "/follow")
+    opened = client.get(confirm)
+    corpus.add("Follow a rule: confirm", blocks_of_page(opened.text), source="rules/confirm.html")
+    confirmed = _post_form(client, confirm, opened.text)
+    assert confirmed is not None and confirmed.status_code == 200
+    corpus.add("Follow a rule: confirmed", blocks_of_page(confirmed.text), source="rules/following.html")
+    corpus.add("Follow link that does not work", blocks_of_page(client.get("/follow/no-such-link").text))
+    clock.advance(minutes=5)
+    with app.app_context(), unit_of_work() as ctx:
+        ctx.session.add(
+            DecisionStatement(
+                number="DS-2026-0001",
+                claim_id=claim_id,
+                decision="upheld",
+                status="published",
+                drafted_at=ctx.now(),
+                published_at=ctx.now(),
+                consent=False,
+                regulation_id=entry_id,
+            )
+        )
+        ctx.session.flush()
+        following.queue_rule_updates(ctx, lambda session, statement: True)
+    _send_everything(app, captured)
+    stop = _link_to(captured, "/unsubscribe")
+    opened = client.get(stop)
+    corpus.add("Stop e-mails about a rule", blocks_of_page(opened.text), source="rules/unsubscribe.html")
+    stopped = _post_form(client, stop, opened.text)
+    assert stopped is not None and stopped.status_code == 200
+    corpus.add("Stop e-mails about a rule: stopped", blocks_of_page(stopped.text), source="rules/unsubscribed.html")
+
+
 # --- the workflow's forms -----------------------------------------------------------------------
 
 
@@ -426,8 +484,13 @@ def gather(app: Flask, clock: FixedClock) -> Corpus:
     corpus = Corpus()
     captured = Captured()
     client = app.test_client()
+    with app.app_context(), unit_of_work() as ctx:  # a rule like the one the walk names: the similar rules step
+        ctx.session.add(
+            Regulation(title=TYPED_ON_FORMS["text"], category="other", slug="thursday-table", created_at=ctx.now())
+        )
     _claim_form_pages(client, corpus)
     references = _claims(app, clock, captured)
+    _rule_pages(app, clock, captured, corpus)
     _other_public_pages(client, corpus, references["submitted"])
     _tracking_pages(app, references, corpus)
     _check_in_pages(app, clock, captured, corpus, references["resolved"])  # it moves the clock on 6 months

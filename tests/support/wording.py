@@ -59,6 +59,11 @@ ALLOWED_CAPITALS = frozenset(
         "Act",
         "Little",
         "Acorns",
+        # The rule pages: the code regulators publish complaints and appeals routes under, and
+        # the feed format a rule can be followed in.
+        "Regulators'",
+        "Code",
+        "Atom",
     }
 )
 
