@@ -12,7 +12,7 @@ from guarantee.extensions import limiter
 from guarantee.models import Regulation
 from guarantee.public.forms import show_errors
 from guarantee.rules import bp, forms
-from guarantee.services import following, rule_pages
+from guarantee.services import following, remedies, rule_pages
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import NotFound, ValidationFailed
 from guarantee.statistics.document import settings_from
@@ -66,7 +66,7 @@ def _rule_page(ctx: ServiceContext, regulation: Regulation, form: forms.FollowFo
         threshold=rules.threshold,
         base=rules.base,
         statements=_statements(ctx, regulation),
-        remedies_confirmed=None,  # the remedy check-ins' count, wired in at merge
+        remedies_confirmed=remedies.published_in_place(ctx.session, rules, regulation.id),
         form=form or forms.FollowForm(formdata=None),
     )
 
