@@ -63,6 +63,9 @@ class Config:
     GUARANTEE_STATISTICS_DOMINANCE_BELOW = 25
     GUARANTEE_STATISTICS_SERIES_START = "2026-01-01"
     GUARANTEE_STATISTICS_EPSILON = 0.5
+    # The decision register (issue 20): a statement is shown only where at least this many decided
+    # claims share what it shows of the rule, region, sector, category and quarter.
+    GUARANTEE_REGISTER_MIN_CLAIMS = 5
     # The JSON API.
     MAX_CONTENT_LENGTH = 1024 * 1024
     GUARANTEE_API_TOKEN_MINUTES = 30
@@ -147,9 +150,12 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
         "GUARANTEE_STATISTICS_THRESHOLD",
         "GUARANTEE_STATISTICS_ROUNDING_BASE",
         "GUARANTEE_STATISTICS_DOMINANCE_BELOW",
+        "GUARANTEE_REGISTER_MIN_CLAIMS",
     ):
         if environ.get(number):
             settings[number] = int(environ[number])
+    if settings.get("GUARANTEE_REGISTER_MIN_CLAIMS", 1) < 1:
+        raise ValueError("GUARANTEE_REGISTER_MIN_CLAIMS must be a whole number of claims of at least 1, such as 5")
     if environ.get("GUARANTEE_TRACKING_LINK_DAYS"):
         days = environ["GUARANTEE_TRACKING_LINK_DAYS"].strip()
         if not days.isdigit() or not 1 <= int(days) <= 366:
