@@ -18,6 +18,7 @@ from guarantee import (
     models,  # noqa: F401  (registers every table on the metadata)
     pages,
     public,
+    register,
     security,
     stats,
     two_step_key,
@@ -72,6 +73,7 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(stats.bp)
+    app.register_blueprint(register.bp)
     console.init_app(app)
     api.init_app(app)
     cli.init_app(app)

@@ -10,14 +10,14 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
-from guarantee.api import auth, claims, docs, evidence, statistics, tokens, workflow
+from guarantee.api import auth, claims, decisions, docs, evidence, statistics, tokens, workflow
 from guarantee.api.problems import KEPT_HEADERS, PROBLEM_JSON, flatten, from_service_error, is_api_request, problem
 from guarantee.pages import html_error
 from guarantee.schemas.claims import regulation_field_properties
 from guarantee.schemas.common import ProblemSchema
 from guarantee.services.errors import ServiceError
 
-BLUEPRINTS = (claims.blp, evidence.blp, tokens.blp, workflow.blp, statistics.blp)
+BLUEPRINTS = (claims.blp, evidence.blp, tokens.blp, workflow.blp, statistics.blp, decisions.blp)
 JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
 
 SPEC_DESCRIPTION = """\
@@ -107,6 +107,7 @@ def init_app(app: Flask) -> None:
     )
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    decisions.document_feed(api.spec)
     app.register_blueprint(docs.bp)
     names = {blueprint.name for blueprint in BLUEPRINTS}
     undeclared = [

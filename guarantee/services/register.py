@@ -362,6 +362,9 @@ class Register:
     matching: int  # shown statements that match the filters, on every page
     held_back: int  # listed statements not shown at all, whatever the filters
     next_cursor: str | None
+    # The page before (newer): has_newer, and its cursor (None: the first page).
+    has_newer: bool
+    newer_cursor: str | None
     k: int
     years: list[str]  # the years shown statements were decided in, for the filter
     rules: list[Rule]  # the rules shown statements are about, for the filter
@@ -445,12 +448,16 @@ def read_register(
         rest = [entry for entry in matching if (entry.shown.published_at, entry.shown.number) < after]
     page = rest if page_size is None else rest[:page_size]
     more = page_size is not None and len(rest) > page_size
+    skipped = len(matching) - len(rest)  # the newer statements, before this page
+    newer_start = max(0, skipped - (page_size or 0))
     rules = {entry.shown.rule.slug: entry.shown.rule for entry in everything if entry.shown.rule.slug}
     return Register(
         statements=_with_details(session, page, {entry.shown.number for entry in everything}),
         matching=len(matching),
         held_back=held_back,
         next_cursor=encode_cursor(page[-1].shown) if more and page else None,
+        has_newer=skipped > 0,
+        newer_cursor=encode_cursor(matching[newer_start - 1].shown) if skipped > 0 and newer_start > 0 else None,
         k=k,
         years=sorted({entry.shown.year for entry in everything}, reverse=True),
         rules=sorted(rules.values(), key=lambda r: r.title.lower()),

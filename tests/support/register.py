@@ -224,3 +224,15 @@ def build(session: Session, drawn: list[Drawn], *, cite: bool = True) -> Built:
             built.statements.append((d, made))
             earlier = made
     return built
+
+
+def clear(session: Session) -> None:
+    """Every row the builders made, for a property test that commits each example."""
+    from sqlalchemy import delete
+
+    from guarantee.models.register import statement_citations
+
+    for table in (statement_citations, DecisionStatement.__table__, TimelineEntry.__table__, Contact.__table__):
+        session.execute(delete(table))
+    session.execute(delete(Claim))
+    session.execute(delete(Regulation))
