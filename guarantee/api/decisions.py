@@ -101,7 +101,9 @@ FEED_PATH = {
         ],
         "responses": {
             "200": {"description": "The feed", "content": {"application/atom+xml": {"schema": {"type": "string"}}}},
-            "404": {"description": "No rule has this slug", "content": {"text/html": {"schema": {"type": "string"}}}},
+            # Pages' errors are HTML pages, not problem documents: described, without a schema.
+            "400": {"description": "The address held a character that cannot be stored (an HTML page)"},
+            "404": {"description": "No rule has this slug (an HTML page)"},
         },
     }
 }

@@ -236,3 +236,97 @@ def clear(session: Session) -> None:
         session.execute(delete(table))
     session.execute(delete(Claim))
     session.execute(delete(Regulation))
+
+
+# --- a register that reads like a real one (the browser test, the README's screenshot) -----------
+
+SHOWCASE_RULES = (
+    (
+        "Food premises registration",
+        "food-premises-registration",
+        "Regulation (EC) No 852/2004, Article 6",
+        "District council environmental health",
+        "food_hygiene",
+    ),
+    (
+        "Temporary event notices",
+        "temporary-event-notices",
+        "Licensing Act 2003, section 100",
+        "Licensing authority",
+        "licensing_and_permits",
+    ),
+    (
+        "Enhanced DBS checks for volunteers",
+        "enhanced-dbs-checks-for-volunteers",
+        "Safeguarding Vulnerable Groups Act 2006",
+        "Disclosure and Barring Service",
+        "safeguarding_and_vetting",
+    ),
+)
+SHOWCASE_SUMMARIES = {
+    "upheld": "The rule was written for commercial kitchens. For tea and cake served by volunteers once a week, "
+    "the council agreed a waiver with the environmental health team, on condition of a short food safety briefing.",
+    "not_upheld": "The rule protects people at real risk, and the check it asks for is quick and free for "
+    "volunteers. We explained how to apply for it through the council's volunteer centre.",
+}
+
+
+def showcase(session: Session) -> list[DecisionStatement]:
+    """A dozen statements on three rules, shown at k = 5: upheld and not, one withdrawn, one
+    whose group did not agree to a summary, and a later one citing an earlier."""
+    made: list[DecisionStatement] = []
+    plan = (
+        (0, "london", "health", date(2026, 4, 14), "upheld", True),
+        (0, "london", "health", date(2026, 5, 6), "upheld", True),
+        (0, "london", "health", date(2026, 5, 20), "upheld", True),
+        (0, "london", "health", date(2026, 6, 2), "not_upheld", True),
+        (0, "london", "health", date(2026, 6, 15), "upheld", False),
+        (1, "north_west", "culture_and_leisure", date(2026, 7, 8), "upheld", True),
+        (1, "north_west", "culture_and_leisure", date(2026, 7, 21), "upheld", True),
+        (1, "north_west", "culture_and_leisure", date(2026, 8, 4), "not_upheld", True),
+        (1, "yorkshire_and_the_humber", "culture_and_leisure", date(2026, 8, 11), "upheld", True),
+        (1, "north_west", "culture_and_leisure", date(2026, 9, 1), "upheld", True),
+        (2, "wales", "social_care", date(2026, 7, 14), "not_upheld", True),
+        (2, "wales", "social_care", date(2026, 8, 18), "not_upheld", True),
+        (2, "wales", "social_care", date(2026, 9, 8), "appeal_allowed", True),
+        (2, "wales", "social_care", date(2026, 9, 15), "not_upheld", True),
+        (2, "wales", "social_care", date(2026, 9, 22), "not_upheld", True),
+    )
+    rules = []
+    for title, slug, legal, body, category in SHOWCASE_RULES:
+        entry = Regulation(
+            title=title,
+            slug=slug,
+            legal_reference=legal,
+            issuing_body=body,
+            category=category,
+            created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        session.add(entry)
+        rules.append(entry)
+    session.flush()
+    for n, (rule, region, sector, day, decision, consent) in enumerate(plan, start=1):
+        claim = decided_claim(
+            session,
+            regulation_id=rules[rule].id,
+            region=region,
+            sector=sector,
+            category=rules[rule].category,
+            decided_on=day,
+            decision=decision,
+            consent=consent,
+        )
+        kind = "upheld" if decision in ("upheld", "appeal_allowed") else "not_upheld"
+        made.append(
+            statement(
+                session,
+                claim,
+                decision=decision,
+                number=f"DS-2026-{n:04d}",
+                summary=SHOWCASE_SUMMARIES[kind],
+                status="withdrawn" if n == 3 else "published",
+                withdrawn_reason="The summary named the hall, which could identify the group.",
+                cites=[made[0]] if n == 2 else [],
+            )
+        )
+    return made
