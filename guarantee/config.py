@@ -66,6 +66,8 @@ class Config:
     # The decision register (issue 20): a statement is shown only where at least this many decided
     # claims share what it shows of the rule, region, sector, category and quarter.
     GUARANTEE_REGISTER_MIN_CLAIMS = 5
+    # How long a worker may reuse what it worked out of the register while nothing has changed.
+    GUARANTEE_REGISTER_CACHE_SECONDS = 30
     # The JSON API.
     MAX_CONTENT_LENGTH = 1024 * 1024
     GUARANTEE_API_TOKEN_MINUTES = 30
@@ -95,6 +97,7 @@ class TestConfig(Config):
     GUARANTEE_LOG_JSON = False
     RATELIMIT_ENABLED = False  # tests that need limits switch them on
     GUARANTEE_TWO_STEP_KEY = "7e57" * 16  # tests only: never the developer's instance/two-step-key
+    GUARANTEE_REGISTER_CACHE_SECONDS = 0  # tests write rows by hand, leaving no event behind
 
 
 def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
@@ -151,6 +154,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
         "GUARANTEE_STATISTICS_ROUNDING_BASE",
         "GUARANTEE_STATISTICS_DOMINANCE_BELOW",
         "GUARANTEE_REGISTER_MIN_CLAIMS",
+        "GUARANTEE_REGISTER_CACHE_SECONDS",
     ):
         if environ.get(number):
             settings[number] = int(environ[number])

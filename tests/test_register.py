@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 
 from guarantee.disclosure import generalise
 from guarantee.services import register
+from guarantee.services.actors import SystemActor
+from guarantee.services.audit import append_event
+from guarantee.services.context import ServiceContext
 from guarantee.services.errors import NotFound, ValidationFailed
 from tests.support.register import MARKER, Built, Drawn, build, decided_claim, drawn_claims, regulation, statement
 from workflows.vocabulary import REGIONS, nation_of
@@ -314,3 +317,63 @@ def test_a_page_reads_the_database_three_times(session: Session) -> None:
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert len(statements) == 3
+
+
+# --- the per-process cache of the pages and the API ----------------------------------------------
+
+
+def test_with_the_cache_a_page_reads_the_stamp_and_its_own_details_only(session: Session) -> None:
+    register.forget()
+    rule = regulation(session, "Food hygiene", "food-hygiene")
+    for _ in range(5):
+        claim = decided_claim(
+            session,
+            regulation_id=rule.id,
+            region="london",
+            sector="health",
+            category="food_hygiene",
+            decided_on=date(2026, 5, 5),
+        )
+        statement(session, claim)
+    register.read_register(session, k=5, today=TODAY, cache_seconds=60)
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        statements.append(sql)
+
+    engine = session.get_bind().engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        again = register.read_register(session, k=5, today=TODAY, cache_seconds=60)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(again.statements) == 5
+    assert len(statements) == 2
+
+
+def test_a_withdrawal_in_the_claims_audit_chain_shows_at_once_through_the_cache(ctx: ServiceContext) -> None:
+    register.forget()
+    session = ctx.session
+    rule = regulation(session, "Food hygiene", "food-hygiene")
+    claims = [
+        decided_claim(
+            session,
+            regulation_id=rule.id,
+            region="london",
+            sector="health",
+            category="food_hygiene",
+            decided_on=date(2026, 5, 5),
+        )
+        for _ in range(5)
+    ]
+    made = statement(session, claims[0])
+    [before] = register.read_register(session, k=5, today=TODAY, cache_seconds=60).statements
+    assert before.status == "published"
+    made.status, made.withdrawn_at, made.withdrawn_reason = "withdrawn", ctx.now(), "It named the street."
+    append_event(ctx, claims[0], SystemActor(), "statement_withdrawn")
+    session.flush()
+    [after] = register.read_register(session, k=5, today=TODAY, cache_seconds=60).statements
+    assert (after.number, after.status) == (made.number, "withdrawn")
+    # ... and a statement published since is there too: it has a new id.
+    statement(session, claims[1])
+    assert register.read_register(session, k=5, today=TODAY, cache_seconds=60).matching == 2

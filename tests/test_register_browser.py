@@ -20,9 +20,11 @@ SHOTS = os.environ.get("GUARANTEE_REGISTER_SHOTS")
 
 
 def keep(visit: Visit, name: str) -> None:
+    """The first screenful (the README's picture) and the whole page."""
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        visit.page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+        visit.page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
+        visit.page.screenshot(path=str(Path(SHOTS) / f"{name}-full.png"), full_page=True)
 
 
 @pytest.mark.parametrize("width", [1280, 375, 320])

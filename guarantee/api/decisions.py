@@ -42,6 +42,7 @@ def _read(ctx: ServiceContext, args: dict[str, str], *, every: bool) -> register
             cursor=None if every else args["cursor"] or None,
             page_size=None if every else register.PAGE_SIZE,
             today=ctx.today(),
+            cache_seconds=float(current_app.config["GUARANTEE_REGISTER_CACHE_SECONDS"]),
         )
     finally:
         ctx.rollback()

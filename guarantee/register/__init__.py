@@ -27,6 +27,10 @@ def min_claims() -> int:
     return int(current_app.config["GUARANTEE_REGISTER_MIN_CLAIMS"])
 
 
+def cache_seconds() -> float:
+    return float(current_app.config["GUARANTEE_REGISTER_CACHE_SECONDS"])
+
+
 def _cached(response: Response) -> Response:
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
     return response
@@ -41,7 +45,6 @@ def _list_page(found: register.Register, filters: register.Filters, errors: dict
         options=forms.options(found),
         items=forms.select_items,
         card_title=showing.card_title,
-        rows=showing.rows,
     )
 
 
@@ -51,9 +54,11 @@ def decisions(ctx: ServiceContext) -> ResponseReturnValue:
     filters = forms.filters_from(request.args)
     cursor = request.args.get("cursor") or None
     try:
-        found = register.read_register(ctx.session, filters, k=min_claims(), cursor=cursor, today=ctx.today())
+        found = register.read_register(
+            ctx.session, filters, k=min_claims(), cursor=cursor, today=ctx.today(), cache_seconds=cache_seconds()
+        )
     except ValidationFailed as refused:  # the first page, unfiltered, under what to correct
-        found = register.read_register(ctx.session, k=min_claims(), today=ctx.today())
+        found = register.read_register(ctx.session, k=min_claims(), today=ctx.today(), cache_seconds=cache_seconds())
         return _list_page(found, filters, refused.errors), 400
     return _cached(Response(_list_page(found, filters, {})))
 
@@ -77,7 +82,9 @@ def data_dictionary() -> ResponseReturnValue:
 @read_only
 def statement(ctx: ServiceContext, number: str) -> ResponseReturnValue:
     try:
-        shown = register.statement(ctx.session, number[:16], k=min_claims(), today=ctx.today())
+        shown = register.statement(
+            ctx.session, number[:16], k=min_claims(), today=ctx.today(), cache_seconds=cache_seconds()
+        )
     except NotFound:
         return render_error(404)
     return _cached(
@@ -96,7 +103,12 @@ def atom(ctx: ServiceContext) -> ResponseReturnValue:
         if title is None:
             return render_error(404)
     found = register.read_register(
-        ctx.session, register.Filters(rule=slug), k=min_claims(), page_size=None, today=ctx.today()
+        ctx.session,
+        register.Filters(rule=slug),
+        k=min_claims(),
+        page_size=None,
+        today=ctx.today(),
+        cache_seconds=cache_seconds(),
     )
     base = str(current_app.config["GUARANTEE_BASE_URL"]).rstrip("/")
     self_path = url_for("register.atom", rule=slug or None)

@@ -1,5 +1,5 @@
-"""How a shown statement reads on a page: the rows of its summary list (GOV.UK summary list
-items), shared by the register's cards and a statement's own page."""
+"""How a shown statement reads on a page: its title in the register's list, and the rows of its
+summary list (GOV.UK summary list items) on its own page."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ def _row(key: str, value: str | Markup) -> dict[str, Any]:
     return {"key": {"text": key}, "value": {kind: value}}
 
 
-def rows(shown: ShownStatement, *, full: bool = False) -> list[dict[str, Any]]:
+def rows(shown: ShownStatement) -> list[dict[str, Any]]:
+    """The rows of a statement's page."""
     decided = shown.period
     if shown.working_days is not None:
         decided += f", {shown.working_days} working days after the claim was filed"
@@ -25,13 +26,11 @@ def rows(shown: ShownStatement, *, full: bool = False) -> list[dict[str, Any]]:
     if shown.rule.slug:
         href = url_for("register.decisions", rule=shown.rule.slug)
         rule = Markup('<a class="govuk-link" href="{}">{}</a>').format(href, shown.rule.title)
-    found = [_row("Decision", shown.decision_label), _row("Rule", rule)]
-    if full:
-        found += [
-            _row("Legal reference", shown.rule.legal_reference or "Not recorded"),
-            _row("Made by", shown.rule.issuing_body or "Not recorded"),
-        ]
-    found += [
+    found = [
+        _row("Decision", shown.decision_label),
+        _row("Rule", rule),
+        _row("Legal reference", shown.rule.legal_reference or "Not recorded"),
+        _row("Made by", shown.rule.issuing_body or "Not recorded"),
         _row("Category", shown.category_label),
         _row("Sector", shown.sector_label),
         _row("Where", shown.area_label),
@@ -41,9 +40,9 @@ def rows(shown: ShownStatement, *, full: bool = False) -> list[dict[str, Any]]:
         found.append(_row("Remedy", shown.remedy_label))
     if shown.reason_label:
         found.append(_row("Reason", shown.reason_label))
-    if full and shown.resolution_label:
+    if shown.resolution_label:
         found.append(_row("What the council did", shown.resolution_label))
-    if full and shown.cites:
+    if shown.cites:
         links = Markup(", ").join(
             Markup('<a class="govuk-link" href="{}">{}</a>').format(url_for("register.statement", number=n), n)
             for n in shown.cites

@@ -14,16 +14,17 @@ under an opaque cursor.
 
 Each page reads the database three times: the population's counts, every listed statement's
 short fields (with its rule), and the summaries and citations of the statements on the page.
-The counts are not cached: the register's lists are short (one row per statement, a few per
-group of claims), and a cache keyed by the latest change would need a query of its own (the
-claims have no index on their last change) to be safe against showing a withdrawn statement
-as published.
+The web pages and the API pass ``cache_seconds``: then what the first two found is kept in the
+process, keyed by a change stamp (the latest audit event, admin event and statement: three
+index lookups), and a page reads the stamp and its own details only. A change that leaves no
+event (a row written by hand) shows within those seconds.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session
 from guarantee import csv_export
 from guarantee.clock import UK
 from guarantee.disclosure import generalise
-from guarantee.models import Claim, Regulation
+from guarantee.models import AdminEvent, AuditEvent, Claim, Regulation
 from guarantee.models.register import LISTED_STATUSES, STATEMENT_DECISIONS, DecisionStatement, statement_citations
 from guarantee.services.errors import NotFound, ValidationFailed
 from guarantee.services.stats import DECIDED_GROUPS, category_column, outcome_group_column, uk_date
@@ -381,7 +382,7 @@ class _Entry:
     shown: ShownStatement
 
 
-def _all_shown(session: Session, k: int, today: date | None) -> tuple[list[_Entry], int]:
+def _judge_all(session: Session, k: int, today: date | None) -> tuple[list[_Entry], int]:
     control = disclosure(session, k, today)
     entries: list[_Entry] = []
     held_back = 0
@@ -391,6 +392,53 @@ def _all_shown(session: Session, k: int, today: date | None) -> tuple[list[_Entr
             held_back += 1
             continue
         entries.append(_Entry(statement_id, row.regulation_id, consent, _shown(row, rule, passed)))
+    return entries, held_back
+
+
+def change_stamp(session: Session) -> tuple[Any, ...]:
+    """What changes whenever the register may: a claim's audit chain grows with every decision,
+    reclassification, publishing and withdrawal; the admin log with every catalogue edit; and
+    a new statement takes a new id. Three index lookups, in one query."""
+    return tuple(
+        session.execute(
+            select(
+                select(func.max(AuditEvent.id)).scalar_subquery(),
+                select(func.max(AdminEvent.id)).scalar_subquery(),
+                select(func.max(DecisionStatement.id)).scalar_subquery(),
+            )
+        ).one()
+    )
+
+
+@dataclass(frozen=True)
+class _Judged:
+    stamp: tuple[Any, ...]
+    made: float  # time.monotonic()
+    entries: list[_Entry]
+    held_back: int
+
+
+# Per process, by database, k and day: every listed statement as it may be shown. Kept until the
+# change stamp moves, and never longer than the caller's seconds (a change made outside the
+# services, which leaves no event, shows within them).
+_JUDGED: dict[tuple[str, int, date | None], _Judged] = {}
+
+
+def forget() -> None:
+    """Drop what this process kept of the register (a test that reuses row ids starts afresh)."""
+    _JUDGED.clear()
+
+
+def _all_shown(session: Session, k: int, today: date | None, cache_seconds: float = 0) -> tuple[list[_Entry], int]:
+    if cache_seconds <= 0:
+        return _judge_all(session, k, today)
+    key = (str(session.get_bind().engine.url), k, today)
+    stamp = change_stamp(session)
+    kept = _JUDGED.get(key)
+    if kept is not None and kept.stamp == stamp and time.monotonic() - kept.made < cache_seconds:
+        return kept.entries, kept.held_back
+    entries, held_back = _judge_all(session, k, today)
+    _JUDGED[key] = _Judged(stamp, time.monotonic(), entries, held_back)
     return entries, held_back
 
 
@@ -431,13 +479,14 @@ def read_register(
     page_size: int | None = PAGE_SIZE,
     today: date | None = None,
     regulation_id: int | None = None,
+    cache_seconds: float = 0,
 ) -> Register:
     """A page of the shown statements matching ``filters`` (and, given one, about the rule
     ``regulation_id``), newest first, after ``cursor`` (None: the first page); ``page_size``
     None: every one (the CSV, the feed)."""
     filters.check()
     after = decode_cursor(cursor) if cursor else None
-    everything, held_back = _all_shown(session, k, today)
+    everything, held_back = _all_shown(session, k, today, cache_seconds)
     matching = [
         entry
         for entry in everything
@@ -465,10 +514,10 @@ def read_register(
 
 
 def statement(
-    session: Session, number: str, *, k: int = DEFAULT_MIN_CLAIMS, today: date | None = None
+    session: Session, number: str, *, k: int = DEFAULT_MIN_CLAIMS, today: date | None = None, cache_seconds: float = 0
 ) -> ShownStatement:
     """One shown statement by its public number; NotFound if there is none, or it is held back."""
-    everything, _ = _all_shown(session, k, today)
+    everything, _ = _all_shown(session, k, today, cache_seconds)
     found = [entry for entry in everything if entry.shown.number == number]
     if not found:
         raise NotFound("There is no decision statement with that number.")
