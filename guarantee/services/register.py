@@ -560,18 +560,18 @@ STATEMENT_FIELDS: tuple[tuple[str, str, str], ...] = (
     (
         "status",
         "text",
-        "published; withdrawn (taken off, with a public reason, and still listed); or superseded "
-        "(a later decision on the same claim, after an appeal, replaced it).",
+        "Whether the statement is published, withdrawn (taken off, with a public reason, and still "
+        "listed) or superseded (a later decision on the same claim, after an appeal, replaced it).",
     ),
-    ("decision", "text", "upheld, not_upheld, appeal_allowed or appeal_dismissed."),
+    ("decision", "text", "What was decided: upheld or not, or an appeal allowed or dismissed (see the codes)."),
     ("rule_title", "text", "The rule the claim was about, as the catalogue names it."),
     ("rule_legal_reference", "text", "Where the rule is set out in law or guidance, if known."),
     ("rule_issuing_body", "text", "Who made the rule, if known."),
     (
         "rule_slug",
         "text",
-        "The rule's short name in addresses: its page is /rules/<rule_slug>. Empty if the claim "
-        "was not matched to a catalogue entry.",
+        "The rule's short name in addresses: its page is /rules/ followed by this name. Empty if "
+        "the claim was not matched to a catalogue entry.",
     ),
     ("category", "text", "The barrier category: one of the published list of categories."),
     ("sector", "text", "The initiative's sector, or other where it had to be coarsened."),

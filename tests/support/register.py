@@ -264,10 +264,18 @@ SHOWCASE_RULES = (
     ),
 )
 SHOWCASE_SUMMARIES = {
-    "upheld": "The rule was written for commercial kitchens. For tea and cake served by volunteers once a week, "
+    (0, "upheld"): "The rule was written for commercial kitchens. For tea and cake served by volunteers once a week, "
     "the council agreed a waiver with the environmental health team, on condition of a short food safety briefing.",
-    "not_upheld": "The rule protects people at real risk, and the check it asks for is quick and free for "
-    "volunteers. We explained how to apply for it through the council's volunteer centre.",
+    (0, "not_upheld"): "Hot meals cooked for 60 people each week are a food business whoever runs them. Registration "
+    "is free and quick, and the council's food team offered to help with the form.",
+    (1, "upheld"): "A street party on a closed residential road needs no temporary event notice when no alcohol is "
+    "sold. The licensing team confirmed this in writing and updated its guidance.",
+    (1, "not_upheld"): "Alcohol was to be sold at the event, which is exactly what the notice is for. We explained "
+    "how to give one in time, and that it costs 21 pounds.",
+    (2, "upheld"): "On appeal, the panel found that volunteers who drive people to appointments, with a family member "
+    "present, do not do regulated activity. A basic check is enough.",
+    (2, "not_upheld"): "Volunteers visit people in their homes alone, which the law treats as regulated activity. The "
+    "check protects people at real risk and is free for volunteers.",
 }
 
 
@@ -292,6 +300,7 @@ def showcase(session: Session) -> list[DecisionStatement]:
         (2, "wales", "social_care", date(2026, 9, 15), "not_upheld", True),
         (2, "wales", "social_care", date(2026, 9, 22), "not_upheld", True),
     )
+    plan = tuple(sorted(plan, key=lambda planned: planned[3]))  # numbered in the order they were decided
     rules = []
     for title, slug, legal, body, category in SHOWCASE_RULES:
         entry = Regulation(
@@ -323,7 +332,7 @@ def showcase(session: Session) -> list[DecisionStatement]:
                 claim,
                 decision=decision,
                 number=f"DS-2026-{n:04d}",
-                summary=SHOWCASE_SUMMARIES[kind],
+                summary=SHOWCASE_SUMMARIES[(rule, kind)],
                 status="withdrawn" if n == 3 else "published",
                 withdrawn_reason="The summary named the hall, which could identify the group.",
                 cites=[made[0]] if n == 2 else [],
