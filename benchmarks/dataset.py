@@ -57,7 +57,7 @@ from typing import Any
 
 import psycopg
 from flask_migrate import upgrade
-from sqlalchemy import Text, cast, create_engine, make_url, select, text
+from sqlalchemy import Text, cast, create_engine, func, insert, make_url, select, text
 from sqlalchemy.orm import Session
 
 from benchmarks.statistics_release import STANDING
@@ -68,6 +68,7 @@ from guarantee.database import configure_engine
 from guarantee.extensions import db
 from guarantee.models import AuditEvent, Base, Claim, Contact, Officer, OfficerRole, Regulation, TimelineEntry
 from guarantee.models.audit import GENESIS_HASH
+from guarantee.models.register import DecisionStatement
 from guarantee.services.actors import Actor, GroupActor, OfficerActor, SystemActor
 from guarantee.services.audit import canonical_json, check_chain, text_digest
 from guarantee.services.calendar import bank_holiday
@@ -75,6 +76,7 @@ from guarantee.services.claims import fire, submit_claim, token_hash
 from guarantee.services.context import ServiceContext
 from guarantee.services.officers import create_officer
 from guarantee.services.sweep import SYSTEM_TRIGGERS
+from guarantee.statistics.counting import DECIDED_GROUPS, outcome_group_column
 from workflows import (
     CLOCKS_ON_SUBMISSION,
     INITIAL_STATE,
@@ -112,7 +114,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {  # in the order the rows are made; check
         "id", "reference", "state", "version", "submitted_at", "updated_at", "group_name", "initiative_title",
         "initiative_description", "sector", "region", "people_involved", "barrier_regulation",
         "barrier_regulation_reference", "barrier_imposed_by", "barrier_category", "barrier_how_it_blocks",
-        "remedy_sought", "remedy_details", "consent_contact", "category", "regulation_id", "assignee_id",
+        "remedy_sought", "remedy_details", "consent_contact", "consent_publish", "category", "regulation_id",
+        "assignee_id",
         "due_clock", "due_on", "remedy", "reason_code", "duplicate_of_id", "outcome", "decided_at", "resolved_at",
     ),
     "audit_events": (
@@ -1039,7 +1042,8 @@ class Builder:
         }
         null = self.null
         written = tuple(null if filed[k] is None else str(filed[k]) for k in COLUMNS["claims"][6:19])
-        return filed, (*written, self.true if filed["consent_contact"] else self.false)
+        # consent_publish: false, as claims.submit_claim records it until the form asks (issue 20).
+        return filed, (*written, self.true if filed["consent_contact"] else self.false, self.false)
 
     def _submitted(self, filed: dict[str, Any], changes: tuple[tuple[str, str], ...]) -> _Shape:
         """The shape of the claim's first event (``claims.submit_claim``): codes, hashes of what
@@ -1873,6 +1877,8 @@ def generate(database_url: str, claims: int, *, seed: int = 7) -> Manifest:
         if pool is not None:
             pool.terminate()
             pool.join()
+    published = publish_statements(database_url)
+    progress(f"{published:,} decision statements published ({time.perf_counter() - started:.1f} s)")
     seconds = time.perf_counter() - started
     here, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     used = (
@@ -1889,6 +1895,86 @@ def generate(database_url: str, claims: int, *, seed: int = 7) -> Manifest:
         officers=[{"email": a["email"], "password": PASSWORD, "roles": a["roles"]} for a in officer_accounts()],
         tracking=loaded.samples,
     )
+
+
+STATEMENT_CHUNK = 10_000
+STATEMENT_SUMMARY = (
+    "The council found that the rule, as applied to this volunteer-run initiative, went further than the law "
+    "requires, and agreed a remedy with the body that issued it."
+)
+
+
+def publish_statements(database_url: str) -> int:
+    """A published decision statement for every claim decided on its merits (issue 20), written
+    directly, as the four-eyes approval would have left it: the register's pages and API then
+    read as many statements as a service of this size would publish. One in five groups did not
+    agree to a summary."""
+    engine = create_engine(database_url)
+    decided = outcome_group_column()
+    try:
+        with Session(engine) as session:
+            rows = session.execute(
+                select(
+                    Claim.id,
+                    Claim.regulation_id,
+                    func.coalesce(Claim.category, Claim.barrier_category),
+                    Claim.sector,
+                    Claim.region,
+                    Claim.submitted_at,
+                    Claim.decided_at,
+                    Claim.outcome,
+                    Claim.remedy,
+                    Claim.reason_code,
+                    decided,
+                )
+                .where(decided.in_(DECIDED_GROUPS), Claim.decided_at.is_not(None))
+                .order_by(Claim.decided_at, Claim.id)
+            ).all()
+            made = []
+            for n, (
+                claim_id,
+                rule,
+                category,
+                sector,
+                region,
+                submitted,
+                decided_at,
+                outcome,
+                remedy,
+                reason,
+                group,
+            ) in enumerate(rows, start=1):
+                upheld = group == "upheld"
+                consent = n % 5 != 0
+                made.append(
+                    {
+                        "number": f"DS-{decided_at.year}-{n:06d}"[:16],
+                        "claim_id": claim_id,
+                        "decision": "upheld"
+                        if upheld
+                        else ("appeal_dismissed" if outcome == "appeal_dismissed" else "not_upheld"),
+                        "status": "published",
+                        "summary": STATEMENT_SUMMARY if consent else None,
+                        "drafted_at": decided_at,
+                        "published_at": decided_at + timedelta(days=2),
+                        "consent": consent,
+                        "regulation_id": rule,
+                        "category": category,
+                        "sector": sector,
+                        "region": region,
+                        "decided_on": decided_at.astimezone(UK).date(),
+                        "working_days": max(0, (decided_at - submitted).days * 5 // 7),
+                        "remedy": remedy if upheld else None,
+                        "reason_code": None if upheld else reason,
+                        "resolution": outcome if upheld and outcome in RESOLUTION_OUTCOMES else None,
+                    }
+                )
+            for start in range(0, len(made), STATEMENT_CHUNK):
+                session.execute(insert(DecisionStatement), made[start : start + STATEMENT_CHUNK])
+            session.commit()
+            return len(made)
+    finally:
+        engine.dispose()
 
 
 def _prepare(database_url: str, now: datetime) -> tuple[dict[int, tuple[str, ...]], dict[str, tuple[int, ...]]]:

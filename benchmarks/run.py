@@ -110,6 +110,8 @@ WORKLOADS = (
     Workload("queue_deep", "Queue: page 10,000 claims deep", "get.lua", "hello", share=0.25, same_as_10k=True),
     Workload("stats_page", "Statistics page", "get.lua", "hello", share=0.5),
     Workload("stats_api", "Statistics API", "get.lua", "hello", share=0.5),
+    Workload("register_page", "Decision register: first page", "get.lua", "hello", share=0.25),
+    Workload("register_api", "Decision register API: first page", "get.lua", "hello", share=0.25),
 )
 BY_NAME = {w.name: w for w in FLOORS + WORKLOADS}
 QUEUE_DEPTH = 10_000
@@ -486,6 +488,10 @@ class Clients:
             return [["/statistics"]]
         if name == "stats_api":
             return [["/api/v1/statistics"]]
+        if name == "register_page":
+            return [["/decisions"]]
+        if name == "register_api":
+            return [["/api/v1/decisions"]]
         if name == "transition":
             return self._transition_rows()
         raise ValueError(name)

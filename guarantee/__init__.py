@@ -18,6 +18,7 @@ from guarantee import (
     models,  # noqa: F401  (registers every table on the metadata)
     pages,
     public,
+    register,
     rules,
     security,
     two_step_key,
@@ -74,6 +75,7 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(rules.bp)
     app.register_blueprint(statistics_pages.bp)
+    app.register_blueprint(register.bp)
     console.init_app(app)
     api.init_app(app)
     cli.init_app(app)

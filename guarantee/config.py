@@ -65,6 +65,11 @@ class Config:
     GUARANTEE_STATISTICS_DOMINANCE_BELOW = 25
     GUARANTEE_STATISTICS_SERIES_START = "2026-01-01"
     GUARANTEE_STATISTICS_EPSILON = 0.5
+    # The decision register (issue 20): a statement is shown only where at least this many decided
+    # claims share what it shows of the rule, region, sector, category and quarter.
+    GUARANTEE_REGISTER_MIN_CLAIMS = 5
+    # How long a worker may reuse what it worked out of the register while nothing has changed.
+    GUARANTEE_REGISTER_CACHE_SECONDS = 30
     # The JSON API.
     MAX_CONTENT_LENGTH = 1024 * 1024
     GUARANTEE_API_TOKEN_MINUTES = 30
@@ -94,6 +99,7 @@ class TestConfig(Config):
     GUARANTEE_LOG_JSON = False
     RATELIMIT_ENABLED = False  # tests that need limits switch them on
     GUARANTEE_TWO_STEP_KEY = "7e57" * 16  # tests only: never the developer's instance/two-step-key
+    GUARANTEE_REGISTER_CACHE_SECONDS = 0  # tests write rows by hand, leaving no event behind
 
 
 def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
@@ -149,9 +155,13 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
         "GUARANTEE_STATISTICS_THRESHOLD",
         "GUARANTEE_STATISTICS_ROUNDING_BASE",
         "GUARANTEE_STATISTICS_DOMINANCE_BELOW",
+        "GUARANTEE_REGISTER_MIN_CLAIMS",
+        "GUARANTEE_REGISTER_CACHE_SECONDS",
     ):
         if environ.get(number):
             settings[number] = int(environ[number])
+    if settings.get("GUARANTEE_REGISTER_MIN_CLAIMS", 1) < 1:
+        raise ValueError("GUARANTEE_REGISTER_MIN_CLAIMS must be a whole number of claims of at least 1, such as 5")
     if environ.get("GUARANTEE_TRACKING_LINK_DAYS"):
         days = environ["GUARANTEE_TRACKING_LINK_DAYS"].strip()
         if not days.isdigit() or not 1 <= int(days) <= 366:

@@ -55,6 +55,8 @@ def test_every_workload_runs_and_answers_as_expected_on_every_database(tmp_path:
             "queue_deep",
             "stats_page",
             "stats_api",
+            "register_page",
+            "register_api",
         }
         for name, result in workloads.items():
             assert result["requests"] > 0, name

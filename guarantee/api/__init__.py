@@ -10,7 +10,7 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
-from guarantee.api import auth, claims, docs, evidence, tokens, workflow
+from guarantee.api import auth, claims, decisions, docs, evidence, tokens, workflow
 from guarantee.api.problems import KEPT_HEADERS, PROBLEM_JSON, flatten, from_service_error, is_api_request, problem
 from guarantee.pages import html_error
 from guarantee.schemas.claims import regulation_field_properties
@@ -18,7 +18,7 @@ from guarantee.schemas.common import ProblemSchema
 from guarantee.services.errors import ServiceError
 from guarantee.statistics import api as statistics_api
 
-BLUEPRINTS = (claims.blp, evidence.blp, tokens.blp, workflow.blp, statistics_api.blp)
+BLUEPRINTS = (claims.blp, evidence.blp, tokens.blp, workflow.blp, statistics_api.blp, decisions.blp)
 JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
 
 SPEC_DESCRIPTION = """\
@@ -108,6 +108,7 @@ def init_app(app: Flask) -> None:
     )
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    decisions.document_feed(api.spec)
     app.register_blueprint(docs.bp)
     names = {blueprint.name for blueprint in BLUEPRINTS}
     undeclared = [

@@ -16,7 +16,7 @@ Nothing here touches a database: a table is a mapping from its cells to counts.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Generic, TypeVar
@@ -394,3 +394,49 @@ def _echelon(vectors: list[list[Fraction]]) -> list[list[Fraction]]:
         basis.append(vector)
         pivots.append(lead)
     return basis
+
+
+# --- k-anonymity by generalisation (the decision register) --------------------------
+#
+# A self-contained block: the register shows a record only where its quasi-identifiers, as
+# shown, are shared by at least k of the population, coarsening them a step at a time until
+# they are. Pure, like the rest of this module: the population is a mapping of keys to counts.
+
+Key = TypeVar("Key", bound=Hashable)
+
+
+def generalise(
+    population: Mapping[Key, int], ladder: Sequence[Callable[[Key], Key]], k: int, start: int = 0
+) -> Callable[[Key], tuple[int, Key] | None]:
+    """For a record's key: the first level of ``ladder`` (from ``start``) at which its coarsened
+    key is shared by at least ``k`` of the population, with that key; None: held back.
+
+    Each rung of the ladder coarsens a raw key completely (rung 0 is usually the identity), and
+    the population is counted under each rung once, the first time a record needs it. A record
+    need not be in the population itself: it is judged by the population's counts alone."""
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    if not 0 <= start <= len(ladder):
+        raise ValueError("start must be a rung of the ladder")
+    counted: dict[int, dict[Key, int]] = {}
+
+    def counts_at(level: int) -> dict[Key, int]:
+        if level not in counted:
+            tally: dict[Key, int] = {}
+            coarsen = ladder[level]
+            for key, n in population.items():
+                if n < 0:
+                    raise ValueError("counts are never negative")
+                shown = coarsen(key)
+                tally[shown] = tally.get(shown, 0) + n
+            counted[level] = tally
+        return counted[level]
+
+    def judge(key: Key) -> tuple[int, Key] | None:
+        for level in range(start, len(ladder)):
+            shown = ladder[level](key)
+            if counts_at(level).get(shown, 0) >= k:
+                return level, shown
+        return None
+
+    return judge

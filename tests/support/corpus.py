@@ -203,6 +203,8 @@ def _other_public_pages(client: FlaskClient, corpus: Corpus, reference: str) -> 
     with client.application.app_context(), unit_of_work() as ctx:
         releases.publish(ctx, None, settings_from(client.application.config, private=False, epsilon=None))
     corpus.add("Statistics", blocks_of_page(client.get("/statistics").text), source="/statistics")
+    corpus.add("Decisions on claims", blocks_of_page(client.get("/decisions").text), source="/decisions")
+    # (The data dictionary is not here: the names it explains are the names of the code, on purpose.)
 
 
 # --- claims in every state, and the tracking page of each -------------------------------------

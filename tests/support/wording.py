@@ -54,6 +54,8 @@ ALLOWED_CAPITALS = frozenset(
         "SHA-256",
         "SHA256",
         "English",
+        # The format of the decision register's feed.
+        "Atom",
         # The examples the claim form gives: a body, a kind of law, an initiative's name.
         "Ofsted",
         "Act",
@@ -63,7 +65,6 @@ ALLOWED_CAPITALS = frozenset(
         # the feed format a rule can be followed in.
         "Regulators'",
         "Code",
-        "Atom",
     }
 )
 

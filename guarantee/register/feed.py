@@ -1,0 +1,76 @@
+"""The register as an Atom feed (RFC 4287), written with feedgen: every link absolute, from the
+service's configured address, as e-mails make theirs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+
+from feedgen.feed import FeedGenerator
+
+from guarantee.clock import UK
+from guarantee.services.register import ShownStatement
+
+FEED_TITLE = "Decisions of the Co-production Guarantee"
+# Before any statement: a fixed moment, so that an empty feed's bytes do not change.
+EMPTY_UPDATED = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _at(day: date) -> datetime:
+    """A UK day as a moment (its start): the feed gives no time of day that the register does not."""
+    return datetime.combine(day, time(0), tzinfo=UK)
+
+
+def updated(shown: ShownStatement) -> datetime:
+    return _at(shown.withdrawn_on or shown.published_on)
+
+
+def entry_title(shown: ShownStatement) -> str:
+    prefix = "Withdrawn: " if shown.status == "withdrawn" else ""
+    return f"{prefix}{shown.number}: {shown.decision_label.lower()}, {shown.rule.title}"
+
+
+def entry_text(shown: ShownStatement) -> str:
+    lines = [
+        f"Decision: {shown.decision_label}.",
+        f"Rule: {shown.rule.title}" + (f" ({shown.rule.legal_reference})" if shown.rule.legal_reference else "") + ".",
+        f"Category: {shown.category_label}. Sector: {shown.sector_label}. Where: {shown.area_label}.",
+        f"Decided in {shown.period}"
+        + (
+            f", {shown.working_days} working days after the claim was filed." if shown.working_days is not None else "."
+        ),
+    ]
+    if shown.remedy_label:
+        lines.append(f"Remedy: {shown.remedy_label}.")
+    if shown.reason_label:
+        lines.append(f"Reason: {shown.reason_label}.")
+    if shown.summary:
+        lines.append(shown.summary)
+    if shown.status == "withdrawn":
+        lines.insert(0, f"This statement was withdrawn on {shown.withdrawn_on:%d %B %Y}: {shown.withdrawn_reason}")
+    elif shown.status == "superseded":
+        lines.insert(0, "A later decision on the same claim replaced this statement.")
+    return "\n".join(lines)
+
+
+def atom(statements: Sequence[ShownStatement], *, base: str, self_path: str, rule_title: str | None) -> bytes:
+    feed = FeedGenerator()
+    feed.id(f"{base}{self_path}")
+    feed.title(f"{FEED_TITLE}: {rule_title}" if rule_title else FEED_TITLE)
+    feed.author({"name": "Co-production Guarantee"})
+    feed.link(href=f"{base}/decisions", rel="alternate", type="text/html")
+    feed.link(href=f"{base}{self_path}", rel="self", type="application/atom+xml")
+    feed.language("en-GB")
+    feed.updated(max((updated(s) for s in statements), default=EMPTY_UPDATED))
+    for shown in reversed(statements):  # feedgen puts the last added first: newest first
+        entry = feed.add_entry()
+        url = f"{base}/decisions/{shown.number}"
+        entry.id(url)
+        entry.title(entry_title(shown))
+        entry.link(href=url, rel="alternate", type="text/html")
+        entry.published(_at(shown.published_on))
+        entry.updated(updated(shown))
+        entry.content(entry_text(shown), type="text")
+        entry.category(term=shown.category, label=shown.category_label)
+    body: bytes = feed.atom_str(pretty=True)
+    return body

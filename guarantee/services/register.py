@@ -1,0 +1,641 @@
+"""The open register of decisions (issue 20), as the public may read it.
+
+A decision statement is shown only where what it shows of its quasi-identifiers (the rule, the
+region, the sector, the category and the quarter it was decided) is shared by at least ``k``
+decided claims; otherwise it is coarsened a step at a time (region to nation, then quarter to
+year, then sector to "other") until it is, or held back. The rule is the statistics' own
+``disclosure.generalise``, and the population is the statistics' own decided claims
+(``stats.DECIDED_GROUPS``), counted by one GROUP BY. A statement whose group did not agree to
+publishing starts at the coarsest step, and its summary is never shown.
+
+Filters apply to what is shown, never to the raw values: a filter on a region would otherwise
+find statements whose region was coarsened to hide it. Pages are keyset pages, newest first,
+under an opaque cursor.
+
+Each page reads the database three times: the population's counts, every listed statement's
+short fields (with its rule), and the summaries and citations of the statements on the page.
+The web pages and the API pass ``cache_seconds``: then what the first two found is kept in the
+process, keyed by a change stamp (the latest audit event, admin event and statement: three
+index lookups), and a page reads the stamp and its own details only. A change that leaves no
+event (a row written by hand) shows within those seconds.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import String, cast, func, select, text
+from sqlalchemy.orm import Session
+
+from guarantee import csv_export
+from guarantee.clock import UK
+from guarantee.models import AdminEvent, AuditEvent, Claim, Regulation
+from guarantee.models.register import LISTED_STATUSES, STATEMENT_DECISIONS, DecisionStatement, statement_citations
+from guarantee.services.errors import NotFound, ValidationFailed
+from guarantee.statistics.counting import DECIDED_GROUPS, category_column, outcome_group_column, uk_date
+from guarantee.statistics.disclosure import generalise
+from workflows.vocabulary import BARRIER_CATEGORIES, NATIONS, REGIONS, label, nation_of
+
+DEFAULT_MIN_CLAIMS = 5
+PAGE_SIZE = 20
+UNMATCHED_RULE = "Not matched to a catalogue entry"
+
+DECISION_LABELS: dict[str, str] = {
+    "upheld": "Upheld",
+    "not_upheld": "Not upheld",
+    "appeal_allowed": "Appeal allowed",
+    "appeal_dismissed": "Appeal dismissed",
+}
+STATUS_LABELS: dict[str, str] = {"published": "Published", "withdrawn": "Withdrawn", "superseded": "Superseded"}
+# The places a statement can be shown in: a region, or (coarsened) a nation. Wales, Scotland and
+# Northern Ireland are both.
+AREAS: tuple[str, ...] = REGIONS + tuple(n for n in NATIONS if n not in REGIONS)
+
+# What identifies a statement among the decided claims: (rule, region, sector, category, period),
+# the period a quarter ("2026 Q3") or, coarsened, a year ("2026").
+QuasiKey = tuple[int | None, str, str, str, str]
+
+
+def quarter_of(day: date) -> str:
+    """The calendar quarter of a UK date, named as the statistics name it: "2026 Q3"."""
+    return f"{day.year} Q{(day.month - 1) // 3 + 1}"
+
+
+def _to_nation(key: QuasiKey) -> QuasiKey:
+    rule, region, sector, category, period = key
+    return rule, nation_of(region), sector, category, period
+
+
+def _to_year(key: QuasiKey) -> QuasiKey:
+    rule, region, sector, category, period = _to_nation(key)
+    return rule, region, sector, category, period[:4]
+
+
+def _to_other_sector(key: QuasiKey) -> QuasiKey:
+    rule, region, _, category, period = _to_year(key)
+    return rule, region, "other", category, period
+
+
+# Each rung coarsens a raw key completely: exact; region to nation; and quarter to year; and sector to "other".
+LADDER: tuple[Callable[[QuasiKey], QuasiKey], ...] = (lambda key: key, _to_nation, _to_year, _to_other_sector)
+COARSEST = len(LADDER) - 1
+
+
+# --- the population: decided claims ---------------------------------------------------
+
+
+def population(session: Session, today: date | None = None) -> dict[QuasiKey, int]:
+    """How many decided claims share each (rule, region, sector, category, quarter decided):
+    one GROUP BY over the claims, by the statistics' definition of decided."""
+    today = today or datetime.now(UTC).astimezone(UK).date()
+    if session.get_bind().dialect.name == "postgresql":
+        # For this transaction only: uk_date casts in the session's time zone.
+        session.execute(text("SET LOCAL TIME ZONE 'Europe/London'"))
+    decided_on = uk_date(session, Claim.decided_at, range(2020, today.year + 2))
+    month = func.substr(cast(decided_on, String), 1, 7)
+    category = category_column()
+    rows = session.execute(
+        select(Claim.regulation_id, Claim.region, Claim.sector, category, month, func.count())
+        .where(outcome_group_column().in_(DECIDED_GROUPS), Claim.decided_at.is_not(None))
+        .group_by(Claim.regulation_id, Claim.region, Claim.sector, category, month)
+    ).all()
+    counts: dict[QuasiKey, int] = {}
+    for rule, region, sector, category_slug, year_month, n in rows:
+        year, month_number = int(year_month[:4]), int(year_month[5:7])
+        key = (rule, region, sector, category_slug, quarter_of(date(year, month_number, 1)))
+        counts[key] = counts.get(key, 0) + n
+    return counts
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """How each statement may be shown: the rung it passes at and its key there, or None."""
+
+    judge_exact: Callable[[QuasiKey], tuple[int, QuasiKey] | None]
+    judge_coarsest: Callable[[QuasiKey], tuple[int, QuasiKey] | None]
+
+    def of(self, key: QuasiKey | None, consent: bool) -> tuple[int, QuasiKey] | None:
+        if key is None:
+            return None  # a statement without its classification cannot be judged: held back
+        return (self.judge_exact if consent else self.judge_coarsest)(key)
+
+
+def disclosure(session: Session, k: int, today: date | None = None) -> Disclosure:
+    counts = population(session, today)
+    return Disclosure(generalise(counts, LADDER, k), generalise(counts, LADDER, k, start=COARSEST))
+
+
+def quasi_key(
+    regulation_id: int | None, region: str | None, sector: str | None, category: str | None, decided_on: date | None
+) -> QuasiKey | None:
+    if region is None or sector is None or category is None or decided_on is None:
+        return None
+    return regulation_id, region, sector, category, quarter_of(decided_on)
+
+
+# --- what is shown --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    title: str
+    legal_reference: str | None
+    issuing_body: str | None
+    slug: str | None  # None: not matched to a catalogue entry
+
+
+@dataclass(frozen=True)
+class ShownStatement:
+    """A statement as the public may read it: coarsened where it had to be, without a summary
+    where the group did not agree to one."""
+
+    number: str
+    status: str
+    decision: str
+    rule: Rule
+    category: str
+    sector: str  # "other" where coarsened
+    area: str  # a region, or a nation where coarsened
+    period: str  # a quarter ("2026 Q3"), or a year where coarsened
+    working_days: int | None
+    remedy: str | None
+    reason_code: str | None
+    resolution: str | None
+    published_on: date
+    withdrawn_on: date | None
+    withdrawn_reason: str | None
+    summary: str | None = None
+    cites: tuple[str, ...] = ()
+    published_at: datetime = field(default=datetime.min.replace(tzinfo=UTC), repr=False)
+
+    @property
+    def decision_label(self) -> str:
+        return DECISION_LABELS[self.decision]
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def category_label(self) -> str:
+        return label(self.category)
+
+    @property
+    def sector_label(self) -> str:
+        return label(self.sector)
+
+    @property
+    def area_label(self) -> str:
+        return label(self.area)
+
+    @property
+    def remedy_label(self) -> str | None:
+        return label(self.remedy) if self.remedy else None
+
+    @property
+    def reason_label(self) -> str | None:
+        return label(self.reason_code) if self.reason_code else None
+
+    @property
+    def resolution_label(self) -> str | None:
+        return label(self.resolution) if self.resolution else None
+
+    @property
+    def year(self) -> str:
+        return self.period[:4]
+
+
+def _uk_day(moment: datetime | None) -> date | None:
+    return moment.astimezone(UK).date() if moment is not None else None
+
+
+def _listed(session: Session) -> list[tuple[int, Any, Rule, bool, QuasiKey | None]]:
+    """Every listed statement's short fields with its rule, newest first: one query."""
+    rows = session.execute(
+        select(
+            DecisionStatement.id,
+            DecisionStatement.number,
+            DecisionStatement.status,
+            DecisionStatement.decision,
+            DecisionStatement.consent,
+            DecisionStatement.regulation_id,
+            DecisionStatement.category,
+            DecisionStatement.sector,
+            DecisionStatement.region,
+            DecisionStatement.decided_on,
+            DecisionStatement.working_days,
+            DecisionStatement.remedy,
+            DecisionStatement.reason_code,
+            DecisionStatement.resolution,
+            DecisionStatement.published_at,
+            DecisionStatement.withdrawn_at,
+            DecisionStatement.withdrawn_reason,
+            Regulation.title,
+            Regulation.legal_reference,
+            Regulation.issuing_body,
+            Regulation.slug,
+        )
+        .outerjoin(Regulation, Regulation.id == DecisionStatement.regulation_id)
+        .where(DecisionStatement.status.in_(LISTED_STATUSES), DecisionStatement.number.is_not(None))
+        .order_by(DecisionStatement.published_at.desc(), DecisionStatement.number.desc())
+    ).all()
+    found = []
+    for row in rows:
+        rule = (
+            Rule(row.title, row.legal_reference, row.issuing_body, row.slug)
+            if row.regulation_id is not None and row.title is not None
+            else Rule(UNMATCHED_RULE, None, None, None)
+        )
+        key = quasi_key(row.regulation_id, row.region, row.sector, row.category, row.decided_on)
+        found.append((row.id, row, rule, bool(row.consent), key))
+    return found
+
+
+def _shown(row: Any, rule: Rule, passed: tuple[int, QuasiKey]) -> ShownStatement:
+    _, (_, area, sector, category, period) = passed
+    withdrawn = row.status == "withdrawn"
+    published_at = row.published_at or datetime.min.replace(tzinfo=UTC)
+    return ShownStatement(
+        number=row.number,
+        status=row.status,
+        decision=row.decision,
+        rule=rule,
+        category=category,
+        sector=sector,
+        area=area,
+        period=period,
+        working_days=row.working_days,
+        remedy=row.remedy,
+        reason_code=row.reason_code,
+        resolution=row.resolution,
+        published_on=published_at.astimezone(UK).date(),
+        withdrawn_on=_uk_day(row.withdrawn_at) if withdrawn else None,
+        withdrawn_reason=row.withdrawn_reason if withdrawn else None,
+        published_at=published_at,
+    )
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a reader narrowed the register to, by shown values. Empty: everything."""
+
+    rule: str = ""  # a rule's slug
+    category: str = ""
+    area: str = ""  # a region or a nation, as shown
+    outcome: str = ""  # a decision
+    year: str = ""
+
+    def check(self) -> None:
+        """Refuse a filter that can match nothing because it names nothing the register shows."""
+        problems: dict[str, list[str]] = {}
+        if self.category and self.category not in BARRIER_CATEGORIES:
+            problems["category"] = ["Choose a category from the list"]
+        if self.area and self.area not in AREAS:
+            problems["region"] = ["Choose a region or nation from the list"]
+        if self.outcome and self.outcome not in STATEMENT_DECISIONS:
+            problems["outcome"] = ["Choose an outcome from the list"]
+        if self.year and not (self.year.isdigit() and len(self.year) == 4):
+            problems["year"] = ["Enter a year as 4 digits, like 2026"]
+        if len(self.rule) > 80:
+            problems["rule"] = ["Choose a rule from the list"]
+        if problems:
+            raise ValidationFailed(problems)
+
+    def matches(self, shown: ShownStatement) -> bool:
+        return (
+            (not self.rule or shown.rule.slug == self.rule)
+            and (not self.category or shown.category == self.category)
+            and (not self.area or shown.area == self.area)
+            and (not self.outcome or shown.decision == self.outcome)
+            and (not self.year or shown.year == self.year)
+        )
+
+    def as_args(self) -> dict[str, str]:
+        """The filters as query arguments, leaving out those not set."""
+        return {
+            name: value
+            for name, value in (
+                ("rule", self.rule),
+                ("category", self.category),
+                ("region", self.area),
+                ("outcome", self.outcome),
+                ("year", self.year),
+            )
+            if value
+        }
+
+
+class BadCursor(ValidationFailed):
+    """A page cursor this service did not make, or made for another list."""
+
+    def __init__(self) -> None:
+        super().__init__({"cursor": ["This page link does not work. Go back to the first page of the register."]})
+
+
+def encode_cursor(shown: ShownStatement) -> str:
+    raw = f"{shown.published_at.astimezone(UTC).isoformat()}|{shown.number}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, number = raw.split("|")
+        at = datetime.fromisoformat(moment)
+    except (ValueError, UnicodeDecodeError, binascii.Error) as error:
+        raise BadCursor() from error
+    if at.tzinfo is None or not number or len(number) > 16:
+        raise BadCursor()
+    return at, number
+
+
+@dataclass(frozen=True)
+class Register:
+    """A page of the register (or all of it), and what a reader is told about the rest."""
+
+    statements: list[ShownStatement]
+    matching: int  # shown statements that match the filters, on every page
+    held_back: int  # listed statements not shown at all, whatever the filters
+    next_cursor: str | None
+    # The page before (newer): has_newer, and its cursor (None: the first page).
+    has_newer: bool
+    newer_cursor: str | None
+    k: int
+    years: list[str]  # the years shown statements were decided in, for the filter
+    rules: list[Rule]  # the rules shown statements are about, for the filter
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A shown statement with what the public never reads of it: its row id, its rule's id and
+    whether its group agreed to a summary."""
+
+    id: int
+    regulation_id: int | None
+    consent: bool
+    shown: ShownStatement
+
+
+def _judge_all(session: Session, k: int, today: date | None) -> tuple[list[_Entry], int]:
+    control = disclosure(session, k, today)
+    entries: list[_Entry] = []
+    held_back = 0
+    for statement_id, row, rule, consent, key in _listed(session):
+        passed = control.of(key, consent)
+        if passed is None:
+            held_back += 1
+            continue
+        entries.append(_Entry(statement_id, row.regulation_id, consent, _shown(row, rule, passed)))
+    return entries, held_back
+
+
+def change_stamp(session: Session) -> tuple[Any, ...]:
+    """What changes whenever the register may: a claim's audit chain grows with every decision,
+    reclassification, publishing and withdrawal; the admin log with every catalogue edit; and
+    a new statement takes a new id. Three index lookups, in one query."""
+    return tuple(
+        session.execute(
+            select(
+                select(func.max(AuditEvent.id)).scalar_subquery(),
+                select(func.max(AdminEvent.id)).scalar_subquery(),
+                select(func.max(DecisionStatement.id)).scalar_subquery(),
+            )
+        ).one()
+    )
+
+
+@dataclass(frozen=True)
+class _Judged:
+    stamp: tuple[Any, ...]
+    made: float  # time.monotonic()
+    entries: list[_Entry]
+    held_back: int
+
+
+# Per process, by database, k and day: every listed statement as it may be shown. Kept until the
+# change stamp moves, and never longer than the caller's seconds (a change made outside the
+# services, which leaves no event, shows within them).
+_JUDGED: dict[tuple[str, int, date | None], _Judged] = {}
+
+
+def forget() -> None:
+    """Drop what this process kept of the register (a test that reuses row ids starts afresh)."""
+    _JUDGED.clear()
+
+
+def _all_shown(session: Session, k: int, today: date | None, cache_seconds: float = 0) -> tuple[list[_Entry], int]:
+    if cache_seconds <= 0:
+        return _judge_all(session, k, today)
+    key = (str(session.get_bind().engine.url), k, today)
+    stamp = change_stamp(session)
+    kept = _JUDGED.get(key)
+    if kept is not None and kept.stamp == stamp and time.monotonic() - kept.made < cache_seconds:
+        return kept.entries, kept.held_back
+    entries, held_back = _judge_all(session, k, today)
+    _JUDGED[key] = _Judged(stamp, time.monotonic(), entries, held_back)
+    return entries, held_back
+
+
+def _with_details(session: Session, page: Sequence[_Entry], shown_numbers: set[str]) -> list[ShownStatement]:
+    """The page's statements with their summaries (where the group agreed) and the shown
+    statements they cite: one query."""
+    if not page:
+        return []
+    cited = DecisionStatement.__table__.alias("cited")
+    rows = session.execute(
+        select(DecisionStatement.id, DecisionStatement.summary, cited.c.number)
+        .outerjoin(statement_citations, statement_citations.c.statement_id == DecisionStatement.id)
+        .outerjoin(cited, cited.c.id == statement_citations.c.cited_id)
+        .where(DecisionStatement.id.in_([entry.id for entry in page]))
+    ).all()
+    summaries: dict[int, str | None] = {}
+    cites: dict[int, set[str]] = {}
+    for statement_id, summary, number in rows:
+        summaries[statement_id] = summary
+        if number is not None and number in shown_numbers:
+            cites.setdefault(statement_id, set()).add(number)
+    return [
+        replace(
+            entry.shown,
+            summary=summaries.get(entry.id) if entry.consent else None,
+            cites=tuple(sorted(cites.get(entry.id, ()))),
+        )
+        for entry in page
+    ]
+
+
+def read_register(
+    session: Session,
+    filters: Filters = Filters(),
+    *,
+    k: int = DEFAULT_MIN_CLAIMS,
+    cursor: str | None = None,
+    page_size: int | None = PAGE_SIZE,
+    today: date | None = None,
+    regulation_id: int | None = None,
+    cache_seconds: float = 0,
+) -> Register:
+    """A page of the shown statements matching ``filters`` (and, given one, about the rule
+    ``regulation_id``), newest first, after ``cursor`` (None: the first page); ``page_size``
+    None: every one (the CSV, the feed)."""
+    filters.check()
+    after = decode_cursor(cursor) if cursor else None
+    everything, held_back = _all_shown(session, k, today, cache_seconds)
+    matching = [
+        entry
+        for entry in everything
+        if filters.matches(entry.shown) and (regulation_id is None or entry.regulation_id == regulation_id)
+    ]
+    rest = matching
+    if after is not None:
+        rest = [entry for entry in matching if (entry.shown.published_at, entry.shown.number) < after]
+    page = rest if page_size is None else rest[:page_size]
+    more = page_size is not None and len(rest) > page_size
+    skipped = len(matching) - len(rest)  # the newer statements, before this page
+    newer_start = max(0, skipped - (page_size or 0))
+    rules = {entry.shown.rule.slug: entry.shown.rule for entry in everything if entry.shown.rule.slug}
+    return Register(
+        statements=_with_details(session, page, {entry.shown.number for entry in everything}),
+        matching=len(matching),
+        held_back=held_back,
+        next_cursor=encode_cursor(page[-1].shown) if more and page else None,
+        has_newer=skipped > 0,
+        newer_cursor=encode_cursor(matching[newer_start - 1].shown) if skipped > 0 and newer_start > 0 else None,
+        k=k,
+        years=sorted({entry.shown.year for entry in everything}, reverse=True),
+        rules=sorted(rules.values(), key=lambda r: r.title.lower()),
+    )
+
+
+def statement(
+    session: Session, number: str, *, k: int = DEFAULT_MIN_CLAIMS, today: date | None = None, cache_seconds: float = 0
+) -> ShownStatement:
+    """One shown statement by its public number; NotFound if there is none, or it is held back."""
+    everything, _ = _all_shown(session, k, today, cache_seconds)
+    found = [entry for entry in everything if entry.shown.number == number]
+    if not found:
+        raise NotFound("There is no decision statement with that number.")
+    return _with_details(session, found, {entry.shown.number for entry in everything})[0]
+
+
+def shown_for_rule(
+    session: Session, regulation_id: int, *, k: int = DEFAULT_MIN_CLAIMS, today: date | None = None
+) -> list[ShownStatement]:
+    """Every shown statement about one catalogue entry, newest first: for its rule page."""
+    return read_register(session, k=k, page_size=None, today=today, regulation_id=regulation_id).statements
+
+
+def is_shown(
+    session: Session, statement: DecisionStatement, *, k: int = DEFAULT_MIN_CLAIMS, today: date | None = None
+) -> bool:
+    """Whether the register shows this statement now (for the e-mail follow sweep: never send
+    what the register holds back)."""
+    if statement.status not in LISTED_STATUSES or statement.number is None:
+        return False
+    key = quasi_key(
+        statement.regulation_id, statement.region, statement.sector, statement.category, statement.decided_on
+    )
+    return disclosure(session, k, today).of(key, statement.consent) is not None
+
+
+def rule_title(session: Session, slug: str) -> str | None:
+    """The title of the catalogue entry with this slug (for its feed), or None if there is none."""
+    if len(slug) > 80:
+        return None
+    return session.execute(select(Regulation.title).where(Regulation.slug == slug)).scalar_one_or_none()
+
+
+# --- open data: one flat record per statement, the same in the JSON and the CSV -------------
+
+# Every field of a published statement, in order, with what it means: the JSON's fields, the
+# CSV's columns, and the data dictionary's rows.
+STATEMENT_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("number", "text", "The statement's public number, like DS-2026-0001. It is never the claim's reference."),
+    (
+        "status",
+        "text",
+        "Whether the statement is published, withdrawn (taken off, with a public reason, and still "
+        "listed) or superseded (a later decision on the same claim, after an appeal, replaced it).",
+    ),
+    ("decision", "text", "What was decided: upheld or not, or an appeal allowed or dismissed (see the codes)."),
+    ("rule_title", "text", "The rule the claim was about, as the catalogue names it."),
+    ("rule_legal_reference", "text", "Where the rule is set out in law or guidance, if known."),
+    ("rule_issuing_body", "text", "Who made the rule, if known."),
+    (
+        "rule_slug",
+        "text",
+        "The rule's short name in addresses: its page is /rules/ followed by this name. Empty if "
+        "the claim was not matched to a catalogue entry.",
+    ),
+    ("category", "text", "The barrier category: one of the published list of categories."),
+    ("sector", "text", "The initiative's sector, or other where it had to be coarsened."),
+    ("region", "text", "The initiative's region (ITL1), or its nation where it had to be coarsened."),
+    (
+        "decided",
+        "text",
+        "The quarter the claim was decided in, like 2026 Q3, or only the year where it had to be coarsened.",
+    ),
+    ("working_days", "number", "Working days from filing the claim to the decision."),
+    ("remedy", "text", "For an upheld claim: the remedy granted."),
+    ("reason_code", "text", "For a claim not upheld: the reason, as a code from the published list."),
+    ("resolution", "text", "For an upheld claim: what the council recorded that it did, once it did."),
+    (
+        "summary",
+        "text",
+        "The summary written for publication and checked by a second officer. Empty where the group "
+        "did not agree to a summary being published.",
+    ),
+    (
+        "cites",
+        "list of numbers",
+        "Earlier statements the decision relied on (only those the register shows). In the "
+        "CSV, numbers separated by spaces.",
+    ),
+    ("published_on", "date", "The day the statement was first published (UK date)."),
+    ("withdrawn_on", "date", "For a withdrawn statement: the day it was withdrawn."),
+    ("withdrawn_reason", "text", "For a withdrawn statement: why, in public words."),
+)
+
+
+def as_record(shown: ShownStatement) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "number": shown.number,
+        "status": shown.status,
+        "decision": shown.decision,
+        "rule_title": shown.rule.title,
+        "rule_legal_reference": shown.rule.legal_reference,
+        "rule_issuing_body": shown.rule.issuing_body,
+        "rule_slug": shown.rule.slug,
+        "category": shown.category,
+        "sector": shown.sector,
+        "region": shown.area,
+        "decided": shown.period,
+        "working_days": shown.working_days,
+        "remedy": shown.remedy,
+        "reason_code": shown.reason_code,
+        "resolution": shown.resolution,
+        "summary": shown.summary,
+        "cites": list(shown.cites),
+        "published_on": shown.published_on,
+        "withdrawn_on": shown.withdrawn_on,
+        "withdrawn_reason": shown.withdrawn_reason,
+    }
+    assert list(record) == [name for name, _, _ in STATEMENT_FIELDS]
+    return record
+
+
+def as_csv(statements: Sequence[ShownStatement]) -> str:
+    """The statements as CSV, a header row first; no cell can run as a spreadsheet formula."""
+    header = [name for name, _, _ in STATEMENT_FIELDS]
+    rows: list[list[Any]] = [list(header)]
+    for shown in statements:
+        record = as_record(shown)
+        record["cites"] = " ".join(record["cites"])
+        rows.append([record[name] for name in header])
+    return csv_export.write(rows)
