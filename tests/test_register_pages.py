@@ -15,13 +15,13 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from guarantee.schemas.statistics import ReleaseDocumentSchema, ReleaseEntrySchema
 from hypothesis import HealthCheck, given, settings
 from lxml import etree
 
 from guarantee.context import unit_of_work
 from guarantee.schemas.decisions import StatementSchema
 from guarantee.statistics import tables as release_tables
+from guarantee.statistics.schemas import ReleaseDocumentSchema, ReleaseEntrySchema
 from tests.support.register import (
     MARKER,
     Drawn,
