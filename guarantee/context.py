@@ -27,6 +27,7 @@ def service_context() -> ServiceContext:
         two_step_key=current_app.extensions["guarantee.two_step_key"],
         appeals_team_email=current_app.config.get("GUARANTEE_APPEALS_TEAM_EMAIL") or None,
         tracking_link_days=int(current_app.config["GUARANTEE_TRACKING_LINK_DAYS"]),
+        register_min_claims=int(current_app.config["GUARANTEE_REGISTER_MIN_CLAIMS"]),
     )
 
 

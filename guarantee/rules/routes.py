@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
@@ -12,7 +10,7 @@ from guarantee.extensions import limiter
 from guarantee.models import Regulation
 from guarantee.public.forms import show_errors
 from guarantee.rules import bp, forms
-from guarantee.services import following, remedies, rule_pages
+from guarantee.services import following, register, remedies, rule_pages
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import NotFound, ValidationFailed
 from guarantee.statistics.document import settings_from
@@ -49,11 +47,11 @@ def _rule(ctx: ServiceContext, slug: str) -> Regulation | Response:
         abort(404)
 
 
-def _statements(ctx: ServiceContext, regulation: Regulation) -> list[Any]:
-    """The rule's decision statements the register shows publicly: each with number,
-    decision_label, period, summary and status. The register is wired in at merge
-    (guarantee.services.register.shown_for_rule); until then the page says there are none."""
-    return []
+def _statements(ctx: ServiceContext, regulation: Regulation) -> list[register.ShownStatement]:
+    """The rule's decision statements as the register shows them (coarsened, or held back)."""
+    return register.shown_for_rule(
+        ctx.session, regulation.id, k=current_app.config["GUARANTEE_REGISTER_MIN_CLAIMS"], today=ctx.today()
+    )
 
 
 def _rule_page(ctx: ServiceContext, regulation: Regulation, form: forms.FollowForm | None = None) -> str:

@@ -40,6 +40,9 @@ class ServiceContext:
     appeals_team_email: str | None = None
     # How long the link in each e-mail to a group opens its claim (GUARANTEE_TRACKING_LINK_DAYS).
     tracking_link_days: int = 30
+    # How many decided claims must share what a decision statement shows before the register
+    # shows it (GUARANTEE_REGISTER_MIN_CLAIMS): the e-mails to a rule's followers obey it too.
+    register_min_claims: int = 5
     _found: dict[tuple[type, object], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def commit(self) -> None:

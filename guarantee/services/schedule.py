@@ -18,8 +18,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from guarantee.clock import UK
-from guarantee.models import Claim, ClaimClock, Officer, OfficerRole, OutboxMessage
-from guarantee.services import notifications, remedies
+from guarantee.models import Claim, ClaimClock, DecisionStatement, Officer, OfficerRole, OutboxMessage
+from guarantee.services import following, notifications, register, remedies
 from guarantee.services.calendar import add_working_days, is_working_day, working_days_between
 from guarantee.services.context import ServiceContext
 from workflows import ACTIVE_STATES, CLOCKS
@@ -196,9 +196,16 @@ def _queue_new_claims(ctx: ServiceContext, today: date) -> int:
 
 
 def queue_scheduled(ctx: ServiceContext) -> dict[str, int]:
-    """Queue the day's reminders, digests and remedy check-ins that are not queued yet. Flushes only."""
+    """Queue the day's reminders, digests, remedy check-ins and e-mails to rules' followers that are
+    not queued yet. Flushes only."""
     return {
         "reminders": queue_reminders(ctx),
         "digests": queue_digests(ctx),
         "check_ins": remedies.queue_check_ins(ctx),
+        "rule_updates": following.queue_rule_updates(ctx, lambda session, statement: _on_register(ctx, statement)),
     }
+
+
+def _on_register(ctx: ServiceContext, statement: DecisionStatement) -> bool:
+    """Whether the register shows the statement now: a follower is never told of one it holds back."""
+    return register.is_shown(ctx.session, statement, k=ctx.register_min_claims, today=ctx.today())
