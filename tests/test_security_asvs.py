@@ -534,7 +534,7 @@ def _csrf_cases(world: World, t: dict[str, Any]) -> list[tuple[str, FlaskClient,
             app_client(world),
             "/claims/new/contact",
             "/claims/new/contact",
-            {k: VALID_FORM[k] for k in ("group_email", "group_phone", "consent_contact")},
+            {k: VALID_FORM[k] for k in ("group_email", "group_phone", "consent_contact", "consent_publish")},
         ),
         ("public.submit", app_client(world), _check_answers_page, "/claims/new/submit", {}),
         (

@@ -133,6 +133,7 @@ from guarantee.console import (  # noqa: E402
     regulations,
     settings,
     signing_in,
+    statements,
     statistics,
     team,
 )
@@ -149,6 +150,7 @@ __all__ = [
     "regulations",
     "settings",
     "signing_in",
+    "statements",
     "statistics",
     "team",
 ]
