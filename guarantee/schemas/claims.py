@@ -128,7 +128,8 @@ def _transition_fields() -> dict[str, fields.Field[Any]]:
         used_by = ", ".join(t.trigger for t in TRANSITIONS if name in t.input_names)
         shown = "Shown on the group's timeline. " if spec.public and spec.kind == "text" else ""
         shown = "Seen only by officers. " if not spec.public else shown
-        asked = f" Required when {spec.asked_if[1]}; refused otherwise." if spec.asked_if else ""
+        shown = f"{spec.hint} " if spec.hint else shown  # what happens to it, where that is more than who sees it
+        asked = f" Required when {spec.asked_if[1]} (consent_publish); otherwise not kept." if spec.asked_if else ""
         meta = {"description": f"{spec.label}. {shown}Input of: {used_by}.{asked}"}
         if spec.kind == "text":
             made[name] = text(spec.max_length, required=False, metadata=meta)

@@ -633,10 +633,7 @@ def _clean_inputs(
         )
         raw = data.get(spec.name)
         label = spec.label[0].lower() + spec.label[1:]
-        if not asked(spec, claim):
-            if raw not in (None, "", []):
-                assert spec.asked_if is not None
-                errors.add(spec.name, f"Leave out {label}: it is asked only when {spec.asked_if[1]}, and it did not")
+        if not asked(spec, claim):  # not asked of this claim: whatever is given is not kept
             continue
         if spec.required_when and raw not in (None, "") and data.get(spec.required_when[0]) != spec.required_when[1]:
             errors.add(spec.name, f"Give {label} only when {needed_when(spec, transition)}")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.exc import IntegrityError
 
 from guarantee.clock import UK
@@ -120,13 +120,17 @@ class Precedent:
     first_line: str
 
 
-def precedents(ctx: ServiceContext, regulation_id: int | None, *, limit: int = 30) -> list[Precedent]:
-    """The published statements on this rule, newest first: what a deciding officer may cite."""
+def precedents(
+    ctx: ServiceContext, regulation_id: int | None, *, limit: int = 30, before: datetime | None = None
+) -> list[Precedent]:
+    """The published statements on this rule, newest first: what a deciding officer may cite
+    (``before``: only those published by then)."""
     if regulation_id is None:
         return []
+    published_by = DecisionStatement.published_at <= before if before is not None else true()
     rows = ctx.session.scalars(
         select(DecisionStatement)
-        .where(DecisionStatement.regulation_id == regulation_id, DecisionStatement.status == "published")
+        .where(DecisionStatement.regulation_id == regulation_id, DecisionStatement.status == "published", published_by)
         .order_by(DecisionStatement.published_at.desc(), DecisionStatement.id.desc())
         .limit(limit)
     )
@@ -385,6 +389,20 @@ def withdraw(ctx: ServiceContext, actor: Actor, statement_id: int, reason: Any) 
         payload={"number": statement.number, "reason_sha256": text_digest(cleaned or "")},
     )
     ctx.session.flush()
+    return statement
+
+
+def latest_draft(ctx: ServiceContext, reference: str) -> DecisionStatement:
+    """The claim's newest statement (the one its last decision drafted)."""
+    statement = ctx.session.scalar(
+        select(DecisionStatement)
+        .join(Claim, Claim.id == DecisionStatement.claim_id)
+        .where(Claim.reference == reference)
+        .order_by(DecisionStatement.id.desc())
+        .limit(1)
+    )
+    if statement is None:
+        raise NotFound(f"Claim {reference} has no decision statement.")
     return statement
 
 
