@@ -281,8 +281,14 @@ def _inputs(trigger: str, rng: random.Random, category: str, regulation_id: int)
     return table.get(trigger, dict)()
 
 
+REMEDY_WORDS = {
+    "waiver": "the rule was waived for the initiative",
+    "guidance_clarified": "the council clarified its guidance, so that the rule no longer stands in the way",
+}
+
+
 def _summary(trigger: str, regulation: str, sector: str, inputs: dict[str, object]) -> str:
-    remedy = label(str(inputs.get("remedy", ""))).lower()
+    remedy = REMEDY_WORDS.get(str(inputs.get("remedy", "")), "")
     return SUMMARIES[trigger].format(rule=regulation.lower(), sector=label(sector).lower(), remedy=remedy)
 
 
