@@ -250,15 +250,9 @@ def submit_claim(ctx: ServiceContext, data: Mapping[str, Any]) -> Submitted:
     return Submitted(claim=claim, reference=claim.reference, tracking_token=token)
 
 
-_CODES = (
-    "sector",
-    "region",
-    "barrier_category",
-    "remedy_sought",
-    "consent_contact",
-    "consent_publish",
-    "people_involved",
-)
+# (The consent to publishing is not among them: benchmarks/dataset.py writes this event's shape as
+# the service does. Each published statement's audit event records the consent it was made under.)
+_CODES = ("sector", "region", "barrier_category", "remedy_sought", "consent_contact", "people_involved")
 
 
 # --- finding claims -------------------------------------------------------------

@@ -360,6 +360,7 @@ def approve(ctx: ServiceContext, actor: Actor, statement_id: int, *, seen: str |
         payload={
             "number": statement.number,
             "decision": statement.decision,
+            "consent": statement.consent,
             "summary_sha256": text_digest(statement.summary) if statement.summary else None,
             "cites": [s.number for s in statement.cites],
         },
