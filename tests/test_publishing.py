@@ -333,6 +333,17 @@ def test_an_appeal_decision_supersedes_the_first_statement_which_stays_listed(
     assert first.reason_code == "regulation_necessary_and_proportionate" and later.reason_code is None
 
 
+def test_a_draft_never_published_is_replaced_by_the_appeal_decisions(ctx: ServiceContext, cast: Cast) -> None:
+    reference = accepted(ctx, cast)
+    decide(ctx, cast, reference, "not_uphold")
+    fire(ctx, reference, "appeal", GroupActor(reference), INPUTS["appeal"])
+
+    later = decide(ctx, cast, reference, "dismiss_appeal")
+
+    statements = ctx.session.scalars(select(DecisionStatement).where(DecisionStatement.claim_id == later.claim_id))
+    assert [(s.decision, s.status) for s in statements] == [("appeal_dismissed", "awaiting_approval")]
+
+
 def test_a_recorded_resolution_is_added_to_the_statement(ctx: ServiceContext, cast: Cast, second: OfficerActor) -> None:
     reference = accepted(ctx, cast)
     statement = decide(ctx, cast, reference)
