@@ -94,12 +94,12 @@ def new_page(browser: Any, width: int) -> Any:
 def measured(page: Any, name: str) -> None:
     """Fits the window, axe finds nothing; a screenshot."""
     width = page.viewport_size["width"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"publishing-{name}-{width}.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") == width, f"{name} scrolls sideways at {width}px"
     result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG)
     problems = [f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in result["violations"]]
     assert not problems, f"{name} at {width}px:\n" + "\n".join(problems)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"publishing-{name}-{width}.png"), full_page=True)
 
 
 @pytest.fixture

@@ -165,7 +165,7 @@ ENGLAND = tuple(r for r in REGIONS if nation_of(r) == "england")
 # Who approves the statement each deciding officer drafts (never the drafter: four eyes).
 APPROVER_OF = {"reviewer": "admin", "appeal_panel": "reviewer", "admin": "reviewer"}
 # Statements decided this recently are left waiting for a second officer.
-LEFT_TO_APPROVE = timedelta(days=4)
+LEFT_TO_APPROVE = timedelta(days=9)
 WITHDRAWN_REASON = (
     "The council found that the summary described the initiative too closely for the group to stay "
     "anonymous, so the statement was withdrawn."
