@@ -162,13 +162,24 @@ def test_a_statement_that_fails_the_check_is_corrected_then_approved_by_another_
 
 def test_the_publishing_pages_fit_a_phone(browser: Any, seeded: tuple[LiveServer, str, str]) -> None:
     server, reference, url = seeded
-    officer = make_officer(url, "reviewer", "appeal_panel")
+    drafter, approver = make_officer(url, "reviewer"), make_officer(url, "appeal_panel")
     page = new_page(browser, 375)
-    console_sign_in(page, server, officer)
+    console_sign_in(page, server, drafter)
     page.goto(f"{server.url}/officer/claims/{reference}/actions/uphold")
     measured(page, "decision-form")
+    page.locator("#uphold-reasons").fill("The ratio was applied more strictly than it needs to be.")
+    page.get_by_role("group", name="Remedy").get_by_label("Guidance clarified").check()
+    page.locator("#uphold-public_summary").fill(f"{SUMMARY} Ring 01632 960 001 or visit 12 Mill Lane, LS1 4AP.")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Confirm and uphold").click()
+    page.get_by_text("The claim is now upheld.").wait_for()
+    page.context.close()
+
+    page = new_page(browser, 375)
+    console_sign_in(page, server, approver)
     page.goto(f"{server.url}/officer/statements")
     measured(page, "statements-to-approve")
-    page.locator("main table a").first.click()
-    measured(page, "statement")
+    page.get_by_role("link", name=re.compile(f"claim {reference}")).click()
+    assert "Approval is blocked." in page.inner_text("main")
+    measured(page, "approval-blocked")
     page.context.close()
