@@ -1042,7 +1042,7 @@ class Builder:
         }
         null = self.null
         written = tuple(null if filed[k] is None else str(filed[k]) for k in COLUMNS["claims"][6:19])
-        # consent_publish: false, as claims.submit_claim records it until the form asks (issue 20).
+        # Filed as the API files by default: without consent to publishing a decision statement.
         return filed, (*written, self.true if filed["consent_contact"] else self.false, self.false)
 
     def _submitted(self, filed: dict[str, Any], changes: tuple[tuple[str, str], ...]) -> _Shape:

@@ -391,6 +391,7 @@ CLAIM_ANSWERS = {
     "barrier_how_it_blocks": "The hall would need to register as a food business for a weekly meal.",
     "barrier_remedy_sought": "waiver",
     "consent_contact": "yes",
+    "consent_publish": "yes",
 }
 API_SUBMISSION = {
     "group": {"name": "Little Acorns Parents @N@", "contact_name": "Sam Patel", "email": "sam@example.org"},

@@ -9,6 +9,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
     GovFileInput,
     GovRadioInput,
     GovSelect,
@@ -16,7 +17,17 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import Field, HiddenField, RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    Field,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 
 from guarantee.services.queue import as_id
 from workflows import GROUP, Input, Transition
@@ -37,19 +48,24 @@ def action_form(
     regulations: list[tuple[int, str]] | None = None,
     officers: list[tuple[int, str]] | None = None,
     ranked: list[tuple[int, str]] | None = None,
+    citable: list[tuple[int, str]] | None = None,
+    not_asked: tuple[str, ...] = (),
     **kwargs: Any,
 ) -> FlaskForm:
     """A form asking for exactly the input the workflow names for this trigger, with the
     ``hidden`` fields the page carries (the claim's version, or a key that sends it once).
-    ``ranked``: the catalogue entries closest to the claim, (id, title), offered first."""
+    ``ranked``: the catalogue entries closest to the claim, (id, title), offered first;
+    ``citable``: the earlier statements it may cite, (id, what the box says); ``not_asked``: the
+    inputs this claim is not asked (``Input.asked_if``)."""
     return input_form(
-        transition.inputs,
+        tuple(spec for spec in transition.inputs if spec.name not in not_asked),
         submit or transition.label,
         transition.trigger,
         hidden=hidden,
         regulations=regulations or [],
         officers=officers or [],
         ranked=ranked,
+        citable=citable or [],
         officers_form=GROUP not in transition.fired_by,
         transition=transition,
         **kwargs,
@@ -87,6 +103,7 @@ def _field(
     officers: list[tuple[int, str]],
     ranked: list[tuple[int, str]] | None = None,
     *,
+    citable: list[tuple[int, str]] | None = None,
     officers_form: bool = True,
     transition: Transition | None = None,
 ) -> dict[str, Field]:
@@ -114,6 +131,15 @@ def _field(
         return {spec.name: StringField(title, description=hint, widget=GovTextInput())}
     if spec.kind == "evidence":
         return {spec.name: FileField(title, description=hint, widget=GovFileInput())}
+    if spec.kind == "citations":
+        if not citable:  # nothing to cite: the form does not ask
+            return {}
+        boxes = [SelectChoice(str(i), text) for i, text in citable]
+        return {
+            spec.name: SelectMultipleField(
+                title, description=hint, choices=boxes, validate_choice=False, widget=GovCheckboxesInput()
+            )
+        }
     raise AssertionError(f"no field for input kind {spec.kind}")
 
 
@@ -126,6 +152,7 @@ def input_form(
     regulations: list[tuple[int, str]],
     officers: list[tuple[int, str]],
     ranked: list[tuple[int, str]] | None = None,
+    citable: list[tuple[int, str]] | None = None,
     officers_form: bool = True,
     transition: Transition | None = None,
     **kwargs: Any,
@@ -134,7 +161,9 @@ def input_form(
     unless ``officers_form`` is False (the group's)."""
     fields: dict[str, Any] = {name: HiddenField() for name in hidden}
     for spec in inputs:
-        fields |= _field(spec, regulations, officers, ranked, officers_form=officers_form, transition=transition)
+        fields |= _field(
+            spec, regulations, officers, ranked, citable=citable, officers_form=officers_form, transition=transition
+        )
     fields["submit"] = SubmitField(submit, widget=GovSubmitInput())
     form_class = type(f"{prefix.title().replace('_', '')}Form", (FlaskForm,), fields)
     form: FlaskForm = form_class(prefix=prefix, **kwargs)
@@ -168,8 +197,15 @@ def answers(inputs: tuple[Input, ...], form: FlaskForm) -> dict[str, Any]:
     """A form's answers as a service's input (files are the caller's to read)."""
     data: dict[str, Any] = {}
     for spec in inputs:
+        if not hasattr(form, spec.name):  # not asked of this claim
+            continue
         value = getattr(form, spec.name).data
         if spec.kind == "evidence":
+            continue
+        if spec.kind == "citations":
+            chosen = [as_id(i) for i in value or []]
+            if chosen:  # an id that is no number is kept as it is, for the service to refuse
+                data[spec.name] = [i if i is not None else str(raw) for i, raw in zip(chosen, value, strict=True)]
             continue
         if spec.kind == "regulation":
             data[spec.name] = _entry(form, spec.name)

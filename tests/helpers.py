@@ -74,6 +74,8 @@ def make_officer(ctx: ServiceContext, *roles: str, active: bool = True) -> Offic
     return OfficerActor(officer.id)
 
 
+# What a decision's statement says on the public register (kept only if the group agreed to it).
+SUMMARY = "A community initiative asked for relief from a staffing rule. The council decided on the merits."
 # Valid input for every trigger.
 INPUTS: dict[str, dict[str, Any]] = {
     "accept": {"category": "food_hygiene", "regulation": {"title": "Food premises registration"}},
@@ -81,12 +83,20 @@ INPUTS: dict[str, dict[str, Any]] = {
     "request_information": {"question": "How many volunteers take part?"},
     "provide_information": {"answer": "Twelve, all with food hygiene level 2."},
     "information_lapsed": {},
-    "uphold": {"reasons": "The rule was applied too strictly.", "remedy": "waiver"},
-    "not_uphold": {"reasons": "The rule protects children.", "reason_code": "regulation_necessary_and_proportionate"},
+    "uphold": {"reasons": "The rule was applied too strictly.", "remedy": "waiver", "public_summary": SUMMARY},
+    "not_uphold": {
+        "reasons": "The rule protects children.",
+        "reason_code": "regulation_necessary_and_proportionate",
+        "public_summary": SUMMARY,
+    },
     "appeal": {"grounds": "A qualified lead is always present."},
     "appeal_window_closed": {},
-    "allow_appeal": {"reasons": "The panel finds the rule disproportionate.", "remedy": "guidance_clarified"},
-    "dismiss_appeal": {"reasons": "The panel agrees with the decision."},
+    "allow_appeal": {
+        "reasons": "The panel finds the rule disproportionate.",
+        "remedy": "guidance_clarified",
+        "public_summary": SUMMARY,
+    },
+    "dismiss_appeal": {"reasons": "The panel agrees with the decision.", "public_summary": SUMMARY},
     "record_resolution": {"outcome": "waiver_granted", "summary": "A waiver was granted for a year."},
     "withdraw": {"reason": "We found another venue."},
     "reopen": {"justification": "The group sent new evidence by post."},

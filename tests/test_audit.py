@@ -268,7 +268,8 @@ def test_verify_names_the_next_event_when_an_edited_event_is_also_rehashed(seede
 def test_verify_names_the_claim_and_the_event_after_a_deleted_one(seeded):
     # On PostgreSQL the trigger refuses this (see below); an attacker who can disable it is simulated.
     reference = _first_claim_in(seeded.session, "appealed")
-    assert [e.seq for e in _events(seeded.session, reference)] == [1, 2, 3, 4]
+    # submitted, accept, not_uphold, (statement_published, when the demo approved it), appeal
+    assert [e.seq for e in _events(seeded.session, reference)][:4] == [1, 2, 3, 4]
     _delete_event(seeded.session, reference, 2)
 
     problem = _only_problem(audit.verify(seeded))
@@ -310,7 +311,8 @@ def test_verify_names_the_claim_and_event_when_two_events_swap_seq(seeded):
             (swap, {"claim": claim, "old": -2, "new": 3}),
         ],
     )
-    assert [e.action for e in _events(seeded.session, reference)] == ["submitted", "not_uphold", "accept", "appeal"]
+    actions = [e.action for e in _events(seeded.session, reference)]
+    assert actions[:3] == ["submitted", "not_uphold", "accept"] and actions[-1] == "appeal"
 
     problem = _only_problem(audit.verify(seeded))
     assert (problem.reference, problem.seq) == (reference, 2)
@@ -334,7 +336,9 @@ def test_verify_catches_an_event_moved_to_another_claim(seeded):
 
     problems = {(p.reference, p.seq) for p in _problems(audit.verify(seeded))}
     assert (other, 3) in problems  # its hash was made for the victim's reference
-    assert (victim, None) in problems  # the victim's replay now stops short of 'upheld'
+    # The victim's chain is broken too: a gap where 'uphold' was (before its statement's
+    # publication), or a replay that stops short of 'upheld'.
+    assert any(reference == victim for reference, _ in problems)
 
 
 def test_verify_replay_catches_a_state_changed_directly_in_the_claims_table(seeded):

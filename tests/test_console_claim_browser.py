@@ -157,6 +157,9 @@ def test_console_a_decision_goes_through_its_check_page(
         page.get_by_role("button", name="Do not uphold").click()
         page.get_by_role("group", name="Reason").get_by_label("Regulation necessary and proportionate").check()
         page.locator("#not_uphold-reasons").fill("The rule protects children.")
+        summary = page.locator("#not_uphold-public_summary")  # asked when the group agreed to publishing
+        if summary.count():
+            summary.fill("A nursery asked for relief from a staffing rule. The council kept the rule.")
         page.get_by_role("button", name="Continue").click()
         page.get_by_role("heading", name="Check your decision").wait_for()
         assert page.locator("#group-email").inner_text().strip()  # the e-mail as it will be sent

@@ -47,7 +47,8 @@ from guarantee.models import (
     StatisticsRelease,
     TimelineEntry,
 )
-from guarantee.services import saved_filters
+from guarantee.models.register import DecisionStatement
+from guarantee.services import publishing, saved_filters
 from guarantee.services.actors import GroupActor, OfficerActor
 from guarantee.services.casework import assign
 from guarantee.services.claims import fire, submit_claim
@@ -88,6 +89,7 @@ CASEWORKERS = frozenset({"triage", "reviewer", "admin"})
 ASSIGNERS = CASEWORKERS | {"team_leader"}  # team leaders share out the team's work
 ADMINS = frozenset({"admin"})
 LEADERS = frozenset({"admin", "team_leader"})  # who see the team's workload and share it out
+APPROVERS = frozenset({"reviewer", "appeal_panel", "admin"})  # who approve decision statements
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,12 @@ MAY: dict[str, frozenset[str]] = {
     "close-remedy-follow-up": ADMINS,
     # the statistics register
     "publish-statistics": ADMINS,
+    # decision statements (issue 20): approved by the officers who decide claims, withdrawn by an admin
+    "statements-page": APPROVERS,
+    "statement-page": APPROVERS,
+    "edit-statement": APPROVERS,
+    "approve-statement": APPROVERS,
+    "withdraw-statement": ADMINS,
     # the team's workload
     "team-page": LEADERS,
     "reassign-page": LEADERS,
@@ -175,8 +183,9 @@ CASEWORK = (
 )
 OWN = ("save-filter", "delete-filter", "change-mail-settings")
 CATALOGUE = ("correct-entry", "merge-entries")
+STATEMENTS = ("edit-statement", "approve-statement", "withdraw-statement")
 ACCOUNTS = ("add-officer", "roles", "deactivate", "reactivate", "reset-password", "reset-two-step", "revoke-tokens")
-PAGES = tuple(name for name in MAY if name not in (*CASEWORK, *CATALOGUE, *ACCOUNTS, *OWN))
+PAGES = tuple(name for name in MAY if name not in (*CASEWORK, *CATALOGUE, *ACCOUNTS, *OWN, *STATEMENTS))
 
 # How the cast (never an officer signed in below) brings a claim to where a step is tried, so
 # that nobody trying a step has decided the claim before.
@@ -263,6 +272,7 @@ class Target:
     attachment: int = 0
     message: int = 0  # an outbox message the sender gave up on
     follow_up: int = 0  # a remedy check-in answered "not in place", its follow-up open
+    statement: int = 0  # a decision statement (issue 20)
 
 
 def trace(app: Flask, target: Target) -> dict[str, Any]:
@@ -708,7 +718,59 @@ def _follow_up_closed(a: Attempted) -> None:
     assert last_event(a.world.app, a.reference) == ("remedy_follow_up_closed", a.browser.audit_id)
 
 
+def _a_statement(*, published: bool = False) -> Callable[[World], Target]:
+    """A claim upheld by the cast, whose group agreed to publishing: its statement, drafted by the
+    cast's reviewer (and approved by the cast's appeal panel member, if ``published``)."""
+
+    def prepare(world: World) -> Target:
+        with world.app.app_context(), unit_of_work() as ctx:
+            reference = submit_claim(ctx, submission(consent={"contact": True, "publish": True})).reference
+            walk(ctx, world.cast, reference, *PATHS["upheld"])
+            statement = publishing.latest_draft(ctx, reference)
+            if published:
+                publishing.approve(ctx, world.cast.appeal_panel, statement.id)
+            return Target(claims=(reference,), statement=statement.id)
+
+    return prepare
+
+
+def _statement_now(app: Flask, statement_id: int) -> DecisionStatement:
+    with app.app_context():
+        found = db.session.get(DecisionStatement, statement_id)
+        assert found is not None
+        db.session.expunge(found)
+        return found
+
+
+def _edited(a: Attempted) -> None:
+    now = _statement_now(a.world.app, a.target.statement)
+    assert (now.summary, now.edited_by_id) == ("A corrected summary.", a.browser.officer_id)
+
+
+def _approved(a: Attempted) -> None:
+    now = _statement_now(a.world.app, a.target.statement)
+    assert (now.status, now.approved_by_id) == ("published", a.browser.officer_id) and now.number
+    assert last_event(a.world.app, a.reference) == ("statement_published", a.browser.audit_id)
+
+
+def _withdrawn(a: Attempted) -> None:
+    now = _statement_now(a.world.app, a.target.statement)
+    assert (now.status, now.withdrawn_reason) == ("withdrawn", "Taken down at the group's request.")
+    assert last_event(a.world.app, a.reference) == ("statement_withdrawn", a.browser.audit_id)
+
+
+def _statement_form(name: str, **form: str) -> Callable[[World, Browser, Target], TestResponse]:
+    def attempt(world: World, browser: Browser, target: Target) -> TestResponse:
+        prefix = {"summary": "edit", "approve": "approve", "withdraw": "withdraw"}[name]
+        data = {f"{prefix}-csrf_token": browser.csrf_token} | {f"{prefix}-{k}": v for k, v in form.items()}
+        return browser.client.post(f"/officer/statements/{target.statement}/{name}", data=data)
+
+    return attempt
+
+
 PAGE_ACTIONS: dict[str, Callable[[frozenset[str]], Action]] = {
+    "statements-page": _page(lambda w, t: "/officer/statements"),
+    "statement-page": _page(lambda w, t: f"/officer/statements/{t.statement}", _a_statement()),
     "queue": _page(lambda w, t: "/officer"),
     "queue-csv": _page(lambda w, t: "/officer/queue.csv"),
     "claim-page": _page(lambda w, t: claim_path(t.claims[0]), claims_in("under_review")),
@@ -820,6 +882,16 @@ def _mail_settings_changed(a: Attempted) -> None:
 
 ACTIONS: dict[str, Action] = {
     **{trigger: _step(trigger) for trigger in STEPS},
+    "edit-statement": Action(
+        MAY["edit-statement"], _a_statement(), _statement_form("summary", summary="A corrected summary."), _edited
+    ),
+    "approve-statement": Action(MAY["approve-statement"], _a_statement(), _statement_form("approve"), _approved),
+    "withdraw-statement": Action(
+        MAY["withdraw-statement"],
+        _a_statement(published=True),
+        _statement_form("withdraw", reason="Taken down at the group's request."),
+        _withdrawn,
+    ),
     "publish-statistics": Action(
         MAY["publish-statistics"],
         lambda world: Target(),
@@ -970,6 +1042,11 @@ ENDPOINTS: dict[str, tuple[str, ...]] = {
     "console.remedy_follow_up": ("remedy-follow-up-page",),
     "console.close_remedy_follow_up": ("close-remedy-follow-up",),
     "console.publish_statistics": ("publish-statistics",),
+    "console.statements": ("statements-page",),
+    "console.statement_page": ("statement-page",),
+    "console.edit_statement": ("edit-statement",),
+    "console.approve_statement": ("approve-statement",),
+    "console.withdraw_statement": ("withdraw-statement",),
     "console.team": ("team-page",),
     "console.reassign": ("reassign-page", "reassign"),
     "console.save_filter": ("save-filter",),

@@ -36,6 +36,7 @@ CHOSEN = {
     "What kind of rule is it?": "Food hygiene",
     "What are you asking for?": "Clarification: guidance saying what the rule really requires",
     "Can we email you about your claim?": "Yes",
+    "Can we publish an anonymised statement of our decision?": "Yes",
 }
 SCREEN = {"width": 1280, "height": 800}
 

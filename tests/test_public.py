@@ -82,8 +82,16 @@ VALID_FORM: dict[str, str] = {
     "barrier_remedy_sought": "waiver",
     "barrier_remedy_details": "A waiver for two years while parents train.",
     "consent_contact": "yes",
+    "consent_publish": "yes",
 }
-RADIOS = ("initiative_sector", "initiative_region", "barrier_category", "barrier_remedy_sought", "consent_contact")
+RADIOS = (
+    "initiative_sector",
+    "initiative_region",
+    "barrier_category",
+    "barrier_remedy_sought",
+    "consent_contact",
+    "consent_publish",
+)
 CSRF_MESSAGE = "This page had expired, so nothing was saved"
 
 
@@ -732,7 +740,9 @@ def test_check_your_answers_shows_every_answer_and_files_nothing_yet(app: Flask,
     words = text_of(page)
     assert "Check your answers before filing your claim" in words
     for name, value in VALID_FORM.items():
-        shown = {"consent_contact": "Yes"}.get(name) or (label(value) if name in RADIOS else value)
+        shown = {"consent_contact": "Yes", "consent_publish": "Yes"}.get(name) or (
+            label(value) if name in RADIOS else value
+        )
         assert " ".join(shown.split()) in words, f"{name} is not shown"
     assert words.index("About your group") < words.index("What you are asking for"), "in the order of the pages"
     sent_on = fields(page)

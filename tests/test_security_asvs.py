@@ -48,6 +48,7 @@ from guarantee import create_app
 from guarantee.context import unit_of_work
 from guarantee.extensions import db
 from guarantee.models import AuditEvent, Claim, Officer, OfficerToken, Regulation, RuleSubscription, TrackingToken
+from guarantee.models.register import DecisionStatement
 from guarantee.public.forms import PAGES
 from guarantee.services import following, two_step, two_step_secrets
 from guarantee.services.actors import GroupActor
@@ -404,6 +405,11 @@ def csrf_targets(world: World) -> dict[str, Any]:
     (decided,) = claims_in(app, "not_upheld")
     with app.app_context():
         regulation_id = db.session.scalar(select(Claim.regulation_id).where(Claim.reference == reviewing.reference))
+        statement_id = db.session.scalar(
+            select(DecisionStatement.id)
+            .join(Claim, Claim.id == DecisionStatement.claim_id)
+            .where(Claim.reference == decided.reference)
+        )
         db.session.rollback()
     account = officer(app, "triage")
     # A browser half-way through signing in: the password was right, the two-step code is next.
@@ -449,6 +455,7 @@ def csrf_targets(world: World) -> dict[str, Any]:
         "asked": asked,
         "decided": decided,
         "regulation_id": regulation_id,
+        "statement": f"/officer/statements/{statement_id}",
         "account": account,
         "group": group,
         "halfway": halfway,
@@ -553,13 +560,22 @@ def _csrf_cases(world: World, t: dict[str, Any]) -> list[tuple[str, FlaskClient,
         ],
         ("console.try_message_again", admin, "/officer/messages", "/officer/messages/1/try-again", {}),
         ("console.close_remedy_follow_up", admin, t["follow_up"], t["follow_up"], {"note": "Rang the council."}),
+        ("console.edit_statement", admin, t["statement"], f"{t['statement']}/summary", {"edit-summary": "A summary."}),
+        ("console.approve_statement", admin, t["statement"], f"{t['statement']}/approve", {}),
+        (
+            "console.withdraw_statement",
+            admin,
+            t["statement"],
+            f"{t['statement']}/withdraw",
+            {"withdraw-reason": "Why."},
+        ),
         ("console.publish_statistics", admin, "/officer/statistics", "/officer/statistics", {}),
         (
             "public.question",
             app_client(world),
             "/claims/new/contact",
             "/claims/new/contact",
-            {k: VALID_FORM[k] for k in ("group_email", "group_phone", "consent_contact")},
+            {k: VALID_FORM[k] for k in ("group_email", "group_phone", "consent_contact", "consent_publish")},
         ),
         ("public.submit", app_client(world), _check_answers_page, "/claims/new/submit", {}),
         (
@@ -706,6 +722,7 @@ def test_v3_5_3_no_get_request_changes_anything(world: World, tmp_path: Path) ->
         "regulation_id": regulation_id,
         "officer_id": world.callers["triage"].officer_id,
         "number": 1,
+        "statement_id": 1,
         "trigger": "uphold",
         "page": "group",
         "check_in_id": 1,
@@ -1355,6 +1372,7 @@ def test_v3_4_every_response_carries_the_security_headers_errors_and_files_inclu
         "regulation_id": 1,
         "officer_id": 1,
         "number": 1,
+        "statement_id": 1,
         "trigger": "uphold",
         "page": "group",
         "check_in_id": 1,

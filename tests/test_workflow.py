@@ -119,14 +119,18 @@ EXPECTED: dict[str, Row] = {
         ("under_review",),
         "upheld",
         REVIEWER,
-        required=("reasons", "remedy"),
+        # Issue 20: the summary for the public register (asked only with the group's consent) and
+        # the earlier statements it cites.
+        required=("reasons", "remedy", "public_summary"),
+        optional=("cites",),
         clocks=(("stop", "decision"), ("start", "resolution")),
     ),
     "not_uphold": row(
         ("under_review",),
         "not_upheld",
         REVIEWER,
-        required=("reasons", "reason_code"),
+        required=("reasons", "reason_code", "public_summary"),
+        optional=("cites",),
         clocks=(("stop", "decision"), ("start", "appeal_window")),
     ),
     "appeal": row(
@@ -148,14 +152,16 @@ EXPECTED: dict[str, Row] = {
         ("appealed",),
         "upheld",
         APPEAL_PANEL,
-        required=("reasons", "remedy"),
+        required=("reasons", "remedy", "public_summary"),
+        optional=("cites",),
         clocks=(("stop", "appeal_decision"), ("start", "resolution")),
     ),
     "dismiss_appeal": row(
         ("appealed",),
         "resolved",
         APPEAL_PANEL,
-        required=("reasons",),
+        required=("reasons", "public_summary"),
+        optional=("cites",),
         clocks=(("stop", "appeal_decision"),),
     ),
     "record_resolution": row(

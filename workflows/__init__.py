@@ -2,12 +2,14 @@
 
 from workflows.claim import (
     ACTIVE_STATES,
+    CITES,
     CLOCKS,
     CLOCKS_ON_SUBMISSION,
     FIRER_NAMES,
     GROUP,
     INITIAL_STATE,
     LATE_PAUSE_RULE,
+    PUBLIC_SUMMARY,
     STATE_DESCRIPTIONS,
     STATE_GUIDANCE,
     STATE_LABELS,
@@ -33,12 +35,14 @@ from workflows.machine import IllegalTrigger, next_state
 
 __all__ = [
     "ACTIVE_STATES",
+    "CITES",
     "CLOCKS",
     "CLOCKS_ON_SUBMISSION",
     "FIRER_NAMES",
     "GROUP",
     "INITIAL_STATE",
     "LATE_PAUSE_RULE",
+    "PUBLIC_SUMMARY",
     "STATES",
     "STATE_DESCRIPTIONS",
     "STATE_GUIDANCE",

@@ -238,7 +238,7 @@ STOP_ALL_CLOCKS: tuple[ClockEffect, ...] = tuple(stop(name) for name in CLOCKS) 
 # Submission is not a transition, but it starts a clock.
 CLOCKS_ON_SUBMISSION: tuple[ClockEffect, ...] = (start("triage"),)
 
-InputKind = Literal["text", "choice", "regulation", "officer", "claim_reference", "evidence"]
+InputKind = Literal["text", "choice", "regulation", "officer", "claim_reference", "evidence", "citations"]
 
 
 @dataclass(frozen=True)
@@ -257,6 +257,12 @@ class Input:
     public: bool = True
     # Required only when another input has this value, e.g. duplicate_of.
     required_when: tuple[str, str] | None = None
+    # Asked only when the claim's flag of this name is true, with the flag in words: (the claim's
+    # attribute, "the group agreed to ..."). Otherwise the form does not ask it and says ``not_asked``.
+    asked_if: tuple[str, str] | None = None
+    not_asked: str = ""
+    # A hint under the input, saying what happens to what is written.
+    hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -301,6 +307,41 @@ class Transition:
 
 def _reasons() -> Input:
     return Input("reasons", "text", "Reasons for the decision")
+
+
+# The deciding officer drafts what the public register will say (issue 20); a second officer
+# approves it before it is published (guarantee/services/publishing.py).
+PUBLIC_SUMMARY = "public_summary"
+CITES = "cites"
+
+
+def _publishing() -> tuple[Input, Input]:
+    return (
+        Input(
+            PUBLIC_SUMMARY,
+            "text",
+            "Summary for the public register",
+            public=False,
+            max_length=5_000,
+            asked_if=("consent_publish", "the group agreed to a decision statement being published"),
+            not_asked=(
+                "The group did not agree to a decision statement being published. Only the decision, the rule "
+                "and the coarsened facts of the claim will be published, so no summary is asked for."
+            ),
+            hint=(
+                "A second officer checks it before it is published on the register. Write it without names, "
+                "addresses or contact details. It is separate from the reasons the group gets."
+            ),
+        ),
+        Input(
+            CITES,
+            "citations",
+            "Earlier decision statements on this rule",
+            required=False,
+            public=False,
+            hint="Cite the statements this decision follows or departs from. Citations are published with it.",
+        ),
+    )
 
 
 TRIAGE: tuple[Firer, ...] = ("triage", "admin")
@@ -382,7 +423,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("under_review",),
         "upheld",
         REVIEWER,
-        inputs=(_reasons(), Input("remedy", "choice", "Remedy", choices=REMEDIES)),
+        inputs=(_reasons(), Input("remedy", "choice", "Remedy", choices=REMEDIES), *_publishing()),
         clocks=(stop("decision"), start("resolution")),
         is_decision=True,
         decided_at="stamp",
@@ -394,7 +435,11 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("under_review",),
         "not_upheld",
         REVIEWER,
-        inputs=(_reasons(), Input("reason_code", "choice", "Main reason", choices=NOT_UPHELD_REASONS)),
+        inputs=(
+            _reasons(),
+            Input("reason_code", "choice", "Main reason", choices=NOT_UPHELD_REASONS),
+            *_publishing(),
+        ),
         clocks=(stop("decision"), start("appeal_window")),
         is_decision=True,
         decided_at="stamp",
@@ -426,7 +471,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("appealed",),
         "upheld",
         APPEAL_PANEL,
-        inputs=(_reasons(), Input("remedy", "choice", "Remedy", choices=REMEDIES)),
+        inputs=(_reasons(), Input("remedy", "choice", "Remedy", choices=REMEDIES), *_publishing()),
         clocks=(stop("appeal_decision"), start("resolution")),
         is_decision=True,
         separation_of_duties=True,
@@ -438,7 +483,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("appealed",),
         "resolved",
         APPEAL_PANEL,
-        inputs=(_reasons(),),
+        inputs=(_reasons(), *_publishing()),
         clocks=(stop("appeal_decision"),),
         is_decision=True,
         separation_of_duties=True,

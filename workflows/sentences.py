@@ -61,10 +61,12 @@ def form_label(spec: Input, *, officers_form: bool) -> str:
 
 
 def form_hint(spec: Input, transition: Transition | None) -> str:
-    """A hint under an input whose need depends on another answer, or ""."""
-    if spec.required_when is None:
-        return ""
-    return f"Needed when {needed_when(spec, transition)}."
+    """A hint under an input: what happens to what is written, and whether its need depends on
+    another answer; or ""."""
+    said = [spec.hint] if spec.hint else []
+    if spec.required_when is not None:
+        said.append(f"Needed when {needed_when(spec, transition)}.")
+    return " ".join(said)
 
 
 def what_is_given(transition: Transition) -> list[str]:
@@ -76,6 +78,8 @@ def what_is_given(transition: Transition) -> list[str]:
         said = notes(spec, officers_form=officers)
         if spec.required_when is not None:
             said.append(f"needed when {needed_when(spec, transition)}")
+        if spec.asked_if is not None:
+            said.append(f"asked only when {spec.asked_if[1]}")
         if not spec.public:
             said.append("seen only by officers")
         given.append(f"{spec.label} ({', '.join(said)})" if said else spec.label)

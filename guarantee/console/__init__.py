@@ -134,6 +134,7 @@ from guarantee.console import (  # noqa: E402
     remedies,
     settings,
     signing_in,
+    statements,
     statistics,
     team,
 )
@@ -151,6 +152,7 @@ __all__ = [
     "remedies",
     "settings",
     "signing_in",
+    "statements",
     "statistics",
     "team",
 ]

@@ -22,7 +22,7 @@ from guarantee.action_forms import NEW_ENTRY, OTHER_ENTRY, action_form, answers,
 from guarantee.console import STALE, bp, refuse
 from guarantee.console.claim import catalogue_entries, catalogue_query, claim_page_response
 from guarantee.pages import render_error
-from guarantee.services import queue, reading
+from guarantee.services import publishing, queue, reading
 from guarantee.services.claims import may_fire
 from guarantee.services.context import ServiceContext
 from guarantee.services.decisions import ClockChange, Effects, fire_and_report, preview
@@ -31,7 +31,7 @@ from guarantee.services.matching import EntryMatch, rank_entries
 from guarantee.services.officers import active_names
 from guarantee.transactions import read_only, transactional, undo
 from workflows import STATE_LABELS, TRANSITIONS_BY_TRIGGER, Transition
-from workflows.vocabulary import ROLES
+from workflows.vocabulary import ROLES, label
 
 # The answer that makes a decision close the claim as a duplicate of another (decline's).
 DUPLICATE_OF = "duplicate_of"
@@ -45,11 +45,13 @@ def _officers_step(trigger: str) -> Transition | None:
 
 def _form(
     ctx: ServiceContext,
+    reference: str,
     transition: Transition,
     entries: list[tuple[int, str]],
     ranked: list[EntryMatch] | None,
     **kwargs: object,
 ) -> FlaskForm:
+    asked = publishing.decision_form(ctx, reference, transition)
     return action_form(
         transition,
         hidden=("version",),
@@ -57,8 +59,15 @@ def _form(
         regulations=entries,
         officers=active_names(ctx),
         ranked=None if ranked is None else [(m.regulation_id, m.title) for m in ranked],
+        citable=[(p.id, _citable(p)) for p in asked.precedents],
+        not_asked=asked.not_asked,
         **kwargs,
     )
+
+
+def _citable(precedent: publishing.Precedent) -> str:
+    """What a box to cite an earlier statement says: "Cite DS-2026-0004: upheld, April to June 2026. ..."."""
+    return f"Cite {precedent.number}: {label(precedent.decision).lower()}, {precedent.quarter}. {precedent.first_line}"
 
 
 def _ranked(ctx: ServiceContext, reference: str, transition: Transition) -> list[EntryMatch] | None:
@@ -96,7 +105,7 @@ def _action_page(
     ranked = _ranked(ctx, reference, transition)
     if form is None:
         data = _prefilled(claim, transition, ranked, query)
-        form = _form(ctx, transition, entries, ranked, formdata=None, data=data)
+        form = _form(ctx, reference, transition, entries, ranked, formdata=None, data=data)
     if form.version.data is None:
         form.version.data = str(claim["version"])  # what this officer saw; a stale page is refused
     page = render_template(
@@ -139,7 +148,7 @@ def act(ctx: ServiceContext, reference: str, trigger: str) -> ResponseReturnValu
     transition = _officers_step(trigger)
     if transition is None:
         return render_error(404)
-    form = _form(ctx, transition, catalogue_entries(ctx, ""), _ranked(ctx, reference, transition))
+    form = _form(ctx, reference, transition, catalogue_entries(ctx, ""), _ranked(ctx, reference, transition))
     if not form.validate():
         return _action_page(ctx, reference, transition, form, 400)
     version = queue.as_id(form.version.data)
@@ -197,19 +206,30 @@ def _check_page(
 
 def _posted(form: FlaskForm) -> list[tuple[str, str]]:
     """The form's fields as its check page posts them back: the answers, the version, the token."""
-    return [
-        (field.name, field.current_token if field.type == "CSRFTokenField" else str(field.data or ""))
-        for field in form
-        if field.type != "SubmitField"
-    ]
+    posted = []
+    for field in form:
+        if field.type == "SubmitField":
+            continue
+        if field.type == "SelectMultipleField":  # one value a box
+            posted += [(field.name, str(value)) for value in field.data or []]
+        else:
+            posted.append(
+                (field.name, field.current_token if field.type == "CSRFTokenField" else str(field.data or ""))
+            )
+    return posted
 
 
 def _answers(transition: Transition, form: FlaskForm) -> list[tuple[str, str]]:
     """(question, answer) as the officer gave them: the words of the choices, not their codes."""
     shown = []
     for spec in transition.inputs:
+        if spec.name not in form:  # not asked of this claim
+            continue
         field = form[spec.name]
-        if spec.kind == "regulation":
+        if spec.kind == "citations":
+            chosen = {str(value) for value in field.data or []}
+            value = "; ".join(c.label.split(":")[0].removeprefix("Cite ") for c in field.choices if c.value in chosen)
+        elif spec.kind == "regulation":
             entry = answers((spec,), form).get(spec.name)
             if isinstance(entry, dict):
                 value = f"A new catalogue entry: {entry['title']}"

@@ -70,6 +70,12 @@ class ClaimForm(FlaskForm):  # type: ignore[misc]
     consent_contact = RadioField(
         "Can we email you about your claim?", choices=YES_NO, validate_choice=False, widget=GovRadioInput()
     )
+    consent_publish = RadioField(
+        "Can we publish an anonymised statement of our decision?",
+        choices=YES_NO,
+        validate_choice=False,
+        widget=GovRadioInput(),
+    )
 
 
 class CheckAnswersForm(FlaskForm):  # type: ignore[misc]
@@ -94,7 +100,7 @@ class Page:
 # The question pages, in order. The last page leads to check your answers.
 PAGES: tuple[Page, ...] = (
     Page("group", "About your group", ("group_name", "group_contact_name", "initiative_people_involved")),
-    Page("contact", "How we contact you", ("group_email", "group_phone", "consent_contact")),
+    Page("contact", "How we contact you", ("group_email", "group_phone", "consent_contact", "consent_publish")),
     Page(
         "initiative",
         "Your initiative",
@@ -120,6 +126,7 @@ SUMMARY_KEYS = {
     "group_email": "Email address",
     "group_phone": "Phone number",
     "consent_contact": "We can email you",
+    "consent_publish": "We can publish a statement",
     "initiative_title": "Name of your initiative",
     "initiative_description": "What it does",
     "initiative_sector": "Area of work",
@@ -140,6 +147,7 @@ CHOICE_MESSAGES = {
     "barrier_category": "Select the kind of rule that blocks you",
     "barrier_remedy_sought": "Select what you are asking for",
     "consent_contact": "Select yes if we can email you about your claim",
+    "consent_publish": "Select yes if we can publish an anonymised statement of our decision",
 }
 
 
@@ -158,6 +166,7 @@ def submission(form: ClaimForm) -> dict[str, Any]:
     """The form's answers as the API's submission body."""
     d = form.data
     consent = {"yes": True, "no": False}.get(d["consent_contact"] or "")
+    publish = {"yes": True, "no": False}.get(d["consent_publish"] or "")
     return {
         "group": {
             "name": d["group_name"],
@@ -181,7 +190,7 @@ def submission(form: ClaimForm) -> dict[str, Any]:
             "remedy_sought": d["barrier_remedy_sought"] or "",
             "remedy_details": _optional(d["barrier_remedy_details"]),
         },
-        "consent": {"contact": consent},
+        "consent": {"contact": consent, "publish": publish},
     }
 
 
@@ -208,7 +217,7 @@ def answers_form(answers: Mapping[str, Any]) -> ClaimForm:
 def answer_text(form: ClaimForm, name: str) -> str:
     """What the person answered, as the check-your-answers page shows it."""
     value = getattr(form, name).data
-    if name == "consent_contact":
+    if name in ("consent_contact", "consent_publish"):
         return {"yes": "Yes", "no": "No"}.get(value or "", "")
     if isinstance(getattr(form, name), (RadioField, SelectField)):
         return label(value)

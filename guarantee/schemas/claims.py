@@ -55,6 +55,14 @@ class BarrierInput(StrictSchema):
 
 class ConsentInput(StrictSchema):
     contact = StrictBoolean(required=True, metadata={"description": "May we email you about your claim?"})
+    publish = StrictBoolean(
+        required=False,
+        load_default=False,
+        metadata={
+            "description": "May the council publish an anonymised statement of its decision, with a summary "
+            "written for publication? If not (the default), only the decision and coarsened facts are published."
+        },
+    )
 
 
 class SubmissionSchema(StrictSchema):
@@ -120,7 +128,9 @@ def _transition_fields() -> dict[str, fields.Field[Any]]:
         used_by = ", ".join(t.trigger for t in TRANSITIONS if name in t.input_names)
         shown = "Shown on the group's timeline. " if spec.public and spec.kind == "text" else ""
         shown = "Seen only by officers. " if not spec.public else shown
-        meta = {"description": f"{spec.label}. {shown}Input of: {used_by}."}
+        shown = f"{spec.hint} " if spec.hint else shown  # what happens to it, where that is more than who sees it
+        asked = f" Required when {spec.asked_if[1]} (consent_publish); otherwise not kept." if spec.asked_if else ""
+        meta = {"description": f"{spec.label}. {shown}Input of: {used_by}.{asked}"}
         if spec.kind == "text":
             made[name] = text(spec.max_length, required=False, metadata=meta)
         elif spec.kind == "choice":
@@ -145,6 +155,13 @@ def _transition_fields() -> dict[str, fields.Field[Any]]:
             )
         elif spec.kind == "regulation":
             made[name] = RegulationField(required=False, metadata=meta)
+        elif spec.kind == "citations":
+            made[name] = fields.List(
+                fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID)),
+                required=False,
+                validate=validate.Length(max=20),
+                metadata=meta | {"description": meta["description"] + " Ids of published decision statements."},
+            )
     return made
 
 
@@ -255,6 +272,9 @@ class ClaimSchema(ma.Schema):
     reason_code = fields.String(allow_none=True)
     duplicate_of = fields.String(allow_none=True)
     consent_contact = fields.Boolean()
+    consent_publish = fields.Boolean(
+        metadata={"description": "Whether the group agreed to a decision statement with a summary being published"}
+    )
     decided_at = fields.DateTime(allow_none=True)
     resolved_at = fields.DateTime(allow_none=True)
 

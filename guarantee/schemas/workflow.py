@@ -25,10 +25,16 @@ class RequiredWhenSchema(ma.Schema):
 
 class InputSchema(ma.Schema):
     name = fields.String()
-    kind = fields.String(metadata={"description": "text, choice, regulation, officer or claim_reference"})
+    kind = fields.String(
+        metadata={"description": "text, choice, regulation, officer, claim_reference, evidence or citations"}
+    )
     label = fields.String()
     required = fields.Boolean()
     required_when = fields.Nested(RequiredWhenSchema, allow_none=True)
+    asked_if = fields.String(
+        allow_none=True,
+        metadata={"description": "The claim's flag that must be true for this input to be asked: consent_publish"},
+    )
     choices = fields.List(fields.String())
     max_length = fields.Integer(allow_none=True)
     public = fields.Boolean(metadata={"description": "Shown to the group on its timeline"})

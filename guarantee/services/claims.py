@@ -25,7 +25,7 @@ from guarantee.models import (
     TrackingToken,
 )
 from guarantee.models.regulation import unique_slug
-from guarantee.services import clocks, notifications
+from guarantee.services import clocks, notifications, publishing
 from guarantee.services import validation as v
 from guarantee.services.actors import Actor, GroupActor, OfficerActor
 from guarantee.services.audit import append_event, text_digest
@@ -90,7 +90,7 @@ _SECTIONS = {
         "remedy_sought",
         "remedy_details",
     },
-    "consent": {"contact"},
+    "consent": {"contact", "publish"},
 }
 
 
@@ -185,6 +185,14 @@ def check_submission(data: Mapping[str, Any]) -> dict[str, Any]:
         )
         if isinstance(data.get("consent"), Mapping)
         else None,
+        "consent_publish": errors.check(
+            "consent.publish",
+            v.boolean,
+            c.get("publish", False),
+            "whether we may publish an anonymised statement of our decision",
+        )
+        if isinstance(data.get("consent"), Mapping)
+        else None,
     }
     errors.raise_if_any()
     return out
@@ -252,6 +260,8 @@ def submit_claim(ctx: ServiceContext, data: Mapping[str, Any], *, regulation_cho
     return Submitted(claim=claim, reference=claim.reference, tracking_token=token)
 
 
+# (The consent to publishing is not among them: benchmarks/dataset.py writes this event's shape as
+# the service does. Each published statement's audit event records the consent it was made under.)
 _CODES = ("sector", "region", "barrier_category", "remedy_sought", "consent_contact", "people_involved")
 
 
@@ -558,6 +568,7 @@ def fire(
         public = next(i.public for i in transition.inputs if i.name == name)
         ctx.session.add(TimelineEntry(claim_id=claim.id, seq=event.seq, field=name, body=body, public=public))
     notifications.after_trigger(ctx, claim, trigger, event.seq)
+    publishing.after_trigger(ctx, claim, transition, actor, values=values, texts=texts)
     ctx.session.flush()
     return Fired(claim=claim, event=event, from_state=from_state)
 
@@ -626,6 +637,8 @@ def _clean_inputs(
         )
         raw = data.get(spec.name)
         label = spec.label[0].lower() + spec.label[1:]
+        if not asked(spec, claim):  # not asked of this claim: whatever is given is not kept
+            continue
         if spec.required_when and raw not in (None, "") and data.get(spec.required_when[0]) != spec.required_when[1]:
             errors.add(spec.name, f"Give {label} only when {needed_when(spec, transition)}")
             continue
@@ -644,8 +657,15 @@ def _clean_inputs(
     return {k: val for k, val in values.items() if val is not None}, texts
 
 
+def asked(spec: Input, claim: Claim) -> bool:
+    """Whether the input is asked of this claim: an input ``asked_if`` a flag only when it is true."""
+    return spec.asked_if is None or bool(getattr(claim, spec.asked_if[0]))
+
+
 def _resolve(ctx: ServiceContext, claim: Claim, spec: Input, raw: Any) -> Any:
     try:
+        if spec.kind == "citations":
+            return publishing.cited(ctx, raw)
         if spec.kind == "officer":
             return assignable_officer(ctx, raw, spec.name)
         if spec.kind == "claim_reference":

@@ -2,6 +2,13 @@
 
 Each claim is filed on a day in the past and walked along a path of the workflow with a
 clock that moves forward, so due dates, lapses and appeal windows look as they would.
+
+Each decision on a claim's merits drafts a decision statement (the group agreed to publishing
+for most claims, and the deciding officer wrote a summary); a second demo officer approves it a
+day or two later, through the same service the console uses, so the public register and the rule
+pages have statements to show. The latest few are left for approval, and one is withdrawn. Most
+decided claims are about a few featured rules in England, so that the register's disclosure
+control (at least five decided claims alike) lets their statements show.
 """
 
 from __future__ import annotations
@@ -10,18 +17,20 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from guarantee.clock import FixedClock
 from guarantee.models import Officer, Regulation
 from guarantee.models.regulation import unique_slug
+from guarantee.services import publishing
 from guarantee.services.actors import GroupActor, OfficerActor, SystemActor
 from guarantee.services.claims import fire, submit_claim
 from guarantee.services.context import ServiceContext
 from guarantee.services.officers import create_officer
-from workflows.vocabulary import REGIONS
+from workflows import CITES, PUBLIC_SUMMARY
+from workflows.vocabulary import REGIONS, label, nation_of
 
 INITIATIVES = [
     (
@@ -148,6 +157,53 @@ PATHS: dict[str, list[tuple[str, str, int]]] = {
 }
 
 SWEEPER_WATCHES = ("awaiting_information", "not_upheld")
+# The paths whose claims are decided on their merits: most of them are about the featured rules
+# (the first few initiatives), in England.
+DECIDED_PATHS = ("upheld", "not_upheld", "appealed", "resolved", "resolved_after_appeal", "resolved_window_closed")
+FEATURED = 3
+ENGLAND = tuple(r for r in REGIONS if nation_of(r) == "england")
+# Who approves the statement each deciding officer drafts (never the drafter: four eyes).
+APPROVER_OF = {"reviewer": "admin", "appeal_panel": "reviewer", "admin": "reviewer"}
+# Statements decided this recently are left waiting for a second officer.
+LEFT_TO_APPROVE = timedelta(days=9)
+WITHDRAWN_REASON = (
+    "The council found that the summary described the initiative too closely for the group to stay "
+    "anonymous, so the statement was withdrawn."
+)
+CONTACT_NAMES = (
+    "Samira Qureshi",
+    "Tomasz Wojcik",
+    "Ifeoma Nwosu",
+    "Callum Rennie",
+    "Bethan Prytherch",
+    "Dev Raghunathan",
+    "Oksana Hrytsenko",
+    "Eilidh MacAulay",
+)
+
+# What each decision's summary says, for the register: what was asked, what was decided and why,
+# without naming the group, its initiative or anyone in it.
+SUMMARIES = {
+    "uphold": (
+        "A volunteer-led initiative in {sector} asked for relief from {rule}. The council found that the rule "
+        "was applied more strictly than it needs to be for an initiative of this size and kind, and that the "
+        "risk it guards against is managed in other ways. The claim was upheld: {remedy}."
+    ),
+    "not_uphold": (
+        "A community initiative in {sector} asked for relief from {rule}. The council found that the rule is "
+        "necessary and proportionate: it protects the people the initiative serves, and it applies in the same "
+        "way to every service of this kind. The claim was not upheld."
+    ),
+    "dismiss_appeal": (
+        "The appeal panel looked again at a claim about {rule} from an initiative in {sector}. It found no "
+        "new facts, and agreed that the rule is applied fairly and for good reason. The appeal was dismissed."
+    ),
+    "allow_appeal": (
+        "The appeal panel looked again at a claim about {rule} from an initiative in {sector}. It found that "
+        "the first decision gave too little weight to the safeguards the initiative already has. The appeal "
+        "was allowed: {remedy}."
+    ),
+}
 # Who is given each accepted claim, in turn: the reviewer most, the admin some, and some nobody,
 # so that the queue's views and the team's workload have something to show.
 ASSIGNEES = ("reviewer", "reviewer", "admin", None)
@@ -225,6 +281,35 @@ def _inputs(trigger: str, rng: random.Random, category: str, regulation_id: int)
     return table.get(trigger, dict)()
 
 
+REMEDY_WORDS = {
+    "waiver": "the rule was waived for the initiative",
+    "guidance_clarified": "the council clarified its guidance, so that the rule no longer stands in the way",
+}
+
+
+def _summary(trigger: str, regulation: str, sector: str, inputs: dict[str, object]) -> str:
+    remedy = REMEDY_WORDS.get(str(inputs.get("remedy", "")), "")
+    return SUMMARIES[trigger].format(rule=regulation.lower(), sector=label(sector).lower(), remedy=remedy)
+
+
+def _publish(
+    ctx: ServiceContext,
+    officers: dict[str, tuple[int, str, str | None]],
+    drafted_by: str,
+    statement_id: int,
+    now: datetime,
+) -> None:
+    """A second demo officer approves the draft a day or two later, unless it is too recent."""
+    clock = ctx.clock
+    assert isinstance(clock, FixedClock)
+    if now - clock.now() < LEFT_TO_APPROVE:
+        return  # left in "Statements to approve"
+    decided = clock.now()
+    clock.advance(days=1, hours=3)
+    publishing.approve(ctx, OfficerActor(officers[APPROVER_OF[drafted_by]][0]), statement_id)
+    clock.set(decided)
+
+
 def seed_demo(ctx: ServiceContext, claims: int = 60, seed: int = 2010) -> DemoResult:
     """Add ``claims`` demonstration claims spread over every state. Flushes only."""
     rng = random.Random(seed)  # noqa: S311 (repeatable demonstration data, not secrets)
@@ -232,6 +317,7 @@ def seed_demo(ctx: ServiceContext, claims: int = 60, seed: int = 2010) -> DemoRe
     catalogue = _catalogue(ctx)
     now = ctx.now()
     paths = list(PATHS.items())
+    withdrawn = False
     for n in range(claims):
         end_state, path = paths[n % len(paths)]
         span = sum(days for _, _, days in path)
@@ -239,20 +325,24 @@ def seed_demo(ctx: ServiceContext, claims: int = 60, seed: int = 2010) -> DemoRe
         age = rng.randint(1, 8) if end_state in SWEEPER_WATCHES else rng.randint(1, 60)
         clock = FixedClock(now - timedelta(days=span + age, hours=rng.randint(0, 8)))
         moving = replace(ctx, clock=clock)
-        title, sector, description, regulation, imposed_by, category = rng.choice(INITIATIVES)
+        featured = end_state in DECIDED_PATHS and rng.random() < 0.85
+        initiative = INITIATIVES[n % FEATURED] if featured else rng.choice(INITIATIVES)
+        title, sector, description, regulation, imposed_by, category = initiative
+        region = rng.choice(ENGLAND) if featured else rng.choice(REGIONS)
+        publish = rng.random() < 0.8
         submitted = submit_claim(
             moving,
             {
                 "group": {
                     "name": f"{title} group",
-                    "contact_name": f"Demo contact {n + 1}",
+                    "contact_name": CONTACT_NAMES[n % len(CONTACT_NAMES)],
                     "email": f"group{n + 1}@example.org",
                 },
                 "initiative": {
                     "title": title,
                     "description": description,
                     "sector": sector,
-                    "region": rng.choice(REGIONS),
+                    "region": region,
                     "people_involved": rng.randint(3, 120),
                 },
                 "barrier": {
@@ -262,7 +352,7 @@ def seed_demo(ctx: ServiceContext, claims: int = 60, seed: int = 2010) -> DemoRe
                     "how_it_blocks": f"{regulation} means we cannot start or must stop; we have asked for advice twice.",
                     "remedy_sought": rng.choice(["waiver", "clarification", "amendment"]),
                 },
-                "consent": {"contact": rng.random() < 0.8},
+                "consent": {"contact": rng.random() < 0.8, "publish": publish},
             },
         )
         for trigger, who, days in path:
@@ -273,7 +363,23 @@ def seed_demo(ctx: ServiceContext, claims: int = 60, seed: int = 2010) -> DemoRe
             given = ASSIGNEES[(n + n // len(paths)) % len(ASSIGNEES)]  # each state, each in turn
             if trigger == "accept" and given:
                 inputs["assignee"] = officers[given][0]
+            drafts = trigger in SUMMARIES
+            if drafts and publish:
+                inputs[PUBLIC_SUMMARY] = _summary(trigger, regulation, sector, inputs)
+            if drafts:
+                earlier = [p.id for p in publishing.precedents(moving, catalogue[regulation], before=clock.now())][:1]
+                if earlier and rng.random() < 0.5:
+                    inputs[CITES] = earlier
             fire(moving, submitted.reference, trigger, actor, inputs)
+            if drafts:
+                draft = publishing.latest_draft(moving, submitted.reference)
+                _publish(moving, officers, who, draft.id, now)
+                if draft.status == "published" and not withdrawn and end_state == "resolved":
+                    decided = clock.now()
+                    clock.set(min(decided + timedelta(days=5), now))
+                    publishing.withdraw(moving, OfficerActor(officers["admin"][0]), draft.id, WITHDRAWN_REASON)
+                    clock.set(decided)
+                    withdrawn = True
     return DemoResult(claims=claims, officers={role: (email, pw) for role, (_, email, pw) in officers.items()})
 
 

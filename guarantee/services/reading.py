@@ -140,6 +140,7 @@ def read_claim(ctx: ServiceContext, reference: str, actor: Actor) -> tuple[Claim
         "reason_code": claim.reason_code,
         "duplicate_of": duplicate_of.reference if duplicate_of else None,
         "consent_contact": claim.consent_contact,
+        "consent_publish": claim.consent_publish,
         "decided_at": claim.decided_at,
         "resolved_at": claim.resolved_at,
         "timeline": _timeline(ctx, claim, internal=True),
@@ -275,6 +276,7 @@ def describe_workflow(working_days: Mapping[str, int]) -> dict[str, Any]:
                         "required_when": {"field": i.required_when[0], "value": i.required_when[1]}
                         if i.required_when
                         else None,
+                        "asked_if": i.asked_if[0] if i.asked_if else None,
                         "choices": list(i.choices),
                         "max_length": i.max_length if i.kind == "text" else None,
                         "public": i.public,
