@@ -114,8 +114,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {  # in the order the rows are made; check
         "id", "reference", "state", "version", "submitted_at", "updated_at", "group_name", "initiative_title",
         "initiative_description", "sector", "region", "people_involved", "barrier_regulation",
         "barrier_regulation_reference", "barrier_imposed_by", "barrier_category", "barrier_how_it_blocks",
-        "remedy_sought", "remedy_details", "consent_contact", "consent_publish", "category", "regulation_id",
-        "assignee_id",
+        "remedy_sought", "remedy_details", "consent_contact", "consent_publish", "regulation_chosen_id", "category",
+        "regulation_id", "assignee_id",
         "due_clock", "due_on", "remedy", "reason_code", "duplicate_of_id", "outcome", "decided_at", "resolved_at",
     ),
     "audit_events": (
@@ -1042,8 +1042,9 @@ class Builder:
         }
         null = self.null
         written = tuple(null if filed[k] is None else str(filed[k]) for k in COLUMNS["claims"][6:19])
-        # Filed as the API files by default: without consent to publishing a decision statement.
-        return filed, (*written, self.true if filed["consent_contact"] else self.false, self.false)
+        # Filed as the API files by default: without consent to publishing a decision statement,
+        # and without a catalogue entry chosen on the form's similar rules step.
+        return filed, (*written, self.true if filed["consent_contact"] else self.false, self.false, self.null)
 
     def _submitted(self, filed: dict[str, Any], changes: tuple[tuple[str, str], ...]) -> _Shape:
         """The shape of the claim's first event (``claims.submit_claim``): codes, hashes of what

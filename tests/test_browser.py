@@ -172,6 +172,7 @@ def test_a_group_files_tracks_answers_uploads_and_appeals(  # noqa: PLR0915 (one
         "trigger": "not_uphold",
         "reasons": "Shared meals of this kind need registration.",
         "reason_code": "regulation_necessary_and_proportionate",
+        "public_summary": "A shared meals group asked to serve food without registering. Registration was needed.",
     }
     live_server.api("POST", path, not_upheld, officer)
     page.reload()
@@ -232,9 +233,10 @@ def test_a_claim_can_be_filed_by_keyboard_alone(live_server: LiveServer, visit: 
             page.keyboard.press("Tab")
             label = page.evaluate(
                 "(() => { const e = document.activeElement; const l = e.labels && e.labels[0];"
-                " return [e.tagName, e.type || '', l ? l.textContent.trim() : e.textContent.trim()]; })()"
+                " return [e.tagName, e.type || '', l ? l.textContent.trim() : e.textContent.trim(), e.name || '']; })()"
             )
-            tag, kind, text = label
+            tag, kind, text, name = label
+            text = name if kind == "radio" else text  # a radio group by its name: two may both say "Yes"
             if tag in ("INPUT", "TEXTAREA") and kind not in ("radio", "hidden") and text in typed and text not in seen:
                 page.keyboard.type(typed[text])
                 seen.add(text)

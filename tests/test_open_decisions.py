@@ -1,7 +1,7 @@
 """Open decisions end to end (issue 20), on the demonstration data that `seed-demo` makes through
 the real four-eyes step: the register and the rule pages are full, and a black-box crawl of every
 public page, feed and download finds no claim reference, contact value or group name in any of
-them. Every test runs on SQLite and on PostgreSQL (conftest's ``app``)."""
+them. Every test runs on SQLite and on PostgreSQL, on one demonstration database per backend."""
 
 from __future__ import annotations
 
@@ -15,17 +15,30 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from guarantee.context import unit_of_work
+from guarantee.extensions import db
 from guarantee.models import Claim, Contact, DecisionStatement, Regulation, RuleSubscription
 from guarantee.services import following, register, schedule
 from guarantee.services.demo import seed_demo
+from tests.conftest import Database
+from tests.test_public import module_app
 from tests.test_register_pages import everything_published, json_pages
 
 
-@pytest.fixture
-def demo(app: Flask) -> Iterator[Flask]:
+@pytest.fixture(scope="module")
+def demo(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One demonstration database per backend for the whole module: the tests only read it, but
+    the last, which adds followers (and so runs last)."""
+    app = module_app(database, tmp_path_factory.mktemp("open-decisions"))
     with app.app_context(), unit_of_work() as ctx:
         seed_demo(ctx, 60)
     yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(demo: Flask) -> FlaskClient:
+    return demo.test_client()
 
 
 def _secrets(app: Flask) -> dict[str, str]:
