@@ -27,7 +27,7 @@ from guarantee.database import configure_engine
 from guarantee.services.context import ServiceContext
 
 # Shared fixtures of the HTTP tests (quick_password_hashing) and of the browser tests (live_server, visit).
-pytest_plugins = ["tests.api_support", "tests.support.browser"]
+pytest_plugins = ["tests.api_support", "tests.support.browser", "tests.support.mailing"]
 
 RUN_ID = uuid.uuid4().hex[:8]
 DEFAULT_POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

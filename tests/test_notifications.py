@@ -20,7 +20,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -101,25 +100,6 @@ class Inbox:
         for m in self.messages:
             counts[m["Message-ID"]] = counts.get(m["Message-ID"], 0) + 1
         return counts
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    server = Inbox()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mailing_app(app: Flask, inbox: Inbox) -> Flask:
-    app.config |= {
-        "GUARANTEE_SMTP_HOST": "127.0.0.1",
-        "GUARANTEE_SMTP_PORT": inbox.port,
-        "GUARANTEE_SMTP_SECURITY": "none",
-        "GUARANTEE_BASE_URL": "http://guarantee.test",
-    }
-    return app
 
 
 def notify(app: Flask, *options: str) -> str:

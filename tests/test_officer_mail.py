@@ -5,7 +5,6 @@ which kinds of e-mail they get, and every officer message respects the choice.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -30,25 +29,6 @@ from tests.test_notifications import Inbox, notify, text_of
 from workflows.vocabulary import OFFICER_MESSAGE_KINDS as KINDS
 
 TEAM = "appeals-team@council.example"
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    server = Inbox()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mailing_app(app: Flask, inbox: Inbox) -> Flask:
-    app.config |= {
-        "GUARANTEE_SMTP_HOST": "127.0.0.1",
-        "GUARANTEE_SMTP_PORT": inbox.port,
-        "GUARANTEE_SMTP_SECURITY": "none",
-        "GUARANTEE_BASE_URL": "http://guarantee.test",
-    }
-    return app
 
 
 def email_of(ctx: ServiceContext, actor: OfficerActor) -> str:

@@ -7,11 +7,9 @@ Each test runs on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from html import unescape
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -28,25 +26,6 @@ from tests.support.rules import add_claims, add_rule, publish_statement
 from tests.test_notifications import Inbox, html_of, notify, text_of
 
 FOLLOWER = "reader@example.net"
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    server = Inbox()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mailing_app(app: Flask, inbox: Inbox) -> Flask:
-    app.config |= {
-        "GUARANTEE_SMTP_HOST": "127.0.0.1",
-        "GUARANTEE_SMTP_PORT": inbox.port,
-        "GUARANTEE_SMTP_SECURITY": "none",
-        "GUARANTEE_BASE_URL": "http://guarantee.test",
-    }
-    return app
 
 
 def words(html: str) -> str:
