@@ -21,7 +21,17 @@ from guarantee.services.audit import append_event
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import NotFound, ValidationFailed
 from guarantee.statistics.disclosure import generalise
-from tests.support.register import MARKER, Built, Drawn, build, decided_claim, drawn_claims, regulation, statement
+from tests.support.register import (
+    MARKER,
+    Built,
+    Drawn,
+    alike,
+    build,
+    decided_claim,
+    drawn_claims,
+    regulation,
+    statement,
+)
 from workflows.vocabulary import REGIONS, nation_of
 
 TODAY = date(2026, 11, 2)
@@ -223,17 +233,7 @@ def test_a_statement_whose_group_declined_has_no_summary_and_is_coarsest(session
 
 def test_a_withdrawn_statement_stays_listed_as_withdrawn(session: Session) -> None:
     rule = regulation(session, "Food hygiene", "food-hygiene")
-    claims = [
-        decided_claim(
-            session,
-            regulation_id=rule.id,
-            region="london",
-            sector="health",
-            category="food_hygiene",
-            decided_on=date(2026, 5, 5),
-        )
-        for _ in range(5)
-    ]
+    claims = alike(session, rule.id, 5)
     made = statement(session, claims[0], status="withdrawn", withdrawn_reason="It named the street.")
     [shown] = register.read_register(session, k=5, today=TODAY).statements
     assert (shown.number, shown.status, shown.withdrawn_reason) == (made.number, "withdrawn", "It named the street.")
@@ -242,17 +242,7 @@ def test_a_withdrawn_statement_stays_listed_as_withdrawn(session: Session) -> No
 
 def test_citations_name_only_statements_that_are_shown(session: Session) -> None:
     rule = regulation(session, "Food hygiene", "food-hygiene")
-    common = [
-        decided_claim(
-            session,
-            regulation_id=rule.id,
-            region="london",
-            sector="health",
-            category="food_hygiene",
-            decided_on=date(2026, 5, 5),
-        )
-        for _ in range(3)
-    ]
+    common = alike(session, rule.id, 3)
     lonely = decided_claim(
         session, regulation_id=None, region="wales", sector="housing", category="other", decided_on=date(2025, 1, 5)
     )
@@ -267,17 +257,7 @@ def test_citations_name_only_statements_that_are_shown(session: Session) -> None
 
 def test_is_shown_agrees_with_the_register(session: Session) -> None:
     rule = regulation(session, "Food hygiene", "food-hygiene")
-    claims = [
-        decided_claim(
-            session,
-            regulation_id=rule.id,
-            region="london",
-            sector="health",
-            category="food_hygiene",
-            decided_on=date(2026, 5, 5),
-        )
-        for _ in range(3)
-    ]
+    claims = alike(session, rule.id, 3)
     made = statement(session, claims[0])
     assert register.is_shown(session, made, k=3, today=TODAY)
     assert not register.is_shown(session, made, k=4, today=TODAY)
@@ -355,17 +335,7 @@ def test_a_withdrawal_in_the_claims_audit_chain_shows_at_once_through_the_cache(
     register.forget()
     session = ctx.session
     rule = regulation(session, "Food hygiene", "food-hygiene")
-    claims = [
-        decided_claim(
-            session,
-            regulation_id=rule.id,
-            region="london",
-            sector="health",
-            category="food_hygiene",
-            decided_on=date(2026, 5, 5),
-        )
-        for _ in range(5)
-    ]
+    claims = alike(session, rule.id, 5)
     made = statement(session, claims[0])
     [before] = register.read_register(session, k=5, today=TODAY, cache_seconds=60).statements
     assert before.status == "published"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
@@ -45,6 +46,20 @@ def regulation(session: Session, title: str, slug: str, *, category: str = "food
     session.add(entry)
     session.flush()
     return entry
+
+
+# The quasi-identifiers claims share in the register's tests, unless a test says otherwise.
+ALIKE: dict[str, Any] = {
+    "region": "london",
+    "sector": "health",
+    "category": "food_hygiene",
+    "decided_on": date(2026, 5, 5),
+}
+
+
+def alike(session: Session, regulation_id: int | None, n: int, **changes: Any) -> list[Claim]:
+    """``n`` claims decided under one rule that share everything a statement shows (ALIKE)."""
+    return [decided_claim(session, regulation_id=regulation_id, **(ALIKE | changes)) for _ in range(n)]
 
 
 def decided_claim(
