@@ -925,6 +925,21 @@ def test_a_wrong_password_and_an_unknown_email_give_the_same_401(client, cast):
     assert "token" not in wrong_password.json
 
 
+def test_an_unknown_email_still_checks_a_password_hash_so_it_takes_as_long_as_a_wrong_password(
+    client, cast, monkeypatch
+):
+    checked: list[str] = []
+    real = guarantee.services.officers.password_matches
+    monkeypatch.setattr(
+        guarantee.services.officers,
+        "password_matches",
+        lambda stored, given: checked.append(given) or real(stored, given),
+    )
+
+    assert_problem(sign_in(client, "nobody@council.example", "a guess at a password"), 401)
+    assert checked == ["a guess at a password"]
+
+
 def test_an_officer_token_is_issued_as_a_bearer_token_that_expires(client, cast, app):
     response = sign_in(client, cast.triage.email.upper())
 

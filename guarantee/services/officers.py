@@ -125,20 +125,25 @@ def assignable_officer(ctx: ServiceContext, officer_id: object, field: str) -> O
     return officer
 
 
-# --- signing in to the console ----------------------------------------------------------
+# --- signing in -------------------------------------------------------------------------
 
 # Verified when no officer has the email, so that a wrong address takes as long as a wrong password.
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def password_is_right(officer: Officer | None, password: str) -> bool:
+    """Whether this is the officer's password. With no officer (an unknown e-mail address), a
+    hash is still checked, so that the answer takes as long as for a wrong password."""
+    matches = password_matches(officer.password_hash if officer else _DUMMY_HASH, password or "")
+    return officer is not None and matches
 
 
 def authenticate(ctx: ServiceContext, email: str, password: str) -> Officer | None:
     """The active officer with this email and password, or None (never saying which was wrong)."""
     wanted = (email or "").strip().lower()
     officer = None if "\x00" in wanted else ctx.session.scalar(select(Officer).where(Officer.email == wanted))
-    if officer is None:
-        password_matches(_DUMMY_HASH, password or "")
-        return None
-    if not password_matches(officer.password_hash, password or "") or not officer.active:
+    right = password_is_right(officer, password)  # checked first: as slow for an unknown address
+    if officer is None or not right or not officer.active:
         return None
     upgrade_password_hash(officer, password)
     return officer

@@ -14,17 +14,9 @@ from guarantee.services import two_step
 from guarantee.services.actors import Actor, OfficerActor
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import NotFound, ServiceError
-from guarantee.services.officers import (
-    hash_password,
-    password_matches,
-    require_role,
-    revoke_api_tokens,
-    upgrade_password_hash,
-)
+from guarantee.services.officers import password_is_right, require_role, revoke_api_tokens, upgrade_password_hash
 
 OFFICER_TOKEN_PREFIX = "gto_"  # noqa: S105 (a prefix that marks officer tokens, not a secret)
-# Checked against when the email is unknown, so both failures take the same time.
-_DUMMY_HASH = hash_password(secrets.token_hex(16))
 
 
 class AuthenticationFailed(ServiceError):
@@ -62,8 +54,8 @@ def issue_officer_token(
     """A bearer token for an active officer's email and password, and the code from their
     authenticator app if they use two-step verification (a code works once)."""
     officer = ctx.session.scalar(select(Officer).where(Officer.email == email.strip().lower()))
-    matches = password_matches(officer.password_hash if officer else _DUMMY_HASH, password)
-    if officer is None or not matches or not officer.active:
+    right = password_is_right(officer, password)  # checked first: as slow for an unknown address
+    if officer is None or not right or not officer.active:
         raise AuthenticationFailed("The email address or password is wrong, or the account is not active.")
     upgrade_password_hash(officer, password)
     if officer.must_change_password:
