@@ -1,4 +1,4 @@
-"""The benchmark suite's smoke run: a tiny data set and a second a workload, so the suite keeps
+"""The benchmark suite's smoke run: a tiny data set and half a second a workload, so the suite keeps
 working. How fast each workload is, is the full run's business (make bench), not a test's."""
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class _IdleServer:
     def __init__(self) -> None:
         self.settled = 0
 
-    def settle(self) -> float:
+    def settle(self, *, interval: float = 0.25) -> float:
         self.settled += 1
         return 0.0
 
@@ -105,7 +105,9 @@ def _wrk_summary(requests: int) -> dict[str, Any]:
     }
 
 
-def _drive(monkeypatch: pytest.MonkeyPatch, answers: list[int]) -> tuple[dict[str, Any], list[float], _IdleServer]:
+def _drive(
+    monkeypatch: pytest.MonkeyPatch, answers: list[int], *, smoke: bool = False
+) -> tuple[dict[str, Any], list[float], _IdleServer]:
     durations: list[float] = []
 
     def wrk(server: object, workload: object, data: object, *, seconds: float, **_: object) -> dict[str, Any]:
@@ -114,7 +116,7 @@ def _drive(monkeypatch: pytest.MonkeyPatch, answers: list[int]) -> tuple[dict[st
 
     monkeypatch.setattr(bench, "wrk", wrk)
     server = _IdleServer()
-    options = bench.Options(["sqlite"], [300], 1.0, 16, None, None, Path("."), smoke=True)
+    options = bench.Options(["sqlite"], [300], 1.0, 16, None, None, Path("."), smoke=smoke)
     result = bench.drive(
         server,  # type: ignore[arg-type]
         _Clients(),  # type: ignore[arg-type]
@@ -134,6 +136,11 @@ def test_each_measurement_starts_on_idle_workers_and_one_that_finishes_no_reques
     assert durations == [1, 1.0, 4.0]
     assert server.settled == 3  # before the warm-up and before each measured run
     assert result["tries"] == 2 and result["requests"] == 3 and result["cpu_ms_per_request"] == 0
+
+
+def test_the_smoke_run_measures_each_workload_without_warming_it_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    result, durations, server = _drive(monkeypatch, [3], smoke=True)
+    assert durations == [1.0] and server.settled == 1 and result["requests"] == 3
 
 
 def test_a_workload_that_never_finishes_a_request_fails_naming_why(monkeypatch: pytest.MonkeyPatch) -> None:
