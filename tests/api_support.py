@@ -73,13 +73,27 @@ def make_app(fresh_url: str, tmp_path: Any) -> Iterator[Callable[..., Flask]]:
     limiter.init_app(create_app(_app_config(fresh_url, GUARANTEE_EVIDENCE_DIR=str(tmp_path / "evidence"))))
 
 
+QUICK_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+REAL_HASHER = guarantee.services.officers._hasher
+REAL_DUMMY_HASH = guarantee.services.officers._DUMMY_HASH
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashing() -> Iterator[None]:
+    """argon2id is slow on purpose, and thousands of tests make officers and sign them in: every
+    test hashes at a test cost, the hash an unknown address is checked against included, unless
+    it asks for ``real_password_hashing``. (A server a test starts hashes for real.)"""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(guarantee.services.officers, "_hasher", QUICK_HASHER)
+        patch.setattr(guarantee.services.officers, "_DUMMY_HASH", QUICK_HASHER.hash("not anyone's password"))
+        yield
+
+
 @pytest.fixture
-def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2id is slow on purpose; HTTP tests are about the API, not the hash's cost. The hash an
-    unknown e-mail is checked against (so that it takes as long as a known one) is cheap too."""
-    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(guarantee.services.officers, "_hasher", quick)
-    monkeypatch.setattr(guarantee.services.officers, "_DUMMY_HASH", quick.hash("not anyone's password"))
+def real_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service's own argon2id parameters, for a test about them."""
+    monkeypatch.setattr(guarantee.services.officers, "_hasher", REAL_HASHER)
+    monkeypatch.setattr(guarantee.services.officers, "_DUMMY_HASH", REAL_DUMMY_HASH)
 
 
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> TestResponse:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -33,8 +32,6 @@ PATHS: dict[str, tuple[str, ...]] = {
     "appealed": ("accept", "not_uphold", "appeal"),
     "closed": ("decline",),
 }
-
-QUICK_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def snapshot(app: Flask) -> dict[str, list[tuple[str, ...]]]:

@@ -68,9 +68,6 @@ def count_claims(app: Flask) -> int:
         return db.session.scalar(select(func.count()).select_from(Claim))
 
 
-pytestmark = pytest.mark.usefixtures("quick_password_hashing")
-
-
 @dataclass(frozen=True)
 class Cast:
     triage: Caller

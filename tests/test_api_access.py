@@ -24,8 +24,6 @@ from tests.api_support import Filed, assert_problem, file_claim, new_officer
 from tests.helpers import submission
 from workflows.vocabulary import ROLES
 
-pytestmark = pytest.mark.usefixtures("quick_password_hashing")
-
 METHODS = ("get", "put", "post", "delete", "patch")
 # Wrong in every way an operation could check: unknown fields, wrong types, values out of range.
 BAD_JSON = {"bogus": 1, "trigger": ["nope"], "note": 5, "assignee_id": "seven", "category": 0, "regulation": True}

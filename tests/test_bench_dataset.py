@@ -15,13 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 import benchmarks.dataset
-import guarantee.services.officers
 from benchmarks.dataset import Manifest, check_against_services, generate, replay_differences, tracking_token
 from guarantee import create_app
 from guarantee.clock import SystemClock, today
@@ -49,14 +47,9 @@ class Generated:
 
 @pytest.fixture(scope="module")
 def generated(database: Database) -> Generated:
-    """A fresh database of this backend, filled by the generator (officers' passwords hashed
-    cheaply: argon2id's cost is not what these tests are about)."""
+    """A fresh database of this backend, filled by the generator."""
     url = database.copy()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(
-            guarantee.services.officers, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-        )
-        manifest = generate(url, CLAIMS)
+    manifest = generate(url, CLAIMS)
     return Generated(url, database.engine(url), manifest)
 
 

@@ -30,8 +30,6 @@ from tests.helpers import INPUTS, PASSWORD, Cast, submission, walk
 from tests.test_public import csrf, error_summary, fields, open_link, text_of
 from workflows import STATE_LABELS
 
-pytestmark = pytest.mark.usefixtures("quick_password_hashing")
-
 SIGN_IN = "/officer/sign-in"
 QUEUE = "/officer"
 SIGN_IN_FAILED = "Enter a correct email address and password"

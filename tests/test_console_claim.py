@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from flask import Flask
 
 from guarantee.context import unit_of_work
@@ -29,8 +28,6 @@ from tests.test_console import (
     signed_in,
 )
 from tests.test_public import fields, text_of
-
-pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
 FOOD = {"regulation": "Food premises registration", "category": "food_hygiene", "imposed_by": "Food Standards Agency"}
 

@@ -40,8 +40,6 @@ from tests.test_console import (
 from tests.test_public import error_summary, fields, text_of
 from workflows import CLOCKS, STATE_LABELS, TRANSITIONS, TRANSITIONS_BY_TRIGGER, Transition
 
-pytestmark = pytest.mark.usefixtures("quick_password_hashing")
-
 MAIL = Path(__file__).resolve().parent.parent / "guarantee" / "templates" / "mail"
 STALE_WORDS = "Someone else changed this claim while you were looking at it, so nothing was done."
 # The group's address as the console shows it, partly hidden (helpers' ada.testperson@example.org).

@@ -9,8 +9,8 @@ member of the appeal panel who decided a claim cannot decide its appeal, on the 
 through the API, while another member can.
 
 Quick to run: one app and database per backend and worker (as in test_public), the officers
-signed in for each role made once (with argon2id made quick, as ``quick_password_hashing``
-does for a test); each test makes the claims, catalogue entries and accounts it acts on.
+signed in for each role made once (argon2id is quick in every test: ``quick_password_hashing``);
+each test makes the claims, catalogue entries and accounts it acts on.
 """
 
 from __future__ import annotations
@@ -24,13 +24,11 @@ from urllib.parse import urlsplit
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, or_, select
 from werkzeug.test import TestResponse
 
-import guarantee.services.officers
 from guarantee.context import unit_of_work
 from guarantee.extensions import db
 from guarantee.models import (
@@ -235,16 +233,12 @@ class World:
 @pytest.fixture(scope="module")
 def shared_world(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     folder = tmp_path_factory.mktemp("matrix")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(
-            guarantee.services.officers, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-        )
-        app = module_app(database, folder)
-        with app.app_context(), unit_of_work() as ctx:
-            cast = Cast(ctx)
-        browsers = {role: _browser(app, *signed_in(app, role), role) for role in ROLES}
-        browsers[SIGNED_OUT] = _browser(app, app.test_client(), None, SIGNED_OUT)
-        yield World(app, cast, browsers)
+    app = module_app(database, folder)
+    with app.app_context(), unit_of_work() as ctx:
+        cast = Cast(ctx)
+    browsers = {role: _browser(app, *signed_in(app, role), role) for role in ROLES}
+    browsers[SIGNED_OUT] = _browser(app, app.test_client(), None, SIGNED_OUT)
+    yield World(app, cast, browsers)
     with app.app_context():
         db.engine.dispose()
 

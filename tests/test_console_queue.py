@@ -47,8 +47,6 @@ from tests.test_console import (
 from tests.test_public import error_summary, fields, text_of
 from workflows import STATE_LABELS, STATES
 
-pytestmark = pytest.mark.usefixtures("quick_password_hashing")
-
 
 def views(html: str) -> dict[str, bool]:
     """The sub navigation's items, "My claims (1)": whether each is the current page."""

@@ -15,8 +15,6 @@ from tests.test_console import QUEUE, Someone, location, signed_in
 from tests.test_console_queue import link
 from tests.test_public import fields, text_of
 
-pytestmark = pytest.mark.usefixtures("quick_password_hashing")
-
 SETTINGS = "/officer/settings/email"
 
 

@@ -24,8 +24,6 @@ from tests.test_console import QUEUE, Someone, claim_now, file, fire_as, locatio
 from tests.test_console_queue import link
 from tests.test_public import error_summary, fields, text_of
 
-pytestmark = pytest.mark.usefixtures("quick_password_hashing")
-
 TEAM = "/officer/team"
 
 

@@ -26,8 +26,6 @@ from tests.helpers import Cast, submission
 from tests.test_console import signed_in
 from tests.test_statistics_pages import publish
 
-pytestmark = pytest.mark.usefixtures("quick_password_hashing")
-
 FORMULA = '=HYPERLINK("http://evil.example","x")'
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -23,8 +22,6 @@ from tests.helpers import INPUTS, PASSWORD
 from tests.test_console import QUEUE, claim_path, post_action, rows, sign_in
 from tests.test_public import error_summary, text_of
 from workflows import STATES
-
-pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
 NEWCOMER = "you@council.example"
 

@@ -511,9 +511,6 @@ NOBODY = Caller("")
 BAD_TOKEN = Caller("not-a-real-tracking-token")
 
 
-pytestmark = pytest.mark.usefixtures("quick_password_hashing")
-
-
 @pytest.fixture
 def evidence_dir(tmp_path: Path) -> Path:
     """Where conftest's app keeps this test's evidence."""

@@ -44,8 +44,6 @@ HYPOTHESIS = settings(
     database=None,
 )
 PASSWORD = "a long enough password"
-# Thousands of generated sign-ins: each checks a password, so at the test cost, not argon2id's.
-pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
 
 def test_the_committed_openapi_document_matches_the_generated_one(app):

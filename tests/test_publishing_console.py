@@ -22,8 +22,6 @@ from tests.test_console import Someone, action_path, file, fire_as, officer, pos
 from tests.test_public import VALID_FORM, error_summary, fields, text_of
 from workflows import PUBLIC_SUMMARY
 
-pytestmark = pytest.mark.usefixtures("quick_password_hashing")
-
 SUMMARY = "A volunteer kitchen asked for relief from a registration rule. The council agreed and waived it."
 STATEMENTS = "/officer/statements"
 

@@ -133,7 +133,6 @@ def _token_attempt(app: Any, email: str, password: str, address: str) -> int:
     return int(app.test_client().post("/api/v1/tokens", json=body, environ_base={"REMOTE_ADDR": address}).status_code)
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_wrong_passwords_through_the_api_and_the_console_count_against_one_limit_per_address_and_email(make_app):
     from tests.helpers import PASSWORD
 
@@ -149,7 +148,6 @@ def test_wrong_passwords_through_the_api_and_the_console_count_against_one_limit
     assert _token_attempt(app, _officer(app), PASSWORD, address) == 201
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_one_address_may_fail_to_sign_in_fifty_times_an_hour_whatever_the_emails_and_the_way_in(make_app):
     app = make_app(GUARANTEE_TOKEN_RATE_LIMIT="1000 per minute")
     address = "198.51.100.10"
@@ -160,7 +158,6 @@ def test_one_address_may_fail_to_sign_in_fifty_times_an_hour_whatever_the_emails
     assert _console_attempt(app, "yet-another@council.example", "guess", address) == 429
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_signing_in_successfully_never_counts_against_the_limits(make_app):
     from tests.helpers import PASSWORD
 

@@ -22,8 +22,6 @@ from tests.helpers import Cast, submission, walk
 from tests.test_console import signed_in
 from tests.test_public import error_summary, fields, text_of
 
-pytestmark = pytest.mark.usefixtures("quick_password_hashing")
-
 BASE = "http://guarantee.test"
 
 

@@ -58,7 +58,6 @@ from guarantee.services.officers import create_officer
 from tests.api_support import CLAIMS, assert_problem, new_officer
 from tests.api_support import sign_in as api_sign_in
 from tests.asvs_support import (
-    QUICK_HASHER,
     Captured,
     Tracked,
     World,
@@ -113,16 +112,14 @@ def _stored_hash(app: Flask, email: str) -> str:
 @pytest.fixture(scope="module")
 def shared_world(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     folder = tmp_path_factory.mktemp("asvs")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(guarantee.services.officers, "_hasher", QUICK_HASHER)
-        app = module_app(database, folder)
-        callers = {role: new_officer(app, role) for role in ROLES}
-        browsers = {}
-        for role, caller in callers.items():
-            browser = app.test_client()
-            assert sign_in(browser, caller.email or "").status_code == 303
-            browsers[role] = browser
-        yield World(app, callers, browsers)
+    app = module_app(database, folder)
+    callers = {role: new_officer(app, role) for role in ROLES}
+    browsers = {}
+    for role, caller in callers.items():
+        browser = app.test_client()
+        assert sign_in(browser, caller.email or "").status_code == 303
+        browsers[role] = browser
+    yield World(app, callers, browsers)
     with app.app_context():
         db.engine.dispose()
 
@@ -152,6 +149,7 @@ def captured_logs() -> Iterator[Captured]:
 # --- V11.4.2 / V6: passwords ---------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("real_password_hashing")
 def test_v11_4_2_passwords_are_stored_with_argon2id_at_or_above_the_owasp_minimum(app: Flask) -> None:
     """ASVS 5.0 V11.4.2: passwords are stored with an approved, computationally intensive key
     derivation function, with parameters set by current guidance (OWASP: argon2id with at least
@@ -211,7 +209,6 @@ def _browser_with(app: Flask, cookie_value: str) -> FlaskClient:
     return other
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_v7_2_4_signing_in_starts_a_new_session_and_the_one_before_gains_nothing(app: Flask) -> None:
     """ASVS 5.0 V7.2.4: a new session token is generated on authentication and the current one
     ends. The cookie of the browser before signing in (which someone could have planted or
@@ -234,7 +231,6 @@ def test_v7_2_4_signing_in_starts_a_new_session_and_the_one_before_gains_nothing
     assert refused.status_code == 400 and not is_signed_out(client)
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_v7_4_1_signing_out_ends_the_session_on_the_server_so_a_copied_cookie_is_useless(app: Flask) -> None:
     """ASVS 5.0 V7.4.1: when a session ends by signing out, it cannot be used again: the
     session is ended on the server (the officer's session nonce), so a copy of the cookie taken
@@ -254,7 +250,6 @@ def test_v7_4_1_signing_out_ends_the_session_on_the_server_so_a_copied_cookie_is
     assert is_signed_out(elsewhere), "the officer's other sessions ended too (V7.4.1)"
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_v7_3_1_a_console_session_ends_after_15_minutes_without_a_page(app: Flask, clock: Any) -> None:
     """ASVS 5.0 V7.3.1: an inactivity timeout forces signing in again (15 minutes, DESIGN 8),
     counted by the service's clock, including for a copy of the cookie kept from earlier."""
@@ -272,7 +267,6 @@ def test_v7_3_1_a_console_session_ends_after_15_minutes_without_a_page(app: Flas
     assert is_signed_out(client)
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_v7_3_2_a_console_session_ends_8_hours_after_signing_in_however_busy(app: Flask, clock: Any) -> None:
     """ASVS 5.0 V7.3.2: an absolute maximum session lifetime (8 hours, DESIGN 8), whatever the
     activity, by the service's clock."""
@@ -326,7 +320,6 @@ def _cookies_set(responses: list[TestResponse]) -> dict[str, set[str]]:
     return found
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_v3_3_1_to_v3_3_4_every_cookie_is_host_prefixed_secure_httponly_and_samesite(
     fresh_url: str, tmp_path: Path
 ) -> None:
@@ -658,7 +651,6 @@ def _post_form(browser: FlaskClient, url: str, data: dict[str, Any]) -> TestResp
     return browser.post(url, data=data)
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 @pytest.mark.parametrize("forged", ["missing", "another browsers"])
 def test_v3_5_1_every_form_that_changes_something_refuses_a_missing_or_foreign_csrf_token(
     world: World, csrf_targets: dict[str, Any], forged: str
@@ -704,7 +696,6 @@ def _fill(rule: Any, values: dict[str, Any]) -> str:
     return path
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_v3_5_3_no_get_request_changes_anything(world: World, tmp_path: Path) -> None:
     """ASVS 5.0 V3.5.3: sensitive functionality uses POST (or PUT, PATCH, DELETE), never a safe
     method. Every GET route of the app (from its url_map: pages, console, API, statistics,
@@ -865,7 +856,6 @@ def _api_requests_with_a_nul(world: World, claim: Tracked) -> Iterator[tuple[str
             yield f"{name}: query name", method, path, {**body, "query_string": {"\x00": "x"}, "headers": auth}
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_v2_2_1_every_text_input_of_every_api_operation_refuses_a_nul_with_a_400(world: World) -> None:
     """ASVS 5.0 V2.2.1 (input is validated against expected structure) and V1.3 (injection
     prevention, here of characters the database refuses): every operation in the API's document,
@@ -916,7 +906,6 @@ def test_v2_2_1_a_form_part_without_a_readable_name_is_no_failure(world: World) 
     assert response.status_code < 500, response.get_data(as_text=True)[:300]
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_v2_2_1_every_field_of_every_form_and_every_page_refuses_a_nul_with_a_400(
     world: World, csrf_targets: dict[str, Any]
 ) -> None:
@@ -992,7 +981,6 @@ def test_v2_2_1_a_password_read_from_standard_input_with_a_nul_is_refused(app: F
 
 
 @needs_redis
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_v6_3_1_v2_4_1_sign_in_attempts_are_counted_in_redis_across_workers(make_app: Callable[..., Flask]) -> None:
     """ASVS 5.0 V6.3.1 (controls against credential stuffing and brute force) and V2.4.1
     (anti-automation): failed sign-ins through the console and the API (one count, 5 per 15
@@ -1037,7 +1025,6 @@ def _every_stored_value(app: Flask) -> str:
     return "\n".join(" ".join(row) for rows in snapshot(app).values() for row in rows)
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_v7_2_3_v11_4_1_tokens_are_random_and_stored_only_as_sha256_hashes(app: Flask) -> None:
     """ASVS 5.0 V7.2.3 (reference tokens come from a CSPRNG with at least 128 bits) and V11.4.1
     (approved hash functions): ASVS has no single requirement that bearer tokens be stored
@@ -1070,7 +1057,6 @@ def test_v7_2_3_v11_4_1_tokens_are_random_and_stored_only_as_sha256_hashes(app: 
     assert hashes and all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes)
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_v11_2_4_tokens_are_looked_up_by_hash_and_secrets_compared_in_constant_time(app: Flask) -> None:
     """ASVS 5.0 V11.2.4 (constant-time cryptographic operations, no short-circuit comparisons).
     Behaviour: a token that differs from a real one only in its last character opens nothing.
@@ -1265,7 +1251,6 @@ def test_v8_2_1_v8_2_2_each_trigger_is_fired_only_by_those_the_workflow_names(wo
 # --- V5: uploads and downloads ------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 @pytest.mark.parametrize(
     ("filename", "content", "status"),
     [
@@ -1309,7 +1294,6 @@ def test_v5_2_1_v5_2_2_an_upload_is_refused_unless_its_size_extension_and_conten
     assert files_under(world.evidence_dir) == files
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_v5_4_1_v3_2_1_evidence_is_served_as_an_attachment_with_its_checked_type_and_nosniff(world: World) -> None:
     """ASVS 5.0 V3.2.1 (uploaded files are not rendered in the wrong context: attachment
     disposition, a sandboxing CSP) and V5.4.1 (the served file name is the service's, in
@@ -1356,7 +1340,6 @@ def _assert_security_headers(response: TestResponse, what: str) -> None:
     response.close()  # a file's response holds the file open until closed
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_v3_4_every_response_carries_the_security_headers_errors_and_files_included(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1423,7 +1406,6 @@ def _explode(*args: Any, **kwargs: Any) -> Any:
 # --- V16: logs and errors ---------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_v16_2_5_v14_2_4_no_personal_data_or_secret_reaches_a_log(app: Flask, captured_logs: Any) -> None:
     """ASVS 5.0 V16.2.5 (sensitive data is logged only as its protection level allows:
     credentials never, tokens never in clear) and V14.2.4 (personal data handled as documented;
@@ -1507,7 +1489,6 @@ def _assert_generic(body: str) -> None:
     assert "Traceback" not in body and 'File "' not in body and "RuntimeError" not in body
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_v16_5_3_v16_5_1_a_failure_mid_transition_on_the_api_changes_nothing_and_says_nothing(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1537,7 +1518,6 @@ def test_v16_5_3_v16_5_1_a_failure_mid_transition_on_the_api_changes_nothing_and
     assert retried.status_code == 200, "once the fault is gone the same step works: nothing half-done in the way"
 
 
-@pytest.mark.usefixtures("quick_password_hashing")
 def test_v16_5_3_v16_5_1_a_failure_mid_transition_on_the_console_changes_nothing_and_says_nothing(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

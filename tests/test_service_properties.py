@@ -60,7 +60,6 @@ from pathlib import Path
 from typing import Any
 
 import holidays
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings
@@ -101,8 +100,6 @@ from workflows import (
     Transition,
     transitions_from,
 )
-
-pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
 # About 30-40 seconds per database on a shared two-core machine. Examples are dear (each is tens
 # of requests), so a failure reports the first bug found and shrinks only that one.

@@ -22,8 +22,6 @@ from tests.conftest import START
 from tests.helpers import submission
 from tests.test_console import signed_in
 
-pytestmark = pytest.mark.usefixtures("quick_password_hashing")
-
 LATEST = "/api/v1/statistics"
 REGISTER = "/api/v1/statistics/releases"
 

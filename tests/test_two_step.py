@@ -9,7 +9,6 @@ import re
 from datetime import timedelta
 
 import pyotp
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -31,8 +30,6 @@ from tests.test_console import (
     sign_in_as,
 )
 from tests.test_public import csrf, error_summary, fields, text_of
-
-pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
 TWO_STEP = "/officer/two-step"
 CODE_PAGE = "/officer/sign-in/code"

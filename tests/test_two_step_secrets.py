@@ -45,8 +45,6 @@ from tests.helpers import PASSWORD
 from tests.test_console import QUEUE, location, officer, sign_in, sign_in_as
 from tests.test_two_step import CODE_PAGE, TWO_STEP, code, post_code, shown_key, start_setting_up, with_two_step
 
-pytestmark = pytest.mark.usefixtures("quick_password_hashing")
-
 KEY = parse_key(TestConfig.GUARANTEE_TWO_STEP_KEY, "GUARANTEE_TWO_STEP_KEY")
 OTHER_KEY = parse_key(secrets.token_hex(32), "GUARANTEE_TWO_STEP_KEY")
 BEFORE = "e5c2b8d4a1f7"  # the revision before the secrets were sealed
