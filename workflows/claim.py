@@ -532,7 +532,7 @@ TRANSITIONS: tuple[Transition, ...] = (
 
 TRANSITIONS_BY_TRIGGER: dict[str, Transition] = {t.trigger: t for t in TRANSITIONS}
 
-# How each step reads on the group's timeline.
+# How each step reads on the group's timeline (and, in the console, which events the group sees).
 TIMELINE_LABELS: dict[str, str] = {
     "submitted": "Claim filed",
     "accept": "Accepted for review",
@@ -549,6 +549,11 @@ TIMELINE_LABELS: dict[str, str] = {
     "record_resolution": "What the council did",
     "withdraw": "You withdrew the claim",
     "reopen": "Claim reopened",
+    # Not steps of the workflow, but the group sees them too: its decision on the public register
+    # (guarantee.services.publishing) and its answers about the remedy (guarantee.services.remedies).
+    "statement_published": "An anonymised statement of the decision was published",
+    "statement_withdrawn": "The published statement of the decision was withdrawn",
+    "remedy_checked_in": "You told us whether the remedy is in place",
 }
 TRIGGERS: tuple[str, ...] = tuple(TRANSITIONS_BY_TRIGGER)
 

@@ -18,11 +18,11 @@ from guarantee.services.clocks import clocks_of
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import NotFound, ValidationFailed
 from guarantee.services.officers import active_officer, require_role
-from workflows import CLOCKS, STATE_LABELS, STATES, TERMINAL_STATES, TRANSITIONS, TRIGGERS
+from workflows import CLOCKS, STATE_LABELS, STATES, TERMINAL_STATES, TIMELINE_LABELS, TRANSITIONS
 from workflows.vocabulary import ROLES
 
 OFFICER_ROLES = ROLES
-PUBLIC_ACTIONS = frozenset((*TRIGGERS, "submitted"))
+PUBLIC_ACTIONS = frozenset(TIMELINE_LABELS)  # what the group sees of its claim's audit chain
 
 
 def _due(ctx: ServiceContext, claim: Claim, *, detailed: bool) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
