@@ -467,8 +467,9 @@ def _number(ctx: ServiceContext, statement: DecisionStatement, year: int, attemp
     its decided period. A number already taken (by an earlier statement, or one approved at the
     same moment) is refused by the unique number, and another is drawn."""
     for _ in range(attempts):
-        statement.number = f"DS-{year}-{draw_number_part()}"
+        # The savepoint first: beginning one flushes, and the clash must happen inside it.
         savepoint = ctx.session.begin_nested()
+        statement.number = f"DS-{year}-{draw_number_part()}"
         try:
             ctx.session.flush()
             savepoint.commit()
