@@ -5,6 +5,8 @@ administrator may withdraw it. Services only, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -70,6 +72,17 @@ def cast(ctx: ServiceContext) -> Cast:
 def second(ctx: ServiceContext) -> OfficerActor:
     """A second reviewer: the one who approves what the cast's reviewer drafts."""
     return make_officer(ctx, "reviewer")
+
+
+@pytest.fixture
+def draws(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Script the random part of the numbers approvals draw, in order."""
+
+    def script(*parts: int) -> None:
+        left = iter(parts)
+        monkeypatch.setattr(publishing, "draw_number_part", lambda: next(left))
+
+    return script
 
 
 # --- the personal-data check, as a table ------------------------------------------------------
@@ -275,7 +288,7 @@ def test_approving_numbers_freezes_and_audits(ctx: ServiceContext, cast: Cast, s
 
     claim = ctx.session.scalar(select(Claim).where(Claim.reference == reference))
     assert claim is not None
-    assert statement.number == "DS-2026-0001"
+    assert statement.number is not None and re.fullmatch(r"DS-2026-[1-9][0-9]{4}", statement.number)
     assert statement.regulation_id == claim.regulation_id
     assert statement.category == "food_hygiene"  # the officers' category, not the group's
     assert (statement.sector, statement.region, statement.remedy) == ("children_and_families", "north_west", "waiver")
@@ -285,22 +298,69 @@ def test_approving_numbers_freezes_and_audits(ctx: ServiceContext, cast: Cast, s
         select(AuditEvent).where(AuditEvent.claim_id == claim.id).order_by(AuditEvent.seq.desc())
     ).first()
     assert event is not None and event.action == "statement_published"
-    assert event.payload["number"] == "DS-2026-0001"
+    assert event.payload["number"] == statement.number
     assert event.payload["summary_sha256"] == text_digest(CLEAN)
     assert event.to_state is None
     assert verify(ctx).ok
 
 
-def test_numbers_follow_on_within_a_year_and_start_again_the_next(
-    ctx: ServiceContext, cast: Cast, second: OfficerActor, clock: FixedClock
+def test_numbers_are_drawn_at_random_under_the_year_of_approval_not_in_approval_order(
+    ctx: ServiceContext, cast: Cast, second: OfficerActor, clock: FixedClock, draws: Callable[..., None]
 ) -> None:
+    draws(48213, 10377, 92650, 31008)
     numbers = []
-    for _ in range(2):
+    for _ in range(3):
         numbers.append(publishing.approve(ctx, second, decide(ctx, cast, accepted(ctx, cast)).id).number)
     clock.set(datetime(2027, 1, 6, 10, tzinfo=UK))
     numbers.append(publishing.approve(ctx, second, decide(ctx, cast, accepted(ctx, cast)).id).number)
 
-    assert numbers == ["DS-2026-0001", "DS-2026-0002", "DS-2027-0001"]
+    assert numbers == ["DS-2026-48213", "DS-2026-10377", "DS-2026-92650", "DS-2027-31008"]
+    assert numbers[:3] != sorted(numbers[:3]), "the order approved in is not the order of the numbers"
+
+
+def test_a_number_already_taken_is_drawn_again(
+    ctx: ServiceContext, cast: Cast, second: OfficerActor, draws: Callable[..., None]
+) -> None:
+    draws(48213, 48213, 48213, 70511)
+    first = publishing.approve(ctx, second, decide(ctx, cast, accepted(ctx, cast)).id)
+
+    again = publishing.approve(ctx, second, decide(ctx, cast, accepted(ctx, cast)).id)
+
+    assert (first.number, again.number) == ("DS-2026-48213", "DS-2026-70511")
+
+
+def test_when_every_draw_is_taken_approving_is_refused_with_a_conflict(
+    ctx: ServiceContext, cast: Cast, second: OfficerActor, draws: Callable[..., None]
+) -> None:
+    draws(*[48213] * 20)
+    publishing.approve(ctx, second, decide(ctx, cast, accepted(ctx, cast)).id)
+    statement = decide(ctx, cast, accepted(ctx, cast))
+
+    with pytest.raises(Conflict, match="could not be given a free number"):
+        publishing.approve(ctx, second, statement.id)
+
+
+@pytest.mark.parametrize(("drawn", "part"), [(lambda n: 0, 10000), (lambda n: n - 1, 99999)])
+def test_the_random_part_is_five_digits_from_the_system_random_source(
+    monkeypatch: pytest.MonkeyPatch, drawn: Callable[[int], int], part: int
+) -> None:
+    monkeypatch.setattr(publishing.secrets, "randbelow", drawn)
+    assert publishing.draw_number_part() == part
+
+
+def test_a_statement_is_found_by_its_drawn_number_or_by_a_number_given_before_numbers_were_drawn(
+    ctx: ServiceContext, cast: Cast, second: OfficerActor, draws: Callable[..., None]
+) -> None:
+    draws(48213, 55555)
+    drawn = publishing.approve(ctx, second, decide(ctx, cast, accepted(ctx, cast)).id)
+    older = publishing.approve(ctx, second, decide(ctx, cast, accepted(ctx, cast)).id)
+    older.number = "DS-2026-0001"
+    ctx.session.flush()
+
+    assert publishing.by_number(ctx, "DS-2026-48213") is drawn
+    assert publishing.by_number(ctx, "DS-2026-0001") is older
+    assert publishing.by_number(ctx, "DS-2026-482130") is None
+    assert publishing.by_number(ctx, "DS-26-48213") is None
 
 
 def test_working_days_count_from_filing_to_the_decision(
@@ -328,8 +388,9 @@ def test_an_appeal_decision_supersedes_the_first_statement_which_stays_listed(
     assert first.status == "published", "until the new one is approved"
     publishing.approve(ctx, second, later.id)
 
-    assert (first.status, first.superseded_by_id, first.number) == ("superseded", later.id, "DS-2026-0001")
-    assert (later.status, later.decision, later.number) == ("published", "appeal_allowed", "DS-2026-0002")
+    assert (first.status, first.superseded_by_id) == ("superseded", later.id)
+    assert (later.status, later.decision) == ("published", "appeal_allowed")
+    assert first.number and later.number and first.number != later.number
     assert first.reason_code == "regulation_necessary_and_proportionate" and later.reason_code is None
 
 
@@ -367,9 +428,9 @@ def test_a_decision_cites_earlier_published_statements(ctx: ServiceContext, cast
     offered = publishing.precedents(ctx, claim.regulation_id)
     statement = decide(ctx, cast, reference, cites=[earlier.id])
 
-    assert [p.number for p in offered] == ["DS-2026-0001"]
+    assert [p.number for p in offered] == [earlier.number]
     assert offered[0].first_line == CLEAN and offered[0].quarter == "October to December 2026"
-    assert [s.number for s in statement.cites] == ["DS-2026-0001"]
+    assert [s.number for s in statement.cites] == [earlier.number]
 
 
 @pytest.mark.parametrize("cite", ["draft", "unknown"])
@@ -388,14 +449,14 @@ def test_only_published_statements_can_be_cited(ctx: ServiceContext, cast: Cast,
 
 def test_withdrawn_statement_stays_listed_as_withdrawn(ctx: ServiceContext, cast: Cast, second: OfficerActor) -> None:
     statement = decide(ctx, cast, accepted(ctx, cast))
-    publishing.approve(ctx, second, statement.id)
+    number = publishing.approve(ctx, second, statement.id).number
 
     publishing.withdraw(ctx, cast.admin, statement.id, "The initiative asked us to take it down.")
 
-    assert (statement.status, statement.number) == ("withdrawn", "DS-2026-0001")
+    assert (statement.status, statement.number) == ("withdrawn", number)
     assert statement.withdrawn_reason == "The initiative asked us to take it down."
     listed = publishing.recently_published(ctx, cast.admin)
-    assert [s.number for s, _ in listed] == ["DS-2026-0001"]
+    assert [s.number for s, _ in listed] == [number]
     actions = ctx.session.scalars(
         select(AuditEvent.action).where(AuditEvent.claim_id == statement.claim_id).order_by(AuditEvent.seq)
     ).all()

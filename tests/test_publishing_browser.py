@@ -154,10 +154,10 @@ def test_a_statement_that_fails_the_check_is_corrected_then_approved_by_another_
     console_sign_in(page, server, approver)
     page.goto(statement_url)
     page.get_by_role("button", name="Approve and publish").click()
-    page.get_by_text(re.compile(r"Statement DS-\d{4}-\d{4} is published on the register")).wait_for()
+    page.get_by_text(re.compile(r"Statement DS-\d{4}-\d{5} is published on the register")).wait_for()
     page.context.close()
 
-    assert re.fullmatch(r"DS-\d{4}-\d{4}", number_of(url, reference) or "")
+    assert re.fullmatch(r"DS-\d{4}-[1-9]\d{4}", number_of(url, reference) or "")
 
 
 def test_the_publishing_pages_fit_a_phone(browser: Any, seeded: tuple[LiveServer, str, str]) -> None:

@@ -4,9 +4,11 @@ with property tests over random decided claims and statements."""
 
 from __future__ import annotations
 
+import base64
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from guarantee.clock import UK
 from guarantee.services import register
 from guarantee.services.actors import SystemActor
 from guarantee.services.audit import append_event
@@ -237,7 +240,66 @@ def test_a_withdrawn_statement_stays_listed_as_withdrawn(session: Session) -> No
     made = statement(session, claims[0], status="withdrawn", withdrawn_reason="It named the street.")
     [shown] = register.read_register(session, k=5, today=TODAY).statements
     assert (shown.number, shown.status, shown.withdrawn_reason) == (made.number, "withdrawn", "It named the street.")
-    assert shown.withdrawn_on is not None
+    assert (shown.published, shown.withdrawn) == ("2026 Q2", "2026 Q2")
+
+
+def cursor_text(cursor: str) -> str:
+    """What anyone can read in a cursor: it is only base64."""
+    return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+
+
+def test_a_year_coarsened_statement_shows_no_quarter_of_its_publication_or_withdrawal(session: Session) -> None:
+    rule = regulation(session, "Food hygiene", "food-hygiene")
+    claims = alike(session, rule.id, 5, consent=False) + alike(session, rule.id, 1)
+    in_august = datetime(2026, 8, 14, 9, tzinfo=UK)
+    declined = statement(
+        session, claims[0], status="withdrawn", withdrawn_reason="It named the street.", published_at=in_august
+    )
+    agreed = statement(session, claims[-1], published_at=in_august)
+    for other in claims[1:3]:  # so that there is a next page, and a cursor
+        statement(session, other, published_at=in_august)
+    everything = register.read_register(session, k=5, page_size=None, today=TODAY).statements
+    shown = {s.number: s for s in everything}
+
+    year_only = shown[declined.number]
+    assert (year_only.period, year_only.published, year_only.withdrawn) == ("2026", "2026", "2026")
+    record = register.as_record(year_only)
+    assert not [value for value in record.values() if isinstance(value, date | datetime)]
+    assert not [value for value in record.values() if isinstance(value, str) and re.search(r"Q[1-4]", value)]
+    assert (shown[agreed.number].period, shown[agreed.number].published) == ("2026 Q2", "2026 Q3")
+    # Its place in the order is after every quarter of its year, so the page's cursor holds only the year.
+    assert everything[-1].number == declined.number
+    first = register.read_register(session, k=5, page_size=len(everything) - 1, today=TODAY)
+    assert first.next_cursor is not None
+    last = register.read_register(session, k=5, page_size=1, cursor=first.next_cursor, today=TODAY).statements
+    assert [s.number for s in last] == [declined.number]
+    before_last = first.statements[-1]
+    assert cursor_text(first.next_cursor) == f"{before_last.published}|{before_last.number}"
+
+
+def test_the_register_is_ordered_by_the_shown_publication_period_then_number_newest_first(session: Session) -> None:
+    rule = regulation(session, "Food hygiene", "food-hygiene")
+
+    def published(number: str, on: date, decided_on: date = date(2026, 5, 5), consent: bool = True) -> str:
+        [claim] = alike(session, rule.id, 1, decided_on=decided_on, consent=consent)
+        return (
+            statement(
+                session, claim, number=number, published_at=datetime(on.year, on.month, on.day, 9, tzinfo=UK)
+            ).number
+            or ""
+        )
+
+    in_q2 = published("DS-2026-50000", date(2026, 5, 8))
+    early_q3 = published("DS-2026-20000", date(2026, 7, 2))
+    late_q3 = published("DS-2026-90000", date(2026, 9, 28))
+    year_only = published("DS-2026-99999", date(2026, 11, 20), consent=False)  # shown as 2026
+    last_year = published("DS-2025-10000", date(2025, 12, 1), decided_on=date(2025, 11, 20))
+
+    expected = [late_q3, early_q3, in_q2, year_only, last_year]
+    assert [s.number for s in register.read_register(session, k=1, page_size=None, today=TODAY).statements] == expected
+    # Keyset pages of every size give each statement once, in the same order.
+    for size in (1, 2, 3, 5):
+        assert every_page(session, 1, size=size) == expected
 
 
 def test_citations_name_only_statements_that_are_shown(session: Session) -> None:
@@ -265,7 +327,23 @@ def test_is_shown_agrees_with_the_register(session: Session) -> None:
     assert register.shown_for_rule(session, rule.id + 1000, k=3, today=TODAY) == []
 
 
-@pytest.mark.parametrize("cursor", ["nonsense!", "Zm9v", "MjAyNi0wMS0wMXxEUy0x"])
+def _cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "nonsense!",
+        "Zm9v",
+        "MjAyNi0wMS0wMXxEUy0x",
+        _cursor("2026-11-20T10:00:00+00:00|DS-2026-48213"),  # an exact time, as cursors once held
+        _cursor("2026 Q5|DS-2026-48213"),
+        _cursor("2026 Q3|DS-2026-48213|x"),
+        _cursor("2026 Q3|CPG-2026-000001"),
+        _cursor("2026|"),
+    ],
+)
 def test_a_cursor_the_register_did_not_make_is_refused(session: Session, cursor: str) -> None:
     with pytest.raises(ValidationFailed) as refused:
         register.read_register(session, k=5, cursor=cursor, today=TODAY)

@@ -32,7 +32,8 @@ def test_the_register_and_a_statement_read_at_a_desk_and_on_a_phone(
     app: Flask, live_server: LiveServer, visit: Visit, width: int
 ) -> None:
     with app.app_context(), unit_of_work() as ctx:
-        showcase(ctx.session)
+        made = showcase(ctx.session)
+        latest_in_wales, withdrawn = made[12].number or "", made[2].number or ""
     page = visit.page
     page.set_viewport_size({"width": width, "height": 900})
     visit.width = width
@@ -47,13 +48,13 @@ def test_the_register_and_a_statement_read_at_a_desk_and_on_a_phone(
     page.get_by_role("heading", name="5 decisions match your filters").wait_for()
     assert "region=wales" in page.url
 
-    page.get_by_role("link", name="DS-2026-0013").click()
-    page.get_by_role("heading", name="DS-2026-0013").wait_for()
+    page.get_by_role("link", name=latest_in_wales).click()
+    page.get_by_role("heading", name=latest_in_wales).wait_for()
     visit.check(f"statement-{width}")
     keep(visit, f"statement-{width}")
 
-    page.goto(live_server.url + "/decisions/DS-2026-0003")
-    page.get_by_text("This statement was withdrawn on").wait_for()
+    page.goto(live_server.url + f"/decisions/{withdrawn}")
+    page.get_by_text("This statement was withdrawn in").wait_for()
     visit.check(f"withdrawn-{width}")
     keep(visit, f"withdrawn-{width}")
 

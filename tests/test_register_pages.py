@@ -5,19 +5,22 @@ Every test runs on SQLite and on PostgreSQL, on a database of its own (conftest'
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from lxml import etree
 
+from guarantee.clock import UK
 from guarantee.context import unit_of_work
 from guarantee.schemas.decisions import StatementSchema
 from guarantee.statistics import tables as release_tables
@@ -118,7 +121,7 @@ def test_no_personal_data_or_claim_reference_reaches_any_output(
             number = entry.findtext(f"{ATOM}id", "").rsplit("/", 1)[-1]
             assert entry.findtext(f"{ATOM}title", "").startswith("Withdrawn: ") == (number in withdrawn)
         for number in withdrawn & set(shown):
-            assert "This statement was withdrawn on" in text_of(outputs[number])
+            assert "This statement was withdrawn in" in text_of(outputs[number])
     finally:
         empty(app)
 
@@ -162,8 +165,55 @@ def test_a_withdrawn_statement_is_tagged_with_its_reason(app: Flask, client: Fla
     words = text_of(page.text)
     assert "DS-2026-0001 Withdrawn" in words and "It named the street." in words
     statement_page = client.get("/decisions/DS-2026-0001")
-    assert "This statement was withdrawn on" in text_of(statement_page.text)
+    assert "This statement was withdrawn in" in text_of(statement_page.text)
     assert 'href="/rules/food-hygiene"' in statement_page.text
+
+
+def test_a_year_coarsened_statement_shows_no_quarter_on_any_page_download_feed_or_cursor(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Groups that declined publishing are shown at their year only: when they were published
+    and withdrawn, and where they sit in the order, say no more."""
+    with app.app_context(), unit_of_work() as ctx:
+        rule = regulation(ctx.session, "Food hygiene", "food-hygiene")
+        numbers = []
+        for i in range(22):  # more than a page
+            claim = decided_claim(
+                ctx.session,
+                regulation_id=rule.id,
+                region="london",
+                sector="health",
+                category="food_hygiene",
+                decided_on=date(2026, 5, 5),
+                consent=False,
+            )
+            made = statement(
+                ctx.session,
+                claim,
+                status="withdrawn" if i == 0 else "published",
+                withdrawn_reason="It named the street.",
+                published_at=datetime(2026, 8, 14 + i % 5, 9, tzinfo=UK),
+            )
+            numbers.append(made.number or "")
+    outputs = everything_published(client, numbers, ["food-hygiene"])
+    for name, text in outputs.items():
+        found = re.search(r"Q[1-4]|Aug|-08-", re.sub(r'nonce="[^"]*"', "", text))  # a nonce is random letters
+        assert not found, f"{name} shows the quarter or the day"
+    assert "This statement was withdrawn in 2026." in text_of(outputs[numbers[0]])
+    rows = list(csv.DictReader(io.StringIO(outputs["csv"])))
+    assert {(r["decided"], r["published"]) for r in rows} == {("2026", "2026")}
+    assert [r["withdrawn"] for r in rows if r["status"] == "withdrawn"] == ["2026"]
+    feed = etree.fromstring(outputs["atom"].encode())
+    moments = {
+        entry.findtext(f"{ATOM}{name}") for entry in feed.iter(f"{ATOM}entry") for name in ("published", "updated")
+    }
+    assert moments == {"2026-01-01T00:00:00+00:00"}  # the start of the year, UK time
+    older = re.search(r'href="/decisions\?cursor=([^"&]+)"', outputs["page 0"])
+    json_next = client.get("/api/v1/decisions").json["next"]
+    assert older and json_next
+    for cursor in (older[1], parse_qs(urlsplit(json_next).query)["cursor"][0]):
+        period, number = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
+        assert period == "2026" and number in numbers
 
 
 def test_the_page_says_how_it_keeps_decisions_anonymous_with_the_configured_k(app: Flask, client: FlaskClient) -> None:

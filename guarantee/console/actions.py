@@ -66,7 +66,7 @@ def _form(
 
 
 def _citable(precedent: publishing.Precedent) -> str:
-    """What a box to cite an earlier statement says: "Cite DS-2026-0004: upheld, April to June 2026. ..."."""
+    """What a box to cite an earlier statement says: "Cite DS-2026-48213: upheld, April to June 2026. ..."."""
     return f"Cite {precedent.number}: {label(precedent.decision).lower()}, {precedent.quarter}. {precedent.first_line}"
 
 

@@ -64,7 +64,8 @@ class DecisionStatement(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Its public number (DS-2026-0001), given when it is first published: never the claim's reference.
+    # Its public number (DS-2026-48213, random after the year), given when it is first published:
+    # never the claim's reference.
     number: Mapped[str | None] = mapped_column(String(16), unique=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
     decision: Mapped[str] = mapped_column(String(32))

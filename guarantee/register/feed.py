@@ -4,25 +4,25 @@ service's configured address, as e-mails make theirs."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
 
-from guarantee.clock import UK
-from guarantee.services.register import ShownStatement
+from guarantee.services.register import ShownStatement, period_start
 
 FEED_TITLE = "Decisions of the Co-production Guarantee"
 # Before any statement: a fixed moment, so that an empty feed's bytes do not change.
 EMPTY_UPDATED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _at(day: date) -> datetime:
-    """A UK day as a moment (its start): the feed gives no time of day that the register does not."""
-    return datetime.combine(day, time(0), tzinfo=UK)
+def published(shown: ShownStatement) -> datetime:
+    """The start of the period the statement was published in: the feed gives no finer time than
+    the register shows (a quarter, or a year)."""
+    return period_start(shown.published)
 
 
 def updated(shown: ShownStatement) -> datetime:
-    return _at(shown.withdrawn_on or shown.published_on)
+    return period_start(shown.withdrawn) if shown.withdrawn else published(shown)
 
 
 def entry_title(shown: ShownStatement) -> str:
@@ -47,7 +47,7 @@ def entry_text(shown: ShownStatement) -> str:
     if shown.summary:
         lines.append(shown.summary)
     if shown.status == "withdrawn":
-        lines.insert(0, f"This statement was withdrawn on {shown.withdrawn_on:%d %B %Y}: {shown.withdrawn_reason}")
+        lines.insert(0, f"This statement was withdrawn in {shown.withdrawn}: {shown.withdrawn_reason}")
     elif shown.status == "superseded":
         lines.insert(0, "A later decision on the same claim replaced this statement.")
     return "\n".join(lines)
@@ -68,7 +68,7 @@ def atom(statements: Sequence[ShownStatement], *, base: str, self_path: str, rul
         entry.id(url)
         entry.title(entry_title(shown))
         entry.link(href=url, rel="alternate", type="text/html")
-        entry.published(_at(shown.published_on))
+        entry.published(published(shown))
         entry.updated(updated(shown))
         entry.content(entry_text(shown), type="text")
         entry.category(term=shown.category, label=shown.category_label)

@@ -8,7 +8,6 @@ from typing import Any
 from flask import url_for
 from markupsafe import Markup
 
-from guarantee.pages import _uk_date
 from guarantee.services.register import ShownStatement
 
 
@@ -48,9 +47,9 @@ def rows(shown: ShownStatement) -> list[dict[str, Any]]:
             for n in shown.cites
         )
         found.append(_row("Earlier statements cited", links))
-    found.append(_row("Published", _uk_date(shown.published_on)))
+    found.append(_row("Published", shown.published))
     if shown.status == "withdrawn":
-        found.append(_row("Withdrawn", f"{_uk_date(shown.withdrawn_on)}: {shown.withdrawn_reason or ''}".rstrip(": ")))
+        found.append(_row("Withdrawn", f"{shown.withdrawn or ''}: {shown.withdrawn_reason or ''}".strip(": ")))
     return found
 
 

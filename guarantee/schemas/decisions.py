@@ -60,13 +60,18 @@ class StatementSchema(ma.Schema):
     resolution = _field("resolution", fields.String(allow_none=True))
     summary = _field("summary", fields.String(allow_none=True))
     cites = _field("cites", fields.List(fields.String()))
-    published_on = _field("published_on", fields.Date())
-    withdrawn_on = _field("withdrawn_on", fields.Date(allow_none=True))
+    published = _field("published", fields.String(metadata={"pattern": r"^\d{4}( Q[1-4])?$"}))
+    withdrawn = _field("withdrawn", fields.String(allow_none=True, metadata={"pattern": r"^\d{4}( Q[1-4])?$"}))
     withdrawn_reason = _field("withdrawn_reason", fields.String(allow_none=True))
 
 
 class DecisionPageSchema(ma.Schema):
-    statements = fields.List(fields.Nested(StatementSchema), metadata={"description": "Newest first"})
+    statements = fields.List(
+        fields.Nested(StatementSchema),
+        metadata={
+            "description": "Newest first: by the period published in (a year after its own quarters), then number"
+        },
+    )
     matching = fields.Integer(metadata={"description": "Shown statements matching the filters, on every page"})
     held_back = fields.Integer(
         metadata={"description": "Statements not shown at all, whatever the filters: too few decided claims share them"}

@@ -13,12 +13,13 @@ audit chain. Nothing here commits.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import select, true
 from sqlalchemy.exc import IntegrityError
 
 from guarantee.clock import UK
@@ -42,7 +43,10 @@ APPROVERS: tuple[str, ...] = ("reviewer", "appeal_panel", "admin")
 WITHDRAWERS: tuple[str, ...] = ("admin",)
 # The group's own writing on the claim besides the claim form: its answers and its grounds.
 GROUP_TEXT_FIELDS: tuple[str, ...] = ("answer", "grounds")
-NUMBER_PATTERN = re.compile(r"DS-[0-9]{4}-[0-9]{4}")
+# DS-<year approved>-<5 random digits>; statements numbered before numbers were drawn at random
+# keep their 4 digits in order (DS-2026-0001).
+NUMBER_PATTERN = re.compile(r"DS-[0-9]{4}-[0-9]{4,5}")
+RANDOM_PART = (10_000, 99_999)  # 5 digits, never with a leading zero
 SECOND_OFFICER = (
     "A second officer must approve this statement: you {did}, so another officer who may approve "
     "statements must check it."
@@ -451,20 +455,25 @@ def _freeze(statement: DecisionStatement, claim: Claim) -> None:
     statement.resolution = claim.outcome if claim.outcome in RESOLUTION_OUTCOMES else None
 
 
-def _number(ctx: ServiceContext, statement: DecisionStatement, year: int, attempts: int = 5) -> None:
-    """The next public number of the year. Two approvals at once may pick the same one: the
-    unique number refuses the second, which takes the next."""
-    prefix = f"DS-{year}-"
+def draw_number_part() -> int:
+    """The random part of a statement's number (tests patch this to make numbers predictable)."""
+    low, high = RANDOM_PART
+    return low + secrets.randbelow(high - low + 1)
+
+
+def _number(ctx: ServiceContext, statement: DecisionStatement, year: int, attempts: int = 8) -> None:
+    """A public number for the year, its part after the year drawn at random: numbers in approval
+    order would hint at when a statement was published, which the register shows no finer than
+    its decided period. A number already taken (by an earlier statement, or one approved at the
+    same moment) is refused by the unique number, and another is drawn."""
     for _ in range(attempts):
-        last = ctx.session.scalar(
-            select(func.max(DecisionStatement.number)).where(DecisionStatement.number.like(f"{prefix}%"))
-        )
-        statement.number = f"{prefix}{int(last[len(prefix) :]) + 1 if last else 1:04d}"
+        # The savepoint first: beginning one flushes, and the clash must happen inside it.
         savepoint = ctx.session.begin_nested()
+        statement.number = f"DS-{year}-{draw_number_part()}"
         try:
             ctx.session.flush()
             savepoint.commit()
             return
         except IntegrityError:
             savepoint.rollback()
-    raise Conflict("Another statement was published at the same moment. Try approving this one again.")
+    raise Conflict("This statement could not be given a free number. Try approving it again.")

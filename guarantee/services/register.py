@@ -9,8 +9,13 @@ year, then sector to "other") until it is, or held back. The rule is the statist
 publishing starts at the coarsest step, and its summary is never shown.
 
 Filters apply to what is shown, never to the raw values: a filter on a region would otherwise
-find statements whose region was coarsened to hide it. Pages are keyset pages, newest first,
-under an opaque cursor.
+find statements whose region was coarsened to hide it.
+
+When a statement was published (and withdrawn) is shown at the statement's own granularity: the
+quarter, or only the year where its decided quarter was coarsened to a year, since an exact day
+would hint at the hidden quarter. For the same reason the register is ordered by that shown
+period and then by number (numbers are drawn at random, ``publishing._number``), and its keyset
+pages' cursor holds only that ordering key, which the statement shows anyway.
 
 Each page reads the database three times: the population's counts, every listed statement's
 short fields (with its rule), and the summaries and citations of the statements on the page.
@@ -24,9 +29,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -65,6 +71,32 @@ QuasiKey = tuple[int | None, str, str, str, str]
 def quarter_of(day: date) -> str:
     """The calendar quarter of a UK date, named as the statistics name it: "2026 Q3"."""
     return f"{day.year} Q{(day.month - 1) // 3 + 1}"
+
+
+# A shown period: a quarter ("2026 Q3") or a year ("2026").
+PERIOD_PATTERN = re.compile(r"([0-9]{4})(?: Q([1-4]))?")
+
+
+def period_like(moment: datetime, shown_period: str) -> str:
+    """The UK quarter of ``moment``, or only its year where ``shown_period`` is a year: a time
+    shown no finer than the statement's decided period."""
+    day = moment.astimezone(UK).date()
+    return quarter_of(day) if len(shown_period) > 4 else str(day.year)
+
+
+def period_order(period: str) -> tuple[int, int]:
+    """How a shown period sorts: by year, then quarter, with a year (quarter 0) before its own
+    year's quarters, so newest first puts it after them."""
+    found = PERIOD_PATTERN.fullmatch(period)
+    if found is None:
+        raise ValueError(f"not a period: {period!r}")
+    return int(found[1]), int(found[2] or 0)
+
+
+def period_start(period: str) -> datetime:
+    """The first moment (UK time) of a shown period: of its quarter, or of its year."""
+    year, quarter = period_order(period)
+    return datetime(year, 3 * max(quarter, 1) - 2, 1, tzinfo=UK)
 
 
 def _to_nation(key: QuasiKey) -> QuasiKey:
@@ -167,12 +199,16 @@ class ShownStatement:
     remedy: str | None
     reason_code: str | None
     resolution: str | None
-    published_on: date
-    withdrawn_on: date | None
+    published: str  # when first published: a quarter, or a year where ``period`` is a year
+    withdrawn: str | None  # likewise, when withdrawn
     withdrawn_reason: str | None
     summary: str | None = None
     cites: tuple[str, ...] = ()
-    published_at: datetime = field(default=datetime.min.replace(tzinfo=UTC), repr=False)
+
+    @property
+    def order(self) -> tuple[int, int, str]:
+        """Where it sorts in the register (newest first: descending), from what it shows only."""
+        return (*period_order(self.published), self.number)
 
     @property
     def decision_label(self) -> str:
@@ -211,12 +247,8 @@ class ShownStatement:
         return self.period[:4]
 
 
-def _uk_day(moment: datetime | None) -> date | None:
-    return moment.astimezone(UK).date() if moment is not None else None
-
-
 def _listed(session: Session) -> list[tuple[int, Any, Rule, bool, QuasiKey | None]]:
-    """Every listed statement's short fields with its rule, newest first: one query."""
+    """Every listed statement's short fields with its rule: one query."""
     rows = session.execute(
         select(
             DecisionStatement.id,
@@ -243,7 +275,6 @@ def _listed(session: Session) -> list[tuple[int, Any, Rule, bool, QuasiKey | Non
         )
         .outerjoin(Regulation, Regulation.id == DecisionStatement.regulation_id)
         .where(DecisionStatement.status.in_(LISTED_STATUSES), DecisionStatement.number.is_not(None))
-        .order_by(DecisionStatement.published_at.desc(), DecisionStatement.number.desc())
     ).all()
     found = []
     for row in rows:
@@ -259,7 +290,7 @@ def _listed(session: Session) -> list[tuple[int, Any, Rule, bool, QuasiKey | Non
 
 def _shown(row: Any, rule: Rule, passed: tuple[int, QuasiKey]) -> ShownStatement:
     _, (_, area, sector, category, period) = passed
-    withdrawn = row.status == "withdrawn"
+    withdrawn = row.status == "withdrawn" and row.withdrawn_at is not None
     published_at = row.published_at or datetime.min.replace(tzinfo=UTC)
     return ShownStatement(
         number=row.number,
@@ -274,10 +305,9 @@ def _shown(row: Any, rule: Rule, passed: tuple[int, QuasiKey]) -> ShownStatement
         remedy=row.remedy,
         reason_code=row.reason_code,
         resolution=row.resolution,
-        published_on=published_at.astimezone(UK).date(),
-        withdrawn_on=_uk_day(row.withdrawn_at) if withdrawn else None,
-        withdrawn_reason=row.withdrawn_reason if withdrawn else None,
-        published_at=published_at,
+        published=period_like(published_at, period),
+        withdrawn=period_like(row.withdrawn_at, period) if withdrawn else None,
+        withdrawn_reason=row.withdrawn_reason if row.status == "withdrawn" else None,
     )
 
 
@@ -338,21 +368,27 @@ class BadCursor(ValidationFailed):
         super().__init__({"cursor": ["This page link does not work. Go back to the first page of the register."]})
 
 
+# A statement number as a cursor may hold it: DS-2026-48213, or numbered before numbers were
+# drawn at random, DS-2026-0001 (the benchmarks' data sets number with more digits: the column's 16).
+_CURSOR_NUMBER = re.compile(r"DS-[0-9]{4}-[0-9]{1,8}")
+
+
 def encode_cursor(shown: ShownStatement) -> str:
-    raw = f"{shown.published_at.astimezone(UTC).isoformat()}|{shown.number}".encode()
+    """The last statement's place in the order, as it shows it: its published period and number."""
+    raw = f"{shown.published}|{shown.number}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(cursor: str) -> tuple[int, int, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, number = raw.split("|")
-        at = datetime.fromisoformat(moment)
+        period, number = raw.split("|")
+        year, quarter = period_order(period)
     except (ValueError, UnicodeDecodeError, binascii.Error) as error:
         raise BadCursor() from error
-    if at.tzinfo is None or not number or len(number) > 16:
+    if not _CURSOR_NUMBER.fullmatch(number):
         raise BadCursor()
-    return at, number
+    return year, quarter, number
 
 
 @dataclass(frozen=True)
@@ -392,6 +428,7 @@ def _judge_all(session: Session, k: int, today: date | None) -> tuple[list[_Entr
             held_back += 1
             continue
         entries.append(_Entry(statement_id, row.regulation_id, consent, _shown(row, rule, passed)))
+    entries.sort(key=lambda entry: entry.shown.order, reverse=True)
     return entries, held_back
 
 
@@ -482,8 +519,8 @@ def read_register(
     cache_seconds: float = 0,
 ) -> Register:
     """A page of the shown statements matching ``filters`` (and, given one, about the rule
-    ``regulation_id``), newest first, after ``cursor`` (None: the first page); ``page_size``
-    None: every one (the CSV, the feed)."""
+    ``regulation_id``), newest published period first, then by number, after ``cursor`` (None:
+    the first page); ``page_size`` None: every one (the CSV, the feed)."""
     filters.check()
     after = decode_cursor(cursor) if cursor else None
     everything, held_back = _all_shown(session, k, today, cache_seconds)
@@ -494,7 +531,7 @@ def read_register(
     ]
     rest = matching
     if after is not None:
-        rest = [entry for entry in matching if (entry.shown.published_at, entry.shown.number) < after]
+        rest = [entry for entry in matching if entry.shown.order < after]
     page = rest if page_size is None else rest[:page_size]
     more = page_size is not None and len(rest) > page_size
     skipped = len(matching) - len(rest)  # the newer statements, before this page
@@ -556,7 +593,13 @@ def rule_title(session: Session, slug: str) -> str | None:
 # Every field of a published statement, in order, with what it means: the JSON's fields, the
 # CSV's columns, and the data dictionary's rows.
 STATEMENT_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("number", "text", "The statement's public number, like DS-2026-0001. It is never the claim's reference."),
+    (
+        "number",
+        "text",
+        "The statement's public number, like DS-2026-48213: the year it was published and a random "
+        "part, so numbers say nothing of the order statements were published in. It is never the "
+        "claim's reference.",
+    ),
     (
         "status",
         "text",
@@ -597,8 +640,13 @@ STATEMENT_FIELDS: tuple[tuple[str, str, str], ...] = (
         "Earlier statements the decision relied on (only those the register shows). In the "
         "CSV, numbers separated by spaces.",
     ),
-    ("published_on", "date", "The day the statement was first published (UK date)."),
-    ("withdrawn_on", "date", "For a withdrawn statement: the day it was withdrawn."),
+    (
+        "published",
+        "text",
+        "When the statement was first published: the quarter, like 2026 Q4, or only the year where "
+        "the quarter it was decided in had to be coarsened to its year.",
+    ),
+    ("withdrawn", "text", "For a withdrawn statement: when it was withdrawn, as a quarter or a year like published."),
     ("withdrawn_reason", "text", "For a withdrawn statement: why, in public words."),
 )
 
@@ -622,8 +670,8 @@ def as_record(shown: ShownStatement) -> dict[str, Any]:
         "resolution": shown.resolution,
         "summary": shown.summary,
         "cites": list(shown.cites),
-        "published_on": shown.published_on,
-        "withdrawn_on": shown.withdrawn_on,
+        "published": shown.published,
+        "withdrawn": shown.withdrawn,
         "withdrawn_reason": shown.withdrawn_reason,
     }
     assert list(record) == [name for name, _, _ in STATEMENT_FIELDS]

@@ -294,6 +294,26 @@ SHOWCASE_SUMMARIES = {
 }
 
 
+# The showcase's numbers, drawn at random once (as approving draws them), in the order decided.
+SHOWCASE_NUMBERS = (
+    99948,
+    29818,
+    44056,
+    98343,
+    93325,
+    23305,
+    52916,
+    85096,
+    32200,
+    13536,
+    63939,
+    63312,
+    19831,
+    23532,
+    26394,
+)
+
+
 def showcase(session: Session) -> list[DecisionStatement]:
     """A dozen statements on three rules, shown at k = 5: upheld and not, one withdrawn, one
     whose group did not agree to a summary, and a later one citing an earlier."""
@@ -315,7 +335,7 @@ def showcase(session: Session) -> list[DecisionStatement]:
         (2, "wales", "social_care", date(2026, 9, 15), "not_upheld", True),
         (2, "wales", "social_care", date(2026, 9, 22), "not_upheld", True),
     )
-    plan = tuple(sorted(plan, key=lambda planned: planned[3]))  # numbered in the order they were decided
+    plan = tuple(sorted(plan, key=lambda planned: planned[3]))  # in the order they were decided
     rules = []
     for title, slug, legal, body, category in SHOWCASE_RULES:
         entry = Regulation(
@@ -329,7 +349,7 @@ def showcase(session: Session) -> list[DecisionStatement]:
         session.add(entry)
         rules.append(entry)
     session.flush()
-    for n, (rule, region, sector, day, decision, consent) in enumerate(plan, start=1):
+    for n, (rule, region, sector, day, decision, consent) in enumerate(plan, start=1):  # n: from 1, as decided
         claim = decided_claim(
             session,
             regulation_id=rules[rule].id,
@@ -346,7 +366,7 @@ def showcase(session: Session) -> list[DecisionStatement]:
                 session,
                 claim,
                 decision=decision,
-                number=f"DS-2026-{n:04d}",
+                number=f"DS-2026-{SHOWCASE_NUMBERS[n - 1]}",
                 summary=SHOWCASE_SUMMARIES[(rule, kind)],
                 status="withdrawn" if n == 3 else "published",
                 withdrawn_reason="The summary named the hall, which could identify the group.",
