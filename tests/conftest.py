@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from guarantee import create_app
 from guarantee.clock import UK, FixedClock
@@ -113,8 +114,33 @@ def _app_config(url: str, **extra: Any) -> dict[str, Any]:
     return config
 
 
+# What a PostgreSQL copy's schema is: its tables and columns, constraints, indexes, triggers (and
+# whether they fire), functions, extensions and the migration it is at. A copy whose test changed
+# any of it is never used again.
+SCHEMA_FINGERPRINT = """
+SELECT md5(string_agg(item, ',' ORDER BY item)) FROM (
+  SELECT c.relname || ':' || c.relkind::text || ':' || coalesce(a.attname, '') || ':'
+         || coalesce(format_type(a.atttypid, a.atttypmod), '') || ':' || coalesce(a.attnotnull::text, '') AS item
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+   WHERE n.nspname = 'public'
+  UNION ALL SELECT conname || ':' || pg_get_constraintdef(oid) FROM pg_constraint
+   WHERE connamespace = 'public'::regnamespace
+  UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'
+  UNION ALL SELECT tgname || ':' || tgenabled::text FROM pg_trigger WHERE NOT tgisinternal
+  UNION ALL SELECT proname || ':' || md5(prosrc) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+  UNION ALL SELECT 'extension:' || extname FROM pg_extension
+  UNION ALL SELECT 'migration:' || version_num FROM alembic_version
+) AS schema
+"""
+
+
 class Database:
-    """A migrated template for one backend, and copies of it."""
+    """A migrated template for one backend, and copies of it.
+
+    On PostgreSQL, making a database and dropping it each cost a checkpoint, and a run makes
+    hundreds: so a copy a test is done with is emptied and used again (``discard``), unless its
+    test changed its schema. Only those, and the template, are dropped at the end."""
 
     def __init__(self, backend: str, workdir: Path, worker: str) -> None:
         self.backend = backend
@@ -122,6 +148,8 @@ class Database:
         self.prefix = f"gt_{RUN_ID}_{worker}"
         self.copies: list[str] = []
         self._engines: dict[str, Engine] = {}
+        self._admin: Connection | None = None
+        self._emptied: list[str] = []  # copies ready to be used again
         if backend == "sqlite":
             self.template = f"sqlite:///{workdir / 'template.sqlite3'}"
         else:
@@ -131,18 +159,46 @@ class Database:
             self._pg_admin(f'CREATE DATABASE "{self.prefix}_tpl"')
         _migrate(self.template)
         self.main = self.copy("main")
+        if backend == "postgresql":
+            self._fingerprint, self._tables = self._schema_of(self.main)
 
     def _pg_url(self, name: str) -> str:
         return make_url(POSTGRESQL_URL).set(database=name).render_as_string(hide_password=False)
 
-    def _pg_admin(self, statement: str) -> None:
-        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+    def _pg_admin(self, statement: str, **parameters: Any) -> None:
+        if self._admin is None:
+            engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+            self._admin = engine.connect()
+        self._admin.execute(text(statement), parameters)
+
+    def _schema_of(self, url: str) -> tuple[str, list[str]]:
+        """The template's fingerprint, and the tables a used copy empties (all but the
+        migration's own, which the template fills)."""
+        engine = create_engine(url, poolclass=NullPool)
         with engine.connect() as conn:
-            conn.execute(text(statement))
+            fingerprint = conn.execute(text(SCHEMA_FINGERPRINT)).scalar_one()
+            tables = list(conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars())
+            filled = [t for t in tables if conn.execute(text(f'SELECT EXISTS (SELECT FROM "{t}")')).scalar()]
         engine.dispose()
+        assert filled == ["alembic_version"], f"the template has rows a used copy would lose: {filled}"
+        return fingerprint, [t for t in tables if t != "alembic_version"]
+
+    def _empty(self, name: str) -> bool:
+        """Empty a used copy as the template is, if its schema is still the template's."""
+        self._pg_admin("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = :name", name=name)
+        engine = create_engine(self._pg_url(name), poolclass=NullPool)
+        with engine.begin() as conn:
+            if conn.execute(text(SCHEMA_FINGERPRINT)).scalar_one() != self._fingerprint:
+                return False
+            conn.execute(text("SET LOCAL session_replication_role = replica"))  # past the append-only triggers
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in self._tables) + " RESTART IDENTITY"))
+        engine.dispose()
+        return True
 
     def copy(self, label: str | None = None) -> str:
         """A fresh, migrated, empty database of this backend."""
+        if self.backend == "postgresql" and label is None and self._emptied:
+            return self._pg_url(self._emptied.pop())
         label = label or uuid.uuid4().hex[:8]
         if self.backend == "sqlite":
             path = self.workdir / f"{label}.sqlite3"
@@ -160,12 +216,27 @@ class Database:
             self._engines[url] = configure_engine(create_engine(url))
         return self._engines[url]
 
+    def discard(self, url: str) -> None:
+        """A copy its test is done with: on PostgreSQL, emptied to be used again."""
+        engine = self._engines.pop(url, None)
+        if engine is not None:
+            engine.dispose()
+        name = make_url(url).database
+        if self.backend == "postgresql" and name in self.copies and name not in self._emptied and self._empty(name):
+            self._emptied.append(name)
+            # What the process kept of a register read from this database is not of the next test's.
+            from guarantee.services import register
+
+            register.forget()
+
     def drop_all(self) -> None:
         for engine in self._engines.values():
             engine.dispose()
         if self.backend == "postgresql":
             for name in [*self.copies, f"{self.prefix}_tpl"]:
                 self._pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if self._admin is not None:
+            self._admin.close()
 
 
 @pytest.fixture(scope="session")
@@ -228,9 +299,11 @@ def ctx(session: Session, clock: FixedClock) -> ServiceContext:
 
 
 @pytest.fixture
-def fresh_url(database: Database) -> str:
-    """A fresh database for a test that commits."""
-    return database.copy()
+def fresh_url(database: Database) -> Iterator[str]:
+    """A fresh database for a test that commits; dropped once the test is done."""
+    url = database.copy()
+    yield url
+    database.discard(url)
 
 
 @pytest.fixture
