@@ -170,7 +170,9 @@ def test_an_answer_is_kept_and_audited_and_the_audit_chain_still_verifies(
     )
     assert (row.answer, row.answered_at, row.follow_up_due_on) == ("running_remedy_in_place", clock.now(), None)
     assert row.token_hash != token, "only the token's hash is kept"
-    event = ctx.session.scalars(select(AuditEvent).where(AuditEvent.claim_id == row.claim_id)).all()[-1]
+    event = ctx.session.scalars(
+        select(AuditEvent).where(AuditEvent.claim_id == row.claim_id).order_by(AuditEvent.seq.desc())
+    ).first()
     assert (event.action, event.actor_type, event.from_state, event.to_state) == (
         "remedy_checked_in",
         "group",
@@ -217,7 +219,9 @@ def test_not_in_place_opens_a_follow_up_due_in_working_days_which_an_admin_close
     closed = remedies.follow_up(ctx, cast.admin, row.id)
     assert closed.follow_up_note == "Rang the licensing team: the waiver is signed."
     assert row.follow_up_closed_by == cast.admin.officer_id
-    event = ctx.session.scalars(select(AuditEvent).where(AuditEvent.claim_id == row.claim_id)).all()[-1]
+    event = ctx.session.scalars(
+        select(AuditEvent).where(AuditEvent.claim_id == row.claim_id).order_by(AuditEvent.seq.desc())
+    ).first()
     assert event.action == "remedy_follow_up_closed" and event.payload["check_in"] == row.id
     with pytest.raises(Conflict):
         remedies.close_follow_up(ctx, cast.admin, row.id, "Again")
