@@ -17,10 +17,10 @@ from sqlalchemy import select
 
 from tests.support.browser import (
     AXE,
-    SCREENSHOTS,
     WCAG,
     LiveServer,
     make_officer,
+    screenshot,
     skip_without_browser,
 )
 from tests.support.browser import console_sign_in_as as console_sign_in
@@ -111,8 +111,7 @@ def measured(page: Any, name: str, width: int, *, javascript: bool = True) -> No
         result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG)
         problems = [f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in result["violations"]]
         assert not problems, f"{name} at {width}px:\n" + "\n".join(problems)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"console-claim-{name}-{width}.png"), full_page=True)
+    screenshot(page, f"console-claim-{name}-{width}")
 
 
 def test_console_claim_pages_fit_the_window_keep_labels_whole_and_pass_axe(

@@ -26,7 +26,7 @@ from werkzeug.serving import make_server
 from guarantee import create_app
 from guarantee.clock import UK
 from tests.conftest import _app_config
-from tests.support.browser import AXE, SCREENSHOTS, WCAG, _browser_missing
+from tests.support.browser import AXE, WCAG, _browser_missing, screenshot
 from workflows import STATE_LABELS, STATES
 
 pytestmark = pytest.mark.skipif(_browser_missing() is not None, reason=_browser_missing() or "")
@@ -136,12 +136,9 @@ def test_every_component_is_accessible_fits_the_width_and_is_photographed(
         page.get_by_role("checkbox", name="Select CPG-2026-000001").check()
         page.get_by_role("checkbox", name="Select CPG-2026-000002").check()
     assert page.evaluate("document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(
-        path=str(SCREENSHOTS / f"moj-components-{'js' if javascript else 'nojs'}-{width}.png"), full_page=True
-    )
+    screenshot(page, f"moj-components-{'js' if javascript else 'nojs'}-{width}")
     if javascript:  # the page as it first is, at the top of the window
-        page.screenshot(path=str(SCREENSHOTS / f"moj-components-js-{width}-window.png"))
+        screenshot(page, f"moj-components-js-{width}-window", full_page=False)
     assert not problems, f"the browser's console: {problems}"
     page.context.close()
 

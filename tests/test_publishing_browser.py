@@ -9,9 +9,7 @@ The live server, the browser and the sign-in come from tests/support/browser.py.
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,11 +18,11 @@ from sqlalchemy import select
 from tests.helpers import submission
 from tests.support.browser import (
     AXE,
-    SCREENSHOTS,
     WCAG,
     LiveServer,
     choose_action,
     make_officer,
+    screenshot,
     skip_without_browser,
 )
 from tests.support.browser import console_sign_in_as as console_sign_in
@@ -33,7 +31,6 @@ pytestmark = skip_without_browser
 
 EMAIL = "ada.testperson@example.org"  # the group's contact address (tests.helpers)
 SUMMARY = "A parent-run nursery asked to vary the staffing ratio while parents train. The council agreed."
-SHOTS = Path(os.environ.get("GUARANTEE_SHOTS", SCREENSHOTS))
 
 
 def claim_on_a_featured_rule(url: str) -> tuple[str, int]:
@@ -94,8 +91,7 @@ def new_page(browser: Any, width: int) -> Any:
 def measured(page: Any, name: str) -> None:
     """Fits the window, axe finds nothing; a screenshot."""
     width = page.viewport_size["width"]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"publishing-{name}-{width}.png"), full_page=True)
+    screenshot(page, f"publishing-{name}-{width}")
     assert page.evaluate("document.documentElement.scrollWidth") == width, f"{name} scrolls sideways at {width}px"
     result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG)
     problems = [f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in result["violations"]]

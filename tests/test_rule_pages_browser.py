@@ -1,10 +1,9 @@
 """The rule page, following a rule and the claim form's similar rules step in Chromium: axe-core
 finds nothing, nothing scrolls sideways at 320 px, and each works by keyboard and without
-JavaScript. Screenshots at 1280 and 375 px go to /tmp/shots-rules/ for a person to look at."""
+JavaScript. Screenshots at 1280 and 375 px go to test-output/screenshots/rules-*.png for a person to look at."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -16,14 +15,12 @@ from guarantee.extensions import db
 from guarantee.models import RuleSubscription
 from guarantee.services import following
 from tests.conftest import _app_config
-from tests.support.browser import LiveServer, Visit, skip_without_browser
+from tests.support.browser import LiveServer, Visit, screenshot, skip_without_browser
 from tests.support.filing import answer_shown_questions
 from tests.support.rules import add_claims, add_rule
 from tests.test_filing_browser import CHOSEN, TYPED
 
 pytestmark = skip_without_browser
-
-SHOTS = Path("/tmp/shots-rules")
 
 
 def _app(url: str) -> Flask:
@@ -32,11 +29,10 @@ def _app(url: str) -> Flask:
 
 def shoot(page: Any, name: str) -> None:
     """The page at 1280 and 375 px wide, then back to where it was."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
     before = page.viewport_size
     for width in (1280, 375):
         page.set_viewport_size({"width": width, "height": 800})
-        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+        screenshot(page, f"rules-{name}-{width}")
     page.set_viewport_size(before)
 
 
