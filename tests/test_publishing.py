@@ -348,21 +348,6 @@ def test_the_random_part_is_five_digits_from_the_system_random_source(
     assert publishing.draw_number_part() == part
 
 
-def test_a_statement_is_found_by_its_drawn_number_or_by_a_number_given_before_numbers_were_drawn(
-    ctx: ServiceContext, cast: Cast, second: OfficerActor, draws: Callable[..., None]
-) -> None:
-    draws(48213, 55555)
-    drawn = publishing.approve(ctx, second, decide(ctx, cast, accepted(ctx, cast)).id)
-    older = publishing.approve(ctx, second, decide(ctx, cast, accepted(ctx, cast)).id)
-    older.number = "DS-2026-0001"
-    ctx.session.flush()
-
-    assert publishing.by_number(ctx, "DS-2026-48213") is drawn
-    assert publishing.by_number(ctx, "DS-2026-0001") is older
-    assert publishing.by_number(ctx, "DS-2026-482130") is None
-    assert publishing.by_number(ctx, "DS-26-48213") is None
-
-
 def test_working_days_count_from_filing_to_the_decision(
     ctx: ServiceContext, cast: Cast, second: OfficerActor, clock: FixedClock
 ) -> None:

@@ -12,7 +12,6 @@ audit chain. Nothing here commits.
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,7 +44,6 @@ WITHDRAWERS: tuple[str, ...] = ("admin",)
 GROUP_TEXT_FIELDS: tuple[str, ...] = ("answer", "grounds")
 # DS-<year approved>-<5 random digits>; statements numbered before numbers were drawn at random
 # keep their 4 digits in order (DS-2026-0001).
-NUMBER_PATTERN = re.compile(r"DS-[0-9]{4}-[0-9]{4,5}")
 RANDOM_PART = (10_000, 99_999)  # 5 digits, never with a leading zero
 SECOND_OFFICER = (
     "A second officer must approve this statement: you {did}, so another officer who may approve "
@@ -409,12 +407,6 @@ def latest_draft(ctx: ServiceContext, reference: str) -> DecisionStatement:
     if statement is None:
         raise NotFound(f"Claim {reference} has no decision statement.")
     return statement
-
-
-def by_number(ctx: ServiceContext, number: str) -> DecisionStatement | None:
-    if not isinstance(number, str) or not NUMBER_PATTERN.fullmatch(number):
-        return None
-    return ctx.session.scalar(select(DecisionStatement).where(DecisionStatement.number == number))
 
 
 # --- helpers ---------------------------------------------------------------------------
