@@ -36,6 +36,21 @@ def unique_slug(session: Session, title: str) -> str:
     return f"{base}-{n}"
 
 
+def live_entries(session: Session) -> dict[int, int]:
+    """Each catalogue entry's live entry: itself, or the one it was merged into (at the end of
+    the chain). What was said about a merged entry is said about the entry it became."""
+    merged: dict[int, int | None] = dict(session.execute(select(Regulation.id, Regulation.merged_into_id)).all())
+
+    def live(entry: int) -> int:
+        seen = {entry}
+        while (into := merged.get(entry)) is not None and into not in seen:
+            entry = into
+            seen.add(entry)
+        return entry
+
+    return {entry: live(entry) for entry in merged}
+
+
 def _slug_default(context: Any) -> str:
     """For an entry added without a slug (tests, fixtures): the title's, made unique by chance."""
     return f"{slugify(context.get_current_parameters()['title'])[: SLUG_LENGTH - 7]}-{secrets.token_hex(3)}"

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from guarantee.models import DecisionStatement, OutboxMessage, Regulation, RuleSubscription, RuleSubscriptionToken
+from guarantee.models.regulation import live_entries
 from guarantee.services import validation as v
 from guarantee.services.context import ServiceContext
 
@@ -191,27 +192,13 @@ def purge_unconfirmed(ctx: ServiceContext) -> int:
     return _erase(ctx, list(ids))
 
 
-def _entries_of(ctx: ServiceContext) -> dict[int, int]:
-    """Each catalogue entry's live entry: itself, or the one it was merged into (at the end)."""
-    merged: dict[int, int | None] = dict(ctx.session.execute(select(Regulation.id, Regulation.merged_into_id)).all())
-
-    def live(entry: int) -> int:
-        seen = {entry}
-        while (into := merged.get(entry)) is not None and into not in seen:
-            entry = into
-            seen.add(entry)
-        return entry
-
-    return {entry: live(entry) for entry in merged}
-
-
 def queue_rule_updates(ctx: ServiceContext, shown: Shown) -> int:
     """One e-mail to each confirmed follower whose rule has statements published since they were
     last told, and that ``shown`` lets the public see: their numbers, with links. A statement on an
     entry merged into the followed one counts as the followed one's. Each e-mail's Message-ID is made
     from the follower and the last statement it tells of, so running this twice, or from two
     workers at once, queues it once. Returns how many were queued. Flushes only."""
-    live = _entries_of(ctx)
+    live = live_entries(ctx.session)
     statements = ctx.session.scalars(
         select(DecisionStatement)
         .where(DecisionStatement.status == "published", DecisionStatement.regulation_id.is_not(None))
