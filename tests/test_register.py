@@ -18,12 +18,13 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from guarantee.clock import UK
-from guarantee.services import register
+from guarantee.services import register, regulations
 from guarantee.services.actors import SystemActor
 from guarantee.services.audit import append_event
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import NotFound, ValidationFailed
 from guarantee.statistics.disclosure import generalise
+from tests.helpers import make_officer
 from tests.support.register import (
     MARKER,
     Built,
@@ -327,6 +328,22 @@ def test_is_shown_agrees_with_the_register(session: Session) -> None:
     assert register.shown_for_rule(session, rule.id + 1000, k=3, today=TODAY) == []
 
 
+def test_a_statement_about_a_merged_entry_is_shown_under_the_entry_it_became(ctx: ServiceContext) -> None:
+    session = ctx.session
+    duplicate = regulation(session, "Food hygiene rating", "food-hygiene-rating")
+    kept = regulation(session, "Food hygiene", "food-hygiene")
+    claims = alike(session, duplicate.id, 3)
+    made = statement(session, claims[0])
+
+    regulations.merge(ctx, make_officer(ctx, "admin"), duplicate.id, kept.id)
+
+    [shown] = register.read_register(session, k=3, today=TODAY).statements
+    assert (shown.number, shown.rule.slug, shown.rule.title) == (made.number, "food-hygiene", "Food hygiene")
+    assert register.is_shown(session, made, k=3, today=TODAY)
+    assert [s.number for s in register.shown_for_rule(session, kept.id, k=3, today=TODAY)] == [made.number]
+    assert register.read_register(session, register.Filters(rule="food-hygiene-rating"), k=3, today=TODAY).matching == 0
+
+
 def _cursor(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
@@ -350,7 +367,7 @@ def test_a_cursor_the_register_did_not_make_is_refused(session: Session, cursor:
     assert "cursor" in refused.value.errors
 
 
-def test_a_page_reads_the_database_three_times(session: Session) -> None:
+def test_a_page_reads_the_database_five_times(session: Session) -> None:
     rule = regulation(session, "Food hygiene", "food-hygiene")
     for _ in range(6):
         claim = decided_claim(
@@ -374,7 +391,7 @@ def test_a_page_reads_the_database_three_times(session: Session) -> None:
         register.read_register(session, k=5, today=TODAY)
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    assert len(statements) == 3
+    assert len(statements) == 5
 
 
 # --- the per-process cache of the pages and the API ----------------------------------------------

@@ -17,9 +17,13 @@ would hint at the hidden quarter. For the same reason the register is ordered by
 period and then by number (numbers are drawn at random, ``publishing._number``), and its keyset
 pages' cursor holds only that ordering key, which the statement shows anyway.
 
-Each page reads the database three times: the population's counts, every listed statement's
-short fields (with its rule), and the summaries and citations of the statements on the page.
-The web pages and the API pass ``cache_seconds``: then what the first two found is kept in the
+A statement about a catalogue entry since merged into another is shown as about that other
+(its claims moved with the merge, so its disclosure is counted among them too).
+
+Each page reads the database five times: the population's counts, every listed statement's
+short fields, the catalogue's merges and its live entries, and the summaries and citations of
+the statements on the page.
+The web pages and the API pass ``cache_seconds``: then what the first four found is kept in the
 process, keyed by a change stamp (the latest audit event, admin event and statement: three
 index lookups), and a page reads the stamp and its own details only. A change that leaves no
 event (a row written by hand) shows within those seconds.
@@ -43,6 +47,7 @@ from guarantee import csv_export
 from guarantee.clock import UK
 from guarantee.models import AdminEvent, AuditEvent, Claim, Regulation
 from guarantee.models.register import LISTED_STATUSES, STATEMENT_DECISIONS, DecisionStatement, statement_citations
+from guarantee.models.regulation import live_entries
 from guarantee.services.errors import NotFound, ValidationFailed
 from guarantee.statistics.counting import DECIDED_GROUPS, category_column, outcome_group_column, uk_date
 from guarantee.statistics.disclosure import generalise
@@ -182,6 +187,9 @@ class Rule:
     slug: str | None  # None: not matched to a catalogue entry
 
 
+UNMATCHED = Rule(UNMATCHED_RULE, None, None, None)
+
+
 @dataclass(frozen=True)
 class ShownStatement:
     """A statement as the public may read it: coarsened where it had to be, without a summary
@@ -247,8 +255,9 @@ class ShownStatement:
         return self.period[:4]
 
 
-def _listed(session: Session) -> list[tuple[int, Any, Rule, bool, QuasiKey | None]]:
-    """Every listed statement's short fields with its rule: one query."""
+def _listed(session: Session) -> list[tuple[int, Any, int | None, Rule, bool, QuasiKey | None]]:
+    """Every listed statement's short fields, with its rule's live entry (an entry merged into
+    another counts as that one) and the rule: two queries, and the catalogue's merges."""
     rows = session.execute(
         select(
             DecisionStatement.id,
@@ -268,23 +277,25 @@ def _listed(session: Session) -> list[tuple[int, Any, Rule, bool, QuasiKey | Non
             DecisionStatement.published_at,
             DecisionStatement.withdrawn_at,
             DecisionStatement.withdrawn_reason,
-            Regulation.title,
-            Regulation.legal_reference,
-            Regulation.issuing_body,
-            Regulation.slug,
-        )
-        .outerjoin(Regulation, Regulation.id == DecisionStatement.regulation_id)
-        .where(DecisionStatement.status.in_(LISTED_STATUSES), DecisionStatement.number.is_not(None))
+        ).where(DecisionStatement.status.in_(LISTED_STATUSES), DecisionStatement.number.is_not(None))
     ).all()
+    live = live_entries(session)
+    rules = {
+        entry.id: Rule(entry.title, entry.legal_reference, entry.issuing_body, entry.slug)
+        for entry in session.execute(
+            select(
+                Regulation.id, Regulation.title, Regulation.legal_reference, Regulation.issuing_body, Regulation.slug
+            ).where(Regulation.merged_into_id.is_(None))
+        )
+    }
     found = []
     for row in rows:
-        rule = (
-            Rule(row.title, row.legal_reference, row.issuing_body, row.slug)
-            if row.regulation_id is not None and row.title is not None
-            else Rule(UNMATCHED_RULE, None, None, None)
-        )
-        key = quasi_key(row.regulation_id, row.region, row.sector, row.category, row.decided_on)
-        found.append((row.id, row, rule, bool(row.consent), key))
+        # A statement about an entry since merged is about the entry it became: its rule, and the
+        # claims its disclosure is counted among (theirs moved with the merge).
+        regulation_id = live.get(row.regulation_id) if row.regulation_id is not None else None
+        rule = rules.get(regulation_id) if regulation_id is not None else None
+        key = quasi_key(regulation_id, row.region, row.sector, row.category, row.decided_on)
+        found.append((row.id, row, regulation_id, rule or UNMATCHED, bool(row.consent), key))
     return found
 
 
@@ -422,12 +433,12 @@ def _judge_all(session: Session, k: int, today: date | None) -> tuple[list[_Entr
     control = disclosure(session, k, today)
     entries: list[_Entry] = []
     held_back = 0
-    for statement_id, row, rule, consent, key in _listed(session):
+    for statement_id, row, regulation_id, rule, consent, key in _listed(session):
         passed = control.of(key, consent)
         if passed is None:
             held_back += 1
             continue
-        entries.append(_Entry(statement_id, row.regulation_id, consent, _shown(row, rule, passed)))
+        entries.append(_Entry(statement_id, regulation_id, consent, _shown(row, rule, passed)))
     entries.sort(key=lambda entry: entry.shown.order, reverse=True)
     return entries, held_back
 
@@ -575,9 +586,8 @@ def is_shown(
     what the register holds back)."""
     if statement.status not in LISTED_STATUSES or statement.number is None:
         return False
-    key = quasi_key(
-        statement.regulation_id, statement.region, statement.sector, statement.category, statement.decided_on
-    )
+    regulation_id = live_entries(session).get(statement.regulation_id) if statement.regulation_id else None
+    key = quasi_key(regulation_id, statement.region, statement.sector, statement.category, statement.decided_on)
     return disclosure(session, k, today).of(key, statement.consent) is not None
 
 
