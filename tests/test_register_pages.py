@@ -10,11 +10,12 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
@@ -22,7 +23,9 @@ from lxml import etree
 
 from guarantee.clock import UK
 from guarantee.context import unit_of_work
+from guarantee.register import feed
 from guarantee.schemas.decisions import StatementSchema
+from guarantee.services.register import UNMATCHED, ShownStatement
 from guarantee.statistics import tables as release_tables
 from guarantee.statistics.schemas import ReleaseDocumentSchema, ReleaseEntrySchema
 from tests.support.register import (
@@ -207,7 +210,8 @@ def test_a_year_coarsened_statement_shows_no_quarter_on_any_page_download_feed_o
     moments = {
         entry.findtext(f"{ATOM}{name}") for entry in feed.iter(f"{ATOM}entry") for name in ("published", "updated")
     }
-    assert moments == {"2026-01-01T00:00:00+00:00"}  # the start of the year, UK time
+    # The start of the year, UK time; a withdrawn statement's "updated" two seconds on (a step, not a time).
+    assert moments == {"2026-01-01T00:00:00+00:00", "2026-01-01T00:00:02+00:00"}
     older = re.search(r'href="/decisions\?cursor=([^"&]+)"', outputs["page 0"])
     json_next = client.get("/api/v1/decisions").json["next"]
     assert older and json_next
@@ -292,6 +296,35 @@ def test_the_feed_is_valid_atom_with_absolute_links(app: Flask, client: FlaskCli
             assert link.get("href", "").startswith("https://guarantee.example.org/decisions/DS-2026-")
         ids = [entry.findtext(f"{ATOM}id") for entry in entries]
         assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize(
+    ("status", "withdrawn", "later_by"),
+    [("superseded", None, timedelta(seconds=1)), ("withdrawn", "2026 Q4", timedelta(seconds=2))],
+)
+def test_a_statement_replaced_or_withdrawn_in_the_period_it_was_published_is_updated_in_the_feed(
+    status: str, withdrawn: str | None, later_by: timedelta
+) -> None:
+    first = ShownStatement(
+        number="DS-2026-48213",
+        status="published",
+        decision="upheld",
+        rule=UNMATCHED,
+        category="food_hygiene",
+        sector="health",
+        area="london",
+        period="2026 Q4",
+        working_days=12,
+        remedy="waiver",
+        reason_code=None,
+        resolution=None,
+        published="2026 Q4",
+        withdrawn=None,
+        withdrawn_reason=None,
+    )
+    later = replace(first, status=status, withdrawn=withdrawn)
+    assert feed.updated(first) == datetime(2026, 10, 1, tzinfo=UK)
+    assert feed.updated(later) - feed.updated(first) == later_by
 
 
 def test_the_data_dictionary_explains_every_published_field(app: Flask, client: FlaskClient) -> None:

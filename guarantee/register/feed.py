@@ -4,7 +4,7 @@ service's configured address, as e-mails make theirs."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from feedgen.feed import FeedGenerator
 
@@ -21,8 +21,15 @@ def published(shown: ShownStatement) -> datetime:
     return period_start(shown.published)
 
 
+# A statement superseded or withdrawn within the period it was published in would keep its
+# "updated", and a feed reader would never fetch it again: each step after publishing adds a
+# second, which says nothing finer than the period does.
+STEP_SECONDS = {"published": 0, "superseded": 1, "withdrawn": 2}
+
+
 def updated(shown: ShownStatement) -> datetime:
-    return period_start(shown.withdrawn) if shown.withdrawn else published(shown)
+    start = period_start(shown.withdrawn) if shown.withdrawn else published(shown)
+    return start + timedelta(seconds=STEP_SECONDS[shown.status])
 
 
 def entry_title(shown: ShownStatement) -> str:
