@@ -4,19 +4,17 @@ officers' internal events. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from guarantee.clock import FixedClock
-from guarantee.services import publishing, remedies, schedule
+from guarantee.services import publishing, remedies
 from guarantee.services.actors import GroupActor
 from guarantee.services.casework import add_note
 from guarantee.services.context import ServiceContext
 from guarantee.services.reading import read_claim
 from tests.helpers import Cast, make_officer
 from tests.test_publishing import accepted, decide
-from tests.test_remedy_checkins import on, resolved_claim, sent_link
+from tests.test_remedy_checkins import three_month_check_in
 from workflows import TIMELINE_LABELS
 
 
@@ -48,12 +46,8 @@ def test_the_group_sees_its_decision_published_and_withdrawn_but_not_the_officer
 def test_the_group_sees_its_answer_to_a_check_in_with_its_own_words(
     ctx: ServiceContext, clock: FixedClock, cast: Cast
 ) -> None:
-    reference = resolved_claim(ctx, cast)
-    on(clock, date(2027, 2, 2))
-    schedule.queue_scheduled(ctx)
-    remedies.answer_check_in(
-        ctx, reference, sent_link(ctx, reference), "running_remedy_in_place", "Open on Tuesdays.", follow_up_days=20
-    )
+    reference, token = three_month_check_in(ctx, clock, cast)
+    remedies.answer_check_in(ctx, reference, token, "running_remedy_in_place", "Open on Tuesdays.", follow_up_days=20)
 
     _, view = read_claim(ctx, reference, GroupActor(reference))
     last = view["timeline"][-1]

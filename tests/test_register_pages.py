@@ -11,7 +11,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,9 +31,9 @@ from guarantee.statistics.schemas import ReleaseDocumentSchema, ReleaseEntrySche
 from tests.support.register import (
     MARKER,
     Drawn,
+    alike,
     build,
     clear,
-    decided_claim,
     drawn_claims,
     regulation,
     statement,
@@ -135,14 +135,7 @@ def small_register(app: Flask, *, statements: int = 12, withdrawn: int = 1) -> l
         rule = regulation(ctx.session, "Food hygiene", "food-hygiene")
         numbers = []
         for i in range(statements):
-            claim = decided_claim(
-                ctx.session,
-                regulation_id=rule.id,
-                region="london",
-                sector="health",
-                category="food_hygiene",
-                decided_on=date(2026, 5, 5),
-            )
+            claim = alike(ctx.session, rule.id, 1)[0]
             made = statement(
                 ctx.session,
                 claim,
@@ -181,15 +174,7 @@ def test_a_year_coarsened_statement_shows_no_quarter_on_any_page_download_feed_o
         rule = regulation(ctx.session, "Food hygiene", "food-hygiene")
         numbers = []
         for i in range(22):  # more than a page
-            claim = decided_claim(
-                ctx.session,
-                regulation_id=rule.id,
-                region="london",
-                sector="health",
-                category="food_hygiene",
-                decided_on=date(2026, 5, 5),
-                consent=False,
-            )
+            claim = alike(ctx.session, rule.id, 1, consent=False)[0]
             made = statement(
                 ctx.session,
                 claim,
@@ -257,14 +242,7 @@ def test_the_csv_has_a_header_and_no_cell_can_run_as_a_formula(app: Flask, clien
     with app.app_context(), unit_of_work() as ctx:
         rule = regulation(ctx.session, '=HYPERLINK("http://evil.example","x")', "evil")
         for _ in range(5):
-            claim = decided_claim(
-                ctx.session,
-                regulation_id=rule.id,
-                region="london",
-                sector="health",
-                category="food_hygiene",
-                decided_on=date(2026, 5, 5),
-            )
+            claim = alike(ctx.session, rule.id, 1)[0]
         statement(ctx.session, claim)
     response = client.get("/api/v1/decisions.csv")
     assert response.mimetype == "text/csv"

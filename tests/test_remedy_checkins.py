@@ -68,6 +68,15 @@ def sent_link(ctx: ServiceContext, reference: str, months: int = 3) -> str:
     return minted[0]
 
 
+def three_month_check_in(ctx: ServiceContext, clock: FixedClock, cast: Cast) -> tuple[str, str]:
+    """A resolved claim on the day of its 3-month check-in, the check-in queued and its link
+    sent: the claim's reference and the link's token."""
+    reference = resolved_claim(ctx, cast)
+    on(clock, date(2027, 2, 2))  # a Tuesday
+    schedule.queue_scheduled(ctx)
+    return reference, sent_link(ctx, reference)
+
+
 @pytest.fixture
 def cast(ctx: ServiceContext) -> Cast:
     return Cast(ctx)
@@ -160,10 +169,7 @@ def test_the_same_day_months_later_is_the_last_of_a_shorter_month() -> None:
 def test_an_answer_is_kept_and_audited_and_the_audit_chain_still_verifies(
     ctx: ServiceContext, clock: FixedClock, cast: Cast
 ) -> None:
-    reference = resolved_claim(ctx, cast)
-    on(clock, date(2027, 2, 2))
-    schedule.queue_scheduled(ctx)
-    token = sent_link(ctx, reference)
+    reference, token = three_month_check_in(ctx, clock, cast)
     words = "The hall is ours on Tuesdays now."
     row = remedies.answer_check_in(
         ctx, reference, token, "running_remedy_in_place", f"  {words}\r\n", follow_up_days=20
@@ -194,12 +200,8 @@ def test_an_answer_is_kept_and_audited_and_the_audit_chain_still_verifies(
 def test_not_in_place_opens_a_follow_up_due_in_working_days_which_an_admin_closes_with_a_note(
     ctx: ServiceContext, clock: FixedClock, cast: Cast
 ) -> None:
-    reference = resolved_claim(ctx, cast)
-    on(clock, date(2027, 2, 2))  # a Tuesday
-    schedule.queue_scheduled(ctx)
-    row = remedies.answer_check_in(
-        ctx, reference, sent_link(ctx, reference), "remedy_not_in_place", "", follow_up_days=20
-    )
+    reference, token = three_month_check_in(ctx, clock, cast)
+    row = remedies.answer_check_in(ctx, reference, token, "remedy_not_in_place", "", follow_up_days=20)
     assert row.follow_up_due_on == date(2027, 3, 2), "20 working days on"
     (open_one,) = remedies.open_follow_ups(ctx, cast.admin)
     assert (open_one.reference, open_one.answer, open_one.overdue(date(2027, 3, 2))) == (
@@ -229,10 +231,7 @@ def test_not_in_place_opens_a_follow_up_due_in_working_days_which_an_admin_close
 
 
 def test_a_second_answer_to_the_same_check_in_is_refused(ctx: ServiceContext, clock: FixedClock, cast: Cast) -> None:
-    reference = resolved_claim(ctx, cast)
-    on(clock, date(2027, 2, 2))
-    schedule.queue_scheduled(ctx)
-    token = sent_link(ctx, reference)
+    reference, token = three_month_check_in(ctx, clock, cast)
     remedies.answer_check_in(ctx, reference, token, "remedy_in_place_not_running", None, follow_up_days=20)
     with pytest.raises(remedies.AlreadyAnswered):
         remedies.answer_check_in(ctx, reference, token, "remedy_not_in_place", None, follow_up_days=20)
@@ -261,10 +260,7 @@ def test_the_check_in_link_of_one_claim_cannot_answer_another(
 def test_a_link_ends_after_its_time_and_when_the_contact_is_erased(
     ctx: ServiceContext, clock: FixedClock, cast: Cast
 ) -> None:
-    reference = resolved_claim(ctx, cast)
-    on(clock, date(2027, 2, 2))
-    schedule.queue_scheduled(ctx)
-    token = sent_link(ctx, reference)
+    reference, token = three_month_check_in(ctx, clock, cast)
     on(clock, date(2027, 5, 5))  # 92 days on: its last day
     remedies.open_check_in(ctx, reference, token)
     on(clock, date(2027, 5, 6))
@@ -279,10 +275,7 @@ def test_a_link_ends_after_its_time_and_when_the_contact_is_erased(
 def test_an_answer_must_be_chosen_and_words_must_be_storable_and_not_too_long(
     ctx: ServiceContext, clock: FixedClock, cast: Cast
 ) -> None:
-    reference = resolved_claim(ctx, cast)
-    on(clock, date(2027, 2, 2))
-    schedule.queue_scheduled(ctx)
-    token = sent_link(ctx, reference)
+    reference, token = three_month_check_in(ctx, clock, cast)
     for answer, words, field in [
         (None, None, "answer"),
         ("maybe", None, "answer"),
