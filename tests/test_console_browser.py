@@ -178,8 +178,10 @@ def test_without_javascript_the_bulk_bar_saved_filters_and_reassignment_work_noj
 
     # The team's workload: the reviewer's claims, given to the triage officer.
     page.get_by_role("link", name="Team workload").click()
+    expect(page.get_by_role("heading", name="Team workload")).to_be_visible()
     visit.check("console-team")
     page.get_by_role("link", name="Reassign Demo reviewer officer’s claims").click()
+    expect(page.get_by_role("heading", name="Reassign Demo reviewer officer’s claims")).to_be_visible()
     ticked = page.locator("#claims tbody input[type=checkbox]:checked").count()
     assert ticked >= 3, "every open claim they hold is ticked"
     page.get_by_label("Who should have the ticked claims?").select_option(label="Demo triage officer")

@@ -195,6 +195,7 @@ class Visit:
     def check(self, label: str) -> None:
         """Accessible (axe, WCAG 2.2 A/AA), no sideways scrolling at 320 px, a screenshot.
         (axe runs in the page, so only where JavaScript is on; the markup is the same.)"""
+        self.page.wait_for_load_state()  # a page still arriving has no document to measure
         if self.javascript:
             result = self.page.evaluate(
                 "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG
