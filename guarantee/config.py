@@ -70,6 +70,11 @@ class Config:
     GUARANTEE_REGISTER_MIN_CLAIMS = 5
     # How long a worker may reuse what it worked out of the register while nothing has changed.
     GUARANTEE_REGISTER_CACHE_SECONDS = 30
+    # Retention (UK GDPR Article 5(1)(e)): months after a claim ends (closed, withdrawn, lapsed or
+    # resolved) that its group's contact details and its evidence files are kept; then erased by
+    # `flask guarantee retention`. The privacy notice states the same values.
+    GUARANTEE_RETENTION_CONTACT_MONTHS = 24
+    GUARANTEE_RETENTION_EVIDENCE_MONTHS = 24
     # The JSON API.
     MAX_CONTENT_LENGTH = 1024 * 1024
     GUARANTEE_API_TOKEN_MINUTES = 30
@@ -174,6 +179,12 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
                 "GUARANTEE_REMEDY_FOLLOW_UP_DAYS must be a whole number of working days from 1 to 250, such as 20"
             )
         settings["GUARANTEE_REMEDY_FOLLOW_UP_DAYS"] = int(days)
+    for months in ("GUARANTEE_RETENTION_CONTACT_MONTHS", "GUARANTEE_RETENTION_EVIDENCE_MONTHS"):
+        if environ.get(months):
+            value = environ[months].strip()
+            if not value.isdigit() or not 1 <= int(value) <= 240:
+                raise ValueError(f"{months} must be a whole number of months from 1 to 240, such as 24")
+            settings[months] = int(value)
     if environ.get("GUARANTEE_STATISTICS_EPSILON"):
         settings["GUARANTEE_STATISTICS_EPSILON"] = float(environ["GUARANTEE_STATISTICS_EPSILON"])
     if environ.get("GUARANTEE_API_TOKEN_MINUTES"):

@@ -554,6 +554,9 @@ TIMELINE_LABELS: dict[str, str] = {
     "statement_published": "An anonymised statement of the decision was published",
     "statement_withdrawn": "The published statement of the decision was withdrawn",
     "remedy_checked_in": "You told us whether the remedy is in place",
+    # Erasure (guarantee.services.casework, guarantee.services.evidence): what was decided stays.
+    "contact_erased": "Your contact details were erased",
+    "evidence_erased": "Your evidence files were erased",
 }
 TRIGGERS: tuple[str, ...] = tuple(TRANSITIONS_BY_TRIGGER)
 

@@ -3,6 +3,7 @@ random names (``ctx.evidence``), served only to the claim's group and to officer
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import re
@@ -15,7 +16,7 @@ from sqlalchemy import event as orm_event
 from sqlalchemy import func, select
 
 from guarantee.models import Attachment, Claim
-from guarantee.services.actors import Actor, GroupActor, OfficerActor
+from guarantee.services.actors import Actor, GroupActor, OfficerActor, SystemActor
 from guarantee.services.audit import append_event, text_digest
 from guarantee.services.claims import get_claim, save_claim
 from guarantee.services.context import ServiceContext
@@ -143,6 +144,44 @@ def remove_unreferenced_files(ctx: ServiceContext, older_than: timedelta = UNREF
     except OSError as exc:
         raise StorageUnavailable(f"The evidence store could not be tidied ({exc.strerror}); try again later.") from exc
     return removed
+
+
+def erase_evidence(ctx: ServiceContext, reference: str, actor: Actor) -> int:
+    """Erase a claim's evidence files (UK GDPR Articles 5(1)(e) and 17): the attachments go, and
+    their files are deleted once the transaction commits (``remove_unreferenced_files`` takes
+    any a failed delete leaves). The audit chain records how many, and keeps the digests it
+    already holds, so it still verifies. Returns how many were erased; with none, records
+    nothing. For an admin, or the retention job (a system actor). Flushes only."""
+    if not isinstance(actor, SystemActor):
+        require_role(ctx, actor, ("admin",), "erase evidence")
+    claim = get_claim(ctx, reference, for_update=True)
+    attachments = list(ctx.session.scalars(select(Attachment).where(Attachment.claim_id == claim.id)))
+    if not attachments:
+        return 0
+    store = _store(ctx)
+    names = [a.stored_name for a in attachments]
+    for attachment in attachments:
+        ctx.session.delete(attachment)
+    save_claim(ctx, claim)
+    append_event(ctx, claim, actor, "evidence_erased", payload={"files": len(attachments)})
+    ctx.session.flush()
+
+    def delete_files(_session: object) -> None:
+        stop_listening()
+        for name in names:
+            with contextlib.suppress(OSError):  # left for remove_unreferenced_files
+                store.path(name).unlink(missing_ok=True)
+
+    def forget(_session: object) -> None:  # rolled back: the attachments are still there
+        stop_listening()
+
+    def stop_listening() -> None:
+        orm_event.remove(ctx.session, "after_commit", delete_files)
+        orm_event.remove(ctx.session, "after_rollback", forget)
+
+    orm_event.listen(ctx.session, "after_commit", delete_files)
+    orm_event.listen(ctx.session, "after_rollback", forget)
+    return len(attachments)
 
 
 def list_evidence(ctx: ServiceContext, reference: str, actor: Actor) -> list[Attachment]:
