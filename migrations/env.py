@@ -54,8 +54,20 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         **current_app.extensions["migrate"].configure_args,
     }
     context.configure(connection=connection, target_metadata=target_metadata, **options)
-    with context.begin_transaction():
-        context.run_migrations()
+    # SQLite changes a table by building a new one and dropping the old, which its foreign keys
+    # refuse while other tables' rows refer to it: they are off while migrating (the pragma has no
+    # effect inside a transaction), then on again and checked.
+    sqlite = connection.dialect.name == "sqlite" and not connection.in_transaction()
+    if sqlite:
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+    if sqlite and (broken := connection.connection.driver_connection.execute("PRAGMA foreign_key_check").fetchall()):
+        raise RuntimeError(f"After migrating, rows refer to rows that are gone: {sorted({row[0] for row in broken})}")
 
 
 if context.is_offline_mode():
