@@ -442,8 +442,12 @@ def _routes() -> tuple[Route, ...]:
             if at != state:
                 raise RuntimeError(f"the route {triggers} ends in {at}, not {state}")
             effects = [*CLOCKS_ON_SUBMISSION, *(e for t in triggers for e in TRANSITIONS_BY_TRIGGER[t].clocks)]
+            # The data set's groups do not agree to publishing, so no summary is asked (asked_if).
             texts = sum(
-                1 for t in triggers for i in TRANSITIONS_BY_TRIGGER[t].inputs if i.kind == "text" and i.required
+                1
+                for t in triggers
+                for i in TRANSITIONS_BY_TRIGGER[t].inputs
+                if i.kind == "text" and i.required and i.asked_if is None
             )
             share = standing[(state, outcome)] * weight / total
             clocks = len({e.clock for e in effects if e.action == "start"})

@@ -47,9 +47,11 @@ class Generated:
 
 @pytest.fixture(scope="module")
 def generated(database: Database) -> Generated:
-    """A fresh database of this backend, filled by the generator."""
+    """A fresh database of this backend, filled by the generator, in chunks (as a large one is)."""
     url = database.copy()
-    manifest = generate(url, CLAIMS)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(benchmarks.dataset, "CHUNK", 100)
+        manifest = generate(url, CLAIMS)
     return Generated(url, database.engine(url), manifest)
 
 
