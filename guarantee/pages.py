@@ -14,6 +14,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
 from guarantee.clock import UK
+from guarantee.components import Components
 from workflows import (
     CLOCKS,
     LATE_PAUSE_RULE,
@@ -168,6 +169,7 @@ def init_app(app: Flask) -> None:
     # A state's tone (workflows.STATE_TONES) colours its tag; an unknown state is an error, not a grey tag.
     app.jinja_env.globals["state_tone"] = STATE_TONES.__getitem__
     app.jinja_env.globals["error_summary"] = error_summary
+    app.jinja_env.globals["component"] = Components(app.jinja_env)  # GOV.UK components, kept once rendered
     app.jinja_env.globals["csrf_token"] = generate_csrf  # for the few forms without a form class
     app.jinja_env.globals["service_name"] = "Co-production Guarantee"
     app.jinja_env.globals["late_pause_rule"] = LATE_PAUSE_RULE
