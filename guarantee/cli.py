@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
@@ -17,19 +18,23 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from guarantee import mail
 from guarantee.context import service_context, unit_of_work
-from guarantee.models import Officer
-from guarantee.services import audit, following, schedule, sender
+from guarantee.models import Attachment, Contact, Officer
+from guarantee.services import audit, following, retention, schedule, sender
+from guarantee.services.actors import OfficerActor
 from guarantee.services.admin import reset_two_step
+from guarantee.services.casework import erase_contact
+from guarantee.services.claims import get_claim
+from guarantee.services.context import ServiceContext
 from guarantee.services.demo import seed_demo
 from guarantee.services.drafts import purge_expired_drafts
-from guarantee.services.errors import NotFound, ValidationFailed
-from guarantee.services.evidence import remove_unreferenced_files
+from guarantee.services.errors import NotFound, ServiceError, ValidationFailed
+from guarantee.services.evidence import erase_evidence, remove_unreferenced_files
 from guarantee.services.idempotency import purge_expired
-from guarantee.services.officers import MIN_PASSWORD_LENGTH, create_officer
+from guarantee.services.officers import MIN_PASSWORD_LENGTH, create_officer, require_role
 from guarantee.services.storage import StorageUnavailable
 from guarantee.services.sweep import sweep_batch
 from guarantee.services.tokens import revoke_officer_tokens
@@ -46,7 +51,7 @@ from guarantee.services.two_step_secrets import (
 from guarantee.services.validation import unstorable
 from guarantee.statistics import releases
 from guarantee.statistics.document import settings_from
-from workflows import diagram
+from workflows import STATE_LABELS, diagram, is_terminal
 from workflows.vocabulary import ROLES
 
 UNSTORABLE = "has a character that cannot be stored (a NUL byte, or bytes that are not UTF-8): type it again"
@@ -257,8 +262,10 @@ def notify_command(loop: bool, batch: int, interval: float) -> None:
 @click.option("--batch", type=click.IntRange(1, 10_000), default=None, help="Claims per transaction.")
 def sweep_command(batch: int | None) -> None:
     """Fire the system triggers whose deadlines have passed, tidy expired idempotency keys and
-    unfiled claim drafts (seven days after their last change), requests to follow a rule not
-    confirmed within seven days, and remove evidence files no claim refers to (left by a worker stopped mid-upload, after an hour).
+    unfiled claim drafts (seven days after their last change), erase what the retention periods
+    say is due (as `flask guarantee retention` does: contact details and evidence files of claims
+    that ended long enough ago, requests to follow a rule not confirmed within seven days), and
+    remove evidence files no claim refers to (left by a worker stopped mid-upload, after an hour).
 
     Safe to run on several machines at once.
     """
@@ -277,7 +284,7 @@ def sweep_command(batch: int | None) -> None:
     with unit_of_work() as ctx:
         purged = purge_expired(ctx)
         drafts = purge_expired_drafts(ctx)
-        follows = following.purge_unconfirmed(ctx)
+    erased = _retention(size)
     unreadable = None
     try:
         with unit_of_work() as ctx:
@@ -289,12 +296,169 @@ def sweep_command(batch: int | None) -> None:
         click.echo(f"Removed {purged} expired idempotency record(s).")
     if drafts:
         click.echo(f"Removed {drafts} unfiled claim draft(s) left for seven days.")
-    if follows:
-        click.echo(f"Removed {follows} request(s) to follow a rule not confirmed within seven days.")
+    _report_retention(erased)
     if unreferenced:
         click.echo(f"Removed {unreferenced} evidence file(s) that no claim refers to.")
     if unreadable:
         _fail(unreadable)
+
+
+def _periods() -> retention.Periods:
+    return retention.Periods(
+        contact_months=int(current_app.config["GUARANTEE_RETENTION_CONTACT_MONTHS"]),
+        evidence_months=int(current_app.config["GUARANTEE_RETENTION_EVIDENCE_MONTHS"]),
+    )
+
+
+@dataclass
+class _RetentionRun:
+    erased: list[retention.Due] = field(default_factory=list)
+    refused: list[tuple[retention.Due, str]] = field(default_factory=list)
+    follow_requests: int = 0
+
+
+def _retention(size: int) -> _RetentionRun:
+    """Erase everything due, one transaction per batch of claims (a long run holds no lock for
+    long, and what it did so far stays done if it stops); then the lapsed requests to follow."""
+    periods = _periods()
+    run = _RetentionRun()
+    skip: set[int] = set()
+    while True:
+        with unit_of_work() as ctx:
+            batch = retention.erase_batch(ctx, periods, size, skip)
+        run.erased += batch.erased
+        run.refused += batch.refused
+        if not batch.claims:
+            break
+    with unit_of_work() as ctx:
+        run.follow_requests = following.purge_unconfirmed(ctx)
+    return run
+
+
+def _ended(item: retention.Due) -> str:
+    return f"{item.reference}: {item.what} (the claim ended on {item.ended_on:%-d %B %Y})"
+
+
+def _report_retention(run: _RetentionRun) -> None:
+    for item in run.erased:
+        click.echo(f"Erased {_ended(item)}")
+    for item, why in run.refused:
+        click.secho(f"Could not erase {_ended(item)}: {why}", fg="red", err=True)
+    for what in (retention.CONTACT, retention.EVIDENCE):
+        count = sum(1 for item in run.erased if item.what == what)
+        if count:
+            click.echo(f"Erased the {what} of {count} claim(s) (retention).")
+    if run.follow_requests:
+        click.echo(f"Removed {run.follow_requests} request(s) to follow a rule not confirmed within seven days.")
+
+
+@guarantee_cli.command("retention")
+@click.option("--dry-run", is_flag=True, help="List what is due for erasure, and change nothing.")
+@click.option("--batch", type=click.IntRange(1, 10_000), default=None, help="Claims per transaction.")
+def retention_command(dry_run: bool, batch: int | None) -> None:
+    """Erase the personal data the retention periods say is due: the contact details and the
+    evidence files of claims that ended more than GUARANTEE_RETENTION_CONTACT_MONTHS and
+    GUARANTEE_RETENTION_EVIDENCE_MONTHS calendar months ago, and requests to follow a rule never
+    confirmed. Each erasure is recorded in its claim's audit trail; the decisions stay.
+    `flask guarantee sweep` runs this too.
+    """
+    periods = _periods()
+    kept = (
+        f"contact details are kept {periods.contact_months} months and evidence files "
+        f"{periods.evidence_months} months after a claim ends"
+    )
+    if dry_run:
+        ctx = service_context()
+        plan = retention.due(ctx, periods)
+        ctx.session.rollback()
+        for item in plan.due:
+            click.echo(f"Would erase {_ended(item)}")
+        if plan.follow_requests:
+            click.echo(
+                f"Would remove {plan.follow_requests} request(s) to follow a rule not confirmed within seven days."
+            )
+        found = len(plan.due) + plan.follow_requests
+        click.echo(f"Dry run: {f'{found} erasure(s)' if found else 'nothing'} due ({kept}). Nothing was changed.")
+        return
+    run = _retention(batch or current_app.config["GUARANTEE_SWEEP_BATCH"])
+    _report_retention(run)
+    if not run.erased and not run.follow_requests and not run.refused:
+        click.echo(f"Nothing was due for erasure ({kept}).")
+    if run.refused:
+        _fail(f"{len(run.refused)} erasure(s) could not be done: they are tried again at the next run.")
+
+
+def _admin_named(ctx: ServiceContext, email: str, doing: str) -> OfficerActor:
+    """The administrator a command acts for, so that the audit trail names a person."""
+    officer = ctx.session.scalar(select(Officer).where(Officer.email == email.strip().lower()))
+    if officer is None:
+        raise NotFound(f"There is no officer with the email address {email}.")
+    actor = OfficerActor(officer.id)
+    require_role(ctx, actor, ("admin",), doing)
+    return actor
+
+
+@guarantee_cli.command("erase-contact")
+@click.option("--reference", required=True, help="The claim's reference, such as CPG-2026-000123.")
+@click.option(
+    "--officer",
+    "officer_email",
+    required=True,
+    help="The e-mail address of the administrator who decided the erasure: the audit trail names them.",
+)
+@click.option("--evidence", is_flag=True, help="Erase the claim's evidence files too.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase_contact_command(reference: str, officer_email: str, evidence: bool, yes: bool) -> None:
+    """Erase a claim's group's contact details now (for example, at the group's request), and
+    with --evidence its evidence files. The claim, its decisions and its audit trail stay; its
+    tracking links stop working and no more e-mails go to the group. Cannot be undone."""
+    reference = reference.strip().upper()
+    ctx = service_context()
+    try:
+        actor = _admin_named(ctx, officer_email, "erase contact details")
+        claim = get_claim(ctx, reference)
+        contact = ctx.session.scalar(select(Contact).where(Contact.claim_id == claim.id))
+        files = ctx.session.scalar(select(func.count()).where(Attachment.claim_id == claim.id)) or 0
+        contact_left = contact is not None and contact.erased_at is None
+        state, still_open = STATE_LABELS[claim.state], not is_terminal(claim.state)
+    except ServiceError as exc:
+        _fail(exc.message)
+    finally:
+        ctx.session.rollback()
+    if not contact_left and not (evidence and files):
+        already = f"The contact details of claim {reference} were already erased"
+        _fail(f"{already}{' and it has no evidence files' if evidence else ''}: there is nothing to erase.")
+    doing = [
+        *(["the contact details (name, e-mail address and phone number)"] if contact_left else []),
+        *([f"{files} evidence file(s)"] if evidence and files else []),
+    ]
+    if not contact_left:
+        click.echo(f"The contact details of claim {reference} were already erased.")
+    if files and not evidence:
+        click.echo(f"Its {files} evidence file(s) are kept: add --evidence to erase them too.")
+    if still_open:
+        click.echo(
+            f"Claim {reference} is still open ({state}): once its contact details are erased its group gets no "
+            "more e-mails about it and its tracking links stop working."
+        )
+    if not yes:
+        click.confirm(
+            f"Erase {' and '.join(doing)} of claim {reference} ({state}), on the authority of {officer_email}? "
+            "This cannot be undone",
+            abort=True,
+        )
+    try:
+        with unit_of_work() as ctx:
+            if contact_left:
+                erase_contact(ctx, reference, actor)
+            erased_files = erase_evidence(ctx, reference, actor) if evidence else 0
+    except ServiceError as exc:
+        _fail(exc.message)
+    if contact_left:
+        click.echo(f"Erased the contact details of claim {reference}.")
+    if erased_files:
+        click.echo(f"Erased {erased_files} evidence file(s) of claim {reference}.")
+    click.echo(f"Recorded in the claim's audit trail as done by {officer_email}.")
 
 
 def _trusted_key(public_key_file: str | None) -> Ed25519PublicKey:

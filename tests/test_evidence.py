@@ -36,7 +36,7 @@ from guarantee.context import service_context, unit_of_work
 from guarantee.extensions import db
 from guarantee.models import Attachment, AuditEvent
 from guarantee.services import audit
-from guarantee.services.actors import GroupActor
+from guarantee.services.actors import GroupActor, SystemActor
 from guarantee.services.claims import fire, submit_claim
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -46,6 +46,7 @@ from guarantee.services.evidence import (
     add_evidence,
     check_file,
     clean_filename,
+    erase_evidence,
     list_evidence,
     open_evidence,
 )
@@ -1031,3 +1032,59 @@ def test_a_commit_cut_off_after_the_database_saved_it_keeps_the_file(
         stored = db.session.scalars(select(Attachment.stored_name)).all()
     assert saved(app) == (1, 1)
     assert [p.name for p in files_in(evidence_dir)] == stored
+
+
+# 5. Erasure (retention, or an administrator): the files go only once the erasure is committed.
+
+
+def test_erased_evidence_files_leave_the_disk_when_the_transaction_commits(
+    ectx: ServiceContext, store: EvidenceStore, reference: str
+) -> None:
+    add_evidence(ectx, reference, GroupActor(reference), "budget.pdf", PDF)
+    add_evidence(ectx, reference, GroupActor(reference), "rota.png", PNG)
+    store.committed()
+    (first, second) = files_in(store.root)
+
+    with ectx.session.begin_nested():  # as the retention job erases: one savepoint a claim
+        assert erase_evidence(ectx, reference, SystemActor("retention")) == 2
+    assert files_in(store.root) == [first, second], "not before the whole transaction commits"
+    ectx.commit()
+
+    assert files_in(store.root) == [] and evidence_rows(ectx) == 0
+    assert audit.verify(ectx).problems == []
+
+
+def test_erased_evidence_files_stay_when_the_transaction_rolls_back(app: Flask, tmp_path: Path) -> None:
+    with app.app_context(), unit_of_work() as ctx:
+        reference = submit_claim(ctx, VALID_SUBMISSION).reference
+        add_evidence(ctx, reference, GroupActor(reference), "budget.pdf", PDF)
+    root = Path(app.config["GUARANTEE_EVIDENCE_DIR"])
+    kept = files_in(root)
+
+    with app.app_context(), pytest.raises(RuntimeError), unit_of_work() as ctx:
+        erase_evidence(ctx, reference, SystemActor("retention"))
+        raise RuntimeError("something after it failed")
+
+    assert files_in(root) == kept and len(kept) == 1
+    with app.app_context():
+        assert evidence_rows(service_context()) == 1
+
+
+def test_a_claim_without_evidence_has_nothing_to_erase_and_records_nothing(
+    ectx: ServiceContext, reference: str
+) -> None:
+    before = ectx.session.scalar(select(func.count()).select_from(AuditEvent))
+
+    assert erase_evidence(ectx, reference, SystemActor("retention")) == 0
+    assert ectx.session.scalar(select(func.count()).select_from(AuditEvent)) == before
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "admin"])
+def test_only_an_administrator_or_the_retention_job_may_erase_evidence(
+    ectx: ServiceContext, store: EvidenceStore, reference: str, role: str
+) -> None:
+    add_evidence(ectx, reference, GroupActor(reference), "budget.pdf", PDF)
+
+    with pytest.raises(Forbidden):
+        erase_evidence(ectx, reference, make_officer(ectx, role))
+    assert erase_evidence(ectx, reference, make_officer(ectx, "admin")) == 1

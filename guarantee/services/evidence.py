@@ -3,7 +3,6 @@ random names (``ctx.evidence``), served only to the claim's group and to officer
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import re
@@ -148,9 +147,9 @@ def remove_unreferenced_files(ctx: ServiceContext, older_than: timedelta = UNREF
 
 def erase_evidence(ctx: ServiceContext, reference: str, actor: Actor) -> int:
     """Erase a claim's evidence files (UK GDPR Articles 5(1)(e) and 17): the attachments go, and
-    their files are deleted once the transaction commits (``remove_unreferenced_files`` takes
-    any a failed delete leaves). The audit chain records how many, and keeps the digests it
-    already holds, so it still verifies. Returns how many were erased; with none, records
+    their files are deleted once the transaction commits (``ServiceContext.commit``;
+    ``remove_unreferenced_files`` takes any a failed delete leaves). The audit chain records
+    how many, and keeps the digests it already holds, so it still verifies. Returns how many were erased; with none, records
     nothing. For an admin, or the retention job (a system actor). Flushes only."""
     if not isinstance(actor, SystemActor):
         require_role(ctx, actor, ("admin",), "erase evidence")
@@ -159,28 +158,15 @@ def erase_evidence(ctx: ServiceContext, reference: str, actor: Actor) -> int:
     if not attachments:
         return 0
     store = _store(ctx)
-    names = [a.stored_name for a in attachments]
     for attachment in attachments:
         ctx.session.delete(attachment)
     save_claim(ctx, claim)
     append_event(ctx, claim, actor, "evidence_erased", payload={"files": len(attachments)})
     ctx.session.flush()
-
-    def delete_files(_session: object) -> None:
-        stop_listening()
-        for name in names:
-            with contextlib.suppress(OSError):  # left for remove_unreferenced_files
-                store.path(name).unlink(missing_ok=True)
-
-    def forget(_session: object) -> None:  # rolled back: the attachments are still there
-        stop_listening()
-
-    def stop_listening() -> None:
-        orm_event.remove(ctx.session, "after_commit", delete_files)
-        orm_event.remove(ctx.session, "after_rollback", forget)
-
-    orm_event.listen(ctx.session, "after_commit", delete_files)
-    orm_event.listen(ctx.session, "after_rollback", forget)
+    # Only once the whole transaction commits (ServiceContext.commit): a savepoint released
+    # before it, or a rollback after, must leave the files of the attachments still there.
+    for attachment in attachments:
+        store.delete_after_commit(attachment.stored_name)
     return len(attachments)
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -182,14 +182,21 @@ def unsubscribe(ctx: ServiceContext, token: str) -> bool:
     return subscription is not None and _erase(ctx, [subscription.id]) == 1
 
 
+def _unconfirmed_lapsed(ctx: ServiceContext) -> Select[int]:
+    return select(RuleSubscription.id).where(
+        RuleSubscription.confirmed_at.is_(None), RuleSubscription.expires_at <= ctx.now()
+    )
+
+
+def count_unconfirmed(ctx: ServiceContext) -> int:
+    """How many requests to follow were never confirmed and have lapsed (what
+    ``purge_unconfirmed`` would delete)."""
+    return ctx.session.scalar(select(func.count()).select_from(_unconfirmed_lapsed(ctx).subquery())) or 0
+
+
 def purge_unconfirmed(ctx: ServiceContext) -> int:
     """Delete the requests to follow that were never confirmed and have lapsed. Flushes only."""
-    ids = ctx.session.scalars(
-        select(RuleSubscription.id).where(
-            RuleSubscription.confirmed_at.is_(None), RuleSubscription.expires_at <= ctx.now()
-        )
-    ).all()
-    return _erase(ctx, list(ids))
+    return _erase(ctx, list(ctx.session.scalars(_unconfirmed_lapsed(ctx)).all()))
 
 
 def queue_rule_updates(ctx: ServiceContext, shown: Shown) -> int:

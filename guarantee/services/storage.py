@@ -30,6 +30,7 @@ class EvidenceStore:
 
     root: Path
     _written: list[Path] = field(default_factory=list)
+    _to_delete: list[Path] = field(default_factory=list)
     _in_doubt: bool = False
 
     def put(self, data: bytes) -> str:
@@ -73,11 +74,21 @@ class EvidenceStore:
                     if path.stat().st_mtime < cutoff:
                         yield name, path
 
+    def delete_after_commit(self, name: str) -> None:
+        """Delete the file once the transaction that stopped referring to it commits (not before:
+        a rollback leaves the rows, which need their files). A delete that fails leaves the file
+        for ``remove_unreferenced_files``."""
+        self._to_delete.append(self.path(name))
+
     def committing(self) -> None:
         """The transaction is being committed: from now on its outcome may be unknown."""
         self._in_doubt = True
 
     def committed(self) -> None:
+        for path in self._to_delete:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+        self._to_delete.clear()
         self._written.clear()
         self._in_doubt = False
 
@@ -88,4 +99,5 @@ class EvidenceStore:
             for path in self._written:
                 path.unlink(missing_ok=True)
         self._written.clear()
+        self._to_delete.clear()
         self._in_doubt = False
