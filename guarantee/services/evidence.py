@@ -166,21 +166,20 @@ def erase_evidence(ctx: ServiceContext, reference: str, actor: Actor) -> int:
     append_event(ctx, claim, actor, "evidence_erased", payload={"files": len(attachments)})
     ctx.session.flush()
 
+    # Each runs at most once, and neither removes a listener: removing one while the session's
+    # events are being dispatched breaks their iteration (``deque mutated during iteration``).
+    pending = {"names": names}
+
     def delete_files(_session: object) -> None:
-        stop_listening()
-        for name in names:
+        for name in pending.pop("names", []):
             with contextlib.suppress(OSError):  # left for remove_unreferenced_files
                 store.path(name).unlink(missing_ok=True)
 
     def forget(_session: object) -> None:  # rolled back: the attachments are still there
-        stop_listening()
+        pending.pop("names", None)
 
-    def stop_listening() -> None:
-        orm_event.remove(ctx.session, "after_commit", delete_files)
-        orm_event.remove(ctx.session, "after_rollback", forget)
-
-    orm_event.listen(ctx.session, "after_commit", delete_files)
-    orm_event.listen(ctx.session, "after_rollback", forget)
+    orm_event.listen(ctx.session, "after_commit", delete_files, once=True)
+    orm_event.listen(ctx.session, "after_rollback", forget, once=True)
     return len(attachments)
 
 
