@@ -146,7 +146,7 @@ def test_a_group_gets_everything_held_about_its_claim_with_every_email_sent_to_i
     # Every e-mail actually sent, as sent, but for its private link; none that was not sent.
     assert [m["subject"] for m in data["messages"]] == [m.subject for m in received]
     for copy, original in zip(data["messages"], received, strict=True):
-        assert copy["body"].strip() == re.sub(rf"{re.escape(BASE)}/track/\S+", mail.PREVIEW_LINK, original.text).strip()
+        assert copy["body"].strip() == re.sub(rf"{re.escape(BASE)}/track/\S+", mail.COPY_LINK, original.text).strip()
     assert "does not keep the text of each e-mail" in data["messages_note"]
 
     # What the group wrote, its contact details, its evidence and its timeline.

@@ -111,7 +111,7 @@ def data_rights_copy(ctx: ServiceContext, request_id: int) -> ResponseReturnValu
     reference = data_rights.request(ctx, current_user.actor, request_id).reference
     format = asked_format()
     export = data_rights.produce(
-        ctx, reference, current_user.actor, format=format, render=mail.render, request_id=request_id
+        ctx, reference, current_user.actor, format=format, render=mail.render_copy, request_id=request_id
     )
     return copy_response(export, format, "console/data_rights_copy.html", request_id=request_id)
 

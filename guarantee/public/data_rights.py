@@ -81,7 +81,7 @@ def produce_your_data(ctx: ServiceContext, reference: str) -> Response:
             render_error(400, "This page had expired. Go back and press the button again.", next_step=_back(reference))
         )
     format = asked_format()
-    export = data_rights.produce(ctx, reference, actor, format=format, render=mail.render)
+    export = data_rights.produce(ctx, reference, actor, format=format, render=mail.render_copy)
     return tracking.no_store(copy_response(export, format, "public/your_data_copy.html"))
 
 

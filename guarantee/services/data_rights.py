@@ -44,8 +44,15 @@ MAX_NOTE = 2_000
 # Requests received this long ago or more cannot be recorded as new (a typing mistake in the year).
 OLDEST_RECEIPT = timedelta(days=366)
 
-KIND_LABELS = {"access": "See their data", "erasure": "Erase their contact details and evidence"}
+KIND_LABELS = {"access": "A copy of their data", "erasure": "Erase their contact details and evidence"}
 CHANNEL_LABELS = {"tracking_page": "Tracking page", "post": "Post", "email": "E-mail", "phone": "Phone"}
+# How it came, after "Received <date>,": "from its tracking page", "by post".
+CHANNEL_PHRASES = {
+    "tracking_page": "from its tracking page",
+    "post": "by post",
+    "email": "by e-mail",
+    "phone": "by phone",
+}
 ERASURE_TEMPLATE = "erasure_requested"  # the acknowledgement to the group (templates/mail/)
 
 # What a copy of the e-mails is (the service keeps the facts each e-mail was written from, not its
@@ -87,6 +94,10 @@ class RequestView:
     @property
     def channel_label(self) -> str:
         return CHANNEL_LABELS[self.channel]
+
+    @property
+    def channel_phrase(self) -> str:
+        return CHANNEL_PHRASES[self.channel]
 
     @property
     def open(self) -> bool:
