@@ -63,6 +63,31 @@ def group_pages(browser: Any, server: LiveServer, reference: str, token: str, *,
         assert group.forbidden == []
 
 
+def answer_an_access_request(
+    browser: Any, server: LiveServer, admin: str, reference: str, *, width: int, name: str
+) -> None:
+    """A request by post, recorded from the claim's page (at 1280 px), answered with a copy."""
+    with Browsing(browser, width, f"{name}-{width}") as console:
+        page = console.page
+        console_sign_in_as(page, server, admin)
+        if width == 1280:
+            page.goto(f"{server.url}/officer/claims/{reference}/data-rights")
+            page.get_by_label("A copy of their data").check()
+            page.get_by_label("Post").check()
+            page.get_by_role("button", name="Record the request").click()
+            assert "The request is recorded" in page.locator("main").inner_text()
+        else:
+            page.goto(f"{server.url}/officer/data-rights")
+            page.locator("#done-requests").get_by_role("link", name=reference).click()
+        assert heading(page) == "A copy of their data"
+        console.visit.check("request")
+        if width == 1280:
+            page.get_by_role("button", name="Show the group's data").click()
+            assert heading(page) == "Everything we hold about the claim for its group"
+            assert VALID_SUBMISSION["group"]["email"] in page.locator("main").inner_text()
+            console.visit.check("copy")
+
+
 def test_a_group_gets_its_data_and_asks_for_erasure_and_an_admin_erases(
     shifted: tuple[LiveServer, ShiftedClock, Mail],  # noqa: F811 (the fixture imported above)
     browser: Any,
@@ -106,6 +131,8 @@ def test_a_group_gets_its_data_and_asks_for_erasure_and_an_admin_erases(
             summary = page.locator("main").inner_text()
             assert "The group's contact details were erased on" in summary and "Upheld" in summary
             console.visit.check("claim")
+    for width in (1280, 375):
+        answer_an_access_request(browser, server, admin, other, width=width, name=f"{backend}-data-rights-access")
     # The group's link has ended.
     with Browsing(browser, 375, f"{backend}-data-rights-after") as group:
         group.page.goto(f"{server.url}/track/{reference}?token={token}")
