@@ -5,6 +5,7 @@ line to the log), so that a newcomer sees every message with no mail server."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import re
 import secrets
@@ -181,6 +182,22 @@ def unsubscribe_path(token: str) -> str:
 # made only when the message is sent.
 PREVIEW_LINK = "[the group's private link to the claim, made when the e-mail is sent]"
 PREVIEW_CHECK_IN_LINK = "[the group's private link to answer the check-in, made when the e-mail is sent]"
+
+
+# In a copy of an e-mail already sent (a group's copy of its data: services.data_rights): the private
+# links it carried are not kept, so the copy says where they were.
+COPY_LINK = "[a private link to your claim was here: links are not kept]"
+COPY_CHECK_IN_LINK = "[a private link to answer the check-in was here: links are not kept]"
+
+
+def render_copy(message: OutboxMessage, recipient: Recipient, ctx: ServiceContext) -> Email:
+    """A message already sent, written again from the facts it was made from (as ``render``), for a
+    copy of the group's data: the same words, and where each private link was."""
+    email = render(message, recipient, ctx)
+    text = email.text.replace(PREVIEW_LINK, COPY_LINK).replace(PREVIEW_CHECK_IN_LINK, COPY_CHECK_IN_LINK)
+    html = email.html.replace(str(escape(PREVIEW_LINK)), str(escape(COPY_LINK)))
+    html = html.replace(str(escape(PREVIEW_CHECK_IN_LINK)), str(escape(COPY_CHECK_IN_LINK)))
+    return dataclasses.replace(email, text=text, html=html)
 
 
 def _html(rendered: str, subject: str, links: Links) -> str:

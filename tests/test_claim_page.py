@@ -88,16 +88,20 @@ NOW = "Where your claim is now"
 DECISION = "The decision"
 TIMELINE = "What has happened so far"
 TOLD_US = "What you told us"
+YOURS = "Your data"  # to see it, or ask for it to be erased (guarantee.public.data_rights)
 STOP = "If you no longer need this claim"
 
 ORDER = {
-    "submitted": ((), [NOW, TIMELINE, TOLD_US, STOP]),
-    "question asked": (("accept", "request_information"), [NOW, "Answer the question", TIMELINE, TOLD_US, STOP]),
-    "not upheld": (("accept", "not_uphold"), [NOW, DECISION, "Appeal the decision", TIMELINE, TOLD_US, STOP]),
+    "submitted": ((), [NOW, TIMELINE, TOLD_US, YOURS, STOP]),
+    "question asked": (
+        ("accept", "request_information"),
+        [NOW, "Answer the question", TIMELINE, TOLD_US, YOURS, STOP],
+    ),
+    "not upheld": (("accept", "not_uphold"), [NOW, DECISION, "Appeal the decision", TIMELINE, TOLD_US, YOURS, STOP]),
     # Once upheld (here on appeal) the council owes the remedy: withdrawing is no longer offered.
-    "appeal allowed": (("accept", "not_uphold", "appeal", "allow_appeal"), [NOW, DECISION, TIMELINE, TOLD_US]),
-    "resolved": (("accept", "uphold", "record_resolution"), [NOW, DECISION, TIMELINE, TOLD_US]),
-    "withdrawn": (("withdraw",), [NOW, TIMELINE, TOLD_US]),
+    "appeal allowed": (("accept", "not_uphold", "appeal", "allow_appeal"), [NOW, DECISION, TIMELINE, TOLD_US, YOURS]),
+    "resolved": (("accept", "uphold", "record_resolution"), [NOW, DECISION, TIMELINE, TOLD_US, YOURS]),
+    "withdrawn": (("withdraw",), [NOW, TIMELINE, TOLD_US, YOURS]),
 }
 
 

@@ -36,6 +36,8 @@ from guarantee.models import (
     AuditEvent,
     Base,
     Claim,
+    Contact,
+    DataRightsRequest,
     Officer,
     OfficerToken,
     OutboxMessage,
@@ -46,7 +48,7 @@ from guarantee.models import (
     TimelineEntry,
 )
 from guarantee.models.register import DecisionStatement
-from guarantee.services import publishing, saved_filters
+from guarantee.services import data_rights, publishing, saved_filters
 from guarantee.services.actors import GroupActor, OfficerActor
 from guarantee.services.casework import assign
 from guarantee.services.claims import fire, submit_claim
@@ -167,6 +169,16 @@ MAY: dict[str, frozenset[str]] = {
     "delete-filter": EVERY_ROLE,
     "mail-settings-page": EVERY_ROLE,
     "change-mail-settings": EVERY_ROLE,
+    # data rights (issue 21): those who may see a group's contact details (a copy of its data holds
+    # them); only an admin erases
+    "data-rights-page": CASEWORKERS,
+    "data-rights-request-page": CASEWORKERS,
+    "record-data-rights-page": CASEWORKERS,
+    "record-data-rights": CASEWORKERS,
+    "data-rights-copy": CASEWORKERS,
+    "data-rights-erase": ADMINS,
+    "erase-page": ADMINS,
+    "erase": ADMINS,
 }
 CASEWORK = (
     "note",
@@ -178,6 +190,10 @@ CASEWORK = (
     "message-try-again",
     "close-remedy-follow-up",
     "reassign",
+    "record-data-rights",
+    "data-rights-copy",
+    "data-rights-erase",
+    "erase",
 )
 OWN = ("save-filter", "delete-filter", "change-mail-settings")
 CATALOGUE = ("correct-entry", "merge-entries")
@@ -266,6 +282,7 @@ class Target:
     attachment: int = 0
     message: int = 0  # an outbox message the sender gave up on
     follow_up: int = 0  # a remedy check-in answered "not in place", its follow-up open
+    data_request: int = 0  # a group's data rights request, open
     statement: int = 0  # a decision statement (issue 20)
 
 
@@ -762,6 +779,56 @@ def _statement_form(name: str, **form: str) -> Callable[[World, Browser, Target]
     return attempt
 
 
+def _a_request(kind: str) -> Callable[[World], Target]:
+    """A request by post, recorded by the cast's triage officer."""
+
+    def prepare(world: World) -> Target:
+        reference = claim_in(world, "under_review")
+        with world.app.app_context(), unit_of_work() as ctx:
+            made = data_rights.record_request(
+                ctx, reference, world.cast.triage, kind=kind, channel="post", received_on=ctx.today(), note=None
+            )
+            return Target(claims=(reference,), data_request=made.id)
+
+    return prepare
+
+
+def _request_done(a: Attempted, last: str) -> None:
+    row = saved(a.world.app, DataRightsRequest, DataRightsRequest.id == a.target.data_request)
+    assert (row.completed_at is not None, row.completed_by) == (True, a.browser.officer_id)
+    assert last_event(a.world.app, a.reference) == (last, a.browser.audit_id)
+
+
+def _data_copied(a: Attempted) -> None:
+    assert a.response.headers["Content-Disposition"].startswith("attachment")
+    assert CONTACT_EMAIL in a.response.text
+    _request_done(a, "data_provided")
+
+
+def _erased(a: Attempted) -> None:
+    assert location(a.response) in (f"/officer/data-rights/{a.target.data_request}", claim_path(a.reference))
+    contact = saved(
+        a.world.app,
+        Contact,
+        Contact.claim_id == select(Claim.id).where(Claim.reference == a.reference).scalar_subquery(),
+    )
+    assert contact.erased_at is not None and contact.email is None
+    assert last_event(a.world.app, a.reference) == ("erasure_completed", a.browser.audit_id)
+
+
+def _erasure_request_done(a: Attempted) -> None:
+    _erased(a)
+    _request_done(a, "erasure_completed")
+
+
+def _recorded(a: Attempted) -> None:
+    claim_id = select(Claim.id).where(Claim.reference == a.reference).scalar_subquery()
+    row = saved(a.world.app, DataRightsRequest, DataRightsRequest.claim_id == claim_id)
+    assert (row.kind, row.channel, row.recorded_by) == ("access", "phone", a.browser.officer_id)
+    assert location(a.response) == f"/officer/data-rights/{row.id}"
+    assert last_event(a.world.app, a.reference) == ("access_requested", a.browser.audit_id)
+
+
 PAGE_ACTIONS: dict[str, Callable[[frozenset[str]], Action]] = {
     "statements-page": _page(lambda w, t: "/officer/statements"),
     "statement-page": _page(lambda w, t: f"/officer/statements/{t.statement}", _a_statement()),
@@ -781,6 +848,10 @@ PAGE_ACTIONS: dict[str, Callable[[frozenset[str]], Action]] = {
     "team-page": _page(lambda w, t: "/officer/team"),
     "reassign-page": _page(lambda w, t: f"/officer/team/{w.cast.reviewer.officer_id}/reassign"),
     "mail-settings-page": _page(lambda w, t: "/officer/settings/email"),
+    "data-rights-page": _page(lambda w, t: "/officer/data-rights"),
+    "data-rights-request-page": _page(lambda w, t: f"/officer/data-rights/{t.data_request}", _a_request("access")),
+    "record-data-rights-page": _page(lambda w, t: f"{claim_path(t.claims[0])}/data-rights", claims_in("submitted")),
+    "erase-page": _page(lambda w, t: f"{claim_path(t.claims[0])}/erase", claims_in("submitted")),
 }
 
 
@@ -967,6 +1038,33 @@ ACTIONS: dict[str, Action] = {
         lambda w, b, t: post(b, "/officer/settings/email", kinds=["assignments"]),
         _mail_settings_changed,
     ),
+    "record-data-rights": Action(
+        MAY["record-data-rights"],
+        claims_in("under_review"),
+        lambda w, b, t: post(
+            b, f"{claim_path(t.claims[0])}/data-rights", kind="access", channel="phone", received_on="2 11 2026"
+        ),
+        _recorded,
+    ),
+    "data-rights-copy": Action(
+        MAY["data-rights-copy"],
+        _a_request("access"),
+        lambda w, b, t: post(b, f"/officer/data-rights/{t.data_request}/copy", format="json"),
+        _data_copied,
+        done_status=200,  # the copy itself, as a file
+    ),
+    "data-rights-erase": Action(
+        MAY["data-rights-erase"],
+        _a_request("erasure"),
+        lambda w, b, t: post(b, f"/officer/data-rights/{t.data_request}/erase"),
+        _erasure_request_done,
+    ),
+    "erase": Action(
+        MAY["erase"],
+        claims_in("under_review"),
+        lambda w, b, t: post(b, f"{claim_path(t.claims[0])}/erase", channel="email", reason="The chair's e-mail."),
+        _erased,
+    ),
     **{name: page(MAY[name]) for name, page in PAGE_ACTIONS.items()},
 }
 
@@ -1046,6 +1144,14 @@ ENDPOINTS: dict[str, tuple[str, ...]] = {
     "console.save_filter": ("save-filter",),
     "console.delete_filter": ("delete-filter",),
     "console.mail_settings": ("mail-settings-page", "change-mail-settings"),
+    "console.data_rights_list": ("data-rights-page",),
+    "console.data_rights_request": ("data-rights-request-page",),
+    "console.data_rights_copy": ("data-rights-copy",),
+    "console.data_rights_erase": ("data-rights-erase",),
+    "console.record_data_rights_page": ("record-data-rights-page",),
+    "console.record_data_rights": ("record-data-rights",),
+    "console.erase_page": ("erase-page",),
+    "console.erase": ("erase",),
 }
 OWN_BUSINESS = (
     "console.sign_in",

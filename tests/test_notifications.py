@@ -35,7 +35,7 @@ from guarantee.clock import FixedClock
 from guarantee.context import unit_of_work
 from guarantee.extensions import db
 from guarantee.models import OutboxMessage
-from guarantee.services import following, notifications, sender
+from guarantee.services import data_rights, following, notifications, sender
 from guarantee.services.actors import GroupActor, SystemActor
 from guarantee.services.casework import add_note, assign
 from guarantee.services.claims import change_contact_email, fire, request_tracking_link, submit_claim
@@ -147,6 +147,7 @@ def _walk_every_message(app: Flask, clock: FixedClock) -> dict[str, Any]:
         walk(ctx, cast, appealed, "not_uphold", "appeal", "dismiss_appeal")
         upheld = submit_claim(ctx, submission()).reference
         walk(ctx, cast, upheld, "accept", "uphold", "record_resolution")
+        data_rights.request_erasure(ctx, upheld, GroupActor(upheld))
         allowed = submit_claim(ctx, submission()).reference
         walk(ctx, cast, allowed, "accept", "not_uphold", "appeal", "allow_appeal")
         withdrawn = submit_claim(ctx, submission()).reference

@@ -50,8 +50,8 @@ from guarantee.extensions import db
 from guarantee.models import AuditEvent, Claim, Officer, OfficerToken, Regulation, RuleSubscription, TrackingToken
 from guarantee.models.register import DecisionStatement
 from guarantee.public.forms import PAGES
-from guarantee.services import following, two_step, two_step_secrets
-from guarantee.services.actors import GroupActor
+from guarantee.services import data_rights, following, two_step, two_step_secrets
+from guarantee.services.actors import GroupActor, OfficerActor
 from guarantee.services.claims import token_hash
 from guarantee.services.evidence import add_evidence
 from guarantee.services.officers import create_officer
@@ -436,7 +436,17 @@ def csrf_targets(world: World) -> dict[str, Any]:
         ids = dict(ctx.session.execute(select(RuleSubscription.email, RuleSubscription.id)).all())
         confirm = following.mint(ctx, ids[addresses[0]], "confirm")
         unsubscribe = following.mint(ctx, ids[addresses[1]], "unsubscribe")
+    with app.app_context(), unit_of_work() as ctx:  # requests by post to see the group's data, and to erase it
+        by = OfficerActor(world.callers["admin"].officer_id)
+        made = {
+            kind: data_rights.record_request(
+                ctx, reviewing.reference, by, kind=kind, channel="post", received_on=ctx.today(), note=None
+            ).id
+            for kind in ("access", "erasure")
+        }
     return {
+        "access_request": f"/officer/data-rights/{made['access']}",
+        "erasure_request": f"/officer/data-rights/{made['erasure']}",
         "check_in": f"/check-in/{decided.reference}?token={check_in}",
         "follow_up": f"/officer/remedy-follow-ups/{follow_up}",
         "slug": slug,
@@ -564,6 +574,22 @@ def _csrf_cases(world: World, t: dict[str, Any]) -> list[tuple[str, FlaskClient,
         ),
         ("console.publish_statistics", admin, "/officer/statistics", "/officer/statistics", {}),
         (
+            "console.record_data_rights",
+            admin,
+            f"{claim_page}/data-rights",
+            f"{claim_page}/data-rights",
+            {"kind": "access", "channel": "email"},
+        ),
+        ("console.data_rights_copy", admin, t["access_request"], f"{t['access_request']}/copy", {"format": "json"}),
+        ("console.data_rights_erase", admin, t["erasure_request"], f"{t['erasure_request']}/erase", {}),
+        (
+            "console.erase",
+            admin,
+            f"{claim_page}/erase",
+            f"{claim_page}/erase",
+            {"channel": "post", "reason": "A letter."},
+        ),
+        (
             "public.question",
             app_client(world),
             "/claims/new/contact",
@@ -594,6 +620,8 @@ def _csrf_cases(world: World, t: dict[str, Any]) -> list[tuple[str, FlaskClient,
         ("public.act", group, f"{a_path(s)}/actions/withdraw", f"{a_path(s)}/actions/withdraw", {}),
         ("public.change_contact", group, a_path(s), f"{a_path(s)}/contact", {"email": "new.address@example.org"}),
         ("public.upload_evidence", group, a_path(s), f"{a_path(s)}/evidence", {"file": (PDF, "evidence.pdf")}),
+        ("public.produce_your_data", group, f"{a_path(s)}/your-data", f"{a_path(s)}/your-data", {"format": "json"}),
+        ("public.ask_for_erasure", group, f"{a_path(s)}/erase", f"{a_path(s)}/erase", {}),
         # The page of a link that has ended (410), whose one button sends a fresh link.
         ("public.send_new_link", app_client(world), t["ended_link"], f"{a_path(s)}/new-link", {}),
         (
@@ -717,6 +745,7 @@ def test_v3_5_3_no_get_request_changes_anything(world: World, tmp_path: Path) ->
         "trigger": "uphold",
         "page": "group",
         "check_in_id": 1,
+        "request_id": 1,
         "slug": db_slug(app, regulation_id),
         "token": "no-such-token",
     }
@@ -1361,6 +1390,7 @@ def test_v3_4_every_response_carries_the_security_headers_errors_and_files_inclu
         "trigger": "uphold",
         "page": "group",
         "check_in_id": 1,
+        "request_id": 1,
         "slug": "no-such-rule",
         "token": "no-such-token",
     }

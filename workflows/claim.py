@@ -557,6 +557,9 @@ TIMELINE_LABELS: dict[str, str] = {
     # Erasure (guarantee.services.casework, guarantee.services.evidence): what was decided stays.
     "contact_erased": "Your contact details were erased",
     "evidence_erased": "Your evidence files were erased",
+    # Data rights (guarantee.services.data_rights): the group's request, however it came. Each copy of
+    # its data (data_provided) and the officers' bookkeeping stay off it: they are not steps of the claim.
+    "erasure_requested": "You asked us to erase your contact details and evidence",
 }
 TRIGGERS: tuple[str, ...] = tuple(TRANSITIONS_BY_TRIGGER)
 

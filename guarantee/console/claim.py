@@ -18,7 +18,7 @@ from guarantee.action_forms import answers
 from guarantee.console import EXPIRED, STALE, bp, expired, forms, may, refuse, submitted
 from guarantee.pages import render_error
 from guarantee.security import evidence_download
-from guarantee.services import matching, queue, reading, regulations, remedies, rule_pages
+from guarantee.services import data_rights, matching, queue, reading, regulations, remedies, rule_pages
 from guarantee.services.casework import ASSIGNERS, CLASSIFIERS, CONTACT_ROLES, add_note, assign, classify, view_contact
 from guarantee.services.claims import get_claim
 from guarantee.services.context import ServiceContext
@@ -97,6 +97,9 @@ def claim_page_response(
         problem=problem,
         contact=contact,
         may_see_contact=may(CONTACT_ROLES),
+        contact_erased_at=data_rights.contact_erased_at(ctx, reference),
+        data_requests=data_rights.requests_of_claim(ctx, reference, current_user.actor) if may(CONTACT_ROLES) else [],
+        may_erase=may(data_rights.ERASERS),
         may_assign=may(ASSIGNERS),
         set_aside=_set_aside(view),
         check_ins=remedies.check_ins_of(ctx, get_claim(ctx, reference)),

@@ -11,6 +11,7 @@ from guarantee.models.claim import (
     TimelineEntry,
     TrackingToken,
 )
+from guarantee.models.data_rights import DataRightsRequest
 from guarantee.models.draft import ClaimDraft
 from guarantee.models.evidence import Attachment
 from guarantee.models.follow import RuleSubscription, RuleSubscriptionToken
@@ -31,6 +32,7 @@ __all__ = [
     "ClaimClock",
     "ClaimDraft",
     "Contact",
+    "DataRightsRequest",
     "DecisionStatement",
     "IdempotencyRecord",
     "MailOptOut",

@@ -180,4 +180,4 @@ def back_to_claim() -> tuple[str, str] | None:
 
 # The claim form's pages, the tracking page with its actions, and the remedy check-in page register
 # themselves on this blueprint.
-from guarantee.public import checkins, claim_page, filing  # noqa: E402, F401
+from guarantee.public import checkins, claim_page, data_rights, filing  # noqa: E402, F401

@@ -24,7 +24,7 @@ from guarantee.action_forms import action_form
 from guarantee.clock import FixedClock
 from guarantee.context import unit_of_work
 from guarantee.models import Claim, DecisionStatement, OutboxMessage, Regulation
-from guarantee.services import following, schedule, sender
+from guarantee.services import data_rights, following, schedule, sender
 from guarantee.services.actors import GroupActor
 from guarantee.services.casework import assign
 from guarantee.services.claims import (
@@ -245,6 +245,21 @@ def _tracking_pages(app: Flask, references: dict[str, str], corpus: Corpus) -> N
             withdraw = _withdraw_page(client, reference, page.text)
             if withdraw is not None:
                 corpus.add("Withdraw a claim", blocks_of_page(withdraw.text), source=withdraw.request.path)
+            _data_rights_pages(client, reference, corpus)
+
+
+def _data_rights_pages(client: FlaskClient, reference: str, corpus: Corpus) -> None:
+    """The group's data rights: what it can get, its copy, and asking for erasure (then the answer)."""
+    yours = client.get(f"/track/{reference}/your-data")
+    corpus.add("Your data", blocks_of_page(yours.text), source=yours.request.path)
+    (form,) = [f for f in forms_of(yours.text) if f.action.endswith("/your-data")]
+    copy = client.post(form.action, data={**form.fields, "format": "page"})
+    corpus.add("Your data: the copy", blocks_of_page(copy.text), source=yours.request.path)
+    erase = client.get(f"/track/{reference}/erase")
+    corpus.add("Ask for erasure", blocks_of_page(erase.text), source=erase.request.path)
+    (form,) = [f for f in forms_of(erase.text) if f.action.endswith("/erase")]
+    asked = client.post(form.action, data=form.fields, follow_redirects=True)
+    corpus.add("Erasure asked for", blocks_of_page(asked.text), source=erase.request.path)
 
 
 def _withdraw_page(client: FlaskClient, reference: str, html: str) -> Any | None:
@@ -311,6 +326,7 @@ def _claims(app: Flask, clock: FixedClock, captured: Captured) -> dict[str, str]
         change_contact_email(ctx, declined, GroupActor(declined), NEW_ADDRESS)
         waiting = submit_claim(ctx, submission()).reference
         walk(ctx, cast, waiting, "accept", "not_uphold")
+        data_rights.request_erasure(ctx, waiting, GroupActor(waiting))
         overdue = submit_claim(ctx, submission()).reference
         assign(ctx, overdue, cast.reviewer.officer_id, cast.triage)
     _send_everything(app, captured)
