@@ -18,6 +18,7 @@ from guarantee.components import Components
 from workflows import (
     CLOCKS,
     LATE_PAUSE_RULE,
+    OFFICER_TIMELINE_LABELS,
     STATE_LABELS,
     STATE_TONES,
     STATES,
@@ -180,6 +181,7 @@ def init_app(app: Flask) -> None:
         clocks=CLOCKS,
         transitions=TRANSITIONS_BY_TRIGGER,
         timeline_labels=TIMELINE_LABELS,
+        officer_timeline_labels=OFFICER_TIMELINE_LABELS,
         sectors=SECTORS,
         regions=REGIONS,
         categories=BARRIER_CATEGORIES,

@@ -412,7 +412,7 @@ def test_console_two_step_verification_is_set_up_and_used_on_accessible_pages(
     page.get_by_role("button", name="Turn on two-step verification").click()
     page.get_by_text("Two-step verification is on").first.wait_for()
     visit.check("console-two-step-on")
-    page.get_by_role("link", name="How claims are handled").click()
+    page.get_by_role("link", name="How it works").click()
     page.get_by_role("img", name=re.compile("Diagram of how a claim moves")).wait_for()
     visit.check("console-process-diagram")
     page.go_back()

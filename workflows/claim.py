@@ -561,6 +561,19 @@ TIMELINE_LABELS: dict[str, str] = {
     # its data (data_provided) and the officers' bookkeeping stay off it: they are not steps of the claim.
     "erasure_requested": "You asked us to erase your contact details and evidence",
 }
+# The same steps as officers read them in the console: the group's own words ("You appealed") would
+# read as if the officer had done it.
+OFFICER_TIMELINE_LABELS: dict[str, str] = {
+    **TIMELINE_LABELS,
+    "request_information": "Question asked",
+    "provide_information": "The group answered the question",
+    "appeal": "The group appealed",
+    "withdraw": "The group withdrew the claim",
+    "remedy_checked_in": "The group said whether the remedy is in place",
+    "contact_erased": "Contact details erased",
+    "evidence_erased": "Evidence files erased",
+    "erasure_requested": "The group asked for its contact details and evidence to be erased",
+}
 TRIGGERS: tuple[str, ...] = tuple(TRANSITIONS_BY_TRIGGER)
 
 
