@@ -70,7 +70,7 @@ def cookies() -> list[Cookie]:
             name=filing.draft_cookie_name(),
             purpose=(
                 "Keeps the answers you have given on the claim form, so that you can come back and finish it. "
-                "It holds a random key, not your answers. It is deleted when you send the claim."
+                "It holds a random key, not your answers. Your saved answers are deleted when you send the claim."
             ),
             kept_for=KEEP_FOR,
             lasts=f"{duration(KEEP_FOR)} after you last saved an answer",

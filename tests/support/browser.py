@@ -224,7 +224,7 @@ def record_axe(path: Path, visit: Visit, label: str, result: dict[str, Any]) -> 
     """One line of JSON for one page checked: which page, and what axe-core found on it. Appended
     in one write, so that test workers running at once do not mix their lines."""
     line = {
-        "test": visit.test,
+        "test": visit.test or os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0],
         "label": label,
         "path": urlsplit(visit.page.url).path,
         "width": visit.width,
