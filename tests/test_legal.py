@@ -166,7 +166,7 @@ def test_the_privacy_notice_states_the_retention_periods_the_retention_job_uses(
         {"GUARANTEE_RETENTION_CONTACT_MONTHS": "18", "GUARANTEE_RETENTION_EVIDENCE_MONTHS": "36"},
     )
     words = text_of(app.test_client().get("/privacy").text)
-    assert "delete your contact details (name, e-mail address and phone number) 18 months after the claim ends" in words
+    assert "delete your contact details (name, email address and phone number) 18 months after the claim ends" in words
     assert "delete your files of evidence 36 months after the claim ends" in words
     assert "until you stop following it" in words and "within 7 days, we delete your address" in words
 

@@ -78,7 +78,7 @@ def cookies() -> list[Cookie]:
         Cookie(
             name=tracking.cookie_name(),
             purpose=(
-                "Lets you see your claim after you open the tracking link from your e-mail, without the "
+                "Lets you see your claim after you open the tracking link from your email, without the "
                 "link staying in your browser's address bar. It says which claims you opened, not what "
                 f"is in them. It stops working {duration(timedelta(seconds=tracking.LIFETIME_SECONDS))} "
                 f"after the last page you looked at, and {duration(timedelta(seconds=tracking.ABSOLUTE_SECONDS))} "
