@@ -205,7 +205,7 @@ def test_the_accessibility_statement_reports_the_recorded_automated_tests(app):
     tests = accessibility.automated_tests()
     assert tests is not None and tests.pages == len(recorded["pages"]) > 20
     words = text_of(app.test_client().get("/accessibility").text)
-    assert f"They open {tests.pages} pages" in words
+    assert f"They checked {tests.pages} pages in a real browser" in words
     assert f"axe-core version {recorded['axe_version']}" in words
     assert f"They found {tests.violations} problems" in words
     assert "has not yet checked this service by hand" in words
