@@ -313,3 +313,41 @@ def test_a_bad_council_setting_is_refused_with_what_to_set(name, value, says):
     with pytest.raises(ValueError, match=re.escape(says)) as refused:
         from_environment({name: value})
     assert name in str(refused.value)
+
+
+# --- the record of the automated tests --------------------------------------------------------
+
+
+def _record(test: str, label: str, path: str, violations: int = 0, version: str = "4.11.0") -> str:
+    return json.dumps(
+        {
+            "test": test,
+            "label": label,
+            "path": path,
+            "width": 320,
+            "passes": 20,
+            "violations": violations,
+            "incomplete": 0,
+            "axe_version": version,
+            "tested_at": "2026-12-04T04:20:00.000Z",
+        }
+    )
+
+
+def test_the_record_counts_a_page_checked_on_both_databases_once_and_keeps_no_token():
+    from tools.accessibility_results import gather
+
+    gathered = gather(
+        [
+            _record("tests/test_x_browser.py::test_walk[sqlite]", "start", "/"),
+            _record("tests/test_x_browser.py::test_walk[postgresql]", "start", "/", violations=1),
+            _record("tests/test_x_browser.py::test_walk[sqlite-nojs]", "follow", "/follow/" + "a" * 43),
+        ]
+    )
+    assert [(p["label"], p["path"], p["violations"]) for p in gathered["pages"]] == [
+        ("start", "/", 1),
+        ("follow", "/follow/<token>", 0),
+    ]
+    assert gathered["tested_on"] == "2026-12-04" and gathered["axe_version"] == "4.11.0"
+    with pytest.raises(SystemExit, match="one version of axe-core"):
+        gather([_record("t[sqlite]", "start", "/"), _record("t[postgresql]", "start", "/", version="4.10.0")])

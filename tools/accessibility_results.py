@@ -16,6 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+# A path segment that is a capability token (a follow or check-in link's): not kept, even a test's.
+TOKEN = re.compile(r"(?<=/)[A-Za-z0-9_-]{32,}(?=/|$)")
+
 
 def _key(record: dict[str, Any]) -> tuple[str, str, int]:
     """The test without its database, the page's label and the width it was checked at."""
@@ -36,6 +39,7 @@ def gather(lines: list[str]) -> dict[str, Any]:
         days.add(record["tested_at"][:10])
         key = _key(record)
         kept = pages.setdefault(key, {k: record[k] for k in ("label", "path", "width", "passes", "violations")})
+        kept["path"] = TOKEN.sub("<token>", kept["path"])
         kept["violations"] = max(kept["violations"], record["violations"])
         kept["test"] = key[0]
     if len(versions) != 1:
