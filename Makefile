@@ -13,7 +13,7 @@ ASSETS := guarantee/static/build/app.css
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint typecheck unit openapi diagram clean assets browser bench soak audit-deps readability
+.PHONY: run test lint typecheck unit openapi diagram clean assets browser bench soak audit-deps readability accessibility-results
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -110,6 +110,15 @@ openapi: $(VENV)/.run-installed
 ## readability: the reading ease of every public page and e-mail, written into README.md
 readability: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.readability --write
+
+## accessibility-results: run the browser tests, recording axe-core's result for every page they check,
+## into docs/accessibility/axe-results.json (the accessibility statement at /accessibility reads it)
+AXE_RECORD := test-output/axe-results.jsonl
+accessibility-results: $(VENV)/.dev-installed $(ASSETS) browser
+	rm -f $(AXE_RECORD)
+	GUARANTEE_RECORD_AXE=$(CURDIR)/$(AXE_RECORD) GUARANTEE_SCREENSHOTS=0 GUARANTEE_REQUIRE_BROWSER=1 \
+	  $(BIN)/pytest -n 2 -m "not soak" -p no:cacheprovider $(wildcard tests/*_browser.py)
+	$(BIN)/python -m tools.accessibility_results $(AXE_RECORD) docs/accessibility/axe-results.json
 
 ## diagram: draw the workflow again (guarantee/static/workflow.svg) after changing workflows/
 diagram: $(VENV)/.run-installed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -15,6 +16,7 @@ from guarantee import (
     console,
     health,
     input_guard,
+    legal,
     models,  # noqa: F401  (registers every table on the metadata)
     pages,
     public,
@@ -24,7 +26,7 @@ from guarantee import (
     two_step_key,
 )
 from guarantee.clock import SystemClock
-from guarantee.config import Config, check_production, from_environment
+from guarantee.config import Config, check_production, from_environment, settings_to_set
 from guarantee.database import configure_engine
 from guarantee.extensions import db, limiter, migrate
 from guarantee.logs import configure_logging
@@ -58,6 +60,13 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
         app.config["GUARANTEE_AUDIT_SIGNING_KEY"] = str(instance / "audit-signing-key.pem")
 
     configure_logging(app.config["GUARANTEE_LOG_JSON"])
+    if app.config["GUARANTEE_ENVIRONMENT"] == "production" and (unset := settings_to_set(app.config)):
+        # The service can serve, but its legal pages would name an example council: say so once.
+        logging.getLogger(__name__).warning(
+            "These settings still have their example values and must be set before going live: %s "
+            "(the legal pages at /accessibility, /privacy and /contact show them; /readyz lists them)",
+            ", ".join(unset),
+        )
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
@@ -76,6 +85,7 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     app.register_blueprint(rules.bp)
     app.register_blueprint(statistics_pages.bp)
     app.register_blueprint(register.bp)
+    legal.init_app(app)
     console.init_app(app)
     api.init_app(app)
     cli.init_app(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from datetime import date
 from typing import Any
 
 import orjson
@@ -75,6 +76,33 @@ class Config:
     # `flask guarantee retention`. The privacy notice states the same values.
     GUARANTEE_RETENTION_CONTACT_MONTHS = 24
     GUARANTEE_RETENTION_EVIDENCE_MONTHS = 24
+    # The council that runs the service (issue 21): named on every page's footer and on the legal
+    # pages (/accessibility, /privacy, /cookies, /contact). Each default below is a placeholder that
+    # a council must replace before going live (PLACEHOLDERS): the pages mark it and /readyz lists it.
+    GUARANTEE_COUNCIL_NAME = "Example Council"
+    GUARANTEE_COUNCIL_EMAIL = "guarantee@council.example"
+    GUARANTEE_COUNCIL_PHONE = "01632 960000"  # Ofcom's range for drama: no one's number
+    # The postal address, one line after another (separated by ";" or new lines in the environment).
+    GUARANTEE_COUNCIL_ADDRESS: tuple[str, ...] = (
+        "Example Council",
+        "Town Hall",
+        "Example Street",
+        "Exampletown",
+        "EX1 1AA",
+    )
+    GUARANTEE_COUNCIL_OPENING_HOURS = "Monday to Friday, 9am to 5pm, except bank holidays"
+    # Working days the council takes to answer a request for help, another format, or a complaint.
+    GUARANTEE_COUNCIL_REPLY_DAYS = 10
+    # The council's own complaints procedure (a web page), if it has one; else complaints go by e-mail.
+    GUARANTEE_COUNCIL_COMPLAINTS_URL: str | None = None
+    # UK GDPR: the data protection officer, and the council's number in the ICO's register of fee payers.
+    GUARANTEE_COUNCIL_DPO_NAME = "Example Council's data protection officer"
+    GUARANTEE_COUNCIL_DPO_EMAIL = "dpo@council.example"
+    GUARANTEE_COUNCIL_ICO_REGISTRATION = "Z0000000"
+    # Accessibility statement: how far the service meets WCAG 2.2 AA (fully, partially or not), as the
+    # council judges it, and the day of its last review by hand (none until the council has made one).
+    GUARANTEE_ACCESSIBILITY_COMPLIANCE = "partially"
+    GUARANTEE_ACCESSIBILITY_REVIEWED_ON: date | None = None
     # The JSON API.
     MAX_CONTENT_LENGTH = 1024 * 1024
     GUARANTEE_API_TOKEN_MINUTES = 30
@@ -193,6 +221,112 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
         settings["GUARANTEE_ADMIN_TWO_STEP"] = environ["GUARANTEE_ADMIN_TWO_STEP"].lower() in ("1", "true", "yes")
     if environ.get("GUARANTEE_LOG_JSON"):
         settings["GUARANTEE_LOG_JSON"] = environ["GUARANTEE_LOG_JSON"].lower() in ("1", "true", "yes")
+    return settings | _council_settings(environ)
+
+
+# The council's settings whose defaults are placeholders: a live service must set each (the legal
+# pages mark those still at their default, and /readyz lists them in production).
+PLACEHOLDERS: dict[str, object] = {
+    "GUARANTEE_COUNCIL_NAME": Config.GUARANTEE_COUNCIL_NAME,
+    "GUARANTEE_COUNCIL_EMAIL": Config.GUARANTEE_COUNCIL_EMAIL,
+    "GUARANTEE_COUNCIL_PHONE": Config.GUARANTEE_COUNCIL_PHONE,
+    "GUARANTEE_COUNCIL_ADDRESS": Config.GUARANTEE_COUNCIL_ADDRESS,
+    "GUARANTEE_COUNCIL_DPO_NAME": Config.GUARANTEE_COUNCIL_DPO_NAME,
+    "GUARANTEE_COUNCIL_DPO_EMAIL": Config.GUARANTEE_COUNCIL_DPO_EMAIL,
+    "GUARANTEE_COUNCIL_ICO_REGISTRATION": Config.GUARANTEE_COUNCIL_ICO_REGISTRATION,
+    "GUARANTEE_ACCESSIBILITY_REVIEWED_ON": Config.GUARANTEE_ACCESSIBILITY_REVIEWED_ON,
+}
+
+
+def settings_to_set(config: dict[str, Any] | Any) -> list[str]:
+    """The names of the council's settings still at their placeholder defaults."""
+    return [name for name, default in PLACEHOLDERS.items() if config.get(name, default) == default]
+
+
+EMAIL = re.compile(r"[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+")
+COMPLIANCE = ("fully", "partially", "not")
+
+
+def _one_line(name: str, value: str, example: str, longest: int = 200) -> str:
+    text = value.strip()
+    if not text or len(text) > longest or CONTROL_CHARACTER.search(text):
+        raise ValueError(f"{name} must be one line of text, at most {longest} characters, such as {example}")
+    return text
+
+
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _council_settings(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """The council's name, contacts and legal details, each checked (a page shows them all)."""
+    settings: dict[str, Any] = {}
+    texts = {
+        "GUARANTEE_COUNCIL_NAME": "Exampleshire County Council",
+        "GUARANTEE_COUNCIL_OPENING_HOURS": "Monday to Friday, 9am to 5pm",
+        "GUARANTEE_COUNCIL_DPO_NAME": "Jo Smith, data protection officer",
+    }
+    for name, example in texts.items():
+        if environ.get(name):
+            settings[name] = _one_line(name, environ[name], repr(example))
+    for name in ("GUARANTEE_COUNCIL_EMAIL", "GUARANTEE_COUNCIL_DPO_EMAIL"):
+        if environ.get(name):
+            address = environ[name].strip()
+            if not EMAIL.fullmatch(address) or len(address) > 254:
+                raise ValueError(f"{name} must be one e-mail address, such as guarantee@council.example")
+            settings[name] = address
+    if environ.get("GUARANTEE_COUNCIL_PHONE"):
+        phone = environ["GUARANTEE_COUNCIL_PHONE"].strip()
+        if not re.fullmatch(r"\+?[0-9][0-9 ()-]{5,23}", phone):
+            raise ValueError(
+                "GUARANTEE_COUNCIL_PHONE must be a telephone number of digits, spaces and brackets, such as 0161 496 0000"
+            )
+        settings["GUARANTEE_COUNCIL_PHONE"] = phone
+    if environ.get("GUARANTEE_COUNCIL_ADDRESS"):
+        raw = environ["GUARANTEE_COUNCIL_ADDRESS"].replace("\r\n", "\n").replace("\n", ";")
+        lines = tuple(line.strip() for line in raw.split(";") if line.strip())
+        if not 2 <= len(lines) <= 8 or any(len(line) > 100 or CONTROL_CHARACTER.search(line) for line in lines):
+            raise ValueError(
+                "GUARANTEE_COUNCIL_ADDRESS must be a postal address of 2 to 8 lines separated by semicolons, "
+                "such as 'Town Hall; High Street; Exampletown; EX1 1AA'"
+            )
+        settings["GUARANTEE_COUNCIL_ADDRESS"] = lines
+    if environ.get("GUARANTEE_COUNCIL_REPLY_DAYS"):
+        days = environ["GUARANTEE_COUNCIL_REPLY_DAYS"].strip()
+        if not days.isdigit() or not 1 <= int(days) <= 60:
+            raise ValueError(
+                "GUARANTEE_COUNCIL_REPLY_DAYS must be a whole number of working days from 1 to 60, such as 10"
+            )
+        settings["GUARANTEE_COUNCIL_REPLY_DAYS"] = int(days)
+    if environ.get("GUARANTEE_COUNCIL_COMPLAINTS_URL"):
+        url = environ["GUARANTEE_COUNCIL_COMPLAINTS_URL"].strip()
+        if not re.fullmatch(r"https://[^\s/?#<>\"]+(/[^\s<>\"]*)?", url):
+            raise ValueError(
+                "GUARANTEE_COUNCIL_COMPLAINTS_URL must be the https:// address of the council's complaints page, "
+                "such as https://www.council.example/complaints"
+            )
+        settings["GUARANTEE_COUNCIL_COMPLAINTS_URL"] = url
+    if environ.get("GUARANTEE_COUNCIL_ICO_REGISTRATION"):
+        number = environ["GUARANTEE_COUNCIL_ICO_REGISTRATION"].strip().upper()
+        if not re.fullmatch(r"Z[A-Z0-9]{7}", number):
+            raise ValueError(
+                "GUARANTEE_COUNCIL_ICO_REGISTRATION must be the council's 8-character number in the ICO's "
+                "register of fee payers, starting with Z, such as Z1234567"
+            )
+        settings["GUARANTEE_COUNCIL_ICO_REGISTRATION"] = number
+    if environ.get("GUARANTEE_ACCESSIBILITY_COMPLIANCE"):
+        level = environ["GUARANTEE_ACCESSIBILITY_COMPLIANCE"].strip().lower()
+        if level not in COMPLIANCE:
+            raise ValueError("GUARANTEE_ACCESSIBILITY_COMPLIANCE must be fully, partially or not")
+        settings["GUARANTEE_ACCESSIBILITY_COMPLIANCE"] = level
+    if environ.get("GUARANTEE_ACCESSIBILITY_REVIEWED_ON"):
+        given = environ["GUARANTEE_ACCESSIBILITY_REVIEWED_ON"].strip()
+        try:
+            settings["GUARANTEE_ACCESSIBILITY_REVIEWED_ON"] = date.fromisoformat(given)
+        except ValueError:
+            raise ValueError(
+                "GUARANTEE_ACCESSIBILITY_REVIEWED_ON must be the date of the council's last accessibility review "
+                "by hand, written year-month-day, such as 2026-11-30"
+            ) from None
     return settings
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from guarantee.api.problems import is_api_request, problem
+from guarantee.config import settings_to_set
 from guarantee.extensions import db
 from guarantee.pages import render_error
 
@@ -70,8 +71,10 @@ def healthz() -> tuple[dict[str, str], int]:
 
 
 @bp.get("/readyz")
-def readyz() -> tuple[dict[str, str], int]:
-    """Ready for traffic: the database answers and its schema is at the latest migration."""
+def readyz() -> tuple[dict[str, object], int]:
+    """Ready for traffic: the database answers and its schema is at the latest migration. In
+    production, ``settings_to_set`` lists the council's settings still at their example values: the
+    service can serve (200), but its legal pages would name an example council."""
     head = migration_head(str(Path(current_app.extensions["migrate"].directory)))
     try:
         current = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -85,7 +88,10 @@ def readyz() -> tuple[dict[str, str], int]:
             "status": "unavailable",
             "detail": f"the database is at migration {current}, not {head}: run flask db upgrade",
         }, 503
-    return {"status": "ok"}, 200
+    ready: dict[str, object] = {"status": "ok"}
+    if current_app.config["GUARANTEE_ENVIRONMENT"] == "production" and (unset := settings_to_set(current_app.config)):
+        ready["settings_to_set"] = unset
+    return ready, 200
 
 
 @bp.app_errorhandler(OperationalError)

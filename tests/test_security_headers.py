@@ -9,7 +9,16 @@ import pytest
 from guarantee import create_app
 from tests.conftest import _app_config
 
-PATHS = ["/healthz", "/api/v1/workflow", "/api/docs/", "/openapi.json", "/api/v1/nope", "/nope"]
+PATHS = [
+    "/healthz",
+    "/api/v1/workflow",
+    "/api/docs/",
+    "/openapi.json",
+    "/api/v1/nope",
+    "/nope",
+    "/accessibility",
+    "/cookies",
+]
 
 
 @pytest.mark.parametrize("path", PATHS)

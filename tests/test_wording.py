@@ -78,6 +78,7 @@ def test_every_page_e_mail_and_form_reads_as_written_english(app: Flask, clock: 
     faults = [
         f"{text.name} ({text.source}): {block!r}: {fault}"
         for text in corpus
+        if not text.written_whole
         for block in text.blocks
         for fault in problems(block)
     ]

@@ -57,18 +57,18 @@ def _same_site() -> bool:
 # --- the draft's cookie ----------------------------------------------------------------
 
 
-def _cookie_name() -> str:
+def draft_cookie_name() -> str:
     return "__Host-claim-draft" if tracking.served_securely() else "claim-draft"
 
 
 def _draft_key() -> str | None:
-    return request.cookies.get(_cookie_name()) or None
+    return request.cookies.get(draft_cookie_name()) or None
 
 
 def _keep_key(response: Response, key: str) -> Response:
     """The draft's key lasts as long as the draft: seven days after the last change."""
     response.set_cookie(
-        _cookie_name(),
+        draft_cookie_name(),
         key,
         max_age=int(KEEP_FOR.total_seconds()),
         secure=tracking.served_securely(),

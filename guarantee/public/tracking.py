@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 LIFETIME_SECONDS = 60 * 60  # an hour after the last page seen
 ABSOLUTE_SECONDS = 12 * 60 * 60  # after this, open the link again
 MAX_CLAIMS = 5  # claims one browser can have open at once
+COOKIE_MAX_AGE: int | None = None  # the cookie itself: a browser-session cookie (the cookies page says so)
 _SALT = "guarantee tracking session v3"  # a new format, a new salt: old cookies never decode
 
 
@@ -81,6 +82,7 @@ def remember(response: Response, claims: Opened) -> Response:
     response.set_cookie(
         cookie_name(),
         _serializer().dumps({"seen": _now(), "open": kept}),
+        max_age=COOKIE_MAX_AGE,
         secure=served_securely(),
         httponly=True,
         samesite="Lax",

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -32,6 +33,10 @@ SCREENSHOTS = ROOT / "test-output" / "screenshots"
 # Screenshots are for a person to open (make test, locally); CI, where no one does, sets
 # GUARANTEE_SCREENSHOTS=0 and saves the time. Every check on the page runs either way.
 TAKE_SCREENSHOTS = os.environ.get("GUARANTEE_SCREENSHOTS", "1") != "0"
+# With GUARANTEE_RECORD_AXE=<file>, each page's axe-core result is added to that file as a line of
+# JSON; `make accessibility-results` gathers them into docs/accessibility/axe-results.json, which
+# the accessibility statement reads (tools/accessibility_results.py).
+RECORD_AXE = os.environ.get("GUARANTEE_RECORD_AXE") or None
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -191,6 +196,7 @@ class Visit:
     urls: list[str] = field(default_factory=list)
     width: int = 320
     javascript: bool = True
+    test: str = ""  # the test's id, for the record of axe's results
 
     def check(self, label: str) -> None:
         """Accessible (axe, WCAG 2.2 A/AA), no sideways scrolling at 320 px, a screenshot.
@@ -200,6 +206,8 @@ class Visit:
             result = self.page.evaluate(
                 "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG
             )
+            if RECORD_AXE:
+                record_axe(Path(RECORD_AXE), self, label, result)
             problems = [
                 f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
                 for v in result["violations"]
@@ -210,6 +218,25 @@ class Visit:
         self.shots.append(f"{self.name}-{len(self.shots) + 1:02d}-{label}")
         screenshot(self.page, self.shots[-1])
         assert not self.csp_violations, f"{label}: Content-Security-Policy violations: {self.csp_violations}"
+
+
+def record_axe(path: Path, visit: Visit, label: str, result: dict[str, Any]) -> None:
+    """One line of JSON for one page checked: which page, and what axe-core found on it. Appended
+    in one write, so that test workers running at once do not mix their lines."""
+    line = {
+        "test": visit.test or os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0],
+        "label": label,
+        "path": urlsplit(visit.page.url).path,
+        "width": visit.width,
+        "passes": len(result["passes"]),
+        "violations": len(result["violations"]),
+        "incomplete": len(result["incomplete"]),
+        "axe_version": result["testEngine"]["version"],
+        "tested_at": result["timestamp"],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(line) + "\n")
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
@@ -233,7 +260,7 @@ def visit(browser: Any, request: pytest.FixtureRequest, backend: str) -> Iterato
     page = context.new_page()
     page.set_default_timeout(15_000)
     name = f"{backend}-{'js' if javascript else 'nojs'}"
-    v = Visit(page, name, javascript=javascript, width=width)
+    v = Visit(page, name, javascript=javascript, width=width, test=request.node.nodeid)
     page.on(
         "console",
         lambda msg: v.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None,

@@ -85,14 +85,29 @@ class Text:
     # Another e-mail from a template already gathered (sent after another step): read for its
     # wording, not scored again.
     again: bool = False
+    # A page written whole in its template, not put together from pieces (the legal pages, whose
+    # citations and proper nouns are the law's): scored for reading ease, not read for the faults
+    # of a sentence made of pieces.
+    written_whole: bool = False
 
 
 @dataclass
 class Corpus:
     texts: list[Text] = field(default_factory=list)
 
-    def add(self, name: str, blocks: list[str], *, public: bool = True, source: str = "", again: bool = False) -> None:
-        self.texts.append(Text(name, [b for b in (masked(b) for b in blocks) if b], public, source, again))
+    def add(
+        self,
+        name: str,
+        blocks: list[str],
+        *,
+        public: bool = True,
+        source: str = "",
+        again: bool = False,
+        written_whole: bool = False,
+    ) -> None:
+        self.texts.append(
+            Text(name, [b for b in (masked(b) for b in blocks) if b], public, source, again, written_whole)
+        )
 
     def __iter__(self) -> Iterator[Text]:
         return iter(self.texts)
@@ -205,6 +220,20 @@ def _other_public_pages(client: FlaskClient, corpus: Corpus, reference: str) -> 
     corpus.add("Statistics", blocks_of_page(client.get("/statistics").text), source="/statistics")
     corpus.add("Decisions on claims", blocks_of_page(client.get("/decisions").text), source="/decisions")
     # (The data dictionary is not here: the names it explains are the names of the code, on purpose.)
+    for name, path in LEGAL_PAGES.items():
+        blocks = [b for b in blocks_of_page(client.get(path).text) if not b.startswith(SETTING_TO_SET)]
+        corpus.add(name, blocks, source=path, written_whole=True)
+
+
+# The legal pages (issue 21). A note that a setting is still an example ("Set GUARANTEE_COUNCIL_EMAIL
+# before going live") is for the council's admins, never shown to the public in production: not read.
+LEGAL_PAGES = {
+    "Accessibility statement": "/accessibility",
+    "Privacy notice": "/privacy",
+    "Cookies": "/cookies",
+    "Contact us": "/contact",
+}
+SETTING_TO_SET = "! Set GUARANTEE_"
 
 
 # --- claims in every state, and the tracking page of each -------------------------------------
