@@ -224,8 +224,8 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
     return settings | _council_settings(environ)
 
 
-# The council's settings whose defaults are placeholders: a live service must set each (the legal
-# pages mark those still at their default, and /readyz lists them in production).
+# The settings whose defaults are placeholders: a live service must set each (the legal pages mark
+# those they show still at their default, and /readyz lists them all in production).
 PLACEHOLDERS: dict[str, object] = {
     "GUARANTEE_COUNCIL_NAME": Config.GUARANTEE_COUNCIL_NAME,
     "GUARANTEE_COUNCIL_EMAIL": Config.GUARANTEE_COUNCIL_EMAIL,
@@ -235,6 +235,8 @@ PLACEHOLDERS: dict[str, object] = {
     "GUARANTEE_COUNCIL_DPO_EMAIL": Config.GUARANTEE_COUNCIL_DPO_EMAIL,
     "GUARANTEE_COUNCIL_ICO_REGISTRATION": Config.GUARANTEE_COUNCIL_ICO_REGISTRATION,
     "GUARANTEE_ACCESSIBILITY_REVIEWED_ON": Config.GUARANTEE_ACCESSIBILITY_REVIEWED_ON,
+    # Not on a page, but no e-mail from an .invalid address would arrive.
+    "GUARANTEE_MAIL_FROM": Config.GUARANTEE_MAIL_FROM,
 }
 
 

@@ -38,6 +38,7 @@ COUNCIL = {
     "GUARANTEE_COUNCIL_ICO_REGISTRATION": "Z7654321",
     "GUARANTEE_ACCESSIBILITY_REVIEWED_ON": "2026-10-15",
     "GUARANTEE_ACCESSIBILITY_COMPLIANCE": "fully",
+    "GUARANTEE_MAIL_FROM": "coproduction@northshire.example",
 }
 # What each page must show of the council's settings above.
 SHOWN = {
