@@ -285,14 +285,11 @@ def _processed(dialect: Dialect) -> Callable[[Any], Any]:
     return process if process is not None else lambda value: value
 
 
-def _payload(stored: Any) -> tuple[Any, bool]:
-    """The payload as the ORM reads it (orjson, as configured; the standard library for what
-    orjson refuses, such as an integer beyond 64 bits), and whether it holds no float."""
+def _payload(stored: Any, loads: Callable[[str], Any]) -> tuple[Any, bool]:
+    """The payload as the ORM reads it (JSON text through the engine's deserializer: orjson, as
+    the service configures it), and whether it holds no float."""
     if type(stored) is str:
-        try:
-            stored = orjson.loads(stored)
-        except orjson.JSONDecodeError:
-            stored = json.loads(stored)
+        stored = loads(stored)
     return stored, not _has_float(stored)
 
 
@@ -437,6 +434,7 @@ def _check_claims(
     found = _Range()
     events_sql = _EVENTS["postgresql" if dialect.name == "postgresql" else "sqlite"]
     occurred, payload = _occurred, _payload
+    loads = getattr(dialect, "_json_deserializer", None) or json.loads
     while True:
         claims = execute(_CLAIMS_SQL, {"after": after, "last": last, "batch": batch}).all()
         if not claims:
@@ -445,7 +443,18 @@ def _check_claims(
         rows = execute(events_sql, {"first": claims[0][0], "last": claims[-1][0]}).all()
         for claim_id, seq, at, actor_type, actor_id, action, from_, to, stored, prev, hash_ in rows:
             links[claim_id].append(
-                (seq, occurred(at, dialect), actor_type, actor_id, action, from_, to, *payload(stored), prev, hash_)
+                (
+                    seq,
+                    occurred(at, dialect),
+                    actor_type,
+                    actor_id,
+                    action,
+                    from_,
+                    to,
+                    *payload(stored, loads),
+                    prev,
+                    hash_,
+                )
             )
         for claim_id, reference, state in claims:
             chain = links[claim_id]
@@ -534,8 +543,8 @@ def _ranges(ctx: ServiceContext, workers: int) -> list[tuple[int, int]]:
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(url: str, checkpoint: Checkpoint | None) -> None:
-    engine = create_engine(url, poolclass=NullPool)
+def _start_worker(url: str, checkpoint: Checkpoint | None, loads: Callable[[str], Any] | None) -> None:
+    engine = create_engine(url, poolclass=NullPool, json_deserializer=loads)
     _worker.update(engine=engine, checkpoint=checkpoint)
 
 
@@ -558,10 +567,12 @@ def _in_workers(
     """Each range checked in a worker process, the results in claim order. Forking is quicker
     than starting afresh, but safe only while this process has no other thread."""
     bind = ctx.session.get_bind()
-    url = (bind if isinstance(bind, Engine) else bind.engine).url.render_as_string(hide_password=False)
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    url = engine.url.render_as_string(hide_password=False)
+    loads = getattr(engine.dialect, "_json_deserializer", None)
     ctx.session.rollback()  # this process holds no transaction while the workers read
     method = "fork" if threading.active_count() == 1 else "spawn"
-    with multiprocessing.get_context(method).Pool(workers, _start_worker, (url, checkpoint)) as pool:
+    with multiprocessing.get_context(method).Pool(workers, _start_worker, (url, checkpoint, loads)) as pool:
         for result in pool.imap(_worker_range, ranges):
             if progress is not None:
                 progress(result.claims)
