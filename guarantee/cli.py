@@ -52,7 +52,7 @@ from guarantee.services.two_step_secrets import (
     rotate,
 )
 from guarantee.services.validation import unstorable
-from guarantee.statistics import releases
+from guarantee.statistics import counting, releases
 from guarantee.statistics.document import settings_from
 from workflows import STATE_LABELS, diagram, is_terminal
 from workflows.vocabulary import ROLES
@@ -377,9 +377,10 @@ class _RetentionRun:
     follow_requests: int = 0
 
 
-def _retention(size: int) -> _RetentionRun:
+def _retention(size: int, progress: Callable[[int], None] | None = None) -> _RetentionRun:
     """Erase everything due, one transaction per batch of claims (a long run holds no lock for
-    long, and what it did so far stays done if it stops); then the lapsed requests to follow."""
+    long, and what it did so far stays done if it stops); then the lapsed requests to follow.
+    ``progress`` is called with the claims of each batch."""
     periods = _periods()
     run = _RetentionRun()
     skip: set[int] = set()
@@ -390,6 +391,8 @@ def _retention(size: int) -> _RetentionRun:
         run.refused += batch.refused
         if not batch.claims:
             break
+        if progress is not None:
+            progress(batch.claims)
     with unit_of_work() as ctx:
         run.follow_requests = following.purge_unconfirmed(ctx)
     return run
@@ -440,7 +443,11 @@ def retention_command(dry_run: bool, batch: int | None) -> None:
         found = len(plan.due) + plan.follow_requests
         click.echo(f"Dry run: {f'{found} erasure(s)' if found else 'nothing'} due ({kept}). Nothing was changed.")
         return
-    run = _retention(batch or current_app.config["GUARANTEE_SWEEP_BATCH"])
+    ctx = service_context()
+    claims = retention.claims_due(ctx, periods)
+    ctx.session.rollback()
+    with progress_shown("Erasing what is due", claims, "claims") as progress:
+        run = _retention(batch or current_app.config["GUARANTEE_SWEEP_BATCH"], progress)
     _report_retention(run)
     if not run.erased and not run.follow_requests and not run.refused:
         click.echo(f"Nothing was due for erasure ({kept}).")
@@ -655,8 +662,11 @@ def publish_statistics_command(until: datetime | None, private: bool, epsilon: f
     release and added to the register. Refused, with the reasons, if it would give anything away."""
     settings = settings_from(current_app.config, private=private, epsilon=epsilon)
     try:
-        with unit_of_work() as ctx:
-            release = releases.publish(ctx, None, settings, until.date() if until else None)
+        with (
+            unit_of_work() as ctx,
+            progress_shown("Counting the claims", counting.scans(), "scans") as progress,
+        ):
+            release = releases.publish(ctx, None, settings, until.date() if until else None, progress)
             summary = (
                 f"Published release {release.number} ({release.method.replace('_', ' ')}), claims submitted "
                 f"{release.period_start:%-d %B %Y} to {release.period_end:%-d %B %Y}. SHA-256 {release.sha256}"
