@@ -43,23 +43,31 @@ _ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjso
 
 
 def _has_float(value: Any) -> bool:
-    """Whether a float is anywhere in it (a loop, not recursion: every event's hash asks)."""
+    """Whether a float is anywhere in it (a loop, not recursion: every event's hash asks; only
+    containers wait their turn, the text and numbers in them are looked at where they are)."""
     pending = [value]
     while pending:
         item = pending.pop()
         kind = type(item)
-        if kind is str or kind is int or item is None:
-            continue
         if kind is dict:
-            pending.extend(item.values())
+            items = item.values()
         elif kind is list or kind is tuple:
-            pending.extend(item)
-        elif isinstance(item, float):
-            return True
+            items = item
         elif isinstance(item, dict):
-            pending.extend(item.values())
+            items = item.values()
         elif isinstance(item, list | tuple):
-            pending.extend(item)
+            items = item
+        else:
+            if isinstance(item, float):
+                return True
+            continue
+        for inner in items:
+            kind = type(inner)
+            if kind is str or kind is int or inner is None or kind is bool:
+                continue
+            if kind is float:
+                return True
+            pending.append(inner)
     return False
 
 
