@@ -1209,7 +1209,7 @@ def committed_claims(app) -> list[str]:
 
 
 def _in_ranges_of_two(monkeypatch) -> None:
-    """Workers from the first claim on, two claims to a range: seven claims make four ranges."""
+    """Workers from the first claim on, and ranges of a claim or two."""
     monkeypatch.setattr(audit, "PARALLEL_FROM", 1)
     monkeypatch.setattr(audit, "RANGE_CLAIMS", 2)
 
@@ -1244,7 +1244,11 @@ def test_verify_in_worker_processes_reports_what_one_process_does_in_claim_order
         (committed_claims[3], 2),  # then against the checkpoint: its chain is shorter
     ]
     assert "history truncated" in str(_problems(parallel)[-1])
-    assert len(steps) == 4, "one step for each range"
+    with app.app_context():
+        ranges = audit._ranges(ServiceContext(session=db.session), 2)
+        db.session.rollback()
+    assert len(ranges) == 8, "four for each worker"
+    assert len(steps) == len(ranges), "one step for each range"
     assert sum(steps) == parallel.claims == 7
 
 

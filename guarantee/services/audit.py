@@ -537,12 +537,12 @@ def count_claims(ctx: ServiceContext) -> int:
 
 
 def _ranges(ctx: ServiceContext, workers: int) -> list[tuple[int, int]]:
-    """Ranges of claim ids (after, last] of about RANGE_CLAIMS claims each, at least one for each
-    worker; none when there are too few claims to be worth the processes."""
+    """Ranges of claim ids (after, last] of at most about RANGE_CLAIMS claims each, at least four
+    for each worker; none when there are too few claims to be worth the processes."""
     low, high, count = ctx.session.execute(select(func.min(Claim.id), func.max(Claim.id), func.count())).one()
     if count < PARALLEL_FROM or low is None:
         return []
-    parts = max(workers, -(-count // RANGE_CLAIMS))
+    parts = max(workers * 4, -(-count // RANGE_CLAIMS))  # four at least, so no core waits long at the end
     step = -(-(high - low + 1) // parts)
     bounds = [low - 1 + step * n for n in range(parts)] + [_LAST_ID]
     return list(itertools.pairwise(bounds))
