@@ -1161,8 +1161,8 @@ def test_canonical_json_is_the_standard_librarys_canonical_form_byte_for_byte(do
 )
 def test_verify_hashes_a_row_as_stored_exactly_as_the_orm_reads_it(payload: Any, microsecond: int, hours: int) -> None:
     """verify reads the columns as the database keeps them (SQLite: naive UTC text and JSON text;
-    PostgreSQL: a timestamp in the session's zone and JSON text); the document it hashes must be
-    the one event_hash makes of what the ORM reads."""
+    PostgreSQL: the instant written in UTC, or a timestamp in the session's zone, and JSON text);
+    the document it hashes must be the one event_hash makes of what the ORM reads."""
     occurred = datetime(2026, 3, 1, 9, 30, 5, microsecond, tzinfo=UTC)
     read = json.loads(json.dumps(payload))  # as a JSON column writes it and the ORM reads it back
     event = SimpleNamespace(
@@ -1175,7 +1175,12 @@ def test_verify_hashes_a_row_as_stored_exactly_as_the_orm_reads_it(payload: Any,
         return
     as_sqlite = occurred.replace(tzinfo=None).isoformat(" ", timespec="microseconds")
     as_postgresql = occurred.astimezone(timezone(timedelta(hours=hours)))
-    for stamp, dialect in ((as_sqlite, sqlite.dialect()), (as_postgresql, postgresql.dialect())):
+    as_postgresql_writes_it = occurred.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")  # to_char(... 'US"+00:00"')
+    for stamp, dialect in (
+        (as_sqlite, sqlite.dialect()),
+        (as_postgresql, postgresql.dialect()),
+        (as_postgresql_writes_it, postgresql.dialect()),
+    ):
         at = audit._occurred(stamp, dialect)
         link = (
             1,

@@ -262,15 +262,23 @@ class VerifyReport:
 # would give (``_occurred``, ``_payload``) only as far as the hashed document needs, byte for byte.
 _CLAIMS_SQL = text("SELECT id, reference, state FROM claims WHERE id > :after AND id <= :last ORDER BY id LIMIT :batch")
 _EVENTS_SQL = (
-    "SELECT claim_id, seq, occurred_at, actor_type, actor_id, action, from_state, to_state, {payload}, prev_hash, hash "
-    "FROM audit_events WHERE claim_id BETWEEN :first AND :last ORDER BY claim_id, seq"
+    "SELECT claim_id, seq, {occurred_at}, actor_type, actor_id, action, from_state, to_state, {payload}, prev_hash, "
+    "hash FROM audit_events WHERE claim_id BETWEEN :first AND :last ORDER BY claim_id, seq"
 )
+# PostgreSQL writes the instant in UTC as the document has it, cheaper than a datetime made and
+# written again here; the JSON as stored, for the engine's deserializer, as the ORM reads it.
 _EVENTS = {
-    "sqlite": text(_EVENTS_SQL.format(payload="payload")),
-    "postgresql": text(_EVENTS_SQL.format(payload="payload::text")),
+    "sqlite": text(_EVENTS_SQL.format(occurred_at="occurred_at", payload="payload")),
+    "postgresql": text(
+        _EVENTS_SQL.format(
+            occurred_at="""to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')""",
+            payload="payload::text",
+        )
+    ),
 }
 _LAST_ID = 2**63 - 1
 _SQLITE_STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
+_UTC_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00")
 _UTC_DATETIME = UTCDateTime()
 
 # One event as verification sees it: (seq, occurred_at as UTC ISO text, actor_type, actor_id,
@@ -280,9 +288,15 @@ Link = tuple[int, str, str, "str | None", str, "str | None", "str | None", Any, 
 
 def _occurred(value: Any, dialect: Dialect) -> str:
     """``occurred_at`` as the hashed document has it. SQLite keeps SQLAlchemy's naive UTC text:
-    the usual form is rewritten as it stands; anything else goes through the column's own type."""
-    if type(value) is str and _SQLITE_STAMP.fullmatch(value):
-        return f"{value[:10]}T{value[11:]}+00:00"
+    the usual form is rewritten as it stands; PostgreSQL's (see _EVENTS) is the document's
+    already; anything else goes through the column's own type."""
+    if type(value) is str:
+        if _SQLITE_STAMP.fullmatch(value):
+            return f"{value[:10]}T{value[11:]}+00:00"
+        if dialect.name == "postgresql":
+            if _UTC_STAMP.fullmatch(value):
+                return value
+            value = datetime.fromisoformat(value)
     if not isinstance(value, datetime):
         value = _processed(dialect)(value)
     return str(value.astimezone(UTC).isoformat(timespec="microseconds"))
