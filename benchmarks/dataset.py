@@ -45,6 +45,7 @@ import random
 import re
 import resource
 import sqlite3
+import sys
 import tempfile
 import threading
 import time
@@ -55,6 +56,7 @@ from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any
 
+import click
 import psycopg
 from flask_migrate import upgrade
 from sqlalchemy import Text, cast, create_engine, func, insert, make_url, select, text
@@ -1466,8 +1468,42 @@ class Loaded:
 
 
 def _progress(done: int, claims: int, step: int, started: float) -> None:
+    written(done, claims, step, started)
+
+
+def _every_tenth(done: int, claims: int, step: int, started: float) -> None:
+    """A progress line at each tenth of the claims written (for a log, or a pipe)."""
     if done * 10 // claims != (done - step) * 10 // claims:
         progress(f"  {done:,} claims written ({time.perf_counter() - started:.0f} s)")
+
+
+class _Bar:
+    """On a terminal: a bar of the claims written, with the rate and the time left."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def __call__(self, done: int, claims: int, step: int, started: float) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(
+                length=claims,
+                label="  writing the claims",
+                file=sys.stdout,
+                show_eta=True,
+                show_pos=True,
+                item_show_func=lambda shown: shown,
+            )
+            self.bar.__enter__()
+        rate = done / max(time.perf_counter() - started, 1e-9)
+        self.bar.update(step, f"{rate:,.0f} claims/s")
+        if done >= claims:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+# How the claims written so far are shown: a line at each tenth; the command line draws a bar
+# instead when its output is a terminal.
+written: Callable[[int, int, int, float], None] = _every_tenth
 
 
 def _psycopg_url(url: str) -> str:
@@ -2002,7 +2038,7 @@ def _prepare(database_url: str, now: datetime) -> tuple[dict[int, tuple[str, ...
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    global progress  # noqa: PLW0603 (the command line shows progress)
+    global progress, written  # noqa: PLW0603 (the command line shows progress)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--claims", type=int, required=True)
     parser.add_argument("--database-url", required=True, help="a fresh, empty database (PostgreSQL or SQLite)")
@@ -2010,6 +2046,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     options = parser.parse_args(argv)
     progress = lambda message: print(message, flush=True)  # noqa: E731
+    if sys.stdout.isatty():
+        written = _Bar()
     manifest = generate(options.database_url, options.claims, seed=options.seed)
     if options.manifest:
         options.manifest.write_text(manifest.to_json() + "\n")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -49,7 +52,7 @@ from guarantee.services.two_step_secrets import (
     rotate,
 )
 from guarantee.services.validation import unstorable
-from guarantee.statistics import releases
+from guarantee.statistics import counting, releases
 from guarantee.statistics.document import settings_from
 from workflows import STATE_LABELS, diagram, is_terminal
 from workflows.vocabulary import ROLES
@@ -77,6 +80,63 @@ for _group in (guarantee_cli, audit_cli, statistics_cli):
     _group.command_class = StorableCommand
 guarantee_cli.add_command(audit_cli)
 guarantee_cli.add_command(statistics_cli)
+
+
+# Off a terminal, a long command writes how far it has got once every this many seconds.
+PROGRESS_EVERY = 30.0
+
+
+@contextmanager
+def progress_shown(label: str, total: int, unit: str) -> Iterator[Callable[[int], None]]:
+    """A callback for a long command's service, called with how many more of ``total`` are done.
+    On a terminal (standard error) it draws a bar with the rate and the time left; otherwise (a
+    log, a pipe, a test) it is quiet, but for a line on standard error every PROGRESS_EVERY
+    seconds of a long run. Standard output stays as it was, for scripts that read it."""
+    started = time.monotonic()
+    done = 0
+
+    def rate() -> float:
+        return done / max(time.monotonic() - started, 1e-9)
+
+    if sys.stderr.isatty():
+        with click.progressbar(
+            length=total,
+            label=label,
+            file=sys.stderr,
+            show_eta=True,
+            show_pos=True,
+            item_show_func=lambda shown: shown,
+        ) as bar:
+
+            def draw(count: int) -> None:
+                nonlocal done
+                done += count
+                bar.update(count, f"{rate():,.0f} {unit}/s")
+
+            yield draw
+        return
+    logged = started
+
+    def log(count: int) -> None:
+        nonlocal done, logged
+        done += count
+        now = time.monotonic()
+        if now - logged < PROGRESS_EVERY or not total:
+            return
+        logged = now
+        left = (total - done) / rate() if done else 0
+        click.echo(
+            f"{label}: {done:,} of {total:,} {unit} ({done * 100 // total}%), {rate():,.0f} {unit}/s, "
+            f"about {_duration(left)} left",
+            err=True,
+        )
+
+    yield log
+
+
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 
 def _fail(message: str) -> NoReturn:
@@ -317,9 +377,10 @@ class _RetentionRun:
     follow_requests: int = 0
 
 
-def _retention(size: int) -> _RetentionRun:
+def _retention(size: int, progress: Callable[[int], None] | None = None) -> _RetentionRun:
     """Erase everything due, one transaction per batch of claims (a long run holds no lock for
-    long, and what it did so far stays done if it stops); then the lapsed requests to follow."""
+    long, and what it did so far stays done if it stops); then the lapsed requests to follow.
+    ``progress`` is called with the claims of each batch."""
     periods = _periods()
     run = _RetentionRun()
     skip: set[int] = set()
@@ -330,6 +391,8 @@ def _retention(size: int) -> _RetentionRun:
         run.refused += batch.refused
         if not batch.claims:
             break
+        if progress is not None:
+            progress(batch.claims)
     with unit_of_work() as ctx:
         run.follow_requests = following.purge_unconfirmed(ctx)
     return run
@@ -380,7 +443,11 @@ def retention_command(dry_run: bool, batch: int | None) -> None:
         found = len(plan.due) + plan.follow_requests
         click.echo(f"Dry run: {f'{found} erasure(s)' if found else 'nothing'} due ({kept}). Nothing was changed.")
         return
-    run = _retention(batch or current_app.config["GUARANTEE_SWEEP_BATCH"])
+    ctx = service_context()
+    claims = retention.claims_due(ctx, periods)
+    ctx.session.rollback()
+    with progress_shown("Erasing what is due", claims, "claims") as progress:
+        run = _retention(batch or current_app.config["GUARANTEE_SWEEP_BATCH"], progress)
     _report_retention(run)
     if not run.erased and not run.follow_requests and not run.refused:
         click.echo(f"Nothing was due for erasure ({kept}).")
@@ -461,6 +528,11 @@ def erase_contact_command(reference: str, officer_email: str, evidence: bool, ye
     click.echo(f"Recorded in the claim's audit trail as done by {officer_email}.")
 
 
+def _cores() -> int:
+    """The CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _trusted_key(public_key_file: str | None) -> Ed25519PublicKey:
     if public_key_file:
         key = serialization.load_pem_public_key(Path(public_key_file).read_bytes())
@@ -486,9 +558,16 @@ def _trusted_key(public_key_file: str | None) -> Ed25519PublicKey:
     type=click.Path(exists=True, dir_okay=False),
     help="PEM public key that signed the checkpoint (default: this service's key).",
 )
-def verify_command(checkpoint_file: str | None, public_key: str | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes hashing the chains at once (default: one for each CPU core).",
+)
+def verify_command(checkpoint_file: str | None, public_key: str | None, workers: int | None) -> None:
     """Recompute every claim's hash chain and replay its events to its state, and recompute the
-    admin log's chain (officer accounts, the regulation catalogue)."""
+    admin log's chain (officer accounts, the regulation catalogue). Every broken chain is named
+    at its first broken link. On a terminal a bar shows how far it has got."""
     checkpoint = None
     if checkpoint_file:
         try:
@@ -496,7 +575,9 @@ def verify_command(checkpoint_file: str | None, public_key: str | None) -> None:
         except audit.CheckpointInvalid as exc:
             _fail(str(exc))
     ctx = service_context()
-    report = audit.verify(ctx, checkpoint)
+    total = audit.count_claims(ctx)
+    with progress_shown("Verifying the audit chains", total, "claims") as progress:
+        report = audit.verify(ctx, checkpoint, workers=workers or _cores(), progress=progress)
     ctx.session.rollback()
     if report.problems:
         for problem in report.problems:
@@ -581,8 +662,11 @@ def publish_statistics_command(until: datetime | None, private: bool, epsilon: f
     release and added to the register. Refused, with the reasons, if it would give anything away."""
     settings = settings_from(current_app.config, private=private, epsilon=epsilon)
     try:
-        with unit_of_work() as ctx:
-            release = releases.publish(ctx, None, settings, until.date() if until else None)
+        with (
+            unit_of_work() as ctx,
+            progress_shown("Counting the claims", counting.scans(), "scans") as progress,
+        ):
+            release = releases.publish(ctx, None, settings, until.date() if until else None, progress)
             summary = (
                 f"Published release {release.number} ({release.method.replace('_', ' ')}), claims submitted "
                 f"{release.period_start:%-d %B %Y} to {release.period_end:%-d %B %Y}. SHA-256 {release.sha256}"

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import itertools
 import json
 import stat
+import sys
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -22,9 +24,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import JSON, Engine, bindparam, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from guarantee import cli
 from guarantee.context import unit_of_work
 from guarantee.extensions import db
 from guarantee.models import AdminEvent, AuditEvent, Base, Claim, Contact, Regulation
@@ -38,6 +42,7 @@ from guarantee.services.demo import seed_demo
 from guarantee.services.errors import Conflict, Forbidden, StaleClaim, TriggerNotAllowed
 from tests.conftest import START
 from tests.helpers import INPUTS, VALID_SUBMISSION, Cast, make_officer, walk
+from workflows import INITIAL_STATE
 
 # --- helpers --------------------------------------------------------------------
 
@@ -1143,3 +1148,179 @@ def test_canonical_json_is_the_standard_librarys_canonical_form_byte_for_byte(do
     except UnicodeEncodeError:  # a lone surrogate: no hash was ever made of one
         return
     assert audit.canonical_json(document) == expected
+
+
+# --- verify at speed: rows as stored, ranges in worker processes, progress --------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    payload=st.dictionaries(st.text(max_size=8), json_values, max_size=5),
+    microsecond=st.integers(0, 999_999),
+    hours=st.integers(-12, 12),
+)
+def test_verify_hashes_a_row_as_stored_exactly_as_the_orm_reads_it(payload: Any, microsecond: int, hours: int) -> None:
+    """verify reads the columns as the database keeps them (SQLite: naive UTC text and JSON text;
+    PostgreSQL: the instant written in UTC, or a timestamp in the session's zone, and JSON text);
+    the document it hashes must be the one event_hash makes of what the ORM reads."""
+    occurred = datetime(2026, 3, 1, 9, 30, 5, microsecond, tzinfo=UTC)
+    read = json.loads(json.dumps(payload))  # as a JSON column writes it and the ORM reads it back
+    event = SimpleNamespace(
+        seq=1, occurred_at=occurred, actor_type="group", actor_id=None, action="submitted", from_state=None,
+        to_state=INITIAL_STATE, payload=read,
+    )  # fmt: skip
+    try:
+        stored_hash = audit.event_hash(GENESIS_HASH, "CPG-2026-000001", event)
+    except UnicodeEncodeError:  # a lone surrogate: no hash was ever made of one
+        return
+    as_sqlite = occurred.replace(tzinfo=None).isoformat(" ", timespec="microseconds")
+    as_postgresql = occurred.astimezone(timezone(timedelta(hours=hours)))
+    as_postgresql_writes_it = occurred.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")  # to_char(... 'US"+00:00"')
+    for stamp, dialect in (
+        (as_sqlite, sqlite.dialect()),
+        (as_postgresql, postgresql.dialect()),
+        (as_postgresql_writes_it, postgresql.dialect()),
+    ):
+        at = audit._occurred(stamp, dialect)
+        link = (
+            1,
+            at,
+            "group",
+            None,
+            "submitted",
+            None,
+            INITIAL_STATE,
+            *audit._payload(json.dumps(payload), json.loads),
+        )
+        chain = [(*link, GENESIS_HASH, stored_hash)]
+        assert audit._check_links("CPG-2026-000001", INITIAL_STATE, chain) is None, (stamp, payload)
+
+
+def test_verify_reads_sqlites_other_timestamp_forms_through_the_column_type() -> None:
+    dialect = sqlite.dialect()
+    assert audit._occurred("2026-03-01 09:30:05", dialect) == "2026-03-01T09:30:05.000000+00:00"
+    assert audit._occurred("2026-03-01 09:30:05.5", dialect) == "2026-03-01T09:30:05.500000+00:00"
+    assert audit._occurred("2026-03-01 09:30:05.123456", dialect) == "2026-03-01T09:30:05.123456+00:00"
+
+
+@pytest.fixture
+def committed_claims(app) -> list[str]:
+    """Seven committed claims, each with a chain of its own."""
+    with app.app_context(), unit_of_work() as ctx:
+        cast = Cast(ctx)
+        references = [_new_claim(ctx, cast, *triggers) for triggers in (("accept", "uphold"), ("decline",), ())]
+        references += [_new_claim(ctx, cast, "accept") for _ in range(4)]
+    return references
+
+
+def _in_ranges_of_two(monkeypatch) -> None:
+    """Workers from the first claim on, and ranges of a claim or two."""
+    monkeypatch.setattr(audit, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(audit, "RANGE_CLAIMS", 2)
+
+
+def _report(app, checkpoint: audit.Checkpoint | None = None, **options: Any) -> tuple[audit.VerifyReport, list[int]]:
+    steps: list[int] = []
+    with app.app_context():
+        report = audit.verify(ServiceContext(session=db.session), checkpoint, progress=steps.append, **options)
+        db.session.rollback()
+    return report, steps
+
+
+def test_verify_in_worker_processes_reports_what_one_process_does_in_claim_order(app, committed_claims, monkeypatch):
+    _in_ranges_of_two(monkeypatch)
+    with app.app_context():
+        checkpoint = audit.make_checkpoint(ServiceContext(session=db.session))
+        db.session.rollback()
+        payload = _events(db.session, committed_claims[5])[0].payload
+        _edit_payload(db.session, committed_claims[5], 1, {**payload, "codes": {}})
+        _delete_event(db.session, committed_claims[0], 2)
+        _delete_event(db.session, committed_claims[3], 2)  # its acceptance, the last event
+        db.session.commit()
+
+    serial, _ = _report(app, checkpoint)
+    parallel, steps = _report(app, checkpoint, workers=2)
+
+    assert parallel == serial
+    assert [(p.reference, p.seq) for p in _problems(parallel)] == [
+        (committed_claims[0], 3),  # the event after the deleted one, in claim order
+        (committed_claims[3], None),  # it replays to submitted, but the claim is accepted
+        (committed_claims[5], 1),
+        (committed_claims[3], 2),  # then against the checkpoint: its chain is shorter
+    ]
+    assert "history truncated" in str(_problems(parallel)[-1])
+    with app.app_context():
+        ranges = audit._ranges(ServiceContext(session=db.session), 2)
+        db.session.rollback()
+    assert len(ranges) == 8, "four for each worker"
+    assert len(steps) == len(ranges), "one step for each range"
+    assert sum(steps) == parallel.claims == 7
+
+
+def test_verify_in_worker_processes_passes_a_sound_trail_and_counts_every_event(app, committed_claims, monkeypatch):
+    _in_ranges_of_two(monkeypatch)
+    serial, _ = _report(app)
+    parallel, steps = _report(app, workers=2)
+    assert parallel.ok and serial.ok
+    assert (parallel.claims, parallel.events, parallel.admin_events) == (
+        serial.claims,
+        serial.events,
+        serial.admin_events,
+    )
+    assert sum(steps) == 7
+
+
+def test_verify_stays_in_the_callers_transaction_below_the_size_for_workers(ctx):
+    """The callers that verify rows they have not committed (the tests, mostly) see them checked:
+    a small database is verified in this process, whatever the number of workers asked for."""
+    cast = Cast(ctx)
+    references = [_new_claim(ctx, cast, "accept") for _ in range(3)]
+    steps: list[int] = []
+    report = audit.verify(ctx, workers=4, progress=steps.append)
+    assert report.ok
+    assert report.claims == sum(steps) == audit.count_claims(ctx) == len(references)
+
+
+def test_cli_verify_off_a_terminal_prints_only_its_summary(app, runner, committed_claim):
+    result = _verify(runner, "--workers", "2")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("Audit verify passed: 2 claims, 6 events, and the admin log's")
+
+
+def test_a_long_command_off_a_terminal_writes_a_line_now_and_then(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "PROGRESS_EVERY", 0.0)
+    with cli.progress_shown("Verifying the audit chains", 10, "claims") as progress:
+        progress(4)
+        progress(6)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("Verifying the audit chains: 4 of 10 claims (40%), ")
+    assert lines[0].endswith(" left")
+    assert "claims/s" in lines[0]
+
+
+def test_a_long_command_off_a_terminal_is_quiet_when_it_is_quick(capsys):
+    with cli.progress_shown("Verifying the audit chains", 10, "claims") as progress:
+        progress(10)
+    assert capsys.readouterr() == ("", "")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_long_command_on_a_terminal_draws_a_bar_with_the_rate_and_the_time_left(monkeypatch):
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with cli.progress_shown("Verifying the audit chains", 1000, "claims") as progress:
+        progress(400)
+        progress(600)
+    drawn = terminal.getvalue()
+    assert "Verifying the audit chains" in drawn
+    assert "1000/1000" in drawn
+    assert "claims/s" in drawn

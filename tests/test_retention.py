@@ -13,8 +13,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from guarantee import cli
 from guarantee.clock import UK, FixedClock
-from guarantee.context import unit_of_work
+from guarantee.context import service_context, unit_of_work
 from guarantee.extensions import db
 from guarantee.models import (
     Attachment,
@@ -322,6 +323,29 @@ def test_retention_erases_what_is_due_and_the_files_leave_the_disk(app: Flask, c
 
     again = runner.invoke(args=["guarantee", "retention"])
     assert again.exit_code == 0 and "Nothing was due for erasure" in again.output
+
+
+def test_retention_counts_its_progress_claim_by_claim_and_is_quiet_off_a_terminal(
+    app: Flask, clock: FixedClock
+) -> None:
+    first = on_app(app, clock, ENDED_25_MONTHS_AGO, "decline", evidence=True)
+    second = on_app(app, clock, ENDED_25_MONTHS_AGO, "decline")
+    on_app(app, clock, ENDED_23_MONTHS_AGO, "decline")
+    with app.app_context():
+        ctx = service_context()
+        assert retention.claims_due(ctx, cli._periods()) == 2, "the first claim's two erasures are one claim"
+        ctx.session.rollback()
+        steps: list[int] = []
+        run = cli._retention(1, steps.append)
+    assert steps == [1, 1], "one claim a batch"
+    assert {item.reference for item in run.erased} == {first, second}
+
+    result = app.test_cli_runner().invoke(args=["guarantee", "retention"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "Nothing was due for erasure (contact details are kept 24 months and "
+        "evidence files 24 months after a claim ends)."
+    ]
 
 
 def test_the_sweep_runs_retention(app: Flask, clock: FixedClock) -> None:

@@ -39,7 +39,7 @@ from guarantee.services.calendar import working_days_between
 from guarantee.services.casework import add_note, assign
 from guarantee.services.claims import fire, submit_claim
 from guarantee.services.context import ServiceContext
-from guarantee.statistics import privacy, tables
+from guarantee.statistics import counting, privacy, tables
 from guarantee.statistics.counting import OUTCOME_LABELS, UNMATCHED, Counts, count
 from guarantee.statistics.disclosure import SUPPRESSED, Published, Rules, determined
 from guarantee.statistics.document import (
@@ -677,6 +677,16 @@ def test_a_release_is_byte_for_byte_the_same_when_built_again_on_either_database
     assert built[0] == built[1]
     # The same bytes as a release made from a plain tally of the claims, whichever the database.
     assert built[0] == canonical(build(tally(claims, end, regulation_ids), DEFAULT, 3, clock.now()))
+
+
+def test_publishing_reports_its_progress_once_for_each_scan_of_the_claims(
+    ctx: ServiceContext, session: Session
+) -> None:
+    insert_claims(session, seeded()[:40], catalogue(session))
+    steps: list[int] = []
+    publish(ctx, None, DEFAULT, progress=steps.append)
+    assert steps == [1] * counting.scans()
+    assert counting.scans() == 6, "two cross-tables, the regulation, sector and quarter lists, and the times"
 
 
 def test_the_register_detects_a_tampered_release_and_postgresql_refuses_to_change_one(

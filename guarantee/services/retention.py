@@ -23,7 +23,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
 from guarantee.clock import UK
 from guarantee.models import Attachment, Claim, Contact
@@ -133,6 +133,13 @@ def due(ctx: ServiceContext, periods: Periods) -> Plan:
         for what in _what_is_due(bool(contact_due), bool(evidence_due)):
             plan.due.append(Due(reference, what, _ended_on(resolved_at)))
     return plan
+
+
+def claims_due(ctx: ServiceContext, periods: Periods) -> int:
+    """How many claims have something due for erasure now (what a run of erase_batch goes through)."""
+    contact = _contact_due(kept_until(ctx, periods.contact_months))
+    evidence = _evidence_due(kept_until(ctx, periods.evidence_months))
+    return ctx.session.scalar(select(func.count()).select_from(Claim).where(or_(contact, evidence))) or 0
 
 
 def erase_batch(ctx: ServiceContext, periods: Periods, limit: int, skip_ids: set[int] | None = None) -> Erased:

@@ -9,6 +9,7 @@ Nothing here protects a number: ``tables`` does that.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -100,9 +101,17 @@ def quarter_column(start: date, end: date) -> ColumnElement[str]:
     return case(*whens, else_=literal(listed[-1][0])) if whens else literal(listed[0][0])
 
 
-def count(session: Session, period_start: date, period_end: date, now: datetime) -> Counts:
+def count(
+    session: Session,
+    period_start: date,
+    period_end: date,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> Counts:
     """The unprotected counts of every table: one GROUP BY query (one scan) per table, one more
-    for the times. ``now``: the moment of counting, the latest a claim can have been decided."""
+    for the times. ``now``: the moment of counting, the latest a claim can have been decided.
+    ``progress`` is called with 1 after each of the ``scans()`` scans."""
+    step = progress or (lambda done: None)
     if period_end < period_start:
         raise ValueError("the period ends before it starts")
     since, until = _midnight(period_start), _midnight(period_end + timedelta(days=1))
@@ -146,6 +155,7 @@ def count(session: Session, period_start: date, period_end: date, now: datetime)
             _known(rows_dimension, r, row_keys)
             _known(cols_dimension, c, col_keys)
         found.crosses[name] = cells
+        step(1)
         for dimension, keys, side in ((rows_dimension, row_keys, 0), (cols_dimension, col_keys, 1)):
             tallies = dict.fromkeys(keys, 0)
             for key, n in cells.items():
@@ -160,8 +170,20 @@ def count(session: Session, period_start: date, period_end: date, now: datetime)
             _known(name, slug, keys)
             tallies[slug] += n
         found.lists[name] = tallies
+        step(1)
     found.days = _days(session, since, until, now)
+    step(1)
     return found
+
+
+def scans() -> int:
+    """How many scans ``count`` makes: one for each cross-table, one for each list that is not a
+    margin of one, one for the times."""
+    margins = {dimension for pair in CROSSES.values() for dimension in pair}
+    return len(CROSSES) + len(set(DIMENSIONS) - margins) + 1
+
+
+DIMENSIONS = ("category", "regulation", "sector", "region", "outcome", "quarter")
 
 
 CROSSES = {"category_by_outcome": ("category", "outcome"), "category_by_region": ("category", "region")}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -109,11 +109,16 @@ def differencing(new: Mapping[str, Any], earlier: Iterable[Mapping[str, Any]]) -
 
 
 def publish(
-    ctx: ServiceContext, actor_id: int | None, settings: Settings, period_end: date | None = None
+    ctx: ServiceContext,
+    actor_id: int | None,
+    settings: Settings,
+    period_end: date | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> StatisticsRelease:
     """Count, protect, check against every earlier release, and add the release to the register.
     ``actor_id`` is the admin who published it (None: an operator at the command line); it goes
-    in the admin log, never in the release. Raises StatisticsRefused with the reasons."""
+    in the admin log, never in the release. Raises StatisticsRefused with the reasons.
+    ``progress`` is called after each of the counting's ``counting.scans()`` scans."""
     today = ctx.today()
     end = period_end or today - timedelta(days=1)
     if end >= today:
@@ -133,7 +138,7 @@ def publish(
             ]
         )
     number = (earlier[-1].number + 1) if earlier else 1
-    document = build(count(ctx.session, settings.series_start, end, ctx.now()), settings, number, ctx.now())
+    document = build(count(ctx.session, settings.series_start, end, ctx.now(), progress), settings, number, ctx.now())
     reasons = differencing(document, [json.loads(r.document) for r in earlier])
     if reasons:
         raise StatisticsRefused(
