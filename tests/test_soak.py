@@ -64,6 +64,7 @@ if _MISSING and os.environ.get("GUARANTEE_REQUIRE_SOAK") == "1":
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(900)  # the run's own limit is 600 s; this one only catches the test itself hanging
 @pytest.mark.skipif(bool(_MISSING), reason=f"soak run: {_MISSING}")
 def test_the_short_soak_run_on_postgresql_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> None:
     done = subprocess.run(
