@@ -23,6 +23,7 @@ from guarantee import (
     register,
     rules,
     security,
+    transactions,
     two_step_key,
 )
 from guarantee.clock import SystemClock
@@ -69,7 +70,8 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
         )
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, refuse_writes_while_reading=app.config["GUARANTEE_ENVIRONMENT"] != "production")
+    transactions.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     two_step_key.init_app(app)  # refuses to start if the key cannot open the secrets in the database
     app.extensions["guarantee.clock"] = app.config.get("GUARANTEE_CLOCK") or SystemClock()

@@ -17,6 +17,9 @@ Two things a view may still say, each in one line where it needs it:
   committed later, even if the answer is a redirect with a message.
 - ``keep()``: what the request writes after a refusal is a record of that refusal (a wrong
   two-step code is counted), kept although the answer is an error page.
+
+A GET, HEAD or OPTIONS request whose view is not ``@transactional`` only reads: on SQLite its
+transaction is a deferred one that does not queue behind writers (guarantee.database).
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Concatenate, ParamSpec
 
-from flask import g, make_response
+from flask import Flask, current_app, g, make_response, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
+from guarantee import database
 from guarantee.context import service_context
 from guarantee.services.context import ServiceContext
 
@@ -80,6 +84,7 @@ def _wrap(view: View[P], *, read_only: bool) -> Callable[P, Response]:
         _finish(ctx, response, read_only=read_only)
         return response
 
+    wrapper.guarantee_writes = not read_only  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -91,3 +96,21 @@ def transactional(view: View[P]) -> Callable[P, Response]:
 def read_only(view: View[P]) -> Callable[P, Response]:
     """The view reads, and its transaction is always rolled back."""
     return _wrap(view, read_only=True)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _reads_only() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    database.set_reading(request.method in SAFE_METHODS and not getattr(view, "guarantee_writes", False))
+
+
+def _done_reading(_error: BaseException | None) -> None:
+    database.set_reading(False)
+
+
+def init_app(app: Flask) -> None:
+    """Say, before anything of the request touches the database, whether it only reads."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _reads_only)
+    app.teardown_request(_done_reading)
