@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from guarantee import mail
 from guarantee.context import service_context, unit_of_work
+from guarantee.database import reading
 from guarantee.models import Attachment, Contact, Officer
 from guarantee.services import audit, following, retention, schedule, sender
 from guarantee.services.actors import OfficerActor
@@ -575,10 +576,11 @@ def verify_command(checkpoint_file: str | None, public_key: str | None, workers:
         except audit.CheckpointInvalid as exc:
             _fail(str(exc))
     ctx = service_context()
-    total = audit.count_claims(ctx)
-    with progress_shown("Verifying the audit chains", total, "claims") as progress:
-        report = audit.verify(ctx, checkpoint, workers=workers or _cores(), progress=progress)
-    ctx.session.rollback()
+    with reading():  # on SQLite, filing and deciding go on while it reads
+        total = audit.count_claims(ctx)
+        with progress_shown("Verifying the audit chains", total, "claims") as progress:
+            report = audit.verify(ctx, checkpoint, workers=workers or _cores(), progress=progress)
+        ctx.session.rollback()
     if report.problems:
         for problem in report.problems:
             click.secho(f"BROKEN {problem}", fg="red", err=True)
