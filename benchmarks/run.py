@@ -74,46 +74,65 @@ class Workload:
     floor: str | None  # "hello", "write", or None for a floor itself
     expected: tuple[int, ...] = (200,)
     share: float | None = None  # the target, as a share of the floor's req/s
+    cpu: float | None = None  # the target: app CPU per request at most this many times the floor's
     p99_ms: float | None = None  # the target p99 at 16 clients
-    same_as_10k: bool = False  # p99 within 1.5x of the same page at 10,000 claims
     reads: bool = True  # safe to warm up
+    alongside: str | None = None  # a writing workload other clients run meanwhile, each at WRITERS_PACE_MS
+    against: str | None = None  # the read-only run this one's p99 is held to (at most MIXED_P99x of it)
 
 
+PAGE, JSON, WRITE = 3.0, 2.0, 1.5  # app CPU per request against the floor's: an HTML page, a JSON read, a write
 FLOORS = (
     Workload("hello", "Framework floor: hello-world JSON", "get.lua", None),
     Workload("write", "Write floor: one ORM row committed", "write_floor.lua", None, (201,), reads=False),
 )
 WORKLOADS = (
-    Workload("api_submit", "API submission", "api_submit.lua", "write", (201,), share=0.6, p99_ms=50, reads=False),
-    Workload("web_submit", "Web-form page sent (CSRF)", "web_submit.lua", "write", (303,), share=0.5, reads=False),
+    Workload(
+        "api_submit", "API submission", "api_submit.lua", "write", (201,), share=0.6, cpu=WRITE, p99_ms=50, reads=False
+    ),
+    Workload("web_submit", "Web-form page sent (CSRF)", "web_submit.lua", "write", (303,), 0.6, WRITE, reads=False),
     Workload(
         "transition",
         "Transition via API (30% hot)",
         "transition.lua",
         "write",
         (200, 409, 412),
-        share=0.5,
+        share=0.6,
+        cpu=WRITE,
         p99_ms=50,
         reads=False,
     ),
-    Workload("tracking", "Tracking page", "get.lua", "hello", share=0.35),
-    Workload("api_read", "API claim read", "get.lua", "hello", share=0.35),
-    Workload("queue_first", "Queue: first page", "get.lua", "hello", share=0.25, same_as_10k=True),
+    Workload("claim_form", "Claim form: a question page", "get.lua", "hello", cpu=PAGE),
+    Workload("tracking", "Tracking page", "get.lua", "hello", cpu=PAGE),
+    Workload("api_read", "API claim read", "get.lua", "hello", cpu=JSON),
+    Workload("console_claim", "Console: a claim's page", "get.lua", "hello", cpu=PAGE),
+    Workload("queue_first", "Queue: first page", "get.lua", "hello", cpu=PAGE),
     Workload(
         "queue_filtered",
         "Queue: state + overdue + region",
         "get.lua",
         "hello",
-        share=0.25,
-        same_as_10k=True,
+        cpu=PAGE,
     ),
-    Workload("queue_deep", "Queue: page 10,000 claims deep", "get.lua", "hello", share=0.25, same_as_10k=True),
-    Workload("stats_page", "Statistics page", "get.lua", "hello", share=0.5),
-    Workload("stats_api", "Statistics API", "get.lua", "hello", share=0.5),
-    Workload("register_page", "Decision register: first page", "get.lua", "hello", share=0.25),
-    Workload("register_api", "Decision register API: first page", "get.lua", "hello", share=0.25),
+    Workload("queue_deep", "Queue: page 10,000 claims deep", "get.lua", "hello", cpu=PAGE),
+    Workload(
+        "queue_while_filing",
+        "Queue: first page while groups file",
+        "get.lua",
+        "hello",
+        alongside="api_submit",
+        against="queue_first",
+    ),
+    Workload("stats_page", "Statistics page", "get.lua", "hello", cpu=PAGE),
+    Workload("stats_api", "Statistics API", "get.lua", "hello", cpu=JSON),
+    Workload("register_page", "Decision register: first page", "get.lua", "hello", cpu=PAGE),
+    Workload("register_api", "Decision register API: first page", "get.lua", "hello", cpu=JSON),
+    Workload("rule_page", "A rule's page", "get.lua", "hello", cpu=PAGE),
 )
 BY_NAME = {w.name: w for w in FLOORS + WORKLOADS}
+# The mixed workload: groups file at a steady pace (each writing client once every WRITERS_PACE_MS)
+# while officers read; the readers' p99 may be at most MIXED_P99X their p99 in a run on their own.
+WRITERS, WRITERS_PACE_MS, MIXED_P99X = 2, 100, 2.0
 QUEUE_DEPTH = 10_000
 QUEUE_FILTER = "state=under_review&state=awaiting_information&due=overdue&region=london"
 PUBLISH_LIMITS = {"postgresql": 10.0, "sqlite": 15.0}
@@ -478,14 +497,30 @@ class Clients:
                 for k, s in enumerate(self.manifest.tracking)
             ]
         if name.startswith("queue_"):
-            reviewers = [o for o in self._officers("reviewer") if "admin" not in o["roles"]]
-            cookies = [self.console_cookie(o) for o in reviewers[:2]]
             path = {
                 "queue_first": "/officer",
+                "queue_while_filing": "/officer",
                 "queue_filtered": f"/officer?{QUEUE_FILTER}",
                 "queue_deep": f"/officer?{urlencode({'cursor': self._deep_cursor()})}",
             }[name]
-            return [[path, f"Cookie={c}"] for c in cookies]
+            return [[path, f"Cookie={c}"] for c in self._reviewer_cookies()]
+        if name == "console_claim":
+            cookies = self._reviewer_cookies()
+            return [
+                [f"/officer/claims/{s['reference']}", f"Cookie={cookies[k % len(cookies)]}"]
+                for k, s in enumerate(self.manifest.tracking)
+            ]
+        if name == "claim_form":
+            return [[f"/claims/new/{FORM_PAGES[2]}"]]  # the initiative page: the most options
+        if name == "rule_page":
+            with self.engine.connect() as conn:
+                slugs = conn.execute(
+                    text(
+                        "SELECT r.slug FROM regulations r JOIN claims c ON c.regulation_id = r.id "
+                        "GROUP BY r.slug ORDER BY count(*) DESC, r.slug LIMIT 10"
+                    )
+                ).scalars()
+                return [[f"/rules/{slug}"] for slug in slugs]
         if name == "stats_page":
             return [["/statistics"]]
         if name == "stats_api":
@@ -497,6 +532,12 @@ class Clients:
         if name == "transition":
             return self._transition_rows()
         raise ValueError(name)
+
+    def _reviewer_cookies(self) -> list[str]:
+        if not hasattr(self, "_cookies"):
+            reviewers = [o for o in self._officers("reviewer") if "admin" not in o["roles"]]
+            self._cookies = [self.console_cookie(o) for o in reviewers[:2]]
+        return self._cookies
 
     def _web_session(self) -> list[str]:
         """A browser that has answered the claim form's pages up to the last, which it sends: its
@@ -553,11 +594,27 @@ class Clients:
 def wrk(
     server: Server, workload: Workload, data: list[list[str]], *, seconds: float, threads: int, workdir: Path
 ) -> Any:
-    script = workdir / f"{workload.name}.lua"
+    return wrk_finish(wrk_start(server, workload, data, seconds=seconds, threads=threads, workdir=workdir))
+
+
+def wrk_start(
+    server: Server,
+    workload: Workload,
+    data: list[list[str]],
+    *,
+    seconds: float,
+    threads: int,
+    workdir: Path,
+    pace_ms: int = 0,
+    name: str | None = None,
+) -> tuple[subprocess.Popen[str], Path, str]:
+    """wrk running ``workload`` (each client waiting ``pace_ms`` between requests, if given)."""
+    name = name or workload.name
+    script = workdir / f"{name}.lua"
     script.write_text((LUA / "common.lua").read_text() + "\n" + (LUA / workload.script).read_text())
-    data_file = workdir / f"{workload.name}.tsv"
+    data_file = workdir / f"{name}.tsv"
     data_file.write_text("".join("\t".join(row) + "\n" for row in data))
-    out = workdir / f"{workload.name}.json"
+    out = workdir / f"{name}.json"
     out.unlink(missing_ok=True)
     env = {
         **os.environ,
@@ -566,6 +623,7 @@ def wrk(
         "BENCH_RUN": uuid.uuid4().hex[:8],
         "BENCH_THREADS": str(threads),
         "BENCH_STARTED": str(int(time.time())),
+        "BENCH_PACE_MS": str(pace_ms),
     }
     command = [
         shutil.which("wrk") or "wrk",
@@ -576,9 +634,15 @@ def wrk(
         f"--script={script}",
         server.base,
     ]
-    finished = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
-    if finished.returncode != 0 or not out.exists():
-        raise RuntimeError(f"wrk failed on {workload.name}: {finished.stderr or finished.stdout}")
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603
+    return process, out, name
+
+
+def wrk_finish(running: tuple[subprocess.Popen[str], Path, str]) -> Any:
+    process, out, name = running
+    stdout, stderr = process.communicate()
+    if process.returncode != 0 or not out.exists():
+        raise RuntimeError(f"wrk failed on {name}: {stderr or stdout}")
     return json.loads(out.read_text())
 
 
@@ -597,7 +661,22 @@ def drive(
         tries += 1
         settled = server.settle(interval=0.1 if options.smoke else 0.25)
         cpu_before, db_before = server.cpu_seconds(), postgresql_cpu_seconds() if database == "postgresql" else 0.0
+        writers = (
+            wrk_start(
+                server,
+                BY_NAME[workload.alongside],
+                clients.rows(workload.alongside),
+                seconds=duration,
+                threads=WRITERS,
+                workdir=workdir,
+                pace_ms=WRITERS_PACE_MS,
+                name=f"{workload.name}_writers",
+            )
+            if workload.alongside
+            else None
+        )
         result = wrk(server, workload, data, seconds=duration, threads=threads, workdir=workdir)
+        alongside = wrk_finish(writers) if writers else None
         cpu_after, db_after = server.cpu_seconds(), postgresql_cpu_seconds() if database == "postgresql" else 0.0
         requests_done = result["requests"]
         if requests_done:
@@ -614,7 +693,23 @@ def drive(
     statuses = {int(k): v for k, v in result["statuses"].items()}
     expected = sum(v for k, v in statuses.items() if k in workload.expected)
     latency = result["latency_us"]
-    return {
+    measured: dict[str, Any] = {}
+    if alongside is not None:  # the app's CPU is shared with the writers: not this workload's own
+        writes = BY_NAME[workload.alongside or ""]
+        written = {int(k): v for k, v in alongside["statuses"].items()}
+        measured["alongside"] = {
+            "label": f"{writes.label}, {WRITERS} clients each every {WRITERS_PACE_MS} ms",
+            "requests": alongside["requests"],
+            "req_per_s": round(alongside["requests"] / (alongside["duration_us"] / 1e6), 1),
+            "p99_ms": round(alongside["latency_us"]["p99"] / 1000, 2),
+            "statuses": {str(k): v for k, v in sorted(written.items())},
+            "expected_share": round(
+                sum(v for k, v in written.items() if k in writes.expected) / alongside["requests"], 4
+            )
+            if alongside["requests"]
+            else 0.0,
+        }
+    return measured | {
         "label": workload.label,
         "requests": requests_done,
         "seconds": round(seconds, 2),
@@ -623,7 +718,12 @@ def drive(
         "p95_ms": round(latency["p95"] / 1000, 2),
         "p99_ms": round(latency["p99"] / 1000, 2),
         "max_ms": round(latency["max"] / 1000, 2),
-        "cpu_ms_per_request": round(1000 * (cpu_after - cpu_before) / requests_done, 3) if requests_done else None,
+        # With writers alongside, the CPU of both, over both's requests.
+        "cpu_ms_per_request": round(
+            1000 * (cpu_after - cpu_before) / (requests_done + (alongside["requests"] if alongside else 0)), 3
+        )
+        if requests_done
+        else None,
         # None where a PostgreSQL process ended during the workload and took its CPU time with it.
         "db_cpu_ms_per_request": round(1000 * (db_after - db_before) / requests_done, 3)
         if requests_done and database == "postgresql" and db_after >= db_before
@@ -738,23 +838,48 @@ def judge(runs: list[dict[str, Any]], smoke: bool) -> list[dict[str, Any]]:
                         "met": False,
                     }
                 )
-            if workload.floor is None or workload.share is None:
+            if workload.floor is None:
                 continue
-            if workload.same_as_10k and run["claims"] < 1_000_000:
-                continue  # the queue targets are set at a million claims
             if "failed" in results[workload.floor]:
                 continue  # no floor to compare with; the floor's own failure is reported
-            floor = results[workload.floor]["req_per_s"]
-            share = result["req_per_s"] / floor if floor else 0.0
-            checks.append(
-                {
-                    "where": where,
-                    "what": f"{workload.label}: share of the {workload.floor} floor",
-                    "target": f">= {workload.share:.0%}",
-                    "measured": f"{share:.0%} ({result['req_per_s']:.0f} of {floor:.0f} req/s)",
-                    "met": share >= workload.share,
-                }
-            )
+            floor_result = results[workload.floor]
+            if workload.share is not None:
+                floor = floor_result["req_per_s"]
+                share = result["req_per_s"] / floor if floor else 0.0
+                checks.append(
+                    {
+                        "where": where,
+                        "what": f"{workload.label}: share of the {workload.floor} floor's throughput",
+                        "target": f">= {workload.share:.0%}",
+                        "measured": f"{share:.0%} ({result['req_per_s']:.0f} of {floor:.0f} req/s)",
+                        "met": share >= workload.share,
+                    }
+                )
+            if workload.cpu is not None and result["cpu_ms_per_request"] and floor_result["cpu_ms_per_request"]:
+                ratio = result["cpu_ms_per_request"] / floor_result["cpu_ms_per_request"]
+                checks.append(
+                    {
+                        "where": where,
+                        "what": f"{workload.label}: app CPU per request against the {workload.floor} floor's",
+                        "target": f"<= {workload.cpu:g}x",
+                        "measured": f"{ratio:.1f}x ({result['cpu_ms_per_request']:.2f} vs "
+                        f"{floor_result['cpu_ms_per_request']:.2f} ms)",
+                        "met": ratio <= workload.cpu,
+                    }
+                )
+            alone = results.get(workload.against or "", {})
+            if workload.against and "p99_ms" in alone:
+                ratio = result["p99_ms"] / alone["p99_ms"] if alone["p99_ms"] else float("inf")
+                checks.append(
+                    {
+                        "where": where,
+                        "what": f"{workload.label}: p99 against the same reads on their own",
+                        "target": f"<= {MIXED_P99X:g}x",
+                        "measured": f"{ratio:.2f}x ({result['p99_ms']:.1f} vs {alone['p99_ms']:.1f} ms; "
+                        f"{result['alongside']['req_per_s']:.0f} claims filed a second)",
+                        "met": ratio <= MIXED_P99X,
+                    }
+                )
             if workload.p99_ms is not None:
                 checks.append(
                     {
@@ -766,7 +891,7 @@ def judge(runs: list[dict[str, Any]], smoke: bool) -> list[dict[str, Any]]:
                     }
                 )
             small = by_key.get((run["database"], 10_000))
-            if workload.same_as_10k and small and "p99_ms" in small["workloads"].get(name, {}):
+            if run["claims"] >= 1_000_000 and small and "p99_ms" in small["workloads"].get(name, {}):
                 base = small["workloads"][name]["p99_ms"]
                 checks.append(
                     {
@@ -869,6 +994,11 @@ def markdown(report: dict[str, Any]) -> str:
             floor = run["workloads"].get(workload.floor or "", {}).get("req_per_s") if workload.floor else None
             share = f"{r['req_per_s'] / floor:.0%} {workload.floor}" if floor else "floor" if not workload.floor else ""
             answers = ", ".join(f"{k}: {v}" for k, v in r["statuses"].items())
+            if "alongside" in r:
+                w = r["alongside"]
+                answers += f"; meanwhile {w['label']}: {w['req_per_s']:.0f}/s, p99 {w['p99_ms']:.0f} ms, " + ", ".join(
+                    f"{k}: {v}" for k, v in w["statuses"].items()
+                )
             lines.append(
                 f"| {r['label']} | {fmt(r['req_per_s'], '.0f')} | {share} | {fmt(r['p50_ms'], '.1f')} | "
                 f"{fmt(r['p95_ms'], '.1f')} | {fmt(r['p99_ms'], '.1f')} | {fmt(r['cpu_ms_per_request'], '.2f')} | "

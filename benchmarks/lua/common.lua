@@ -65,3 +65,12 @@ function done(summary, latency, requests)
     latency:percentile(99), table.concat(parts, ",")))
   out:close()
 end
+
+-- BENCH_PACE_MS: each client waits this long between requests (the mixed workload's writers: a
+-- steady stream of claims rather than as many as the server takes). Unset, wrk sends at once.
+local pace = tonumber(os.getenv("BENCH_PACE_MS") or "0") or 0
+if pace > 0 then
+  function delay()
+    return pace
+  end
+end
