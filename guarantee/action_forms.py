@@ -8,15 +8,6 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxesInput,
-    GovFileInput,
-    GovRadioInput,
-    GovSelect,
-    GovSubmitInput,
-    GovTextArea,
-    GovTextInput,
-)
 from wtforms import (
     Field,
     HiddenField,
@@ -30,6 +21,15 @@ from wtforms import (
 )
 
 from guarantee.services.queue import as_id
+from guarantee.widgets import (
+    GovCheckboxesInput,
+    GovFileInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
 from workflows import GROUP, Input, Transition
 from workflows.sentences import form_hint, form_label
 from workflows.vocabulary import label

@@ -59,8 +59,10 @@ class Components:
         self.rendered: OrderedDict[bytes, Markup] = OrderedDict()
         self.lock = threading.Lock()
 
-    def __call__(self, name: str, params: dict[str, Any]) -> Markup:
-        key = _key(name, params)
+    def __call__(self, name: str, params: dict[str, Any], *, keep: bool = True) -> Markup:
+        """The component's markup; with ``keep=False`` (parameters holding what a person typed)
+        rendered without being kept."""
+        key = _key(name, params) if keep else None
         if key is not None:
             with self.lock:
                 found = self.rendered.get(key)

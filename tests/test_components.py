@@ -6,10 +6,33 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf import wtforms_widgets as wtf
 from markupsafe import Markup
+from wtforms import (
+    FileField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 
 from guarantee import create_app
 from guarantee.components import Components
+from guarantee.widgets import (
+    GovCheckboxesInput,
+    GovFileInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
 from tests.conftest import _app_config
 
 
@@ -90,3 +113,40 @@ def test_only_plain_parameters_are_kept_and_the_oldest_go_first(app: Flask) -> N
 def test_a_name_that_is_not_a_govuk_component_is_refused(app: Flask) -> None:
     with pytest.raises(ValueError, match=r"not a GOV\.UK Frontend component macro"):
         Components(app.jinja_env)("../../secrets", {})
+
+
+class _Form(FlaskForm):
+    """One field of each widget the service's forms use."""
+
+    name = StringField("Name of your group", widget=GovTextInput(), description="As people know it")
+    password = PasswordField("Password", widget=GovPasswordInput())
+    story = TextAreaField("How it blocks you", widget=GovTextArea())
+    sector = SelectField(
+        "Sector", choices=[SelectChoice("", "Any"), SelectChoice("health", "Health")], widget=GovSelect()
+    )
+    region = RadioField(
+        "Region", choices=[SelectChoice("london", "London"), SelectChoice("wales", "Wales")], widget=GovRadioInput()
+    )
+    states = SelectMultipleField(
+        "States", choices=[SelectChoice("submitted", "Submitted")], widget=GovCheckboxesInput()
+    )
+    evidence = FileField("Evidence", widget=GovFileInput())
+    send = SubmitField("Send", widget=GovSubmitInput())
+
+
+def test_each_form_widget_gives_govuk_frontend_wtfs_markup_and_keeps_nothing_typed(app: Flask) -> None:
+    typed = {"name": "Friends of Elm Park", "story": "The hall's rules", "region": "wales", "states": "submitted"}
+    with app.test_request_context(method="POST", data=typed):
+        app.config["WTF_CSRF_ENABLED"] = False
+        form = _Form()
+        form.validate()
+        components: Components = app.jinja_env.globals["component"]  # type: ignore[assignment]
+        components.rendered.clear()
+        for field in form:
+            theirs = getattr(wtf, type(field.widget).__name__)()
+            params = {"classes": "govuk-!-width-one-half"} if field.name == "name" else {}
+            assert str(field(params=params)) == str(theirs(field, params=params)), field.name
+            assert str(field(params=params)) == str(theirs(field, params=params)), f"{field.name}, kept"
+    kept = b"".join(components.rendered)
+    assert b"wales" in kept and b"Region" in kept  # the choices and which is chosen: the service's words
+    assert b"Elm Park" not in kept and b"hall" not in kept  # what the group typed: rendered, never kept

@@ -13,7 +13,6 @@ from flask import flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea, GovTextInput
 from werkzeug.wrappers import Response
 from wtforms import RadioField, SelectChoice, StringField, SubmitField, TextAreaField
 
@@ -26,6 +25,7 @@ from guarantee.services.context import ServiceContext
 from guarantee.services.errors import ValidationFailed
 from guarantee.services.officers import require_role
 from guarantee.transactions import read_only, transactional
+from guarantee.widgets import GovRadioInput, GovSubmitInput, GovTextArea, GovTextInput
 
 CHANNEL_CHOICES = [SelectChoice(c, data_rights.CHANNEL_LABELS[c]) for c in ("post", "email", "phone")]
 _DAY = re.compile(r"^\s*(\d{1,2})[\s/.-]+(\d{1,2})[\s/.-]+(\d{4})\s*$")

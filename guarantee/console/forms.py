@@ -6,14 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovPasswordInput,
-    GovRadioInput,
-    GovSelect,
-    GovSubmitInput,
-    GovTextArea,
-    GovTextInput,
-)
 from wtforms import (
     HiddenField,
     PasswordField,
@@ -26,6 +18,14 @@ from wtforms import (
 )
 
 from guarantee.action_forms import input_form
+from guarantee.widgets import (
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
 from workflows import Input
 from workflows.vocabulary import BARRIER_CATEGORIES, label
 

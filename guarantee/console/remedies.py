@@ -8,7 +8,6 @@ from flask import flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
 from werkzeug.wrappers import Response
 from wtforms import SubmitField, TextAreaField
 
@@ -16,6 +15,7 @@ from guarantee.console import bp, submitted
 from guarantee.services import remedies
 from guarantee.services.context import ServiceContext
 from guarantee.transactions import read_only, transactional
+from guarantee.widgets import GovSubmitInput, GovTextArea
 
 
 class CloseFollowUpForm(FlaskForm):  # type: ignore[misc]

@@ -11,7 +11,6 @@ from flask import flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, SubmitField, TextAreaField
 
@@ -20,6 +19,7 @@ from guarantee.services import publishing
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import ValidationFailed
 from guarantee.transactions import read_only, transactional
+from guarantee.widgets import GovSubmitInput, GovTextArea
 
 STATEMENT_ID = "<int(max=2147483647):statement_id>"
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from flask import current_app, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, RadioField, SelectChoice, SubmitField, TextAreaField
 
@@ -19,6 +18,7 @@ from guarantee.services import remedies
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import NotFound, ServiceError, ValidationFailed
 from guarantee.transactions import read_only, transactional, undo
+from guarantee.widgets import GovRadioInput, GovSubmitInput, GovTextArea
 from workflows.remedies import ANSWERS, CHECK_IN_MONTHS, FOLLOW_UP, QUESTION
 
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from flask import make_response, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
 from werkzeug.wrappers import Response
 from wtforms import SubmitField
 
@@ -26,6 +25,7 @@ from guarantee.services import data_rights, reading
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict
 from guarantee.transactions import read_only, transactional, undo
+from guarantee.widgets import GovSubmitInput
 
 
 class CopyForm(FlaskForm):  # type: ignore[misc]

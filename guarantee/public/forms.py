@@ -10,7 +10,9 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from govuk_frontend_wtf.wtforms_widgets import (
+from wtforms import Field, HiddenField, RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+
+from guarantee.widgets import (
     GovFileInput,
     GovRadioInput,
     GovSelect,
@@ -18,8 +20,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import Field, HiddenField, RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
-
 from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, REMEDIES_SOUGHT, SECTORS, label
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]

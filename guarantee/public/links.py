@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from flask import make_response, render_template
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, SubmitField
 
 from guarantee.public import tracking
 from guarantee.services.claims import is_reference
+from guarantee.widgets import GovSubmitInput
 
 
 class FreshLinkForm(FlaskForm):  # type: ignore[misc]

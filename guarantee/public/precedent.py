@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import current_app, make_response, render_template, url_for
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
 from werkzeug.wrappers import Response
 from wtforms import RadioField, SelectChoice
 
@@ -25,6 +24,7 @@ from guarantee.public import tracking
 from guarantee.services import rule_pages
 from guarantee.services.context import ServiceContext
 from guarantee.statistics.document import settings_from
+from guarantee.widgets import GovRadioInput
 
 CHOICE = "precedent_regulation"  # the draft's answer: an entry's id, "none", or absent
 NONE = "none"

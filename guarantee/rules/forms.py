@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
 from wtforms import StringField, SubmitField
+
+from guarantee.widgets import GovSubmitInput, GovTextInput
 
 
 class FollowForm(FlaskForm):  # type: ignore[misc]
