@@ -12,7 +12,7 @@ import json
 import multiprocessing
 import os
 import re
-import threading
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -566,6 +566,11 @@ _worker: dict[str, Any] = {}
 
 
 def _start_worker(url: str, checkpoint: Checkpoint | None, loads: Callable[[str], Any] | None) -> None:
+    # A forked worker inherits the caller's signal handlers: one that only notes SIGTERM (as a
+    # command stopping cleanly does) would keep the pool from ending its workers, and verify would
+    # wait for them for ever. The pool's workers end as processes do by default.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     engine = create_engine(url, poolclass=NullPool, json_deserializer=loads)
     _worker.update(engine=engine, checkpoint=checkpoint)
 
@@ -577,6 +582,16 @@ def _worker_range(bounds: tuple[int, int]) -> _Range:
             # One snapshot for the whole range: a claim and its events as of the same moment.
             connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
         return _check_range(connection.execute, engine.dialect, bounds, _worker["checkpoint"])
+
+
+def only_thread() -> bool:
+    """Whether this process runs one thread, as the system counts them: ``threading`` does not see
+    threads started through ``_thread`` (as pytest-xdist's execnet starts its own), and forking
+    beside any of them may copy a lock it holds. Where the system cannot say, False."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
 
 
 def _in_workers(
@@ -593,7 +608,7 @@ def _in_workers(
     url = engine.url.render_as_string(hide_password=False)
     loads = getattr(engine.dialect, "_json_deserializer", None)
     ctx.session.rollback()  # this process holds no transaction while the workers read
-    method = "fork" if threading.active_count() == 1 else "spawn"
+    method = "fork" if only_thread() else "spawn"
     with multiprocessing.get_context(method).Pool(workers, _start_worker, (url, checkpoint, loads)) as pool:
         for result in pool.imap(_worker_range, ranges):
             if progress is not None:
