@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 from cryptography.hazmat.primitives import serialization
@@ -270,6 +270,18 @@ def rotate_key_command(new_key_file: str) -> None:
     )
 
 
+@contextmanager
+def _handling(handler: Callable[[int, Any], None], *signals: signal.Signals) -> Iterator[None]:
+    """``handler`` for these signals while the block runs, and the handlers before it again after
+    (a command run in another program's process, as the tests do, must not leave its own behind)."""
+    before = {number: signal.signal(number, handler) for number in signals}
+    try:
+        yield
+    finally:
+        for number, previous in before.items():
+            signal.signal(number, previous)
+
+
 SCHEDULE_EVERY = 300.0  # seconds between looking for reminders and digests to queue
 
 
@@ -290,27 +302,26 @@ def notify_command(loop: bool, batch: int, interval: float) -> None:
         received.append(signal.Signals(signum).name)
         stopping.set()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    transport = mail.transport_for(app)
-    attempts = app.config["GUARANTEE_MAIL_MAX_ATTEMPTS"]
-    totals = sender.Outcome()
-    scheduled_at = -SCHEDULE_EVERY
-    while True:
-        if time.monotonic() - scheduled_at >= SCHEDULE_EVERY:  # reminders and digests: now and then
-            with unit_of_work() as ctx:
-                schedule.queue_scheduled(ctx)
-            scheduled_at = time.monotonic()
-        while not stopping.is_set():
-            outcome = sender.send_batch(
-                unit_of_work, transport, mail.render, limit=batch, max_attempts=attempts, stop=stopping.is_set
-            )
-            for name in ("sent", "retried", "failed", "skipped"):
-                getattr(totals, name).extend(getattr(outcome, name))
-            if outcome.handled < batch:
+    with _handling(stop, signal.SIGTERM, signal.SIGINT):
+        transport = mail.transport_for(app)
+        attempts = app.config["GUARANTEE_MAIL_MAX_ATTEMPTS"]
+        totals = sender.Outcome()
+        scheduled_at = -SCHEDULE_EVERY
+        while True:
+            if time.monotonic() - scheduled_at >= SCHEDULE_EVERY:  # reminders and digests: now and then
+                with unit_of_work() as ctx:
+                    schedule.queue_scheduled(ctx)
+                scheduled_at = time.monotonic()
+            while not stopping.is_set():
+                outcome = sender.send_batch(
+                    unit_of_work, transport, mail.render, limit=batch, max_attempts=attempts, stop=stopping.is_set
+                )
+                for name in ("sent", "retried", "failed", "skipped"):
+                    getattr(totals, name).extend(getattr(outcome, name))
+                if outcome.handled < batch:
+                    break
+            if not loop or stopping.wait(interval):
                 break
-        if not loop or stopping.wait(interval):
-            break
     if received:
         click.echo(f"Stopped after the message being sent ({received[0]}).")
     click.echo(

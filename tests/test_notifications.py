@@ -770,3 +770,11 @@ def test_a_password_is_never_sent_without_tls(app: Flask) -> None:
     app.config["GUARANTEE_SMTP_USERNAME"] = "relay-user"
     with pytest.raises(ValueError, match="never send a password in clear"):
         mail.transport_for(app)
+
+
+def test_notify_leaves_the_signal_handlers_as_it_found_them(app: Flask) -> None:
+    """Run in another program's process (as here), its clean stop on SIGTERM and Ctrl-C must not
+    outlive it: a process forked later would ignore SIGTERM."""
+    before = (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT))
+    assert "Notify finished: 0 sent" in notify(app)
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
