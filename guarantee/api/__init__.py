@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, abort, request
@@ -32,9 +34,48 @@ opens the officers' view, as far as the officer's roles allow.
 
 
 class GuaranteeApi(Api):  # type: ignore[misc]
-    """flask-smorest's Api with RFC 9457 problems on API paths and HTML errors elsewhere."""
+    """flask-smorest's Api with RFC 9457 problems on API paths and HTML errors elsewhere, whose
+    OpenAPI document is written when it is first asked for.
+
+    Describing every operation (marshmallow schemas resolved into the document) was more than half
+    of making an app, paid again by every gunicorn worker, CLI command and test, and read only by
+    GET /openapi.json, ``flask openapi`` and the tests. The routes are registered at once; each
+    blueprint's part of the document is added, in the order registered, by ``spec.to_dict()``'s
+    first call: the document is the same, key for key."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, app: Flask) -> None:
+        self._undocumented: list[Callable[[], None]] = []
+        super().__init__(app)
+        written = self.spec.to_dict
+        writing = threading.Lock()  # two threads' first requests must not describe an operation twice
+
+        def to_dict() -> dict[str, Any]:
+            with writing:
+                while self._undocumented:
+                    self._undocumented.pop(0)()
+            document: dict[str, Any] = written()
+            return document
+
+        self.spec.to_dict = to_dict
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        """flask-smorest's register_blueprint, with the blueprint's documentation put off."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        app = self._app
+
+        def document() -> None:
+            blp.register_views_in_doc(self, app, self.spec, name=name, parameters=parameters)
+            self.spec.tag({"name": name, "description": blp.description})
+
+        self._undocumented.append(document)
+
+    def document_later(self, document: Callable[[], None]) -> None:
+        """Add to the OpenAPI document, after what is already put off, when it is first written."""
+        self._undocumented.append(document)
 
     def _register_responses(self) -> None:
         for status in http.HTTPStatus:
@@ -108,7 +149,7 @@ def init_app(app: Flask) -> None:
     )
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
-    decisions.document_feed(api.spec)
+    api.document_later(lambda: decisions.document_feed(api.spec))
     app.register_blueprint(docs.bp)
     names = {blueprint.name for blueprint in BLUEPRINTS}
     undeclared = [
