@@ -125,6 +125,10 @@ def start_live_server(
         f"127.0.0.1:{port}",
         "--workers",
         "2",
+        # The app is made once, in the master, and the workers are forked from it: each server
+        # starts on one import of the app instead of one a worker (the app holds no connection
+        # across the fork: start-up's two-step key check disposes of its engine).
+        "--preload",
         "--no-control-socket",
         application,
     ]
