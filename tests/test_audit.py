@@ -10,11 +10,9 @@ import io
 import itertools
 import json
 import os
-import signal
 import stat
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -1340,45 +1338,3 @@ def test_verify_forks_its_workers_only_where_this_process_runs_one_thread():
         assert audit.only_thread() is False
     finally:
         release.set()
-
-
-_REAL_WORKER_RANGE = audit._worker_range
-_QUICK_RANGE: list[tuple[int, int]] = []  # set before the workers are forked, so they have it
-
-
-def _every_range_but_the_first_is_slow(bounds: tuple[int, int]) -> Any:
-    if bounds not in _QUICK_RANGE:
-        time.sleep(60)  # still working when the caller gives up on the first range's result
-    return _REAL_WORKER_RANGE(bounds)
-
-
-@pytest.mark.timeout(120)
-def test_verify_ends_its_worker_processes_whatever_the_caller_does_with_sigterm(app, committed_claims, monkeypatch):
-    """A command run in the same process (notify, stopping cleanly) may have left a SIGTERM handler
-    that only takes note. Forked workers inherited it and ignored the pool's SIGTERM, and the
-    caller waited for them (CI ran out of time on it)."""
-    _in_ranges_of_two(monkeypatch)
-    monkeypatch.setattr(audit, "only_thread", lambda: True)  # fork, so the workers inherit the handler
-    monkeypatch.setattr(audit, "_worker_range", _every_range_but_the_first_is_slow)
-    with app.app_context():
-        monkeypatch.setattr(
-            sys.modules[__name__], "_QUICK_RANGE", audit._ranges(ServiceContext(session=db.session), 2)[:1]
-        )
-        db.session.rollback()
-
-    class GaveUp(Exception):
-        pass
-
-    def give_up(_claims: int) -> None:
-        raise GaveUp
-
-    before = signal.signal(signal.SIGTERM, lambda _number, _frame: None)
-    started = time.monotonic()
-    try:
-        with app.app_context(), pytest.raises(GaveUp):
-            audit.verify(ServiceContext(session=db.session), workers=2, progress=give_up)
-    finally:
-        signal.signal(signal.SIGTERM, before)
-        with app.app_context():
-            db.session.rollback()
-    assert time.monotonic() - started < 30, "the workers outlived the pool's SIGTERM"
