@@ -5,8 +5,10 @@ under a name of their own."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from werkzeug.datastructures import MultiDict
 
 from guarantee.clock import FixedClock
@@ -83,6 +85,33 @@ def test_a_count_past_the_cap_stops_one_past_it(
     for _ in range(3):
         file_claim(ctx)
     assert view_counts(ctx, me)["unassigned"] == 2, "shown as 'more than 1'"
+
+
+def test_my_claims_and_unassigned_are_counted_from_the_open_claims_alone(
+    ctx: ServiceContext, desk: dict[str, object]
+) -> None:
+    """Each view's count reads an index with the claim's state in it: "My claims" and "Unassigned"
+    the (assignee, state) index, not every claim the officer (or nobody) ever held, closed and
+    resolved ones included: 27 and 129 ms a queue page at a million claims on SQLite before."""
+    if ctx.session.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL reads a table this small whole; the schema test checks the index on both")
+    me = desk["me"]
+    assert isinstance(me, OfficerActor)
+    executed: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, sql: str, parameters: Any, *args: Any) -> None:
+        executed.append((sql, parameters))
+
+    engine = ctx.session.get_bind().engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        view_counts(ctx, me)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    [(sql, parameters)] = [(q, p) for q, p in executed if '"view"' in q]
+    plan = " ".join(row[3] for row in ctx.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql, parameters))
+    assert plan.count("USING COVERING INDEX ix_claims_assignee_state (assignee_id=? AND state=?)") == 2, plan
+    assert "SCAN claims" not in plan, plan
 
 
 def test_the_views_are_the_queues_own_filters_with_links_to_them() -> None:

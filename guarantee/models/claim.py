@@ -50,6 +50,9 @@ class Claim(Base):
         Index("ix_claims_queue_state_submitted", "state", "submitted_at", "id"),
         # Filing order across states: statistics' periods.
         Index("ix_claims_queue_submitted", "submitted_at", "id"),
+        # An officer's claims (or nobody's) in the open states: the queue's "My claims" and
+        # "Unassigned" counts read these alone.
+        Index("ix_claims_assignee_state", "assignee_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,7 +90,7 @@ class Claim(Base):
     # The catalogue entry the group chose when it filed, from those the form offered it (issue 20,
     # precedent when filing): a suggestion for triage, never the classification itself.
     regulation_chosen_id: Mapped[int | None] = mapped_column(ForeignKey("regulations.id"))
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
 
     # The running clock's due date, kept here so the queue can sort and filter on it.
     due_clock: Mapped[str | None] = mapped_column(String(32))
