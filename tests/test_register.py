@@ -426,6 +426,27 @@ def test_with_the_cache_a_page_reads_the_stamp_and_its_own_details_only(session:
     assert len(statements) == 2
 
 
+def test_a_rule_page_reads_the_registers_kept_judgement_too(session: Session) -> None:
+    register.forget()
+    rule = regulation(session, "Food hygiene", "food-hygiene")
+    claims = alike(session, rule.id, 5)
+    made = statement(session, claims[0])
+    register.read_register(session, k=5, today=TODAY, cache_seconds=60)
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        statements.append(sql)
+
+    engine = session.get_bind().engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        shown = register.shown_for_rule(session, rule.id, k=5, today=TODAY, cache_seconds=60)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert [s.number for s in shown] == [made.number]
+    assert len(statements) == 2  # the change stamp and the statement's details
+
+
 def test_a_withdrawal_in_the_claims_audit_chain_shows_at_once_through_the_cache(ctx: ServiceContext) -> None:
     register.forget()
     session = ctx.session

@@ -48,9 +48,14 @@ def _rule(ctx: ServiceContext, slug: str) -> Regulation | Response:
 
 
 def _statements(ctx: ServiceContext, regulation: Regulation) -> list[register.ShownStatement]:
-    """The rule's decision statements as the register shows them (coarsened, or held back)."""
+    """The rule's decision statements as the register shows them (coarsened, or held back), from
+    the register's judgement kept per worker while no statement changes, as the register's pages read it."""
     return register.shown_for_rule(
-        ctx.session, regulation.id, k=current_app.config["GUARANTEE_REGISTER_MIN_CLAIMS"], today=ctx.today()
+        ctx.session,
+        regulation.id,
+        k=current_app.config["GUARANTEE_REGISTER_MIN_CLAIMS"],
+        today=ctx.today(),
+        cache_seconds=float(current_app.config["GUARANTEE_REGISTER_CACHE_SECONDS"]),
     )
 
 

@@ -573,10 +573,17 @@ def statement(
 
 
 def shown_for_rule(
-    session: Session, regulation_id: int, *, k: int = DEFAULT_MIN_CLAIMS, today: date | None = None
+    session: Session,
+    regulation_id: int,
+    *,
+    k: int = DEFAULT_MIN_CLAIMS,
+    today: date | None = None,
+    cache_seconds: float = 0,
 ) -> list[ShownStatement]:
     """Every shown statement about one catalogue entry, newest first: for its rule page."""
-    return read_register(session, k=k, page_size=None, today=today, regulation_id=regulation_id).statements
+    return read_register(
+        session, k=k, page_size=None, today=today, regulation_id=regulation_id, cache_seconds=cache_seconds
+    ).statements
 
 
 def is_shown(
