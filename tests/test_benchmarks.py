@@ -82,12 +82,25 @@ class _IdleServer:
 
     log = Path("gunicorn.log")
 
-    def __init__(self) -> None:
+    idle = bench.Server.idle
+
+    def __init__(self, busy: int = 0) -> None:
         self.settled = 0
+        self.busy = busy  # times the workers are still busy at settle()'s limit
+        self.started = 0
 
     def settle(self, *, interval: float = 0.25) -> float:
         self.settled += 1
+        if self.busy:
+            self.busy -= 1
+            raise bench.WorkloadFailed("the workers were still busy after 120 s")
         return 0.0
+
+    def stop(self) -> None:
+        pass
+
+    def start(self) -> None:
+        self.started += 1
 
     def cpu_seconds(self) -> float:
         return 0.0
@@ -112,7 +125,7 @@ def _wrk_summary(requests: int) -> dict[str, Any]:
 
 
 def _drive(
-    monkeypatch: pytest.MonkeyPatch, answers: list[int], *, smoke: bool = False
+    monkeypatch: pytest.MonkeyPatch, answers: list[int], *, smoke: bool = False, busy: int = 0
 ) -> tuple[dict[str, Any], list[float], _IdleServer]:
     durations: list[float] = []
 
@@ -121,7 +134,7 @@ def _drive(
         return _wrk_summary(answers.pop(0))
 
     monkeypatch.setattr(bench, "wrk", wrk)
-    server = _IdleServer()
+    server = _IdleServer(busy)
     options = bench.Options(["sqlite"], [300], 1.0, 16, None, None, Path("."), smoke=smoke)
     result = bench.drive(
         server,  # type: ignore[arg-type]
@@ -147,6 +160,20 @@ def test_each_measurement_starts_on_idle_workers_and_one_that_finishes_no_reques
 def test_the_smoke_run_measures_each_workload_without_warming_it_up(monkeypatch: pytest.MonkeyPatch) -> None:
     result, durations, server = _drive(monkeypatch, [3], smoke=True)
     assert durations == [1.0] and server.settled == 1 and result["requests"] == 3
+
+
+def test_a_workload_after_one_that_left_the_workers_busy_starts_on_gunicorn_started_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    result, _, server = _drive(monkeypatch, [3, 3], busy=1)
+    assert server.started == 1 and result["restarted"] and result["requests"] == 3
+    quiet, _, server = _drive(monkeypatch, [3, 3])
+    assert server.started == 0 and not quiet["restarted"]
+
+
+def test_workers_still_busy_on_gunicorn_started_again_fail_the_workload(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(bench.WorkloadFailed, match="still busy"):
+        _drive(monkeypatch, [3, 3], busy=2)
 
 
 def test_a_workload_that_never_finishes_a_request_fails_naming_why(monkeypatch: pytest.MonkeyPatch) -> None:
