@@ -17,6 +17,7 @@ from sqlalchemy import select
 from guarantee.context import unit_of_work
 from guarantee.extensions import db
 from guarantee.models import Claim, Contact, DecisionStatement, Regulation, RuleSubscription
+from guarantee.rules.routes import NEWEST_STATEMENTS
 from guarantee.services import following, register, schedule
 from guarantee.services.demo import seed_demo
 from tests.conftest import Database
@@ -102,8 +103,17 @@ def test_a_rule_page_lists_what_the_register_shows_of_it_and_nothing_it_holds_ba
     assert by_rule
     for slug, statements in by_rule.items():
         page = client.get(f"/rules/{slug}").text
-        for number, shown in statements:
-            assert (f"Read decision statement {number}" in page) == shown, (slug, number, shown)
+        newest = [
+            s["number"] for body in json_pages(client, f"/api/v1/decisions?rule={slug}") for s in body["statements"]
+        ]
+        assert {number for number, shown in statements if shown} == set(newest), slug
+        for number, _ in statements:  # the five newest the register shows, and none it holds back
+            assert (f"Read decision statement {number}" in page) == (number in newest[:NEWEST_STATEMENTS]), (
+                slug,
+                number,
+            )
+        see_all = f'href="/decisions?rule={slug}">See all {len(newest)} decision statements about this rule</a>'
+        assert (see_all in page) == (len(newest) > NEWEST_STATEMENTS), slug
 
 
 def test_followers_hear_only_of_statements_the_register_shows(demo: Flask) -> None:

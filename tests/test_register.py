@@ -324,8 +324,21 @@ def test_is_shown_agrees_with_the_register(session: Session) -> None:
     made = statement(session, claims[0])
     assert register.is_shown(session, made, k=3, today=TODAY)
     assert not register.is_shown(session, made, k=4, today=TODAY)
-    assert [s.number for s in register.shown_for_rule(session, rule.id, k=3, today=TODAY)] == [made.number]
-    assert register.shown_for_rule(session, rule.id + 1000, k=3, today=TODAY) == []
+    assert [s.number for s in register.for_rule(session, rule.id, k=3, today=TODAY).statements] == [made.number]
+    assert register.for_rule(session, rule.id + 1000, k=3, today=TODAY).statements == []
+
+
+def test_for_a_rule_page_the_newest_statements_and_how_many_the_register_shows(session: Session) -> None:
+    rule = regulation(session, "Food hygiene", "food-hygiene")
+    claims = alike(session, rule.id, 7)
+    quarters = [(2025, 1), (2025, 4), (2025, 7), (2025, 10), (2026, 1), (2026, 4)]
+    made = [
+        statement(session, claim, published_at=datetime(year, month, 10, tzinfo=UK))
+        for claim, (year, month) in zip(claims, quarters, strict=False)
+    ]
+    found = register.for_rule(session, rule.id, k=3, today=TODAY, limit=5)
+    assert found.matching == 6
+    assert [s.number for s in found.statements] == [m.number for m in reversed(made)][:5]
 
 
 def test_a_statement_about_a_merged_entry_is_shown_under_the_entry_it_became(ctx: ServiceContext) -> None:
@@ -340,7 +353,7 @@ def test_a_statement_about_a_merged_entry_is_shown_under_the_entry_it_became(ctx
     [shown] = register.read_register(session, k=3, today=TODAY).statements
     assert (shown.number, shown.rule.slug, shown.rule.title) == (made.number, "food-hygiene", "Food hygiene")
     assert register.is_shown(session, made, k=3, today=TODAY)
-    assert [s.number for s in register.shown_for_rule(session, kept.id, k=3, today=TODAY)] == [made.number]
+    assert [s.number for s in register.for_rule(session, kept.id, k=3, today=TODAY).statements] == [made.number]
     assert register.read_register(session, register.Filters(rule="food-hygiene-rating"), k=3, today=TODAY).matching == 0
 
 
@@ -440,7 +453,7 @@ def test_a_rule_page_reads_the_registers_kept_judgement_too(session: Session) ->
     engine = session.get_bind().engine
     event.listen(engine, "before_cursor_execute", record)
     try:
-        shown = register.shown_for_rule(session, rule.id, k=5, today=TODAY, cache_seconds=60)
+        shown = register.for_rule(session, rule.id, k=5, today=TODAY, cache_seconds=60).statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert [s.number for s in shown] == [made.number]

@@ -17,6 +17,8 @@ from guarantee.statistics.document import settings_from
 from guarantee.transactions import read_only, transactional, undo
 
 ONE_CLICK = "List-Unsubscribe=One-Click"  # what a mail program POSTs (RFC 8058)
+# The statements a rule's page shows, newest first; the register lists every one, filtered by the rule.
+NEWEST_STATEMENTS = 5
 
 
 def _follow_limit() -> str:
@@ -47,15 +49,17 @@ def _rule(ctx: ServiceContext, slug: str) -> Regulation | Response:
         abort(404)
 
 
-def _statements(ctx: ServiceContext, regulation: Regulation) -> list[register.ShownStatement]:
-    """The rule's decision statements as the register shows them (coarsened, or held back), from
-    the register's judgement kept per worker while no statement changes, as the register's pages read it."""
-    return register.shown_for_rule(
+def _statements(ctx: ServiceContext, regulation: Regulation) -> register.Register:
+    """The rule's newest decision statements as the register shows them (coarsened, or held
+    back), and how many it shows, from the register's judgement kept per worker while no
+    statement changes, as the register's pages read it."""
+    return register.for_rule(
         ctx.session,
         regulation.id,
         k=current_app.config["GUARANTEE_REGISTER_MIN_CLAIMS"],
         today=ctx.today(),
         cache_seconds=float(current_app.config["GUARANTEE_REGISTER_CACHE_SECONDS"]),
+        limit=NEWEST_STATEMENTS,
     )
 
 
@@ -69,6 +73,7 @@ def _rule_page(ctx: ServiceContext, regulation: Regulation, form: forms.FollowFo
         threshold=rules.threshold,
         base=rules.base,
         statements=_statements(ctx, regulation),
+        newest=NEWEST_STATEMENTS,
         remedies_confirmed=remedies.published_in_place(ctx.session, rules, regulation.id),
         form=form or forms.FollowForm(formdata=None),
     )

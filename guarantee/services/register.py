@@ -572,18 +572,20 @@ def statement(
     return _with_details(session, found, {entry.shown.number for entry in everything})[0]
 
 
-def shown_for_rule(
+def for_rule(
     session: Session,
     regulation_id: int,
     *,
     k: int = DEFAULT_MIN_CLAIMS,
     today: date | None = None,
     cache_seconds: float = 0,
-) -> list[ShownStatement]:
-    """Every shown statement about one catalogue entry, newest first: for its rule page."""
+    limit: int | None = None,
+) -> Register:
+    """The shown statements about one catalogue entry, newest first (the first ``limit``; None:
+    every one), with how many there are: for its rule page."""
     return read_register(
-        session, k=k, page_size=None, today=today, regulation_id=regulation_id, cache_seconds=cache_seconds
-    ).statements
+        session, k=k, page_size=limit, today=today, regulation_id=regulation_id, cache_seconds=cache_seconds
+    )
 
 
 def is_shown(
