@@ -7,7 +7,8 @@ have an index within each state (migration e5c2b8d4a1f7), so each state's part r
 its stretch of the index, on either database and whatever their statistics say. The counts stop
 at COUNT_CAP a state ("more than 1,000"), so they cost the same at a million claims as at ten
 thousand; under a region filter they read the (state, region, due_on) index alone (migration
-d3a7f1c5e8b2).
+d3a7f1c5e8b2). Each statement is built once for each shape of filters (which filters, not their
+values) and kept; a page binds the values.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
-from sqlalchemy import and_, func, literal_column, or_, select, tuple_, union_all
+from sqlalchemy import and_, bindparam, func, literal_column, or_, select, tuple_, union_all
 
 from guarantee.models import Claim, Officer
 from guarantee.services.actors import OfficerActor
@@ -156,49 +158,119 @@ def _decode(cursor: str) -> list[Any]:
     return decoded
 
 
-def _filtered(ctx: ServiceContext, query: Any, filters: QueueFilters, me: int) -> Any:
-    """``query`` (a select of claims, or of counts) narrowed by every filter but the states."""
-    if filters.sector:
-        query = query.where(Claim.sector == filters.sector)
-    if filters.region:
-        query = query.where(Claim.region == filters.region)
-    if filters.category:
+class Shape(NamedTuple):
+    """Which filters a queue statement narrows by, not their values: statements are built once
+    for each shape and kept (building one, with its subqueries' column proxies, cost as much as
+    running it), and the values are bound when it runs (``_values``)."""
+
+    states: tuple[str, ...]
+    sector: bool
+    region: bool
+    category: bool
+    regulation: bool
+    assignee: str | None  # "me", "none", "id" (one officer's), or None
+    due: str | None
+    sort: str
+
+
+def shape_of(filters: QueueFilters) -> Shape:
+    assignee = filters.assignee if filters.assignee in (None, "me", "none") else "id"
+    return Shape(
+        filters.states,
+        filters.sector is not None,
+        filters.region is not None,
+        filters.category is not None,
+        filters.regulation is not None,
+        assignee,
+        filters.due,
+        filters.sort,
+    )
+
+
+def _filtered(query: Any, shape: Shape) -> Any:
+    """``query`` (a select of claims, or of counts) narrowed by every filter of ``shape`` but the
+    states, each value a bound parameter that ``_values`` gives."""
+    if shape.sector:
+        query = query.where(Claim.sector == bindparam("sector"))
+    if shape.region:
+        query = query.where(Claim.region == bindparam("region"))
+    if shape.category:
         query = query.where(
             or_(
-                Claim.category == filters.category,
-                and_(Claim.category.is_(None), Claim.barrier_category == filters.category),
+                Claim.category == bindparam("category"),
+                and_(Claim.category.is_(None), Claim.barrier_category == bindparam("category")),
             )
         )
-    if filters.regulation is not None:
-        query = query.where(Claim.regulation_id == filters.regulation)
-    if filters.assignee == "me":
-        query = query.where(Claim.assignee_id == me)
-    elif filters.assignee == "none":
+    if shape.regulation:
+        query = query.where(Claim.regulation_id == bindparam("regulation"))
+    if shape.assignee == "me":
+        query = query.where(Claim.assignee_id == bindparam("me"))
+    elif shape.assignee == "none":
         query = query.where(Claim.assignee_id.is_(None))
-    elif filters.assignee:
-        query = query.where(Claim.assignee_id == int(filters.assignee))
-    today = ctx.today()
-    if filters.due == "overdue":
-        query = query.where(Claim.due_on < today)
-    elif filters.due == "this_week":
-        query = query.where(Claim.due_on >= today, Claim.due_on <= today + timedelta(days=6 - today.weekday()))
+    elif shape.assignee == "id":
+        query = query.where(Claim.assignee_id == bindparam("assignee"))
+    if shape.due == "overdue":
+        query = query.where(Claim.due_on < bindparam("today"))
+    elif shape.due == "this_week":
+        query = query.where(Claim.due_on >= bindparam("today"), Claim.due_on <= bindparam("week_end"))
     return query
 
 
-def _counts(ctx: ServiceContext, filters: QueueFilters, me: int) -> dict[str, int]:
-    """Claims in each state under the filters but the states, up to COUNT_CAP + 1 (shown as "more
-    than COUNT_CAP"): one statement, each state's part reading that state's entries of the
-    (state, due_on) index until it has found that many (the order steers the planners to it)."""
+def _values(filters: QueueFilters, me: int, today: date) -> dict[str, Any]:
+    """The values of the filters, for the parameters ``_filtered`` binds."""
+    return {
+        "sector": filters.sector,
+        "region": filters.region,
+        "category": filters.category,
+        "regulation": filters.regulation,
+        "me": me,
+        "assignee": as_id(filters.assignee),
+        "today": today,
+        "week_end": today + timedelta(days=6 - today.weekday()),
+        "cap": COUNT_CAP + 1,
+    }
+
+
+@lru_cache(maxsize=256)
+def _counts_statement(shape: Shape) -> Any:
+    """Claims in each state under the filters but the states, up to COUNT_CAP + 1: one statement,
+    each state's part reading that state's entries of the (state, due_on) index until it has
+    found that many (the order steers the planners to it)."""
     parts = [
-        _filtered(ctx, select(Claim.state).where(Claim.state == state), filters, me)
+        _filtered(select(Claim.state).where(Claim.state == state), shape)
         .order_by(Claim.due_on)
-        .limit(COUNT_CAP + 1)
+        .limit(bindparam("cap"))
         .subquery()
         for state in STATES
     ]
     capped = union_all(*(select(part.c.state) for part in parts)).subquery()
-    rows = ctx.session.execute(select(capped.c.state, func.count()).group_by(capped.c.state))
+    return select(capped.c.state, func.count()).group_by(capped.c.state)
+
+
+def _counts(ctx: ServiceContext, filters: QueueFilters, me: int) -> dict[str, int]:
+    """Claims in each state under the filters but the states, up to COUNT_CAP + 1 (shown as "more
+    than COUNT_CAP")."""
+    shape = shape_of(replace(filters, states=(), sort="due"))
+    rows = ctx.session.execute(_counts_statement(shape), _values(filters, me, ctx.today()))
     return dict.fromkeys(STATES, 0) | {state: int(n) for state, n in rows}
+
+
+@lru_cache(maxsize=256)
+def _page_statement(shape: Shape, after: bool, limit: int) -> Any:
+    """A page of claims: the first ``limit`` + 1 of each chosen state in the page's order (after
+    the bound ``after_key`` and ``after_id`` where ``after``), each from its stretch of the index,
+    merged."""
+    order = (Claim.submitted_at, Claim.id) if shape.sort == "submitted" else (DUE_ORDER, Claim.id)
+    after_key = bindparam("after_key", type_=order[0].type)
+    parts = []
+    for state in shape.states:
+        part = _filtered(select(*ROW_COLUMNS, order[0].label("sort_key")), shape).where(Claim.state == state)
+        if after:  # the first term lets either database start reading at the key
+            part = part.where(order[0] >= after_key, tuple_(*order) > tuple_(after_key, bindparam("after_id")))
+        parts.append(part.order_by(*order).limit(limit + 1).subquery())
+    merged = union_all(*(select(part) for part in parts)).subquery()
+    page = select(*(merged.c[column.key] for column in ROW_COLUMNS))
+    return page.order_by(merged.c.sort_key, merged.c.id).limit(limit + 1)
 
 
 def _after(cursor: str, sort: str) -> tuple[date, int]:
@@ -244,18 +316,11 @@ def work_queue(
 ) -> QueuePage:
     """A page of the queue for an officer, with the counts per state under the other filters."""
     require_role(ctx, actor, ROLES, "see the queue")
-    order = (Claim.submitted_at, Claim.id) if filters.sort == "submitted" else (DUE_ORDER, Claim.id)
     after = _after(cursor, filters.sort) if cursor else None
-    parts = []
-    for state in filters.states:  # the first of each state, in order, from its stretch of the index
-        part = _filtered(ctx, select(*ROW_COLUMNS, order[0].label("sort_key")), filters, actor.officer_id)
-        part = part.where(Claim.state == state)
-        if after is not None:  # the first term lets either database start reading at the key
-            part = part.where(order[0] >= after[0], tuple_(*order) > after)
-        parts.append(part.order_by(*order).limit(limit + 1).subquery())
-    merged = union_all(*(select(part) for part in parts)).subquery()
-    page = select(*(merged.c[column.key] for column in ROW_COLUMNS))
-    claims = list(ctx.session.execute(page.order_by(merged.c.sort_key, merged.c.id).limit(limit + 1)))
+    values = _values(filters, actor.officer_id, ctx.today())
+    if after is not None:
+        values |= {"after_key": after[0], "after_id": after[1]}
+    claims = list(ctx.session.execute(_page_statement(shape_of(filters), after is not None, limit), values))
     more = len(claims) > limit
     claims = claims[:limit]
     counts = _counts(ctx, filters, actor.officer_id) if with_counts else dict.fromkeys(STATES, 0)
@@ -314,17 +379,25 @@ def view_counts(ctx: ServiceContext, actor: OfficerActor) -> dict[str, int]:
     Like the queue's counts per state, each stops at COUNT_CAP + 1, to be shown as "more than
     COUNT_CAP": each view's part stops reading once it has found that many."""
     require_role(ctx, actor, ROLES, "see the queue")
-    parts = []
-    for number, view in enumerate(VIEWS):
-        filters = view.filters
-        query: Any = select(literal_column(str(number)).label("view")).where(Claim.state.in_(filters.states))
-        parts.append(_filtered(ctx, query, filters, actor.officer_id).limit(COUNT_CAP + 1).subquery())
-    capped = union_all(*(select(part.c.view) for part in parts)).subquery()
-    rows = ctx.session.execute(select(capped.c.view, func.count()).group_by(capped.c.view))
+    rows = ctx.session.execute(_view_counts_statement(), _values(QueueFilters(), actor.officer_id, ctx.today()))
     counts = dict.fromkeys(VIEWS_BY_KEY, 0)
     for number, count in rows:
         counts[VIEWS[int(number)].key] = int(count)
     return counts
+
+
+@lru_cache(maxsize=1)
+def _view_counts_statement() -> Any:
+    """Each built-in view's claims up to COUNT_CAP + 1, by view number: one statement, built once."""
+    parts = []
+    for number, view in enumerate(VIEWS):
+        filters = view.filters
+        if _values(filters, 0, date.min) != _values(QueueFilters(), 0, date.min):  # bound once for every view
+            raise ValueError(f"the view {view.key} filters by a value: count it on its own")
+        query: Any = select(literal_column(str(number)).label("view")).where(Claim.state.in_(filters.states))
+        parts.append(_filtered(query, shape_of(filters)).limit(bindparam("cap")).subquery())
+    capped = union_all(*(select(part.c.view) for part in parts)).subquery()
+    return select(capped.c.view, func.count()).group_by(capped.c.view)
 
 
 def as_id(value: str | None) -> int | None:
