@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from feedgen.feed import FeedGenerator
-
 from guarantee.services.register import ShownStatement, period_start
 
 FEED_TITLE = "Decisions of the Co-production Guarantee"
@@ -61,6 +59,10 @@ def entry_text(shown: ShownStatement) -> str:
 
 
 def atom(statements: Sequence[ShownStatement], *, base: str, self_path: str, rule_title: str | None) -> bytes:
+    # Imported when a feed is first asked for: feedgen and the lxml it loads are 14 MB of every
+    # worker's memory, and most workers never serve a feed.
+    from feedgen.feed import FeedGenerator  # noqa: PLC0415
+
     feed = FeedGenerator()
     feed.id(f"{base}{self_path}")
     feed.title(f"{FEED_TITLE}: {rule_title}" if rule_title else FEED_TITLE)
