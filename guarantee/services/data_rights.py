@@ -112,6 +112,8 @@ class RequestView:
 
 
 def _views(ctx: ServiceContext, rows: list[tuple[DataRightsRequest, str]]) -> list[RequestView]:
+    if not rows:  # most claims have no requests: nothing to read about them
+        return []
     officer_ids = {r.completed_by for r, _ in rows if r.completed_by}
     names = (
         dict(ctx.session.execute(select(Officer.id, Officer.name).where(Officer.id.in_(officer_ids))).all())

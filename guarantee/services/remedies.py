@@ -268,6 +268,8 @@ class CheckInView:
 
 
 def _views(ctx: ServiceContext, rows: list[tuple[RemedyCheckIn, str]]) -> list[CheckInView]:
+    if not rows:  # most claims have no check-ins: nothing to read about them
+        return []
     claim_ids = {row.claim_id for row, _ in rows}
     texts: dict[tuple[int, int, str], str] = {
         (e.claim_id, e.seq, e.field): e.body
