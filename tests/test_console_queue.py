@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from guarantee.clock import FixedClock
@@ -28,6 +28,7 @@ from guarantee.models import Claim
 from guarantee.services import queue
 from guarantee.services.queue import QueueFilters, work_queue
 from tests.conftest import START
+from tests.support.statements import recorded
 from tests.test_console import (
     QUEUE,
     Someone,
@@ -583,18 +584,10 @@ def test_a_next_or_back_address_with_line_breaks_goes_to_the_queue(app: Flask) -
 
 
 def _statements_for_queue_page(app: Flask, client: FlaskClient) -> int:
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
     with app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded(engine) as statements:
         assert client.get(f"{QUEUE}?sort=submitted").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     return len(statements)
 
 
@@ -658,16 +651,8 @@ def test_a_queue_of_100000_claims_renders_a_page_with_a_few_queries_not_one_per_
     with app.app_context():
         engine = db.engine
     for query in ("", "?state=under_review&due=overdue&region=london"):
-        statements: list[str] = []
-
-        def count(conn: Any, cursor: Any, statement: str, *args: Any, seen: list[str] = statements) -> None:
-            seen.append(statement)
-
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with recorded(engine) as statements:
             response = client.get(QUEUE + query)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         assert response.status_code == 200
         assert len(rows(response.text)) == 50
         # The claims, their officers' names, the counts by status, the views' counts, the officer's

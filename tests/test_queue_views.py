@@ -5,10 +5,8 @@ under a name of their own."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 from werkzeug.datastructures import MultiDict
 
 from guarantee.clock import FixedClock
@@ -20,6 +18,7 @@ from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Forbidden, NotFound, ValidationFailed
 from guarantee.services.queue import VIEWS, VIEWS_BY_KEY, current_view, parse_filters, view_counts, work_queue
 from tests.helpers import Cast, make_officer, submission, walk
+from tests.support.statements import recorded
 
 
 def file_claim(ctx: ServiceContext) -> str:
@@ -97,17 +96,8 @@ def test_my_claims_and_unassigned_are_counted_from_the_open_claims_alone(
         pytest.skip("PostgreSQL reads a table this small whole; the schema test checks the index on both")
     me = desk["me"]
     assert isinstance(me, OfficerActor)
-    executed: list[tuple[str, Any]] = []
-
-    def record(conn: Any, cursor: Any, sql: str, parameters: Any, *args: Any) -> None:
-        executed.append((sql, parameters))
-
-    engine = ctx.session.get_bind().engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded(ctx.session.get_bind().engine) as executed:
         view_counts(ctx, me)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     [(sql, parameters)] = [(q, p) for q, p in executed if '"view"' in q]
     plan = " ".join(row[3] for row in ctx.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql, parameters))
     assert plan.count("USING COVERING INDEX ix_claims_assignee_state (assignee_id=? AND state=?)") == 2, plan

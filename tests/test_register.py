@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from guarantee.clock import UK
@@ -36,6 +35,7 @@ from tests.support.register import (
     regulation,
     statement,
 )
+from tests.support.statements import recorded
 from workflows.vocabulary import REGIONS, nation_of
 
 TODAY = date(2026, 11, 2)
@@ -392,19 +392,9 @@ def test_a_page_reads_the_database_five_times(session: Session) -> None:
             decided_on=date(2026, 5, 5),
         )
         statement(session, claim)
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
-        if sql.lstrip().upper().startswith("SELECT"):
-            statements.append(sql)
-
-    engine = session.get_bind().engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded(session.get_bind().engine) as statements:
         register.read_register(session, k=5, today=TODAY)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert len(statements) == 5
+    assert len([sql for sql, _ in statements if sql.lstrip().upper().startswith("SELECT")]) == 5
 
 
 # --- the per-process cache of the pages and the API ----------------------------------------------
@@ -424,17 +414,8 @@ def test_with_the_cache_a_page_reads_the_stamp_and_its_own_details_only(session:
         )
         statement(session, claim)
     register.read_register(session, k=5, today=TODAY, cache_seconds=60)
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
-        statements.append(sql)
-
-    engine = session.get_bind().engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded(session.get_bind().engine) as statements:
         again = register.read_register(session, k=5, today=TODAY, cache_seconds=60)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert len(again.statements) == 5
     assert len(statements) == 2
 
@@ -445,17 +426,8 @@ def test_a_rule_page_reads_the_registers_kept_judgement_too(session: Session) ->
     claims = alike(session, rule.id, 5)
     made = statement(session, claims[0])
     register.read_register(session, k=5, today=TODAY, cache_seconds=60)
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
-        statements.append(sql)
-
-    engine = session.get_bind().engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded(session.get_bind().engine) as statements:
         shown = register.for_rule(session, rule.id, k=5, today=TODAY, cache_seconds=60).statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert [s.number for s in shown] == [made.number]
     assert len(statements) == 2  # the change stamp and the statement's details
 

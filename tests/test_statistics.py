@@ -28,7 +28,7 @@ import opendp.prelude as dp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, insert, select, text, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -55,6 +55,7 @@ from guarantee.statistics.document import (
 from guarantee.statistics.releases import StatisticsRefused, differencing, publish, releases, verify
 from tests.conftest import START
 from tests.helpers import Cast, make_officer, submission
+from tests.support.statements import recorded
 from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, RESOLUTION_OUTCOMES, SECTORS, label, nation_of
 
 SERIES_START = date(2026, 1, 1)
@@ -462,18 +463,9 @@ def test_counting_reads_the_claims_once_per_table(session: Session) -> None:
     regulation_ids = catalogue(session)
     day = uk_midnight(date(2026, 5, 5)) + timedelta(hours=10)
     insert_claims(session, [Made(day, regulation=0, decided_after=timedelta(days=9))] * 12, regulation_ids)
-    engine = session.get_bind().engine
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded(session.get_bind().engine) as statements:
         count(session, SERIES_START, date(2026, 9, 30), COUNTED_AT)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    on_claims = [s for s in statements if re.search(r"\bclaims\b", s)]
+    on_claims = [sql for sql, _ in statements if re.search(r"\bclaims\b", sql)]
     assert 0 < len(on_claims) <= len(tables.LIST_TABLES) + len(tables.CROSS_TABLES) + 1
 
 
