@@ -189,6 +189,37 @@ def test_an_approver_corrects_the_summary_and_a_third_officer_approves(app: Flas
     assert re.fullmatch(r"DS-2026-[1-9][0-9]{4}", statement_of(app, reference).number or "")
 
 
+def test_the_claims_console_page_lists_its_statements_with_their_status(app: Flask) -> None:
+    drafter, _ = signed_in(app, "reviewer")
+    triage = officer(app, "triage")
+    reference = under_review(app, triage)
+    uphold(drafter, reference)
+    statement = statement_of(app, reference)
+    claim_path = f"/officer/claims/{reference}"
+
+    drafted = text_of(drafter.get(claim_path).text)
+    second, _ = signed_in(app, "appeal_panel")
+    page = second.get(f"{STATEMENTS}/{statement.id}").text
+    approved = second.post(
+        f"{STATEMENTS}/{statement.id}/approve", data={k: v for k, v in fields(page).items() if "approve" in k}
+    )
+    published = drafter.get(claim_path).text
+    triages = app.test_client()
+    assert sign_in(triages, triage.email).status_code == 303
+
+    assert "Decision statements Not numbered yet Upheld: awaiting approval, drafted on" in drafted
+    assert approved.status_code == 303
+    number = statement_of(app, reference).number
+    assert f"{number} Upheld: published on" in text_of(published)
+    assert (
+        f'href="{STATEMENTS}/{statement.id}">Open<span class="govuk-visually-hidden"> decision statement {number}'
+        in published
+    )
+    triage_page = triages.get(claim_path).text
+    assert f"{number} Upheld: published on" in text_of(triage_page), "every officer who reads the claim sees it"
+    assert f"{STATEMENTS}/{statement.id}" not in triage_page, "only those who may approve open it"
+
+
 def test_the_summary_is_not_on_the_groups_tracking_page(app: Flask) -> None:
     from guarantee.services.claims import issue_tracking_token
 

@@ -18,7 +18,7 @@ from guarantee.action_forms import answers
 from guarantee.console import EXPIRED, STALE, bp, expired, forms, may, refuse, submitted
 from guarantee.pages import render_error
 from guarantee.security import evidence_download
-from guarantee.services import data_rights, matching, queue, reading, regulations, remedies, rule_pages
+from guarantee.services import data_rights, matching, publishing, queue, reading, regulations, remedies, rule_pages
 from guarantee.services.casework import ASSIGNERS, CLASSIFIERS, CONTACT_ROLES, add_note, assign, classify, view_contact
 from guarantee.services.claims import get_claim
 from guarantee.services.context import ServiceContext
@@ -63,6 +63,7 @@ def claim_page_response(
     failed keep their answers and errors."""
     query = catalogue_query()
     _, view = reading.read_claim(ctx, reference, current_user.actor)
+    claim = get_claim(ctx, reference)
     officers = active_names(ctx)
     entries = catalogue_entries(ctx, query)
     files = [
@@ -102,7 +103,9 @@ def claim_page_response(
         may_erase=may(data_rights.ERASERS),
         may_assign=may(ASSIGNERS),
         set_aside=_set_aside(view),
-        check_ins=remedies.check_ins_of(ctx, get_claim(ctx, reference)),
+        check_ins=remedies.check_ins_of(ctx, claim),
+        statements=publishing.of_claim(ctx, claim),
+        may_open_statements=may(publishing.APPROVERS),
         today=ctx.today(),
         form=next((f for f in (note_form, classification_form) if f and f.errors), None),
     )

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from guarantee.clock import UK
 from guarantee.models import Claim, Contact, Officer, Regulation, TimelineEntry
-from guarantee.models.register import STATEMENT_DECISION_OF_TRIGGER, DecisionStatement
+from guarantee.models.register import STATEMENT_DECISION_OF_TRIGGER, STATEMENT_STATUSES, DecisionStatement
 from guarantee.services import validation as v
 from guarantee.services.actors import Actor, OfficerActor
 from guarantee.services.audit import append_event, text_digest
@@ -187,6 +187,12 @@ def awaiting(ctx: ServiceContext, actor: Actor) -> list[tuple[DecisionStatement,
         .order_by(DecisionStatement.drafted_at, DecisionStatement.id)
     )
     return [(row[0], row[1]) for row in rows]
+
+
+def of_claim(ctx: ServiceContext, claim: Claim) -> list[DecisionStatement]:
+    """Every decision statement of a claim, the first drafted first, whatever its status: for
+    its console page (the caller has read the claim, so may see them)."""
+    return _of_claim(ctx, claim, STATEMENT_STATUSES)
 
 
 def get_statement(ctx: ServiceContext, actor: Actor, statement_id: int) -> DecisionStatement:
