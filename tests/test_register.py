@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from guarantee.clock import UK
-from guarantee.services import register, regulations
+from guarantee.services import register, register_open_data, regulations
 from guarantee.services.actors import SystemActor
 from guarantee.services.audit import append_event
 from guarantee.services.context import ServiceContext
@@ -152,7 +152,7 @@ def test_no_shown_statement_is_unique_among_decided_claims(session: Session, dra
         paged = every_page(session, k)
         held_back = everything.held_back
         listed = {made.number: (d, made.status) for d, made in built.statements}
-        records = [register.as_record(s) for s in everything.statements]
+        records = [register_open_data.as_record(s) for s in everything.statements]
     for shown in everything.statements:
         assert shared_by(built, shown) >= k, f"{shown.number} is shown as {shown} but fewer than {k} claims share it"
         d, status = listed[shown.number]
@@ -264,7 +264,7 @@ def test_a_year_coarsened_statement_shows_no_quarter_of_its_publication_or_withd
 
     year_only = shown[declined.number]
     assert (year_only.period, year_only.published, year_only.withdrawn) == ("2026", "2026", "2026")
-    record = register.as_record(year_only)
+    record = register_open_data.as_record(year_only)
     assert not [value for value in record.values() if isinstance(value, date | datetime)]
     assert not [value for value in record.values() if isinstance(value, str) and re.search(r"Q[1-4]", value)]
     assert (shown[agreed.number].period, shown[agreed.number].published) == ("2026 Q2", "2026 Q3")

@@ -13,7 +13,7 @@ from guarantee.api.parser import Blueprint
 from guarantee.api.problems import problem
 from guarantee.context import service_context
 from guarantee.schemas.decisions import DecisionArgs, DecisionPageSchema
-from guarantee.services import register
+from guarantee.services import register, register_open_data
 from guarantee.services.context import ServiceContext
 
 blp = Blueprint("decisions_api", __name__, url_prefix="/api/v1", description="The decision register, as open data")
@@ -65,7 +65,7 @@ def decisions_json(args: dict[str, str]) -> Response:
         return problem(400, refused.summary)
     filters: dict[str, Any] = {**_filters(args).as_args(), "cursor": found.next_cursor}
     body: dict[str, Any] = {
-        "statements": [register.as_record(s) for s in found.statements],
+        "statements": [register_open_data.as_record(s) for s in found.statements],
         "matching": found.matching,
         "held_back": found.held_back,
         "min_claims": found.k,
@@ -83,7 +83,7 @@ def decisions_json(args: dict[str, str]) -> Response:
 def decisions_csv(args: dict[str, str]) -> Response:
     """Every shown decision statement matching the filters, as CSV"""
     found = _read(service_context(), args, every=True)
-    response = Response(register.as_csv(found.statements), mimetype="text/csv")
+    response = Response(register_open_data.as_csv(found.statements), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="guarantee-decisions.csv"'
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
     return response

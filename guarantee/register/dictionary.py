@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from guarantee.models.register import STATEMENT_DECISIONS
-from guarantee.services.register import DECISION_LABELS, STATEMENT_FIELDS, STATUS_LABELS
+from guarantee.services.register import DECISION_LABELS, STATUS_LABELS
+from guarantee.services.register_open_data import STATEMENT_FIELDS
 from guarantee.statistics import tables as release_tables
 from workflows.vocabulary import (
     BARRIER_CATEGORIES,

@@ -8,7 +8,8 @@ import marshmallow as ma
 from marshmallow import fields
 
 from guarantee.models.register import STATEMENT_DECISIONS
-from guarantee.services.register import AREAS, STATEMENT_FIELDS
+from guarantee.services.register import AREAS
+from guarantee.services.register_open_data import STATEMENT_FIELDS
 from workflows.vocabulary import BARRIER_CATEGORIES
 
 _MEANING = {name: meaning for name, _, meaning in STATEMENT_FIELDS}
