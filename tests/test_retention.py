@@ -26,7 +26,7 @@ from guarantee.models import (
     RuleSubscription,
     RuleSubscriptionToken,
 )
-from guarantee.services import following, publishing, register, retention
+from guarantee.services import following, publishing, register, register_open_data, retention
 from guarantee.services.actors import GroupActor
 from guarantee.services.audit import verify
 from guarantee.services.claims import fire, submit_claim
@@ -201,7 +201,7 @@ def test_the_register_and_the_statistics_do_not_change(ctx: ServiceContext, cloc
     def published() -> tuple[object, ...]:
         shown = register.read_register(ctx.session, k=1, page_size=None, today=clock.now().date())
         counted = count(ctx.session, date(2024, 1, 1), date(2026, 9, 30), clock.now())
-        return [register.as_record(s) for s in shown.statements], counted
+        return [register_open_data.as_record(s) for s in shown.statements], counted
 
     before = published()
     assert len(before[0]) == 1
