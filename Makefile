@@ -10,10 +10,14 @@ GUARANTEE_BASE_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$
 export FLASK_APP := wsgi
 
 ASSETS := guarantee/static/build/app.css
+# Welsh (issue 23): the catalogue is committed, its compiled form is built here, never committed.
+TRANSLATIONS := guarantee/translations
+CATALOGUE := $(TRANSLATIONS)/cy/LC_MESSAGES/messages.po
+COMPILED := $(TRANSLATIONS)/cy/LC_MESSAGES/messages.mo
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint typecheck unit openapi diagram clean assets browser bench soak audit-deps readability accessibility-results
+.PHONY: translations run test lint typecheck unit openapi diagram clean assets browser bench soak audit-deps readability accessibility-results
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +42,20 @@ $(ASSETS): node_modules/.installed assets/app.scss assets/build.mjs
 ## assets: build the stylesheet and scripts the pages use (guarantee/static/build/)
 assets: $(ASSETS)
 
+$(COMPILED): $(CATALOGUE) | $(VENV)/.run-installed
+	$(BIN)/pybabel compile --statistics --directory $(TRANSLATIONS) --domain messages
+
+## translations: extract every marked text into messages.pot, bring the Welsh catalogue up to date
+## with it (new texts arrive untranslated; tests/test_translations.py fails until each is translated),
+## and compile it
+translations: $(VENV)/.dev-installed
+	$(BIN)/pybabel extract --mapping-file babel.cfg --keyword N_ --keyword words --keyword _l \
+	  --keyword lazy_gettext --keyword lazy_ngettext:1,2 --keyword plural:1,2 --no-location --sort-output \
+	  --no-wrap --project guarantee --msgid-bugs-address "" --output-file $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update --input-file $(TRANSLATIONS)/messages.pot --directory $(TRANSLATIONS) --domain messages \
+	  --no-fuzzy-matching --ignore-obsolete --no-wrap
+	$(BIN)/pybabel compile --statistics --directory $(TRANSLATIONS) --domain messages
+
 ## browser: install what the tests drive from Debian's packages, where missing and we may:
 ## Chromium for the browser tests, Graphviz for the diagram's, wrk for the benchmark's smoke run
 browser:
@@ -53,7 +71,7 @@ browser:
 
 ## run: set up the virtual environment, migrate the database and serve on http://127.0.0.1:8000
 ## (make run PORT=8101 serves on 8101, and its links point there)
-run: $(VENV)/.run-installed $(ASSETS)
+run: $(VENV)/.run-installed $(ASSETS) $(COMPILED)
 	$(BIN)/flask db upgrade
 	@echo ""
 	@echo "guarantee is starting on http://$(HOST):$(PORT)  (health: /healthz, readiness: /readyz)"
@@ -76,7 +94,7 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
-unit: $(VENV)/.dev-installed $(ASSETS) browser
+unit: $(VENV)/.dev-installed $(ASSETS) $(COMPILED) browser
 	$(BIN)/pytest -n 2 -m "not soak" --durations=15
 	$(BIN)/pytest -m soak
 
@@ -84,7 +102,7 @@ unit: $(VENV)/.dev-installed $(ASSETS) browser
 BENCH_DATABASES ?= sqlite,postgresql
 BENCH_CLAIMS ?= 10000,1000000
 BENCH_DURATION ?= 10
-bench: $(VENV)/.dev-installed browser
+bench: $(VENV)/.dev-installed $(COMPILED) browser
 	$(BIN)/python -m benchmarks.run --databases $(BENCH_DATABASES) --claims $(BENCH_CLAIMS) --duration $(BENCH_DURATION)
 
 ## soak: the soak and fault run (RELIABILITY.md; as root): 10 minutes on PostgreSQL; e.g. make soak SOAK_ARGS="--short --database sqlite"
@@ -114,7 +132,7 @@ readability: $(VENV)/.dev-installed
 ## accessibility-results: run the browser tests, recording axe-core's result for every page they check,
 ## into docs/accessibility/axe-results.json (the accessibility statement at /accessibility reads it)
 AXE_RECORD := test-output/axe-results.jsonl
-accessibility-results: $(VENV)/.dev-installed $(ASSETS) browser
+accessibility-results: $(VENV)/.dev-installed $(ASSETS) $(COMPILED) browser
 	rm -f $(AXE_RECORD)
 	GUARANTEE_RECORD_AXE=$(CURDIR)/$(AXE_RECORD) GUARANTEE_SCREENSHOTS=0 GUARANTEE_REQUIRE_BROWSER=1 \
 	  $(BIN)/pytest -n 2 -m "not soak" -p no:cacheprovider $(wildcard tests/*_browser.py)

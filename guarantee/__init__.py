@@ -15,6 +15,7 @@ from guarantee import (
     cli,
     console,
     health,
+    i18n,
     input_guard,
     legal,
     models,  # noqa: F401  (registers every table on the metadata)
@@ -80,6 +81,7 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
         # Served over HTTPS: the session (and CSRF) cookie never travels in clear.
         app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-session")
     security.init_app(app)
+    i18n.init_app(app)
     limiter.init_app(app)
     pages.init_app(app)
     app.register_blueprint(health.bp)

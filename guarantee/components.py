@@ -16,6 +16,7 @@ from collections import OrderedDict
 from typing import Any
 
 import orjson
+from flask_babel import LazyString
 from jinja2 import Environment
 from markupsafe import Markup
 
@@ -32,6 +33,8 @@ class _Unsafe(TypeError):
 def _plain(value: Any) -> Any:
     if isinstance(value, Markup):  # html, not text: it must not share a key with the same str
         return {"__markup__": str(value)}
+    if isinstance(value, LazyString):  # a form's label, in this request's language
+        return str(value)
     raise _Unsafe(type(value).__name__)
 
 

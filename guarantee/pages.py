@@ -13,6 +13,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
+from guarantee import i18n
 from guarantee.clock import UK
 from guarantee.components import Components
 from workflows import (
@@ -58,20 +59,18 @@ ERROR_PAGES: dict[int, tuple[str, str]] = {
 
 
 def _uk_date(value: date | datetime | None) -> str:
-    """26 November 2026 (a datetime is first converted to UK time)."""
+    """26 November 2026 (a datetime is first converted to UK time); 26 Tachwedd 2026 in Welsh."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(UK) if value.tzinfo else value
-    return f"{value:%-d %B %Y}"
+    return i18n.long_date(i18n.in_uk(value))
 
 
 def _uk_datetime(value: datetime | None) -> str:
     """26 November 2026 at 2:05pm, UK time."""
     if value is None:
         return ""
-    local = value.astimezone(UK) if value.tzinfo else value
-    return f"{local:%-d %B %Y} at {local:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
+    local = i18n.in_uk(value)
+    return i18n.at(i18n.long_date(local), i18n.clock_time(local))  # type: ignore[arg-type]
 
 
 def _moj_date(value: date | datetime | str, kind: str = "datetime") -> str:
@@ -83,11 +82,11 @@ def _moj_date(value: date | datetime | str, kind: str = "datetime") -> str:
         moment = datetime(moment.year, moment.month, moment.day)
     elif moment.tzinfo:
         moment = moment.astimezone(UK)
-    day, short_day = f"{moment:%-d %B %Y}", f"{moment:%-d %b %Y}"
-    time = (f"{moment:%-I:%M%p}" if moment.minute else f"{moment:%-I%p}").lower()
+    day, short_day = i18n.long_date(moment), i18n.short_date(moment)
+    time = i18n.clock_time(moment, drop_zero_minutes=True)
     formats = {
-        "datetime": f"{day} at {time}",
-        "shortdatetime": f"{short_day} at {time}",
+        "datetime": i18n.at(day, time),
+        "shortdatetime": i18n.at(short_day, time),
         "date": day,
         "shortdate": short_day,
         "time": time,
@@ -164,9 +163,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["uk_date"] = _uk_date
     app.jinja_env.filters["uk_datetime"] = _uk_datetime
     app.jinja_env.filters["iso_date"] = _iso_date
-    app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["label"] = lambda slug: i18n.say(label(slug))
     app.jinja_env.filters["moj_date"] = _moj_date
-    app.jinja_env.globals["state_label"] = STATE_LABELS.get
+    app.jinja_env.globals["state_label"] = lambda state: i18n.say(STATE_LABELS.get(state))
     # A state's tone (workflows.STATE_TONES) colours its tag; an unknown state is an error, not a grey tag.
     app.jinja_env.globals["state_tone"] = STATE_TONES.__getitem__
     app.jinja_env.globals["error_summary"] = error_summary
