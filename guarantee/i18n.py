@@ -28,13 +28,13 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from guarantee.clock import UK
+from workflows.vocabulary import LANGUAGES
 from workflows.words import Words
 
 log = logging.getLogger(__name__)
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
-ENGLISH, WELSH = "en", "cy"
-LANGUAGES: tuple[str, ...] = (ENGLISH, WELSH)
+ENGLISH, WELSH = LANGUAGES
 # Each language in its own words, as the toggle and the claim form show it.
 LANGUAGE_NAMES: dict[str, str] = {ENGLISH: "English", WELSH: "Cymraeg"}
 COOKIE = "language"

@@ -104,6 +104,9 @@ OFFICER_MESSAGE_KINDS: tuple[str, ...] = (
     "new_claims_digest",
 )
 
+# The languages a group may be written to in, and the service shown in (issue 23).
+LANGUAGES: tuple[str, ...] = ("en", "cy")
+
 NATIONS: tuple[str, ...] = ("england", "wales", "scotland", "northern_ireland")
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from guarantee.models.base import Base, one_of
 from workflows import CLOCKS, STATES
 from workflows.vocabulary import (
+    LANGUAGES,
     BARRIER_CATEGORIES,
     DECLINE_REASONS,
     NOT_UPHELD_REASONS,
@@ -39,6 +40,7 @@ class Claim(Base):
         one_of("reason_code", DECLINE_REASONS + NOT_UPHELD_REASONS),
         one_of("outcome", OUTCOMES),
         one_of("due_clock", tuple(CLOCKS)),
+        one_of("language", LANGUAGES),
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("people_involved IS NULL OR people_involved >= 0", name="people_involved_positive"),
         Index("ix_claims_state_due_on", "state", "due_on"),
@@ -83,6 +85,8 @@ class Claim(Base):
     # Whether the group agreed, when it filed, to an anonymised decision statement being published
     # with a summary (issue 20). Without it only the coarsened structured fields are published.
     consent_publish: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The language the group asked to be written to in (issue 23): every e-mail to it is in this.
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
 
     # Classification and handling, set by officers.
     category: Mapped[str | None] = mapped_column(String(64))
