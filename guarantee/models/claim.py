@@ -12,9 +12,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from guarantee.models.base import Base, one_of
 from workflows import CLOCKS, STATES
 from workflows.vocabulary import (
-    LANGUAGES,
     BARRIER_CATEGORIES,
     DECLINE_REASONS,
+    LANGUAGES,
     NOT_UPHELD_REASONS,
     OUTCOMES,
     REGIONS,
