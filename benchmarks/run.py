@@ -63,6 +63,7 @@ LUA = Path(__file__).resolve().parent / "lua"
 POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 REDIS = ("127.0.0.1", 6379)
 PASSWORD_ENV = "BENCH_OFFICER_PASSWORD"  # noqa: S105 (the name of a variable, not a secret)
+WELSH = "language=cy"  # the cookie the English | Cymraeg toggle sets (guarantee.i18n)
 HOT_SET = 4  # claims shared by every officer in each second of the transition workload (transition.lua)
 
 
@@ -104,6 +105,9 @@ WORKLOADS = (
     ),
     Workload("claim_form", "Claim form: a question page", "get.lua", "hello", cpu=PAGE),
     Workload("tracking", "Tracking page", "get.lua", "hello", cpu=PAGE),
+    # The same two pages in Welsh (issue 23): translation may not cost a page its target.
+    Workload("claim_form_cy", "Claim form: a question page, in Welsh", "get.lua", "hello", cpu=PAGE),
+    Workload("tracking_cy", "Tracking page, in Welsh", "get.lua", "hello", cpu=PAGE),
     Workload("api_read", "API claim read", "get.lua", "hello", cpu=JSON),
     Workload("console_claim", "Console: a claim's page", "get.lua", "hello", cpu=PAGE),
     Workload("queue_first", "Queue: first page", "get.lua", "hello", cpu=PAGE),
@@ -489,6 +493,10 @@ class Clients:
             return [[json.dumps(API_SUBMISSION)]]
         if name == "web_submit":
             return [self._web_session() for _ in range(min(self.threads, 16))]
+        if name == "tracking_cy":
+            return [[path, f"{cookie}; {WELSH}"] for path, cookie in self.rows("tracking")]
+        if name == "claim_form_cy":
+            return [[*row, f"Cookie={WELSH}"] for row in self.rows("claim_form")]
         if name == "tracking":
             rows = []
             for sample in self.manifest.tracking[:200]:

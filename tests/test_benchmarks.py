@@ -50,6 +50,8 @@ def test_every_workload_runs_and_answers_as_expected_on_every_database(tmp_path:
             "transition",
             "claim_form",
             "tracking",
+            "claim_form_cy",
+            "tracking_cy",
             "api_read",
             "console_claim",
             "queue_first",

@@ -44,7 +44,7 @@ from workflows import (
     transitions_from,
 )
 from workflows.sentences import needed_when
-from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, REMEDIES_SOUGHT, SECTORS
+from workflows.vocabulary import BARRIER_CATEGORIES, LANGUAGES, REGIONS, REMEDIES_SOUGHT, SECTORS
 
 REFERENCE_PATTERN = re.compile(r"CPG-[0-9]{4}-[0-9]{6}")
 DECISION_TRIGGERS = tuple(t.trigger for t in TRANSITIONS if t.is_decision)
@@ -79,7 +79,7 @@ class Submitted:
 
 
 _SECTIONS = {
-    "group": {"name", "contact_name", "email", "phone"},
+    "group": {"name", "contact_name", "email", "phone", "language"},
     "initiative": {"title", "description", "sector", "region", "people_involved"},
     "barrier": {
         "regulation",
@@ -120,6 +120,10 @@ def check_submission(data: Mapping[str, Any]) -> dict[str, Any]:
         ),
         "email": errors.check("group.email", v.email, g.get("email")),
         "phone": errors.check("group.phone", v.phone, g.get("phone")),
+        # The language to write to the group in (issue 23); English unless it chose Welsh.
+        "language": errors.check(
+            "group.language", v.choice, g.get("language") or "en", "the language we should write to you in", LANGUAGES
+        ),
         "initiative_title": errors.check(
             "initiative.title", v.text, i.get("title"), "a short name for your initiative", max_length=200, **one_line
         ),
@@ -226,7 +230,9 @@ def submit_claim(ctx: ServiceContext, data: Mapping[str, Any], *, regulation_cho
     clean = check_submission(data)
     now = ctx.now()
     contact = {k: clean.pop(k) for k in ("contact_name", "email", "phone")}
+    language = clean.pop("language")  # how to write to the group: with its contact details, not audited as text
     claim = Claim(
+        language=language,
         reference=_next_reference(ctx),
         state=INITIAL_STATE,
         submitted_at=now,
@@ -398,6 +404,23 @@ def change_contact_email(ctx: ServiceContext, reference: str, actor: GroupActor,
         assert notice is not None
         notice.to_address = old
     notifications.to_group(ctx, claim, "contact_email_changed", seq=event.seq)
+    ctx.session.flush()
+    return claim
+
+
+def change_language(ctx: ServiceContext, reference: str, actor: GroupActor, language: Any) -> Claim:
+    """The group asks to be written to in another language (English or Welsh): every e-mail
+    from now on is in it. Audited (which field changed). Flushes only."""
+    claim = get_claim(ctx, reference, for_update=True)
+    _require_group(actor, claim)
+    errors = v.Errors()
+    chosen = errors.check("language", v.choice, language, "the language we should write to you in", LANGUAGES)
+    errors.raise_if_any()
+    if chosen == claim.language:
+        return claim
+    claim.language = chosen
+    save_claim(ctx, claim)
+    append_event(ctx, claim, actor, "contact_changed", payload={"fields": ["language"]})
     ctx.session.flush()
     return claim
 
