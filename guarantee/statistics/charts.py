@@ -6,7 +6,9 @@ Across a chart, positions are percentages of its width, so the bars stretch with
 label has its own lines above its bar, wrapped to fit a phone, and the number is printed after
 the bar (or its whisker). A hidden number (``[c]``) has no bar at all, never a bar of 0.
 
-Nothing here reads a database or a request: a chart is made from one table of a release.
+Nothing here reads a database or a request: a chart is made from one table of a release. Its
+words are said in the language of the moment (gettext: English outside a request), so a chart
+is made for each reader from the table the page has already said in their language.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
+
 from guarantee.statistics.disclosure import SUPPRESSED
+from workflows.words import N_
 
 PLOT = 70.0  # the longest bar, in % of the chart's width: the rest is room for its number
 LABEL_CHARS = 30  # characters per label line: about 250 px of 16 px text, inside a 320 px screen
@@ -28,12 +33,12 @@ AXIS = 46  # px below the last bar, for the tick labels and what the axis counts
 
 # What the first column of a table is headed, by the dimension of its rows.
 DIMENSIONS = {
-    "category": "Barrier category",
-    "regulation": "Regulation",
-    "sector": "Sector",
-    "region": "Region",
-    "outcome": "Outcome",
-    "quarter": "Quarter submitted",
+    "category": N_("Barrier category"),
+    "regulation": N_("Regulation"),
+    "sector": N_("Sector"),
+    "region": N_("Region"),
+    "outcome": N_("Outcome"),
+    "quarter": N_("Quarter submitted"),
 }
 
 
@@ -124,10 +129,10 @@ def points(table: Mapping[str, Any]) -> tuple[list[Point], str]:
     kind = table["kind"]
     if kind == "counts":
         found = [_count_point(r["label"], r["count"], r.get("margin")) for r in table["rows"]]
-        return found, "Claims"
+        return found, _("Claims")
     if kind == "cross":
         found = [_count_point(r["label"], r["total"], r.get("total_margin")) for r in table["rows"]]
-        return found, "Claims"
+        return found, _("Claims")
     if kind == "share":
         found = []
         for row in table["rows"]:
@@ -135,23 +140,27 @@ def points(table: Mapping[str, Any]) -> tuple[list[Point], str]:
             if percent == SUPPRESSED:
                 found.append(Point(row["label"], None, SUPPRESSED, suppressed=True))
             elif _number(percent) is None:
-                found.append(Point(row["label"], None, "No claims decided yet"))
+                found.append(Point(row["label"], None, _("No claims decided yet")))
             else:
                 found.append(Point(row["label"], percent, f"{percent}%", _number(row["low"]), _number(row["high"])))
-        return found, "Per cent upheld"
+        return found, _("Per cent upheld")
     if kind == "times":
         found = []
         for row in table["rows"]:
-            for key, words in (("median", "median"), ("p90", "90th percentile")):
+            for key in ("median", "p90"):
                 value = row[key]
-                label = f"{row['label']}: {words}"
+                label = (
+                    _("%(time)s: median", time=row["label"])
+                    if key == "median"
+                    else _("%(time)s: 90th percentile", time=row["label"])
+                )
                 if value == SUPPRESSED:
                     found.append(Point(label, None, SUPPRESSED, suppressed=True))
                 elif _number(value) is None:
-                    found.append(Point(label, None, "No claims yet"))
+                    found.append(Point(label, None, _("No claims yet")))
                 else:
                     found.append(Point(label, value, shown(value)))
-        return found, "Working days"
+        return found, _("Working days")
     raise ValueError(f"no chart for a table of kind {kind!r}")
 
 
@@ -163,11 +172,23 @@ def chart(table: Mapping[str, Any]) -> Chart:
         maximum, step = 100, 25
     else:
         maximum, step = scale(top)
-    return layout(table["id"], _summary(table, found, unit), found, unit, maximum=maximum, step=step)
+    percent = table["kind"] == "share"
+    summary = _summary(table, found)
+    return layout(table["id"], summary, found, unit, maximum=maximum, step=step, percent=percent)
 
 
-def layout(chart_id: str, summary: str, found: Sequence[Point], unit: str, *, maximum: int, step: int) -> Chart:
-    """Where everything goes, for an axis from 0 to ``maximum`` with a tick every ``step``."""
+def layout(
+    chart_id: str,
+    summary: str,
+    found: Sequence[Point],
+    unit: str,
+    *,
+    maximum: int,
+    step: int,
+    percent: bool = False,
+) -> Chart:
+    """Where everything goes, for an axis from 0 to ``maximum`` with a tick every ``step`` (in per
+    cent with ``percent``)."""
 
     def x(value: float) -> float:
         return round(PLOT * value / maximum, 2)
@@ -199,24 +220,37 @@ def layout(chart_id: str, summary: str, found: Sequence[Point], unit: str, *, ma
         )
         y = top + BAR + GAP
     axis_y = y - GAP + 4
-    ticks = tuple(
-        Tick(v, x(v), f"{v}%" if unit == "Per cent upheld" else shown(v)) for v in range(0, maximum + 1, step)
-    )
+    ticks = tuple(Tick(v, x(v), f"{v}%" if percent else shown(v)) for v in range(0, maximum + 1, step))
     return Chart(chart_id, summary, unit, axis_y + AXIS, axis_y, ticks, tuple(bars))
 
 
-def _summary(table: Mapping[str, Any], found: Sequence[Point], unit: str) -> str:
+def _summary(table: Mapping[str, Any], found: Sequence[Point]) -> str:
     """The chart in words: what it shows, its largest bar and how many numbers are hidden."""
-    what = "the row totals of " if table["kind"] == "cross" else ""
-    words = [f"Bar chart of {what}“{table['title']}”, in {unit.lower()}."]
+    title, kind = table["title"], table["kind"]
+    if kind == "cross":
+        what = _("Bar chart of the row totals of “%(title)s”, in claims.", title=title)
+    elif kind == "share":
+        what = _("Bar chart of “%(title)s”, in per cent upheld.", title=title)
+    elif kind == "times":
+        what = _("Bar chart of “%(title)s”, in working days.", title=title)
+    else:
+        what = _("Bar chart of “%(title)s”, in claims.", title=title)
+    words = [what]
     drawn = [p for p in found if p.value is not None]
     if drawn:
         largest = max(drawn, key=lambda p: p.value or 0)
-        words.append(f"The largest is {largest.label}: {largest.text}.")
+        words.append(_("The largest is %(label)s: %(number)s.", label=largest.label, number=largest.text))
     hidden = sum(p.suppressed for p in found)
     if hidden:
-        words.append(f"{hidden} of {len(found)} numbers are hidden ({SUPPRESSED}).")
-    words.append("The table that follows gives every number.")
+        words.append(
+            _(
+                "%(hidden)s of %(numbers)s numbers are hidden (%(symbol)s).",
+                hidden=hidden,
+                numbers=len(found),
+                symbol=SUPPRESSED,
+            )
+        )
+    words.append(_("The table that follows gives every number."))
     return " ".join(words)
 
 
@@ -246,28 +280,33 @@ def headline(document: Mapping[str, Any]) -> list[tuple[str, str]]:
     figures: list[tuple[str, str]] = []
     outcome = tables.get("by_outcome")
     if outcome is not None and _number(outcome["total"]) is not None:
-        figures.append((_with_margin(outcome["total"], outcome.get("total_margin")), "claims counted"))
+        figures.append((_with_margin(outcome["total"], outcome.get("total_margin")), _("claims counted")))
     share = tables.get("share_upheld")
     everyone = next((r for r in share["rows"] if r["key"] == "all"), None) if share else None
     if everyone is not None and _number(everyone["percent"]) is not None:
         figures.append(
             (
                 f"{everyone['percent']}%",
-                f"of the {shown(everyone['decided'])} claims decided on their merits were upheld "
-                f"(95% interval {everyone['low']}% to {everyone['high']}%)",
+                _(
+                    "of the %(decided)s claims decided on their merits were upheld "
+                    "(95%% interval %(low)s%% to %(high)s%%)",
+                    decided=shown(everyone["decided"]),
+                    low=everyone["low"],
+                    high=everyone["high"],
+                ),
             )
         )
     elif outcome is not None:
         upheld = next((r for r in outcome["rows"] if r["key"] == "upheld"), None)
         if upheld is not None and _number(upheld["count"]) is not None:
-            figures.append((_with_margin(upheld["count"], upheld.get("margin")), "claims upheld"))
+            figures.append((_with_margin(upheld["count"], upheld.get("margin")), _("claims upheld")))
     times = tables.get("working_days")
     decision = next((r for r in times["rows"] if r["key"] == "decision"), None) if times else None
     if decision is not None and _number(decision["median"]) is not None:
         figures.append(
             (
-                f"{decision['median']} working days",
-                "the median time to a decision: half the claims decided took this long or less",
+                _("%(median)s working days", median=decision["median"]),
+                _("the median time to a decision: half the claims decided took this long or less"),
             )
         )
     return figures

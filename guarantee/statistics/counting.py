@@ -21,6 +21,7 @@ from guarantee.clock import UK
 from guarantee.models import Claim, Regulation
 from guarantee.services.calendar import is_working_day
 from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, RESOLUTION_OUTCOMES, SECTORS, label, nation_of
+from workflows.words import N_
 
 UNMATCHED = "unmatched"
 
@@ -33,14 +34,16 @@ OUTCOME_GROUPS: tuple[str, ...] = (
     "declined",
     "withdrawn_or_lapsed",
 )
+# Stored in English in each release; the pages say them in the reader's language.
 OUTCOME_LABELS = {
-    "being_considered": "Being considered",
-    "upheld": "Upheld",
-    "not_upheld": "Not upheld",
-    "under_appeal": "Not upheld, under appeal",
-    "declined": "Declined",
-    "withdrawn_or_lapsed": "Withdrawn or lapsed",
+    "being_considered": N_("Being considered"),
+    "upheld": N_("Upheld"),
+    "not_upheld": N_("Not upheld"),
+    "under_appeal": N_("Not upheld, under appeal"),
+    "declined": N_("Declined"),
+    "withdrawn_or_lapsed": N_("Withdrawn or lapsed"),
 }
+UNMATCHED_LABEL = N_("Not yet matched to a catalogue entry")
 # Decided on their merits: the claims the share upheld is worked out from.
 DECIDED_GROUPS = ("upheld", "not_upheld", "under_appeal")
 
@@ -136,7 +139,7 @@ def count(
     }
     found.labels = {
         "category": {k: label(k) for k in BARRIER_CATEGORIES},
-        "regulation": {**{str(r.id): r.title for r in regulations}, UNMATCHED: "Not yet matched to a catalogue entry"},
+        "regulation": {**{str(r.id): r.title for r in regulations}, UNMATCHED: UNMATCHED_LABEL},
         "sector": {k: label(k) for k in SECTORS},
         "region": {k: label(k) for k in REGIONS},
         "outcome": dict(OUTCOME_LABELS),

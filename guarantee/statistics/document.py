@@ -15,6 +15,7 @@ from guarantee import csv_export
 from guarantee.statistics.counting import Counts
 from guarantee.statistics.disclosure import SUPPRESSED, Rules
 from guarantee.statistics.tables import TIMES_AT_LEAST, disclosure_controlled, with_noise
+from workflows.words import N_, Words, words
 
 FORMAT = 1
 DISCLOSURE_CONTROL = "disclosure_control"
@@ -71,7 +72,7 @@ def build(counts: Counts, settings: Settings, number: int, published_at: datetim
     else:
         tables, mechanism = with_noise(counts, settings.epsilon)
         document["rules"] = {
-            "noise": "discrete Laplace (OpenDP)",
+            "noise": N_("discrete Laplace (OpenDP)"),
             "epsilon_per_table": mechanism.epsilon,
             "epsilon_total": round(mechanism.epsilon * len(tables), 12),
             "scale": mechanism.scale,
@@ -82,48 +83,91 @@ def build(counts: Counts, settings: Settings, number: int, published_at: datetim
     return document
 
 
-def notes(settings: Settings, rules: Mapping[str, Any]) -> list[str]:
-    """How the release was made and protected, in plain English."""
+def notes(settings: Settings, rules: Mapping[str, Any]) -> list[Words]:
+    """How the release was made and protected, in plain English (each note a sentence that the
+    pages say again in the reader's language: ``said_notes``)."""
+    return _notes(settings.epsilon is not None, rules)
+
+
+def _notes(private: bool, rules: Mapping[str, Any]) -> list[Words]:
     common = [
-        "Every claim submitted in the period is counted once in each table, in the state it was in "
-        "when the release was made. The series is cumulative: each release counts every claim since "
-        "the series began.",
-        "A claim's barrier category is the one our officers gave it, or the one the group chose if it "
-        "has not been classified yet. The lists of categories, sectors, regions, outcomes and quarters "
-        "are fixed and public, so a row appears even when no claim is in it.",
+        words(
+            "Every claim submitted in the period is counted once in each table, in the state it was in "
+            "when the release was made. The series is cumulative: each release counts every claim since "
+            "the series began."
+        ),
+        words(
+            "A claim's barrier category is the one our officers gave it, or the one the group chose if it "
+            "has not been classified yet. The lists of categories, sectors, regions, outcomes and quarters "
+            "are fixed and public, so a row appears even when no claim is in it."
+        ),
     ]
-    if settings.epsilon is None:
+    if not private:
         t, base, dominance = rules["threshold"], rules["rounding_base"], rules["dominance_below"]
         return [
             *common,
-            f"To protect the groups who made claims, a number from 1 to {t - 1} is shown as {SUPPRESSED}. "
-            f"Every other number, totals included, is rounded to the nearest {base}, so rows may not add "
-            "up exactly to their totals.",
-            f"Where a hidden number could be worked out from the totals of its row or column, or from "
-            f"another table, more numbers are hidden too. In the category by outcome table, a category "
-            f"with fewer than {dominance} claims that all had the same outcome is hidden.",
-            "Before a release is published it is checked against every earlier one, so that the "
-            "difference between two releases cannot give away a small number either.",
-            "The share upheld is worked out from the rounded numbers of claims decided on their merits "
-            "(upheld, not upheld, or under appeal) shown in the tables, with a 95% confidence interval "
-            "(Wilson), so it is close to, not exactly, the true share. Working days leave out weekends and "
-            f"bank holidays in the claim's nation; the median and the 90th percentile are shown from "
-            f"{TIMES_AT_LEAST} claims, rounded to the nearest {base} working days.",
+            words(
+                "To protect the groups who made claims, a number from 1 to %(highest)s is shown as %(hidden)s. "
+                "Every other number, totals included, is rounded to the nearest %(base)s, so rows may not add "
+                "up exactly to their totals.",
+                highest=t - 1,
+                hidden=SUPPRESSED,
+                base=base,
+            ),
+            words(
+                "Where a hidden number could be worked out from the totals of its row or column, or from "
+                "another table, more numbers are hidden too. In the category by outcome table, a category "
+                "with fewer than %(dominance)s claims that all had the same outcome is hidden.",
+                dominance=dominance,
+            ),
+            words(
+                "Before a release is published it is checked against every earlier one, so that the "
+                "difference between two releases cannot give away a small number either."
+            ),
+            words(
+                "The share upheld is worked out from the rounded numbers of claims decided on their merits "
+                "(upheld, not upheld, or under appeal) shown in the tables, with a 95%% confidence interval "
+                "(Wilson), so it is close to, not exactly, the true share. Working days leave out weekends and "
+                "bank holidays in the claim's nation; the median and the 90th percentile are shown from "
+                "%(at_least)s claims, rounded to the nearest %(base)s working days.",
+                at_least=TIMES_AT_LEAST,
+                base=base,
+            ),
         ]
     return [
         *common,
-        f"The numbers in this release have random noise added (the discrete Laplace mechanism of OpenDP), "
-        f"which gives differential privacy with epsilon {rules['epsilon_per_table']:g} for each table, "
-        f"{rules['epsilon_total']:g} for the whole release: adding or removing any one claim changes the "
-        "chance of any result by a bounded factor. The bound covers this release alone: every release of "
-        "the same claims adds its epsilon to the total, and releases made by hiding small numbers are not "
-        "covered by it. A claim whose outcome changed between releases counts as two claims.",
-        "Noisy counts below zero are shown as zero, and counts are adjusted so that each table adds up "
-        "to its total. The margin next to each number is the half-width of its 95% interval: the true "
-        "number is within it 95 times out of 100.",
-        "Shares and times are not published in a release with noise: they are not counts, and their "
-        "uncertainty would be larger than the intervals we could show.",
+        words(
+            "The numbers in this release have random noise added (the discrete Laplace mechanism of OpenDP), "
+            "which gives differential privacy with epsilon %(per_table)s for each table, "
+            "%(total)s for the whole release: adding or removing any one claim changes the "
+            "chance of any result by a bounded factor. The bound covers this release alone: every release of "
+            "the same claims adds its epsilon to the total, and releases made by hiding small numbers are not "
+            "covered by it. A claim whose outcome changed between releases counts as two claims.",
+            per_table=f"{rules['epsilon_per_table']:g}",
+            total=f"{rules['epsilon_total']:g}",
+        ),
+        words(
+            "Noisy counts below zero are shown as zero, and counts are adjusted so that each table adds up "
+            "to its total. The margin next to each number is the half-width of its %(percent)s%% interval: the "
+            "true number is within it %(percent)s times out of 100.",
+            percent=95,
+        ),
+        words(
+            "Shares and times are not published in a release with noise: they are not counts, and their "
+            "uncertainty would be larger than the intervals we could show."
+        ),
     ]
+
+
+def said_notes(document: Mapping[str, Any]) -> list[Words] | None:
+    """A published release's notes as sentences to say again in the reader's language; None if
+    they are not the notes this code writes (a release made by an earlier version of it), which
+    are then shown as they were published."""
+    try:
+        made = _notes(document["method"] == DIFFERENTIAL_PRIVACY, document["rules"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return made if [str(note) for note in made] == list(document.get("notes", [])) else None
 
 
 def canonical(document: Mapping[str, Any]) -> bytes:

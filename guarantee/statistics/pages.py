@@ -4,11 +4,17 @@ release, the register of releases, and each release to download as CSV or JSON.
 Every page and download serves a release from the register as it was stored: nothing is
 counted on a request. The JSON download is the stored bytes themselves, so anyone can check
 it against the SHA-256 the page shows.
+
+A release is stored in English. A page says its titles, labels and notes in the reader's
+language when it is rendered (``said``), and a rendered page is kept for each language apart.
+The downloads are the release as published, in English, alike for every reader (one ETag).
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,16 +22,21 @@ from typing import Any
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from guarantee.context import service_context
+from guarantee.i18n import current_language, say
 from guarantee.models import StatisticsRelease
 from guarantee.pages import render_error
 from guarantee.security import csp_nonce
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import NotFound
 from guarantee.statistics import charts, releases
+from guarantee.statistics.counting import UNMATCHED
+from guarantee.statistics.document import said_notes
 from guarantee.statistics.downloads import Format, download
+from workflows.words import words
 
 bp = Blueprint("statistics", __name__, template_folder="templates")
 
@@ -97,19 +108,20 @@ def latest() -> ResponseReturnValue:
 def release(number: int) -> ResponseReturnValue:
     history = _register()
     if not any(r.number == number for r in history):
-        raise NotFound(f"There is no release {number}.")
+        raise NotFound(words("There is no release %(number)s.", number=number))
     return _release_page(history, number)
 
 
 # A release never changes and the register only grows, so a page is rendered once for each
-# release, register and address, and kept; only the response's CSP nonce is filled in each time.
-_PAGES: OrderedDict[tuple[str, int, tuple[Listed, ...]], str] = OrderedDict()
+# release, register, address and language, and kept; only the response's CSP nonce is filled in
+# each time.
+_PAGES: OrderedDict[tuple[str, str, int, tuple[Listed, ...]], str] = OrderedDict()
 _PAGES_KEPT = 32
 _NONCE_MARK = "csp-nonce-of-this-response"
 
 
 def _release_page(history: list[Listed], number: int) -> str:
-    key = (request.path, number, tuple(history))
+    key = (current_language(), request.path, number, tuple(history))
     page = _PAGES.get(key)
     if page is None:
         page = _render_release(history, _stored(number))
@@ -120,7 +132,7 @@ def _release_page(history: list[Listed], number: int) -> str:
 
 
 def _render_release(history: list[Listed], shown: Stored) -> str:
-    document: dict[str, Any] = json.loads(shown.document)
+    document = said(json.loads(shown.document))
     own_nonce = g.pop("csp_nonce", None)
     g.csp_nonce = _NONCE_MARK
     try:
@@ -171,4 +183,50 @@ def latest_csv() -> BaseResponse:
 
 @bp.errorhandler(NotFound)
 def _not_found(error: NotFound) -> Response:
-    return render_error(404, error.message)
+    return render_error(404, say(error.message))
+
+
+# --- a release in the reader's language ---------------------------------------------------
+
+QUARTER = re.compile(r"(\d{4}) Q([1-4])")
+
+
+def said(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a release document with its words said in this request's language: the tables'
+    titles, the labels of their rows and columns, and the notes (as published, if they are not
+    ones this code writes). Numbers, keys and regulations' titles are as published."""
+    shown = copy.deepcopy(document)
+    notes = said_notes(document)
+    if notes is not None:
+        shown["notes"] = [say(note) for note in notes]
+    if isinstance(shown.get("rules", {}).get("noise"), str):
+        shown["rules"]["noise"] = say(shown["rules"]["noise"])
+    for table in shown["tables"]:
+        table["title"] = say(table["title"])
+        kind = table["kind"]
+        if kind == "counts":
+            _say_labels(table["rows"], table.get("dimension"))
+        elif kind == "cross":
+            _say_labels(table["rows"], table.get("row_dimension"))
+            _say_labels(table["columns"], table.get("column_dimension"))
+        elif kind == "share":
+            _say_labels(table["rows"], "category")
+        else:
+            _say_labels(table["rows"], None)
+    return shown
+
+
+def _say_labels(lines: list[dict[str, Any]], dimension: str | None) -> None:
+    for line in lines:
+        line["label"] = _said_label(dimension, line["key"], line["label"])
+
+
+def _said_label(dimension: str | None, key: str, text: str) -> str:
+    """A row's or column's label in this request's language. A regulation is named by its title,
+    as the catalogue has it; a quarter is a year and a number."""
+    if dimension == "regulation":
+        return say(text) if key == UNMATCHED else text
+    if dimension == "quarter":
+        quarter = QUARTER.fullmatch(text)
+        return _("%(year)s Q%(quarter)s", year=quarter[1], quarter=quarter[2]) if quarter else text
+    return say(text)

@@ -24,14 +24,38 @@ from guarantee.services.errors import NotFound, ServiceError
 from guarantee.statistics.counting import count
 from guarantee.statistics.disclosure import SUPPRESSED, Published
 from guarantee.statistics.document import DISCLOSURE_CONTROL, Settings, build, canonical, sha256
+from workflows.words import N_, Words, words
 
 
 class StatisticsRefused(ServiceError):
-    """A release that would give something away, with the reasons in plain words."""
+    """A release that would give something away, with the reasons in plain words (each a
+    sentence the console says again in the reader's language)."""
 
     def __init__(self, reasons: list[str]) -> None:
         super().__init__(" ".join(reasons))
         self.reasons = reasons
+
+
+class Day(str):
+    """A day in a reason, in English ("3 November 2026"); ``day`` lets the console say it in the
+    reader's language."""
+
+    day: date
+
+    def __new__(cls, day: date) -> Day:
+        made = super().__new__(cls, f"{day:%-d %B %Y}")
+        made.day = day
+        return made
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Day, (self.day,))
+
+
+# How a time's claims are named inside a sentence ("the claims timed “from submission to a decision”").
+TIMED = {
+    "decision": N_("from submission to a decision"),
+    "resolution": N_("from submission to resolution"),
+}
 
 
 def possible(value: Published, rules: Mapping[str, Any]) -> tuple[int, int]:
@@ -52,25 +76,28 @@ def _numbers(table: Mapping[str, Any]) -> dict[str, tuple[str, Published]]:
     """Every count a table publishes, keyed so the same count can be found in another release,
     with the words that name it."""
     found: dict[str, tuple[str, Published]] = {}
+    total = N_("the total")
     if table["kind"] == "counts":
         for row in table["rows"]:
-            found[row["key"]] = (f"“{row['label']}”", row["count"])
-        found["total"] = ("the total", table["total"])
+            found[row["key"]] = (words("“%(row)s”", row=row["label"]), row["count"])
+        found["total"] = (total, table["total"])
     elif table["kind"] == "cross":
         columns = table["columns"]
         for row in table["rows"]:
             for column, value in zip(columns, row["counts"], strict=True):
-                found[f"{row['key']}|{column['key']}"] = (f"“{row['label']}, {column['label']}”", value)
-            found[f"{row['key']}|"] = (f"the total for “{row['label']}”", row["total"])
+                cell = words("“%(row)s, %(column)s”", row=row["label"], column=column["label"])
+                found[f"{row['key']}|{column['key']}"] = (cell, value)
+            found[f"{row['key']}|"] = (words("the total for “%(line)s”", line=row["label"]), row["total"])
         for column, value in zip(columns, table["column_totals"], strict=True):
-            found[f"|{column['key']}"] = (f"the total for “{column['label']}”", value)
-        found["|"] = ("the total", table["total"])
+            found[f"|{column['key']}"] = (words("the total for “%(line)s”", line=column["label"]), value)
+        found["|"] = (total, table["total"])
     elif table["kind"] == "share":
         for row in table["rows"]:
-            found[row["key"]] = (f"the claims decided for “{row['label']}”", row["decided"])
+            found[row["key"]] = (words("the claims decided for “%(row)s”", row=row["label"]), row["decided"])
     elif table["kind"] == "times":
         for row in table["rows"]:
-            found[row["key"]] = (f"the claims timed “{row['label'].lower()}”", row["claims"])
+            timed = TIMED.get(row["key"]) or row["label"].lower()
+            found[row["key"]] = (words("the claims timed “%(time)s”", time=timed), row["claims"])
     return found
 
 
@@ -90,7 +117,7 @@ def differencing(new: Mapping[str, Any], earlier: Iterable[Mapping[str, Any]]) -
             if table["id"] not in old_tables:
                 continue
             before = _numbers(old_tables[table["id"]])
-            for key, (words, value) in _numbers(table).items():
+            for key, (named, value) in _numbers(table).items():
                 if key not in before:
                     continue
                 low_new, high_new = possible(value, new["rules"])
@@ -98,14 +125,41 @@ def differencing(new: Mapping[str, Any], earlier: Iterable[Mapping[str, Any]]) -
                 low, high = low_new - high_old, high_new - low_old
                 small = (low >= 1 and high <= threshold - 1) or (low >= -(threshold - 1) and high <= -1)
                 if small and high - low + 1 < threshold - 1:
-                    change = f"between {low} and {high}" if low > 0 else f"between {-high} and {-low}"
-                    direction = "more" if low > 0 else "fewer"
                     reasons.append(
-                        f"In “{table['title']}”, {words} would show {value} against {before[key][1]} "
-                        f"in release {old['release']}, which tells anyone that {change} {direction} claims are "
-                        "counted there now."
+                        _given_away(
+                            table["title"], named, value, was=before[key][1], release=old["release"], low=low, high=high
+                        )
                     )
     return reasons
+
+
+def _given_away(
+    title: str, named: str, value: Published, *, was: Published, release: int, low: int, high: int
+) -> Words:
+    """Why a count cannot be published: what its change since ``release`` tells anyone."""
+    if low > 0:
+        return words(
+            "In “%(table)s”, %(count)s would show %(value)s against %(was)s in release %(release)s, which tells "
+            "anyone that between %(low)s and %(high)s more claims are counted there now.",
+            table=title,
+            count=named,
+            value=value,
+            was=was,
+            release=release,
+            low=low,
+            high=high,
+        )
+    return words(
+        "In “%(table)s”, %(count)s would show %(value)s against %(was)s in release %(release)s, which tells "
+        "anyone that between %(low)s and %(high)s fewer claims are counted there now.",
+        table=title,
+        count=named,
+        value=value,
+        was=was,
+        release=release,
+        low=-high,
+        high=-low,
+    )
 
 
 def publish(
@@ -122,10 +176,12 @@ def publish(
     today = ctx.today()
     end = period_end or today - timedelta(days=1)
     if end >= today:
-        raise StatisticsRefused([f"The period must end before today ({today:%-d %B %Y}), so that it is complete."])
+        raise StatisticsRefused(
+            [words("The period must end before today (%(today)s), so that it is complete.", today=Day(today))]
+        )
     if end < settings.series_start:
         raise StatisticsRefused(
-            [f"The period must end on or after the series start, {settings.series_start:%-d %B %Y}."]
+            [words("The period must end on or after the series start, %(start)s.", start=Day(settings.series_start))]
         )
     if ctx.on_postgresql:
         ctx.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _REGISTER_LOCK})
@@ -134,7 +190,10 @@ def publish(
         latest = max(r.period_end for r in earlier)
         raise StatisticsRefused(
             [
-                f"The series is cumulative: a new release must end on or after {latest:%-d %B %Y}, where the last one ends."
+                words(
+                    "The series is cumulative: a new release must end on or after %(latest)s, where the last one ends.",
+                    latest=Day(latest),
+                )
             ]
         )
     number = (earlier[-1].number + 1) if earlier else 1
@@ -144,7 +203,7 @@ def publish(
         raise StatisticsRefused(
             [
                 *reasons,
-                "Publish later, when more claims have come in, or with a later period end.",
+                N_("Publish later, when more claims have come in, or with a later period end."),
             ]
         )
     data = canonical(document)
@@ -187,7 +246,11 @@ def release(session: Session, number: int | None = None) -> StatisticsRelease:
     )
     found = session.scalars(query.limit(1)).first()
     if found is None:
-        raise NotFound("No statistics have been published yet." if number is None else f"There is no release {number}.")
+        raise NotFound(
+            N_("No statistics have been published yet.")
+            if number is None
+            else words("There is no release %(number)s.", number=number)
+        )
     return found
 
 

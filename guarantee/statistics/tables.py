@@ -22,23 +22,26 @@ from guarantee.statistics.disclosure import (
     round_to_base,
 )
 from guarantee.statistics.privacy import Mechanism, cell_margin, fit, line_margins, sum_margin
+from workflows.words import N_
 
+# The titles and labels are stored in English in each release; the pages say them in the
+# reader's language (they are marked for translation here).
 TIMES = {
-    "decision": "From submission to a decision",
-    "resolution": "From submission to resolution",
+    "decision": N_("From submission to a decision"),
+    "resolution": N_("From submission to resolution"),
 }
 
 LIST_TABLES: dict[str, tuple[str, str]] = {
-    "by_category": ("category", "Claims by barrier category"),
-    "by_regulation": ("regulation", "Claims by regulation (catalogue entry)"),
-    "by_sector": ("sector", "Claims by sector"),
-    "by_region": ("region", "Claims by region"),
-    "by_outcome": ("outcome", "Claims by outcome"),
-    "by_quarter": ("quarter", "Claims by quarter submitted"),
+    "by_category": ("category", N_("Claims by barrier category")),
+    "by_regulation": ("regulation", N_("Claims by regulation (catalogue entry)")),
+    "by_sector": ("sector", N_("Claims by sector")),
+    "by_region": ("region", N_("Claims by region")),
+    "by_outcome": ("outcome", N_("Claims by outcome")),
+    "by_quarter": ("quarter", N_("Claims by quarter submitted")),
 }
 CROSS_TABLES: dict[str, str] = {
-    "category_by_outcome": "Barrier category by outcome",
-    "category_by_region": "Barrier category by region",
+    "category_by_outcome": N_("Barrier category by outcome"),
+    "category_by_region": N_("Barrier category by region"),
 }
 # A list table whose cells are the row or column totals of a cross-table: what one hides, the
 # other must hide too.
@@ -182,7 +185,7 @@ def share_upheld(counts: Counts, published: Mapping[str, tuple[int, int] | None]
     category, worked out from the *published* (rounded) counts: upheld, and not upheld or under
     appeal. Nothing here is more exact than the tables, so it gives nothing more away, in one
     release or between two. A line whose counts are hidden (None in ``published``) is hidden."""
-    lines = [("all", "All claims")] + [(k, counts.labels["category"][k]) for k in counts.lists["category"]]
+    lines = [("all", N_("All claims"))] + [(k, counts.labels["category"][k]) for k in counts.lists["category"]]
     rows = []
     for key, heading in lines:
         row: dict[str, Any] = {"key": key, "label": heading}
@@ -196,7 +199,7 @@ def share_upheld(counts: Counts, published: Mapping[str, tuple[int, int] | None]
             low, high = wilson(upheld, n)
             row.update(decided=n, percent=_percent(upheld / n), low=_percent(low), high=_percent(high))
         rows.append(row)
-    return {"id": "share_upheld", "kind": "share", "title": "Share of claims upheld", "rows": rows}
+    return {"id": "share_upheld", "kind": "share", "title": N_("Share of claims upheld"), "rows": rows}
 
 
 def _decided(cells: Mapping[str, Published]) -> tuple[int, int] | None:
@@ -247,7 +250,7 @@ def working_days(counts: Counts, rules: Rules, hide: Collection[str] = ()) -> di
                 p90=_round(nearest_rank(values, 0.9), rules),
             )
         rows.append(row)
-    return {"id": "working_days", "kind": "times", "title": "Working days taken", "rows": rows}
+    return {"id": "working_days", "kind": "times", "title": N_("Working days taken"), "rows": rows}
 
 
 def disclosure_controlled(counts: Counts, rules: Rules) -> list[dict[str, Any]]:
