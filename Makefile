@@ -138,9 +138,10 @@ accessibility-results: $(VENV)/.dev-installed $(ASSETS) $(COMPILED) browser
 	  $(BIN)/pytest -n 2 -m "not soak" -p no:cacheprovider $(wildcard tests/*_browser.py)
 	$(BIN)/python -m tools.accessibility_results $(AXE_RECORD) docs/accessibility/axe-results.json
 
-## diagram: draw the workflow again (guarantee/static/workflow.svg) after changing workflows/
-diagram: $(VENV)/.run-installed
+## diagram: draw the workflow again (guarantee/static/workflow.svg, and workflow.cy.svg in Welsh) after changing workflows/
+diagram: $(VENV)/.run-installed $(COMPILED)
 	$(BIN)/flask guarantee diagram --output guarantee/static/workflow.svg
+	$(BIN)/flask guarantee diagram --language cy
 
 clean:
 	rm -rf $(VENV) $(AUDIT_VENV) .pytest_cache .mypy_cache .ruff_cache node_modules guarantee/static/build test-output

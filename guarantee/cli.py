@@ -23,7 +23,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from guarantee import mail
+from guarantee import i18n, mail
 from guarantee.context import service_context, unit_of_work
 from guarantee.database import reading
 from guarantee.models import Attachment, Contact, Officer
@@ -55,8 +55,8 @@ from guarantee.services.two_step_secrets import (
 from guarantee.services.validation import unstorable
 from guarantee.statistics import counting, releases
 from guarantee.statistics.document import settings_from
-from workflows import STATE_LABELS, diagram, is_terminal
-from workflows.vocabulary import ROLES
+from workflows import INITIAL_STATE, STATE_LABELS, diagram, is_terminal
+from workflows.vocabulary import LANGUAGES, ROLES
 
 UNSTORABLE = "has a character that cannot be stored (a NUL byte, or bytes that are not UTF-8): type it again"
 
@@ -626,24 +626,39 @@ def checkpoint_command(output: str) -> None:
     "--output",
     "-o",
     type=click.Path(dir_okay=False, writable=True),
-    default="guarantee/static/workflow.svg",
-    show_default=True,
+    default=None,
+    help="Where to write it.  [default: guarantee/static/workflow.svg, or workflow.cy.svg in Welsh]",
 )
 @click.option("--dot", "dot_only", is_flag=True, help="Write the Graphviz source instead of drawing it.")
-def diagram_command(output: str, dot_only: bool) -> None:
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default=LANGUAGES[0],
+    show_default=True,
+    help="The language of the diagram's words: cy draws them from the compiled Welsh catalogue.",
+)
+def diagram_command(output: str | None, dot_only: bool, language: str) -> None:
     """Draw the workflow as SVG from workflows/ (needs Graphviz's dot: apt-get install graphviz)."""
-    source = diagram.to_dot()
+    output = output or f"guarantee/static/{diagram.FILE_NAMES[language]}"
+    with i18n.language(language):
+        if language != LANGUAGES[0] and i18n.say(STATE_LABELS[INITIAL_STATE]) == STATE_LABELS[INITIAL_STATE]:
+            _fail(
+                f"The {language} catalogue is not compiled, or does not translate the workflow: run make translations."
+            )
+        source = diagram.to_dot(i18n.say)
     if dot_only:
-        Path(output).write_text(source)
+        Path(output).write_text(source, encoding="utf-8")
         click.echo(f"Graphviz source of the workflow written to {output}.")
         return
     dot = shutil.which("dot")
     if dot is None:
         _fail("Graphviz's dot is not installed: apt-get install graphviz (or pass --dot for the source).")
-    drawn = subprocess.run([dot, "-Tsvg"], input=source, capture_output=True, text=True, check=False)  # noqa: S603
+    drawn = subprocess.run(  # noqa: S603
+        [dot, "-Tsvg"], input=source, capture_output=True, text=True, encoding="utf-8", check=False
+    )
     if drawn.returncode != 0:
         _fail(f"dot could not draw the workflow: {drawn.stderr.strip()}")
-    Path(output).write_text(drawn.stdout)
+    Path(output).write_text(drawn.stdout, encoding="utf-8")
     click.echo(f"Workflow diagram written to {output}.")
 
 

@@ -12,6 +12,7 @@ from flask import Flask
 
 from guarantee.clock import FixedClock
 from guarantee.context import unit_of_work
+from guarantee.i18n import language, say
 from guarantee.services.actors import GroupActor
 from guarantee.services.claims import fire, submit_claim
 from guarantee.services.errors import ValidationFailed
@@ -19,7 +20,7 @@ from tests.helpers import Cast, submission, walk
 from tests.support.corpus import PATHS, gather
 from tests.support.wording import problems
 from workflows import TRANSITIONS, Transition
-from workflows.sentences import what_is_given, who_may
+from workflows.sentences import form_hint, form_label, what_is_given, who_may
 
 # --- the checker ---------------------------------------------------------------------------------
 
@@ -90,6 +91,18 @@ def test_who_may_take_each_step_and_what_it_asks_for_read_as_sentences(transitio
     assert problems(who_may(transition)) == []
     for given in what_is_given(transition):
         assert problems(given) == [], given
+
+
+def test_the_same_sentences_read_as_sentences_in_welsh_too(app: Flask) -> None:
+    """Said in Welsh from their whole sentences and marked parts (tests/test_welsh_workflows.py): no
+    doubled words or brackets, no names from the code, no gaps and no stray capitals there either."""
+    with app.test_request_context(), language("cy"):
+        for transition in TRANSITIONS:
+            made = [who_may(transition), *what_is_given(transition)]
+            made += [form_label(spec, officers_form=True) for spec in transition.inputs]
+            made += [form_hint(spec, transition) for spec in transition.inputs if form_hint(spec, transition)]
+            for sentence in made:
+                assert problems(say(sentence)) == [], say(sentence)
 
 
 def test_the_messages_of_a_step_refused_for_missing_answers_read_as_sentences(app: Flask) -> None:

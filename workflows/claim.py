@@ -4,6 +4,10 @@ This module is the single source of truth for the states a claim moves through, 
 triggers that move it, who may fire each one, what input each one needs and what it
 does to the working-day clocks. The engine (``workflows.machine``), the services, the
 pages, the API and the diagram all read it; none of them restate it.
+
+Every text here that a person reads (labels, phrases, hints, guidance) is marked with ``N_``
+(``workflows.words``): it reads in English, and the edge says it in the reader's language
+(``guarantee.i18n.say``, ``| say`` in a template).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from workflows.vocabulary import (
     REMEDIES,
     RESOLUTION_OUTCOMES,
 )
+from workflows.words import N_
 
 INITIAL_STATE = "submitted"
 ACTIVE_STATES: tuple[str, ...] = (
@@ -32,16 +37,16 @@ TERMINAL_STATES: tuple[str, ...] = ("resolved", "closed", "withdrawn", "lapsed")
 STATES: tuple[str, ...] = ACTIVE_STATES + TERMINAL_STATES
 
 STATE_LABELS: dict[str, str] = {
-    "submitted": "Submitted",
-    "under_review": "Under review",
-    "awaiting_information": "Waiting for information from the group",
-    "upheld": "Upheld",
-    "not_upheld": "Not upheld",
-    "appealed": "Appealed",
-    "resolved": "Resolved",
-    "closed": "Closed",
-    "withdrawn": "Withdrawn",
-    "lapsed": "Lapsed",
+    "submitted": N_("Submitted"),
+    "under_review": N_("Under review"),
+    "awaiting_information": N_("Waiting for information from the group"),
+    "upheld": N_("Upheld"),
+    "not_upheld": N_("Not upheld"),
+    "appealed": N_("Appealed"),
+    "resolved": N_("Resolved"),
+    "closed": N_("Closed"),
+    "withdrawn": N_("Withdrawn"),
+    "lapsed": N_("Lapsed"),
 }
 
 # What each state means to the people waiting on it, as a tone. The pages colour a state's tag by
@@ -74,28 +79,28 @@ STATE_TONES: dict[str, Tone] = {
 # What each state means for the group, in plain words: what is happening and what comes next.
 # The tracking page shows it beside the due date of the running clock.
 STATE_GUIDANCE: dict[str, str] = {
-    "submitted": (
+    "submitted": N_(
         "We have your claim. An officer will check that it is about a regulation that blocks your "
         "initiative, and either accept it for review or explain why not."
     ),
-    "under_review": (
+    "under_review": N_(
         "An officer is reviewing your claim. They will decide whether the regulation should be waived, "
         "clarified or changed, and may ask you a question first."
     ),
-    "awaiting_information": (
+    "awaiting_information": N_(
         "An officer has asked you a question. Answer it on this page. The time we have to decide stops "
         "while we wait for you, and starts again when you answer."
     ),
-    "upheld": ("Your claim was upheld. The council will now put the remedy into practice and record what it did."),
-    "not_upheld": (
+    "upheld": N_("Your claim was upheld. The council will now put the remedy into practice and record what it did."),
+    "not_upheld": N_(
         "Your claim was not upheld. The reasons are on this page. If you think the decision is wrong, you "
         "can appeal until the last day shown."
     ),
-    "appealed": ("We have your appeal. Officers who took no part in the first decision will consider it."),
-    "resolved": "Your claim is finished. The timeline on this page shows what was decided and done.",
-    "closed": "Your claim was closed without a review. The timeline on this page says why.",
-    "withdrawn": "You withdrew this claim. Nothing more will happen to it.",
-    "lapsed": (
+    "appealed": N_("We have your appeal. Officers who took no part in the first decision will consider it."),
+    "resolved": N_("Your claim is finished. The timeline on this page shows what was decided and done."),
+    "closed": N_("Your claim was closed without a review. The timeline on this page says why."),
+    "withdrawn": N_("You withdrew this claim. Nothing more will happen to it."),
+    "lapsed": N_(
         "Your claim lapsed because we did not get an answer to our question in time. If you think this is "
         "wrong, contact the council: an administrator can reopen it."
     ),
@@ -104,25 +109,25 @@ STATE_GUIDANCE: dict[str, str] = {
 # What each state means, for anyone reading how claims are handled (the group's guidance above speaks
 # to the group about its own claim).
 STATE_DESCRIPTIONS: dict[str, str] = {
-    "submitted": (
+    "submitted": N_(
         "The group has filed the claim. An officer checks that it is about a rule that blocks the group, "
         "then accepts it for review or closes it and says why."
     ),
-    "under_review": (
+    "under_review": N_(
         "An officer is looking at the claim. They decide if the rule should be waived, made clearer or "
         "changed. They may ask the group a question first."
     ),
-    "awaiting_information": (
+    "awaiting_information": N_(
         "An officer has asked the group a question. The time to decide stops until the group answers. If "
         "no answer comes in time, the claim lapses."
     ),
-    "upheld": "The claim was upheld. The council puts the remedy in place and says what it did.",
-    "not_upheld": "The claim was not upheld. The group can appeal until the time to appeal runs out.",
-    "appealed": "The group has appealed. Officers who took no part in the first decision look at it again.",
-    "resolved": "The claim is finished: the remedy is in place, or the decision stands.",
-    "closed": "The claim was closed without a review, and the group was told why. An administrator can reopen it.",
-    "withdrawn": "The group withdrew the claim. Nothing more happens to it.",
-    "lapsed": "The group did not answer a question in time, so the claim lapsed. An administrator can reopen it.",
+    "upheld": N_("The claim was upheld. The council puts the remedy in place and says what it did."),
+    "not_upheld": N_("The claim was not upheld. The group can appeal until the time to appeal runs out."),
+    "appealed": N_("The group has appealed. Officers who took no part in the first decision look at it again."),
+    "resolved": N_("The claim is finished: the remedy is in place, or the decision stands."),
+    "closed": N_("The claim was closed without a review, and the group was told why. An administrator can reopen it."),
+    "withdrawn": N_("The group withdrew the claim. Nothing more happens to it."),
+    "lapsed": N_("The group did not answer a question in time, so the claim lapsed. An administrator can reopen it."),
 }
 
 # Who fires a trigger: an officer role, the group holding the tracking link, or the
@@ -132,12 +137,12 @@ SYSTEM: Literal["system"] = "system"
 Firer = Literal["triage", "reviewer", "appeal_panel", "admin", "group", "system"]
 # Each firer in the middle of a sentence ("a triage officer or an administrator").
 FIRER_NAMES: dict[str, str] = {
-    "triage": "a triage officer",
-    "reviewer": "a reviewer",
-    "appeal_panel": "a member of the appeal panel",
-    "admin": "an administrator",
-    "group": "the group",
-    "system": "the service itself",
+    "triage": N_("a triage officer"),
+    "reviewer": N_("a reviewer"),
+    "appeal_panel": N_("a member of the appeal panel"),
+    "admin": N_("an administrator"),
+    "group": N_("the group"),
+    "system": N_("the service itself"),
 }
 
 ClockName = Literal["triage", "decision", "information", "appeal_window", "appeal_decision", "resolution"]
@@ -163,37 +168,44 @@ CLOCKS: dict[str, Clock] = {
     for c in (
         Clock(
             "triage",
-            "Triage",
+            N_("Triage"),
             5,
-            "We will check your claim by",
-            "We should have checked your claim by",
-            "the time to check the claim",
+            N_("We will check your claim by"),
+            N_("We should have checked your claim by"),
+            N_("the time to check the claim"),
         ),
         Clock(
             "decision",
-            "Decision",
+            N_("Decision"),
             20,
-            "We will decide your claim by",
-            "We should have decided your claim by",
-            "the time to decide",
+            N_("We will decide your claim by"),
+            N_("We should have decided your claim by"),
+            N_("the time to decide"),
         ),
-        Clock("information", "Reply to a question", 20, "Answer our question by", "", "the time to answer a question"),
-        Clock("appeal_window", "Time to appeal", 20, "The last day to appeal is", "", "the time to appeal"),
+        Clock(
+            "information",
+            N_("Reply to a question"),
+            20,
+            N_("Answer our question by"),
+            "",
+            N_("the time to answer a question"),
+        ),
+        Clock("appeal_window", N_("Time to appeal"), 20, N_("The last day to appeal is"), "", N_("the time to appeal")),
         Clock(
             "appeal_decision",
-            "Appeal decision",
+            N_("Appeal decision"),
             20,
-            "We will decide your appeal by",
-            "We should have decided your appeal by",
-            "the time to decide the appeal",
+            N_("We will decide your appeal by"),
+            N_("We should have decided your appeal by"),
+            N_("the time to decide the appeal"),
         ),
         Clock(
             "resolution",
-            "Resolution",
+            N_("Resolution"),
             40,
-            "The council will put the remedy in place by",
-            "The council should have put the remedy in place by",
-            "the time to put the remedy in place",
+            N_("The council will put the remedy in place by"),
+            N_("The council should have put the remedy in place by"),
+            N_("the time to put the remedy in place"),
         ),
     )
 }
@@ -227,7 +239,7 @@ def stop(clock: ClockName) -> ClockEffect:
 # the count stops all the same (the group's own deadline is what matters while it answers), but
 # the answer gives no more time: the clock is due again on the day it was due before, so a late
 # decision stays late. The clock's working says so, in these words.
-LATE_PAUSE_RULE = (
+LATE_PAUSE_RULE = N_(
     "A question asked on or after the day a decision was due gives no extra time: "
     "once it is answered, the decision stays due on the day it was due before."
 )
@@ -255,8 +267,10 @@ class Input:
     max_length: int = 10_000
     # Shown to the group on its timeline (reasons, questions), or internal.
     public: bool = True
-    # Required only when another input has this value, e.g. duplicate_of.
+    # Required only when another input has this value, e.g. duplicate_of; with the condition in words,
+    # in the middle of a sentence: "the reason is duplicate" (whole, so that it can be translated whole).
     required_when: tuple[str, str] | None = None
+    when_needed: str = ""
     # Asked only when the claim's flag of this name is true, with the flag in words: (the claim's
     # attribute, "the group agreed to ..."). Otherwise the form does not ask it and says ``not_asked``.
     asked_if: tuple[str, str] | None = None
@@ -306,7 +320,7 @@ class Transition:
 
 
 def _reasons() -> Input:
-    return Input("reasons", "text", "Reasons for the decision")
+    return Input("reasons", "text", N_("Reasons for the decision"))
 
 
 # The deciding officer drafts what the public register will say (issue 20); a second officer
@@ -320,15 +334,15 @@ def _publishing() -> tuple[Input, Input]:
         Input(
             PUBLIC_SUMMARY,
             "text",
-            "Summary for the public register",
+            N_("Summary for the public register"),
             public=False,
             max_length=5_000,
-            asked_if=("consent_publish", "the group agreed to a decision statement being published"),
-            not_asked=(
+            asked_if=("consent_publish", N_("the group agreed to a decision statement being published")),
+            not_asked=N_(
                 "The group did not agree to a decision statement being published. Only the decision, the rule "
                 "and the coarsened facts of the claim will be published, so no summary is asked for."
             ),
-            hint=(
+            hint=N_(
                 "A second officer checks it before it is published on the register. Write it without names, "
                 "addresses or contact details. It is separate from the reasons the group gets."
             ),
@@ -336,10 +350,10 @@ def _publishing() -> tuple[Input, Input]:
         Input(
             CITES,
             "citations",
-            "Earlier decision statements on this rule",
+            N_("Earlier decision statements on this rule"),
             required=False,
             public=False,
-            hint="Cite the statements this decision follows or departs from. Citations are published with it.",
+            hint=N_("Cite the statements this decision follows or departs from. Citations are published with it."),
         ),
     )
 
@@ -351,33 +365,34 @@ APPEAL_PANEL: tuple[Firer, ...] = ("appeal_panel", "admin")
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         "accept",
-        "Accept for review",
+        N_("Accept for review"),
         ("submitted",),
         "under_review",
         TRIAGE,
         inputs=(
-            Input("category", "choice", "Barrier category", choices=BARRIER_CATEGORIES, public=False),
-            Input("regulation", "regulation", "Regulation", public=False),
-            Input("assignee", "officer", "Reviewer to assign", required=False, public=False),
+            Input("category", "choice", N_("Barrier category"), choices=BARRIER_CATEGORIES, public=False),
+            Input("regulation", "regulation", N_("Regulation"), public=False),
+            Input("assignee", "officer", N_("Reviewer to assign"), required=False, public=False),
         ),
         clocks=(stop("triage"), start("decision")),
         is_decision=True,
     ),
     Transition(
         "decline",
-        "Decline",
+        N_("Decline"),
         ("submitted",),
         "closed",
         TRIAGE,
         inputs=(
-            Input("reason_code", "choice", "Reason", choices=DECLINE_REASONS),
-            Input("explanation", "text", "Explanation"),
+            Input("reason_code", "choice", N_("Reason"), choices=DECLINE_REASONS),
+            Input("explanation", "text", N_("Explanation")),
             Input(
                 "duplicate_of",
                 "claim_reference",
-                "Reference of the claim this duplicates",
+                N_("Reference of the claim this duplicates"),
                 required=False,
                 required_when=("reason_code", "duplicate"),
+                when_needed=N_("the reason is duplicate"),
             ),
         ),
         clocks=(stop("triage"),),
@@ -388,28 +403,28 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "request_information",
-        "Ask the group a question",
+        N_("Ask the group a question"),
         ("under_review",),
         "awaiting_information",
         REVIEWER,
-        inputs=(Input("question", "text", "Question for the group"),),
+        inputs=(Input("question", "text", N_("Question for the group")),),
         clocks=(pause("decision"), start("information")),
     ),
     Transition(
         "provide_information",
-        "Answer the question",
+        N_("Answer the question"),
         ("awaiting_information",),
         "under_review",
         (GROUP,),
         inputs=(
-            Input("answer", "text", "Your answer"),
-            Input("evidence", "evidence", "Evidence you uploaded for this answer", required=False),
+            Input("answer", "text", N_("Your answer")),
+            Input("evidence", "evidence", N_("Evidence you uploaded for this answer"), required=False),
         ),
         clocks=(stop("information"), resume("decision")),
     ),
     Transition(
         "information_lapsed",
-        "No answer in time",
+        N_("No answer in time"),
         ("awaiting_information",),
         "lapsed",
         (SYSTEM,),
@@ -419,11 +434,11 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "uphold",
-        "Uphold",
+        N_("Uphold"),
         ("under_review",),
         "upheld",
         REVIEWER,
-        inputs=(_reasons(), Input("remedy", "choice", "Remedy", choices=REMEDIES), *_publishing()),
+        inputs=(_reasons(), Input("remedy", "choice", N_("Remedy"), choices=REMEDIES), *_publishing()),
         clocks=(stop("decision"), start("resolution")),
         is_decision=True,
         decided_at="stamp",
@@ -431,13 +446,13 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "not_uphold",
-        "Do not uphold",
+        N_("Do not uphold"),
         ("under_review",),
         "not_upheld",
         REVIEWER,
         inputs=(
             _reasons(),
-            Input("reason_code", "choice", "Main reason", choices=NOT_UPHELD_REASONS),
+            Input("reason_code", "choice", N_("Main reason"), choices=NOT_UPHELD_REASONS),
             *_publishing(),
         ),
         clocks=(stop("decision"), start("appeal_window")),
@@ -447,17 +462,17 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "appeal",
-        "Appeal the decision",
+        N_("Appeal the decision"),
         ("not_upheld",),
         "appealed",
         (GROUP,),
-        inputs=(Input("grounds", "text", "Grounds for the appeal"),),
+        inputs=(Input("grounds", "text", N_("Grounds for the appeal")),),
         clocks=(stop("appeal_window"), start("appeal_decision")),
         clock_condition=ClockCondition("appeal_window", "running"),
     ),
     Transition(
         "appeal_window_closed",
-        "Time to appeal ran out",
+        N_("Time to appeal ran out"),
         ("not_upheld",),
         "resolved",
         (SYSTEM,),
@@ -467,11 +482,11 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "allow_appeal",
-        "Allow the appeal",
+        N_("Allow the appeal"),
         ("appealed",),
         "upheld",
         APPEAL_PANEL,
-        inputs=(_reasons(), Input("remedy", "choice", "Remedy", choices=REMEDIES), *_publishing()),
+        inputs=(_reasons(), Input("remedy", "choice", N_("Remedy"), choices=REMEDIES), *_publishing()),
         clocks=(stop("appeal_decision"), start("resolution")),
         is_decision=True,
         separation_of_duties=True,
@@ -479,7 +494,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "dismiss_appeal",
-        "Dismiss the appeal",
+        N_("Dismiss the appeal"),
         ("appealed",),
         "resolved",
         APPEAL_PANEL,
@@ -492,13 +507,13 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "record_resolution",
-        "Record the resolution",
+        N_("Record the resolution"),
         ("upheld",),
         "resolved",
         REVIEWER,
         inputs=(
-            Input("outcome", "choice", "Outcome", choices=RESOLUTION_OUTCOMES),
-            Input("summary", "text", "Summary"),
+            Input("outcome", "choice", N_("Outcome"), choices=RESOLUTION_OUTCOMES),
+            Input("summary", "text", N_("Summary")),
         ),
         clocks=(stop("resolution"),),
         outcome_input="outcome",
@@ -506,23 +521,23 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "withdraw",
-        "Withdraw the claim",
+        N_("Withdraw the claim"),
         # Not once upheld: the council then owes the group its remedy, and a withdrawal would only
         # take away what the group has won (issue 19; DESIGN §4 said "any non-terminal").
         tuple(s for s in ACTIVE_STATES if s != "upheld"),
         "withdrawn",
         (GROUP,),
-        inputs=(Input("reason", "text", "Why you are withdrawing", required=False),),
+        inputs=(Input("reason", "text", N_("Why you are withdrawing"), required=False),),
         clocks=STOP_ALL_CLOCKS,
         outcome="withdrawn",
     ),
     Transition(
         "reopen",
-        "Reopen",
+        N_("Reopen"),
         ("closed", "lapsed"),
         "under_review",
         ("admin",),
-        inputs=(Input("justification", "text", "Why the claim is reopened", public=False),),
+        inputs=(Input("justification", "text", N_("Why the claim is reopened"), public=False),),
         clocks=(start("decision"),),
         is_decision=True,
         decided_at="clear",
@@ -534,45 +549,45 @@ TRANSITIONS_BY_TRIGGER: dict[str, Transition] = {t.trigger: t for t in TRANSITIO
 
 # How each step reads on the group's timeline (and, in the console, which events the group sees).
 TIMELINE_LABELS: dict[str, str] = {
-    "submitted": "Claim filed",
-    "accept": "Accepted for review",
-    "decline": "Closed without a review",
-    "request_information": "We asked you a question",
-    "provide_information": "You answered our question",
-    "information_lapsed": "Claim lapsed: no answer in time",
-    "uphold": "Claim upheld",
-    "not_uphold": "Claim not upheld",
-    "appeal": "You appealed",
-    "appeal_window_closed": "The time to appeal ended",
-    "allow_appeal": "Appeal allowed: claim upheld",
-    "dismiss_appeal": "Appeal dismissed",
-    "record_resolution": "What the council did",
-    "withdraw": "You withdrew the claim",
-    "reopen": "Claim reopened",
+    "submitted": N_("Claim filed"),
+    "accept": N_("Accepted for review"),
+    "decline": N_("Closed without a review"),
+    "request_information": N_("We asked you a question"),
+    "provide_information": N_("You answered our question"),
+    "information_lapsed": N_("Claim lapsed: no answer in time"),
+    "uphold": N_("Claim upheld"),
+    "not_uphold": N_("Claim not upheld"),
+    "appeal": N_("You appealed"),
+    "appeal_window_closed": N_("The time to appeal ended"),
+    "allow_appeal": N_("Appeal allowed: claim upheld"),
+    "dismiss_appeal": N_("Appeal dismissed"),
+    "record_resolution": N_("What the council did"),
+    "withdraw": N_("You withdrew the claim"),
+    "reopen": N_("Claim reopened"),
     # Not steps of the workflow, but the group sees them too: its decision on the public register
     # (guarantee.services.publishing) and its answers about the remedy (guarantee.services.remedies).
-    "statement_published": "An anonymised statement of the decision was published",
-    "statement_withdrawn": "The published statement of the decision was withdrawn",
-    "remedy_checked_in": "You told us whether the remedy is in place",
+    "statement_published": N_("An anonymised statement of the decision was published"),
+    "statement_withdrawn": N_("The published statement of the decision was withdrawn"),
+    "remedy_checked_in": N_("You told us whether the remedy is in place"),
     # Erasure (guarantee.services.casework, guarantee.services.evidence): what was decided stays.
-    "contact_erased": "Your contact details were erased",
-    "evidence_erased": "Your evidence files were erased",
+    "contact_erased": N_("Your contact details were erased"),
+    "evidence_erased": N_("Your evidence files were erased"),
     # Data rights (guarantee.services.data_rights): the group's request, however it came. Each copy of
     # its data (data_provided) and the officers' bookkeeping stay off it: they are not steps of the claim.
-    "erasure_requested": "You asked us to erase your contact details and evidence",
+    "erasure_requested": N_("You asked us to erase your contact details and evidence"),
 }
 # The same steps as officers read them in the console: the group's own words ("You appealed") would
 # read as if the officer had done it.
 OFFICER_TIMELINE_LABELS: dict[str, str] = {
     **TIMELINE_LABELS,
-    "request_information": "Question asked",
-    "provide_information": "The group answered the question",
-    "appeal": "The group appealed",
-    "withdraw": "The group withdrew the claim",
-    "remedy_checked_in": "The group said whether the remedy is in place",
-    "contact_erased": "Contact details erased",
-    "evidence_erased": "Evidence files erased",
-    "erasure_requested": "The group asked for its contact details and evidence to be erased",
+    "request_information": N_("Question asked"),
+    "provide_information": N_("The group answered the question"),
+    "appeal": N_("The group appealed"),
+    "withdraw": N_("The group withdrew the claim"),
+    "remedy_checked_in": N_("The group said whether the remedy is in place"),
+    "contact_erased": N_("Contact details erased"),
+    "evidence_erased": N_("Evidence files erased"),
+    "erasure_requested": N_("The group asked for its contact details and evidence to be erased"),
 }
 TRIGGERS: tuple[str, ...] = tuple(TRANSITIONS_BY_TRIGGER)
 

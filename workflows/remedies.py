@@ -4,6 +4,8 @@ the remedy is in place or open a follow-up for the admins."""
 
 from __future__ import annotations
 
+from workflows.words import N_
+
 # The step after which the check-ins come (an upheld claim's resolution: upheld -> resolved).
 CHECK_IN_AFTER = "record_resolution"
 # Months after the resolution was recorded.
@@ -14,12 +16,12 @@ CATCH_UP_DAYS = 92
 # How long the link in a check-in's e-mail works, from the day it is sent.
 LINK_DAYS = 92
 
-QUESTION = "Is your initiative running now, and was the remedy put in place?"
+QUESTION = N_("Is your initiative running now, and was the remedy put in place?")
 # Each answer, and the words the group chooses it by.
 ANSWERS: dict[str, str] = {
-    "running_remedy_in_place": "Yes: the remedy is in place and our initiative is running",
-    "remedy_in_place_not_running": "The remedy is in place, but our initiative is not running now",
-    "remedy_not_in_place": "No: the remedy has not been put in place",
+    "running_remedy_in_place": N_("Yes: the remedy is in place and our initiative is running"),
+    "remedy_in_place_not_running": N_("The remedy is in place, but our initiative is not running now"),
+    "remedy_not_in_place": N_("No: the remedy has not been put in place"),
 }
 # The answers that say the remedy is in place (counted on rule pages and in the register).
 IN_PLACE: tuple[str, ...] = ("running_remedy_in_place", "remedy_in_place_not_running")

@@ -6,6 +6,8 @@ statistics tables all read the same fixed, public lists.
 
 from __future__ import annotations
 
+from workflows.words import N_
+
 SECTORS: tuple[str, ...] = (
     "health",
     "social_care",
@@ -117,25 +119,91 @@ def nation_of(region: str) -> str:
     return "england"
 
 
-# How each slug reads on a page, where "capitalise and replace underscores" is not enough.
+# How each slug reads on a page: every slug of every vocabulary, each marked so that it is translated
+# (a page says it through guarantee.i18n.say). A slug missing here would read as itself, capitalised
+# with its underscores made spaces, and never be translated: tests/test_welsh_workflows.py checks
+# that none is. LANGUAGES are left out: each language is named in its own words
+# (guarantee.i18n.LANGUAGE_NAMES), never by its slug.
 _LABELS: dict[str, str] = {
-    "north_east": "North East (England)",
-    "north_west": "North West (England)",
-    "yorkshire_and_the_humber": "Yorkshire and the Humber",
-    "east_midlands": "East Midlands",
-    "west_midlands": "West Midlands",
-    "east_of_england": "East of England",
-    "london": "London",
-    "south_east": "South East (England)",
-    "south_west": "South West (England)",
-    "wales": "Wales",
-    "scotland": "Scotland",
-    "northern_ireland": "Northern Ireland",
-    "waiver": "A waiver: permission not to follow the rule in your case",
-    "clarification": "Clarification: guidance saying what the rule really requires",
-    "amendment": "An amendment: changing the rule itself",
-    "data_protection_and_information_sharing": "Data protection and information sharing",
-    "professional_standards_and_qualifications": "Professional standards and qualifications",
+    # Sectors.
+    "health": N_("Health"),
+    "social_care": N_("Social care"),
+    "education": N_("Education"),
+    "children_and_families": N_("Children and families"),
+    "housing": N_("Housing"),
+    "criminal_justice": N_("Criminal justice"),
+    "employment_and_welfare": N_("Employment and welfare"),
+    "environment": N_("Environment"),
+    "community_safety": N_("Community safety"),
+    "culture_and_leisure": N_("Culture and leisure"),
+    "other": N_("Other"),
+    # Regions.
+    "north_east": N_("North East (England)"),
+    "north_west": N_("North West (England)"),
+    "yorkshire_and_the_humber": N_("Yorkshire and the Humber"),
+    "east_midlands": N_("East Midlands"),
+    "west_midlands": N_("West Midlands"),
+    "east_of_england": N_("East of England"),
+    "london": N_("London"),
+    "south_east": N_("South East (England)"),
+    "south_west": N_("South West (England)"),
+    "wales": N_("Wales"),
+    "scotland": N_("Scotland"),
+    "northern_ireland": N_("Northern Ireland"),
+    # Barrier categories.
+    "health_and_safety": N_("Health and safety"),
+    "safeguarding_and_vetting": N_("Safeguarding and vetting"),
+    "insurance_and_liability": N_("Insurance and liability"),
+    "licensing_and_permits": N_("Licensing and permits"),
+    "data_protection_and_information_sharing": N_("Data protection and information sharing"),
+    "procurement_and_commissioning": N_("Procurement and commissioning"),
+    "planning_and_premises": N_("Planning and premises"),
+    "financial_rules_and_benefits": N_("Financial rules and benefits"),
+    "professional_standards_and_qualifications": N_("Professional standards and qualifications"),
+    "food_hygiene": N_("Food hygiene"),
+    # The remedies a group asks for (a waiver is said the same where it is granted).
+    "waiver": N_("A waiver: permission not to follow the rule in your case"),
+    "clarification": N_("Clarification: guidance saying what the rule really requires"),
+    "amendment": N_("An amendment: changing the rule itself"),
+    # The remedies an officer grants.
+    "guidance_clarified": N_("Guidance clarified"),
+    "regulation_amendment": N_("Regulation amendment"),
+    "referral_to_national_body": N_("Referral to national body"),
+    # Why a claim is declined.
+    "out_of_scope": N_("Out of scope"),
+    "duplicate": N_("Duplicate"),
+    "not_a_regulatory_barrier": N_("Not a regulatory barrier"),
+    # Why a claim is not upheld.
+    "no_regulatory_barrier_found": N_("No regulatory barrier found"),
+    "regulation_necessary_and_proportionate": N_("Regulation necessary and proportionate"),
+    "outside_council_powers": N_("Outside council powers"),
+    "insufficient_information": N_("Insufficient information"),
+    # What the council did.
+    "waiver_granted": N_("Waiver granted"),
+    "regulation_amended": N_("Regulation amended"),
+    "referred_to_national_body": N_("Referred to national body"),
+    "remedy_not_implemented": N_("Remedy not implemented"),
+    # How a claim ended otherwise.
+    "not_upheld": N_("Not upheld"),
+    "appeal_dismissed": N_("Appeal dismissed"),
+    "declined": N_("Declined"),
+    "withdrawn": N_("Withdrawn"),
+    "lapsed": N_("Lapsed"),
+    # Officers' roles.
+    "triage": N_("Triage"),
+    "reviewer": N_("Reviewer"),
+    "appeal_panel": N_("Appeal panel"),
+    "admin": N_("Admin"),
+    "team_leader": N_("Team leader"),
+    # The kinds of e-mail an officer gets.
+    "assignments": N_("Assignments"),
+    "group_replies": N_("Group replies"),
+    "appeals": N_("Appeals"),
+    "withdrawals": N_("Withdrawals"),
+    "daily_digest": N_("Daily digest"),
+    "new_claims_digest": N_("New claims digest"),
+    # Nations.
+    "england": N_("England"),
 }
 
 

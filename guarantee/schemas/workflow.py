@@ -1,20 +1,32 @@
-"""The workflow description, generated from workflows/."""
+"""The workflow description, generated from workflows/. Its names, slugs and keys are the same in
+every language; the labels a person reads follow the request's language (``Accept-Language``)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields
 
+from guarantee.i18n import say
+
+
+class Label(fields.String):
+    """A label from workflows/, said in the request's language (English without a choice)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return super()._serialize(say(value), attr, obj, **kwargs)
+
 
 class StateSchema(ma.Schema):
     name = fields.String()
-    label = fields.String()
+    label = Label()
     terminal = fields.Boolean()
 
 
 class ClockInfoSchema(ma.Schema):
     name = fields.String()
-    label = fields.String()
+    label = Label()
     working_days = fields.Integer()
 
 
@@ -28,7 +40,7 @@ class InputSchema(ma.Schema):
     kind = fields.String(
         metadata={"description": "text, choice, regulation, officer, claim_reference, evidence or citations"}
     )
-    label = fields.String()
+    label = Label()
     required = fields.Boolean()
     required_when = fields.Nested(RequiredWhenSchema, allow_none=True)
     asked_if = fields.String(
@@ -52,7 +64,7 @@ class ClockConditionSchema(ma.Schema):
 
 class TriggerSchema(ma.Schema):
     trigger = fields.String()
-    label = fields.String()
+    label = Label()
     sources = fields.List(fields.String())
     dest = fields.String()
     fired_by = fields.List(fields.String(), metadata={"description": "Roles, or group, or system"})
