@@ -2,14 +2,17 @@
 one statement, the data dictionary of everything published, and the Atom feed.
 
 Thin views: guarantee.services.register decides what may be shown; guarantee.register.feed writes
-the feed. Every view only reads.
+the feed. Every view only reads. The pages and the feed are in the reader's language (the feed's
+``xml:lang`` says which); the JSON and the CSV of the API keep English field names and codes.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
+from guarantee.i18n import current_language, say_all
 from guarantee.pages import render_error
 from guarantee.register import dictionary, feed, forms, showing
 from guarantee.services import register
@@ -21,6 +24,12 @@ bp = Blueprint("register", __name__, template_folder="templates")
 
 # The register changes when a statement is published or withdrawn: caches may keep it a minute.
 MAX_AGE = 60
+
+
+@bp.context_processor
+def _showing() -> dict[str, object]:
+    """How the register's templates say a shown period and a rule's title."""
+    return {"period": showing.period, "rule_title": showing.rule_title}
 
 
 def min_claims() -> int:
@@ -59,7 +68,7 @@ def decisions(ctx: ServiceContext) -> ResponseReturnValue:
         )
     except ValidationFailed as refused:  # the first page, unfiltered, under what to correct
         found = register.read_register(ctx.session, k=min_claims(), today=ctx.today(), cache_seconds=cache_seconds())
-        return _list_page(found, filters, refused.errors), 400
+        return _list_page(found, filters, say_all(refused.errors)), 400
     return _cached(Response(_list_page(found, filters, {})))
 
 
@@ -97,11 +106,12 @@ def statement(ctx: ServiceContext, number: str) -> ResponseReturnValue:
 def atom(ctx: ServiceContext) -> ResponseReturnValue:
     """Every shown statement, newest first; ?rule=<slug>: one rule's."""
     slug = request.args.get("rule", "")
-    title = None
+    title = _("Decisions of the Co-production Guarantee")
     if slug:
-        title = register.rule_title(ctx.session, slug)
-        if title is None:
+        rule = register.rule_title(ctx.session, slug)
+        if rule is None:
             return render_error(404)
+        title = _("Decisions of the Co-production Guarantee: %(rule)s", rule=rule)
     found = register.read_register(
         ctx.session,
         register.Filters(rule=slug),
@@ -112,5 +122,5 @@ def atom(ctx: ServiceContext) -> ResponseReturnValue:
     )
     base = str(current_app.config["GUARANTEE_BASE_URL"]).rstrip("/")
     self_path = url_for("register.atom", rule=slug or None)
-    body = feed.atom(found.statements, base=base, self_path=self_path, rule_title=title)
+    body = feed.atom(found.statements, base=base, self_path=self_path, title=title, language=current_language())
     return _cached(Response(body, mimetype="application/atom+xml"))

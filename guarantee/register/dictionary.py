@@ -1,11 +1,18 @@
 """The data dictionary: every field of everything the service publishes, in plain words. Built
 from the same lists the publishing code uses (the statement's fields, the statistics' tables), so
-that a field added there and not explained here fails a test."""
+that a field added there and not explained here fails a test.
+
+The fields' names and the codes stay English (programs read them: the page marks them
+``lang="en"``); their kinds and meanings are marked texts, which the page says in the reader's
+language."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
+from guarantee.i18n import say
 from guarantee.models.register import STATEMENT_DECISIONS
 from guarantee.services.register import DECISION_LABELS, STATUS_LABELS
 from guarantee.services.register_open_data import STATEMENT_FIELDS
@@ -20,6 +27,7 @@ from workflows.vocabulary import (
     SECTORS,
     label,
 )
+from workflows.words import N_, words
 
 
 @dataclass(frozen=True)
@@ -38,114 +46,155 @@ class Table:
 
 
 PAGE_FIELDS = [
-    Field("statements", "list", "The statements of this page, newest first, each with the fields above."),
-    Field("matching", "number", "How many shown statements match the filters, on all pages together."),
+    Field("statements", N_("list"), N_("The statements of this page, newest first, each with the fields above.")),
+    Field("matching", N_("number"), N_("How many shown statements match the filters, on all pages together.")),
     Field(
         "held_back",
-        "number",
-        "How many statements are not shown at all, because too few decided claims share "
-        "even their least detailed version. Not affected by the filters.",
+        N_("number"),
+        N_(
+            "How many statements are not shown at all, because too few decided claims share "
+            "even their least detailed version. Not affected by the filters."
+        ),
     ),
-    Field("min_claims", "number", "k: how many decided claims must share what a statement shows."),
-    Field("next", "text", "The address of the next, older page; null on the last page."),
+    Field("min_claims", N_("number"), N_("k: how many decided claims must share what a statement shows.")),
+    Field("next", N_("text"), N_("The address of the next, older page; null on the last page.")),
 ]
 
 RELEASE_FIELDS = [
-    Field("format", "number", "The version of the document's layout."),
-    Field("release", "number", "The release's number in the register of releases."),
-    Field("published_at", "date and time", "When the release was published (UTC, ISO 8601)."),
+    Field("format", N_("number"), N_("The version of the document's layout.")),
+    Field("release", N_("number"), N_("The release's number in the register of releases.")),
+    Field("published_at", N_("date and time"), N_("When the release was published (UTC, ISO 8601).")),
     Field(
-        "period.start", "date", "The first day of the cumulative series: claims submitted from this day are counted."
+        "period.start",
+        N_("date"),
+        N_("The first day of the cumulative series: claims submitted from this day are counted."),
     ),
-    Field("period.end", "date", "The last day whose claims are counted."),
+    Field("period.end", N_("date"), N_("The last day whose claims are counted.")),
     Field(
         "method",
-        "text",
-        "disclosure_control (small counts hidden, the rest rounded) or differential_privacy "
-        "(every count has random noise added).",
+        N_("text"),
+        N_(
+            "disclosure_control (small counts hidden, the rest rounded) or differential_privacy "
+            "(every count has random noise added)."
+        ),
     ),
-    Field("suppressed", "text", "The symbol shown in place of a hidden count: [c]."),
+    Field("suppressed", N_("text"), N_("The symbol shown in place of a hidden count: [c].")),
     Field(
         "rules",
-        "object",
-        "With disclosure control: threshold, rounding_base and dominance_below. With noise: "
-        "noise, epsilon_per_table, epsilon_total, scale and confidence.",
+        N_("object"),
+        N_(
+            "With disclosure control: threshold, rounding_base and dominance_below. With noise: "
+            "noise, epsilon_per_table, epsilon_total, scale and confidence."
+        ),
     ),
-    Field("notes", "list of text", "How the release was made, in plain English."),
-    Field("tables", "list", "The tables, each with its id, kind, title and numbers (see the tables below)."),
+    Field("notes", N_("list of text"), N_("How the release was made, in plain English.")),
+    Field("tables", N_("list"), N_("The tables, each with its id, kind, title and numbers (see the tables below).")),
 ]
 
 RELEASE_ENTRY_FIELDS = [
-    Field("number", "number", "The release's number."),
-    Field("published_at", "date and time", "When it was published."),
-    Field("period_start", "date", "The first day counted."),
-    Field("period_end", "date", "The last day counted."),
-    Field("method", "text", "disclosure_control or differential_privacy."),
-    Field("sha256", "text", "The SHA-256 of the release document's bytes, in hex: check your copy against it."),
-    Field("url", "text", "The release document (JSON)."),
-    Field("csv_url", "text", "The release as CSV."),
+    Field("number", N_("number"), N_("The release's number.")),
+    Field("published_at", N_("date and time"), N_("When it was published.")),
+    Field("period_start", N_("date"), N_("The first day counted.")),
+    Field("period_end", N_("date"), N_("The last day counted.")),
+    Field("method", N_("text"), N_("disclosure_control or differential_privacy.")),
+    Field("sha256", N_("text"), N_("The SHA-256 of the release document's bytes, in hex: check your copy against it.")),
+    Field("url", N_("text"), N_("The release document (JSON).")),
+    Field("csv_url", N_("text"), N_("The release as CSV.")),
 ]
 
 RELEASE_CSV_FIELDS = [
-    Field("release", "number", "The release's number."),
-    Field("table", "text", "The table's id (see the tables below)."),
-    Field("row_key", "text", "The row's code, like food_hygiene; total for a total."),
-    Field("row", "text", "The row's words."),
-    Field("column_key", "text", "The column's code, like claims or upheld; total for a total."),
-    Field("column", "text", "The column's words."),
-    Field("value", "number or text", "The number, or [c] where it is hidden. Empty where nothing can be worked out."),
-    Field("margin_95", "number", "Only in a release with noise: the half-width of the number's 95% interval."),
+    Field("release", N_("number"), N_("The release's number.")),
+    Field("table", N_("text"), N_("The table's id (see the tables below).")),
+    Field("row_key", N_("text"), N_("The row's code, like food_hygiene; total for a total.")),
+    Field("row", N_("text"), N_("The row's words.")),
+    Field("column_key", N_("text"), N_("The column's code, like claims or upheld; total for a total.")),
+    Field("column", N_("text"), N_("The column's words.")),
+    Field(
+        "value",
+        N_("number or text"),
+        N_("The number, or [c] where it is hidden. Empty where nothing can be worked out."),
+    ),
+    Field("margin_95", N_("number"), N_("Only in a release with noise: the half-width of the number's 95% interval.")),
 ]
 
 
+# Which rows a list table of a release has, by the list it counts.
+LIST_ROWS = {
+    "category": N_("One row for each category in the published list."),
+    "regulation": N_("One row for each regulation in the published list."),
+    "sector": N_("One row for each sector in the published list."),
+    "region": N_("One row for each region in the published list."),
+    "outcome": N_("One row for each outcome in the published list."),
+    "quarter": N_("One row for each quarter in the published list."),
+}
+
+
+def _list_rows(dimension: str) -> str:
+    return LIST_ROWS.get(dimension) or words(
+        "One row for each %(dimension)s in the published list.", dimension=dimension
+    )
+
+
 def statistics_tables() -> list[Table]:
-    """Every table a statistics release has, by its id, from the statistics' own lists."""
+    """Every table a statistics release has, by its id, from the statistics' own lists. Its titles
+    are the statistics' marked texts; the page says them in the reader's language (this is built
+    for each request: the working days table's rows are said here)."""
     count = [
-        Field("key", "text", "The row's code."),
-        Field("label", "text", "The row's words."),
-        Field("count", "number or text", "Claims, rounded, or [c] where hidden."),
-        Field("total", "number or text", "All claims of the table, rounded, or [c]."),
+        Field("key", N_("text"), N_("The row's code.")),
+        Field("label", N_("text"), N_("The row's words.")),
+        Field("count", N_("number or text"), N_("Claims, rounded, or [c] where hidden.")),
+        Field("total", N_("number or text"), N_("All claims of the table, rounded, or [c].")),
     ]
     found = [
-        Table(name, title, f"One row for each {dimension} in the published list.", count)
+        Table(name, title, _list_rows(dimension), count)
         for name, (dimension, title) in release_tables.LIST_TABLES.items()
     ]
     cross = [
-        Field("columns", "list", "The columns, each with a key and a label."),
-        Field("rows[].counts", "list", "The row's counts, one per column, rounded or [c]."),
-        Field("rows[].total", "number or text", "The row's total."),
-        Field("column_totals", "list", "Each column's total."),
-        Field("total", "number or text", "All claims of the table."),
+        Field("columns", N_("list"), N_("The columns, each with a key and a label.")),
+        Field("rows[].counts", N_("list"), N_("The row's counts, one per column, rounded or [c].")),
+        Field("rows[].total", N_("number or text"), N_("The row's total.")),
+        Field("column_totals", N_("list"), N_("Each column's total.")),
+        Field("total", N_("number or text"), N_("All claims of the table.")),
     ]
     found += [
-        Table(name, title, "Barrier categories down the side, the other list across.", cross)
+        Table(name, title, N_("Barrier categories down the side, the other list across."), cross)
         for name, title in release_tables.CROSS_TABLES.items()
     ]
     found.append(
         Table(
             "share_upheld",
-            "Share of claims upheld",
-            "All claims, then one row per barrier category.",
+            N_("Share of claims upheld"),
+            N_("All claims, then one row per barrier category."),
             [
-                Field("decided", "number or text", "Claims decided on their merits."),
-                Field("percent", "number", "The per cent of those upheld, where the counts it comes from are shown."),
-                Field("low / high", "number", "Its 95% interval (Wilson), in per cent."),
+                Field("decided", N_("number or text"), N_("Claims decided on their merits.")),
+                Field(
+                    "percent",
+                    N_("number"),
+                    N_("The per cent of those upheld, where the counts it comes from are shown."),
+                ),
+                Field("low / high", N_("number"), N_("Its 95% interval (Wilson), in per cent.")),
             ],
         )
     )
     found.append(
         Table(
             "working_days",
-            "Working days taken",
-            "One row for each of: " + "; ".join(t.lower() for t in release_tables.TIMES.values()) + ".",
+            N_("Working days taken"),
+            _(
+                "One row for each of: %(times)s.",
+                times="; ".join(say(t).lower() for t in release_tables.TIMES.values()),
+            ),
             [
-                Field("claims", "number or text", "The claims the times are worked out from."),
+                Field("claims", N_("number or text"), N_("The claims the times are worked out from.")),
                 Field(
                     "median",
-                    "number",
-                    f"The median, in working days; empty when fewer than {release_tables.TIMES_AT_LEAST} claims.",
+                    N_("number"),
+                    words(
+                        "The median, in working days; empty when fewer than %(least)s claims.",
+                        least=release_tables.TIMES_AT_LEAST,
+                    ),
                 ),
-                Field("p90", "number", "The 90th percentile, in working days."),
+                Field("p90", N_("number"), N_("The 90th percentile, in working days.")),
             ],
         )
     )
@@ -153,7 +202,7 @@ def statistics_tables() -> list[Table]:
 
 
 def code_lists() -> list[tuple[str, list[tuple[str, str]]]]:
-    """The codes a field can hold, with their words."""
+    """The codes a field can hold, with their words (marked: the page says them)."""
     return [
         ("decision", [(code, DECISION_LABELS[code]) for code in STATEMENT_DECISIONS]),
         ("status", list(STATUS_LABELS.items())),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 
@@ -9,9 +10,9 @@ from guarantee.widgets import GovSubmitInput, GovTextInput
 
 
 class FollowForm(FlaskForm):  # type: ignore[misc]
-    email = StringField("Your email address", widget=GovTextInput())
-    submit = SubmitField("Follow this rule", widget=GovSubmitInput())
+    email = StringField(_l("Your email address"), widget=GovTextInput())
+    submit = SubmitField(_l("Follow this rule"), widget=GovSubmitInput())
 
 
 class ConfirmForm(FlaskForm):  # type: ignore[misc]
-    submit = SubmitField("Confirm", widget=GovSubmitInput())
+    submit = SubmitField(_l("Confirm"), widget=GovSubmitInput())

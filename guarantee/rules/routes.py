@@ -7,8 +7,10 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from guarantee.extensions import limiter
+from guarantee.i18n import say, say_all
 from guarantee.models import Regulation
 from guarantee.public.forms import show_errors
+from guarantee.register import showing
 from guarantee.rules import bp, forms
 from guarantee.services import following, register, remedies, rule_pages
 from guarantee.services.context import ServiceContext
@@ -19,6 +21,12 @@ from guarantee.transactions import read_only, transactional, undo
 ONE_CLICK = "List-Unsubscribe=One-Click"  # what a mail program POSTs (RFC 8058)
 # The statements a rule's page shows, newest first; the register lists every one, filtered by the rule.
 NEWEST_STATEMENTS = 5
+
+
+@bp.context_processor
+def _showing() -> dict[str, object]:
+    """How the rule pages say a statement's shown period, as the register's pages do."""
+    return {"period": showing.period}
 
 
 def _follow_limit() -> str:
@@ -68,7 +76,7 @@ def _rule_page(ctx: ServiceContext, regulation: Regulation, form: forms.FollowFo
     return render_template(
         "rules/rule.html",
         regulation=regulation,
-        challenge_route=regulation.challenge_route or rule_pages.default_challenge_route(regulation.issuing_body),
+        challenge_route=regulation.challenge_route or say(rule_pages.default_challenge_route(regulation.issuing_body)),
         outcomes=rule_pages.outcomes(ctx, regulation.id, rules),
         threshold=rules.threshold,
         base=rules.base,
@@ -103,7 +111,7 @@ def follow(ctx: ServiceContext, slug: str) -> ResponseReturnValue:
         following.follow(ctx, found.id, form.email.data)
     except ValidationFailed as failed:
         undo()
-        show_errors(form, failed.errors)
+        show_errors(form, say_all(failed.errors))
         return _rule_page(ctx, found, form), 400
     page = render_template("rules/check_email.html", regulation=found, days=following.CONFIRM_WITHIN.days)
     return _no_store(make_response(page))

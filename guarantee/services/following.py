@@ -25,6 +25,7 @@ from guarantee.models import DecisionStatement, OutboxMessage, Regulation, RuleS
 from guarantee.models.regulation import live_entries
 from guarantee.services import validation as v
 from guarantee.services.context import ServiceContext
+from workflows.words import N_
 
 CONFIRM_WITHIN = timedelta(days=7)  # an unconfirmed request lapses, and the sweep deletes it
 ASK_AGAIN_AFTER = timedelta(minutes=15)  # asking again sooner queues no second confirmation e-mail
@@ -61,7 +62,7 @@ def follow(ctx: ServiceContext, regulation_id: int, email: str | None) -> None:
     already or was sent one a moment ago. Raises ValidationFailed for an address that is not one.
     Flushes only."""
     errors = v.Errors()
-    address = errors.check("email", v.email, email, "your email address")
+    address = errors.check("email", v.email, email, N_("your email address"))
     errors.raise_if_any()
     assert address is not None
     address = address.lower()
@@ -256,7 +257,7 @@ def mail_facts(ctx: ServiceContext, message: OutboxMessage) -> dict[str, Any]:
     regulation = ctx.session.get(Regulation, message.payload.get("regulation_id"))
     numbers = message.payload.get("numbers")
     return {
-        "rule_title": regulation.title if regulation else "a rule you follow",
+        "rule_title": regulation.title if regulation else N_("a rule you follow"),
         "rule_slug": regulation.slug if regulation else None,
         "numbers": [n for n in numbers if isinstance(n, str)] if isinstance(numbers, list) else [],
     }

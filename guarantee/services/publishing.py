@@ -34,6 +34,7 @@ from guarantee.services.officers import require_role
 from guarantee.services.personal_data import Finding, findings
 from workflows import CITES, PUBLIC_SUMMARY, Transition
 from workflows.vocabulary import RESOLUTION_OUTCOMES, label
+from workflows.words import N_, words
 
 # Who may approve a statement for the register: the officers who decide claims (a reviewer or a
 # member of the appeal panel) and administrators. Triage officers decide no merits, so they do not.
@@ -45,8 +46,13 @@ GROUP_TEXT_FIELDS: tuple[str, ...] = ("answer", "grounds")
 # DS-<year approved>-<5 random digits>; statements numbered before numbers were drawn at random
 # keep their 4 digits in order (DS-2026-0001).
 RANDOM_PART = (10_000, 99_999)  # 5 digits, never with a leading zero
-SECOND_OFFICER = (
-    "A second officer must approve this statement: you {did}, so another officer who may approve "
+# Why an officer may not approve a statement (four eyes): they changed its summary last, or drafted it.
+SECOND_OFFICER_EDITED = N_(
+    "A second officer must approve this statement: you changed its summary last, so another officer who may "
+    "approve statements must check it."
+)
+SECOND_OFFICER_DRAFTED = N_(
+    "A second officer must approve this statement: you drafted it, so another officer who may approve "
     "statements must check it."
 )
 
@@ -95,7 +101,7 @@ def after_trigger(
 def cited(ctx: ServiceContext, raw: Any) -> list[DecisionStatement]:
     """The published statements a decision cites, by id; v.Invalid for anything else."""
     if not isinstance(raw, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in raw):
-        raise v.Invalid("Give the ids of the published decision statements to cite, as a list")
+        raise v.Invalid(N_("Give the ids of the published decision statements to cite, as a list"))
     ids = sorted(set(raw))
     found = {
         s.id: s
@@ -104,9 +110,18 @@ def cited(ctx: ServiceContext, raw: Any) -> list[DecisionStatement]:
     }
     missing = [str(i) for i in ids if i not in found]
     if missing:
+        if len(missing) == 1:
+            raise v.Invalid(
+                words(
+                    "Only statements on the register can be cited, and %(ids)s is not: choose from the statements listed",
+                    ids=missing[0],
+                )
+            )
         raise v.Invalid(
-            f"Only statements on the register can be cited, and {', '.join(missing)} "
-            f"{'is' if len(missing) == 1 else 'are'} not: choose from the statements listed"
+            words(
+                "Only statements on the register can be cited, and %(ids)s are not: choose from the statements listed",
+                ids=", ".join(missing),
+            )
         )
     return [found[i] for i in ids]
 
@@ -159,17 +174,28 @@ def decision_form(ctx: ServiceContext, reference: str, transition: Transition) -
     return DecisionForm(precedents(ctx, claim.regulation_id) if cites else [], not_asked)
 
 
+# Each quarter in words, a whole phrase each (Welsh mutates the month after "i": Gorffennaf i Fedi).
+QUARTERS = (
+    N_("January to March %(year)s"),
+    N_("April to June %(year)s"),
+    N_("July to September %(year)s"),
+    N_("October to December %(year)s"),
+)
+
+
 def quarter(day: date | None) -> str:
-    """The quarter of a day, in words: "July to September 2026"."""
+    """The quarter of a day, in words: "July to September 2026" (``Words``)."""
     if day is None:
         return ""
-    first = (day.month - 1) // 3 * 3 + 1
-    return f"{date(2000, first, 1):%B} to {date(2000, first + 2, 1):%B} {day.year}"
+    return words(QUARTERS[(day.month - 1) // 3], year=day.year)
+
+
+NO_SUMMARY = N_("No summary: the group did not agree to one being published")
 
 
 def first_line(summary: str | None, length: int = 120) -> str:
     if not summary:
-        return "No summary: the group did not agree to one being published"
+        return NO_SUMMARY
     line = summary.strip().splitlines()[0] if summary.strip() else ""
     return line if len(line) <= length else line[: length - 1].rstrip() + "…"
 
@@ -179,7 +205,7 @@ def first_line(summary: str | None, length: int = 120) -> str:
 
 def awaiting(ctx: ServiceContext, actor: Actor) -> list[tuple[DecisionStatement, str]]:
     """The statements waiting for a second officer, oldest first, each with its claim's reference."""
-    require_role(ctx, actor, APPROVERS, "see the statements to approve")
+    require_role(ctx, actor, APPROVERS, N_("see the statements to approve"))
     rows = ctx.session.execute(
         select(DecisionStatement, Claim.reference)
         .join(Claim, Claim.id == DecisionStatement.claim_id)
@@ -196,10 +222,10 @@ def of_claim(ctx: ServiceContext, claim: Claim) -> list[DecisionStatement]:
 
 
 def get_statement(ctx: ServiceContext, actor: Actor, statement_id: int) -> DecisionStatement:
-    require_role(ctx, actor, APPROVERS, "see statements before they are published")
+    require_role(ctx, actor, APPROVERS, N_("see statements before they are published"))
     statement = ctx.session.get(DecisionStatement, statement_id)
     if statement is None:
-        raise NotFound(f"There is no decision statement {statement_id}.")
+        raise NotFound(words("There is no decision statement %(id)s.", id=statement_id))
     return statement
 
 
@@ -218,7 +244,7 @@ def check(ctx: ServiceContext, statement: DecisionStatement) -> list[Finding]:
 
 def recently_published(ctx: ServiceContext, actor: Actor, limit: int = 50) -> list[tuple[DecisionStatement, str]]:
     """The statements last put on the register (or taken off it), newest first, with their claims."""
-    require_role(ctx, actor, APPROVERS, "see the statements on the register")
+    require_role(ctx, actor, APPROVERS, N_("see the statements on the register"))
     rows = ctx.session.execute(
         select(DecisionStatement, Claim.reference)
         .join(Claim, Claim.id == DecisionStatement.claim_id)
@@ -237,6 +263,7 @@ class ForApproval:
     reference: str  # its claim's: officers only, never published
     findings: list[Finding]
     # What it says besides its summary: as published, or, for a draft, as it would be if approved now.
+    # Marked words (N_, ``Words``) and names: the page says each in the reader's language.
     facts: list[tuple[str, str]]
     cites: list[str]
     officers: dict[str, str]  # drafted, edited, approved, withdrawn: the officer's name
@@ -254,16 +281,16 @@ def for_approval(ctx: ServiceContext, actor: Actor, statement_id: int) -> ForApp
         _freeze(shown, claim)
     rule = ctx.session.get(Regulation, shown.regulation_id) if shown.regulation_id else None
     facts = [
-        ("Decision", label(shown.decision)),
-        ("Rule", rule.title if rule else "Not in the catalogue"),
-        ("Category", label(shown.category) or "Not given"),
-        ("Sector", label(shown.sector)),
-        ("Region", label(shown.region)),
-        ("Decided", quarter(shown.decided_on)),
-        ("Working days from filing to decision", str(shown.working_days) if shown.working_days is not None else ""),
-        ("Remedy", label(shown.remedy) or "None"),
-        ("Main reason", label(shown.reason_code) or "None"),
-        ("Resolution", label(shown.resolution) or "Not recorded yet"),
+        (N_("Decision"), label(shown.decision)),
+        (N_("Rule"), rule.title if rule else N_("Not in the catalogue")),
+        (N_("Category"), label(shown.category) or N_("Not given")),
+        (N_("Sector"), label(shown.sector)),
+        (N_("Region"), label(shown.region)),
+        (N_("Decided"), quarter(shown.decided_on)),
+        (N_("Working days from filing to decision"), str(shown.working_days) if shown.working_days is not None else ""),
+        (N_("Remedy"), label(shown.remedy) or N_("None")),
+        (N_("Main reason"), label(shown.reason_code) or N_("None")),
+        (N_("Resolution"), label(shown.resolution) or N_("Not recorded yet")),
     ]
     ids = {
         "drafted": statement.drafted_by_id,
@@ -293,9 +320,9 @@ def for_approval(ctx: ServiceContext, actor: Actor, statement_id: int) -> ForApp
 def second_officer_needed(statement: DecisionStatement, officer_id: int) -> str:
     """Why this officer may not approve the statement (four eyes), or ""."""
     if statement.edited_by_id == officer_id:
-        return SECOND_OFFICER.format(did="changed its summary last")
+        return SECOND_OFFICER_EDITED
     if statement.drafted_by_id == officer_id:
-        return SECOND_OFFICER.format(did="drafted it")
+        return SECOND_OFFICER_DRAFTED
     return ""
 
 
@@ -303,7 +330,7 @@ def _locked(ctx: ServiceContext, statement_id: int) -> tuple[DecisionStatement, 
     """The statement and its claim, the claim's row locked as other casework does."""
     statement = ctx.session.get(DecisionStatement, statement_id)
     if statement is None:
-        raise NotFound(f"There is no decision statement {statement_id}.")
+        raise NotFound(words("There is no decision statement %(id)s.", id=statement_id))
     claim = ctx.session.scalar(
         select(Claim).where(Claim.id == statement.claim_id).with_for_update().execution_options(populate_existing=True)
     )
@@ -314,14 +341,14 @@ def _locked(ctx: ServiceContext, statement_id: int) -> tuple[DecisionStatement, 
 
 def edit_summary(ctx: ServiceContext, actor: Actor, statement_id: int, summary: Any) -> DecisionStatement:
     """An approver changes the draft's summary: from now on, another officer must approve it."""
-    officer = require_role(ctx, actor, APPROVERS, "change a statement's summary")
+    officer = require_role(ctx, actor, APPROVERS, N_("change a statement's summary"))
     statement, _ = _locked(ctx, statement_id)
     if statement.status != "awaiting_approval":
-        raise Conflict("This statement is already on the register, so its summary can no longer be changed.")
+        raise Conflict(N_("This statement is already on the register, so its summary can no longer be changed."))
     if not statement.consent:
-        raise Conflict("The group did not agree to a summary being published, so this statement has none.")
+        raise Conflict(N_("The group did not agree to a summary being published, so this statement has none."))
     errors = v.Errors()
-    cleaned = errors.check("summary", v.text, summary, "the summary for the public register", max_length=5_000)
+    cleaned = errors.check("summary", v.text, summary, N_("the summary for the public register"), max_length=5_000)
     errors.raise_if_any()
     if cleaned != statement.summary:
         statement.summary = cleaned
@@ -338,17 +365,19 @@ def summary_seen(statement: DecisionStatement) -> str:
 def approve(ctx: ServiceContext, actor: Actor, statement_id: int, *, seen: str | None = None) -> DecisionStatement:
     """Publish the statement: a second officer, a clear personal-data check, then its number,
     what it says frozen from the claim, and an event in the claim's audit chain."""
-    officer = require_role(ctx, actor, APPROVERS, "approve a statement for the register")
+    officer = require_role(ctx, actor, APPROVERS, N_("approve a statement for the register"))
     statement, claim = _locked(ctx, statement_id)
     if statement.status != "awaiting_approval":
-        raise Conflict(f"This statement is already on the register, as {statement.number}.")
+        raise Conflict(words("This statement is already on the register, as %(number)s.", number=statement.number))
     if seen is not None and seen != summary_seen(statement):
-        raise Conflict("The summary was changed after you opened this page. Read it again before approving it.")
+        raise Conflict(N_("The summary was changed after you opened this page. Read it again before approving it."))
     if why := second_officer_needed(statement, officer.id):
         raise Forbidden(why)
     found = check(ctx, statement)
     if found:
-        raise ValidationFailed({"summary": [f"{f}: take it out of the summary" for f in found]})
+        raise ValidationFailed(
+            {"summary": [words("%(found)s: take it out of the summary", found=str(f)) for f in found]}
+        )
     now = ctx.now()
     ctx.session.flush()
     _number(ctx, statement, _uk_day(now).year)
@@ -379,13 +408,15 @@ def approve(ctx: ServiceContext, actor: Actor, statement_id: int, *, seen: str |
 
 def withdraw(ctx: ServiceContext, actor: Actor, statement_id: int, reason: Any) -> DecisionStatement:
     """Take a published statement off the register, with a public reason: it stays listed, as withdrawn."""
-    officer = require_role(ctx, actor, WITHDRAWERS, "withdraw a statement from the register")
+    officer = require_role(ctx, actor, WITHDRAWERS, N_("withdraw a statement from the register"))
     errors = v.Errors()
-    cleaned = errors.check("reason", v.text, reason, "the reason, which is published", max_length=2_000)
+    cleaned = errors.check("reason", v.text, reason, N_("the reason, which is published"), max_length=2_000)
     errors.raise_if_any()
     statement, claim = _locked(ctx, statement_id)
     if statement.status != "published":
-        raise Conflict("Only a statement on the register, and not superseded or withdrawn already, can be withdrawn.")
+        raise Conflict(
+            N_("Only a statement on the register, and not superseded or withdrawn already, can be withdrawn.")
+        )
     statement.status = "withdrawn"
     statement.withdrawn_by_id = officer.id
     statement.withdrawn_at = ctx.now()
@@ -411,7 +442,7 @@ def latest_draft(ctx: ServiceContext, reference: str) -> DecisionStatement:
         .limit(1)
     )
     if statement is None:
-        raise NotFound(f"Claim {reference} has no decision statement.")
+        raise NotFound(words("Claim %(reference)s has no decision statement.", reference=reference))
     return statement
 
 
@@ -474,4 +505,4 @@ def _number(ctx: ServiceContext, statement: DecisionStatement, year: int, attemp
             return
         except IntegrityError:
             savepoint.rollback()
-    raise Conflict("This statement could not be given a free number. Try approving it again.")
+    raise Conflict(N_("This statement could not be given a free number. Try approving it again."))

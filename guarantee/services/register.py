@@ -51,18 +51,23 @@ from guarantee.services.errors import NotFound, ValidationFailed
 from guarantee.statistics.counting import DECIDED_GROUPS, category_column, outcome_group_column, uk_date
 from guarantee.statistics.disclosure import generalise
 from workflows.vocabulary import BARRIER_CATEGORIES, NATIONS, REGIONS, label, nation_of
+from workflows.words import N_, words
 
 DEFAULT_MIN_CLAIMS = 5
 PAGE_SIZE = 20
-UNMATCHED_RULE = "Not matched to a catalogue entry"
+UNMATCHED_RULE = N_("Not matched to a catalogue entry")
 
 DECISION_LABELS: dict[str, str] = {
-    "upheld": "Upheld",
-    "not_upheld": "Not upheld",
-    "appeal_allowed": "Appeal allowed",
-    "appeal_dismissed": "Appeal dismissed",
+    "upheld": N_("Upheld"),
+    "not_upheld": N_("Not upheld"),
+    "appeal_allowed": N_("Appeal allowed"),
+    "appeal_dismissed": N_("Appeal dismissed"),
 }
-STATUS_LABELS: dict[str, str] = {"published": "Published", "withdrawn": "Withdrawn", "superseded": "Superseded"}
+STATUS_LABELS: dict[str, str] = {
+    "published": N_("Published"),
+    "withdrawn": N_("Withdrawn"),
+    "superseded": N_("Superseded"),
+}
 # The places a statement can be shown in: a region, or (coarsened) a nation. Wales, Scotland and
 # Northern Ireland are both.
 AREAS: tuple[str, ...] = REGIONS + tuple(n for n in NATIONS if n not in REGIONS)
@@ -79,6 +84,14 @@ def quarter_of(day: date) -> str:
 
 # A shown period: a quarter ("2026 Q3") or a year ("2026").
 PERIOD_PATTERN = re.compile(r"([0-9]{4})(?: Q([1-4]))?")
+
+
+def period_words(period: str) -> str:
+    """A shown period as a person reads it: "2026 Q3" (said again in their language), or a year."""
+    found = PERIOD_PATTERN.fullmatch(period)
+    if found is None or found[2] is None:
+        return period
+    return words("%(year)s Q%(quarter)s", year=int(found[1]), quarter=int(found[2]))
 
 
 def period_like(moment: datetime, shown_period: str) -> str:
@@ -335,15 +348,15 @@ class Filters:
         """Refuse a filter that can match nothing because it names nothing the register shows."""
         problems: dict[str, list[str]] = {}
         if self.category and self.category not in BARRIER_CATEGORIES:
-            problems["category"] = ["Choose a category from the list"]
+            problems["category"] = [N_("Choose a category from the list")]
         if self.area and self.area not in AREAS:
-            problems["region"] = ["Choose a region or nation from the list"]
+            problems["region"] = [N_("Choose a region or nation from the list")]
         if self.outcome and self.outcome not in STATEMENT_DECISIONS:
-            problems["outcome"] = ["Choose an outcome from the list"]
+            problems["outcome"] = [N_("Choose an outcome from the list")]
         if self.year and not (self.year.isdigit() and len(self.year) == 4):
-            problems["year"] = ["Enter a year as 4 digits, like 2026"]
+            problems["year"] = [N_("Enter a year as 4 digits, like 2026")]
         if len(self.rule) > 80:
-            problems["rule"] = ["Choose a rule from the list"]
+            problems["rule"] = [N_("Choose a rule from the list")]
         if problems:
             raise ValidationFailed(problems)
 
@@ -375,7 +388,7 @@ class BadCursor(ValidationFailed):
     """A page cursor this service did not make, or made for another list."""
 
     def __init__(self) -> None:
-        super().__init__({"cursor": ["This page link does not work. Go back to the first page of the register."]})
+        super().__init__({"cursor": [N_("This page link does not work. Go back to the first page of the register.")]})
 
 
 # A statement number as a cursor may hold it: DS-2026-48213, or numbered before numbers were
@@ -567,7 +580,7 @@ def statement(
     everything, _ = _all_shown(session, k, today, cache_seconds)
     found = [entry for entry in everything if entry.shown.number == number]
     if not found:
-        raise NotFound("There is no decision statement with that number.")
+        raise NotFound(N_("There is no decision statement with that number."))
     return _with_details(session, found, {entry.shown.number for entry in everything})[0]
 
 

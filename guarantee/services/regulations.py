@@ -17,6 +17,7 @@ from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, NotFound, ValidationFailed
 from guarantee.services.officers import require_role
 from workflows.vocabulary import BARRIER_CATEGORIES, ROLES
+from workflows.words import N_
 
 EDITORS = ("triage", "reviewer", "admin")
 CHALLENGE_ROUTE_LENGTH = 5000
@@ -34,7 +35,7 @@ class Entry:
 
 def search(ctx: ServiceContext, actor: Actor, text: str = "", *, limit: int = 100) -> list[Entry]:
     """Live entries whose title, reference or issuing body contain ``text``, with their claim counts."""
-    require_role(ctx, actor, ROLES, "see the regulation catalogue")
+    require_role(ctx, actor, ROLES, N_("see the regulation catalogue"))
     counts = (
         select(Claim.regulation_id, func.count().label("claims"))
         .where(Claim.regulation_id.is_not(None))
@@ -64,7 +65,7 @@ def search(ctx: ServiceContext, actor: Actor, text: str = "", *, limit: int = 10
 
 def titles(ctx: ServiceContext, actor: Actor, *, limit: int = 1000) -> list[tuple[int, str]]:
     """(id, title) of the live entries, by title: what a claim can be classified under."""
-    require_role(ctx, actor, ROLES, "see the regulation catalogue")
+    require_role(ctx, actor, ROLES, N_("see the regulation catalogue"))
     query = select(Regulation.id, Regulation.title).where(Regulation.merged_into_id.is_(None))
     return [(entry_id, title) for entry_id, title in ctx.session.execute(query.order_by(Regulation.title).limit(limit))]
 
@@ -72,14 +73,14 @@ def titles(ctx: ServiceContext, actor: Actor, *, limit: int = 1000) -> list[tupl
 def _live(ctx: ServiceContext, regulation_id: int) -> Regulation:
     regulation = ctx.session.get(Regulation, regulation_id)
     if regulation is None:
-        raise NotFound("There is no such entry in the regulation catalogue.")
+        raise NotFound(N_("There is no such entry in the regulation catalogue."))
     if regulation.merged_into_id is not None:
-        raise Conflict("This entry was merged into another one; change that one instead.")
+        raise Conflict(N_("This entry was merged into another one; change that one instead."))
     return regulation
 
 
 def entry(ctx: ServiceContext, actor: Actor, regulation_id: int) -> Regulation:
-    require_role(ctx, actor, ROLES, "see the regulation catalogue")
+    require_role(ctx, actor, ROLES, N_("see the regulation catalogue"))
     return _live(ctx, regulation_id)
 
 
@@ -87,15 +88,15 @@ def correct(ctx: ServiceContext, actor: Actor, regulation_id: int, data: Mapping
     """Correct an entry's title, legal reference, issuing body, category or how to challenge it
     (shown on its public page); the admin log records which fields changed (free text as its
     SHA-256). Flushes only."""
-    editor = require_role(ctx, actor, EDITORS, "change the regulation catalogue")
+    editor = require_role(ctx, actor, EDITORS, N_("change the regulation catalogue"))
     regulation = _live(ctx, regulation_id)
     errors = v.Errors()
-    title = errors.check("title", v.text, data.get("title"), "the title", max_length=300, multiline=False)
+    title = errors.check("title", v.text, data.get("title"), N_("the title"), max_length=300, multiline=False)
     legal = errors.check(
         "legal_reference",
         v.text,
         data.get("legal_reference"),
-        "the legal reference",
+        N_("the legal reference"),
         required=False,
         max_length=300,
         multiline=False,
@@ -104,17 +105,17 @@ def correct(ctx: ServiceContext, actor: Actor, regulation_id: int, data: Mapping
         "issuing_body",
         v.text,
         data.get("issuing_body"),
-        "the issuing body",
+        N_("the issuing body"),
         required=False,
         max_length=200,
         multiline=False,
     )
-    category = errors.check("category", v.choice, data.get("category"), "the category", BARRIER_CATEGORIES)
+    category = errors.check("category", v.choice, data.get("category"), N_("the category"), BARRIER_CATEGORIES)
     challenge = errors.check(
         "challenge_route",
         v.text,
         data.get("challenge_route"),
-        "how to challenge this rule",
+        N_("how to challenge this rule"),
         required=False,
         max_length=CHALLENGE_ROUTE_LENGTH,
     )
@@ -142,9 +143,9 @@ def correct(ctx: ServiceContext, actor: Actor, regulation_id: int, data: Mapping
 def merge(ctx: ServiceContext, actor: Actor, duplicate_id: int, into_id: int) -> int:
     """Merge a duplicate entry into another: every claim mapped to the duplicate follows, each
     with an event in its audit trail. Returns how many claims moved. Flushes only."""
-    editor = require_role(ctx, actor, EDITORS, "merge catalogue entries")
+    editor = require_role(ctx, actor, EDITORS, N_("merge catalogue entries"))
     if duplicate_id == into_id:
-        raise ValidationFailed({"into": ["Choose a different entry to merge into"]})
+        raise ValidationFailed({"into": [N_("Choose a different entry to merge into")]})
     # Both rows locked, in id order, so two officers merging A into B and B into A cannot both win.
     for regulation_id in sorted((duplicate_id, into_id)):
         ctx.session.execute(select(Regulation.id).where(Regulation.id == regulation_id).with_for_update()).all()

@@ -19,6 +19,7 @@ from guarantee.services.errors import NotFound
 from guarantee.services.matching import closest_entries
 from guarantee.statistics.counting import DECIDED_GROUPS, OUTCOME_GROUPS, OUTCOME_LABELS, outcome_group_column
 from guarantee.statistics.disclosure import SUPPRESSED, Published, Rules, protect_cross
+from workflows.words import N_, words
 
 # What the precedent step calls a decided claim's outcome: upheld, or not (an appeal pending too).
 PRECEDENT_COLUMNS = ("upheld", "not_upheld")
@@ -63,20 +64,20 @@ class Precedent:
     legal_reference: str | None
     issuing_body: str | None
     slug: str
-    decided: str  # "About 15 decided claims about this rule: about 10 upheld", in words
+    decided: str  # "About 15 decided claims about this rule: about 10 upheld", in words (``Words``)
 
 
 def rule_by_slug(ctx: ServiceContext, slug: str) -> Regulation:
     """The live entry at /rules/<slug>; Moved if it was merged (to the entry it ends up in)."""
     regulation = ctx.session.scalar(select(Regulation).where(Regulation.slug == slug))
     if regulation is None:
-        raise NotFound("There is no rule at this address.")
+        raise NotFound(N_("There is no rule at this address."))
     seen = {regulation.id}
     live = regulation
     while live.merged_into_id is not None:
         merged_into = ctx.session.get(Regulation, live.merged_into_id)
         if merged_into is None or merged_into.id in seen:  # never: merges point at live entries
-            raise NotFound("There is no rule at this address.")
+            raise NotFound(N_("There is no rule at this address."))
         seen.add(merged_into.id)
         live = merged_into
     if live is not regulation:
@@ -120,7 +121,8 @@ def outcomes(ctx: ServiceContext, regulation_id: int, rules: Rules) -> Outcomes:
 
 
 def decided_in_words(counts: dict[str, int], rules: Rules) -> str:
-    """How many claims about a rule were decided and how many upheld, as the 10-5 rule lets it say."""
+    """How many claims about a rule were decided and how many upheld, as the 10-5 rule lets it say
+    (``Words``: the page says it again in the reader's language)."""
     decided = {"upheld": counts.get("upheld", 0)}
     decided["not_upheld"] = sum(counts.get(g, 0) for g in DECIDED_GROUPS) - decided["upheld"]
     table = protect_cross(
@@ -128,14 +130,15 @@ def decided_in_words(counts: dict[str, int], rules: Rules) -> str:
     )
     total, upheld = table.row_totals[0], table.cells[(0, "upheld")]
     if total == 0:
-        return "No decided claims about this rule yet"
+        return N_("No decided claims about this rule yet")
     if total == SUPPRESSED:
-        return f"Fewer than {rules.threshold} decided claims about this rule"
+        return words("Fewer than %(threshold)s decided claims about this rule", threshold=rules.threshold)
     if upheld == SUPPRESSED:
-        return (
-            f"About {total} decided claims about this rule (how many were upheld is not shown, to protect the groups)"
+        return words(
+            "About %(total)s decided claims about this rule (how many were upheld is not shown, to protect the groups)",
+            total=total,
         )
-    return f"About {total} decided claims about this rule: about {upheld} upheld"
+    return words("About %(total)s decided claims about this rule: about %(upheld)s upheld", total=total, upheld=upheld)
 
 
 def precedents(
@@ -215,10 +218,16 @@ def listed_rules(ctx: ServiceContext, text: str = "", *, limit: int = 200) -> li
 
 
 def default_challenge_route(issuing_body: str | None) -> str:
-    """What the page says when officers have not written how to challenge the rule yet."""
-    who = issuing_body or "the body that makes you follow this rule"
-    return (
-        f"Ask {who} how to complain about or appeal against how it applies this rule. Under the "
+    """What the page says when officers have not written how to challenge the rule yet (``Words``)."""
+    if not issuing_body:
+        return N_(
+            "Ask the body that makes you follow this rule how to complain about or appeal against how it applies "
+            "this rule. Under the Regulators' Code, regulators must publish a complaints and appeals route, usually "
+            'on their website under "complaints" or "appeals". You can do this as well as filing a claim here.'
+        )
+    return words(
+        "Ask %(body)s how to complain about or appeal against how it applies this rule. Under the "
         "Regulators' Code, regulators must publish a complaints and appeals route, usually on their "
-        'website under "complaints" or "appeals". You can do this as well as filing a claim here.'
+        'website under "complaints" or "appeals". You can do this as well as filing a claim here.',
+        body=issuing_body,
     )
