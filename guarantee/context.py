@@ -16,6 +16,7 @@ from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict
 from guarantee.services.idempotency import StoredResponse
 from guarantee.services.storage import EvidenceStore
+from workflows.words import N_
 
 
 def service_context() -> ServiceContext:
@@ -68,7 +69,7 @@ def run_once(
             earlier = idempotency.find(ctx, scope, key, fingerprint, secret)
             ctx.rollback()
             if earlier is None:
-                raise Conflict("Another request with this key failed just now. Try again.") from None
+                raise Conflict(N_("Another request with this key failed just now. Try again.")) from None
             return earlier, True
         stored = produce(ctx)
         idempotency.remember(record, stored, key, secret)

@@ -13,12 +13,14 @@ from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from guarantee.api import auth, claims, decisions, docs, evidence, tokens, workflow
+from guarantee.api.field_messages import in_words
 from guarantee.api.problems import KEPT_HEADERS, PROBLEM_JSON, flatten, from_service_error, is_api_request, problem
 from guarantee.pages import html_error
 from guarantee.schemas.claims import regulation_field_properties
 from guarantee.schemas.common import ProblemSchema
-from guarantee.services.errors import ServiceError
+from guarantee.services.errors import ServiceError, joined
 from guarantee.statistics import api as statistics_api
+from workflows.words import N_, words
 
 BLUEPRINTS = (claims.blp, evidence.blp, tokens.blp, workflow.blp, statistics_api.blp, decisions.blp)
 JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
@@ -101,10 +103,10 @@ class GuaranteeApi(Api):  # type: ignore[misc]
             fields = flatten(
                 {k: v for loc in messages.values() for k, v in (loc.items() if isinstance(loc, dict) else {})}
             )
-            return problem(422, "Some fields need correcting: see errors.", headers, errors=fields)
+            return problem(422, N_("Some fields need correcting: see errors."), headers, errors=fields)
         if status == 400 and messages:
-            detail = "; ".join(m for msgs in flatten(messages).values() for m in msgs)
-            return problem(400, f"The request could not be read: {detail}", headers)
+            detail = joined([in_words(m) for msgs in flatten(messages).values() for m in msgs], "; ")
+            return problem(400, words("The request could not be read: %(detail)s", detail=detail), headers)
         return problem(status, None, headers)
 
 
@@ -113,7 +115,9 @@ def _require_json() -> Response | None:
     if request.method not in JSON_BODY_METHODS:
         return None
     if not (request.content_length or request.headers.get("Transfer-Encoding")):
-        return problem(400, "This request needs a JSON body. The API description at /openapi.json shows what to send.")
+        return problem(
+            400, N_("This request needs a JSON body. The API description at /openapi.json shows what to send.")
+        )
     if not request.is_json:
         abort(415)
     return None

@@ -14,9 +14,10 @@ from guarantee.context import service_context
 from guarantee.services.actors import Actor, GroupActor, OfficerActor
 from guarantee.services.claims import group_for_token, reference_for_token
 from guarantee.services.context import ServiceContext
-from guarantee.services.errors import Forbidden
+from guarantee.services.errors import Forbidden, or_list
 from guarantee.services.officers import active_officer
 from guarantee.services.tokens import OFFICER_TOKEN_PREFIX, AuthenticationFailed, officer_for_token
+from workflows.words import N_, words
 
 MAX_TOKEN_LENGTH = 200
 # The security schemes, by their names in the OpenAPI document.
@@ -44,8 +45,10 @@ def bearer_token() -> str:
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
         raise AuthenticationFailed(
-            "Send Authorization: Bearer <token>: the tracking token you got when you filed the claim, "
-            "or an officer token from POST /api/v1/tokens."
+            N_(
+                "Send Authorization: Bearer <token>: the tracking token you got when you filed the claim, "
+                "or an officer token from POST /api/v1/tokens."
+            )
         )
     return token
 
@@ -63,22 +66,28 @@ def authorise(ctx: ServiceContext, security: Security, reference: str | None) ->
     if token.startswith(OFFICER_TOKEN_PREFIX):
         officer = officer_for_token(ctx, token)
         if OFFICER_SCHEME not in schemes:
-            raise Forbidden("Only the claim's group can do this, with its tracking token.")
+            raise Forbidden(N_("Only the claim's group can do this, with its tracking token."))
         roles = schemes[OFFICER_SCHEME]
         if roles and not active_officer(ctx, officer).roles & set(roles):
             raise Forbidden(
-                f"Only an officer with the {' or '.join(roles)} role can do this. "
-                "Ask an administrator if your work needs it."
+                words(
+                    "Only an officer with the %(roles)s role can do this. Ask an administrator if your work needs it.",
+                    roles=or_list(roles),
+                )
             )
         return officer
     if reference_for_token(ctx, token) is None:
         if TRACKING_SCHEME in schemes:
-            raise AuthenticationFailed("This tracking token is not valid. Use the link you were given when you filed.")
-        raise AuthenticationFailed("This needs an officer token from POST /api/v1/tokens.")
+            raise AuthenticationFailed(
+                N_("This tracking token is not valid. Use the link you were given when you filed.")
+            )
+        raise AuthenticationFailed(N_("This needs an officer token from POST /api/v1/tokens."))
     if TRACKING_SCHEME not in schemes:
         raise Forbidden(
-            "Only officers can do this, and a tracking token opens only its own claim "
-            "(GET /api/v1/claims/{reference}). Officers: send an officer token from POST /api/v1/tokens."
+            N_(
+                "Only officers can do this, and a tracking token opens only its own claim "
+                "(GET /api/v1/claims/{reference}). Officers: send an officer token from POST /api/v1/tokens."
+            )
         )
     if reference is None:
         raise RuntimeError(f"{request.endpoint} lets in a tracking token but its path names no claim")

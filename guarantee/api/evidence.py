@@ -18,6 +18,7 @@ from guarantee.security import evidence_download
 from guarantee.services.context import ServiceContext
 from guarantee.services.evidence import MAX_FILE_BYTES, add_evidence, list_evidence, open_evidence
 from guarantee.services.idempotency import StoredResponse
+from workflows.words import N_
 
 blp = Blueprint("evidence", __name__, url_prefix="/api/v1/claims", description="Evidence files")
 
@@ -55,7 +56,7 @@ def _uploads_are_multipart() -> Response | None:
         return None
     request.max_content_length = MAX_FILE_BYTES + MULTIPART_OVERHEAD
     if request.mimetype != "multipart/form-data":
-        return problem(415, "Send the file as multipart/form-data, in a field named file.")
+        return problem(415, N_("Send the file as multipart/form-data, in a field named file."))
     return None
 
 
@@ -73,7 +74,7 @@ def upload(reference: str) -> Response:
     sent = list(request.files.items(multi=True))
     upload = sent[0][1] if len(sent) == 1 and sent[0][0] == "file" else None
     if upload is None or request.form:
-        return problem(422, "Send exactly one file, in a field named file.", errors={"file": ["Choose a file"]})
+        return problem(422, N_("Send exactly one file, in a field named file."), errors={"file": [N_("Choose a file")]})
     data = upload.stream.read(MAX_FILE_BYTES + 1)
     filename = upload.filename or ""
     actor = auth.caller()

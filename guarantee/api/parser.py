@@ -15,6 +15,7 @@ from webargs.flaskparser import FlaskParser, abort, is_json_request
 from guarantee.api import auth
 from guarantee.api.problems import PROBLEM_JSON
 from guarantee.schemas.common import ProblemSchema
+from workflows.words import N_
 
 
 class SafeJsonParser(FlaskParser):
@@ -28,7 +29,11 @@ class SafeJsonParser(FlaskParser):
         except (RecursionError, ValueError) as exc:
             if isinstance(exc, UnicodeDecodeError) or type(exc).__name__ == "JSONDecodeError":
                 raise
-            abort(400, exc=exc, messages={"json": ["The JSON is nested too deeply, or has a number too long to read."]})
+            abort(
+                400,
+                exc=exc,
+                messages={"json": [N_("The JSON is nested too deeply, or has a number too long to read.")]},
+            )
 
 
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]

@@ -10,9 +10,10 @@ from marshmallow import fields, validate
 from guarantee.schemas.common import StrictBoolean, StrictSchema, text
 from workflows import STATES, TRANSITIONS, TRIGGERS
 from workflows.vocabulary import BARRIER_CATEGORIES, OUTCOMES, REGIONS, REMEDIES, REMEDIES_SOUGHT, SECTORS
+from workflows.words import N_
 
 MAX_ID = 2**31 - 1  # the database's integer
-REFERENCE = validate.Regexp(r"^CPG-\d{4}-\d{6}$", error="A reference looks like CPG-2026-000123")
+REFERENCE = validate.Regexp(r"^CPG-\d{4}-\d{6}$", error=N_("A reference looks like CPG-2026-000123"))
 
 
 def one_of(choices: tuple[str, ...], **kwargs: object) -> fields.String:
@@ -29,7 +30,7 @@ class GroupInput(StrictSchema):
     phone = fields.String(
         required=False,
         allow_none=True,
-        validate=validate.Regexp(r"^\+?[0-9 ()\-]{7,25}$", error="Enter a phone number, like 01632 960 001"),
+        validate=validate.Regexp(r"^\+?[0-9 ()\-]{7,25}$", error=N_("Enter a phone number, like 01632 960 001")),
     )
 
 
@@ -100,12 +101,12 @@ class RegulationField(fields.Field):  # type: ignore[type-arg]
     def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
         if isinstance(value, int) and not isinstance(value, bool):
             if not 1 <= value <= MAX_ID:
-                raise ma.ValidationError("There is no regulation with this id in the catalogue")
+                raise ma.ValidationError(N_("There is no regulation with this id in the catalogue"))
             return value
         if isinstance(value, dict):
             return NewRegulationInput().load(value)
         raise ma.ValidationError(
-            "Give a catalogue entry's id, or a new regulation as {title, legal_reference, issuing_body}"
+            N_("Give a catalogue entry's id, or a new regulation as {title, legal_reference, issuing_body}")
         )
 
 

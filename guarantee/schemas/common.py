@@ -5,11 +5,13 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from workflows.words import N_
+
 # No text field accepts NUL bytes or other control characters (PostgreSQL refuses NUL).
 NO_CONTROL_CHARACTERS = validate.Regexp(
-    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]*$", error="Contains characters that are not allowed"
+    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]*$", error=N_("Contains characters that are not allowed")
 )
-ONE_LINE = validate.Regexp(r"^[^\x00-\x1f\x7f\ud800-\udfff]*$", error="Must be a single line of text")
+ONE_LINE = validate.Regexp(r"^[^\x00-\x1f\x7f\ud800-\udfff]*$", error=N_("Must be a single line of text"))
 
 
 def text(max_length: int, *, required: bool = True, one_line: bool = False, **kwargs: object) -> fields.String:
@@ -27,7 +29,7 @@ class StrictBoolean(fields.Boolean):
 
     def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
         if not isinstance(value, bool):
-            raise ma.ValidationError("Must be true or false.")
+            raise ma.ValidationError(N_("Must be true or false."))
         return value
 
 

@@ -21,12 +21,14 @@ from guarantee.services.claims import (
     regulation_entry,
     revoke_tracking_tokens,
     save_claim,
+    state_in_words,
 )
 from guarantee.services.context import ServiceContext
-from guarantee.services.errors import Conflict, NotFound, ValidationFailed
+from guarantee.services.errors import Conflict, NotFound, ValidationFailed, joined, shown_as
 from guarantee.services.officers import assignable_officer, require_role
 from workflows import is_terminal
 from workflows.vocabulary import BARRIER_CATEGORIES, ROLES
+from workflows.words import N_, words
 
 # Who may classify claims, and who may assign them: those, and team leaders, who share out the
 # team's work (guarantee.services.workload).
@@ -49,10 +51,16 @@ def assign(
     expected_version: ExpectedVersion = None,
 ) -> Claim:
     """Give the claim to an officer, or take it off them (``assignee_id=None``)."""
-    require_role(ctx, actor, ASSIGNERS, "assign claims")
+    require_role(ctx, actor, ASSIGNERS, N_("assign claims"))
     claim = _locked_claim(ctx, reference, expected_version)
     if is_terminal(claim.state):
-        raise Conflict(f"Claim {reference} is {claim.state}; a finished claim cannot be assigned.")
+        raise Conflict(
+            words(
+                "Claim %(reference)s is %(state)s; a finished claim cannot be assigned.",
+                reference=reference,
+                state=shown_as(claim.state, state_in_words(claim.state)),
+            )
+        )
     assignee = None if assignee_id is None else assignable_officer(ctx, assignee_id, "assignee_id")
     previous = claim.assignee_id
     claim.assignee_id = assignee.id if assignee else None
@@ -75,13 +83,13 @@ def classify(
 ) -> Claim:
     """Set the claim's barrier category and/or its regulation catalogue entry. Giving the ones it
     already has changes nothing and records nothing."""
-    require_role(ctx, actor, CLASSIFIERS, "classify claims")
+    require_role(ctx, actor, CLASSIFIERS, N_("classify claims"))
     claim = _locked_claim(ctx, reference, expected_version)
     errors = v.Errors()
     if category is None and regulation is None:
-        errors.add("category", "Give a category, a regulation, or both")
+        errors.add("category", N_("Give a category, a regulation, or both"))
     if category is not None:
-        errors.check("category", v.choice, category, "the barrier category", BARRIER_CATEGORIES)
+        errors.check("category", v.choice, category, N_("the barrier category"), BARRIER_CATEGORIES)
     entry = errors.check("regulation", regulation_entry, ctx, claim, regulation) if regulation is not None else None
     errors.raise_if_any()
     changed: dict[str, Any] = {}
@@ -101,10 +109,10 @@ def classify(
 
 def add_note(ctx: ServiceContext, reference: str, actor: Actor, note: str) -> TimelineEntry:
     """An internal note on the claim: officers see it, the group never does."""
-    require_role(ctx, actor, ROLES, "add notes")
+    require_role(ctx, actor, ROLES, N_("add notes"))
     claim = get_claim(ctx, reference, for_update=True)
     errors = v.Errors()
-    body = errors.check("note", v.text, note, "the note", max_length=10_000)
+    body = errors.check("note", v.text, note, N_("the note"), max_length=10_000)
     errors.raise_if_any()
     save_claim(ctx, claim)  # a new version: an officer re-reading the claim must see the note
     event = append_event(ctx, claim, actor, "note_added", payload={"text_sha256": {"note": text_digest(body)}})
@@ -117,11 +125,11 @@ def add_note(ctx: ServiceContext, reference: str, actor: Actor, note: str) -> Ti
 def erase_contact(ctx: ServiceContext, reference: str, actor: Actor) -> Claim:
     """Remove the group's personal data; the claim and its audit chain stay valid."""
     if not isinstance(actor, SystemActor):
-        require_role(ctx, actor, ("admin",), "erase contact details")
+        require_role(ctx, actor, ("admin",), N_("erase contact details"))
     claim = get_claim(ctx, reference, for_update=True)
     contact = ctx.session.scalar(select(Contact).where(Contact.claim_id == claim.id))
     if contact is None or contact.erased_at is not None:
-        raise Conflict(f"The contact details of claim {reference} were already erased.")
+        raise Conflict(words("The contact details of claim %(reference)s were already erased.", reference=reference))
     erased = sorted(k for k in ("contact_name", "email", "phone") if getattr(contact, k))
     contact.contact_name = contact.email = contact.phone = None
     contact.erased_at = ctx.now()
@@ -143,7 +151,7 @@ CONTACT_ROLES = ("triage", "reviewer", "admin")
 def view_contact(ctx: ServiceContext, reference: str, actor: Actor) -> dict[str, str | None]:
     """The group's contact details, for an officer whose role allows; every view is audited
     (who and when, never the details themselves). Flushes only."""
-    require_role(ctx, actor, CONTACT_ROLES, "see a group's contact details")
+    require_role(ctx, actor, CONTACT_ROLES, N_("see a group's contact details"))
     claim = get_claim(ctx, reference, for_update=True)  # the chain is appended in order
     contact = ctx.session.scalar(select(Contact).where(Contact.claim_id == claim.id))
     details = {
@@ -164,9 +172,9 @@ MAX_BULK = 100
 def _bulk(references: list[str]) -> list[str]:
     chosen = list(dict.fromkeys(r for r in references if r))
     if not chosen:
-        raise ValidationFailed({"references": ["Select at least one claim"]})
+        raise ValidationFailed({"references": [N_("Select at least one claim")]})
     if len(chosen) > MAX_BULK:
-        raise ValidationFailed({"references": [f"Select at most {MAX_BULK} claims at a time"]})
+        raise ValidationFailed({"references": [words("Select at most %(most)s claims at a time", most=MAX_BULK)]})
     return chosen
 
 
@@ -205,7 +213,7 @@ def decline_as_duplicates(
     assign_many. Flushes only."""
     chosen = _bulk(references)
     if duplicate_of in chosen:
-        raise ValidationFailed({"duplicate_of": ["A claim cannot be a duplicate of itself: leave it unselected"]})
+        raise ValidationFailed({"duplicate_of": [N_("A claim cannot be a duplicate of itself: leave it unselected")]})
     problems: list[str] = []
     for reference in chosen:
         try:
@@ -218,7 +226,7 @@ def decline_as_duplicates(
                 expected_version=(versions or {}).get(reference),
             )
         except (Conflict, NotFound) as refused:
-            problems.append(f"{reference}: {refused.message}")
+            problems.append(joined([reference, refused.message], ": "))
     if problems:
         raise ValidationFailed({"references": problems})
     return len(chosen)

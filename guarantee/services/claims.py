@@ -30,7 +30,17 @@ from guarantee.services import validation as v
 from guarantee.services.actors import Actor, GroupActor, OfficerActor
 from guarantee.services.audit import append_event, text_digest
 from guarantee.services.context import ServiceContext
-from guarantee.services.errors import Conflict, Forbidden, NotFound, StaleClaim, TriggerNotAllowed, ValidationFailed
+from guarantee.services.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    StaleClaim,
+    TriggerNotAllowed,
+    ValidationFailed,
+    long_date,
+    or_list,
+    shown_as,
+)
 from guarantee.services.officers import assignable_officer, firer_names
 from workflows import (
     CLOCKS_ON_SUBMISSION,
@@ -45,6 +55,7 @@ from workflows import (
 )
 from workflows.sentences import needed_when
 from workflows.vocabulary import BARRIER_CATEGORIES, LANGUAGES, REGIONS, REMEDIES_SOUGHT, SECTORS
+from workflows.words import N_, words
 
 REFERENCE_PATTERN = re.compile(r"CPG-[0-9]{4}-[0-9]{6}")
 DECISION_TRIGGERS = tuple(t.trigger for t in TRANSITIONS if t.is_decision)
@@ -92,29 +103,36 @@ _SECTIONS = {
     },
     "consent": {"contact", "publish"},
 }
+# Each section in words, for the messages about it ("Enter the group details").
+_SECTIONS_SAID = {
+    "group": N_("the group"),
+    "initiative": N_("the initiative"),
+    "barrier": N_("the barrier"),
+    "consent": N_("the consent"),
+}
 
 
 def check_submission(data: Mapping[str, Any]) -> dict[str, Any]:
     """The submission's clean values, or ValidationFailed naming every field to correct."""
     errors = v.Errors()
     if not isinstance(data, Mapping):
-        raise ValidationFailed({"": ["The claim must be an object with group, initiative, barrier and consent"]})
+        raise ValidationFailed({"": [N_("The claim must be an object with group, initiative, barrier and consent")]})
     for key in sorted(set(data) - set(_SECTIONS)):
-        errors.add(key, "This field is not recognised")
-    g = v.section(data, "group", _SECTIONS["group"], errors)
-    i = v.section(data, "initiative", _SECTIONS["initiative"], errors)
-    b = v.section(data, "barrier", _SECTIONS["barrier"], errors)
-    c = v.section(data, "consent", _SECTIONS["consent"], errors)
+        errors.add(key, N_("This field is not recognised"))
+    g, i, b, c = (
+        v.section(data, name, _SECTIONS[name], errors, said=_SECTIONS_SAID[name])
+        for name in ("group", "initiative", "barrier", "consent")
+    )
     one_line = {"multiline": False}
     out = {
         "group_name": errors.check(
-            "group.name", v.text, g.get("name"), "the name of your group", max_length=200, **one_line
+            "group.name", v.text, g.get("name"), N_("the name of your group"), max_length=200, **one_line
         ),
         "contact_name": errors.check(
             "group.contact_name",
             v.text,
             g.get("contact_name"),
-            "the name of the person we should contact",
+            N_("the name of the person we should contact"),
             max_length=200,
             **one_line,
         ),
@@ -122,32 +140,41 @@ def check_submission(data: Mapping[str, Any]) -> dict[str, Any]:
         "phone": errors.check("group.phone", v.phone, g.get("phone")),
         # The language to write to the group in (issue 23); English unless it chose Welsh.
         "language": errors.check(
-            "group.language", v.choice, g.get("language") or "en", "the language we should write to you in", LANGUAGES
+            "group.language",
+            v.choice,
+            g.get("language") or "en",
+            N_("the language we should write to you in"),
+            LANGUAGES,
         ),
         "initiative_title": errors.check(
-            "initiative.title", v.text, i.get("title"), "a short name for your initiative", max_length=200, **one_line
+            "initiative.title",
+            v.text,
+            i.get("title"),
+            N_("a short name for your initiative"),
+            max_length=200,
+            **one_line,
         ),
         "initiative_description": errors.check(
             "initiative.description",
             v.text,
             i.get("description"),
-            "a description of your initiative",
+            N_("a description of your initiative"),
             max_length=10_000,
         ),
-        "sector": errors.check("initiative.sector", v.choice, i.get("sector"), "the sector", SECTORS),
-        "region": errors.check("initiative.region", v.choice, i.get("region"), "the region", REGIONS),
+        "sector": errors.check("initiative.sector", v.choice, i.get("sector"), N_("the sector"), SECTORS),
+        "region": errors.check("initiative.region", v.choice, i.get("region"), N_("the region"), REGIONS),
         "people_involved": errors.check(
             "initiative.people_involved",
             v.whole_number,
             i.get("people_involved"),
-            "how many people are involved",
+            N_("how many people are involved"),
             required=False,
         ),
         "barrier_regulation": errors.check(
             "barrier.regulation",
             v.text,
             b.get("regulation"),
-            "the regulation that blocks you",
+            N_("the regulation that blocks you"),
             max_length=300,
             **one_line,
         ),
@@ -155,37 +182,42 @@ def check_submission(data: Mapping[str, Any]) -> dict[str, Any]:
             "barrier.regulation_reference",
             v.text,
             b.get("regulation_reference"),
-            "the regulation's reference",
+            N_("the regulation's reference"),
             required=False,
             max_length=300,
             **one_line,
         ),
         "barrier_imposed_by": errors.check(
-            "barrier.imposed_by", v.text, b.get("imposed_by"), "who imposes the regulation", max_length=200, **one_line
+            "barrier.imposed_by",
+            v.text,
+            b.get("imposed_by"),
+            N_("who imposes the regulation"),
+            max_length=200,
+            **one_line,
         ),
         "barrier_category": errors.check(
-            "barrier.category", v.choice, b.get("category"), "the kind of barrier", BARRIER_CATEGORIES
+            "barrier.category", v.choice, b.get("category"), N_("the kind of barrier"), BARRIER_CATEGORIES
         ),
         "barrier_how_it_blocks": errors.check(
             "barrier.how_it_blocks",
             v.text,
             b.get("how_it_blocks"),
-            "how the regulation blocks your initiative",
+            N_("how the regulation blocks your initiative"),
             max_length=10_000,
         ),
         "remedy_sought": errors.check(
-            "barrier.remedy_sought", v.choice, b.get("remedy_sought"), "what you are asking for", REMEDIES_SOUGHT
+            "barrier.remedy_sought", v.choice, b.get("remedy_sought"), N_("what you are asking for"), REMEDIES_SOUGHT
         ),
         "remedy_details": errors.check(
             "barrier.remedy_details",
             v.text,
             b.get("remedy_details"),
-            "details of what you are asking for",
+            N_("details of what you are asking for"),
             required=b.get("remedy_sought") == "other",
             max_length=5_000,
         ),
         "consent_contact": errors.check(
-            "consent.contact", v.boolean, c.get("contact"), "whether we may contact you by email"
+            "consent.contact", v.boolean, c.get("contact"), N_("whether we may contact you by email")
         )
         if isinstance(data.get("consent"), Mapping)
         else None,
@@ -193,7 +225,7 @@ def check_submission(data: Mapping[str, Any]) -> dict[str, Any]:
             "consent.publish",
             v.boolean,
             c.get("publish", False),
-            "whether we may publish an anonymised statement of our decision",
+            N_("whether we may publish an anonymised statement of our decision"),
         )
         if isinstance(data.get("consent"), Mapping)
         else None,
@@ -276,7 +308,9 @@ _CODES = ("sector", "region", "barrier_category", "remedy_sought", "consent_cont
 
 def get_claim(ctx: ServiceContext, reference: str, *, for_update: bool = False) -> Claim:
     if not isinstance(reference, str) or not REFERENCE_PATTERN.fullmatch(reference):
-        raise NotFound(f"There is no claim {reference!r}. References look like CPG-2026-000123.")
+        raise NotFound(
+            words("There is no claim %(reference)s. References look like CPG-2026-000123.", reference=repr(reference))
+        )
     if not for_update and (known := ctx.found(Claim, reference)) is not None:
         return known
     query = select(Claim).where(Claim.reference == reference)
@@ -285,7 +319,7 @@ def get_claim(ctx: ServiceContext, reference: str, *, for_update: bool = False) 
         query = query.with_for_update().execution_options(populate_existing=True)
     claim = ctx.session.scalar(query)
     if claim is None:
-        raise NotFound(f"There is no claim {reference}.")
+        raise NotFound(words("There is no claim %(reference)s.", reference=reference))
     return ctx.keep(reference, claim)
 
 
@@ -313,7 +347,7 @@ def group_for_token(ctx: ServiceContext, reference: str, token: str) -> GroupAct
     """The group actor for a claim, if the token is the claim's live tracking token."""
     found = reference_for_token(ctx, token)
     if found is None or found != reference:
-        raise NotFound(f"There is no claim {reference} for this tracking link.")
+        raise NotFound(words("There is no claim %(reference)s for this tracking link.", reference=reference))
     return GroupActor(reference)
 
 
@@ -343,29 +377,29 @@ def tracking_token_id(ctx: ServiceContext, reference: str, token: str) -> int:
     expired or was revoked; NotFound for any other token."""
     found = _token_of_claim(ctx, reference, token)
     if found is None:
-        raise NotFound(f"There is no claim {reference} for this tracking link.")
+        raise NotFound(words("There is no claim %(reference)s for this tracking link.", reference=reference))
     if found.revoked_at is not None or (found.expires_at is not None and found.expires_at <= ctx.now()):
-        raise LinkEnded(f"This link to claim {reference} has ended.")
+        raise LinkEnded(words("This link to claim %(reference)s has ended.", reference=reference))
     return found.id
 
 
 def group_for_token_id(ctx: ServiceContext, reference: str, token_id: int) -> GroupActor:
     """The group actor, if ``token_id`` is still a live tracking token of this claim."""
     if not is_reference(reference):
-        raise NotFound("There is no claim for this tracking link.")
+        raise NotFound(N_("There is no claim for this tracking link."))
     found = ctx.session.scalar(
         select(TrackingToken.id)
         .join(Claim, TrackingToken.claim_id == Claim.id)
         .where(Claim.reference == reference, TrackingToken.id == token_id, TrackingToken.live_at(ctx.now()))
     )
     if found is None:
-        raise NotFound(f"There is no claim {reference} for this tracking link.")
+        raise NotFound(words("There is no claim %(reference)s for this tracking link.", reference=reference))
     return GroupActor(reference)
 
 
 def _require_group(actor: GroupActor, claim: Claim) -> None:
     if not isinstance(actor, GroupActor) or actor.claim_reference != claim.reference:
-        raise NotFound(f"There is no claim {claim.reference} for this tracking link.")
+        raise NotFound(words("There is no claim %(reference)s for this tracking link.", reference=claim.reference))
 
 
 def contact_email_hint(ctx: ServiceContext, reference: str, actor: GroupActor) -> str | None:
@@ -390,11 +424,11 @@ def change_contact_email(ctx: ServiceContext, reference: str, actor: GroupActor,
     _require_group(actor, claim)
     contact = ctx.session.scalar(select(Contact).where(Contact.claim_id == claim.id))
     if contact is None or contact.erased_at is not None:
-        raise Conflict("Your contact details were erased at your request, so there is no address to change.")
+        raise Conflict(N_("Your contact details were erased at your request, so there is no address to change."))
     errors = v.Errors()
     new = errors.check("email", v.email, email)
     if new and contact.email and new.lower() == contact.email.lower():
-        errors.add("email", "This is the address we already have: enter a different one")
+        errors.add("email", N_("This is the address we already have: enter a different one"))
     errors.raise_if_any()
     old, contact.email = contact.email, new
     save_claim(ctx, claim)
@@ -414,7 +448,7 @@ def change_language(ctx: ServiceContext, reference: str, actor: GroupActor, lang
     claim = get_claim(ctx, reference, for_update=True)
     _require_group(actor, claim)
     errors = v.Errors()
-    chosen = errors.check("language", v.choice, language, "the language we should write to you in", LANGUAGES)
+    chosen = errors.check("language", v.choice, language, N_("the language we should write to you in"), LANGUAGES)
     errors.raise_if_any()
     if chosen == claim.language:
         return claim
@@ -484,7 +518,7 @@ LINK_REQUEST_INTERVAL = timedelta(minutes=10)
 
 def _check_actor_sees_claim(actor: Actor, claim: Claim) -> None:
     if isinstance(actor, GroupActor) and actor.claim_reference != claim.reference:
-        raise NotFound(f"There is no claim {claim.reference} for this tracking link.")
+        raise NotFound(words("There is no claim %(reference)s for this tracking link.", reference=claim.reference))
 
 
 def save_claim(ctx: ServiceContext, claim: Claim) -> None:
@@ -499,6 +533,53 @@ def save_claim(ctx: ServiceContext, claim: Claim) -> None:
 
 
 # --- firing triggers ------------------------------------------------------------
+
+# A state in the middle of a sentence ("A claim that is under review cannot be sent ..."), and an
+# input's label there ("Enter reasons for the decision"): each is marked here so that it is said
+# in the reader's language (tests/test_welsh_api.py checks that every state and input is here).
+STATES_IN_WORDS = (
+    N_("submitted"),
+    N_("under review"),
+    N_("awaiting information"),
+    N_("upheld"),
+    N_("not upheld"),
+    N_("appealed"),
+    N_("resolved"),
+    N_("closed"),
+    N_("withdrawn"),
+    N_("lapsed"),
+)
+INPUT_LABELS_IN_SENTENCES = (
+    N_("barrier category"),
+    N_("earlier decision statements on this rule"),
+    N_("evidence you uploaded for this answer"),
+    N_("explanation"),
+    N_("grounds for the appeal"),
+    N_("main reason"),
+    N_("outcome"),
+    N_("question for the group"),
+    N_("reason"),
+    N_("reasons for the decision"),
+    N_("reference of the claim this duplicates"),
+    N_("regulation"),
+    N_("remedy"),
+    N_("reviewer to assign"),
+    N_("summary"),
+    N_("summary for the public register"),
+    N_("why the claim is reopened"),
+    N_("why you are withdrawing"),
+    N_("your answer"),
+)
+
+
+def state_in_words(state: str) -> str:
+    """A state as a sentence says it: "under review"."""
+    return state.replace("_", " ")
+
+
+def input_label_in_sentence(spec: Input) -> str:
+    """An input's label as a sentence says it: "reasons for the decision"."""
+    return spec.label[0].lower() + spec.label[1:]
 
 
 @dataclass(frozen=True)
@@ -557,7 +638,15 @@ def fire(
     transition = TRANSITIONS_BY_TRIGGER.get(trigger)
     if transition is None:
         raise ValidationFailed(
-            {"trigger": [f"{trigger!r} is not a trigger; choose one of {', '.join(TRANSITIONS_BY_TRIGGER)}"]}
+            {
+                "trigger": [
+                    words(
+                        "%(trigger)s is not a trigger; choose one of %(triggers)s",
+                        trigger=repr(trigger),
+                        triggers=", ".join(TRANSITIONS_BY_TRIGGER),
+                    )
+                ]
+            }
         )
     claim = get_claim(ctx, reference, for_update=True)
     _check_actor_sees_claim(actor, claim)
@@ -601,7 +690,7 @@ def may_fire(ctx: ServiceContext, reference: str, trigger: str, actor: Actor) ->
     raise (TriggerNotAllowed, Forbidden, NotFound), before any input is asked for."""
     transition = TRANSITIONS_BY_TRIGGER.get(trigger)
     if transition is None:
-        raise NotFound(f"There is no step {trigger!r}.")
+        raise NotFound(words("There is no step %(trigger)s.", trigger=repr(trigger)))
     claim = get_claim(ctx, reference)
     _check_actor_sees_claim(actor, claim)
     _check_may_fire(ctx, claim, transition, actor)
@@ -612,22 +701,39 @@ def _check_may_fire(ctx: ServiceContext, claim: Claim, transition: Transition, a
     trigger = transition.trigger
     if claim.state not in transition.sources:
         allowed = allowed_triggers(ctx, claim, actor)
+        state = state_in_words(claim.state)
         raise TriggerNotAllowed(
-            f"A claim that is {claim.state.replace('_', ' ')} cannot be sent '{trigger}'. "
-            + (f"What you can do now: {', '.join(allowed)}." if allowed else "There is nothing you can do to it now."),
+            words(
+                "A claim that is %(state)s cannot be sent '%(trigger)s'. What you can do now: %(allowed)s.",
+                state=state,
+                trigger=trigger,
+                allowed=", ".join(allowed),
+            )
+            if allowed
+            else words(
+                "A claim that is %(state)s cannot be sent '%(trigger)s'. There is nothing you can do to it now.",
+                state=state,
+                trigger=trigger,
+            ),
             trigger=trigger,
             state=claim.state,
             allowed=allowed,
         )
     names = firer_names(ctx, actor)
     if not names & set(transition.fired_by):
-        who = " or ".join(transition.fired_by)
-        raise Forbidden(f"Only {who} can {transition.label.lower()} ('{trigger}').")
+        raise Forbidden(
+            words(
+                "Only %(who)s can %(step)s ('%(trigger)s').",
+                who=or_list(list(transition.fired_by)),
+                step=shown_as(transition.label.lower(), transition.label),
+                trigger=trigger,
+            )
+        )
     if transition.clock_condition:
         problem = clocks.condition_problem(ctx, claim, transition.clock_condition)
         if problem:
             raise TriggerNotAllowed(
-                f"'{trigger}' is not possible now. {problem}",
+                words("'%(trigger)s' is not possible now. %(problem)s", trigger=trigger, problem=problem),
                 trigger=trigger,
                 state=claim.state,
                 allowed=allowed_triggers(ctx, claim, actor),
@@ -637,8 +743,12 @@ def _check_may_fire(ctx: ServiceContext, claim: Claim, transition: Transition, a
         earlier = _made_decision(ctx, claim, actor)
         if earlier is not None:
             raise Forbidden(
-                f"You made an earlier decision on this claim ('{earlier.action}' on "
-                f"{earlier.occurred_at:%-d %B %Y}), so another member of the appeal panel must decide the appeal."
+                words(
+                    "You made an earlier decision on this claim ('%(action)s' on %(day)s), so another member of "
+                    "the appeal panel must decide the appeal.",
+                    action=earlier.action,
+                    day=long_date(earlier.occurred_at),
+                )
             )
 
 
@@ -647,11 +757,18 @@ def _clean_inputs(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Check the trigger's inputs: (resolved values, free texts)."""
     if not isinstance(data, Mapping):
-        raise ValidationFailed({"": ["The input must be an object"]})
+        raise ValidationFailed({"": [N_("The input must be an object")]})
     errors = v.Errors()
     for key in sorted(set(data) - set(transition.input_names)):
-        expected = ", ".join(transition.input_names) or "no input"
-        errors.add(key, f"'{transition.trigger}' does not take this field; it takes {expected}")
+        expected = ", ".join(transition.input_names) or N_("no input")
+        errors.add(
+            key,
+            words(
+                "'%(trigger)s' does not take this field; it takes %(expected)s",
+                trigger=transition.trigger,
+                expected=expected,
+            ),
+        )
     values: dict[str, Any] = {}
     texts: dict[str, str] = {}
     for spec in transition.inputs:
@@ -659,11 +776,13 @@ def _clean_inputs(
             spec.required_when is not None and data.get(spec.required_when[0]) == spec.required_when[1]
         )
         raw = data.get(spec.name)
-        label = spec.label[0].lower() + spec.label[1:]
+        label = input_label_in_sentence(spec)
         if not asked(spec, claim):  # not asked of this claim: whatever is given is not kept
             continue
         if spec.required_when and raw not in (None, "") and data.get(spec.required_when[0]) != spec.required_when[1]:
-            errors.add(spec.name, f"Give {label} only when {needed_when(spec, transition)}")
+            errors.add(
+                spec.name, words("Give %(label)s only when %(when)s", label=label, when=needed_when(spec, transition))
+            )
             continue
         if spec.kind == "text":
             cleaned = errors.check(spec.name, v.text, raw, label, required=required, max_length=spec.max_length)
@@ -673,7 +792,7 @@ def _clean_inputs(
             values[spec.name] = errors.check(spec.name, v.choice, raw, label, spec.choices, required=required)
         elif raw is None or raw == "":
             if required:
-                errors.add(spec.name, f"Enter {label}")
+                errors.add(spec.name, words("Enter %(label)s", label=label))
         else:
             values[spec.name] = errors.check(spec.name, _resolve, ctx, claim, spec, raw)
     errors.raise_if_any()
@@ -694,7 +813,7 @@ def _resolve(ctx: ServiceContext, claim: Claim, spec: Input, raw: Any) -> Any:
         if spec.kind == "claim_reference":
             other = get_claim(ctx, raw)
             if other.id == claim.id:
-                raise v.Invalid("A claim cannot duplicate itself")
+                raise v.Invalid(N_("A claim cannot duplicate itself"))
             return other
         if spec.kind == "regulation":
             return regulation_entry(ctx, claim, raw)
@@ -713,20 +832,23 @@ def regulation_entry(ctx: ServiceContext, claim: Claim, raw: Any) -> Regulation:
         while regulation is not None and regulation.merged_into_id is not None:
             regulation = ctx.session.get(Regulation, regulation.merged_into_id)
         if regulation is None:
-            raise v.Invalid("There is no regulation with this id in the catalogue")
+            raise v.Invalid(N_("There is no regulation with this id in the catalogue"))
         return regulation
     if isinstance(raw, Mapping):
         unknown = set(raw) - {"title", "legal_reference", "issuing_body", "category"}
         if unknown:
             raise v.Invalid(
-                f"A new regulation takes title, legal_reference, issuing_body and category, not {', '.join(sorted(unknown))}"
+                words(
+                    "A new regulation takes title, legal_reference, issuing_body and category, not %(unknown)s",
+                    unknown=", ".join(sorted(unknown)),
+                )
             )
-        title = v.text(raw.get("title"), "the regulation's title", max_length=300, multiline=False)
+        title = v.text(raw.get("title"), N_("the regulation's title"), max_length=300, multiline=False)
         legal = v.text(
-            raw.get("legal_reference"), "the legal reference", required=False, max_length=300, multiline=False
+            raw.get("legal_reference"), N_("the legal reference"), required=False, max_length=300, multiline=False
         )
-        body = v.text(raw.get("issuing_body"), "the issuing body", required=False, max_length=200, multiline=False)
-        category = v.choice(raw.get("category") or claim.barrier_category, "the category", BARRIER_CATEGORIES)
+        body = v.text(raw.get("issuing_body"), N_("the issuing body"), required=False, max_length=200, multiline=False)
+        category = v.choice(raw.get("category") or claim.barrier_category, N_("the category"), BARRIER_CATEGORIES)
         regulation = Regulation(
             title=title,
             slug=unique_slug(ctx.session, title or ""),
@@ -738,13 +860,13 @@ def regulation_entry(ctx: ServiceContext, claim: Claim, raw: Any) -> Regulation:
         ctx.session.add(regulation)
         ctx.session.flush()
         return regulation
-    raise v.Invalid("Give a catalogue entry's id, or a new regulation as {title, legal_reference, issuing_body}")
+    raise v.Invalid(N_("Give a catalogue entry's id, or a new regulation as {title, legal_reference, issuing_body}"))
 
 
 def _evidence(ctx: ServiceContext, claim: Claim, raw: Any) -> list[Attachment]:
     """Files already uploaded to this claim, by id."""
     if not isinstance(raw, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in raw):
-        raise v.Invalid("Give the ids of evidence you uploaded to this claim, as a list")
+        raise v.Invalid(N_("Give the ids of evidence you uploaded to this claim, as a list"))
     ids = sorted(set(raw))
     found = (
         list(ctx.session.scalars(select(Attachment).where(Attachment.claim_id == claim.id, Attachment.id.in_(ids))))
@@ -752,7 +874,7 @@ def _evidence(ctx: ServiceContext, claim: Claim, raw: Any) -> list[Attachment]:
         else []
     )
     if len(found) != len(ids):
-        raise v.Invalid("Some of these files are not evidence of this claim")
+        raise v.Invalid(N_("Some of these files are not evidence of this claim"))
     return found
 
 

@@ -11,8 +11,9 @@ from sqlalchemy import inspect, select
 from guarantee.models import Claim, ClaimClock
 from guarantee.services.calendar import add_working_days, working_days_between
 from guarantee.services.context import ServiceContext
+from guarantee.services.errors import capitalised, long_date
 from workflows import CLOCKS, ClockCondition, ClockEffect
-from workflows.sentences import capitalised
+from workflows.words import words
 
 
 def clocks_of(ctx: ServiceContext, claim: Claim) -> dict[str, ClaimClock]:
@@ -108,9 +109,9 @@ def condition_problem(ctx: ServiceContext, claim: Claim, condition: ClockConditi
     clock = clocks_of(ctx, claim).get(condition.clock)
     today = ctx.today()
     if clock is None or clock.status != "running" or clock.due_on is None:
-        return f"{capitalised(CLOCKS[condition.clock].phrase)} is not running."
+        return words("%(clock)s is not running.", clock=capitalised(CLOCKS[condition.clock].phrase))
     if condition.must_be == "running" and today > clock.due_on:
-        return f"The deadline passed: the last day was {clock.due_on:%-d %B %Y}."
+        return words("The deadline passed: the last day was %(day)s.", day=long_date(clock.due_on))
     if condition.must_be == "expired" and today <= clock.due_on:
-        return f"The deadline has not passed yet: the last day is {clock.due_on:%-d %B %Y}."
+        return words("The deadline has not passed yet: the last day is %(day)s.", day=long_date(clock.due_on))
     return None

@@ -23,11 +23,12 @@ from guarantee.services.clocks import clocks_of
 from guarantee.services.context import ServiceContext
 from guarantee.services.sender import Email, Recipient, Render
 from workflows import CLOCKS
+from workflows.words import N_
 
 # Shown in a preview instead of the group's contact name: seeing it is audited, on the claim page.
 CONTACT_NAME = "((the group's contact name))"
-NO_CONSENT = "The group did not agree to be contacted"
-ERASED = "The group's contact details were erased"
+NO_CONSENT = N_("The group did not agree to be contacted")
+ERASED = N_("The group's contact details were erased")
 
 
 @dataclass(frozen=True)

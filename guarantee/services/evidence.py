@@ -17,13 +17,14 @@ from sqlalchemy import func, select
 from guarantee.models import Attachment, Claim
 from guarantee.services.actors import Actor, GroupActor, OfficerActor, SystemActor
 from guarantee.services.audit import append_event, text_digest
-from guarantee.services.claims import get_claim, save_claim
+from guarantee.services.claims import get_claim, save_claim, state_in_words
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, NotFound, ValidationFailed
 from guarantee.services.officers import require_role
 from guarantee.services.storage import EvidenceStore, StorageUnavailable
 from workflows import is_terminal
 from workflows.vocabulary import ROLES
+from workflows.words import N_, words
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES_PER_CLAIM = 5
@@ -52,15 +53,27 @@ def check_file(filename: str, data: bytes) -> tuple[str, str]:
     name = clean_filename(filename)
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in ACCEPTED:
-        raise ValidationFailed({"file": ["The file must be a PDF, PNG or JPEG (.pdf, .png, .jpg or .jpeg)"]})
+        raise ValidationFailed({"file": [N_("The file must be a PDF, PNG or JPEG (.pdf, .png, .jpg or .jpeg)")]})
     if not data:
-        raise ValidationFailed({"file": ["The file is empty"]})
+        raise ValidationFailed({"file": [N_("The file is empty")]})
     if len(data) > MAX_FILE_BYTES:
-        raise ValidationFailed({"file": [f"The file must be smaller than {MAX_FILE_BYTES // (1024 * 1024)} MB"]})
+        raise ValidationFailed(
+            {
+                "file": [
+                    words("The file must be smaller than %(megabytes)s MB", megabytes=MAX_FILE_BYTES // (1024 * 1024))
+                ]
+            }
+        )
     content_type, signatures = ACCEPTED[extension]
     if not data.startswith(signatures):
         raise ValidationFailed(
-            {"file": [f"The file is not really a {extension.upper()}: its contents do not match its name"]}
+            {
+                "file": [
+                    words(
+                        "The file is not really a %(kind)s: its contents do not match its name", kind=extension.upper()
+                    )
+                ]
+            }
         )
     return name, content_type
 
@@ -68,14 +81,14 @@ def check_file(filename: str, data: bytes) -> tuple[str, str]:
 def _may_see(ctx: ServiceContext, claim: Claim, actor: Actor) -> None:
     if isinstance(actor, GroupActor):
         if actor.claim_reference != claim.reference:
-            raise NotFound(f"There is no claim {claim.reference} for this tracking link.")
+            raise NotFound(words("There is no claim %(reference)s for this tracking link.", reference=claim.reference))
         return
-    require_role(ctx, actor, ROLES, "see evidence")
+    require_role(ctx, actor, ROLES, N_("see evidence"))
 
 
 def _store(ctx: ServiceContext) -> EvidenceStore:
     if ctx.evidence is None:
-        raise StorageUnavailable("No evidence store is configured.")
+        raise StorageUnavailable(N_("No evidence store is configured."))
     return ctx.evidence
 
 
@@ -84,11 +97,19 @@ def add_evidence(ctx: ServiceContext, reference: str, actor: Actor, filename: st
     claim = get_claim(ctx, reference, for_update=True)
     _may_see(ctx, claim, actor)
     if is_terminal(claim.state):
-        raise Conflict(f"Claim {reference} is {claim.state.replace('_', ' ')}: evidence can no longer be added.")
+        raise Conflict(
+            words(
+                "Claim %(reference)s is %(state)s: evidence can no longer be added.",
+                reference=reference,
+                state=state_in_words(claim.state),
+            )
+        )
     name, content_type = check_file(filename, data)
     count = ctx.session.scalar(select(func.count()).where(Attachment.claim_id == claim.id)) or 0
     if count >= MAX_FILES_PER_CLAIM:
-        raise ValidationFailed({"file": [f"A claim can have at most {MAX_FILES_PER_CLAIM} files of evidence"]})
+        raise ValidationFailed(
+            {"file": [words("A claim can have at most %(most)s files of evidence", most=MAX_FILES_PER_CLAIM)]}
+        )
     digest = hashlib.sha256(data).hexdigest()
     save_claim(ctx, claim)  # the officers' view gains an event: a new version
     store = _store(ctx)
@@ -141,7 +162,9 @@ def remove_unreferenced_files(ctx: ServiceContext, older_than: timedelta = UNREF
                     path.unlink(missing_ok=True)
                     removed += 1
     except OSError as exc:
-        raise StorageUnavailable(f"The evidence store could not be tidied ({exc.strerror}); try again later.") from exc
+        raise StorageUnavailable(
+            words("The evidence store could not be tidied (%(reason)s); try again later.", reason=exc.strerror)
+        ) from exc
     return removed
 
 
@@ -152,7 +175,7 @@ def erase_evidence(ctx: ServiceContext, reference: str, actor: Actor) -> int:
     how many, and keeps the digests it already holds, so it still verifies. Returns how many were erased; with none, records
     nothing. For an admin, or the retention job (a system actor). Flushes only."""
     if not isinstance(actor, SystemActor):
-        require_role(ctx, actor, ("admin",), "erase evidence")
+        require_role(ctx, actor, ("admin",), N_("erase evidence"))
     claim = get_claim(ctx, reference, for_update=True)
     attachments = list(ctx.session.scalars(select(Attachment).where(Attachment.claim_id == claim.id)))
     if not attachments:
@@ -180,13 +203,17 @@ def open_evidence(ctx: ServiceContext, reference: str, attachment_id: int, actor
     claim = get_claim(ctx, reference)
     _may_see(ctx, claim, actor)
     if not 1 <= attachment_id <= MAX_ID:
-        raise NotFound(f"Claim {reference} has no evidence {attachment_id}.")
+        raise NotFound(
+            words("Claim %(reference)s has no evidence %(number)s.", reference=reference, number=attachment_id)
+        )
     attachment = ctx.session.scalar(
         select(Attachment).where(Attachment.claim_id == claim.id, Attachment.id == attachment_id)
     )
     if attachment is None:
-        raise NotFound(f"Claim {reference} has no evidence {attachment_id}.")
+        raise NotFound(
+            words("Claim %(reference)s has no evidence %(number)s.", reference=reference, number=attachment_id)
+        )
     path = _store(ctx).path(attachment.stored_name)
     if not path.exists():
-        raise StorageUnavailable("This evidence cannot be read just now. Please try again later.")
+        raise StorageUnavailable(N_("This evidence cannot be read just now. Please try again later."))
     return attachment, path

@@ -22,6 +22,7 @@ from guarantee.models import IdempotencyRecord
 from guarantee.services.audit import canonical_json
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, ValidationFailed
+from workflows.words import N_, words
 
 KEEP_FOR = timedelta(hours=24)
 MAX_KEY_LENGTH = 200
@@ -47,7 +48,11 @@ def request_fingerprint(body: Any) -> str:
 def check_key(key: str) -> str:
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable() or not key.isascii():
         raise ValidationFailed(
-            {"Idempotency-Key": [f"Use a key of 1 to {MAX_KEY_LENGTH} printable ASCII characters, such as a UUID"]}
+            {
+                "Idempotency-Key": [
+                    words("Use a key of 1 to %(most)s printable ASCII characters, such as a UUID", most=MAX_KEY_LENGTH)
+                ]
+            }
         )
     return key
 
@@ -72,10 +77,14 @@ def find(ctx: ServiceContext, scope: str, key: str, fingerprint: str, secret: st
         return None
     if record.request_hash != fingerprint:
         raise ValidationFailed(
-            {"Idempotency-Key": ["This key was already used for a different request. Use a new key for a new request."]}
+            {
+                "Idempotency-Key": [
+                    N_("This key was already used for a different request. Use a new key for a new request.")
+                ]
+            }
         )
     if record.status_code is None or record.body is None:
-        raise Conflict("The first request with this Idempotency-Key is still being processed. Try again shortly.")
+        raise Conflict(N_("The first request with this Idempotency-Key is still being processed. Try again shortly."))
     body = dict(record.body)
     cipher = _cipher(secret, key)
     for name in SECRET_FIELDS:

@@ -30,9 +30,11 @@ from guarantee.models import Claim, Regulation
 from guarantee.services.actors import Actor
 from guarantee.services.claims import get_claim
 from guarantee.services.context import ServiceContext
+from guarantee.services.errors import joined
 from guarantee.services.officers import require_role
 from workflows import ACTIVE_STATES
 from workflows.vocabulary import ROLES
+from workflows.words import N_, words
 
 # How much each part of what the group wrote counts towards an entry's score, where both the
 # claim and the entry have that part: the rule's name most; who imposes it, its legal reference
@@ -115,7 +117,7 @@ def rank_entries(ctx: ServiceContext, actor: Actor, reference: str, *, limit: in
     the entry's issuing body, the legal references and the category (the officer's, or the one the
     group chose), each only where both sides have one. Equal scores keep the better name first,
     then the title's alphabetical order, so both databases give the same list."""
-    require_role(ctx, actor, ROLES, "match claims to the regulation catalogue")
+    require_role(ctx, actor, ROLES, N_("match claims to the regulation catalogue"))
     claim = get_claim(ctx, reference)
     return closest_entries(
         ctx,
@@ -185,7 +187,7 @@ def possible_duplicates(
     on the same catalogue entry, or whose rule's name is at least DUPLICATE_THRESHOLD similar;
     those on the same entry first, then the most similar, then the oldest (most likely the
     original). At most ``limit``."""
-    require_role(ctx, actor, ROLES, "look for duplicate claims")
+    require_role(ctx, actor, ROLES, N_("look for duplicate claims"))
     claim = get_claim(ctx, reference)
     name = _clean(claim.barrier_regulation)
     rows = ctx.session.execute(
@@ -207,7 +209,10 @@ def possible_duplicates(
         similar = alike >= DUPLICATE_THRESHOLD
         if not (same_entry or similar):
             continue
-        why = [*(["same catalogue entry"] if same_entry else []), *([f"similar rule: {alike}%"] if similar else [])]
+        why = [
+            *([N_("same catalogue entry")] if same_entry else []),
+            *([words("similar rule: %(alike)s%%", alike=alike)] if similar else []),
+        ]
         found.append(
             PossibleDuplicate(
                 reference=row.reference,
@@ -218,7 +223,7 @@ def possible_duplicates(
                 submitted_at=row.submitted_at,
                 same_entry=same_entry,
                 similarity=alike,
-                why="; ".join(why),
+                why=joined(why, "; "),
             )
         )
     found.sort(key=lambda d: (not d.same_entry, -d.similarity, d.submitted_at, d.reference))

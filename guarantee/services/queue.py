@@ -33,6 +33,7 @@ from guarantee.services.errors import ValidationFailed
 from guarantee.services.officers import require_role
 from workflows import ACTIVE_STATES, STATES
 from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, ROLES, SECTORS, nation_of
+from workflows.words import N_
 
 NO_DUE_DATE = date(9999, 12, 31)  # claims without a running clock sort last
 # The due-date order, written exactly as its index is (ix_claims_queue_state_due): claims without a due
@@ -66,7 +67,15 @@ class QueuePage:
 
 
 MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds
-BROKEN_LINK = "This page link is broken. Go back to the first page of the queue."
+BROKEN_LINK = N_("This page link is broken. Go back to the first page of the queue.")
+# What to say of a filter's value that is not one of its choices.
+NOT_IN_THE_LIST = {
+    "sector": N_("Choose a sector from the list"),
+    "region": N_("Choose a region from the list"),
+    "category": N_("Choose a category from the list"),
+    "due": N_("Choose a due from the list"),
+    "sort": N_("Choose a sort from the list"),
+}
 
 
 def is_id(value: str | None) -> bool:
@@ -83,19 +92,19 @@ def parse_filters(args: Mapping[str, Any], states: list[str]) -> QueueFilters:
     def one(name: str, allowed: tuple[str, ...]) -> str | None:
         value = args.get(name) or None
         if value is not None and value not in allowed:
-            errors[name] = [f"Choose a {name} from the list"]
+            errors[name] = [NOT_IN_THE_LIST[name]]
             return None
         return value
 
     chosen = tuple(s for s in states if s)
     if any(s not in STATES for s in chosen):
-        errors["state"] = ["Choose states from the list"]
+        errors["state"] = [N_("Choose states from the list")]
     assignee = args.get("assignee") or None
     if assignee is not None and assignee not in ("me", "none") and not is_id(assignee):
-        errors["assignee"] = ["Choose an assignee from the list"]
+        errors["assignee"] = [N_("Choose an assignee from the list")]
     regulation = args.get("regulation") or None
     if regulation is not None and not is_id(regulation):
-        errors["regulation"] = ["Choose a regulation from the catalogue"]
+        errors["regulation"] = [N_("Choose a regulation from the catalogue")]
     filters = QueueFilters(
         states=chosen or ACTIVE_STATES,
         regulation=as_id(regulation),
@@ -315,7 +324,7 @@ def work_queue(
     with_counts: bool = True,
 ) -> QueuePage:
     """A page of the queue for an officer, with the counts per state under the other filters."""
-    require_role(ctx, actor, ROLES, "see the queue")
+    require_role(ctx, actor, ROLES, N_("see the queue"))
     after = _after(cursor, filters.sort) if cursor else None
     values = _values(filters, actor.officer_id, ctx.today())
     if after is not None:
@@ -356,11 +365,11 @@ class View:
 
 
 VIEWS: tuple[View, ...] = (
-    View("mine", "My claims", {"assignee": "me"}),
-    View("unassigned", "Unassigned", {"assignee": "none"}),
-    View("due_this_week", "Due this week", {"due": "this_week"}),
-    View("overdue", "Overdue", {"due": "overdue"}),
-    View("appeals", "Appeals waiting", {}, ("appealed",)),
+    View("mine", N_("My claims"), {"assignee": "me"}),
+    View("unassigned", N_("Unassigned"), {"assignee": "none"}),
+    View("due_this_week", N_("Due this week"), {"due": "this_week"}),
+    View("overdue", N_("Overdue"), {"due": "overdue"}),
+    View("appeals", N_("Appeals waiting"), {}, ("appealed",)),
 )
 VIEWS_BY_KEY: dict[str, View] = {view.key: view for view in VIEWS}
 
@@ -378,7 +387,7 @@ def view_counts(ctx: ServiceContext, actor: OfficerActor) -> dict[str, int]:
     """How many claims each built-in view holds for this officer, by view key, in one statement.
     Like the queue's counts per state, each stops at COUNT_CAP + 1, to be shown as "more than
     COUNT_CAP": each view's part stops reading once it has found that many."""
-    require_role(ctx, actor, ROLES, "see the queue")
+    require_role(ctx, actor, ROLES, N_("see the queue"))
     rows = ctx.session.execute(_view_counts_statement(), _values(QueueFilters(), actor.officer_id, ctx.today()))
     counts = dict.fromkeys(VIEWS_BY_KEY, 0)
     for number, count in rows:
@@ -413,7 +422,7 @@ def claims_by_reference(ctx: ServiceContext, actor: OfficerActor, references: li
     """The queue's rows of these claims, in the order given (each once; a reference of no claim is
     left out): the claims an officer ticked, listed again on the page that asks what to do with
     them. One query."""
-    require_role(ctx, actor, ROLES, "see the queue")
+    require_role(ctx, actor, ROLES, N_("see the queue"))
     wanted = list(dict.fromkeys(r for r in references if isinstance(r, str) and r))[:MAX_CHOSEN]
     if not wanted:
         return []

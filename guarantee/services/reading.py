@@ -20,6 +20,7 @@ from guarantee.services.errors import NotFound, ValidationFailed
 from guarantee.services.officers import active_officer, require_role
 from workflows import CLOCKS, STATE_LABELS, STATES, TERMINAL_STATES, TIMELINE_LABELS, TRANSITIONS
 from workflows.vocabulary import ROLES
+from workflows.words import N_, words
 
 OFFICER_ROLES = ROLES
 PUBLIC_ACTIONS = frozenset(TIMELINE_LABELS)  # what the group sees of its claim's audit chain
@@ -119,7 +120,7 @@ def read_claim(ctx: ServiceContext, reference: str, actor: Actor) -> tuple[Claim
     claim = get_claim(ctx, reference)
     if isinstance(actor, GroupActor):
         if actor.claim_reference != claim.reference:
-            raise NotFound(f"There is no claim {reference} for this tracking link.")
+            raise NotFound(words("There is no claim %(reference)s for this tracking link.", reference=reference))
         due, _ = _due(ctx, claim, detailed=False)
         view = _common(claim) | {
             "due": due,
@@ -127,7 +128,7 @@ def read_claim(ctx: ServiceContext, reference: str, actor: Actor) -> tuple[Claim
             "allowed_triggers": allowed_triggers(ctx, claim, actor),
         }
         return claim, view
-    require_role(ctx, actor, OFFICER_ROLES, "read claims")
+    require_role(ctx, actor, OFFICER_ROLES, N_("read claims"))
     due, clocks = _due(ctx, claim, detailed=True)
     regulation = ctx.session.get(Regulation, claim.regulation_id) if claim.regulation_id else None
     duplicate_of = ctx.session.get(Claim, claim.duplicate_of_id) if claim.duplicate_of_id else None
@@ -171,7 +172,7 @@ def decode_cursor(cursor: str) -> int:
         return int(number)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise ValidationFailed(
-            {"cursor": ["This cursor is not valid; use next_cursor from the previous page"]}
+            {"cursor": [N_("This cursor is not valid; use next_cursor from the previous page")]}
         ) from exc
 
 
@@ -180,7 +181,7 @@ def list_claims(
 ) -> Page:
     """Claims newest first, filtered, a page at a time (keyset on the primary key, never OFFSET)."""
     if not isinstance(actor, OfficerActor):
-        raise NotFound("There is no such list for this token.")
+        raise NotFound(N_("There is no such list for this token."))
     active_officer(ctx, actor)
     query = select(Claim).order_by(Claim.id.desc()).limit(limit + 1)
     if cursor:
@@ -231,7 +232,7 @@ def list_claims(
 
 def audit_trail(ctx: ServiceContext, reference: str, actor: Actor) -> list[dict[str, Any]]:
     """The claim's hash chain, for officers."""
-    require_role(ctx, actor, OFFICER_ROLES, "read the audit trail")
+    require_role(ctx, actor, OFFICER_ROLES, N_("read the audit trail"))
     claim = get_claim(ctx, reference)
     events = ctx.session.scalars(select(AuditEvent).where(AuditEvent.claim_id == claim.id).order_by(AuditEvent.seq))
     return [

@@ -43,6 +43,7 @@ from workflows.remedies import (
     IN_PLACE,
     LINK_DAYS,
 )
+from workflows.words import N_
 
 TEMPLATE = "remedy_check_in"
 ANSWERED = "remedy_checked_in"
@@ -172,12 +173,12 @@ class AlreadyAnswered(Conflict):
     """This check-in has its answer already."""
 
     def __init__(self, check_in: RemedyCheckIn) -> None:
-        super().__init__("This check-in has been answered already. Each check-in takes one answer.")
+        super().__init__(N_("This check-in has been answered already. Each check-in takes one answer."))
         self.check_in = check_in
 
 
 def _lookup(ctx: ServiceContext, reference: str, token: object, *, for_update: bool = False) -> RemedyCheckIn:
-    unknown = NotFound("This check-in link does not work.")
+    unknown = NotFound(N_("This check-in link does not work."))
     if not is_reference(reference) or not isinstance(token, str) or not token.isascii() or not 20 <= len(token) <= 100:
         raise unknown
     query = (
@@ -192,7 +193,7 @@ def _lookup(ctx: ServiceContext, reference: str, token: object, *, for_update: b
         raise unknown
     erased = ctx.session.scalar(select(Contact.erased_at).where(Contact.claim_id == row.claim_id))
     if erased is not None or row.link_expires_at is None or row.link_expires_at <= ctx.now():
-        raise CheckInEnded("This check-in link has ended.")
+        raise CheckInEnded(N_("This check-in link has ended."))
     return row
 
 
@@ -222,9 +223,9 @@ def answer_check_in(
     if row.answer is not None:
         raise AlreadyAnswered(row)
     errors = v.Errors()
-    chosen = errors.check("answer", v.choice, answer, "whether the remedy is in place", tuple(ANSWERS))
+    chosen = errors.check("answer", v.choice, answer, N_("whether the remedy is in place"), tuple(ANSWERS))
     words = errors.check(
-        "anything_else", v.text, anything_else, "what you tell us", required=False, max_length=FREE_TEXT_LIMIT
+        "anything_else", v.text, anything_else, N_("what you tell us"), required=False, max_length=FREE_TEXT_LIMIT
     )
     errors.raise_if_any()
     payload: dict[str, object] = {"months": row.months, "answer": chosen}
@@ -287,7 +288,7 @@ def _views(ctx: ServiceContext, rows: list[tuple[RemedyCheckIn, str]]) -> list[C
             sent_at=row.sent_at,
             answered_at=row.answered_at,
             answer=row.answer,
-            answer_label=ANSWERS.get(row.answer or "", "Not answered"),
+            answer_label=ANSWERS.get(row.answer or "", N_("Not answered")),
             words=texts.get((row.claim_id, row.answer_seq, FREE_TEXT)) if row.answer_seq else None,
             follow_up_due_on=row.follow_up_due_on,
             follow_up_closed_at=row.follow_up_closed_at,
@@ -329,7 +330,7 @@ def check_ins_of(ctx: ServiceContext, claim: Claim) -> list[CheckInView]:
 
 def open_follow_ups(ctx: ServiceContext, actor: Actor) -> list[CheckInView]:
     """The follow-ups not yet closed, soonest due first (admins)."""
-    require_role(ctx, actor, FOLLOW_UP_ROLES, "see the remedy follow-ups")
+    require_role(ctx, actor, FOLLOW_UP_ROLES, N_("see the remedy follow-ups"))
     rows = ctx.session.execute(
         select(RemedyCheckIn, Claim.reference)
         .join(Claim, Claim.id == RemedyCheckIn.claim_id)
@@ -341,14 +342,14 @@ def open_follow_ups(ctx: ServiceContext, actor: Actor) -> list[CheckInView]:
 
 def follow_up(ctx: ServiceContext, actor: Actor, check_in_id: int) -> CheckInView:
     """One follow-up, open or closed (admins)."""
-    require_role(ctx, actor, FOLLOW_UP_ROLES, "see the remedy follow-ups")
+    require_role(ctx, actor, FOLLOW_UP_ROLES, N_("see the remedy follow-ups"))
     found = ctx.session.execute(
         select(RemedyCheckIn, Claim.reference)
         .join(Claim, Claim.id == RemedyCheckIn.claim_id)
         .where(RemedyCheckIn.id == check_in_id, RemedyCheckIn.follow_up_due_on.is_not(None))
     ).first()
     if found is None:
-        raise NotFound("There is no such remedy follow-up.")
+        raise NotFound(N_("There is no such remedy follow-up."))
     row, reference = found
     return _views(ctx, [(row, reference)])[0]
 
@@ -356,16 +357,16 @@ def follow_up(ctx: ServiceContext, actor: Actor, check_in_id: int) -> CheckInVie
 def close_follow_up(ctx: ServiceContext, actor: Actor, check_in_id: int, note: object) -> RemedyCheckIn:
     """Close a follow-up with a note of what was done: audited on the claim's chain (the note's
     SHA-256; its words go on the claim's timeline, for officers only). Flushes only."""
-    officer = require_role(ctx, actor, FOLLOW_UP_ROLES, "close remedy follow-ups")
+    officer = require_role(ctx, actor, FOLLOW_UP_ROLES, N_("close remedy follow-ups"))
     reference = ctx.session.scalar(
         select(Claim.reference)
         .join(RemedyCheckIn, RemedyCheckIn.claim_id == Claim.id)
         .where(RemedyCheckIn.id == check_in_id, RemedyCheckIn.follow_up_due_on.is_not(None))
     )
     if reference is None:
-        raise NotFound("There is no such remedy follow-up.")
+        raise NotFound(N_("There is no such remedy follow-up."))
     errors = v.Errors()
-    body = errors.check("note", v.text, note, "what was done", max_length=10_000)
+    body = errors.check("note", v.text, note, N_("what was done"), max_length=10_000)
     errors.raise_if_any()
     claim = get_claim(ctx, reference, for_update=True)
     row = ctx.session.scalar(
@@ -376,7 +377,7 @@ def close_follow_up(ctx: ServiceContext, actor: Actor, check_in_id: int, note: o
     )
     assert row is not None
     if row.follow_up_closed_at is not None:
-        raise Conflict("This follow-up was closed already, by another admin or on another page.")
+        raise Conflict(N_("This follow-up was closed already, by another admin or on another page."))
     event = append_event(
         ctx,
         claim,

@@ -27,6 +27,7 @@ from guarantee.services.officers import require_role
 from guarantee.services.queue import QueueFilters, parse_filters
 from workflows import ACTIVE_STATES
 from workflows.vocabulary import ROLES
+from workflows.words import N_, words
 
 # The queue's filters, in the order a saved filter's query string lists them.
 FILTER_KEYS = ("state", "sector", "region", "category", "assignee", "regulation", "due", "sort")
@@ -82,11 +83,13 @@ def _canonical(filters: QueueFilters) -> dict[str, Any]:
 
 
 def _clean_name(name: Any) -> str:
-    cleaned = v.text(name, "a name for the filter", max_length=10_000, multiline=False)
+    cleaned = v.text(name, N_("a name for the filter"), max_length=10_000, multiline=False)
     assert cleaned is not None
     cleaned = _SPACES.sub(" ", cleaned)
     if len(cleaned) > MAX_NAME:
-        raise v.Invalid(f"The name must be {MAX_NAME} characters or fewer (it has {len(cleaned)})")
+        raise v.Invalid(
+            words("The name must be %(most)s characters or fewer (it has %(has)s)", most=MAX_NAME, has=len(cleaned))
+        )
     return cleaned
 
 
@@ -95,7 +98,7 @@ def save(ctx: ServiceContext, actor: Actor, name: Any, args: Mapping[str, Any]) 
     under ``name`` (1-60 characters once spaces are tidied; unique for the officer, whatever the
     capitals). Keys other than the queue's filters are dropped; a wrong value of one of them is
     refused as the queue refuses it. Flushes only."""
-    officer = require_role(ctx, actor, ROLES, "save filters of the queue")
+    officer = require_role(ctx, actor, ROLES, N_("save filters of the queue"))
     errors = v.Errors()
     cleaned = errors.check("name", _clean_name, name)
     plain = {key: _first(args.get(key)) for key in FILTER_KEYS if key != "state"}
@@ -108,13 +111,15 @@ def save(ctx: ServiceContext, actor: Actor, name: Any, args: Mapping[str, Any]) 
         chosen = {}
     else:
         if not chosen:
-            errors.add("filters", "Choose at least one filter before you save it: this is the whole queue")
+            errors.add("filters", N_("Choose at least one filter before you save it: this is the whole queue"))
     key = cleaned.casefold() if cleaned else None
     mine = select(func.count()).where(SavedFilter.officer_id == officer.id)
     if key is not None and ctx.session.scalar(mine.where(SavedFilter.name_key == key)):
-        errors.add("name", f"You already have a filter called “{cleaned}”: choose another name")
+        errors.add("name", words("You already have a filter called “%(name)s”: choose another name", name=cleaned))
     elif (ctx.session.scalar(mine) or 0) >= MAX_SAVED:
-        errors.add("name", f"You have {MAX_SAVED} saved filters, the most you can have: delete one first")
+        errors.add(
+            "name", words("You have %(most)s saved filters, the most you can have: delete one first", most=MAX_SAVED)
+        )
     errors.raise_if_any()
     assert cleaned is not None and key is not None
     row = SavedFilter(officer_id=officer.id, name=cleaned, name_key=key, args=chosen, created_at=ctx.now())
@@ -123,14 +128,14 @@ def save(ctx: ServiceContext, actor: Actor, name: Any, args: Mapping[str, Any]) 
             ctx.session.add(row)
     except IntegrityError:  # the same name saved a moment ago, in another tab
         raise ValidationFailed(
-            {"name": [f"You already have a filter called “{cleaned}”: choose another name"]}
+            {"name": [words("You already have a filter called “%(name)s”: choose another name", name=cleaned)]}
         ) from None
     return _named(row)
 
 
 def list(ctx: ServiceContext, actor: Actor) -> builtins.list[NamedFilter]:
     """The acting officer's saved filters, by name."""
-    officer = require_role(ctx, actor, ROLES, "see your saved filters")
+    officer = require_role(ctx, actor, ROLES, N_("see your saved filters"))
     rows = ctx.session.scalars(
         select(SavedFilter).where(SavedFilter.officer_id == officer.id).order_by(SavedFilter.name_key, SavedFilter.id)
     )
@@ -140,9 +145,9 @@ def list(ctx: ServiceContext, actor: Actor) -> builtins.list[NamedFilter]:
 def delete(ctx: ServiceContext, actor: Actor, filter_id: int) -> None:
     """Delete one of the acting officer's saved filters; another's, or one already deleted, is
     NotFound. Flushes only."""
-    officer = require_role(ctx, actor, ROLES, "delete saved filters")
+    officer = require_role(ctx, actor, ROLES, N_("delete saved filters"))
     row = ctx.session.get(SavedFilter, filter_id) if isinstance(filter_id, int) else None
     if row is None or row.officer_id != officer.id:
-        raise NotFound("There is no such saved filter: it may have been deleted already.")
+        raise NotFound(N_("There is no such saved filter: it may have been deleted already."))
     ctx.session.delete(row)
     ctx.session.flush()

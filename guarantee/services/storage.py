@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from guarantee.services.errors import NotFound, ServiceError
+from workflows.words import N_
 
 
 class StorageUnavailable(ServiceError):
@@ -48,14 +49,14 @@ class EvidenceStore:
             with contextlib.suppress(OSError):
                 temporary.unlink(missing_ok=True)  # no partial file left behind
             raise StorageUnavailable(
-                "We cannot store evidence just now. Nothing was saved; please try again later."
+                N_("We cannot store evidence just now. Nothing was saved; please try again later.")
             ) from exc
         self._written.append(path)
         return name
 
     def path(self, name: str) -> Path:
         if not re.fullmatch(r"[0-9a-f]{32}", name):
-            raise NotFound("There is no such evidence.")
+            raise NotFound(N_("There is no such evidence."))
         return self.root / name[:2] / name
 
     def files_older_than(self, cutoff: float) -> Iterator[tuple[str, Path]]:

@@ -9,7 +9,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from guarantee.services.errors import ValidationFailed
+from guarantee.services.errors import ValidationFailed, capitalised, shown_as
+from workflows.words import N_, words
 
 # Control characters other than tab, line feed and carriage return (NUL breaks PostgreSQL),
 # and lone surrogates, which no database driver can encode.
@@ -50,10 +51,6 @@ def unstorable_in(value: Any) -> str | None:
     return None
 
 
-def _cap(label: str) -> str:
-    return label[:1].upper() + label[1:]
-
-
 class Invalid(Exception):
     """One field's problem; collected into ValidationFailed."""
 
@@ -71,7 +68,7 @@ class Errors:
         try:
             return fn(*args, **kwargs)
         except Invalid as exc:
-            self.add(field, str(exc))
+            self.add(field, exc.args[0] if exc.args else str(exc))  # its Words, to be said again
             return None
 
     def raise_if_any(self) -> None:
@@ -84,40 +81,46 @@ def text(
 ) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise Invalid(f"Enter {label}")
+            raise Invalid(words("Enter %(label)s", label=label))
         return None
     if not isinstance(value, str):
-        raise Invalid(f"{_cap(label)} must be text")
+        raise Invalid(words("%(label)s must be text", label=capitalised(label)))
     # Browsers send CRLF line breaks; keep one kind, so the same words store (and hash) the same.
     cleaned: str = value.strip().replace("\r\n", "\n")
     if _CONTROL.search(cleaned) or (not multiline and ("\n" in cleaned or "\r" in cleaned)):
-        raise Invalid(f"{_cap(label)} contains characters that are not allowed")
+        raise Invalid(words("%(label)s contains characters that are not allowed", label=capitalised(label)))
     if len(cleaned) > max_length:
-        raise Invalid(f"{_cap(label)} must be {max_length:,} characters or fewer")
+        raise Invalid(
+            words(
+                "%(label)s must be %(max_length)s characters or fewer",
+                label=capitalised(label),
+                max_length=f"{max_length:,}",
+            )
+        )
     return cleaned
 
 
 def choice(value: Any, label: str, choices: tuple[str, ...], *, required: bool = True) -> str | None:
     if value is None or value == "":
         if required:
-            raise Invalid(f"Select {label}")
+            raise Invalid(words("Select %(label)s", label=label))
         return None
     if not isinstance(value, str) or value not in choices:
-        raise Invalid(f"Select {label} from the list: {', '.join(choices)}")  # noqa: S608 (a message, not SQL)
+        raise Invalid(words("Select %(label)s from the list: %(choices)s", label=label, choices=", ".join(choices)))
     return value
 
 
-def email(value: Any, label: str = "an email address") -> str | None:
+def email(value: Any, label: str = N_("an email address")) -> str | None:
     cleaned = text(value, label, max_length=254, multiline=False)
     if cleaned is not None and not _EMAIL.match(cleaned):
-        raise Invalid("Enter an email address in the correct format, like name@example.com")
+        raise Invalid(N_("Enter an email address in the correct format, like name@example.com"))
     return cleaned
 
 
-def phone(value: Any, label: str = "a phone number") -> str | None:
+def phone(value: Any, label: str = N_("a phone number")) -> str | None:
     cleaned = text(value, label, required=False, max_length=25, multiline=False)
     if cleaned is not None and not _PHONE.match(cleaned):
-        raise Invalid("Enter a phone number, like 01632 960 001 or +44 7700 900 982")
+        raise Invalid(N_("Enter a phone number, like 01632 960 001 or +44 7700 900 982"))
     return cleaned
 
 
@@ -126,30 +129,41 @@ def whole_number(
 ) -> int | None:
     if value is None or value == "":
         if required:
-            raise Invalid(f"Enter {label}")
+            raise Invalid(words("Enter %(label)s", label=label))
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise Invalid(f"{_cap(label)} must be a whole number")
+        raise Invalid(words("%(label)s must be a whole number", label=capitalised(label)))
     if not minimum <= value <= maximum:
-        raise Invalid(f"{_cap(label)} must be between {minimum:,} and {maximum:,}")
+        raise Invalid(
+            words(
+                "%(label)s must be between %(minimum)s and %(maximum)s",
+                label=capitalised(label),
+                minimum=f"{minimum:,}",
+                maximum=f"{maximum:,}",
+            )
+        )
     return value
 
 
 def boolean(value: Any, label: str) -> bool | None:
     if not isinstance(value, bool):
-        raise Invalid(f"Answer {label} with yes or no (true or false)")
+        raise Invalid(words("Answer %(label)s with yes or no (true or false)", label=label))
     return value
 
 
-def section(data: Mapping[str, Any], name: str, allowed: set[str], errors: Errors) -> Mapping[str, Any]:
-    """A nested object of the input; unknown fields are errors, never silently dropped."""
+def section(
+    data: Mapping[str, Any], name: str, allowed: set[str], errors: Errors, *, said: str | None = None
+) -> Mapping[str, Any]:
+    """A nested object of the input; unknown fields are errors, never silently dropped. ``said``:
+    the section in words, marked ("the group"), for a reader of another language."""
     value = data.get(name)
+    section = shown_as(name, said) if said else name
     if value is None:
-        errors.add(name, f"Enter the {name} details")
+        errors.add(name, words("Enter the %(section)s details", section=section))
         return {}
     if not isinstance(value, Mapping):
-        errors.add(name, f"The {name} details must be an object")
+        errors.add(name, words("The %(section)s details must be an object", section=section))
         return {}
     for key in sorted(set(value) - allowed):
-        errors.add(f"{name}.{key}", "This field is not recognised")
+        errors.add(f"{name}.{key}", N_("This field is not recognised"))
     return value

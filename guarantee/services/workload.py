@@ -19,6 +19,7 @@ from guarantee.services.context import ServiceContext
 from guarantee.services.errors import NotFound, ValidationFailed
 from guarantee.services.officers import require_role
 from workflows import ACTIVE_STATES
+from workflows.words import N_
 
 # Who may see the team's workload.
 LEADERS = ("admin", "team_leader")
@@ -46,7 +47,7 @@ def team_workload(ctx: ServiceContext, actor: Actor) -> list[OfficerLoad]:
     """A row for each active officer (holding claims or not), each deactivated officer who still
     holds open claims, and the unassigned claims, last; officers by name. Two queries: the counts
     grouped by officer and state, and the officers' names."""
-    require_role(ctx, actor, LEADERS, "see the team's workload")
+    require_role(ctx, actor, LEADERS, N_("see the team's workload"))
     today = ctx.today()
     grouped = ctx.session.execute(
         select(
@@ -80,7 +81,7 @@ def team_workload(ctx: ServiceContext, actor: Actor) -> list[OfficerLoad]:
             officer_id, name, active, states, sum(states.values()), overdue.get(officer_id, 0), earliest.get(officer_id)
         )
 
-    return [*(load(o.id, o.name, o.active) for o in officers), load(None, "Unassigned", True)]
+    return [*(load(o.id, o.name, o.active) for o in officers), load(None, N_("Unassigned"), True)]
 
 
 @dataclass(frozen=True)
@@ -97,10 +98,10 @@ class Holding:
 def claims_held(ctx: ServiceContext, actor: Actor, officer_id: int) -> Holding:
     """The open claims an officer holds, soonest due first (at most queue.MAX_CHOSEN of them), for
     admins and team leaders; NotFound for an officer who does not exist."""
-    require_role(ctx, actor, LEADERS, "share out the team's work")
+    require_role(ctx, actor, LEADERS, N_("share out the team's work"))
     officer = ctx.session.get(Officer, officer_id) if isinstance(officer_id, int) else None
     if officer is None:
-        raise NotFound("There is no such officer.")
+        raise NotFound(N_("There is no such officer."))
     today = ctx.today()
     rows = ctx.session.execute(
         select(*queue.ROW_COLUMNS)
@@ -122,10 +123,10 @@ def reassign(
     """Give these claims to another officer (or to nobody): all of them, or, if any cannot be
     given (changed since ``versions`` were read, finished, gone), none. For admins and team
     leaders; any number of claims, casework.MAX_BULK at a time. Flushes only."""
-    require_role(ctx, actor, LEADERS, "share out the team's work")
+    require_role(ctx, actor, LEADERS, N_("share out the team's work"))
     chosen = list(dict.fromkeys(r for r in references if r))
     if not chosen:
-        raise ValidationFailed({"references": ["Select at least one claim"]})
+        raise ValidationFailed({"references": [N_("Select at least one claim")]})
     problems: list[str] = []
     for start in range(0, len(chosen), MAX_BULK):
         try:
