@@ -43,7 +43,7 @@ $(ASSETS): node_modules/.installed assets/app.scss assets/build.mjs
 assets: $(ASSETS)
 
 $(COMPILED): $(CATALOGUE) | $(VENV)/.run-installed
-	$(BIN)/pybabel compile --statistics --directory $(TRANSLATIONS) --domain messages
+	$(BIN)/python -m tools.compile_translations
 
 ## translations: extract every marked text into messages.pot, bring the Welsh catalogue up to date
 ## with it (new texts arrive untranslated; tests/test_translations.py fails until each is translated),
@@ -52,9 +52,9 @@ translations: $(VENV)/.dev-installed
 	$(BIN)/pybabel extract --mapping-file babel.cfg --keyword N_ --keyword words --keyword _l \
 	  --keyword lazy_gettext --keyword lazy_ngettext:1,2 --keyword plural:1,2 --no-location --sort-output \
 	  --no-wrap --project guarantee --msgid-bugs-address "" --output-file $(TRANSLATIONS)/messages.pot .
-	$(BIN)/pybabel update --input-file $(TRANSLATIONS)/messages.pot --directory $(TRANSLATIONS) --domain messages \
+	$(BIN)/pybabel update --input-file $(TRANSLATIONS)/messages.pot --output-dir $(TRANSLATIONS) --domain messages \
 	  --no-fuzzy-matching --ignore-obsolete --no-wrap
-	$(BIN)/pybabel compile --statistics --directory $(TRANSLATIONS) --domain messages
+	$(BIN)/python -m tools.compile_translations
 
 ## browser: install what the tests drive from Debian's packages, where missing and we may:
 ## Chromium for the browser tests, Graphviz for the diagram's, wrk for the benchmark's smoke run

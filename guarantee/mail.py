@@ -1,6 +1,11 @@
 """E-mail: the messages (plain text and HTML from the templates in templates/mail/), and the two
 transports: SMTP, and the default that writes each message to a file under instance/mail/ (and a
-line to the log), so that a newcomer sees every message with no mail server."""
+line to the log), so that a newcomer sees every message with no mail server.
+
+Each message is written in its reader's language (issue 23), whatever the language of the page
+that queued it or shows it: to a group, the language it chose on its claim (``Claim.language``);
+to a follower of a rule, the language it asked in if the message records one, else English; to
+officers and the appeals team, English (officers have no language of their own)."""
 
 from __future__ import annotations
 
@@ -21,12 +26,14 @@ from flask import Flask, current_app
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from guarantee import i18n
 from guarantee.models import AuditEvent, Claim, ClaimClock, OutboxMessage, TimelineEntry
 from guarantee.services import following
 from guarantee.services.context import ServiceContext
 from guarantee.services.sender import Email, Recipient, Transport, TransportError, link_lasts_until
 from workflows import CLOCKS, STATE_LABELS, TRANSITIONS_BY_TRIGGER
-from workflows.vocabulary import label
+from workflows.vocabulary import LANGUAGES, label
+from workflows.words import N_
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +147,7 @@ def message_context(message: OutboxMessage, recipient: Recipient, ctx: ServiceCo
         if recipient.tracking_token:
             context["tracking_link"] = links(f"/track/{claim.reference}?token={recipient.tracking_token}")
         else:
-            context["tracking_link"] = PREVIEW_LINK
+            context["tracking_link"] = i18n.say(PREVIEW_LINK)
         context["link_works_until"] = recipient.link_works_until or link_lasts_until(ctx, message)
         # What the link is and until when, for the line under it (a variable, not an include, so
         # that the blank line after it stays).
@@ -150,7 +157,7 @@ def message_context(message: OutboxMessage, recipient: Recipient, ctx: ServiceCo
             context["check_in_link"] = links(f"/check-in/{claim.reference}?token={token}")
             context["check_in_works_until"] = recipient.check_in_works_until
         else:
-            context["check_in_link"] = PREVIEW_CHECK_IN_LINK
+            context["check_in_link"] = i18n.say(PREVIEW_CHECK_IN_LINK)
     return context
 
 
@@ -180,23 +187,27 @@ def unsubscribe_path(token: str) -> str:
 
 # In a preview of a message to the group (an officer's "Check your decision" page): the link is
 # made only when the message is sent.
-PREVIEW_LINK = "[the group's private link to the claim, made when the e-mail is sent]"
-PREVIEW_CHECK_IN_LINK = "[the group's private link to answer the check-in, made when the e-mail is sent]"
+PREVIEW_LINK = N_("[the group's private link to the claim, made when the e-mail is sent]")
+PREVIEW_CHECK_IN_LINK = N_("[the group's private link to answer the check-in, made when the e-mail is sent]")
 
 
 # In a copy of an e-mail already sent (a group's copy of its data: services.data_rights): the private
 # links it carried are not kept, so the copy says where they were.
-COPY_LINK = "[a private link to your claim was here: links are not kept]"
-COPY_CHECK_IN_LINK = "[a private link to answer the check-in was here: links are not kept]"
+COPY_LINK = N_("[a private link to your claim was here: links are not kept]")
+COPY_CHECK_IN_LINK = N_("[a private link to answer the check-in was here: links are not kept]")
 
 
 def render_copy(message: OutboxMessage, recipient: Recipient, ctx: ServiceContext) -> Email:
     """A message already sent, written again from the facts it was made from (as ``render``), for a
     copy of the group's data: the same words, and where each private link was."""
     email = render(message, recipient, ctx)
-    text = email.text.replace(PREVIEW_LINK, COPY_LINK).replace(PREVIEW_CHECK_IN_LINK, COPY_CHECK_IN_LINK)
-    html = email.html.replace(str(escape(PREVIEW_LINK)), str(escape(COPY_LINK)))
-    html = html.replace(str(escape(PREVIEW_CHECK_IN_LINK)), str(escape(COPY_CHECK_IN_LINK)))
+    with i18n.language(language_of(message, ctx)):  # the words of the message's own language
+        swaps = [(i18n.say(PREVIEW_LINK), i18n.say(COPY_LINK))]
+        swaps.append((i18n.say(PREVIEW_CHECK_IN_LINK), i18n.say(COPY_CHECK_IN_LINK)))
+    text, html = email.text, email.html
+    for preview, copy in swaps:
+        text = text.replace(preview, copy)
+        html = html.replace(str(escape(preview)), str(escape(copy)))
     return dataclasses.replace(email, text=text, html=html)
 
 
@@ -215,9 +226,28 @@ def _template(template_name: str, /, **context: Any) -> str:
     return current_app.jinja_env.get_template(template_name).render(**context)
 
 
+def language_of(message: OutboxMessage, ctx: ServiceContext) -> str:
+    """The language ``message`` is written in: to a group, the one it chose on its claim; to a
+    follower, the one its payload records (the language of the page where it asked to follow, when
+    the message keeps it), else English; to an officer or the appeals team, English."""
+    if message.recipient_type == "group" and message.claim_id is not None:
+        claim = ctx.session.get(Claim, message.claim_id)
+        return claim.language if claim is not None and claim.language in LANGUAGES else i18n.ENGLISH
+    if message.recipient_type == "follower":
+        chosen = (message.payload or {}).get("language")
+        return chosen if chosen in LANGUAGES else i18n.ENGLISH
+    return i18n.ENGLISH
+
+
 def render(message: OutboxMessage, recipient: Recipient, ctx: ServiceContext) -> Email:
     """The e-mail for an outbox message, from templates/mail/<template>.txt, whose first line is
-    "Subject: ..."."""
+    "Subject: ...", in its reader's language (``language_of``), whatever the language of the
+    request, if any, that renders it (a preview on an officer's page, a group's copy of its data)."""
+    with i18n.language(language_of(message, ctx)):
+        return _render(message, recipient, ctx)
+
+
+def _render(message: OutboxMessage, recipient: Recipient, ctx: ServiceContext) -> Email:
     links = Links(current_app.config["GUARANTEE_BASE_URL"])
     rendered = _template(f"mail/{message.template}.txt", **message_context(message, recipient, ctx, links))
     found = SUBJECT_LINE.match(rendered)

@@ -75,8 +75,9 @@ def outbox_rows(app: Flask) -> int:
 def subject(template: str, reference: str) -> str:
     """The subject line of a mail template, for a claim (these name only the reference)."""
     first = (MAIL / f"{template}.txt").read_text().splitlines()[0].removeprefix("Subject: ")
-    assert first.count("{{") == 1, "the subject names only the claim's reference"
-    return first.replace("{{ reference }}", reference)
+    found = re.fullmatch(r'\{\{ _\("(?P<words>[^"]*)", reference=reference\) \}\}', first)
+    assert found, "the subject names only the claim's reference"
+    return found["words"] % {"reference": reference}
 
 
 def decider(app: Flask, transition: Transition) -> FlaskClient:

@@ -15,6 +15,7 @@ from guarantee.models import Claim, MailOptOut, Officer, OfficerRole, OutboxMess
 from guarantee.services.clocks import clocks_of
 from guarantee.services.context import ServiceContext
 from workflows.vocabulary import OFFICER_MESSAGE_KINDS as KINDS
+from workflows.words import N_
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class OfficerMessageKind:
     """A kind of e-mail officers get, which each of them may turn off."""
 
     kind: str
-    label: str
+    label: str  # marked with N_: the console says it in the officer's language
     hint: str
     templates: tuple[str, ...]  # the messages (templates/mail/<name>.txt) of this kind
     roles: tuple[str, ...] = ()  # offered only to officers with one of these roles; () to all
@@ -63,33 +64,42 @@ class OfficerMessageKind:
 OFFICER_MESSAGE_KINDS: dict[str, OfficerMessageKind] = {
     k.kind: k
     for k in (
-        OfficerMessageKind("assignments", "Claims assigned to you", "When a claim is assigned to you.", ("assigned",)),
+        OfficerMessageKind(
+            "assignments", N_("Claims assigned to you"), N_("When a claim is assigned to you."), ("assigned",)
+        ),
         OfficerMessageKind(
             "group_replies",
-            "Answers from groups",
-            "When a group answers the question you asked on a claim assigned to you.",
+            N_("Answers from groups"),
+            N_("When a group answers the question you asked on a claim assigned to you."),
             ("group_replied",),
         ),
         OfficerMessageKind(
             "appeals",
-            "Appeals",
-            "When a group appeals the decision on a claim assigned to you. Appeal panel members also hear "
-            "of appeals on claims no officer holds.",
+            N_("Appeals"),
+            N_(
+                "When a group appeals the decision on a claim assigned to you. Appeal panel members also hear "
+                "of appeals on claims no officer holds."
+            ),
             ("appeal_lodged", "appeal_waiting"),
         ),
         OfficerMessageKind(
-            "withdrawals", "Withdrawn claims", "When a group withdraws a claim assigned to you.", ("claim_withdrawn",)
+            "withdrawals",
+            N_("Withdrawn claims"),
+            N_("When a group withdraws a claim assigned to you."),
+            ("claim_withdrawn",),
         ),
         OfficerMessageKind(
             "daily_digest",
-            "Your claims due soon, every working day",
-            "A list of the claims assigned to you that are overdue or due within 2 working days, when there are any.",
+            N_("Your claims due soon, every working day"),
+            N_(
+                "A list of the claims assigned to you that are overdue or due within 2 working days, when there are any."
+            ),
             ("daily_digest",),
         ),
         OfficerMessageKind(
             "new_claims_digest",
-            "New claims, every working day",
-            "A list of the claims filed since the last working day began, when there are any.",
+            N_("New claims, every working day"),
+            N_("A list of the claims filed since the last working day began, when there are any."),
             ("new_claims",),
             roles=("triage",),
         ),

@@ -31,6 +31,7 @@ from guarantee.services import following, notifications, remedies
 from guarantee.services.audit import append_admin_event
 from guarantee.services.claims import token_hash
 from guarantee.services.context import ServiceContext
+from workflows.words import N_
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ LEASE = timedelta(minutes=5)
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=6)
 MAX_ATTEMPTS = 12  # 1, 2, 4 ... 256, then 360 minutes apart: the last try about 20 hours after the first
-INTERRUPTED = "A sender stopped while sending it, on its last try"
+INTERRUPTED = N_("A sender stopped while sending it, on its last try")
 EMAIL_ADDRESS = re.compile(r"[^\s<>'\"(),;:]+@[^\s<>'\"(),;:]+")
 
 
@@ -165,12 +166,13 @@ def _mine(ctx: ServiceContext, message_id: int, lease_token: str) -> OutboxMessa
     return message
 
 
-# Why a message had no one to send it to, by whom it was for.
+# Why a message had no one to send it to, by whom it was for (kept as the message's last error, in
+# English; marked, so that the console can say it in the reader's language).
 NO_ONE = {
-    "group": "No one to send it to: no consent to contact, or the details were erased",
-    "officer": "No one to send it to: the officer's account is inactive, or they turned these messages off",
-    "team": "No one to send it to: no team address is configured now (GUARANTEE_APPEALS_TEAM_EMAIL)",
-    "follower": "No one to send it to: the follower stopped following the rule, or never confirmed",
+    "group": N_("No one to send it to: no consent to contact, or the details were erased"),
+    "officer": N_("No one to send it to: the officer's account is inactive, or they turned these messages off"),
+    "team": N_("No one to send it to: no team address is configured now (GUARANTEE_APPEALS_TEAM_EMAIL)"),
+    "follower": N_("No one to send it to: the follower stopped following the rule, or never confirmed"),
 }
 
 

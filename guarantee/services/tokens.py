@@ -15,6 +15,7 @@ from guarantee.services.actors import Actor, OfficerActor
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import NotFound, ServiceError
 from guarantee.services.officers import password_is_right, require_role, revoke_api_tokens, upgrade_password_hash
+from workflows.words import N_, words
 
 OFFICER_TOKEN_PREFIX = "gto_"  # noqa: S105 (a prefix that marks officer tokens, not a secret)
 
@@ -34,7 +35,9 @@ class WrongCodeForToken(AuthenticationFailed):
     """The password was right, the two-step code was not: the caller counts it after rolling back."""
 
     def __init__(self, officer_id: int) -> None:
-        super().__init__("Send the current 6-digit code from your authenticator app as 'code' (each code works once).")
+        super().__init__(
+            N_("Send the current 6-digit code from your authenticator app as 'code' (each code works once).")
+        )
         self.officer_id = officer_id
 
 
@@ -56,10 +59,10 @@ def issue_officer_token(
     officer = ctx.session.scalar(select(Officer).where(Officer.email == email.strip().lower()))
     right = password_is_right(officer, password)  # checked first: as slow for an unknown address
     if officer is None or not right or not officer.active:
-        raise AuthenticationFailed("The email address or password is wrong, or the account is not active.")
+        raise AuthenticationFailed(N_("The email address or password is wrong, or the account is not active."))
     upgrade_password_hash(officer, password)
     if officer.must_change_password:
-        raise AuthenticationFailed("Choose a new password in the officers' console (/officer/password) first.")
+        raise AuthenticationFailed(N_("Choose a new password in the officers' console (/officer/password) first."))
     if officer.totp_secret is not None:
         ctx.session.refresh(officer, with_for_update=True)  # locked only once the password was right
         try:
@@ -67,7 +70,9 @@ def issue_officer_token(
         except two_step.WrongCode as wrong:
             raise WrongCodeForToken(wrong.officer_id) from None
     elif two_step.needs_setting_up(officer, admins_must_use_two_step):
-        raise AuthenticationFailed("Set up two-step verification in the officers' console (/officer/two-step) first.")
+        raise AuthenticationFailed(
+            N_("Set up two-step verification in the officers' console (/officer/two-step) first.")
+        )
     token = OFFICER_TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = ctx.now()
     ctx.session.add(
@@ -85,7 +90,7 @@ def officer_for_token(ctx: ServiceContext, token: str) -> OfficerActor:
         .where(OfficerToken.token_hash == _hash(token))
     ).first()
     if row is None or row.revoked_at is not None or row.expires_at <= ctx.now() or not row.active:
-        raise AuthenticationFailed("The token is unknown, expired or revoked: ask for a new one at /api/v1/tokens.")
+        raise AuthenticationFailed(N_("The token is unknown, expired or revoked: ask for a new one at /api/v1/tokens."))
     return OfficerActor(row.officer_id)
 
 
@@ -95,5 +100,5 @@ def revoke_officer_tokens(ctx: ServiceContext, email: str, actor: Actor | None =
         require_role(ctx, actor, ("admin",), "revoke API tokens")
     officer = ctx.session.scalar(select(Officer).where(Officer.email == email.strip().lower()))
     if officer is None:
-        raise NotFound(f"There is no officer with the email address {email}.")
+        raise NotFound(words("There is no officer with the email address %(email)s.", email=email))
     return revoke_api_tokens(ctx, officer.id)
