@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import Flask, Request, Response, render_template, request
+from flask_babel import gettext as _
 
 from guarantee.api.problems import is_api_request, problem
 from guarantee.services.validation import replace_unstorable, unstorable, unstorable_in
@@ -47,15 +48,15 @@ def unstorable_around_body(req: Request) -> Found | None:
     """Where, outside the body, a character that cannot be stored is: the address, the query
     string, headers and cookies. None if nowhere."""
     if unstorable(req.path):
-        return Found("the address")
+        return Found(_("the address"))
     if found := _first_unstorable((k, v) for k, v in (req.view_args or {}).items() if isinstance(v, str)):
-        return Found(f"the address (its {found[0]})")
+        return Found(_("the address (its %(part)s)", part=found[0]))
     if found := _first_unstorable(req.args.items(multi=True)):
-        return Found(f"the query string (parameter {found[0]!r})")
+        return Found(_("the query string (parameter %(name)s)", name=repr(found[0])))
     if found := _first_unstorable(req.headers.items()):
-        return Found(f"the {found[0]} header")
+        return Found(_("the %(name)s header", name=found[0]))
     if _first_unstorable(req.cookies.items(multi=True)):
-        return Found("a cookie")
+        return Found(_("a cookie"))
     return None
 
 
@@ -63,10 +64,12 @@ def unstorable_in_body(req: Request) -> Found | None:
     """Where in the body (form fields, file names, JSON texts and keys) such a character is."""
     if req.mimetype in FORM_TYPES:
         if found := _first_unstorable(req.form.items(multi=True)):
-            return Found(f"the field {found[0]!r}", replace_unstorable(found[1], SHOWN_AS))
+            return Found(_("the field %(name)s", name=repr(found[0])), replace_unstorable(found[1], SHOWN_AS))
         files = ((field, upload.filename or "") for field, upload in req.files.items(multi=True))
         if found := _first_unstorable(files):
-            return Found(f"the name of the file in {found[0]!r}", replace_unstorable(found[1], SHOWN_AS))
+            return Found(
+                _("the name of the file in %(name)s", name=repr(found[0])), replace_unstorable(found[1], SHOWN_AS)
+            )
     elif req.is_json:
         try:
             body = json.loads(req.get_data(cache=True))
@@ -74,7 +77,7 @@ def unstorable_in_body(req: Request) -> Found | None:
             return None  # not JSON the API can read: its parser says so, with a 400
         path = unstorable_in(body)
         if path is not None:
-            return Found(f"the JSON body (at {path})" if path else "the JSON body")
+            return Found(_("the JSON body (at %(path)s)", path=path) if path else _("the JSON body"))
     return None
 
 
@@ -84,8 +87,11 @@ def _refuse(found: Found | None) -> Response | None:
     if is_api_request():
         return problem(
             400,
-            f"There is a character that cannot be stored (a NUL byte or an unpaired surrogate) in {found.where}. "
-            "Remove it and send the request again.",
+            _(
+                "There is a character that cannot be stored (a NUL byte or an unpaired surrogate) in %(where)s. "
+                "Remove it and send the request again.",
+                where=found.where,
+            ),
         )
     page = render_template("unstorable.html", typed=found.typed, shown_as=SHOWN_AS)
     response = Response(page, status=400)

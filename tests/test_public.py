@@ -74,6 +74,7 @@ VALID_FORM: dict[str, str] = {
     "initiative_sector": "children_and_families",
     "initiative_region": "north_west",
     "initiative_people_involved": "24",
+    "group_language": "en",
     "barrier_regulation": "Early years staffing ratios",
     "barrier_regulation_reference": "EYFS 3.28",
     "barrier_imposed_by": "Ofsted",

@@ -14,9 +14,12 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from guarantee.extensions import limiter
+from guarantee.i18n import say
 from guarantee.pages import render_error
 from guarantee.public import forms, links, tracking
 from guarantee.services import reading
@@ -32,12 +35,12 @@ from guarantee.services.claims import (
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, NotFound, ServiceError
 from guarantee.transactions import read_only, transactional
-from workflows import STATE_DESCRIPTIONS, TRANSITIONS
+from workflows import STATE_DESCRIPTIONS, TRANSITIONS, diagram
 from workflows.sentences import what_is_given, who_may
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
-ALREADY_SENT = (
+ALREADY_SENT = _l(
     "This page was already sent once, with different answers. Check the answers below, "
     "then send them again if they are right."
 )
@@ -60,7 +63,14 @@ def process() -> str:
     """How a claim moves, who moves it and how long each step may take: from workflows/."""
     workflow = reading.describe_workflow(current_app.config["GUARANTEE_WORKING_DAYS"])
     steps = [(t, who_may(t), what_is_given(t)) for t in TRANSITIONS]
-    return render_template("public/process.html", workflow=workflow, descriptions=STATE_DESCRIPTIONS, steps=steps)
+    return render_template(
+        "public/process.html",
+        workflow=workflow,
+        descriptions=STATE_DESCRIPTIONS,
+        steps=steps,
+        # The diagram drawn in each language (``flask guarantee diagram --language``): the page shows its own.
+        diagrams=diagram.FILE_NAMES,
+    )
 
 
 # --- the tracking page --------------------------------------------------------------
@@ -81,9 +91,9 @@ def lost_link(ctx: ServiceContext) -> ResponseReturnValue:
         return render_template("public/lost_link.html", form=form), 400
     problems: dict[str, list[str]] = {}
     if not (form.reference.data or "").strip():
-        problems["reference"] = ["Enter your claim reference, like CPG-2026-000123"]
+        problems["reference"] = [_("Enter your claim reference, like CPG-2026-000123")]
     if not (form.email.data or "").strip():
-        problems["email"] = ["Enter the email address you gave when you filed the claim"]
+        problems["email"] = [_("Enter the email address you gave when you filed the claim")]
     if problems:
         forms.show_errors(form, problems)
         return render_template("public/lost_link.html", form=form), 400
@@ -158,7 +168,8 @@ def _not_opened(not_opened: _NotOpened) -> Response:
         written = [
             value
             for name, value in request.form.items(multi=True)
-            if value.strip() and not name.endswith(("csrf_token", "action_key", "version", "submit", "confirmed"))
+            if value.strip()
+            and not name.endswith(("csrf_token", "action_key", "version", "submit", "confirmed", "language"))
         ]
     return links.link_needed(not_opened.reference, written)
 
@@ -166,7 +177,7 @@ def _not_opened(not_opened: _NotOpened) -> Response:
 @bp.errorhandler(ServiceError)
 def _service_error(error: ServiceError) -> Response:
     status = 404 if isinstance(error, NotFound) else 409 if isinstance(error, Conflict) else 400
-    return tracking.no_store(render_error(status, error.message, next_step=back_to_claim()))
+    return tracking.no_store(render_error(status, say(error.message), next_step=back_to_claim()))
 
 
 def back_to_claim() -> tuple[str, str] | None:
@@ -175,7 +186,7 @@ def back_to_claim() -> tuple[str, str] | None:
     reference = (request.view_args or {}).get("reference")
     if not isinstance(reference, str) or not is_reference(reference):
         return None
-    return "Back to your claim", url_for("public.track", reference=reference)
+    return _("Back to your claim"), url_for("public.track", reference=reference)
 
 
 # The claim form's pages, the tracking page with its actions, and the remedy check-in page register

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from flask import current_app, make_response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, RadioField, SelectChoice, SubmitField, TextAreaField
 
 from guarantee.extensions import limiter
+from guarantee.i18n import say
 from guarantee.public import _token_limit, bp, tracking
-from guarantee.public.forms import show_errors
+from guarantee.public.forms import said, show_errors
 from guarantee.services import remedies
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import NotFound, ServiceError, ValidationFailed
@@ -25,13 +27,13 @@ from workflows.remedies import ANSWERS, CHECK_IN_MONTHS, FOLLOW_UP, QUESTION
 class CheckInForm(FlaskForm):  # type: ignore[misc]
     token = HiddenField()
     answer = RadioField(
-        QUESTION,
-        choices=[SelectChoice(slug, words) for slug, words in ANSWERS.items()],
+        said(QUESTION),
+        choices=[SelectChoice(slug, said(words)) for slug, words in ANSWERS.items()],
         validate_choice=False,  # the service checks the answer and says what to do
         widget=GovRadioInput(),
     )
-    anything_else = TextAreaField("Is there anything else you want to tell us? (optional)", widget=GovTextArea())
-    submit = SubmitField("Send your answer", widget=GovSubmitInput())
+    anything_else = TextAreaField(_l("Is there anything else you want to tell us? (optional)"), widget=GovTextArea())
+    submit = SubmitField(_l("Send your answer"), widget=GovSubmitInput())
 
 
 def _page(template: str, status: int = 200, **context: object) -> Response:
@@ -49,7 +51,7 @@ def _refusal(reference: str, refused: ServiceError, *, posted: bool = False) -> 
             situation="answered",
             reference=reference,
             answered_on=row.answered_at,
-            answer=ANSWERS.get(row.answer or "", ""),
+            answer=say(ANSWERS.get(row.answer or "", "")),
             next_months=later[0] if later else None,
         )
     situation = "ended" if isinstance(refused, remedies.CheckInEnded) else "wrong"

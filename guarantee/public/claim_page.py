@@ -1,5 +1,6 @@
 """The group's tracking page and what the group does on it: answer a question, appeal, add
-evidence, change its contact address, and withdraw the claim on a page of its own.
+evidence, change its contact address or the language it is written to in, and withdraw the claim
+on a page of its own.
 
 The page leads with what matters now: where the claim is and what happens next (with the
 deadline and how it was worked out), then the decision, its reasons and the remedy, then the
@@ -15,17 +16,20 @@ from datetime import datetime
 from typing import Any
 
 from flask import make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from guarantee.action_forms import action_form
 from guarantee.context import run_once
+from guarantee.i18n import say
 from guarantee.pages import render_error
 from guarantee.public import ALREADY_SENT, _group, back_to_claim, bp, forms, tracking
 from guarantee.security import evidence_download
 from guarantee.services import reading
 from guarantee.services.actors import GroupActor
-from guarantee.services.claims import change_contact_email, contact_email_hint, fire
+from guarantee.services.claims import change_contact_email, change_language, contact_email_hint, fire
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, NotFound, ServiceError, StaleClaim, TriggerNotAllowed, ValidationFailed
 from guarantee.services.evidence import MAX_FILE_BYTES, MAX_FILES_PER_CLAIM, add_evidence, list_evidence, open_evidence
@@ -43,11 +47,11 @@ from workflows import (
 from workflows.vocabulary import label
 
 DONE_MESSAGES = {
-    "provide_information": "Your answer has been sent. We have started the time to decide again.",
-    "appeal": "Your appeal has been sent.",
-    "withdraw": "Your claim has been withdrawn.",
-    "evidence": "Your file has been added to the claim.",
-    "contact": "Your contact email address has been changed. We have told the old address.",
+    "provide_information": _l("Your answer has been sent. We have started the time to decide again."),
+    "appeal": _l("Your appeal has been sent."),
+    "withdraw": _l("Your claim has been withdrawn."),
+    "evidence": _l("Your file has been added to the claim."),
+    "contact": _l("Your contact email address has been changed. We have told the old address."),
 }
 
 # Requests up to this size reach the form, so that a file somewhat over the limit gets a
@@ -114,6 +118,7 @@ def tracking_page(
     action_forms: dict[str, FlaskForm] | None = None,
     evidence_form: forms.EvidenceForm | None = None,
     contact_form: forms.ContactEmailForm | None = None,
+    language_form: forms.LanguageForm | None = None,
     problem: str | None = None,
 ) -> Response:
     """The tracking page. Forms that failed keep their answers and errors."""
@@ -126,8 +131,9 @@ def tracking_page(
     contact_hint = contact_email_hint(ctx, reference, actor)
     if contact_hint is not None and not is_terminal(state):  # nothing more will be sent once it is over
         contact_form = contact_form or forms.ContactEmailForm(formdata=None)
+        language_form = language_form or forms.LanguageForm(formdata=None, language=claim.language)
     else:
-        contact_hint = None
+        contact_hint = language_form = None
     allowed = [TRANSITIONS_BY_TRIGGER[t] for t in view["allowed_triggers"]]
     # A form for each action open now; one that failed keeps what was typed, if still open.
     shown = {t: f for t, f in (action_forms or {}).items() if t in view["allowed_triggers"]}
@@ -155,20 +161,36 @@ def tracking_page(
         evidence_form=evidence_form,
         contact_form=contact_form if contact_hint is not None else None,
         contact_hint=contact_hint,
+        language_form=language_form,
+        language_name=forms.LANGUAGE_NAMES[claim.language],
         max_files=MAX_FILES_PER_CLAIM,
         problem=problem,
-        done=DONE_MESSAGES.get(str(session.pop("done", ""))),
-        form=_first_with_errors(shown, evidence_form, contact_form),
+        done=_done_message(str(session.pop("done", "")), claim.language),
+        form=_first_with_errors(shown, evidence_form, contact_form, language_form),
     )
     return tracking.no_store(make_response(page, status))
+
+
+def _done_message(what: str, language: str) -> str | None:
+    """The banner after a change, in the reader's language."""
+    if what == "language":  # with the language now chosen
+        return str(_("We will write to you in %(language)s from now on.", language=forms.LANGUAGE_NAMES[language]))
+    message = DONE_MESSAGES.get(what)
+    return str(message) if message is not None else None
 
 
 def _action_form(transition: Transition, **kwargs: Any) -> FlaskForm:
     """The form for a step the group takes, sent once however often it is posted (its key). A
     step that ends the claim also carries the claim's version, so that a page left open while
-    the claim moved on is refused."""
+    the claim moved on is refused. Its labels, hints and button (the workflow's words) are in the
+    reader's language."""
     hidden = ("action_key", "version") if ends_the_claim(transition) else ("action_key",)
-    return action_form(transition, hidden=hidden, **kwargs)
+    form = action_form(transition, hidden=hidden, **kwargs)
+    for field in form:
+        if field.short_name not in (*hidden, "csrf_token"):
+            field.label.text = say(field.label.text)
+            field.description = say(field.description)
+    return form
 
 
 def _first_with_errors(action_forms: dict[str, FlaskForm], *others: FlaskForm | None) -> FlaskForm | None:
@@ -191,22 +213,40 @@ def _ask_to_choose_files_again(form: FlaskForm, uploads: dict[str, tuple[str, by
     for name, upload in uploads.items():
         field = getattr(form, name)
         if upload is not None and not field.errors:
-            field.errors = [f"Choose your file again ({upload[0]}): it was not saved because of the other problem"]
+            field.errors = [
+                _(
+                    "Choose your file again (%(filename)s): it was not saved because of the other problem",
+                    filename=upload[0],
+                )
+            ]
+
+
+def _step(transition: Transition) -> str:
+    """A step in the middle of a sentence: "withdraw the claim"."""
+    return say(transition.label).lower()
+
+
+def _state(state: str) -> str:
+    """A state in the middle of a sentence: "under review"."""
+    return say(STATE_LABELS[state]).lower()
 
 
 def _not_now(transition: Transition, state: str) -> str:
-    return (
-        f"You can no longer {transition.label.lower()}: your claim is now "
-        f"{STATE_LABELS[state].lower()}. The page below shows what you can do now."
+    return str(
+        _(
+            "You can no longer %(step)s: your claim is now %(state)s. The page below shows what you can do now.",
+            step=_step(transition),
+            state=_state(state),
+        )
     )
 
 
 def _refusal(transition: Transition, refused: ServiceError) -> str:
     if isinstance(refused, TriggerNotAllowed) and refused.reason:
-        return f"You can no longer {transition.label.lower()}. {refused.reason}"
+        return str(_("You can no longer %(step)s. %(reason)s", step=_step(transition), reason=say(refused.reason)))
     if isinstance(refused, TriggerNotAllowed):
         return _not_now(transition, refused.state)
-    return refused.message
+    return say(refused.message)
 
 
 def _done(reference: str, what: str) -> Response:
@@ -311,7 +351,7 @@ def act(reference: str, trigger: str) -> Response:
         run_once(f"web {reference} {trigger}", form.action_key.data or None, fingerprint, produce)
     except ValidationFailed as failed:
         if "Idempotency-Key" in failed.errors:
-            return again(409, ALREADY_SENT)
+            return again(409, str(ALREADY_SENT))
         forms.show_errors(form, failed.errors)
         _ask_to_choose_files_again(form, uploads)
         return again(400)
@@ -319,8 +359,12 @@ def act(reference: str, trigger: str) -> Response:
         state = reading.read_claim(ctx, reference, actor)[0].state
         return again(
             409,
-            f"Your claim changed while this page was open: it is now {STATE_LABELS[state].lower()}. "
-            f"Check that you still want to {transition.label.lower()}, then press the button again.",
+            _(
+                "Your claim changed while this page was open: it is now %(state)s. "
+                "Check that you still want to %(step)s, then press the button again.",
+                state=_state(state),
+                step=_step(transition),
+            ),
         )
     except (Conflict, StorageUnavailable) as refused:
         _ask_to_choose_files_again(form, uploads)
@@ -350,7 +394,7 @@ def upload_evidence(reference: str) -> Response:
         return tracking_page(ctx, reference, actor, 400, evidence_form=form)
     upload = _upload(form, "file")
     if upload is None:
-        forms.show_errors(form, {"file": ["Select a file to upload"]})
+        forms.show_errors(form, {"file": [_("Select a file to upload")]})
         return tracking_page(ctx, reference, actor, 400, evidence_form=form)
 
     def produce(once: ServiceContext) -> StoredResponse:
@@ -361,12 +405,12 @@ def upload_evidence(reference: str) -> Response:
         run_once(f"web {reference} evidence", form.action_key.data or None, [upload[0], len(upload[1])], produce)
     except ValidationFailed as failed:
         if "Idempotency-Key" in failed.errors:
-            return tracking_page(ctx, reference, actor, 409, evidence_form=form, problem=ALREADY_SENT)
+            return tracking_page(ctx, reference, actor, 409, evidence_form=form, problem=str(ALREADY_SENT))
         forms.show_errors(form, failed.errors)
         return tracking_page(ctx, reference, actor, 400, evidence_form=form)
     except (Conflict, StorageUnavailable) as refused:
         status = 503 if isinstance(refused, StorageUnavailable) else 409
-        return tracking_page(ctx, reference, actor, status, evidence_form=form, problem=refused.message)
+        return tracking_page(ctx, reference, actor, status, evidence_form=form, problem=say(refused.message))
     return _done(reference, "evidence")
 
 
@@ -386,8 +430,28 @@ def change_contact(ctx: ServiceContext, reference: str) -> Response:
         return tracking_page(ctx, reference, actor, 400, contact_form=form)
     except Conflict as refused:
         undo()
-        return tracking_page(ctx, reference, actor, 409, problem=refused.message)
+        return tracking_page(ctx, reference, actor, 409, problem=say(refused.message))
     return _done(reference, "contact")
+
+
+@bp.post("/track/<reference>/language")
+@transactional
+def change_written_language(ctx: ServiceContext, reference: str) -> Response:
+    """The language the group is written to in, from now on (issue 23): audited."""
+    actor = _group(ctx, reference)
+    form = forms.LanguageForm()
+    if not form.validate():
+        return tracking_page(ctx, reference, actor, 400, language_form=form)
+    try:
+        change_language(ctx, reference, actor, form.language.data)
+    except ValidationFailed as failed:
+        undo()
+        forms.show_errors(form, failed.errors)
+        return tracking_page(ctx, reference, actor, 400, language_form=form)
+    except Conflict as refused:
+        undo()
+        return tracking_page(ctx, reference, actor, 409, problem=say(refused.message))
+    return _done(reference, "language")
 
 
 @bp.get("/track/<reference>/evidence/<int:attachment_id>")
@@ -399,5 +463,5 @@ def download_evidence(ctx: ServiceContext, reference: str, attachment_id: int) -
     except NotFound:
         return tracking.no_store(render_error(404, next_step=back_to_claim()))
     except StorageUnavailable as unavailable:
-        return tracking.no_store(render_error(503, unavailable.message, next_step=back_to_claim()))
+        return tracking.no_store(render_error(503, say(unavailable.message), next_step=back_to_claim()))
     return tracking.no_store(evidence_download(path, attachment.content_type, attachment.filename))

@@ -14,11 +14,14 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import SubmitField
 
 from guarantee import mail
+from guarantee.i18n import say
 from guarantee.pages import render_error
 from guarantee.public import _group, bp, tracking
 from guarantee.services import data_rights, reading
@@ -33,7 +36,7 @@ class CopyForm(FlaskForm):  # type: ignore[misc]
 
 
 class EraseForm(FlaskForm):  # type: ignore[misc]
-    submit = SubmitField("Yes, erase my contact details and evidence", widget=GovSubmitInput())
+    submit = SubmitField(_l("Yes, erase my contact details and evidence"), widget=GovSubmitInput())
 
 
 def _json_default(value: object) -> str:
@@ -66,7 +69,7 @@ def copy_response(export: dict[str, Any], format: str, template: str, **context:
 def your_data(ctx: ServiceContext, reference: str) -> Response:
     """What the group can get, and the two buttons."""
     actor = _group(ctx, reference)
-    _, view = reading.read_claim(ctx, reference, actor)
+    view = reading.read_claim(ctx, reference, actor)[1]
     page = render_template("public/your_data.html", claim=view, form=CopyForm())
     return tracking.no_store(make_response(page))
 
@@ -78,7 +81,9 @@ def produce_your_data(ctx: ServiceContext, reference: str) -> Response:
     actor = _group(ctx, reference)
     if not CopyForm().validate():
         return tracking.no_store(
-            render_error(400, "This page had expired. Go back and press the button again.", next_step=_back(reference))
+            render_error(
+                400, _("This page had expired. Go back and press the button again."), next_step=_back(reference)
+            )
         )
     format = asked_format()
     export = data_rights.produce(ctx, reference, actor, format=format, render=mail.render_copy)
@@ -86,12 +91,12 @@ def produce_your_data(ctx: ServiceContext, reference: str) -> Response:
 
 
 def _back(reference: str) -> tuple[str, str]:
-    return "Back to your claim", url_for("public.track", reference=reference)
+    return _("Back to your claim"), url_for("public.track", reference=reference)
 
 
 def _erase_page(ctx: ServiceContext, reference: str, form: EraseForm, status: int = 200) -> Response:
     actor = _group(ctx, reference)
-    _, view = reading.read_claim(ctx, reference, actor)
+    view = reading.read_claim(ctx, reference, actor)[1]
     waiting = data_rights.erasure_request_of(ctx, reference, actor)
     page = render_template("public/erase.html", claim=view, form=form, waiting=waiting)
     return tracking.no_store(make_response(page, status))
@@ -111,11 +116,11 @@ def ask_for_erasure(ctx: ServiceContext, reference: str) -> Response:
     form = EraseForm()
     if not form.validate():
         return render_error(
-            400, "This page had expired. Go back and press the button again.", next_step=_back(reference)
+            400, _("This page had expired. Go back and press the button again."), next_step=_back(reference)
         )
     try:
         data_rights.request_erasure(ctx, reference, actor)
     except Conflict as refused:
         undo()
-        return tracking.no_store(render_error(409, refused.message, next_step=_back(reference)))
+        return tracking.no_store(render_error(409, say(refused.message), next_step=_back(reference)))
     return tracking.no_store(redirect(url_for("public.erase_page", reference=reference), code=303))

@@ -17,6 +17,8 @@ from typing import Any
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from guarantee.context import run_once
@@ -31,11 +33,11 @@ from guarantee.services.errors import NotFound, ValidationFailed
 from guarantee.services.idempotency import StoredResponse
 from guarantee.transactions import context, keep, read_only, transactional
 
-CHANGED_SINCE = (
+CHANGED_SINCE = _l(
     "Your answers were changed after this page was shown, perhaps in another tab or window. "
     "Check the answers below, then file your claim."
 )
-OTHER_SITE = "This form was sent from another website. Open the claim form on this site to file a claim."
+OTHER_SITE = _l("This form was sent from another website. Open the claim form on this site to file a claim.")
 CHECK = "check"  # ?change=check: the page was opened from check your answers, and returns there
 
 
@@ -153,7 +155,7 @@ def question(ctx: ServiceContext, page: str) -> ResponseReturnValue:
     answers.update({name: request.form.get(name, "") for name in shown.fields})
     if shown.slug == precedent.AFTER:
         precedent.forget_if_renamed(answers, before)
-    _, key = save_answers(ctx, key, answers)
+    key = save_answers(ctx, key, answers)[1]
     problems = _page_errors(answers, shown)
     if problems:
         keep()  # the answers are saved, mistakes and all; the page asks for them to be put right
@@ -189,13 +191,13 @@ def similar_rules(ctx: ServiceContext) -> ResponseReturnValue:
     given = form.precedent_regulation.data or ""
     ids = [p.regulation_id for p in offered]
     if given not in (precedent.NONE, "") and rule_pages.chosen_entry(ctx, given, ids) is None:
-        form.precedent_regulation.errors = ["Select one of the rules listed, or say it is not one of these"]
+        form.precedent_regulation.errors = [_("Select one of the rules listed, or say it is not one of these")]
         return precedent.page(offered, form, changing, 400)
     if given:
         answers[precedent.CHOICE] = given
     else:
         answers.pop(precedent.CHOICE, None)
-    _, key = save_answers(ctx, key, answers)
+    key = save_answers(ctx, key, answers)[1]
     return _keep_key(redirect(precedent.onwards(changing), code=303), key)
 
 
@@ -264,7 +266,7 @@ def submit() -> ResponseReturnValue:
     transaction: the claim, its key and the draft's deletion are committed together."""
     key = _draft_key()
     if key is None or not _same_site():
-        return _start_again() if key is None else render_error(400, OTHER_SITE)
+        return _start_again() if key is None else render_error(400, str(OTHER_SITE))
     form = forms.CheckAnswersForm()
     revision = form.revision.data or ""
     base = current_app.config["GUARANTEE_BASE_URL"].rstrip("/")
@@ -296,15 +298,15 @@ def submit() -> ResponseReturnValue:
         return _resubmittable(key, form)
     try:
         scope = f"web POST /claims/new/submit {key_hash(key)}"
-        stored, _ = run_once(scope, form.submission_key.data or None, {"revision": revision}, produce)
+        stored = run_once(scope, form.submission_key.data or None, {"revision": revision}, produce)[0]
     except NotFound:
         return _start_again()
     except _ChangedSince:
-        return _resubmittable(key, None, problem=CHANGED_SINCE)
+        return _resubmittable(key, None, problem=str(CHANGED_SINCE))
     except ValidationFailed as failed:
         if "Idempotency-Key" in failed.errors:
             # The check page was sent once, then changed and sent again from the browser's history.
-            return _resubmittable(key, None, problem=ALREADY_SENT)
+            return _resubmittable(key, None, problem=str(ALREADY_SENT))
         page = _first_page_with(failed.errors)
         shown = forms.answers_form(answers)
         forms.show_errors(shown, failed.errors, choice_messages=forms.CHOICE_MESSAGES)

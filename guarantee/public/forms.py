@@ -8,10 +8,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import Field, HiddenField, RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 
+from guarantee.i18n import current_language, say
 from guarantee.widgets import (
     GovFileInput,
     GovRadioInput,
@@ -20,30 +24,45 @@ from guarantee.widgets import (
     GovTextArea,
     GovTextInput,
 )
-from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, REMEDIES_SOUGHT, SECTORS, label
+from workflows.vocabulary import BARRIER_CATEGORIES, LANGUAGES, REGIONS, REMEDIES_SOUGHT, SECTORS, label
 
-YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
+YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
 _WHOLE_NUMBER = re.compile(r"^-?\d{1,9}$")
 
+# The languages a group may be written to in (issue 23), as the claim form and the tracking page
+# offer them: in Welsh, "Saesneg" and "Cymraeg".
+LANGUAGE_NAMES: dict[str, Any] = {"en": _l("English"), "cy": _l("Cymraeg (Welsh)")}
+LANGUAGE_QUESTION = _l("Which language should we write to you in?")
 
-def _radios(title: str, slugs: tuple[str, ...]) -> RadioField:
+
+def said(text: str) -> Any:
+    """A text of workflows/ (a slug's label, an answer's words), said in the reader's language
+    when the page is drawn: for a form's choices, made once when the module is imported."""
+    return LazyString(say, text)
+
+
+def _languages() -> list[SelectChoice]:
+    return [SelectChoice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
+
+
+def _radios(title: Any, slugs: tuple[str, ...]) -> RadioField:
     # Choices are checked by the service, which says what to do; WTForms' own check would not.
     return RadioField(
-        title, choices=[SelectChoice(s, label(s)) for s in slugs], validate_choice=False, widget=GovRadioInput()
+        title, choices=[SelectChoice(s, said(label(s))) for s in slugs], validate_choice=False, widget=GovRadioInput()
     )
 
 
-def _select(title: str, slugs: tuple[str, ...], prompt: str) -> SelectField:
+def _select(title: Any, slugs: tuple[str, ...], prompt: Any) -> SelectField:
     # For a list too long to sit on a short page as radios: a first option that is no answer.
-    choices = [SelectChoice("", prompt), *(SelectChoice(s, label(s)) for s in slugs)]
+    choices = [SelectChoice("", prompt), *(SelectChoice(s, said(label(s))) for s in slugs)]
     return SelectField(title, choices=choices, validate_choice=False, widget=GovSelect())
 
 
-def _text(title: str) -> StringField:
+def _text(title: Any) -> StringField:
     return StringField(title, widget=GovTextInput())
 
 
-def _long_text(title: str) -> TextAreaField:
+def _long_text(title: Any) -> TextAreaField:
     return TextAreaField(title, widget=GovTextArea())
 
 
@@ -51,27 +70,29 @@ class ClaimForm(FlaskForm):  # type: ignore[misc]
     """The claim's questions, asked a few at a time (PAGES). Field names are the API's dotted
     names with underscores."""
 
-    group_name = _text("Name of your group")
-    group_contact_name = _text("Your full name")
-    group_email = _text("Email address")
-    group_phone = _text("Phone number (optional)")
-    initiative_title = _text("Name of your initiative")
-    initiative_description = _long_text("What does your initiative do?")
-    initiative_sector = _select("Which area does your initiative work in?", SECTORS, "Choose an area")
-    initiative_region = _select("Where is your initiative?", REGIONS, "Choose a part of the UK")
-    initiative_people_involved = _text("How many people take part? (optional)")
-    barrier_regulation = _text("Which rule or regulation blocks you?")
-    barrier_regulation_reference = _text("Its reference, if you know it (optional)")
-    barrier_imposed_by = _text("Who makes you follow it?")
-    barrier_category = _radios("What kind of rule is it?", BARRIER_CATEGORIES)
-    barrier_how_it_blocks = _long_text("How does it stop your initiative?")
-    barrier_remedy_sought = _radios("What are you asking for?", REMEDIES_SOUGHT)
-    barrier_remedy_details = _long_text("Tell us more about what you are asking for")
+    group_name = _text(_l("Name of your group"))
+    group_contact_name = _text(_l("Your full name"))
+    group_email = _text(_l("Email address"))
+    group_phone = _text(_l("Phone number (optional)"))
+    initiative_title = _text(_l("Name of your initiative"))
+    initiative_description = _long_text(_l("What does your initiative do?"))
+    initiative_sector = _select(_l("Which area does your initiative work in?"), SECTORS, _l("Choose an area"))
+    initiative_region = _select(_l("Where is your initiative?"), REGIONS, _l("Choose a part of the UK"))
+    initiative_people_involved = _text(_l("How many people take part? (optional)"))
+    # Preselected from the language the service is used in (answers_form); the service checks it.
+    group_language = RadioField(LANGUAGE_QUESTION, choices=_languages(), validate_choice=False, widget=GovRadioInput())
+    barrier_regulation = _text(_l("Which rule or regulation blocks you?"))
+    barrier_regulation_reference = _text(_l("Its reference, if you know it (optional)"))
+    barrier_imposed_by = _text(_l("Who makes you follow it?"))
+    barrier_category = _radios(_l("What kind of rule is it?"), BARRIER_CATEGORIES)
+    barrier_how_it_blocks = _long_text(_l("How does it stop your initiative?"))
+    barrier_remedy_sought = _radios(_l("What are you asking for?"), REMEDIES_SOUGHT)
+    barrier_remedy_details = _long_text(_l("Tell us more about what you are asking for"))
     consent_contact = RadioField(
-        "Can we email you about your claim?", choices=YES_NO, validate_choice=False, widget=GovRadioInput()
+        _l("Can we email you about your claim?"), choices=YES_NO, validate_choice=False, widget=GovRadioInput()
     )
     consent_publish = RadioField(
-        "Can we publish an anonymised statement of our decision?",
+        _l("Can we publish an anonymised statement of our decision?"),
         choices=YES_NO,
         validate_choice=False,
         widget=GovRadioInput(),
@@ -93,61 +114,70 @@ class Page:
     """One question page of the claim form, and its section of the check-your-answers page."""
 
     slug: str
-    title: str
+    title: Any  # in the reader's language when shown (lazy)
     fields: tuple[str, ...]
 
 
 # The question pages, in order. The last page leads to check your answers.
 PAGES: tuple[Page, ...] = (
-    Page("group", "About your group", ("group_name", "group_contact_name", "initiative_people_involved")),
-    Page("contact", "How we contact you", ("group_email", "group_phone", "consent_contact", "consent_publish")),
+    Page(
+        "group",
+        _l("About your group"),
+        ("group_name", "group_contact_name", "initiative_people_involved", "group_language"),
+    ),
+    Page(
+        "contact",
+        _l("How we contact you"),
+        ("group_email", "group_phone", "consent_contact", "consent_publish"),
+    ),
     Page(
         "initiative",
-        "Your initiative",
+        _l("Your initiative"),
         ("initiative_title", "initiative_description", "initiative_sector", "initiative_region"),
     ),
     Page(
         "rule",
-        "The rule that blocks it",
+        _l("The rule that blocks it"),
         ("barrier_regulation", "barrier_regulation_reference", "barrier_category"),
     ),
-    Page("barrier", "How it blocks you", ("barrier_imposed_by", "barrier_how_it_blocks")),
-    Page("request", "What you are asking for", ("barrier_remedy_sought", "barrier_remedy_details")),
+    Page("barrier", _l("How it blocks you"), ("barrier_imposed_by", "barrier_how_it_blocks")),
+    Page("request", _l("What you are asking for"), ("barrier_remedy_sought", "barrier_remedy_details")),
 )
 PAGE_BY_SLUG = {page.slug: page for page in PAGES}
 PAGE_OF_FIELD = {name: page for page in PAGES for name in page.fields}
 ANSWERS: tuple[str, ...] = tuple(PAGE_OF_FIELD)  # every question, each asked on one page
 
 # Each answer's name on the check-your-answers page: short, as a summary list's keys are.
-SUMMARY_KEYS = {
-    "group_name": "Name of your group",
-    "group_contact_name": "Your full name",
-    "initiative_people_involved": "People taking part",
-    "group_email": "Email address",
-    "group_phone": "Phone number",
-    "consent_contact": "We can email you",
-    "consent_publish": "We can publish a statement",
-    "initiative_title": "Name of your initiative",
-    "initiative_description": "What it does",
-    "initiative_sector": "Area of work",
-    "initiative_region": "Where it is",
-    "barrier_regulation": "Rule or regulation",
-    "barrier_regulation_reference": "Its reference",
-    "barrier_category": "Kind of rule",
-    "barrier_imposed_by": "Who makes you follow it",
-    "barrier_how_it_blocks": "How it stops you",
-    "barrier_remedy_sought": "What you ask for",
-    "barrier_remedy_details": "More about it",
+SUMMARY_KEYS: dict[str, Any] = {
+    "group_name": _l("Name of your group"),
+    "group_contact_name": _l("Your full name"),
+    "initiative_people_involved": _l("People taking part"),
+    "group_language": _l("Language we write to you in"),
+    "group_email": _l("Email address"),
+    "group_phone": _l("Phone number"),
+    "consent_contact": _l("We can email you"),
+    "consent_publish": _l("We can publish a statement"),
+    "initiative_title": _l("Name of your initiative"),
+    "initiative_description": _l("What it does"),
+    "initiative_sector": _l("Area of work"),
+    "initiative_region": _l("Where it is"),
+    "barrier_regulation": _l("Rule or regulation"),
+    "barrier_regulation_reference": _l("Its reference"),
+    "barrier_category": _l("Kind of rule"),
+    "barrier_imposed_by": _l("Who makes you follow it"),
+    "barrier_how_it_blocks": _l("How it stops you"),
+    "barrier_remedy_sought": _l("What you ask for"),
+    "barrier_remedy_details": _l("More about it"),
 }
 
 # Messages for a missing or unknown choice: the service's name the API's slugs.
-CHOICE_MESSAGES = {
-    "initiative_sector": "Select the area your initiative works in",
-    "initiative_region": "Select where your initiative is",
-    "barrier_category": "Select the kind of rule that blocks you",
-    "barrier_remedy_sought": "Select what you are asking for",
-    "consent_contact": "Select yes if we can email you about your claim",
-    "consent_publish": "Select yes if we can publish an anonymised statement of our decision",
+CHOICE_MESSAGES: dict[str, Any] = {
+    "initiative_sector": _l("Select the area your initiative works in"),
+    "initiative_region": _l("Select where your initiative is"),
+    "barrier_category": _l("Select the kind of rule that blocks you"),
+    "barrier_remedy_sought": _l("Select what you are asking for"),
+    "consent_contact": _l("Select yes if we can email you about your claim"),
+    "consent_publish": _l("Select yes if we can publish an anonymised statement of our decision"),
 }
 
 
@@ -173,6 +203,7 @@ def submission(form: ClaimForm) -> dict[str, Any]:
             "contact_name": d["group_contact_name"],
             "email": d["group_email"],
             "phone": _optional(d["group_phone"]),
+            "language": d["group_language"] or "",
         },
         "initiative": {
             "title": d["initiative_title"],
@@ -194,8 +225,9 @@ def submission(form: ClaimForm) -> dict[str, Any]:
     }
 
 
-def show_errors(form: FlaskForm, errors: Mapping[str, list[str]], *, choice_messages: Mapping[str, str] = {}) -> None:
-    """Put the service's field errors (dotted names) on the form's fields, for the summary."""
+def show_errors(form: FlaskForm, errors: Mapping[str, list[Any]], *, choice_messages: Mapping[str, Any] = {}) -> None:
+    """Put the service's field errors (dotted names) on the form's fields, for the summary, each
+    said in the reader's language."""
     for dotted, messages in errors.items():
         name = dotted.replace(".", "_")
         field: Field | None = getattr(form, name, None)
@@ -203,24 +235,29 @@ def show_errors(form: FlaskForm, errors: Mapping[str, list[str]], *, choice_mess
             field = getattr(form, "form_errors_anchor", None)
         if field is None:
             continue
-        message = messages[0]
-        if name in choice_messages and message.startswith(("Select", "Answer")):
-            message = choice_messages[name]
+        message = say(messages[0])
+        if name in choice_messages and str(messages[0]).startswith(("Select", "Answer")):
+            message = str(choice_messages[name])
         field.errors = [*(field.errors or []), message] if isinstance(field.errors, list) else [message]
 
 
 def answers_form(answers: Mapping[str, Any]) -> ClaimForm:
-    """The form filled in with a draft's answers (nothing read from the request)."""
-    return ClaimForm(formdata=None, data={name: answers.get(name) for name in ANSWERS})
+    """The form filled in with a draft's answers (nothing read from the request). The language to
+    write in, until the group chooses, is the one it is using the service in."""
+    data = {name: answers.get(name) for name in ANSWERS}
+    data["group_language"] = answers.get("group_language") or current_language()
+    return ClaimForm(formdata=None, data=data)
 
 
 def answer_text(form: ClaimForm, name: str) -> str:
     """What the person answered, as the check-your-answers page shows it."""
     value = getattr(form, name).data
     if name in ("consent_contact", "consent_publish"):
-        return {"yes": "Yes", "no": "No"}.get(value or "", "")
+        return str({"yes": _("Yes"), "no": _("No")}.get(value or "", ""))
+    if name == "group_language":
+        return str(LANGUAGE_NAMES.get(value or "", value or ""))
     if isinstance(getattr(form, name), (RadioField, SelectField)):
-        return label(value)
+        return say(label(value))
     return value or ""
 
 
@@ -228,19 +265,26 @@ def answer_text(form: ClaimForm, name: str) -> str:
 
 
 class EvidenceForm(FlaskForm):  # type: ignore[misc]
-    file = FileField("Upload a file", widget=GovFileInput())
+    file = FileField(_l("Upload a file"), widget=GovFileInput())
     action_key = HiddenField()
-    submit = SubmitField("Upload file", widget=GovSubmitInput())
+    submit = SubmitField(_l("Upload file"), widget=GovSubmitInput())
 
 
 class LostLinkForm(FlaskForm):  # type: ignore[misc]
-    reference = _text("Claim reference")
-    email = _text("Email address")
-    submit = SubmitField("Send me a new link", widget=GovSubmitInput())
+    reference = _text(_l("Claim reference"))
+    email = _text(_l("Email address"))
+    submit = SubmitField(_l("Send me a new link"), widget=GovSubmitInput())
 
 
 class ContactEmailForm(FlaskForm):  # type: ignore[misc]
     """A new contact e-mail address for the claim."""
 
-    email = StringField("New email address", widget=GovTextInput())
-    submit = SubmitField("Change email address", widget=GovSubmitInput())
+    email = StringField(_l("New email address"), widget=GovTextInput())
+    submit = SubmitField(_l("Change email address"), widget=GovSubmitInput())
+
+
+class LanguageForm(FlaskForm):  # type: ignore[misc]
+    """The language the group is written to in (issue 23): the service checks the choice."""
+
+    language = RadioField(LANGUAGE_QUESTION, choices=_languages(), validate_choice=False, widget=GovRadioInput())
+    submit = SubmitField(_l("Change language"), widget=GovSubmitInput())

@@ -10,6 +10,7 @@ Every refusal says what happened and offers the button for the next step:
 from __future__ import annotations
 
 from flask import make_response, render_template
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, SubmitField
@@ -25,7 +26,7 @@ class FreshLinkForm(FlaskForm):  # type: ignore[misc]
     on file, never to the page)."""
 
     token = HiddenField()
-    submit = SubmitField("Send me a new link", widget=GovSubmitInput())
+    submit = SubmitField(_l("Send me a new link"), widget=GovSubmitInput())
 
 
 def _page(status: int, situation: str, reference: str | None, **context: object) -> Response:

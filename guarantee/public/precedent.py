@@ -15,10 +15,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app, make_response, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import RadioField, SelectChoice
 
+from guarantee.i18n import say
 from guarantee.public import forms as claim_forms
 from guarantee.public import tracking
 from guarantee.services import rule_pages
@@ -33,7 +36,7 @@ AFTER = "rule"  # the question page it follows
 
 class PrecedentForm(FlaskForm):  # type: ignore[misc]
     precedent_regulation = RadioField(
-        "Is the rule that blocks you one of these? (optional)",
+        _l("Is the rule that blocks you one of these? (optional)"),
         choices=[],
         validate_choice=False,
         widget=GovRadioInput(),
@@ -84,7 +87,7 @@ def form_for(choices: list[rule_pages.Precedent], formdata: Any = None, value: s
     )
     form.precedent_regulation.choices = [
         *(SelectChoice(str(p.regulation_id), p.title) for p in choices),
-        SelectChoice(NONE, "It is not one of these"),
+        SelectChoice(NONE, _("It is not one of these")),
     ]
     return form
 
@@ -94,24 +97,24 @@ def page(choices: list[rule_pages.Precedent], form: PrecedentForm, changing: boo
     picked = form.precedent_regulation.data
     items: list[dict[str, Any]] = []
     for p in choices:
-        about = ". ".join(
-            part for part in (p.legal_reference, f"Issued by {p.issuing_body}" if p.issuing_body else None) if part
-        )
+        issued = _("Issued by %(body)s", body=p.issuing_body) if p.issuing_body else None
+        about = ". ".join(part for part in (p.legal_reference, issued) if part)
+        decided = say(p.decided)
         items.append(
             {
                 "value": str(p.regulation_id),
                 "text": p.title,
-                "hint": {"text": f"{about}. {p.decided}." if about else f"{p.decided}."},
+                "hint": {"text": f"{about}. {decided}." if about else f"{decided}."},
                 "checked": picked == str(p.regulation_id),
             }
         )
-    items += [{"divider": "or"}, {"value": NONE, "text": "It is not one of these", "checked": picked == NONE}]
+    items += [{"divider": _("or")}, {"value": NONE, "text": _("It is not one of these"), "checked": picked == NONE}]
     errors = form.precedent_regulation.errors
     body = render_template(
         "public/filing/similar_rules.html",
         form=form,
         items=items,
-        error={"text": errors[0]} if errors else None,
+        error={"text": errors[0], "visuallyHiddenText": _("Error")} if errors else None,
         step=at + 1,
         steps=len(claim_forms.PAGES),
         back=url_for("public.question", page=AFTER, change="check" if changing else None),
