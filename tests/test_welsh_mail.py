@@ -3,8 +3,8 @@
 A group that chose Welsh gets every e-mail in Welsh: the subject, the plain text and the HTML part,
 with dates in Welsh, whatever the language of the page or the worker that queued or sent it. A group
 that chose English gets English, as before. Officers' e-mails stay in English: officers have no
-language of their own. A rule's followers get English unless the message records the language they
-asked in (no language is kept for them yet).
+language of their own. A rule's followers are written to in the language of the page where they
+asked to follow.
 
 Claims are walked through the workflow by the services and their messages sent by
 ``flask guarantee notify`` to an SMTP server in the test, on SQLite and PostgreSQL. The Welsh is the
@@ -348,20 +348,20 @@ def test_the_language_of_the_page_that_shows_or_queues_an_e_mail_does_not_change
         assert subjects[page, in_english] == f"We have your claim {in_english}"
 
 
-def test_a_follower_is_written_to_in_english_unless_the_message_records_the_language_they_asked_in(
+def test_a_follower_is_written_to_in_the_language_of_the_page_where_they_asked_to_follow(
     app: Flask, tmp_path: Path
 ) -> None:
-    """No language is kept for a rule's followers (they are not a claim's group): English, unless the
-    message's payload records the language of the page where they asked to follow."""
+    """A rule's follower is kept with the language they asked in (rule_subscriptions.language),
+    and each message to them records it, the updates the sweep queues later as the confirmation."""
     with app.app_context(), unit_of_work() as ctx:
         rule = regulation(ctx.session, "Premises licence", "premises-licence")
-        following.follow(ctx, rule.id, "reader@example.net")
-        following.follow(ctx, rule.id, "darllenydd@example.net")
+        following.follow(ctx, rule.id, "reader@example.net", "en")
+        following.follow(ctx, rule.id, "darllenydd@example.net", "cy")
         ctx.session.flush()
-        asked_in_welsh = ctx.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.recipient_type == "follower").order_by(OutboxMessage.id)
-        ).all()[1]
-        asked_in_welsh.payload = {**asked_in_welsh.payload, "language": "cy"}
+        languages = ctx.session.scalars(
+            select(OutboxMessage.payload["language"].as_string()).where(OutboxMessage.recipient_type == "follower")
+        ).all()
+        assert sorted(languages) == ["cy", "en"]
     app.config["GUARANTEE_MAIL_DIR"] = str(tmp_path / "mail")
     notify(app)
     written: dict[str, EmailMessage] = {}

@@ -14,6 +14,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from guarantee.models.base import Base, one_of
+from workflows.vocabulary import LANGUAGES
 
 # confirm: opens the confirmation page; unsubscribe: the one-click link of RFC 8058.
 TOKEN_PURPOSES = ("confirm", "unsubscribe")
@@ -21,7 +22,10 @@ TOKEN_PURPOSES = ("confirm", "unsubscribe")
 
 class RuleSubscription(Base):
     __tablename__ = "rule_subscriptions"
-    __table_args__ = (UniqueConstraint("regulation_id", "email", name="uq_rule_subscriptions_rule_email"),)
+    __table_args__ = (
+        UniqueConstraint("regulation_id", "email", name="uq_rule_subscriptions_rule_email"),
+        one_of("language", LANGUAGES),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     regulation_id: Mapped[int] = mapped_column(ForeignKey("regulations.id"), index=True)
@@ -34,6 +38,8 @@ class RuleSubscription(Base):
     confirmed_at: Mapped[datetime | None]
     # The follower was told of every statement of the rule published up to this moment.
     told_until: Mapped[datetime | None]
+    # The language of the page where the follower asked (issue 23): every e-mail to it is in it.
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
 
 
 class RuleSubscriptionToken(Base):

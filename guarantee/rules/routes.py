@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from guarantee.extensions import limiter
-from guarantee.i18n import say, say_all
+from guarantee.i18n import current_language, say, say_all
 from guarantee.models import Regulation
 from guarantee.public.forms import show_errors
 from guarantee.register import showing
@@ -108,7 +108,7 @@ def follow(ctx: ServiceContext, slug: str) -> ResponseReturnValue:
     if not form.validate():  # CSRF: the page was too old
         return _rule_page(ctx, found, form), 400
     try:
-        following.follow(ctx, found.id, form.email.data)
+        following.follow(ctx, found.id, form.email.data, current_language())
     except ValidationFailed as failed:
         undo()
         show_errors(form, say_all(failed.errors))

@@ -25,6 +25,7 @@ from guarantee.models import DecisionStatement, OutboxMessage, Regulation, RuleS
 from guarantee.models.regulation import live_entries
 from guarantee.services import validation as v
 from guarantee.services.context import ServiceContext
+from workflows.vocabulary import LANGUAGES
 from workflows.words import N_
 
 CONFIRM_WITHIN = timedelta(days=7)  # an unconfirmed request lapses, and the sweep deletes it
@@ -49,7 +50,7 @@ def _message(
         recipient_type="follower",
         subscription_id=subscription.id,
         template=template,
-        payload={"regulation_id": subscription.regulation_id, **payload},
+        payload={"regulation_id": subscription.regulation_id, "language": subscription.language, **payload},
         status="pending",
         attempts=0,
         created_at=now,
@@ -57,10 +58,11 @@ def _message(
     )
 
 
-def follow(ctx: ServiceContext, regulation_id: int, email: str | None) -> None:
+def follow(ctx: ServiceContext, regulation_id: int, email: str | None, language: str = "en") -> None:
     """Ask to follow a rule: a confirmation e-mail to the address, unless it follows the rule
-    already or was sent one a moment ago. Raises ValidationFailed for an address that is not one.
-    Flushes only."""
+    already or was sent one a moment ago. ``language``, that of the page where it asked, is the
+    language of every e-mail to the follower (asking again in another changes it). Raises
+    ValidationFailed for an address that is not one. Flushes only."""
     errors = v.Errors()
     address = errors.check("email", v.email, email, N_("your email address"))
     errors.raise_if_any()
@@ -73,11 +75,14 @@ def follow(ctx: ServiceContext, regulation_id: int, email: str | None) -> None:
         )
     )
     if subscription is not None and subscription.confirmed_at is not None:
+        subscription.language = language if language in LANGUAGES else subscription.language
         return  # following already: nothing to confirm, and the page says the same
     if subscription is not None and subscription.asked_at > now - ASK_AGAIN_AFTER:
         return
     if subscription is None:
-        subscription = RuleSubscription(regulation_id=regulation_id, email=address, created_at=now, asked_at=now)
+        subscription = RuleSubscription(
+            regulation_id=regulation_id, email=address, created_at=now, asked_at=now, language=language
+        )
         try:
             with ctx.session.begin_nested():
                 ctx.session.add(subscription)
@@ -85,6 +90,7 @@ def follow(ctx: ServiceContext, regulation_id: int, email: str | None) -> None:
             return
     subscription.asked_at = now
     subscription.expires_at = now + CONFIRM_WITHIN
+    subscription.language = language if language in LANGUAGES else subscription.language
     ctx.session.flush()
     ctx.session.add(_message(ctx, subscription, CONFIRM_TEMPLATE, {}))
 

@@ -1,6 +1,7 @@
-"""The language a group chose to be written to in (issue 23): every e-mail to the group is in it.
+"""The language each reader is written to in (issue 23): the one a group chose on its claim, and
+the one a follower of a rule asked in. Every e-mail to them is in it.
 
-Claims filed before this are in English, as their e-mails were.
+Claims filed and rules followed before this are in English, as their e-mails were.
 
 Revision ID: 3b9d5e7a1c20
 Revises: f2c6a8e1d4b7
@@ -18,20 +19,25 @@ branch_labels = None
 depends_on = None
 
 
+TABLES = ('claims', 'rule_subscriptions')
+
+
 def upgrade() -> None:
     # A column CHECK, added with the column (SQLite cannot add a table constraint in place, and
     # copying the claims table would lose its expression index's reflection).
-    op.add_column(
-        'claims',
-        sa.Column(
-            'language',
-            sa.String(length=2),
-            sa.CheckConstraint("language IN ('en', 'cy')", name='ck_claims_language_valid'),
-            server_default='en',
-            nullable=False,
-        ),
-    )
+    for table in TABLES:
+        op.add_column(
+            table,
+            sa.Column(
+                'language',
+                sa.String(length=2),
+                sa.CheckConstraint("language IN ('en', 'cy')", name=f'ck_{table}_language_valid'),
+                server_default='en',
+                nullable=False,
+            ),
+        )
 
 
 def downgrade() -> None:
-    op.drop_column('claims', 'language')
+    for table in TABLES:
+        op.drop_column(table, 'language')
