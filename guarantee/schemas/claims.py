@@ -9,7 +9,15 @@ from marshmallow import fields, validate
 
 from guarantee.schemas.common import StrictBoolean, StrictSchema, text
 from workflows import STATES, TRANSITIONS, TRIGGERS
-from workflows.vocabulary import BARRIER_CATEGORIES, OUTCOMES, REGIONS, REMEDIES, REMEDIES_SOUGHT, SECTORS
+from workflows.vocabulary import (
+    BARRIER_CATEGORIES,
+    LANGUAGES,
+    OUTCOMES,
+    REGIONS,
+    REMEDIES,
+    REMEDIES_SOUGHT,
+    SECTORS,
+)
 from workflows.words import N_
 
 MAX_ID = 2**31 - 1  # the database's integer
@@ -31,6 +39,12 @@ class GroupInput(StrictSchema):
         required=False,
         allow_none=True,
         validate=validate.Regexp(r"^\+?[0-9 ()\-]{7,25}$", error=N_("Enter a phone number, like 01632 960 001")),
+    )
+    language = one_of(
+        LANGUAGES,
+        required=False,
+        load_default="en",
+        metadata={"description": "The language to write to the group in: en (English, the default) or cy (Welsh)"},
     )
 
 
@@ -223,6 +237,7 @@ class TimelineEventSchema(ma.Schema):
 
 class GroupView(ma.Schema):
     name = fields.String()
+    language = fields.String(metadata={"description": "The language the group is written to in: en or cy"})
 
 
 class InitiativeView(ma.Schema):

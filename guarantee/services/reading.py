@@ -93,7 +93,7 @@ def _common(claim: Claim) -> dict[str, Any]:
         "version": claim.version,
         "submitted_at": claim.submitted_at,
         "updated_at": claim.updated_at,
-        "group": {"name": claim.group_name},
+        "group": {"name": claim.group_name, "language": claim.language},
         "initiative": {
             "title": claim.initiative_title,
             "description": claim.initiative_description,
