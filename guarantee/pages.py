@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, render_template, request
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
@@ -30,32 +33,43 @@ from workflows.vocabulary import BARRIER_CATEGORIES, REGIONS, SECTORS, label
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-# What a person sees for each error, and what they can do about it.
-ERROR_PAGES: dict[int, tuple[str, str]] = {
-    400: ("Sorry, there is a problem with that request", "Go back and try again."),
-    403: ("You cannot do that", "If you think you should be able to, contact the council that runs this service."),
-    404: (
-        "Page not found",
-        "If you typed the web address, check it is correct. If you followed a tracking link, "
-        "open it again from your email or ask for a new one.",
+# What a person sees for each error, and what they can do about it (in the reader's language).
+ERROR_PAGES: dict[int, tuple[LazyString, LazyString]] = {
+    400: (_l("Sorry, there is a problem with that request"), _l("Go back and try again.")),
+    403: (
+        _l("You cannot do that"),
+        _l("If you think you should be able to, contact the council that runs this service."),
     ),
-    405: ("Sorry, that did not work", "Go back to the page you were on and use its buttons."),
+    404: (
+        _l("Page not found"),
+        _l(
+            "If you typed the web address, check it is correct. If you followed a tracking link, "
+            "open it again from your email or ask for a new one."
+        ),
+    ),
+    405: (_l("Sorry, that did not work"), _l("Go back to the page you were on and use its buttons.")),
     413: (
-        "That was too big to send",
-        "What you sent was larger than this service accepts. Files of evidence must be smaller than 10 MB "
-        "each, and a form without files much smaller than that. Go back, and send a smaller file or shorter text.",
+        _l("That was too big to send"),
+        _l(
+            "What you sent was larger than this service accepts. Files of evidence must be smaller than 10 MB "
+            "each, and a form without files much smaller than that. Go back, and send a smaller file or shorter text."
+        ),
     ),
     429: (
-        "Too many attempts",
-        "You have tried this too many times in a short while. Wait a few minutes and try again. "
-        "Nothing you already sent has been lost.",
+        _l("Too many attempts"),
+        _l(
+            "You have tried this too many times in a short while. Wait a few minutes and try again. "
+            "Nothing you already sent has been lost."
+        ),
     ),
     500: (
-        "Sorry, there is a problem with the service",
-        "Try again later. If you were sending a form, what you sent has not been saved.",
+        _l("Sorry, there is a problem with the service"),
+        _l("Try again later. If you were sending a form, what you sent has not been saved."),
     ),
-    503: ("Sorry, the service is unavailable", "Try again in a few minutes."),
+    503: (_l("Sorry, the service is unavailable"), _l("Try again in a few minutes.")),
 }
+# Any other error.
+OTHER_ERROR = (_l("Sorry, that did not work"), _l("Go back and try again."))
 
 
 def _uk_date(value: date | datetime | None) -> str:
@@ -98,23 +112,24 @@ def _iso_date(value: str | date) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-CSRF_MESSAGE = "This page had expired, so nothing was saved. Check your answers and send them again."
+CSRF_MESSAGE = _l("This page had expired, so nothing was saved. Check your answers and send them again.")
 
 
 def error_summary(form: Any, problem: str | None = None) -> dict[str, Any]:
     """The GOV.UK error summary for a form: one line per field, linked to it, after what
-    went wrong as a whole (``problem``), if anything did."""
+    went wrong as a whole (``problem``), if anything did; each in the reader's language (a
+    service's message, marked English or ``Words``, is said here)."""
     items = []
     for field in form:
         if not field.errors:
             continue
         if field.short_name == "csrf_token":
-            items.append({"text": CSRF_MESSAGE, "href": "#main-content"})
+            items.append({"text": str(CSRF_MESSAGE), "href": "#main-content"})
         else:
-            items.append({"text": field.errors[0], "href": f"#{field.id}"})
-    summary: dict[str, Any] = {"titleText": "There is a problem", "errorList": items}
+            items.append({"text": i18n.say(field.errors[0]), "href": f"#{field.id}"})
+    summary: dict[str, Any] = {"titleText": _("There is a problem"), "errorList": items}
     if problem:
-        summary["descriptionText"] = problem
+        summary["descriptionText"] = i18n.say(problem)
     return summary
 
 
@@ -125,11 +140,19 @@ def render_error(
     *,
     next_step: tuple[str, str] | None = None,
 ) -> Response:
-    """A page in plain English for an error, with what to do next (``next_step``: the words and
-    address of a button that does it)."""
-    title, advice = ERROR_PAGES.get(status, ("Sorry, that did not work", "Go back and try again."))
+    """A page in plain words for an error, in the reader's language, with what to do next
+    (``next_step``: the words and address of a button that does it). ``description`` and the
+    button's words may be marked English or ``Words``: the page says them."""
+    title, advice = ERROR_PAGES.get(status, OTHER_ERROR)
+    if next_step is not None:
+        next_step = (i18n.say(next_step[0]), next_step[1])
     body = render_template(
-        "error.html", status=status, title=title, advice=advice, description=description, next_step=next_step
+        "error.html",
+        status=status,
+        title=title,
+        advice=advice,
+        description=i18n.say(description),
+        next_step=next_step,
     )
     response = Response(body, status=status, headers=headers)
     response.headers["Cache-Control"] = "no-store"

@@ -58,7 +58,7 @@ SHOWN = {
         "County Hall",
         "NT1 2AB",
     ],
-    "/cookies": ["session", "claim-draft", "tracking"],
+    "/cookies": ["session", "claim-draft", "tracking", "language"],
     "/contact": [
         "run by Northshire County Council",
         "coproduction@northshire.example",
@@ -193,12 +193,20 @@ def test_the_cookies_page_lists_each_cookie_by_the_name_the_code_gives_it(app, f
         "session": "no",
         "claim-draft": "yes",
         "tracking": "no",
+        "language": "yes",
     }
     served_over_https = production(fresh_url, tmp_path).test_client().get("/cookies", base_url=HTTPS)
-    assert set(_cookie_rows(served_over_https.text)) == {"__Host-session", "__Host-claim-draft", "__Host-tracking"}
+    assert set(_cookie_rows(served_over_https.text)) == {
+        "__Host-session",
+        "__Host-claim-draft",
+        "__Host-tracking",
+        "language",
+    }
     words = text_of(served_over_https.text)
     assert "7 days after you last saved an answer" in words and "Until you close your browser" in words
+    assert "1 year after you last chose a language" in words
     assert "there is no cookie banner" in words
+    assert "to remember your choices" not in words, "the language cookie remembers one"
 
 
 def test_the_accessibility_statement_reports_the_recorded_automated_tests(app):

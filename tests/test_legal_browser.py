@@ -1,6 +1,7 @@
 """The legal pages in a real browser (issue 21): each passes axe-core and fits a 320 px phone, the
 footer of a public page and of a console page links to them, and the cookies page lists exactly
-the cookies a browser receives when a group files and tracks a claim and an officer signs in."""
+the cookies a browser receives when a group files and tracks a claim, an officer signs in and
+someone presses the "English | Cymraeg" toggle."""
 
 from __future__ import annotations
 
@@ -82,6 +83,11 @@ def test_the_cookies_page_lists_exactly_the_cookies_the_browser_received(
     assert "/track/" in page.url
     console_sign_in_as(page, live_server, make_officer(fresh_url, "triage"))
     page.goto(live_server.url + "/officer")
+    # The toggle, there and back: the language cookie is set only by pressing it.
+    page.locator('.app-language-toggle a[hreflang="cy"]').click()
+    page.locator('html[lang="cy"]').wait_for()
+    page.locator('.app-language-toggle a[hreflang="en"]').click()
+    page.locator('html[lang="en"]').wait_for()
 
     received = {c["name"]: ("yes" if c["expires"] > 0 else "no") for c in page.context.cookies()}
     page.goto(live_server.url + "/cookies")
@@ -90,7 +96,7 @@ def test_the_cookies_page_lists_exactly_the_cookies_the_browser_received(
         for row in page.locator("#cookies [data-cookie]").all()
     }
     assert received == listed
-    assert len(listed) == 3
+    assert len(listed) == 4 and listed["language"] == "yes"
     for cookie in page.context.cookies():
         assert cookie["domain"] == "127.0.0.1" and cookie["httpOnly"], cookie
 

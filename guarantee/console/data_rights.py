@@ -11,12 +11,14 @@ from datetime import date
 
 from flask import flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import RadioField, SelectChoice, StringField, SubmitField, TextAreaField
 
-from guarantee import mail
+from guarantee import i18n, mail
 from guarantee.console import bp, expired, forms, may, refuse
 from guarantee.public.data_rights import asked_format, copy_response
 from guarantee.services import data_rights
@@ -26,32 +28,34 @@ from guarantee.services.errors import ValidationFailed
 from guarantee.services.officers import require_role
 from guarantee.transactions import read_only, transactional
 from guarantee.widgets import GovRadioInput, GovSubmitInput, GovTextArea, GovTextInput
+from workflows.words import N_
 
+# The choices' labels are marked English (services.data_rights): the widgets say them.
 CHANNEL_CHOICES = [SelectChoice(c, data_rights.CHANNEL_LABELS[c]) for c in ("post", "email", "phone")]
 _DAY = re.compile(r"^\s*(\d{1,2})[\s/.-]+(\d{1,2})[\s/.-]+(\d{4})\s*$")
 
 
 class RecordRequestForm(FlaskForm):  # type: ignore[misc]
     kind = RadioField(
-        "What did the group ask for?",
+        _l("What did the group ask for?"),
         choices=[SelectChoice(k, label) for k, label in data_rights.KIND_LABELS.items()],
         validate_choice=False,
         widget=GovRadioInput(),
     )
     channel = RadioField(
-        "How did the request come?", choices=CHANNEL_CHOICES, validate_choice=False, widget=GovRadioInput()
+        _l("How did the request come?"), choices=CHANNEL_CHOICES, validate_choice=False, widget=GovRadioInput()
     )
-    received_on = StringField("Date it was received", widget=GovTextInput())
-    note = TextAreaField("Note (optional)", widget=GovTextArea())
-    submit = SubmitField("Record the request", widget=GovSubmitInput())
+    received_on = StringField(_l("Date it was received"), widget=GovTextInput())
+    note = TextAreaField(_l("Note (optional)"), widget=GovTextArea())
+    submit = SubmitField(_l("Record the request"), widget=GovSubmitInput())
 
 
 class EraseNowForm(FlaskForm):  # type: ignore[misc]
     channel = RadioField(
-        "How did the group ask?", choices=CHANNEL_CHOICES, validate_choice=False, widget=GovRadioInput()
+        _l("How did the group ask?"), choices=CHANNEL_CHOICES, validate_choice=False, widget=GovRadioInput()
     )
-    reason = TextAreaField("Reason", widget=GovTextArea())
-    submit = SubmitField("Erase contact details and evidence", widget=GovSubmitInput())
+    reason = TextAreaField(_l("Reason"), widget=GovTextArea())
+    submit = SubmitField(_l("Erase contact details and evidence"), widget=GovSubmitInput())
 
 
 def day_given(text: str | None) -> date | None:
@@ -124,7 +128,7 @@ def data_rights_erase(ctx: ServiceContext, request_id: int) -> ResponseReturnVal
     if not forms.CsrfForm().validate():
         return expired()
     done = data_rights.complete_erasure(ctx, request_id, current_user.actor)
-    flash("The group's contact details and evidence were erased, and the request is done.", "success")
+    flash(_("The group's contact details and evidence were erased, and the request is done."), "success")
     return redirect(url_for("console.data_rights_request", request_id=done.id), code=303)
 
 
@@ -166,12 +170,12 @@ def record_data_rights(ctx: ServiceContext, reference: str) -> ResponseReturnVal
     except ValidationFailed as failed:
         refuse(form, failed)
         return _record_page(ctx, reference, form, 400)
-    flash(f"The request is recorded. It is due by {made.due_on:%-d %B %Y}.", "success")
+    flash(_("The request is recorded. It is due by %(day)s.", day=i18n.long_date(made.due_on)), "success")
     return redirect(url_for("console.data_rights_request", request_id=made.id), code=303)
 
 
 def _erase_page(ctx: ServiceContext, reference: str, form: EraseNowForm, status: int = 200) -> Response:
-    require_role(ctx, current_user.actor, data_rights.ERASERS, "erase a group's contact details and evidence")
+    require_role(ctx, current_user.actor, data_rights.ERASERS, N_("erase a group's contact details and evidence"))
     claim = get_claim(ctx, reference)
     erased_at = data_rights.contact_erased_at(ctx, reference)
     page = render_template("console/erase.html", reference=claim.reference, form=form, erased_at=erased_at)
@@ -198,5 +202,5 @@ def erase(ctx: ServiceContext, reference: str) -> ResponseReturnValue:
     except ValidationFailed as failed:
         refuse(form, failed)
         return _erase_page(ctx, reference, form, 400)
-    flash("The group's contact details and evidence were erased. What was decided stays.", "success")
+    flash(_("The group's contact details and evidence were erased. What was decided stays."), "success")
     return redirect(url_for("console.claim_page", reference=reference), code=303)

@@ -1,10 +1,13 @@
 """The officers' forms. Like the public ones, they render fields and check CSRF; the services
-check the answers. Action forms are generated from the workflow's inputs (guarantee.action_forms)."""
+check the answers. Action forms are generated from the workflow's inputs (guarantee.action_forms).
+Every label is a lazy text, said in the reader's language when the form is drawn (issue 23)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
@@ -28,31 +31,32 @@ from guarantee.widgets import (
 )
 from workflows import Input
 from workflows.vocabulary import BARRIER_CATEGORIES, label
+from workflows.words import N_
 
 
 class SignInForm(FlaskForm):  # type: ignore[misc]
-    email = StringField("Email address", widget=GovTextInput())
-    password = PasswordField("Password", widget=GovPasswordInput())
-    submit = SubmitField("Sign in", widget=GovSubmitInput())
+    email = StringField(_l("Email address"), widget=GovTextInput())
+    password = PasswordField(_l("Password"), widget=GovPasswordInput())
+    submit = SubmitField(_l("Sign in"), widget=GovSubmitInput())
 
 
 class PasswordForm(FlaskForm):  # type: ignore[misc]
-    current_password = PasswordField("Current password", widget=GovPasswordInput())
-    new_password = PasswordField("New password", widget=GovPasswordInput())
-    submit = SubmitField("Change password", widget=GovSubmitInput())
+    current_password = PasswordField(_l("Current password"), widget=GovPasswordInput())
+    new_password = PasswordField(_l("New password"), widget=GovPasswordInput())
+    submit = SubmitField(_l("Change password"), widget=GovSubmitInput())
 
 
 class CodeForm(FlaskForm):  # type: ignore[misc]
     """A six-digit code from the officer's authenticator app."""
 
-    code = StringField("Code from your authenticator app", widget=GovTextInput())
+    code = StringField(_l("Code from your authenticator app"), widget=GovTextInput())
     # Replacing a phone: a code from the one in use, too.
-    current_code = StringField("Code from the phone you use now", widget=GovTextInput())
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    current_code = StringField(_l("Code from the phone you use now"), widget=GovTextInput())
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
 
 class SignOutForm(FlaskForm):  # type: ignore[misc]
-    submit = SubmitField("Sign out", widget=GovSubmitInput())
+    submit = SubmitField(_l("Sign out"), widget=GovSubmitInput())
 
 
 # A form whose only field is the CSRF token, for buttons written in the template.
@@ -60,42 +64,43 @@ CsrfForm = SignOutForm
 
 
 class RegulationForm(FlaskForm):  # type: ignore[misc]
-    title = StringField("Title", widget=GovTextInput())
-    legal_reference = StringField("Legal reference (optional)", widget=GovTextInput())
-    issuing_body = StringField("Issuing body (optional)", widget=GovTextInput())
+    title = StringField(_l("Title"), widget=GovTextInput())
+    legal_reference = StringField(_l("Legal reference (optional)"), widget=GovTextInput())
+    issuing_body = StringField(_l("Issuing body (optional)"), widget=GovTextInput())
     category = SelectField(
-        "Category",
+        _l("Category"),
+        # Each category's label is marked English (workflows.vocabulary): the widget says it.
         choices=[SelectChoice(c, label(c)) for c in BARRIER_CATEGORIES],
         validate_choice=False,
         widget=GovSelect(),
     )
-    challenge_route = TextAreaField("How to challenge this rule (optional)", widget=GovTextArea())
-    submit = SubmitField("Save", widget=GovSubmitInput())
+    challenge_route = TextAreaField(_l("How to challenge this rule (optional)"), widget=GovTextArea())
+    submit = SubmitField(_l("Save"), widget=GovSubmitInput())
 
 
 class PublishForm(FlaskForm):  # type: ignore[misc]
     """Publish a statistics release: how far it counts, and how it is protected."""
 
     period = RadioField(
-        "Count the claims submitted up to the end of",
+        _l("Count the claims submitted up to the end of"),
         choices=[
-            SelectChoice("yesterday", "Yesterday"),
-            SelectChoice("month", "Last month"),
-            SelectChoice("quarter", "The last full quarter"),
+            SelectChoice("yesterday", _l("Yesterday")),
+            SelectChoice("month", _l("Last month")),
+            SelectChoice("quarter", _l("The last full quarter")),
         ],
         default="yesterday",
         widget=GovRadioInput(),
     )
     method = RadioField(
-        "How to protect the groups who made claims",
+        _l("How to protect the groups who made claims"),
         choices=[
-            SelectChoice("disclosure_control", "Hide small numbers and round the rest (the ONS 10-5 rule)"),
-            SelectChoice("differential_privacy", "Add random noise (differential privacy)"),
+            SelectChoice("disclosure_control", _l("Hide small numbers and round the rest (the ONS 10-5 rule)")),
+            SelectChoice("differential_privacy", _l("Add random noise (differential privacy)")),
         ],
         default="disclosure_control",
         widget=GovRadioInput(),
     )
-    submit = SubmitField("Publish release", widget=GovSubmitInput())
+    submit = SubmitField(_l("Publish release"), widget=GovSubmitInput())
 
 
 class AssignForm(FlaskForm):  # type: ignore[misc]
@@ -104,22 +109,23 @@ class AssignForm(FlaskForm):  # type: ignore[misc]
 
 
 class NoteForm(FlaskForm):  # type: ignore[misc]
-    note = TextAreaField("Internal note (never shown to the group)", widget=GovTextArea())
-    submit = SubmitField("Add note", widget=GovSubmitInput())
+    note = TextAreaField(_l("Internal note (never shown to the group)"), widget=GovTextArea())
+    submit = SubmitField(_l("Add note"), widget=GovSubmitInput())
 
 
 # Classifying a claim at any time after it was accepted: the same answers as "Accept for review",
 # either or both.
 CLASSIFICATION = (
-    Input("category", "choice", "Barrier category", required=False, choices=BARRIER_CATEGORIES),
-    Input("regulation", "regulation", "Regulation", required=False),
+    Input("category", "choice", N_("Barrier category"), required=False, choices=BARRIER_CATEGORIES),
+    Input("regulation", "regulation", N_("Regulation"), required=False),
 )
 
 
 def classification_form(*, regulations: list[tuple[int, str]], **kwargs: Any) -> FlaskForm:
+    """Built while answering a request: its button in the reader's language."""
     return input_form(
         CLASSIFICATION,
-        "Change the classification",
+        _("Change the classification"),
         "classify",
         hidden=("version",),
         regulations=regulations,

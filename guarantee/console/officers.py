@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from guarantee.console import bp, expired, forms
+from guarantee.console import bp, expired, forms, summary
+from guarantee.i18n import say
 from guarantee.pages import render_error
 from guarantee.services import admin
 from guarantee.services.context import ServiceContext
@@ -35,7 +38,7 @@ def officers(ctx: ServiceContext) -> ResponseReturnValue:
             )
         except ValidationFailed as failed:
             undo()
-            problem = failed.summary
+            problem = summary(failed)
         else:
             return render_template("console/temporary_password.html", officer_id=officer_id, password=password)
     listed = admin.accounts(ctx, current_user.actor)
@@ -62,30 +65,29 @@ def change_officer(ctx: ServiceContext, officer_id: int, change: str) -> Respons
     try:
         if change == "roles":
             admin.set_roles(ctx, current_user.actor, officer_id, request.form.getlist("roles"))
-            done = "Roles saved."
+            done = _("Roles saved.")
         elif change in ("deactivate", "reactivate"):
             admin.set_active(ctx, current_user.actor, officer_id, change == "reactivate")
             done = (
-                "Account deactivated: its sessions and API tokens have ended."
+                _("Account deactivated: its sessions and API tokens have ended.")
                 if change == "deactivate"
-                else "Account reactivated."
+                else _("Account reactivated.")
             )
         elif change == "reset-password":
             password = admin.reset_password(ctx, current_user.actor, officer_id)
-            done = "Password reset."
+            done = _("Password reset.")
         elif change == "reset-two-step":
             password = admin.reset_two_step(ctx, current_user.actor, officer_id)
-            done = "Two-step verification reset."
+            done = _("Two-step verification reset.")
         elif change == "revoke-tokens":
-            done = f"{admin.revoke_api_tokens(ctx, current_user.actor, officer_id)} API tokens revoked."
+            revoked = admin.revoke_api_tokens(ctx, current_user.actor, officer_id)
+            done = ngettext("%(num)d API tokens revoked.", "%(num)d API tokens revoked.", revoked)
         else:
             return render_error(404)
     except (ValidationFailed, Conflict) as refused:
         undo()  # nothing was changed, although the answer is a redirect
-        flash(
-            "Nothing was changed. "
-            + (refused.message if isinstance(refused, Conflict) else "Choose at least one role.")
-        )
+        why = say(refused.message) if isinstance(refused, Conflict) else _("Choose at least one role.")
+        flash(_("Nothing was changed. %(why)s", why=why))
         return redirect(url_for("console.officer_account", officer_id=officer_id), code=303)
     if password is not None:
         return render_template(

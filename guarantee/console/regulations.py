@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from guarantee.console import bp, expired, forms, may, submitted
+from guarantee.i18n import say
 from guarantee.services import queue
 from guarantee.services import regulations as catalogue_entries
 from guarantee.services.context import ServiceContext
@@ -57,7 +60,7 @@ def regulation(ctx: ServiceContext, regulation_id: int) -> ResponseReturnValue:
     form = forms.RegulationForm()
     if not submitted(form, lambda: catalogue_entries.correct(ctx, current_user.actor, regulation_id, form.data)):
         return _regulation_page(ctx, regulation_id, 400, form=form)
-    flash("The catalogue entry was saved.", "success")
+    flash(_("The catalogue entry was saved."), "success")
     return redirect(url_for("console.regulation", regulation_id=regulation_id), code=303)
 
 
@@ -69,12 +72,19 @@ def merge_regulation(ctx: ServiceContext, regulation_id: int) -> ResponseReturnV
         return expired()
     into = queue.as_id(request.form.get("into"))
     if into is None:
-        return _regulation_page(ctx, regulation_id, 400, problem="Choose the entry this one duplicates.")
+        return _regulation_page(ctx, regulation_id, 400, problem=_("Choose the entry this one duplicates."))
     try:
         moved = catalogue_entries.merge(ctx, current_user.actor, regulation_id, into)
     except (ValidationFailed, Conflict) as refused:
         undo()
-        message = refused.message if isinstance(refused, Conflict) else "Choose a different entry to merge into."
+        message = (
+            say(refused.message) if isinstance(refused, Conflict) else _("Choose a different entry to merge into.")
+        )
         return _regulation_page(ctx, regulation_id, 409, problem=message)
-    flash(f"Merged: {moved} claims now point to this entry.", "success")
+    flash(
+        ngettext(
+            "Merged: %(num)d claims now point to this entry.", "Merged: %(num)d claims now point to this entry.", moved
+        ),
+        "success",
+    )
     return redirect(url_for("console.regulation", regulation_id=into), code=303)

@@ -14,10 +14,12 @@ from flask_login import UserMixin, login_user
 
 from guarantee.context import service_context
 from guarantee.extensions import login_manager
+from guarantee.i18n import say
 from guarantee.models import Officer
 from guarantee.services import two_step
 from guarantee.services.actors import OfficerActor
 from guarantee.services.officers import officer_for_session
+from workflows.words import N_
 
 IDLE = timedelta(minutes=15)
 ABSOLUTE = timedelta(hours=8)
@@ -118,14 +120,15 @@ def start(officer: SignedIn, *, keep_started: bool = False) -> None:
 
 
 def lapsed() -> str | None:
-    """Why this session has ended by time, or None; otherwise it counts as seen now."""
+    """Why this session has ended by time (marked English: the page says it), or None; otherwise it
+    counts as seen now."""
     now = _now().timestamp()
     signed_in_at = float(session.get("signed_in_at", 0))
     last_seen = float(session.get("last_seen", 0))
     if now - signed_in_at > ABSOLUTE.total_seconds():
-        return "You were signed out because you had been signed in for 8 hours. Sign in again to carry on."
+        return N_("You were signed out because you had been signed in for 8 hours. Sign in again to carry on.")
     if now - last_seen > IDLE.total_seconds():
-        return "You were signed out after 15 minutes without activity. Sign in again to carry on."
+        return N_("You were signed out after 15 minutes without activity. Sign in again to carry on.")
     session["last_seen"] = now
     return None
 
@@ -134,5 +137,6 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.user_loader(_load)
     login_manager.login_view = "console.sign_in"
-    login_manager.login_message = "Sign in to use the officers' console."
+    login_manager.login_message = N_("Sign in to use the officers' console.")
+    login_manager.localize_callback = say  # flashed in the reader's language
     login_manager.session_protection = None  # the nonce and the time limits do this job

@@ -6,14 +6,16 @@ from __future__ import annotations
 import segno
 from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from guarantee import sign_in_limits
 from guarantee.console import bp, expired, forms, local, sessions
 from guarantee.extensions import limiter
+from guarantee.i18n import say, say_all
 from guarantee.pages import render_error
 from guarantee.public.forms import show_errors
 from guarantee.services import two_step
@@ -21,8 +23,9 @@ from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, TooManyAttempts, ValidationFailed
 from guarantee.services.officers import active_officer, authenticate, change_password, end_sessions, officer_for_code
 from guarantee.transactions import keep, read_only, transactional
+from workflows.words import N_
 
-SIGN_IN_FAILED = "Enter a correct email address and password"
+SIGN_IN_FAILED = N_("Enter a correct email address and password")
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -40,7 +43,7 @@ def sign_in(ctx: ServiceContext) -> ResponseReturnValue:
         return redirect(url_for("console.sign_in_code"), code=303)
     if officer is None:
         form.password.data = ""
-        show_errors(form, {"email": [SIGN_IN_FAILED]})
+        show_errors(form, {"email": [say(SIGN_IN_FAILED)]})
         return render_template("console/sign_in.html", form=form), 400
     sessions.start(sessions.signed_in(officer))
     return redirect(target, code=303)
@@ -57,7 +60,7 @@ def sign_in_code(ctx: ServiceContext) -> ResponseReturnValue:
     waiting = sessions.awaiting_code()
     if waiting is None:
         lapsed = session.pop("awaiting_code", None) is not None
-        flash("The code was not entered within 5 minutes. Sign in again." if lapsed else "Sign in to continue.")
+        flash(_("The code was not entered within 5 minutes. Sign in again.") if lapsed else _("Sign in to continue."))
         return redirect(url_for("console.sign_in"), code=303)
     form = forms.CodeForm()
     if request.method == "GET" or not form.validate():
@@ -70,13 +73,15 @@ def sign_in_code(ctx: ServiceContext) -> ResponseReturnValue:
         two_step.count_wrong_code(ctx, wrong.officer_id)
         keep()  # the refusal is a 400, and the wrong code still counts
         form.code.data = ""
-        show_errors(form, {"code": [wrong.message]})
+        show_errors(form, {"code": [say(wrong.message)]})
         return render_template("console/sign_in_code.html", form=form), 400
     except TooManyAttempts as refused:
-        return render_error(429, refused.message)
+        return render_error(429, say(refused.message))
     if officer is None:  # deactivated, reset, signed out everywhere or turned off meanwhile
         session.clear()
-        flash("Your sign-in was stopped because your account changed or you were signed out elsewhere. Sign in again.")
+        flash(
+            _("Your sign-in was stopped because your account changed or you were signed out elsewhere. Sign in again.")
+        )
         return redirect(url_for("console.sign_in"), code=303)
     sessions.start(sessions.signed_in(officer))
     return redirect(str(waiting["next"]), code=303)
@@ -87,7 +92,7 @@ def sign_in_code(ctx: ServiceContext) -> ResponseReturnValue:
 @transactional
 def sign_out(ctx: ServiceContext) -> ResponseReturnValue:
     if not forms.SignOutForm().validate():
-        return render_error(400, "Your session had expired. Sign out again.")
+        return render_error(400, _("Your session had expired. Sign out again."))
     end_sessions(ctx, current_user.officer_id)  # every session of this officer, everywhere
     logout_user()
     session.clear()
@@ -107,10 +112,10 @@ def password(ctx: ServiceContext) -> ResponseReturnValue:
             ctx, current_user.officer_id, form.current_password.data or "", form.new_password.data or ""
         )
     except ValidationFailed as failed:
-        show_errors(form, failed.errors)
+        show_errors(form, say_all(failed.errors))
         return render_template("console/password.html", form=form), 400
     sessions.start(sessions.signed_in(officer), keep_started=True)  # this session goes on; the others have ended
-    flash("Your password was changed. Any other sessions of yours have ended.", "success")
+    flash(_("Your password was changed. Any other sessions of yours have ended."), "success")
     return redirect(url_for("console.queue_page"), code=303)
 
 
@@ -142,8 +147,10 @@ def _two_step_page(
 
 def _qr_code(uri: str) -> Markup:
     """The key as a QR code, inline SVG: segno draws only paths, from our own URI, with our title."""
-    svg = segno.make(uri, error="m").svg_inline(scale=5, title="QR code of your two-step verification key")
-    return Markup(svg.replace("<svg ", '<svg role="img" aria-label="QR code of your two-step verification key" ', 1))  # noqa: S704
+    title = _("QR code of your two-step verification key")
+    svg = segno.make(uri, error="m").svg_inline(scale=5, title=title)
+    label = escape(title)
+    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1))  # noqa: S704
 
 
 @bp.post("/two-step/<change>")
@@ -159,7 +166,7 @@ def two_step_change(ctx: ServiceContext, change: str) -> ResponseReturnValue:
         if change == "confirm":
             officer = two_step.confirm_setup(ctx, officer_id, form.code.data, form.current_code.data)
             now_signed_in = sessions.signed_in(officer)
-            done = "Two-step verification is on. You will be asked for a code each time you sign in."
+            done = _("Two-step verification is on. You will be asked for a code each time you sign in.")
         elif change == "start":  # the first phone, or a new one
             two_step.begin_setup(ctx, officer_id)
             return redirect(url_for("console.two_step_page"), code=303)
@@ -168,23 +175,23 @@ def two_step_change(ctx: ServiceContext, change: str) -> ResponseReturnValue:
             return redirect(url_for("console.two_step_page"), code=303)
         elif change == "turn-off":
             two_step.turn_off(ctx, officer_id, form.code.data, sessions.admins_must_use_two_step())
-            done = "Two-step verification is off."
+            done = _("Two-step verification is off.")
         else:
             return render_error(404)
     except two_step.WrongCode as wrong:
         two_step.count_wrong_code(ctx, wrong.officer_id)
         keep()  # the refusal is a 400, and the wrong code still counts
         form.code.data = form.current_code.data = ""
-        show_errors(form, {wrong.field: [wrong.message]})
+        show_errors(form, {wrong.field: [say(wrong.message)]})
         return _two_step_page(ctx, 400, form)
     except ValidationFailed as failed:
         form.code.data = form.current_code.data = ""
-        show_errors(form, failed.errors)
+        show_errors(form, say_all(failed.errors))
         return _two_step_page(ctx, 400, form)
     except Conflict as refused:
-        return _two_step_page(ctx, 409, problem=refused.message)
+        return _two_step_page(ctx, 409, problem=say(refused.message))
     except TooManyAttempts as refused:
-        return render_error(429, refused.message)
+        return render_error(429, say(refused.message))
     if now_signed_in is not None:
         sessions.start(now_signed_in, keep_started=True)  # this session goes on; the others have ended
     flash(done, "success")

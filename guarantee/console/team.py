@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from guarantee.console import bp, expired, forms
 from guarantee.console.bulk import nothing_changed
+from guarantee.i18n import say, say_all
 from guarantee.services import queue, workload
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Forbidden, ValidationFailed
@@ -22,7 +25,7 @@ FIELD_IDS = {"assignee": "assignee", "references": "claims"}
 
 def _not_allowed(refused: Forbidden) -> ResponseReturnValue:
     """A console page (not the public error page) saying who may see the team's work."""
-    html = render_template("console/not_allowed.html", message=refused.message)
+    html = render_template("console/not_allowed.html", message=say(refused.message))
     return make_response(html, 403)
 
 
@@ -51,26 +54,32 @@ def reassign(ctx: ServiceContext, officer_id: int) -> ResponseReturnValue:
     ticked = {row["reference"] for row in holding.claims}
     if request.method == "POST":
         if not forms.CsrfForm().validate():
-            return expired("Go back to the team's workload and try again.")
+            return expired(_("Go back to the team's workload and try again."))
         ticked = set(request.form.getlist("reference"))
         chosen = request.form.get("assignee", "")
         assignee = None if chosen == "none" else queue.as_id(chosen)
         # The versions the page showed: a claim changed since (or given to someone else) is refused.
         versions = {r: queue.as_id(request.form.get(f"version-{r}")) for r in ticked}
         if chosen != "none" and assignee is None:
-            errors["assignee"] = ["Choose who to give the claims to"]
+            errors["assignee"] = [_("Choose who to give the claims to")]
         elif any(v is None for v in versions.values()):
-            errors["references"] = ["Nothing was changed. Reload this page and choose again."]
+            errors["references"] = [_("Nothing was changed. Reload this page and choose again.")]
         else:
             try:
                 count = workload.reassign(ctx, current_user.actor, sorted(ticked), assignee, versions)
             except ValidationFailed as failed:
                 undo()
-                errors = nothing_changed(failed)
+                errors = say_all(nothing_changed(failed))
             else:
-                to = dict(active_names(ctx)).get(assignee or 0, "nobody (unassigned)")
-                claims = "1 claim" if count == 1 else f"{count} claims"
-                flash(f"{claims} moved from {holding.name} to {to}.", "success")
+                to = dict(active_names(ctx)).get(assignee or 0) or _("nobody (unassigned)")
+                moved = ngettext(
+                    "%(num)d claim moved from %(holder)s to %(to)s.",
+                    "%(num)d claims moved from %(holder)s to %(to)s.",
+                    count,
+                    holder=holding.name,
+                    to=to,
+                )
+                flash(moved, "success")
                 return redirect(url_for("console.team"), code=303)
         holding = workload.claims_held(ctx, current_user.actor, officer_id)  # as it is now
     html = render_template(

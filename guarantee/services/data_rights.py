@@ -6,7 +6,8 @@ erasure, which an admin carries out. A request that comes to the council by post
 is recorded by an officer who deals with groups. Each request has a one-month clock (ICO guidance:
 the same date next month, or that month's last day when it has no such date). Every request, every
 copy of the data produced and every erasure is an event in the claim's audit chain (codes and dates,
-never the data). Flask-free: the actor is passed in, and every function only flushes.
+never the data). Flask-free: the actor is passed in, and every function only flushes. Its words
+are marked English (workflows.words): each page says them in its reader's language.
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ from guarantee.services.audit import append_event, text_digest
 from guarantee.services.casework import CONTACT_ROLES, erase_contact
 from guarantee.services.claims import get_claim
 from guarantee.services.context import ServiceContext
-from guarantee.services.errors import Conflict, NotFound
+from guarantee.services.errors import Conflict, NotFound, long_date
 from guarantee.services.evidence import erase_evidence
 from guarantee.services.officers import require_role
 from guarantee.services.reading import read_claim
 from guarantee.services.sender import Recipient, Render
 from workflows import TIMELINE_LABELS
+from workflows.words import N_, words
 
 # Who sees the requests and answers them: the officers who may see a group's contact details
 # (an export holds them). Only an admin erases.
@@ -44,20 +46,20 @@ MAX_NOTE = 2_000
 # Requests received this long ago or more cannot be recorded as new (a typing mistake in the year).
 OLDEST_RECEIPT = timedelta(days=366)
 
-KIND_LABELS = {"access": "A copy of their data", "erasure": "Erase their contact details and evidence"}
-CHANNEL_LABELS = {"tracking_page": "Tracking page", "post": "Post", "email": "E-mail", "phone": "Phone"}
+KIND_LABELS = {"access": N_("A copy of their data"), "erasure": N_("Erase their contact details and evidence")}
+CHANNEL_LABELS = {"tracking_page": N_("Tracking page"), "post": N_("Post"), "email": N_("E-mail"), "phone": N_("Phone")}
 # How it came, after "Received <date>,": "from its tracking page", "by post".
 CHANNEL_PHRASES = {
-    "tracking_page": "from its tracking page",
-    "post": "by post",
-    "email": "by e-mail",
-    "phone": "by phone",
+    "tracking_page": N_("from its tracking page"),
+    "post": N_("by post"),
+    "email": N_("by e-mail"),
+    "phone": N_("by phone"),
 }
 ERASURE_TEMPLATE = "erasure_requested"  # the acknowledgement to the group (templates/mail/)
 
 # What a copy of the e-mails is (the service keeps the facts each e-mail was written from, not its
 # text): said on the page and in the file.
-MESSAGES_NOTE = (
+MESSAGES_NOTE = N_(
     "The service does not keep the text of each e-mail it sends. Each copy here was written again "
     "from the facts it was made from (the dates and words as they were then). The private link in each "
     "e-mail is not kept, so the copy says where it was."
@@ -201,12 +203,12 @@ def request_erasure(ctx: ServiceContext, reference: str, actor: GroupActor) -> D
     open is refused, as is asking once the details are erased. Flushes only."""
     claim = get_claim(ctx, reference, for_update=True)
     if not isinstance(actor, GroupActor) or actor.claim_reference != claim.reference:
-        raise NotFound(f"There is no claim {reference} for this tracking link.")
+        raise NotFound(words("There is no claim %(reference)s for this tracking link.", reference=reference))
     contact = _contact(ctx, claim)
     if contact is not None and contact.erased_at is not None:
-        raise Conflict("Your contact details were erased already.")
+        raise Conflict(N_("Your contact details were erased already."))
     if (waiting := _open_request(ctx, claim, "erasure")) is not None:
-        raise Conflict(f"You asked already, and we will erase them by {waiting.due_on:%-d %B %Y}.")
+        raise Conflict(words("You asked already, and we will erase them by %(day)s.", day=long_date(waiting.due_on)))
     request = _add_request(ctx, claim, actor, "erasure", channel="tracking_page", received_on=ctx.today(), note=None)
     notifications.to_group(ctx, claim, ERASURE_TEMPLATE, due_on=request.due_on.isoformat())
     ctx.session.flush()
@@ -217,7 +219,7 @@ def erasure_request_of(ctx: ServiceContext, reference: str, actor: GroupActor) -
     """The group's open erasure request, if it made one (for its page). Reads only."""
     claim = get_claim(ctx, reference)
     if not isinstance(actor, GroupActor) or actor.claim_reference != claim.reference:
-        raise NotFound(f"There is no claim {reference} for this tracking link.")
+        raise NotFound(words("There is no claim %(reference)s for this tracking link.", reference=reference))
     return _open_request(ctx, claim, "erasure")
 
 
@@ -234,23 +236,23 @@ def record_request(
     """An officer records a request that came by post, e-mail or phone, received on
     ``received_on`` (None: the date given was not a date). Audited (``access_requested`` or
     ``erasure_requested``). Flushes only."""
-    require_role(ctx, actor, DATA_RIGHTS_ROLES, "record data rights requests")
+    require_role(ctx, actor, DATA_RIGHTS_ROLES, N_("record data rights requests"))
     claim = get_claim(ctx, reference, for_update=True)
     errors = v.Errors()
-    chosen_kind = errors.check("kind", v.choice, kind, "what the group asked for", KINDS)
-    chosen_channel = errors.check("channel", v.choice, channel, "how the request came", CHANNELS[1:])
+    chosen_kind = errors.check("kind", v.choice, kind, N_("what the group asked for"), KINDS)
+    chosen_channel = errors.check("channel", v.choice, channel, N_("how the request came"), CHANNELS[1:])
     today = ctx.today()
     if received_on is None:
-        errors.add("received_on", "Enter the date the request was received, like 27 11 2026")
+        errors.add("received_on", N_("Enter the date the request was received, like 27 11 2026"))
     elif received_on > today:
-        errors.add("received_on", "The date the request was received must be today or in the past")
+        errors.add("received_on", N_("The date the request was received must be today or in the past"))
     elif received_on < today - OLDEST_RECEIPT:
-        errors.add("received_on", "The date the request was received must be within the last year")
-    text = errors.check("note", v.text, note, "the note", required=False, max_length=MAX_NOTE)
+        errors.add("received_on", N_("The date the request was received must be within the last year"))
+    text = errors.check("note", v.text, note, N_("the note"), required=False, max_length=MAX_NOTE)
     errors.raise_if_any()
     assert received_on is not None
     if chosen_kind == "erasure" and (contact := _contact(ctx, claim)) is not None and contact.erased_at is not None:
-        raise Conflict(f"The contact details of claim {reference} were already erased.")
+        raise Conflict(words("The contact details of claim %(reference)s were already erased.", reference=reference))
     request = _add_request(
         ctx, claim, actor, str(chosen_kind), channel=str(chosen_channel), received_on=received_on, note=text
     )
@@ -260,7 +262,7 @@ def record_request(
 
 def requests(ctx: ServiceContext, actor: Actor, *, done: int = 50) -> list[RequestView]:
     """Open requests, soonest due first, then the ``done`` most recently completed. Reads only."""
-    require_role(ctx, actor, DATA_RIGHTS_ROLES, "see data rights requests")
+    require_role(ctx, actor, DATA_RIGHTS_ROLES, N_("see data rights requests"))
     query = select(DataRightsRequest, Claim.reference).join(Claim, Claim.id == DataRightsRequest.claim_id)
     waiting = ctx.session.execute(
         query.where(DataRightsRequest.completed_at.is_(None)).order_by(DataRightsRequest.due_on, DataRightsRequest.id)
@@ -275,7 +277,7 @@ def requests(ctx: ServiceContext, actor: Actor, *, done: int = 50) -> list[Reque
 
 def requests_of_claim(ctx: ServiceContext, reference: str, actor: Actor) -> list[RequestView]:
     """A claim's requests, newest first (for its console page). Reads only."""
-    require_role(ctx, actor, DATA_RIGHTS_ROLES, "see data rights requests")
+    require_role(ctx, actor, DATA_RIGHTS_ROLES, N_("see data rights requests"))
     claim = get_claim(ctx, reference)
     rows = ctx.session.scalars(
         select(DataRightsRequest).where(DataRightsRequest.claim_id == claim.id).order_by(DataRightsRequest.id.desc())
@@ -285,14 +287,14 @@ def requests_of_claim(ctx: ServiceContext, reference: str, actor: Actor) -> list
 
 def request(ctx: ServiceContext, actor: Actor, request_id: int) -> RequestView:
     """One request, open or completed. Reads only."""
-    require_role(ctx, actor, DATA_RIGHTS_ROLES, "see data rights requests")
+    require_role(ctx, actor, DATA_RIGHTS_ROLES, N_("see data rights requests"))
     found = ctx.session.execute(
         select(DataRightsRequest, Claim.reference)
         .join(Claim, Claim.id == DataRightsRequest.claim_id)
         .where(DataRightsRequest.id == request_id)
     ).first()
     if found is None:
-        raise NotFound("There is no such data rights request.")
+        raise NotFound(N_("There is no such data rights request."))
     return _views(ctx, [(found[0], found[1])])[0]
 
 
@@ -303,12 +305,12 @@ def _locked_request(ctx: ServiceContext, request_id: int, kind: str) -> tuple[Cl
         .where(DataRightsRequest.id == request_id, DataRightsRequest.kind == kind)
     )
     if reference is None:
-        raise NotFound("There is no such data rights request.")
+        raise NotFound(N_("There is no such data rights request."))
     claim = get_claim(ctx, reference, for_update=True)
     row = ctx.session.get(DataRightsRequest, request_id, populate_existing=True, with_for_update=True)
     assert row is not None
     if row.completed_at is not None:
-        raise Conflict("This request was completed already, by another officer or on another page.")
+        raise Conflict(N_("This request was completed already, by another officer or on another page."))
     return claim, row
 
 
@@ -330,7 +332,7 @@ def complete_erasure(ctx: ServiceContext, request_id: int, actor: Actor) -> Data
     """An admin carries out an erasure request: the group's contact details and evidence are
     erased (casework.erase_contact, evidence.erase_evidence: the tracking links end and no e-mail
     goes to the old address), and the request is done. What was decided stays. Flushes only."""
-    require_role(ctx, actor, ERASERS, "erase a group's contact details and evidence")
+    require_role(ctx, actor, ERASERS, N_("erase a group's contact details and evidence"))
     assert isinstance(actor, OfficerActor)
     claim, row = _locked_request(ctx, request_id, "erasure")
     _erase(ctx, claim, actor)
@@ -346,16 +348,16 @@ def erase_now(
     """An admin erases a group's contact details and evidence from the claim's page, for a request
     that came by post, e-mail or phone and was not recorded before: recorded as received today,
     with the reason, and completed at once. Flushes only."""
-    require_role(ctx, actor, ERASERS, "erase a group's contact details and evidence")
+    require_role(ctx, actor, ERASERS, N_("erase a group's contact details and evidence"))
     assert isinstance(actor, OfficerActor)
     claim = get_claim(ctx, reference, for_update=True)
     errors = v.Errors()
-    chosen = errors.check("channel", v.choice, channel, "how the request came", CHANNELS[1:])
-    why = errors.check("reason", v.text, reason, "the reason", max_length=MAX_NOTE)
+    chosen = errors.check("channel", v.choice, channel, N_("how the request came"), CHANNELS[1:])
+    why = errors.check("reason", v.text, reason, N_("the reason"), max_length=MAX_NOTE)
     errors.raise_if_any()
     contact = _contact(ctx, claim)
     if contact is not None and contact.erased_at is not None:
-        raise Conflict(f"The contact details of claim {reference} were already erased.")
+        raise Conflict(words("The contact details of claim %(reference)s were already erased.", reference=reference))
     row = _add_request(ctx, claim, actor, "erasure", channel=str(chosen), received_on=ctx.today(), note=why)
     _erase(ctx, claim, actor)
     _complete(ctx, row, actor)
@@ -409,9 +411,9 @@ def sent_messages(ctx: ServiceContext, claim: Claim, render: Render) -> list[dic
 def _require_access(ctx: ServiceContext, claim: Claim, actor: Actor) -> None:
     if isinstance(actor, GroupActor):
         if actor.claim_reference != claim.reference:
-            raise NotFound(f"There is no claim {claim.reference} for this tracking link.")
+            raise NotFound(words("There is no claim %(reference)s for this tracking link.", reference=claim.reference))
         return
-    require_role(ctx, actor, DATA_RIGHTS_ROLES, "produce a group's data")
+    require_role(ctx, actor, DATA_RIGHTS_ROLES, N_("produce a group's data"))
 
 
 def _export(ctx: ServiceContext, claim: Claim, render: Render) -> dict[str, Any]:
@@ -479,7 +481,7 @@ def produce(
     officer who deals with groups answering a request (``request_id``: an open access request of
     this claim, then done). Each copy is audited (``data_provided``, with its format). Flushes only."""
     if format not in FORMATS:
-        raise NotFound(f"There is no {format!r} copy: ask for a page or a JSON file.")
+        raise NotFound(words("There is no %(format)s copy: ask for a page or a JSON file.", format=repr(format)))
     claim = get_claim(ctx, reference, for_update=True)  # the chain is appended in order
     _require_access(ctx, claim, actor)
     payload: dict[str, Any] = {"format": format}
@@ -487,7 +489,7 @@ def produce(
         assert isinstance(actor, OfficerActor)
         locked, row = _locked_request(ctx, request_id, "access")
         if locked.id != claim.id:
-            raise NotFound("There is no such data rights request.")
+            raise NotFound(N_("There is no such data rights request."))
         _complete(ctx, row, actor)
         payload["request"] = row.id
     append_event(ctx, claim, actor, "data_provided", payload=payload)

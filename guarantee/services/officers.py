@@ -16,8 +16,9 @@ from guarantee.services import validation as v
 from guarantee.services.actors import Actor, OfficerActor
 from guarantee.services.audit import append_admin_event
 from guarantee.services.context import ServiceContext
-from guarantee.services.errors import Forbidden, ValidationFailed
-from workflows.vocabulary import ROLES
+from guarantee.services.errors import Forbidden, ValidationFailed, or_list, shown_as
+from workflows.vocabulary import ROLES, label
+from workflows.words import N_, words
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 MIN_PASSWORD_LENGTH = 12
@@ -56,17 +57,21 @@ def create_officer(
     officer id), or by an operator at the command line when None. Flushes only."""
     errors = v.Errors()
     clean_email = errors.check("email", v.email, email)
-    clean_name = errors.check("name", v.text, name, "the officer's name", max_length=200, multiline=False)
+    clean_name = errors.check("name", v.text, name, N_("the officer's name"), max_length=200, multiline=False)
     roles = sorted(set(roles))
     if not roles:
-        errors.add("roles", f"Give at least one role: {', '.join(ROLES)}")
+        errors.add("roles", words("Give at least one role: %(roles)s", roles=", ".join(ROLES)))
     for role in roles:
         if role not in ROLES:
-            errors.add("roles", f"{role!r} is not a role; choose from {', '.join(ROLES)}")
+            errors.add(
+                "roles", words("%(role)s is not a role; choose from %(roles)s", role=repr(role), roles=", ".join(ROLES))
+            )
     if len(password) < MIN_PASSWORD_LENGTH:
-        errors.add("password", f"The password must be at least {MIN_PASSWORD_LENGTH} characters long")
+        errors.add(
+            "password", words("The password must be at least %(length)s characters long", length=MIN_PASSWORD_LENGTH)
+        )
     if clean_email and ctx.session.scalar(select(func.count()).where(Officer.email == clean_email.lower())):
-        errors.add("email", "An officer with this email address already exists")
+        errors.add("email", N_("An officer with this email address already exists"))
     errors.raise_if_any()
     assert clean_email and clean_name
     officer = Officer(
@@ -88,7 +93,7 @@ def create_officer(
 def active_officer(ctx: ServiceContext, actor: OfficerActor) -> Officer:
     officer = ctx.found(Officer, actor.officer_id) or ctx.session.get(Officer, actor.officer_id)
     if officer is None or not officer.active:
-        raise Forbidden("Your officer account is not active. Ask an administrator to reactivate it.")
+        raise Forbidden(N_("Your officer account is not active. Ask an administrator to reactivate it."))
     return ctx.keep(actor.officer_id, officer)
 
 
@@ -106,22 +111,25 @@ def firer_names(ctx: ServiceContext, actor: Actor) -> frozenset[str]:
 
 
 def require_role(ctx: ServiceContext, actor: Actor, roles: Iterable[str], doing: str) -> Officer:
-    """The acting officer, if active and holding one of ``roles``; otherwise Forbidden."""
+    """The acting officer, if active and holding one of ``roles``; otherwise Forbidden. ``doing`` is
+    marked English ("see the queue"), said in the refusal in the reader's language; the roles read
+    as their codes in English and by their names in another language."""
     roles = tuple(roles)
     if not isinstance(actor, OfficerActor):
-        raise Forbidden(f"Only an officer can {doing}.")
+        raise Forbidden(words("Only an officer can %(doing)s.", doing=doing))
     officer = active_officer(ctx, actor)
     if not officer.roles & set(roles):
-        raise Forbidden(f"Only an officer with the {' or '.join(roles)} role can {doing}.")
+        named = or_list([shown_as(role, label(role)) for role in roles])
+        raise Forbidden(words("Only an officer with the %(roles)s role can %(doing)s.", roles=named, doing=doing))
     return officer
 
 
 def assignable_officer(ctx: ServiceContext, officer_id: object, field: str) -> Officer:
     if isinstance(officer_id, bool) or not isinstance(officer_id, int):
-        raise ValidationFailed({field: ["Choose an officer by their id"]})
+        raise ValidationFailed({field: [N_("Choose an officer by their id")]})
     officer = ctx.session.get(Officer, officer_id)
     if officer is None or not officer.active:
-        raise ValidationFailed({field: ["There is no active officer with this id"]})
+        raise ValidationFailed({field: [N_("There is no active officer with this id")]})
     return officer
 
 
@@ -201,14 +209,16 @@ def change_password(ctx: ServiceContext, officer_id: int, current: str, new: str
     Flushes only."""
     officer = ctx.session.get(Officer, officer_id)
     if officer is None or not officer.active:
-        raise Forbidden("Your officer account is not active. Ask an administrator to reactivate it.")
+        raise Forbidden(N_("Your officer account is not active. Ask an administrator to reactivate it."))
     errors = v.Errors()
     if not password_matches(officer.password_hash, current or ""):
-        errors.add("current_password", "Enter your current password correctly")
+        errors.add("current_password", N_("Enter your current password correctly"))
     if len(new or "") < MIN_PASSWORD_LENGTH:
-        errors.add("new_password", f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters")
+        errors.add(
+            "new_password", words("Choose a password of at least %(length)s characters", length=MIN_PASSWORD_LENGTH)
+        )
     elif new == current:
-        errors.add("new_password", "Choose a password different from your current one")
+        errors.add("new_password", N_("Choose a password different from your current one"))
     errors.raise_if_any()
     officer.password_hash = hash_password(new)
     officer.must_change_password = False
@@ -236,7 +246,7 @@ def _turned_off(ctx: ServiceContext, officer_id: int) -> set[str]:
 def mail_settings(ctx: ServiceContext, actor: Actor) -> list[MailSetting]:
     """The kinds of e-mail the acting officer may get (those their roles bring), each on unless
     they turned it off."""
-    officer = require_role(ctx, actor, ROLES, "choose which e-mails you get")
+    officer = require_role(ctx, actor, ROLES, N_("choose which e-mails you get"))
     off = _turned_off(ctx, officer.id)
     return [MailSetting(k.kind, k.label, k.hint, k.kind not in off) for k in notifications.kinds_for(officer.roles)]
 
@@ -246,12 +256,12 @@ def change_mail_settings(ctx: ServiceContext, actor: Actor, chosen: set[str]) ->
     (a kind their roles do not bring keeps its setting, for the day they have the role). A kind not
     on their list is refused. A change is recorded in the admin log (which kinds were turned on
     and off). Returns the settings as they now are. Flushes only."""
-    officer = require_role(ctx, actor, ROLES, "choose which e-mails you get")
+    officer = require_role(ctx, actor, ROLES, N_("choose which e-mails you get"))
     offered = [k.kind for k in notifications.kinds_for(officer.roles)]
     unknown = set(chosen) - set(offered)
     if unknown:
         raise ValidationFailed(
-            {"kinds": ["Choose the e-mails you want from the list: some of those chosen are not on it"]}
+            {"kinds": [N_("Choose the e-mails you want from the list: some of those chosen are not on it")]}
         )
     before = _turned_off(ctx, officer.id)
     turn_off = {kind for kind in offered if kind not in chosen} - before

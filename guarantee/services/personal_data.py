@@ -12,7 +12,8 @@ approval page, the approving service and the tests all ask it the same question.
   a month, a nation) and is not part of the rule's title or of who issues it. Written in the
   summary, such a word is most likely a person, a street or a place the group named.
 
-Each finding says what was found, the text itself, and the line of the summary it is on.
+Each finding says what was found, the text itself, and the line of the summary it is on: in
+English as ``str(finding)``, and as ``finding.sentence`` for a page to say in its reader's language.
 """
 
 from __future__ import annotations
@@ -22,6 +23,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from guarantee.models import Claim, Contact
+from guarantee.services.errors import capitalised
+from workflows.words import N_, Words, words
+
+
+class AsWritten:
+    """A text quoted as it was written: a part of a sentence that is never translated (a name the
+    summary gives may also be a word of the service's, such as "London")."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"AsWritten({self.text!r})"
 
 
 @dataclass(frozen=True)
@@ -32,6 +49,16 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.what[:1].upper()}{self.what[1:]}: “{self.found}”, on line {self.line}"
+
+    @property
+    def sentence(self) -> Words:
+        """What ``str()`` says, to be said in the reader's language (``what`` is marked English)."""
+        return words(
+            "%(what)s: “%(found)s”, on line %(line)s",
+            what=capitalised(self.what),
+            found=AsWritten(self.found),
+            line=self.line,
+        )
 
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
@@ -93,13 +120,13 @@ def names_in(texts: Iterable[str], *, not_names: Iterable[str] = ()) -> frozense
 
 def _contact_values(claim: Claim, contact: Contact | None) -> list[tuple[str, str]]:
     """(what, value) for each contact value of the claim that a summary must not repeat."""
-    values = [("the group's name", claim.group_name or "")]
+    values = [(N_("the group's name"), claim.group_name or "")]
     if contact is not None:
-        values.append(("the contact's name", contact.contact_name or ""))
-        values.append(("the group's e-mail address", contact.email or ""))
+        values.append((N_("the contact's name"), contact.contact_name or ""))
+        values.append((N_("the group's e-mail address"), contact.email or ""))
         parts = (contact.contact_name or "").split()
         if len(parts) > 1:
-            values += [("part of the contact's name", part) for part in parts if len(part) >= 3]
+            values += [(N_("part of the contact's name"), part) for part in parts if len(part) >= 3]
     return [(what, value.strip()) for what, value in values if value and value.strip()]
 
 
@@ -132,15 +159,15 @@ def findings(
     for match in PHONE_LIKE.finditer(text):
         digits = _phone_digits(match.group())
         if own_phone and digits == own_phone:
-            add(match.start(), match.end(), "the group's phone number")
+            add(match.start(), match.end(), N_("the group's phone number"))
         elif digits.startswith("0") and len(digits) in (10, 11):
-            add(match.start(), match.end(), "a phone number")
+            add(match.start(), match.end(), N_("a phone number"))
     for match in EMAIL.finditer(text):
-        add(match.start(), match.end(), "an e-mail address")
+        add(match.start(), match.end(), N_("an e-mail address"))
     for match in STREET.finditer(text):
-        add(match.start(), match.end(), "a street address")
+        add(match.start(), match.end(), N_("a street address"))
     for match in POSTCODE.finditer(text):
-        add(match.start(), match.end(), "a postcode")
+        add(match.start(), match.end(), N_("a postcode"))
     group_texts = [str(getattr(claim, name, None) or "") for name in GROUP_TEXT_FIELDS] + list(answers)
     rule = [claim.barrier_regulation or "", claim.barrier_imposed_by or "", *not_names]
     names = names_in(group_texts, not_names=rule)
@@ -148,5 +175,5 @@ def findings(
         # From the first name in the run to the last: "Priya Okafor", not "The Pavilion".
         named = [word for word in CAPITALISED.finditer(text, run.start(), run.end()) if word.group() in names]
         if named:
-            add(named[0].start(), named[-1].end(), "a name the group wrote in its claim")
+            add(named[0].start(), named[-1].end(), N_("a name the group wrote in its claim"))
     return [finding for _, finding in sorted(found, key=lambda pair: pair[0])]

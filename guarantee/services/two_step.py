@@ -29,17 +29,19 @@ from guarantee.services.two_step_secrets import (
     secret_being_set_up,
     secret_in_use,
 )
+from workflows.words import N_
 
-ISSUER = "Co-production Guarantee"
+ISSUER = "Co-production Guarantee"  # the name the authenticator app shows: a name, not translated
+# Messages are marked English (workflows.words): each page says them in its reader's language.
 STEP_SECONDS = 30
 # A code from the step before or after also counts: phones' clocks drift, people type slowly.
 DRIFT_STEPS = 1
 
-WRONG_CODE = "The code is wrong or has already been used. Enter the code your app shows now"
-CODE_FORMAT = "Enter the 6-digit code from your authenticator app"
+WRONG_CODE = N_("The code is wrong or has already been used. Enter the code your app shows now")
+CODE_FORMAT = N_("Enter the 6-digit code from your authenticator app")
 MAX_WRONG_CODES = 5
 WRONG_CODE_WINDOW = timedelta(minutes=15)
-TOO_MANY = (
+TOO_MANY = N_(
     "Too many wrong codes. Wait 15 minutes and try again, or ask an administrator to reset your "
     "two-step verification if you no longer have your phone."
 )
@@ -100,7 +102,7 @@ def _key(ctx: ServiceContext) -> TwoStepKey:
 def _officer(ctx: ServiceContext, officer_id: int) -> Officer:
     officer = ctx.session.scalar(select(Officer).where(Officer.id == officer_id).with_for_update())
     if officer is None or not officer.active:
-        raise Forbidden("Your officer account is not active. Ask an administrator to reactivate it.")
+        raise Forbidden(N_("Your officer account is not active. Ask an administrator to reactivate it."))
     return officer
 
 
@@ -134,7 +136,7 @@ def confirm_setup(ctx: ServiceContext, officer_id: int, code: str | None, curren
     officer = _officer(ctx, officer_id)
     pending = secret_being_set_up(_key(ctx), officer)
     if pending is None:
-        raise Conflict("Start setting up two-step verification again: this page had expired.")
+        raise Conflict(N_("Start setting up two-step verification again: this page had expired."))
     if officer.totp_secret is not None:
         try:
             check_code(ctx, officer, current_code)
@@ -196,9 +198,9 @@ def turn_off(ctx: ServiceContext, officer_id: int, code: str | None, admins_must
     where it is required. Flushes only."""
     officer = _officer(ctx, officer_id)
     if required(officer, admins_must):
-        raise Conflict("Administrators must use two-step verification here, so it cannot be turned off.")
+        raise Conflict(N_("Administrators must use two-step verification here, so it cannot be turned off."))
     if officer.totp_secret is None:
-        raise Conflict("Two-step verification is not turned on.")
+        raise Conflict(N_("Two-step verification is not turned on."))
     check_code(ctx, officer, code)
     forget(officer)
     officer.totp_last_step = None
