@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -20,6 +21,7 @@ from wtforms import (
     TextAreaField,
 )
 
+from guarantee.i18n import say
 from guarantee.services.queue import as_id
 from guarantee.widgets import (
     GovCheckboxesInput,
@@ -52,14 +54,15 @@ def action_form(
     not_asked: tuple[str, ...] = (),
     **kwargs: Any,
 ) -> FlaskForm:
-    """A form asking for exactly the input the workflow names for this trigger, with the
+    """A form asking for exactly the input the workflow names for this trigger (its words in the
+    reader's language: build it while answering a request), with the
     ``hidden`` fields the page carries (the claim's version, or a key that sends it once).
     ``ranked``: the catalogue entries closest to the claim, (id, title), offered first;
     ``citable``: the earlier statements it may cite, (id, what the box says); ``not_asked``: the
     inputs this claim is not asked (``Input.asked_if``)."""
     return input_form(
         tuple(spec for spec in transition.inputs if spec.name not in not_asked),
-        submit or transition.label,
+        submit or say(transition.label),
         transition.trigger,
         hidden=hidden,
         regulations=regulations or [],
@@ -78,22 +81,25 @@ def _regulation_fields(
     """A catalogue entry: from the whole catalogue, or a new one; where ``ranked`` is given, the
     closest entries first as a choice of their own, and the other two after them."""
     if ranked is None:
-        entries = [SelectChoice("", "Add a new entry (below)")] + [SelectChoice(str(i), t) for i, t in regulations]
+        entries = [SelectChoice("", _("Add a new entry (below)"))] + [SelectChoice(str(i), t) for i, t in regulations]
         return {
             spec.name: SelectField(
-                f"{title}: from the catalogue", choices=entries, validate_choice=False, widget=GovSelect()
+                _("%(title)s: from the catalogue", title=title),
+                choices=entries,
+                validate_choice=False,
+                widget=GovSelect(),
             ),
-            f"{spec.name}_new": StringField("Or a new catalogue entry: its title", widget=GovTextInput()),
+            f"{spec.name}_new": StringField(_("Or a new catalogue entry: its title"), widget=GovTextInput()),
         }
     picks = [SelectChoice(str(i), t) for i, t in ranked] + [
-        SelectChoice(OTHER_ENTRY, "Another catalogue entry"),
-        SelectChoice(NEW_ENTRY, "A new catalogue entry"),
+        SelectChoice(OTHER_ENTRY, _("Another catalogue entry")),
+        SelectChoice(NEW_ENTRY, _("A new catalogue entry")),
     ]
-    entries = [SelectChoice("", "Choose an entry")] + [SelectChoice(str(i), t) for i, t in regulations]
+    entries = [SelectChoice("", _("Choose an entry"))] + [SelectChoice(str(i), t) for i, t in regulations]
     return {
         f"{spec.name}_pick": RadioField(title, choices=picks, validate_choice=False, widget=GovRadioInput()),
-        spec.name: SelectField("Catalogue entry", choices=entries, validate_choice=False, widget=GovSelect()),
-        f"{spec.name}_new": StringField("The new entry's title", widget=GovTextInput()),
+        spec.name: SelectField(_("Catalogue entry"), choices=entries, validate_choice=False, widget=GovSelect()),
+        f"{spec.name}_new": StringField(_("The new entry's title"), widget=GovTextInput()),
     }
 
 
@@ -108,13 +114,13 @@ def _field(
     transition: Transition | None = None,
 ) -> dict[str, Field]:
     """The field (or fields) for one input: its label says whether it is optional and, on an
-    officer's form, whether the group will read it (``workflows.sentences``)."""
-    title = form_label(spec, officers_form=officers_form)
-    hint = form_hint(spec, transition)
+    officer's form, whether the group will read it (``workflows.sentences``), in the reader's language."""
+    title = say(form_label(spec, officers_form=officers_form))
+    hint = say(form_hint(spec, transition))
     if spec.kind == "text":
         return {spec.name: TextAreaField(title, description=hint, widget=GovTextArea())}
     if spec.kind == "choice":
-        choices = [SelectChoice(c, label(c)) for c in spec.choices]
+        choices = [SelectChoice(c, say(label(c))) for c in spec.choices]
         return {
             spec.name: RadioField(
                 title, description=hint, choices=choices, validate_choice=False, widget=GovRadioInput()
@@ -123,7 +129,7 @@ def _field(
     if spec.kind == "regulation":
         return _regulation_fields(spec, title, regulations, ranked)
     if spec.kind == "officer":
-        names = [SelectChoice("", "Nobody yet")] + [SelectChoice(str(i), n) for i, n in officers]
+        names = [SelectChoice("", _("Nobody yet"))] + [SelectChoice(str(i), n) for i, n in officers]
         return {
             spec.name: SelectField(title, description=hint, choices=names, validate_choice=False, widget=GovSelect())
         }

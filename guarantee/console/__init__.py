@@ -18,14 +18,17 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from guarantee.console import sessions
+from guarantee.i18n import say, say_all
 from guarantee.pages import render_error
 from guarantee.public.forms import show_errors
 from guarantee.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from guarantee.transactions import undo
+from workflows.words import N_
 
 bp = Blueprint("console", __name__, url_prefix="/officer", template_folder="templates")
 
-STALE = (
+# Said through ``say()`` where they are shown (the reader's language is known only then).
+STALE = N_(
     "Someone else changed this claim while you were looking at it, so nothing was done. "
     "The page now shows the claim as it is. Check it, then act again if you still need to."
 )
@@ -48,19 +51,26 @@ def local(target: str) -> bool:
     )
 
 
-EXPIRED = "This page had expired."
+EXPIRED = N_("This page had expired.")
 
 
-def expired(next_step: str = "Go back and try again.") -> Response:
-    """The page for a form whose CSRF token had expired (or was missing): nothing was done."""
-    return render_error(400, f"{EXPIRED} {next_step}")
+def expired(next_step: str = N_("Go back and try again.")) -> Response:
+    """The page for a form whose CSRF token had expired (or was missing): nothing was done.
+    ``next_step`` is a sentence of its own: marked English (said here) or already translated."""
+    return render_error(400, f"{say(EXPIRED)} {say(next_step)}")  # two sentences, each translated
 
 
 def refuse(form: FlaskForm, failed: ValidationFailed) -> None:
     """The service refused what the form asked: nothing it did stays, and its reasons go on the
     form's fields, for the page to be shown again."""
     undo()
-    show_errors(form, failed.errors)
+    show_errors(form, say_all(failed.errors))
+
+
+def summary(failed: ValidationFailed) -> str:
+    """Every message of a refusal, each in the reader's language, in one line (for a page that
+    has no field to show them beside)."""
+    return "; ".join(say(message) for messages in failed.errors.values() for message in messages)
 
 
 def submitted(form: FlaskForm, do: Callable[[], object]) -> bool:
@@ -87,7 +97,7 @@ def _session_limits() -> ResponseReturnValue | None:
     if why:
         logout_user()
         session.clear()
-        flash(why)
+        flash(say(why))
         return redirect(url_for("console.sign_in"))
     if current_user.must_change_password and request.endpoint not in ("console.password", "console.sign_out"):
         return redirect(url_for("console.password"))
@@ -104,17 +114,17 @@ def _private(response: Response) -> Response:
 
 @bp.errorhandler(NotFound)
 def _not_found(error: NotFound) -> Response:
-    return render_error(404, error.message)
+    return render_error(404, say(error.message))
 
 
 @bp.errorhandler(Conflict)
 def _conflict(error: Conflict) -> Response:
-    return render_error(409, error.message)
+    return render_error(409, say(error.message))
 
 
 @bp.errorhandler(Forbidden)
 def _forbidden(error: Forbidden) -> Response:
-    return render_error(403, error.message)
+    return render_error(403, say(error.message))
 
 
 def init_app(app: Any) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -21,6 +22,7 @@ from guarantee import mail
 from guarantee.action_forms import NEW_ENTRY, OTHER_ENTRY, action_form, answers, picked_errors
 from guarantee.console import STALE, bp, refuse
 from guarantee.console.claim import catalogue_entries, catalogue_query, claim_page_response
+from guarantee.i18n import long_date, say
 from guarantee.pages import render_error
 from guarantee.services import publishing, queue, reading
 from guarantee.services.claims import may_fire
@@ -55,7 +57,7 @@ def _form(
     return action_form(
         transition,
         hidden=("version",),
-        submit="Continue" if transition.confirm_first else None,  # to the check page
+        submit=_("Continue") if transition.confirm_first else None,  # to the check page
         regulations=entries,
         officers=active_names(ctx),
         ranked=None if ranked is None else [(m.regulation_id, m.title) for m in ranked],
@@ -67,7 +69,15 @@ def _form(
 
 def _citable(precedent: publishing.Precedent) -> str:
     """What a box to cite an earlier statement says: "Cite DS-2026-48213: upheld, April to June 2026. ..."."""
-    return f"Cite {precedent.number}: {label(precedent.decision).lower()}, {precedent.quarter}. {precedent.first_line}"
+    return str(
+        _(
+            "Cite %(number)s: %(decision)s, %(quarter)s. %(first_line)s",
+            number=precedent.number,
+            decision=say(label(precedent.decision)).lower(),
+            quarter=say(precedent.quarter),
+            first_line=say(precedent.first_line),
+        )
+    )
 
 
 def _ranked(ctx: ServiceContext, reference: str, transition: Transition) -> list[EntryMatch] | None:
@@ -153,7 +163,7 @@ def act(ctx: ServiceContext, reference: str, trigger: str) -> ResponseReturnValu
         return _action_page(ctx, reference, transition, form, 400)
     version = queue.as_id(form.version.data)
     if version is None:  # every form carries the version it was drawn from
-        return claim_page_response(ctx, reference, 409, problem=STALE)
+        return claim_page_response(ctx, reference, 409, problem=say(STALE))
     if "change" in request.form:
         return _action_page(ctx, reference, transition, form)
     given = answers(transition.inputs, form)
@@ -171,11 +181,11 @@ def act(ctx: ServiceContext, reference: str, trigger: str) -> ResponseReturnValu
         return _action_page(ctx, reference, transition, form, 400)
     except StaleClaim:
         undo()
-        return claim_page_response(ctx, reference, 409, problem=STALE)
+        return claim_page_response(ctx, reference, 409, problem=say(STALE))
     except (Conflict, Forbidden) as refused:
         undo()
         return claim_page_response(
-            ctx, reference, 409 if isinstance(refused, Conflict) else 403, problem=refused.message
+            ctx, reference, 409 if isinstance(refused, Conflict) else 403, problem=say(refused.message)
         )
     if not confirmed:
         return _check_page(ctx, reference, transition, form, checked)
@@ -194,10 +204,10 @@ def _check_page(
         claim=claim,
         transition=transition,
         action=form,
-        answers=_answers(transition, form),
+        answers=_answers(transition, form, _cited_numbers(ctx, reference, transition)),
         posted=_posted(form),
         checked=checked,
-        to_state=STATE_LABELS[checked.to_state],
+        to_state=say(STATE_LABELS[checked.to_state]),
         duplicate_of=answers(transition.inputs, form).get(DUPLICATE_OF),
         clock_effect=clock_effect,
     )
@@ -219,8 +229,14 @@ def _posted(form: FlaskForm) -> list[tuple[str, str]]:
     return posted
 
 
-def _answers(transition: Transition, form: FlaskForm) -> list[tuple[str, str]]:
-    """(question, answer) as the officer gave them: the words of the choices, not their codes."""
+def _cited_numbers(ctx: ServiceContext, reference: str, transition: Transition) -> dict[str, str]:
+    """The number of each statement the decision may cite, by its id (as the form posts it)."""
+    return {str(p.id): p.number for p in publishing.decision_form(ctx, reference, transition).precedents}
+
+
+def _answers(transition: Transition, form: FlaskForm, numbers: dict[str, str]) -> list[tuple[str, str]]:
+    """(question, answer) as the officer gave them: the words of the choices, not their codes;
+    the statements cited by their ``numbers``."""
     shown = []
     for spec in transition.inputs:
         if spec.name not in form:  # not asked of this claim
@@ -228,45 +244,55 @@ def _answers(transition: Transition, form: FlaskForm) -> list[tuple[str, str]]:
         field = form[spec.name]
         if spec.kind == "citations":
             chosen = {str(value) for value in field.data or []}
-            value = "; ".join(c.label.split(":")[0].removeprefix("Cite ") for c in field.choices if c.value in chosen)
+            value = "; ".join(numbers.get(c.value, "") for c in field.choices if c.value in chosen)
         elif spec.kind == "regulation":
             entry = answers((spec,), form).get(spec.name)
             if isinstance(entry, dict):
-                value = f"A new catalogue entry: {entry['title']}"
+                value = _("A new catalogue entry: %(title)s", title=entry["title"])
             else:
                 value = next((c.label for c in field.choices if c.value == str(entry)), "")
         elif spec.kind in ("choice", "officer"):
             value = next((c.label for c in field.choices if c.value == (field.data or "")), "")
         else:
             value = field.data or ""
-        shown.append((field.label.text, value or "Not given"))
+        shown.append((field.label.text, value or _("Not given")))
     return shown
 
 
 def _day(day: date | None) -> str:
-    return f"{day:%-d %B %Y}" if day else ""
+    return long_date(day) if day else ""
 
 
 def clock_effect(change: ClockChange, *, done: bool = False) -> str:
-    """What a step does to a clock, in words: "Time to appeal starts: due 14 January 2027"."""
+    """What a step does to a clock, in words: "Time to appeal starts: due 14 January 2027"
+    (``done``: what it did, "Time to appeal started: ...")."""
+    clock, due, days = say(change.label), _day(change.due_on), change.days_left
     if change.action == "start":
-        return f"{change.label} {'started' if done else 'starts'}: due {_day(change.due_on)}"
+        if done:
+            return str(_("%(clock)s started: due %(due)s", clock=clock, due=due))
+        return str(_("%(clock)s starts: due %(due)s", clock=clock, due=due))
     if change.action == "resume":
-        return f"{change.label} {'runs' if done else 'will run'} again: due {_day(change.due_on)}"
+        if done:
+            return str(_("%(clock)s runs again: due %(due)s", clock=clock, due=due))
+        return str(_("%(clock)s will run again: due %(due)s", clock=clock, due=due))
     if change.action == "pause":
-        return f"{change.label} {'paused' if done else 'pauses'}, with {change.days_left} working days left"
-    return f"{change.label} {'stopped' if done else 'stops'}"
+        if done:
+            return str(_("%(clock)s paused, with %(days)s working days left", clock=clock, days=days))
+        return str(_("%(clock)s pauses, with %(days)s working days left", clock=clock, days=days))
+    if done:
+        return str(_("%(clock)s stopped", clock=clock))
+    return str(_("%(clock)s stops", clock=clock))
 
 
 def told(effects: Effects) -> str:
     """What the claim page says once an action is made: what changed, and who was told."""
-    said = [f"The claim is now {STATE_LABELS[effects.to_state].lower()}."]
+    said = [_("The claim is now %(state)s.", state=say(STATE_LABELS[effects.to_state]).lower())]
     group = effects.group_message
     if group is not None:
-        said.append(f"An e-mail is on its way to the group at {group.to}.")
+        said.append(_("An e-mail is on its way to the group at %(address)s.", address=group.to))
     elif effects.group_not_told:
-        said.append(f"{effects.group_not_told}, so no e-mail was sent to the group.")
+        said.append(_("%(why)s, so no e-mail was sent to the group.", why=say(effects.group_not_told)))
     if effects.officer_messages:
-        said.append(f"An e-mail is on its way to {', '.join(m.to for m in effects.officer_messages)}.")
+        said.append(_("An e-mail is on its way to %(names)s.", names=", ".join(m.to for m in effects.officer_messages)))
     said += [f"{clock_effect(c, done=True)}." for c in effects.clocks]
     return " ".join(said)

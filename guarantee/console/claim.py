@@ -6,16 +6,19 @@ internal notes, showing the group's contact details, the assignee)."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Any
 
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from guarantee.action_forms import answers
-from guarantee.console import EXPIRED, STALE, bp, expired, forms, may, refuse, submitted
+from guarantee.console import EXPIRED, STALE, bp, expired, forms, may, refuse, submitted, summary
+from guarantee.i18n import language, say
 from guarantee.pages import render_error
 from guarantee.security import evidence_download
 from guarantee.services import data_rights, matching, publishing, queue, reading, regulations, remedies, rule_pages
@@ -86,7 +89,7 @@ def claim_page_response(
         duplicates=[] if finished else matching.possible_duplicates(ctx, current_user.actor, reference),
         group_chose=rule_pages.chosen_by_group(ctx, reference),
         may_decline_duplicate=DECLINE in view["allowed_triggers"],
-        duplicate_explanation=duplicate_explanation,
+        duplicate_explanation=partial(duplicate_explanation, group_language=claim.language),
         decline_trigger=DECLINE,
         duplicate_reason=DUPLICATE,
         files=files,
@@ -116,23 +119,28 @@ def due_dates(view: dict[str, Any], today: date) -> list[dict[str, Any]]:
     """The dates the claim's running clocks are due, soonest first; those past are overdue."""
     running = [c for c in view["clocks"] if c["status"] == "running" and c["due_on"]]
     return [
-        {"label": CLOCKS[c["clock"]].label, "due_on": c["due_on"], "overdue": today > c["due_on"]}
+        {"label": say(CLOCKS[c["clock"]].label), "due_on": c["due_on"], "overdue": today > c["due_on"]}
         for c in sorted(running, key=lambda c: (c["due_on"], CLOCKS[c["clock"]].label))
     ]
 
 
-def duplicate_explanation(kept: str) -> str:
-    """What the group is told when its claim is declined as a duplicate of claim ``kept``."""
-    return (
-        f"Claim {kept} is about the same rule, in the same area, and is already with us. We will consider "
-        f"the rule once, through claim {kept}, so this claim is closed as a duplicate of it."
-    )
+def duplicate_explanation(kept: str, group_language: str | None = None) -> str:
+    """What the group is told when its claim is declined as a duplicate of claim ``kept``, in the
+    language the group chose (it is sent to them as the officer's explanation)."""
+    with language(group_language):
+        return str(
+            _(
+                "Claim %(kept)s is about the same rule, in the same area, and is already with us. We will consider "
+                "the rule once, through claim %(kept)s, so this claim is closed as a duplicate of it.",
+                kept=kept,
+            )
+        )
 
 
 def still_possible(state: str) -> list[tuple[str, tuple[str, ...]]]:
     """What officers may still do to a finished claim: (the step's name, the roles that take it)."""
     return [
-        (t.label, tuple(r for r in t.fired_by if r in ROLES))
+        (say(t.label), tuple(r for r in t.fired_by if r in ROLES))
         for t in TRANSITIONS
         if state in t.sources and set(t.fired_by) & set(ROLES)
     ]
@@ -144,8 +152,11 @@ def _set_aside(view: dict[str, Any]) -> str | None:
     sources = {s for t in appeal_steps for s in TRANSITIONS_BY_TRIGGER[t].sources}
     may_decide = any(may(TRANSITIONS_BY_TRIGGER[t].fired_by) for t in appeal_steps)
     if view["state"] in sources and may_decide and not appeal_steps & set(view["allowed_triggers"]):
-        return (
-            "You made an earlier decision on this claim, so another member of the appeal panel must decide its appeal."
+        return str(
+            _(
+                "You made an earlier decision on this claim, so another member of the appeal panel must decide its "
+                "appeal."
+            )
         )
     return None
 
@@ -165,7 +176,7 @@ def evidence(ctx: ServiceContext, reference: str, attachment_id: int) -> Respons
     try:
         attachment, path = open_evidence(ctx, reference, attachment_id, current_user.actor)
     except StorageUnavailable as unavailable:
-        return render_error(503, unavailable.message)
+        return render_error(503, say(unavailable.message))
     return evidence_download(path, attachment.content_type, attachment.filename)
 
 
@@ -182,7 +193,7 @@ def classification(ctx: ServiceContext, reference: str) -> ResponseReturnValue:
         return claim_page_response(ctx, reference, 400, classification_form=form)
     version = queue.as_id(form.version.data)
     if version is None:
-        return claim_page_response(ctx, reference, 400, problem=f"{EXPIRED} Reload it and try again.")
+        return claim_page_response(ctx, reference, 400, problem=" ".join((say(EXPIRED), _("Reload it and try again."))))
     given = answers(forms.CLASSIFICATION, form)
     try:
         claim = classify(
@@ -198,14 +209,14 @@ def classification(ctx: ServiceContext, reference: str) -> ResponseReturnValue:
         return claim_page_response(ctx, reference, 400, classification_form=form)
     except StaleClaim:
         undo()
-        return claim_page_response(ctx, reference, 409, classification_form=form, problem=STALE)
+        return claim_page_response(ctx, reference, 409, classification_form=form, problem=say(STALE))
     except Conflict as refused:
         undo()
-        return claim_page_response(ctx, reference, 409, problem=refused.message)
+        return claim_page_response(ctx, reference, 409, problem=say(refused.message))
     if claim.version != version:
-        flash("The classification was changed.", "success")
+        flash(_("The classification was changed."), "success")
     else:
-        flash("Nothing was changed: the claim already had that classification.", "info")
+        flash(_("Nothing was changed: the claim already had that classification."), "info")
     return redirect(url_for("console.claim_page", reference=reference), code=303)
 
 
@@ -216,7 +227,7 @@ def note(ctx: ServiceContext, reference: str) -> ResponseReturnValue:
     form = forms.NoteForm()
     if not submitted(form, lambda: add_note(ctx, reference, current_user.actor, form.note.data or "")):
         return claim_page_response(ctx, reference, 400, note_form=form)
-    flash("Note added.", "success")
+    flash(_("Note added."), "success")
     return redirect(url_for("console.claim_page", reference=reference, _anchor="timeline"), code=303)
 
 
@@ -241,20 +252,20 @@ def assignee(ctx: ServiceContext, reference: str) -> ResponseReturnValue:
         return expired()
     chosen = queue.as_id(form.assignee.data)
     if form.assignee.data and chosen is None:
-        return render_error(400, "Choose an officer from the list.")
+        return render_error(400, _("Choose an officer from the list."))
     version = queue.as_id(form.version.data)
     if version is None:
-        return claim_page_response(ctx, reference, 409, problem=STALE)
+        return claim_page_response(ctx, reference, 409, problem=say(STALE))
     try:
         assign(ctx, reference, chosen, current_user.actor, expected_version=version)
     except StaleClaim:
         undo()
-        return claim_page_response(ctx, reference, 409, problem=STALE)
+        return claim_page_response(ctx, reference, 409, problem=say(STALE))
     except ValidationFailed as failed:
         undo()
-        return claim_page_response(ctx, reference, 400, problem=failed.summary)
+        return claim_page_response(ctx, reference, 400, problem=summary(failed))
     except Conflict as refused:
         undo()
-        return claim_page_response(ctx, reference, 409, problem=refused.message)
-    flash("The claim's assignee was changed.", "success")
+        return claim_page_response(ctx, reference, 409, problem=say(refused.message))
+    flash(_("The claim's assignee was changed."), "success")
     return redirect(url_for("console.claim_page", reference=reference), code=303)

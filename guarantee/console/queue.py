@@ -9,12 +9,14 @@ from urllib.parse import urlencode
 
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from guarantee import csv_export
-from guarantee.console import bp, expired, forms, may
+from guarantee.console import bp, expired, forms, may, summary
+from guarantee.i18n import say, say_all
 from guarantee.pages import render_error
 from guarantee.services import queue, regulations, saved_filters, sender
 from guarantee.services.casework import ASSIGNERS
@@ -24,6 +26,7 @@ from guarantee.services.officers import active_names
 from guarantee.transactions import read_only, transactional, undo
 from workflows import ACTIVE_STATES, STATE_LABELS, STATES, TRANSITIONS_BY_TRIGGER
 from workflows.vocabulary import label
+from workflows.words import N_
 
 # Who may decline claims, so decline several as duplicates: from the workflow.
 DECLINERS = TRANSITIONS_BY_TRIGGER["decline"].fired_by
@@ -41,7 +44,7 @@ CSV_COLUMNS = (
     "due_on",
     "working_days_overdue",
 )
-DUE_WORDS = {"overdue": "Overdue", "this_week": "Due this week"}
+DUE_WORDS = {"overdue": N_("Overdue"), "this_week": N_("Due this week")}
 # Where the error summary sends the officer for each field a refusal names.
 FIELD_IDS = {"name": "filter-name", "assignee": "bulk-assignee", "references": "claims"}
 
@@ -67,7 +70,7 @@ def render_queue(
         filters = queue.parse_filters(args, args.getlist("state"))
         page = queue.work_queue(ctx, current_user.actor, filters, cursor=args.get("cursor"))
     except ValidationFailed as failed:
-        return render_error(400, failed.summary)
+        return render_error(400, summary(failed))
     actor = current_user.actor
     officers = active_names(ctx)
     entries = regulations.titles(ctx, actor)
@@ -86,6 +89,7 @@ def render_queue(
         names=names,
         kept=kept,
         total=_total(page.counts, filters.states),
+        capped=_capped(page.counts, filters.states),
         officers=officers,
         catalogue_entries=entries,
         states=STATES,
@@ -98,9 +102,9 @@ def render_queue(
         may_assign=may(ASSIGNERS),
         may_decline=may(DECLINERS),
         failed_messages=sender.counts(ctx).get("failed", 0) if may(("admin",)) else 0,
-        errors=errors or {},
+        errors=say_all(errors or {}),
         error_list=[
-            {"text": message, "href": f"#{FIELD_IDS.get(field, 'main-content')}"}
+            {"text": say(message), "href": f"#{FIELD_IDS.get(field, 'main-content')}"}
             for field, messages in (errors or {}).items()
             for message in messages
         ],
@@ -136,14 +140,21 @@ def _url(kept: list[tuple[str, str]], **changed: str | None) -> str:
 
 
 def _count_words(count: int) -> str:
-    return f"more than {queue.COUNT_CAP:,}" if count > queue.COUNT_CAP else f"{count:,}"
+    """A count as the queue shows it: "23", or "more than 1,000" past the cap."""
+    if count > queue.COUNT_CAP:
+        return str(_("more than %(num)s", num=f"{queue.COUNT_CAP:,}"))
+    return f"{count:,}"
 
 
-def _total(counts: dict[str, int], states: tuple[str, ...]) -> str:
-    """How many claims the filters find, from the counts per state: "23", or "more than 1,000"."""
-    if any(counts[s] > queue.COUNT_CAP for s in states):
-        return _count_words(queue.COUNT_CAP + 1)
-    return _count_words(sum(counts[s] for s in states))
+def _capped(counts: dict[str, int], states: tuple[str, ...]) -> bool:
+    return any(counts[s] > queue.COUNT_CAP for s in states)
+
+
+def _total(counts: dict[str, int], states: tuple[str, ...]) -> int:
+    """How many claims the filters find, from the counts per state (past the cap when ``_capped``)."""
+    if _capped(counts, states):
+        return queue.COUNT_CAP + 1
+    return sum(counts[s] for s in states)
 
 
 def _views(
@@ -155,12 +166,12 @@ def _views(
     shown = queue.current_view(filters)
     everything = filters == queue.QueueFilters(sort=filters.sort)
     items: list[dict[str, Any]] = [
-        {"text": "All open claims", "href": url_for("console.queue_page"), "active": everything}
+        {"text": _("All open claims"), "href": url_for("console.queue_page"), "active": everything}
     ]
     for view in queue.VIEWS:
         items.append(
             {
-                "text": view.label,
+                "text": say(view.label),
                 "count": _count_words(counts[view.key]),
                 "href": url_for("console.queue_page") + "?" + view.query,
                 "active": view.key == shown,
@@ -189,26 +200,26 @@ def _selected(
 
     assignee = filters.assignee
     words = {
-        "assignee": {"me": "Me", "none": "Nobody"}.get(assignee or "")
-        or officers.get(int(assignee) if assignee and assignee.isdigit() else 0, "A deactivated officer"),
-        "due": DUE_WORDS.get(filters.due or ""),
-        "sector": label(filters.sector),
-        "region": label(filters.region),
-        "category": label(filters.category),
-        "regulation": entries.get(filters.regulation or 0, "A merged catalogue entry"),
+        "assignee": {"me": _("Me"), "none": _("Nobody")}.get(assignee or "")
+        or officers.get(int(assignee) if assignee and assignee.isdigit() else 0, _("A deactivated officer")),
+        "due": say(DUE_WORDS.get(filters.due or "")),
+        "sector": say(label(filters.sector)),
+        "region": say(label(filters.region)),
+        "category": say(label(filters.category)),
+        "regulation": entries.get(filters.regulation or 0, _("A merged catalogue entry")),
     }
     headings = {
-        "assignee": "Assigned to",
-        "due": "Due",
-        "sector": "Sector",
-        "region": "Region",
-        "category": "Category",
-        "regulation": "Regulation",
+        "assignee": _("Assigned to"),
+        "due": _("Due"),
+        "sector": _("Sector"),
+        "region": _("Region"),
+        "category": _("Category"),
+        "regulation": _("Regulation"),
     }
     categories = []
     if filters.states != ACTIVE_STATES:
-        items = [{"text": STATE_LABELS[s], "href": without("state", s)} for s in filters.states]
-        categories.append({"heading": {"text": "Status"}, "items": items})
+        items = [{"text": say(STATE_LABELS[s]), "href": without("state", s)} for s in filters.states]
+        categories.append({"heading": {"text": _("Status")}, "items": items})
     for key, heading in headings.items():
         value = next((v for k, v in kept if k == key), None)
         if value:
@@ -236,7 +247,7 @@ def queue_csv(ctx: ServiceContext) -> ResponseReturnValue:
                 break
             cursor = page.next_cursor
     except ValidationFailed as failed:
-        return render_error(400, failed.summary)
+        return render_error(400, summary(failed))
     response = make_response(csv_export.write(rows))
     response.mimetype = "text/csv"
     response.headers["Content-Disposition"] = "attachment; filename=queue.csv"
@@ -249,14 +260,14 @@ def queue_csv(ctx: ServiceContext) -> ResponseReturnValue:
 def save_filter(ctx: ServiceContext) -> ResponseReturnValue:
     """Save the filters in use under a name of the officer's own: a view of the queue."""
     if not forms.CsrfForm().validate():
-        return expired("Go back to the queue and try again.")
+        return expired(_("Go back to the queue and try again."))
     args = MultiDict([(key, value) for key in FILTERS for value in request.form.getlist(key)])
     try:
         saved = saved_filters.save(ctx, current_user.actor, request.form.get("name", ""), args)
     except ValidationFailed as failed:
         undo()
         return render_queue(ctx, args, errors=failed.errors, typed_name=request.form.get("name", ""))
-    flash(f"Filter saved as “{saved.name}”: it is with your views, above the queue.", "success")
+    flash(_("Filter saved as “%(name)s”: it is with your views, above the queue.", name=saved.name), "success")
     return redirect(url_for("console.queue_page") + f"?{saved.query}", code=303)
 
 
@@ -265,8 +276,11 @@ def save_filter(ctx: ServiceContext) -> ResponseReturnValue:
 @transactional
 def delete_filter(ctx: ServiceContext, filter_id: int) -> ResponseReturnValue:
     if not forms.CsrfForm().validate():
-        return expired("Go back to the queue and try again.")
+        return expired(_("Go back to the queue and try again."))
     names = {s.id: s.name for s in saved_filters.list(ctx, current_user.actor)}
     saved_filters.delete(ctx, current_user.actor, filter_id)  # another's, or gone: NotFound, a 404 page
-    flash(f"Your saved filter “{names[filter_id]}” is deleted. The claims it showed are unchanged.", "success")
+    flash(
+        _("Your saved filter “%(name)s” is deleted. The claims it showed are unchanged.", name=names[filter_id]),
+        "success",
+    )
     return redirect(url_for("console.queue_page"), code=303)

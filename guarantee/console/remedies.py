@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from flask import flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -19,8 +21,8 @@ from guarantee.widgets import GovSubmitInput, GovTextArea
 
 
 class CloseFollowUpForm(FlaskForm):  # type: ignore[misc]
-    note = TextAreaField("What was done", widget=GovTextArea())
-    submit = SubmitField("Close the follow-up", widget=GovSubmitInput())
+    note = TextAreaField(_l("What was done"), widget=GovTextArea())
+    submit = SubmitField(_l("Close the follow-up"), widget=GovSubmitInput())
 
 
 @bp.get("/remedy-follow-ups")
@@ -55,5 +57,5 @@ def close_remedy_follow_up(ctx: ServiceContext, check_in_id: int) -> ResponseRet
     form = CloseFollowUpForm()
     if not submitted(form, lambda: remedies.close_follow_up(ctx, current_user.actor, check_in_id, form.note.data)):
         return _page(ctx, check_in_id, form, 400)
-    flash("The follow-up is closed, and your note is on the claim's timeline.", "success")
+    flash(_("The follow-up is closed, and your note is on the claim's timeline."), "success")
     return redirect(url_for("console.remedy_follow_ups"), code=303)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from flask import flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, SubmitField, TextAreaField
 
 from guarantee.console import bp, expired, may, refuse
+from guarantee.i18n import say
 from guarantee.services import publishing
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import ValidationFailed
@@ -26,25 +29,27 @@ STATEMENT_ID = "<int(max=2147483647):statement_id>"
 
 class SummaryForm(FlaskForm):  # type: ignore[misc]
     summary = TextAreaField(
-        "Summary for the public register",
-        description="If you change it, another officer must approve it: not you, and not the officer who drafted it.",
+        _l("Summary for the public register"),
+        description=_l(
+            "If you change it, another officer must approve it: not you, and not the officer who drafted it."
+        ),
         widget=GovTextArea(),
     )
-    submit = SubmitField("Save the summary", widget=GovSubmitInput())
+    submit = SubmitField(_l("Save the summary"), widget=GovSubmitInput())
 
 
 class ApproveForm(FlaskForm):  # type: ignore[misc]
     seen = HiddenField()  # the summary this page showed, so that a changed one is read first
-    submit = SubmitField("Approve and publish", widget=GovSubmitInput())
+    submit = SubmitField(_l("Approve and publish"), widget=GovSubmitInput())
 
 
 class WithdrawForm(FlaskForm):  # type: ignore[misc]
     reason = TextAreaField(
-        "Why it is withdrawn",
-        description="This is published on the register beside the statement, which stays listed as withdrawn.",
+        _l("Why it is withdrawn"),
+        description=_l("This is published on the register beside the statement, which stays listed as withdrawn."),
         widget=GovTextArea(),
     )
-    submit = SubmitField("Withdraw from the register", widget=GovSubmitInput())
+    submit = SubmitField(_l("Withdraw from the register"), widget=GovSubmitInput())
 
 
 @bp.get("/statements")
@@ -103,7 +108,7 @@ def edit_statement(ctx: ServiceContext, statement_id: int) -> ResponseReturnValu
     except ValidationFailed as failed:
         refuse(form, failed)
         return _statement_page(ctx, statement_id, 400, edit=form)
-    flash("The summary was saved. Another officer must now approve it: not you, as you changed it.", "success")
+    flash(_("The summary was saved. Another officer must now approve it: not you, as you changed it."), "success")
     return redirect(url_for("console.statement_page", statement_id=statement_id), code=303)
 
 
@@ -119,7 +124,7 @@ def approve_statement(ctx: ServiceContext, statement_id: int) -> ResponseReturnV
     except ValidationFailed as failed:
         refuse(form, failed)
         return _statement_page(ctx, statement_id, 400, approval_errors=_messages(failed))
-    flash(f"Statement {statement.number} is published on the register.", "success")
+    flash(_("Statement %(number)s is published on the register.", number=statement.number), "success")
     return redirect(url_for("console.statements"), code=303)
 
 
@@ -135,9 +140,12 @@ def withdraw_statement(ctx: ServiceContext, statement_id: int) -> ResponseReturn
     except ValidationFailed as failed:
         refuse(form, failed)
         return _statement_page(ctx, statement_id, 400, withdrawal=form)
-    flash(f"Statement {statement.number} is withdrawn. It stays on the register, marked as withdrawn.", "success")
+    flash(
+        _("Statement %(number)s is withdrawn. It stays on the register, marked as withdrawn.", number=statement.number),
+        "success",
+    )
     return redirect(url_for("console.statement_page", statement_id=statement_id), code=303)
 
 
 def _messages(failed: ValidationFailed) -> list[str]:
-    return [message for messages in failed.errors.values() for message in messages]
+    return [say(message) for messages in failed.errors.values() for message in messages]
