@@ -66,7 +66,7 @@ def test_each_legal_page_reads_in_welsh_for_a_browser_that_asks_for_it(
 def test_the_legal_pages_keep_the_councils_own_details_and_links_in_welsh(app: Flask) -> None:
     contact = app.test_client().get("/contact", headers=WELSH).text
     words = text_of(contact)
-    assert "Drwy’r post" in words and "Cwynion" in words
+    assert "Drwy'r post" in words and "Cwynion" in words
     assert "ofyn am un newydd" in words
     privacy = text_of(app.test_client().get("/privacy", headers=WELSH).text)
     assert "Erthygl 6(1)(e) UK GDPR, tasg gyhoeddus" in privacy, "the law is named as it is"
@@ -76,7 +76,7 @@ def test_the_legal_pages_keep_the_councils_own_details_and_links_in_welsh(app: F
 def test_the_accessibility_statement_says_its_timings_in_welsh(app: Flask) -> None:
     words = text_of(app.test_client().get("/accessibility", headers=WELSH).text)
     assert "caiff swyddogion eu hallgofnodi ar ôl 15 munud heb agor tudalen" in words
-    assert "chwyddo hyd at 400% heb i’r testun ddisgyn oddi ar y sgrin" in words
+    assert "chwyddo hyd at 400% heb i'r testun ddisgyn oddi ar y sgrin" in words
 
 
 # --- the cookies page and the language cookie ---------------------------------------------------
@@ -157,7 +157,7 @@ def test_a_services_refusal_is_said_in_welsh(app: Flask) -> None:
     assert refused.status_code == 403 and in_welsh(refused.text)
     assert heading(refused.text) == "Ni allwch wneud hynny"
     said = text_of(refused.text)
-    assert "Dim ond swyddog sydd â’r rôl" in said and "all weinyddu swyddogion." in said
+    assert "Dim ond swyddog sydd â'r rôl" in said and "all weinyddu swyddogion." in said
 
 
 def test_the_admin_pages_read_in_welsh(app: Flask) -> None:
@@ -183,7 +183,7 @@ def test_a_recorded_data_rights_request_is_due_on_a_welsh_date(app: Flask) -> No
     assert recorded.status_code == 303
     shown = text_of(client.get(recorded.headers["Location"]).text)
     assert "Rhaid ei ateb erbyn 30 Tachwedd 2026." in shown
-    assert "Copi o’u data" in shown and "drwy’r post" in shown
+    assert "Copi o'u data" in shown and "drwy'r post" in shown
 
 
 # --- the pages every page shares ------------------------------------------------------------------
@@ -192,7 +192,7 @@ def test_a_recorded_data_rights_request_is_due_on_a_welsh_date(app: Flask) -> No
 def test_a_missing_page_is_said_in_welsh(app: Flask) -> None:
     missing = app.test_client().get("/no-such-page", headers=WELSH)
     assert missing.status_code == 404 and in_welsh(missing.text)
-    assert heading(missing.text) == "Heb ddod o hyd i’r dudalen"
-    assert "Mynd i’r dudalen gychwyn" in text_of(missing.text)
+    assert heading(missing.text) == "Heb ddod o hyd i'r dudalen"
+    assert "Mynd i'r dudalen gychwyn" in text_of(missing.text)
     english = app.test_client().get("/no-such-page", headers=ENGLISH)
     assert heading(english.text) == "Page not found"

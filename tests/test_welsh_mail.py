@@ -7,8 +7,8 @@ language of their own. A rule's followers are written to in the language of the 
 asked to follow.
 
 Claims are walked through the workflow by the services and their messages sent by
-``flask guarantee notify`` to an SMTP server in the test, on SQLite and PostgreSQL. The Welsh is the
-mail area's catalogue fragment (.i18n-parts/mail.po), compiled for these tests.
+``flask guarantee notify`` to an SMTP server in the test, on SQLite and PostgreSQL, in the Welsh of the
+service's catalogue.
 """
 
 from __future__ import annotations
@@ -17,18 +17,15 @@ import email
 import email.policy
 import html
 import re
-from collections.abc import Iterator
 from datetime import date, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-import pytest
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+import markupsafe
 from flask import Flask
 from sqlalchemy import select
 
-from guarantee import create_app, i18n, mail
+from guarantee import i18n, mail
 from guarantee.clock import FixedClock
 from guarantee.context import service_context, unit_of_work
 from guarantee.extensions import db
@@ -40,14 +37,12 @@ from guarantee.services.claims import change_contact_email, fire, request_tracki
 from guarantee.services.context import ServiceContext
 from guarantee.services.sender import Email, Recipient
 from guarantee.services.sweep import sweep_batch
-from tests.conftest import _app_config
 from tests.helpers import INPUTS, VALID_SUBMISSION, Cast, submission, walk
 from tests.support.register import regulation
 from tests.test_notifications import Inbox, html_of, notify, text_of
 from workflows.vocabulary import label
 
 ROOT = Path(__file__).resolve().parent.parent
-FRAGMENT = ROOT / ".i18n-parts" / "mail.po"  # until the lead merges it into the Welsh catalogue
 
 ALL_TEMPLATES = {
     p.stem for p in (ROOT / "guarantee" / "templates" / "mail").glob("*.txt") if not p.stem.startswith("_")
@@ -81,41 +76,6 @@ WELSH_DATE = re.compile(rf"\b\d{{1,2}} ({MONTHS_CY}) \d{{4}}\b")
 ADDRESS = re.compile(r"https?://\S+")
 REFERENCE = re.compile(r"\b[A-Z]{3}-\d{4}-\d+\b")
 PLACEHOLDER = re.compile(r"\[[^\]]*\]")  # a preview's "[the group's private link ...]"
-
-
-def compiled(fragment: Path, folder: Path) -> Path:
-    """The catalogue ``fragment`` compiled where Flask-Babel looks: <folder>/cy/LC_MESSAGES/messages.mo."""
-    target = folder / "cy" / "LC_MESSAGES"
-    target.mkdir(parents=True)
-    with fragment.open("rb") as source:
-        catalogue = read_po(source, locale="cy")
-    with (target / "messages.mo").open("wb") as out:
-        write_mo(out, catalogue)
-    return folder
-
-
-@pytest.fixture
-def app(fresh_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[Flask]:
-    """The app of tests/conftest.py, with the Welsh of the e-mails."""
-    translations = compiled(FRAGMENT, tmp_path / "translations")
-    app = create_app(
-        _app_config(
-            fresh_url,
-            GUARANTEE_CLOCK=clock,
-            GUARANTEE_AUDIT_SIGNING_KEY=str(tmp_path / "signing-key.pem"),
-            GUARANTEE_EVIDENCE_DIR=str(tmp_path / "evidence"),
-            BABEL_TRANSLATION_DIRECTORIES=str(translations),
-        )
-    )
-    # Flask-Babel keeps the catalogues it loaded for the whole process (not per app): forget them
-    # before and after, so that this test reads its own, and no other test reads it.
-    with app.app_context():
-        i18n.babel.domain_instance.cache.clear()
-    yield app
-    with app.app_context():
-        i18n.babel.domain_instance.cache.clear()
-        db.session.remove()
-        db.engine.dispose()
 
 
 # --- walking a group in each language through every step that writes to it ----------------------
@@ -262,7 +222,7 @@ def test_a_group_that_chose_welsh_gets_every_e_mail_in_welsh_and_one_that_chose_
         # The HTML part: the same Welsh words, marked as Welsh.
         part = html_of(message)
         assert '<html lang="cy">' in part and "Gwarant Cydgynhyrchu</p>" in part, template
-        assert f"<title>{html.escape(subject, quote=False)}</title>" in part, template
+        assert f"<title>{markupsafe.escape(subject)}</title>" in part, template
         assert english_left(_plain(part), in_english.text, kept) == [], template
 
     def welsh_one(template: str, claim: str) -> str:
@@ -338,9 +298,9 @@ def test_the_language_of_the_page_that_shows_or_queues_an_e_mail_does_not_change
                 rendered = mail.render(message, Recipient(ADDRESSES["en"][0], CONTACT), ctx)
                 copy = mail.render_copy(message, Recipient(ADDRESSES["en"][0], CONTACT), ctx)
                 subjects[page, reference] = rendered.subject
-                expected = "dolen breifat y grŵp i’r hawliad" if claim.language == "cy" else "the group's private link"
+                expected = "dolen breifat y grŵp i'r hawliad" if claim.language == "cy" else "the group's private link"
                 assert expected in rendered.text, "a preview's placeholder, in the group's language"
-                copied = "roedd dolen breifat i’ch hawliad yma" if claim.language == "cy" else "a private link to your"
+                copied = "roedd dolen breifat i'ch hawliad yma" if claim.language == "cy" else "a private link to your"
                 assert copied in copy.text, "a copy's placeholder, in the group's language"
             assert i18n.current_language() == page, "the page goes on in its own language"
     for page in ("en", "cy"):

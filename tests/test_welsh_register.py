@@ -12,73 +12,26 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-import pytest
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree
 
-from guarantee import create_app, i18n
-from guarantee.clock import FixedClock
+from guarantee import i18n
 from guarantee.context import unit_of_work
 from guarantee.services import publishing
 from guarantee.services.register import period_words
 from guarantee.services.rule_pages import default_challenge_route
-from tests.conftest import _app_config
 from tests.support.filing import page_csrf
 from tests.support.register import alike, regulation, statement
 from tests.test_public import text_of
 from tests.test_register_pages import ATOM, small_register
 
-ROOT = Path(__file__).resolve().parent.parent
-# This area's Welsh, until the lead merges it into the service's catalogue: then the catalogue's.
-FRAGMENT = ROOT / ".i18n-parts" / "register.po"
 WELSH = {"language": "cy"}  # the toggle's cookie
 WELSH_HEADER = {"Accept-Language": "cy"}  # a browser's choice, without the cookie
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-
-
-def _catalogue(folder: Path) -> str:
-    """The folder of the Welsh catalogue the app reads: the fragment compiled, where there is one."""
-    if not FRAGMENT.exists():
-        return str(i18n.TRANSLATIONS)
-    with FRAGMENT.open("rb") as handle:
-        catalogue = read_po(handle, locale="cy")
-    compiled = folder / "cy" / "LC_MESSAGES" / "messages.mo"
-    compiled.parent.mkdir(parents=True)
-    with compiled.open("wb") as handle:
-        write_mo(handle, catalogue)
-    return str(folder)
-
-
-@pytest.fixture
-def app(fresh_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[Flask]:
-    """conftest's app, reading the Welsh of this area. The translations Flask-Babel loads are kept
-    per process, whatever the app: dropped before and after, so no other test reads these."""
-    made = create_app(
-        _app_config(
-            fresh_url,
-            GUARANTEE_CLOCK=clock,
-            GUARANTEE_AUDIT_SIGNING_KEY=str(tmp_path / "signing-key.pem"),
-            GUARANTEE_EVIDENCE_DIR=str(tmp_path / "evidence"),
-            BABEL_TRANSLATION_DIRECTORIES=_catalogue(tmp_path / "translations"),
-        )
-    )
-    with made.app_context():
-        i18n.babel.domain_instance.cache.clear()
-    yield made
-    from guarantee.extensions import db
-
-    with made.app_context():
-        i18n.babel.domain_instance.cache.clear()
-        db.session.remove()
-        db.engine.dispose()
 
 
 def read(client: FlaskClient, path: str, **cookies: str) -> Any:
