@@ -1,6 +1,5 @@
 // The officers' console only (console/base.html): MOJ Frontend's components and our sticky action
 // bar. Progressive enhancement only: every console page works without JavaScript.
-import { createAll } from "./build/govuk-frontend.min.js";
 import { FilterToggleButton, initAll } from "./build/moj-frontend.min.js";
 import { initStickyActionBars } from "./sticky-action-bar.js";
 
@@ -8,11 +7,27 @@ import { initStickyActionBars } from "./sticky-action-bar.js";
 initAll();
 // The filter panel of mojFilterLayout: beside the list on a wide screen, where "Hide filter" gives
 // the list the whole width; behind "Show filter" on a narrow one. MOJ's initAll leaves it out.
-createAll(FilterToggleButton, {
-  bigModeMediaQuery: "(min-width: 48.0625em)",
-  // Hidden on a narrow screen by the media query; startHidden would hide it on a wide one too.
-  startHidden: false,
-  toggleButton: { showText: "Show filter", hideText: "Hide filter", classes: "govuk-button--secondary" },
-  closeButton: { text: "Close" },
-});
+// Its buttons' words are the page's (moj/filter.html gives them in the page's language).
+for (const filter of document.querySelectorAll('[data-module="moj-filter"]')) {
+  const said = filter.dataset;
+  try {
+    startFilter(filter, said);
+  } catch (error) {
+    console.log(error); // a browser GOV.UK Frontend does not support: the panel stays open, as without JavaScript
+  }
+}
+
+function startFilter(filter, said) {
+  new FilterToggleButton(filter, {
+    bigModeMediaQuery: "(min-width: 48.0625em)",
+    // Hidden on a narrow screen by the media query; startHidden would hide it on a wide one too.
+    startHidden: false,
+    toggleButton: {
+      showText: said.appShowText || "Show filter",
+      hideText: said.appHideText || "Hide filter",
+      classes: "govuk-button--secondary",
+    },
+    closeButton: { text: said.appCloseText || "Close" },
+  });
+}
 initStickyActionBars();

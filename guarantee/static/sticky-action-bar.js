@@ -3,6 +3,18 @@
 // shown, and its buttons work the same.
 const SELECTOR = '[data-module="app-sticky-action-bar"]';
 
+// "2 claims selected" in the page's language: the bar gives a whole sentence for each plural
+// category of it (data-selected-one, -two, -few, ...); without them, a number, a noun and "selected".
+const plurals = new Intl.PluralRules(document.documentElement.lang || "en");
+
+function said(bar, ticked) {
+  const category = plurals.select(ticked);
+  const key = `selected${category[0].toUpperCase()}${category.slice(1)}`;
+  const sentence = bar.dataset[key] || bar.dataset.selectedOther;
+  if (sentence) return sentence.replace("{n}", String(ticked));
+  return `${ticked} ${ticked === 1 ? bar.dataset.nounOne : bar.dataset.nounOther} selected`;
+}
+
 function startOne(bar) {
   const table = document.getElementById(bar.dataset.table || "");
   if (!table || bar.hasAttribute("data-app-sticky-action-bar-init")) return;
@@ -16,7 +28,7 @@ function startOne(bar) {
 
   const update = () => {
     const ticked = table.querySelectorAll('tbody input[type="checkbox"]:checked').length;
-    const words = `${ticked} ${ticked === 1 ? bar.dataset.nounOne : bar.dataset.nounOther} selected`;
+    const words = said(bar, ticked);
     bar.hidden = ticked === 0;
     if (status) status.textContent = words;
     live.textContent = ticked === 0 ? "" : words;
