@@ -20,8 +20,10 @@ from guarantee.api.problems import is_api_request, problem
 from guarantee.config import settings_to_set
 from guarantee.extensions import db
 from guarantee.pages import render_error
+from workflows.words import N_
 
 bp = Blueprint("health", __name__)
+
 log = logging.getLogger(__name__)
 
 
@@ -51,7 +53,7 @@ def _register_end_session(state: BlueprintSetupState) -> None:
 # the answer never says that nothing was saved: a client retries with the same Idempotency-Key.
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 RETRY_AFTER = "5"
-API_DETAIL = (
+API_DETAIL = N_(
     "The service cannot reach its database just now. Try again in a few seconds, with the same "
     "Idempotency-Key if you sent one, so that nothing is done twice."
 )

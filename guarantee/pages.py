@@ -195,6 +195,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["component"] = Components(app.jinja_env)  # GOV.UK components, kept once rendered
     app.jinja_env.globals["csrf_token"] = generate_csrf  # for the few forms without a form class
     app.jinja_env.globals["service_name"] = "Co-production Guarantee"
+    app.jinja_env.globals["language_names"] = i18n.LANGUAGE_NAMES
     app.jinja_env.globals["late_pause_rule"] = LATE_PAUSE_RULE
     # The workflow's vocabulary, the same for every page (a view may still pass its own subset).
     app.jinja_env.globals.update(

@@ -98,3 +98,18 @@ def test_the_glossarys_terms_are_the_ones_the_translation_uses(term: str) -> Non
     """A sample of the glossary's words, each used in the catalogue (a renamed term fails here)."""
     assert term in (ROOT / "docs" / "welsh-glossary.md").read_text()
     assert term in WELSH.read_text().lower()
+
+
+def test_every_bank_holiday_a_page_may_name_is_marked_for_translation() -> None:
+    """The holidays package names bank holidays in English only: each name it gives for the UK's
+    nations is one of calendar.HOLIDAY_NAMES, so that a Welsh page names it in Welsh."""
+    import holidays
+
+    from guarantee.services.calendar import HOLIDAY_NAMES
+
+    given = {
+        name
+        for nation in ("ENG", "WLS", "SCT", "NIR")
+        for name in holidays.country_holidays("GB", subdiv=nation, years=range(2020, 2041)).values()
+    }
+    assert given <= set(HOLIDAY_NAMES), sorted(given - set(HOLIDAY_NAMES))

@@ -9,7 +9,40 @@ from typing import Any
 
 import holidays
 
+from workflows.words import N_
+
 _SUBDIVISION = {"england": "ENG", "wales": "WLS", "scotland": "SCT", "northern_ireland": "NIR"}
+
+# Every bank holiday's name the ``holidays`` package gives for the UK's nations, 2020 to 2040, marked
+# for translation: a page says them in its reader's language (the package speaks only English).
+# tests/test_translations.py fails on a name the package gives that is missing here.
+HOLIDAY_NAMES: tuple[str, ...] = (
+    N_("Battle of the Boyne"),
+    N_("Battle of the Boyne (observed)"),
+    N_("Boxing Day"),
+    N_("Boxing Day (observed)"),
+    N_("Christmas Day"),
+    N_("Christmas Day (observed)"),
+    N_("Coronation of Charles III"),
+    N_("Easter Monday"),
+    N_("Good Friday"),
+    N_("Late Summer Bank Holiday"),
+    N_("May Day"),
+    N_("New Year Holiday"),
+    N_("New Year Holiday (observed)"),
+    N_("New Year Holiday; New Year's Day (observed)"),
+    N_("New Year's Day"),
+    N_("New Year's Day (observed)"),
+    N_("Platinum Jubilee of Elizabeth II"),
+    N_("Saint Andrew's Day"),
+    N_("Saint Andrew's Day (observed)"),
+    N_("Saint Patrick's Day"),
+    N_("Saint Patrick's Day (observed)"),
+    N_("Scotland's participation in the FIFA World Cup final"),
+    N_("Spring Bank Holiday"),
+    N_("State Funeral of Queen Elizabeth II"),
+    N_("Summer Bank Holiday"),
+)
 
 
 @cache
