@@ -30,6 +30,7 @@ from guarantee import i18n
 from guarantee.models import AuditEvent, Claim, ClaimClock, OutboxMessage, TimelineEntry
 from guarantee.services import following
 from guarantee.services.context import ServiceContext
+from guarantee.services.decisions import CONTACT_NAME
 from guarantee.services.sender import Email, Recipient, Transport, TransportError, link_lasts_until
 from workflows import CLOCKS, STATE_LABELS, TRANSITIONS_BY_TRIGGER
 from workflows.vocabulary import LANGUAGES, label
@@ -122,7 +123,8 @@ def _anchor(address: str) -> str:
 def message_context(message: OutboxMessage, recipient: Recipient, ctx: ServiceContext, links: Links) -> dict[str, Any]:
     claim = ctx.session.get(Claim, message.claim_id) if message.claim_id else None
     context: dict[str, Any] = {
-        "name": recipient.name,
+        # A preview names the group's contact with a placeholder, in the e-mail's language.
+        "name": i18n.say(recipient.name) if recipient.name == CONTACT_NAME else recipient.name,
         "payload": message.payload,
         "service_name": "Co-production Guarantee",
         "link": links,
@@ -168,7 +170,8 @@ def _follower_context(
     confirm and to stop following."""
     facts = following.mail_facts(ctx, message)
     context: dict[str, Any] = {
-        "rule_title": facts["rule_title"],
+        # The rule's title as written; a rule since removed, in the reader's words.
+        "rule_title": facts["rule_title"] if facts["rule_slug"] else i18n.say(facts["rule_title"]),
         "rule_page": links(f"/rules/{facts['rule_slug']}") if facts["rule_slug"] else None,
         "statements": [(number, links(f"/decisions/{number}")) for number in facts["numbers"]],
         "confirm_within_days": following.CONFIRM_WITHIN.days,

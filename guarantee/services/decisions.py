@@ -26,7 +26,7 @@ from workflows import CLOCKS
 from workflows.words import N_
 
 # Shown in a preview instead of the group's contact name: seeing it is audited, on the claim page.
-CONTACT_NAME = "((the group's contact name))"
+CONTACT_NAME = N_("((the group's contact name))")  # said in the e-mail's language where it is shown
 NO_CONSENT = N_("The group did not agree to be contacted")
 ERASED = N_("The group's contact details were erased")
 
