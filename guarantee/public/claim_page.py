@@ -11,6 +11,7 @@ action open now, then the timeline, then what the group told us. A step that end
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -418,40 +419,47 @@ def upload_evidence(reference: str) -> Response:
 @transactional
 def change_contact(ctx: ServiceContext, reference: str) -> Response:
     """A new contact e-mail address: audited, and the old address is told."""
-    actor = _group(ctx, reference)
-    form = forms.ContactEmailForm()
-    if not form.validate():
-        return tracking_page(ctx, reference, actor, 400, contact_form=form)
-    try:
-        change_contact_email(ctx, reference, actor, form.email.data)
-    except ValidationFailed as failed:
-        undo()
-        forms.show_errors(form, failed.errors)
-        return tracking_page(ctx, reference, actor, 400, contact_form=form)
-    except Conflict as refused:
-        undo()
-        return tracking_page(ctx, reference, actor, 409, problem=say(refused.message))
-    return _done(reference, "contact")
+    return _change(
+        ctx,
+        reference,
+        "contact",
+        forms.ContactEmailForm(),
+        lambda actor, form: change_contact_email(ctx, reference, actor, form.email.data),
+    )
 
 
 @bp.post("/track/<reference>/language")
 @transactional
 def change_written_language(ctx: ServiceContext, reference: str) -> Response:
     """The language the group is written to in, from now on (issue 23): audited."""
+    return _change(
+        ctx,
+        reference,
+        "language",
+        forms.LanguageForm(),
+        lambda actor, form: change_language(ctx, reference, actor, form.language.data),
+    )
+
+
+def _change(
+    ctx: ServiceContext, reference: str, what: str, form: Any, apply: Callable[[GroupActor, Any], object]
+) -> Response:
+    """One of the group's own details changed from its tracking page (``what``: contact or
+    language): the page again with the form's errors, or the banner that says it is done."""
     actor = _group(ctx, reference)
-    form = forms.LanguageForm()
+    again = {f"{what}_form": form}
     if not form.validate():
-        return tracking_page(ctx, reference, actor, 400, language_form=form)
+        return tracking_page(ctx, reference, actor, 400, **again)
     try:
-        change_language(ctx, reference, actor, form.language.data)
+        apply(actor, form)
     except ValidationFailed as failed:
         undo()
         forms.show_errors(form, failed.errors)
-        return tracking_page(ctx, reference, actor, 400, language_form=form)
+        return tracking_page(ctx, reference, actor, 400, **again)
     except Conflict as refused:
         undo()
         return tracking_page(ctx, reference, actor, 409, problem=say(refused.message))
-    return _done(reference, "language")
+    return _done(reference, what)
 
 
 @bp.get("/track/<reference>/evidence/<int:attachment_id>")
