@@ -119,6 +119,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {  # in the order the rows are made; check
         "remedy_sought", "remedy_details", "consent_contact", "consent_publish", "regulation_chosen_id", "category",
         "regulation_id", "assignee_id",
         "due_clock", "due_on", "remedy", "reason_code", "duplicate_of_id", "outcome", "decided_at", "resolved_at",
+        "language",
     ),
     "audit_events": (
         "id", "claim_id", "seq", "occurred_at", "actor_type", "actor_id", "action", "from_state", "to_state",
@@ -1116,6 +1117,7 @@ class Builder:
                 outcome,
                 null if decided is None else stamps[decided][0],
                 null if resolved is None else stamps[resolved][0],
+                "en",  # written to in English, the default (the Welsh pages are measured by the cookie)
             )
         )
 

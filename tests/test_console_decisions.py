@@ -172,7 +172,7 @@ def test_the_check_page_shows_the_email_the_group_will_get_with_the_reasons_and_
     reference = claim_in(app, "under_review")
     client, _ = signed_in(app, "reviewer")
     checked = post_action(client, reference, "not_uphold", check=False, **answers("not_uphold"))
-    email = re.search(r'id="group-email">(.*?)</div>', checked.text, re.S)
+    email = re.search(r'id="group-email" lang="en">(.*?)</div>', checked.text, re.S)
     assert email, "the e-mail's text is on the page"
     body = text_of(email[1])
     assert f"We have not upheld your claim {reference}." in body

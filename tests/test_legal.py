@@ -104,7 +104,10 @@ def production(fresh_url: str, tmp_path: Path, environ: dict[str, str] | None = 
 
 def marks(html: str) -> list[str]:
     """The settings a page marks "Set ... before going live"."""
-    return [name.replace("_<wbr>", "_") for name in re.findall(r"Set (GUARANTEE_[A-Z_<wbr>]+) before going live", html)]
+    return [
+        name.replace("_<wbr>", "_")
+        for name in re.findall(r'Set <code translate="no">(GUARANTEE_[A-Z_<wbr>]+)</code> before going live', html)
+    ]
 
 
 # --- what each page says ----------------------------------------------------------------------
