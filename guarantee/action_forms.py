@@ -35,6 +35,7 @@ from guarantee.widgets import (
 from workflows import GROUP, Input, Transition
 from workflows.sentences import form_hint, form_label
 from workflows.vocabulary import label
+from workflows.words import AsWritten
 
 # A catalogue entry, where a page ranks the closest entries first (``ranked``), is chosen with
 # ``<name>_pick``: one of the ranked entries' ids, or one of these.
@@ -81,7 +82,9 @@ def _regulation_fields(
     """A catalogue entry: from the whole catalogue, or a new one; where ``ranked`` is given, the
     closest entries first as a choice of their own, and the other two after them."""
     if ranked is None:
-        entries = [SelectChoice("", _("Add a new entry (below)"))] + [SelectChoice(str(i), t) for i, t in regulations]
+        entries = [SelectChoice("", _("Add a new entry (below)"))] + [
+            SelectChoice(str(i), AsWritten(t)) for i, t in regulations
+        ]
         return {
             spec.name: SelectField(
                 _("%(title)s: from the catalogue", title=title),
@@ -91,11 +94,11 @@ def _regulation_fields(
             ),
             f"{spec.name}_new": StringField(_("Or a new catalogue entry: its title"), widget=GovTextInput()),
         }
-    picks = [SelectChoice(str(i), t) for i, t in ranked] + [
+    picks = [SelectChoice(str(i), AsWritten(t)) for i, t in ranked] + [
         SelectChoice(OTHER_ENTRY, _("Another catalogue entry")),
         SelectChoice(NEW_ENTRY, _("A new catalogue entry")),
     ]
-    entries = [SelectChoice("", _("Choose an entry"))] + [SelectChoice(str(i), t) for i, t in regulations]
+    entries = [SelectChoice("", _("Choose an entry"))] + [SelectChoice(str(i), AsWritten(t)) for i, t in regulations]
     return {
         f"{spec.name}_pick": RadioField(title, choices=picks, validate_choice=False, widget=GovRadioInput()),
         spec.name: SelectField(_("Catalogue entry"), choices=entries, validate_choice=False, widget=GovSelect()),
@@ -129,7 +132,7 @@ def _field(
     if spec.kind == "regulation":
         return _regulation_fields(spec, title, regulations, ranked)
     if spec.kind == "officer":
-        names = [SelectChoice("", _("Nobody yet"))] + [SelectChoice(str(i), n) for i, n in officers]
+        names = [SelectChoice("", _("Nobody yet"))] + [SelectChoice(str(i), AsWritten(n)) for i, n in officers]
         return {
             spec.name: SelectField(title, description=hint, choices=names, validate_choice=False, widget=GovSelect())
         }

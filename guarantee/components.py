@@ -20,6 +20,8 @@ from flask_babel import LazyString
 from jinja2 import Environment
 from markupsafe import Markup
 
+from workflows.words import AsWritten
+
 # Distinct renderings kept per worker: every page's selects and radios with room to spare.
 KEPT = 512
 # Larger markup is not kept (a select of every catalogue entry is about 20 kB).
@@ -34,6 +36,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Markup):  # html, not text: it must not share a key with the same str
         return {"__markup__": str(value)}
     if isinstance(value, LazyString):  # a form's label, in this request's language
+        return str(value)
+    if isinstance(value, AsWritten):  # data quoted as written: the same text as a str
         return str(value)
     raise _Unsafe(type(value).__name__)
 

@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response
 
 from guarantee.clock import UK
 from workflows.vocabulary import LANGUAGES
-from workflows.words import Words
+from workflows.words import AsWritten, Words
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,10 @@ def language(code: str | None) -> Iterator[None]:
 
 def say(text: Any) -> str:
     """``text`` in this request's language: ``Words`` made again from its msgid and parts, any
-    other text looked up as a msgid (an unknown text is given back as it is)."""
+    other text looked up as a msgid (an unknown text is given back as it is). ``AsWritten`` data
+    is never translated."""
+    if isinstance(text, AsWritten):
+        return str(text)
     if isinstance(text, Words):
         params = {name: say(value) if isinstance(value, str) else value for name, value in text.params.items()}
         translated = gettext(text.msgid, **params) if params else gettext(text.msgid)
@@ -196,6 +199,12 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _vary(response: Response) -> Response:
+        """What was said in the reader's language says so, and caches keep a copy per language.
+        Files (the stylesheet, downloads of open data) are the same bytes for every reader."""
+        if request.endpoint == "static" or response.headers.get("Content-Disposition", "").startswith("attachment"):
+            return response
+        if response.mimetype == "text/csv":
+            return response
         response.vary.add("Accept-Language")
         response.vary.add("Cookie")
         response.headers.setdefault("Content-Language", current_language())

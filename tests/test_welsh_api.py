@@ -208,9 +208,40 @@ def test_a_step_for_someone_else_is_forbidden_in_welsh(client: FlaskClient) -> N
     in_welsh = problem_in(welsh, 403, "cy")
     assert in_welsh["title"] == "Gwaharddedig"
     # The step is named as the workflow's own label says it in Welsh.
-    assert in_welsh["detail"].startswith("Dim ond triage neu admin sy'n cael gwneud hyn: ")
+    # Who may take it, in words (in English the roles' codes, as the API always said).
+    assert in_welsh["detail"].startswith("Dim ond swyddog brysbennu neu un o'r gweinyddwyr sy'n cael gwneud hyn: ")
     assert in_welsh["detail"].endswith(" ('accept').")
     assert "accept for review" not in in_welsh["detail"]
+
+
+def test_a_claim_read_in_welsh_has_its_labels_in_welsh_and_an_etag_of_its_own(app: Flask, client: FlaskClient) -> None:
+    """A copy kept in one language is never taken for the other's: the Welsh body has its own ETag,
+    and If-Match takes either."""
+    filed = file_claim(client)
+    triage = new_officer(app, "triage")
+    path = f"{CLAIMS}/{filed.reference}"
+    english, welsh = both(client, "GET", path, headers=triage.auth)
+    assert english.json["state_label"] == "Submitted" and english.headers["ETag"] == '"v1"'
+    assert welsh.json["state_label"] == "Wedi'i gyflwyno" and welsh.headers["ETag"] == '"v1-cy"'
+    assert welsh.json["due"]["label"] != english.json["due"]["label"]
+    again = client.get(path, headers=triage.auth | WELSH | {"If-None-Match": '"v1"'})
+    assert again.status_code == 200, "the English copy's tag does not stand for the Welsh body"
+    inputs = {"trigger": "accept", "category": "food_hygiene", "regulation": {"title": "Food premises registration"}}
+    accepted = client.post(f"{path}/transitions", json=inputs, headers=triage.auth | WELSH | {"If-Match": '"v1-cy"'})
+    assert accepted.status_code == 200, accepted.json
+
+
+def test_data_quoted_in_a_message_is_never_translated(app: Flask) -> None:
+    """A name a person chose that happens to be one of the service's words ("Overdue") stays as
+    they wrote it inside a Welsh sentence."""
+    from guarantee.i18n import say
+    from workflows.words import AsWritten, words
+
+    message = words("You already have a filter called “%(name)s”: choose another name", name=AsWritten("Overdue"))
+    with app.test_request_context(headers=WELSH):
+        assert "“Overdue”" in say(message)
+        assert say(AsWritten("Overdue")) == "Overdue"
+        assert say("Overdue") != "Overdue", "the service's own word is said in Welsh"
 
 
 def test_a_stale_change_is_refused_in_welsh(app: Flask, client: FlaskClient) -> None:

@@ -6,7 +6,8 @@ So they mark their words for extraction, and the edge (pages, API, e-mails) tran
 - ``N_("Submitted")`` marks a fixed text (a label, a phrase) and gives it back unchanged;
   the edge shows it through ``gettext``.
 - ``words("Claim %(reference)s was changed", reference=ref)`` is a sentence with parts filled
-  in. It reads in English as a ``str`` (logs, the CLI, tests); the edge says it again in the
+  in. A part that is data (a name, a title, what a person typed) goes in as ``AsWritten(text)``,
+  so that it is never taken for one of the service's words ("London", "Overdue"). It reads in English as a ``str`` (logs, the CLI, tests); the edge says it again in the
   reader's language from its ``msgid`` and ``params`` (``guarantee.i18n.say``).
 
 ``pybabel extract`` finds both (babel.cfg lists ``N_`` and ``words`` as keywords).
@@ -41,3 +42,10 @@ class Words(str):
 def words(msgid: str, **params: Any) -> Words:
     """A sentence with named parts (``%(name)s``) filled in; a part may itself be ``Words``."""
     return Words(msgid, params)
+
+
+class AsWritten(str):
+    """A text quoted as it was written: a name, a title, what a person typed. Never translated,
+    even where it happens to be one of the service's words (a rule called "Food hygiene")."""
+
+    __slots__ = ()

@@ -18,6 +18,7 @@ from guarantee.api.parser import Blueprint
 from guarantee.api.problems import problem
 from guarantee.context import service_context, unit_of_work
 from guarantee.extensions import limiter
+from guarantee.i18n import ENGLISH, current_language
 from guarantee.schemas.claims import (
     AssignmentInput,
     AuditTrailSchema,
@@ -63,7 +64,7 @@ REFERENCE_PARAMETER = {
     "description": "The claim's reference",
     "schema": {"type": "string", "pattern": r"^CPG-\d{4}-\d{6}$", "example": "CPG-2026-000001"},
 }
-_ETAG = re.compile(r'^"v(\d{1,9})"$')
+_ETAG = re.compile(r'^"v(\d{1,9})(?:-cy)?"$')
 
 # One example request per trigger, for the document and for people reading it.
 TRIGGER_EXAMPLES: dict[str, dict[str, Any]] = {
@@ -92,7 +93,10 @@ TRIGGER_EXAMPLES: dict[str, dict[str, Any]] = {
 
 
 def etag(version: int) -> str:
-    return f'"v{version}"'
+    """The claim's version as an ETag; a body in Welsh (its labels said in Welsh) has one of its
+    own, so that a copy kept in one language is never taken for the other's. If-Match takes both."""
+    language = current_language()
+    return f'"v{version}"' if language == ENGLISH else f'"v{version}-{language}"'
 
 
 def _claim_response(ctx: ServiceContext, reference: str, actor: Actor, status: int = 200) -> StoredResponse:

@@ -28,6 +28,7 @@ from guarantee.services import rule_pages
 from guarantee.services.context import ServiceContext
 from guarantee.statistics.document import settings_from
 from guarantee.widgets import GovRadioInput
+from workflows.words import AsWritten
 
 CHOICE = "precedent_regulation"  # the draft's answer: an entry's id, "none", or absent
 NONE = "none"
@@ -86,7 +87,7 @@ def form_for(choices: list[rule_pages.Precedent], formdata: Any = None, value: s
         PrecedentForm(formdata=formdata) if formdata is not None else PrecedentForm(formdata=None, data={CHOICE: value})
     )
     form.precedent_regulation.choices = [
-        *(SelectChoice(str(p.regulation_id), p.title) for p in choices),
+        *(SelectChoice(str(p.regulation_id), AsWritten(p.title)) for p in choices),
         SelectChoice(NONE, _("It is not one of these")),
     ]
     return form

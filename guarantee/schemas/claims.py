@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from guarantee.schemas.common import StrictBoolean, StrictSchema, text
+from guarantee.schemas.workflow import Label
 from workflows import STATES, TRANSITIONS, TRIGGERS
 from workflows.vocabulary import (
     BARRIER_CATEGORIES,
@@ -198,7 +199,7 @@ TransitionSchema = StrictSchema.from_dict(
 
 class DueSchema(ma.Schema):
     clock = fields.String()
-    label = fields.String()
+    label = Label()
     due_on = fields.Date()
     overdue = fields.Boolean()
     working = fields.List(
@@ -269,7 +270,7 @@ class ClaimSchema(ma.Schema):
 
     reference = fields.String(metadata={"example": "CPG-2026-000123"})
     state = fields.String(validate=validate.OneOf(STATES))
-    state_label = fields.String()
+    state_label = Label()
     version = fields.Integer()
     submitted_at = fields.DateTime()
     updated_at = fields.DateTime()

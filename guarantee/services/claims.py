@@ -44,6 +44,7 @@ from guarantee.services.errors import (
 from guarantee.services.officers import assignable_officer, firer_names
 from workflows import (
     CLOCKS_ON_SUBMISSION,
+    FIRER_NAMES,
     INITIAL_STATE,
     TRANSITIONS,
     TRANSITIONS_BY_TRIGGER,
@@ -724,7 +725,8 @@ def _check_may_fire(ctx: ServiceContext, claim: Claim, transition: Transition, a
         raise Forbidden(
             words(
                 "Only %(who)s can %(step)s ('%(trigger)s').",
-                who=or_list(list(transition.fired_by)),
+                # the roles' codes in English, as before; who they are, in other languages
+                who=or_list([shown_as(firer, FIRER_NAMES[firer]) for firer in transition.fired_by]),
                 step=shown_as(transition.label.lower(), transition.label),
                 trigger=trigger,
             )

@@ -24,21 +24,7 @@ from dataclasses import dataclass
 
 from guarantee.models import Claim, Contact
 from guarantee.services.errors import capitalised
-from workflows.words import N_, Words, words
-
-
-class AsWritten:
-    """A text quoted as it was written: a part of a sentence that is never translated (a name the
-    summary gives may also be a word of the service's, such as "London")."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __str__(self) -> str:
-        return self.text
-
-    def __repr__(self) -> str:
-        return f"AsWritten({self.text!r})"
+from workflows.words import N_, AsWritten, Words, words
 
 
 @dataclass(frozen=True)

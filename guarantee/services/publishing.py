@@ -34,7 +34,7 @@ from guarantee.services.officers import require_role
 from guarantee.services.personal_data import Finding, findings
 from workflows import CITES, PUBLIC_SUMMARY, Transition
 from workflows.vocabulary import RESOLUTION_OUTCOMES, label
-from workflows.words import N_, words
+from workflows.words import N_, AsWritten, words
 
 # Who may approve a statement for the register: the officers who decide claims (a reviewer or a
 # member of the appeal panel) and administrators. Triage officers decide no merits, so they do not.
@@ -282,7 +282,7 @@ def for_approval(ctx: ServiceContext, actor: Actor, statement_id: int) -> ForApp
     rule = ctx.session.get(Regulation, shown.regulation_id) if shown.regulation_id else None
     facts = [
         (N_("Decision"), label(shown.decision)),
-        (N_("Rule"), rule.title if rule else N_("Not in the catalogue")),
+        (N_("Rule"), AsWritten(rule.title) if rule else N_("Not in the catalogue")),
         (N_("Category"), label(shown.category) or N_("Not given")),
         (N_("Sector"), label(shown.sector)),
         (N_("Region"), label(shown.region)),
@@ -376,7 +376,7 @@ def approve(ctx: ServiceContext, actor: Actor, statement_id: int, *, seen: str |
     found = check(ctx, statement)
     if found:
         raise ValidationFailed(
-            {"summary": [words("%(found)s: take it out of the summary", found=str(f)) for f in found]}
+            {"summary": [words("%(found)s: take it out of the summary", found=f.sentence) for f in found]}
         )
     now = ctx.now()
     ctx.session.flush()

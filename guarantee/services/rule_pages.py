@@ -19,7 +19,7 @@ from guarantee.services.errors import NotFound
 from guarantee.services.matching import closest_entries
 from guarantee.statistics.counting import DECIDED_GROUPS, OUTCOME_GROUPS, OUTCOME_LABELS, outcome_group_column
 from guarantee.statistics.disclosure import SUPPRESSED, Published, Rules, protect_cross
-from workflows.words import N_, words
+from workflows.words import N_, AsWritten, words
 
 # What the precedent step calls a decided claim's outcome: upheld, or not (an appeal pending too).
 PRECEDENT_COLUMNS = ("upheld", "not_upheld")
@@ -229,5 +229,5 @@ def default_challenge_route(issuing_body: str | None) -> str:
         "Ask %(body)s how to complain about or appeal against how it applies this rule. Under the "
         "Regulators' Code, regulators must publish a complaints and appeals route, usually on their "
         'website under "complaints" or "appeals". You can do this as well as filing a claim here.',
-        body=issuing_body,
+        body=AsWritten(issuing_body),
     )

@@ -27,7 +27,7 @@ from guarantee.services.officers import require_role
 from guarantee.services.queue import QueueFilters, parse_filters
 from workflows import ACTIVE_STATES
 from workflows.vocabulary import ROLES
-from workflows.words import N_, words
+from workflows.words import N_, AsWritten, words
 
 # The queue's filters, in the order a saved filter's query string lists them.
 FILTER_KEYS = ("state", "sector", "region", "category", "assignee", "regulation", "due", "sort")
@@ -115,7 +115,9 @@ def save(ctx: ServiceContext, actor: Actor, name: Any, args: Mapping[str, Any]) 
     key = cleaned.casefold() if cleaned else None
     mine = select(func.count()).where(SavedFilter.officer_id == officer.id)
     if key is not None and ctx.session.scalar(mine.where(SavedFilter.name_key == key)):
-        errors.add("name", words("You already have a filter called “%(name)s”: choose another name", name=cleaned))
+        errors.add(
+            "name", words("You already have a filter called “%(name)s”: choose another name", name=AsWritten(cleaned))
+        )
     elif (ctx.session.scalar(mine) or 0) >= MAX_SAVED:
         errors.add(
             "name", words("You have %(most)s saved filters, the most you can have: delete one first", most=MAX_SAVED)
@@ -128,7 +130,11 @@ def save(ctx: ServiceContext, actor: Actor, name: Any, args: Mapping[str, Any]) 
             ctx.session.add(row)
     except IntegrityError:  # the same name saved a moment ago, in another tab
         raise ValidationFailed(
-            {"name": [words("You already have a filter called “%(name)s”: choose another name", name=cleaned)]}
+            {
+                "name": [
+                    words("You already have a filter called “%(name)s”: choose another name", name=AsWritten(cleaned))
+                ]
+            }
         ) from None
     return _named(row)
 

@@ -15,7 +15,7 @@ from guarantee.services.actors import Actor, OfficerActor
 from guarantee.services.context import ServiceContext
 from guarantee.services.errors import NotFound, ServiceError
 from guarantee.services.officers import password_is_right, require_role, revoke_api_tokens, upgrade_password_hash
-from workflows.words import N_, words
+from workflows.words import N_, AsWritten, words
 
 OFFICER_TOKEN_PREFIX = "gto_"  # noqa: S105 (a prefix that marks officer tokens, not a secret)
 
@@ -100,5 +100,5 @@ def revoke_officer_tokens(ctx: ServiceContext, email: str, actor: Actor | None =
         require_role(ctx, actor, ("admin",), "revoke API tokens")
     officer = ctx.session.scalar(select(Officer).where(Officer.email == email.strip().lower()))
     if officer is None:
-        raise NotFound(words("There is no officer with the email address %(email)s.", email=email))
+        raise NotFound(words("There is no officer with the email address %(email)s.", email=AsWritten(email)))
     return revoke_api_tokens(ctx, officer.id)
