@@ -50,7 +50,7 @@ $(COMPILED): $(CATALOGUE) | $(VENV)/.run-installed
 ## and compile it
 translations: $(VENV)/.dev-installed
 	$(BIN)/pybabel extract --mapping-file babel.cfg --keyword N_ --keyword words --keyword _l \
-	  --keyword lazy_gettext --keyword lazy_ngettext:1,2 --keyword plural:1,2 --no-location --sort-output \
+	  --keyword lazy_gettext --keyword lazy_ngettext:1,2 --no-location --sort-output \
 	  --no-wrap --project guarantee --msgid-bugs-address "" --output-file $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel update --input-file $(TRANSLATIONS)/messages.pot --output-dir $(TRANSLATIONS) --domain messages \
 	  --no-fuzzy-matching --ignore-obsolete --no-wrap

@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 
 from babel.dates import format_date as babel_format_date
 from flask import Blueprint, Flask, redirect, request
-from flask_babel import Babel, force_locale, get_locale, gettext, ngettext
+from flask_babel import Babel, force_locale, get_locale, gettext
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -85,10 +85,6 @@ def say(text: Any) -> str:
 def say_all(errors: Mapping[str, list[Any]]) -> dict[str, list[str]]:
     """A mapping of field to messages, each said in this request's language."""
     return {field: [say(message) for message in messages] for field, messages in errors.items()}
-
-
-def plural(singular: str, plural_: str, count: int, **params: Any) -> str:
-    return str(ngettext(singular, plural_, count, **params))
 
 
 # --- dates ------------------------------------------------------------------------------------
@@ -168,16 +164,12 @@ def toggle() -> dict[str, Any]:
                 "code": code,
                 "name": LANGUAGE_NAMES[code],
                 "current": code == current,
-                "href": f"/language/{code}?next={_quote(here)}",
+                "href": f"/language/{code}?next={quote(here, safe='/')}",
                 "hidden": "Change the language to English" if code == ENGLISH else "Newid yr iaith i’r Gymraeg",
             }
             for code in LANGUAGES
         ],
     }
-
-
-def _quote(path: str) -> str:
-    return quote(path, safe="/")
 
 
 def init_app(app: Flask) -> None:

@@ -20,9 +20,9 @@ from flask.testing import FlaskClient
 from flask_babel import gettext
 
 from guarantee.clock import FixedClock
-from guarantee.console.statistics import _said as said_in_the_console
 from guarantee.i18n import language, long_date, say
-from guarantee.statistics import charts, releases
+from guarantee.services.errors import long_date as day_said
+from guarantee.statistics import charts
 from guarantee.statistics.document import Settings, notes, said_notes
 from tests.test_console import signed_in
 from tests.test_public import text_of
@@ -272,10 +272,10 @@ def test_the_console_publishes_and_refuses_in_welsh(app: Flask, clock: FixedCloc
 
 def test_a_refusal_names_its_days_in_the_reader_s_language(app: Flask) -> None:
     start = date(2026, 1, 1)
-    reason = words("The period must end on or after the series start, %(start)s.", start=releases.Day(start))
+    reason = words("The period must end on or after the series start, %(start)s.", start=day_said(start))
     assert reason == "The period must end on or after the series start, 1 January 2026."
     with app.test_request_context(), language("cy"):
         welsh_day = long_date(start)
-        said = said_in_the_console(reason)
+        said = say(reason)  # as the console says each reason
     assert welsh_day != "1 January 2026"
     assert said == welsh(app, "The period must end on or after the series start, %(start)s.", start=welsh_day)

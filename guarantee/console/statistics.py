@@ -10,13 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from guarantee.console import bp, forms
-from guarantee.i18n import long_date, say
+from guarantee.i18n import say
 from guarantee.services.context import ServiceContext
 from guarantee.services.officers import require_role
 from guarantee.statistics import releases
 from guarantee.statistics.document import DIFFERENTIAL_PRIVACY, settings_from
 from guarantee.transactions import read_only, transactional, undo
-from workflows.words import Words
 
 
 def _period_end(choice: str, today: date) -> date:
@@ -28,17 +27,6 @@ def _period_end(choice: str, today: date) -> date:
     return today - timedelta(days=1)
 
 
-def _said(reason: str) -> str:
-    """A reason a release was refused, in the reader's language, with its days in it."""
-    if isinstance(reason, Words):
-        params = {
-            name: long_date(value.day) if isinstance(value, releases.Day) else value
-            for name, value in reason.params.items()
-        }
-        return say(Words(reason.msgid, params))
-    return say(reason)
-
-
 def _statistics_page(
     ctx: ServiceContext, form: forms.PublishForm, status: int = 200, refused: list[str] | None = None
 ) -> ResponseReturnValue:
@@ -48,7 +36,7 @@ def _statistics_page(
             "console/statistics.html",
             form=form,
             register=releases.releases(ctx.session),
-            refused=[_said(reason) for reason in refused or []],
+            refused=[say(reason) for reason in refused or []],  # each day in it said too
             rules=settings_from(current_app.config).rules,
             epsilon=current_app.config["GUARANTEE_STATISTICS_EPSILON"],
             today=ctx.today(),

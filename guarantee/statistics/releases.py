@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, defer
 from guarantee.models import StatisticsRelease
 from guarantee.services.audit import append_admin_event
 from guarantee.services.context import ServiceContext
-from guarantee.services.errors import NotFound, ServiceError
+from guarantee.services.errors import NotFound, ServiceError, long_date
 from guarantee.statistics.counting import count
 from guarantee.statistics.disclosure import SUPPRESSED, Published
 from guarantee.statistics.document import DISCLOSURE_CONTROL, Settings, build, canonical, sha256
@@ -34,21 +34,6 @@ class StatisticsRefused(ServiceError):
     def __init__(self, reasons: list[str]) -> None:
         super().__init__(" ".join(reasons))
         self.reasons = reasons
-
-
-class Day(str):
-    """A day in a reason, in English ("3 November 2026"); ``day`` lets the console say it in the
-    reader's language."""
-
-    day: date
-
-    def __new__(cls, day: date) -> Day:
-        made = super().__new__(cls, f"{day:%-d %B %Y}")
-        made.day = day
-        return made
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Day, (self.day,))
 
 
 # How a time's claims are named inside a sentence ("the claims timed “from submission to a decision”").
@@ -177,11 +162,16 @@ def publish(
     end = period_end or today - timedelta(days=1)
     if end >= today:
         raise StatisticsRefused(
-            [words("The period must end before today (%(today)s), so that it is complete.", today=Day(today))]
+            [words("The period must end before today (%(today)s), so that it is complete.", today=long_date(today))]
         )
     if end < settings.series_start:
         raise StatisticsRefused(
-            [words("The period must end on or after the series start, %(start)s.", start=Day(settings.series_start))]
+            [
+                words(
+                    "The period must end on or after the series start, %(start)s.",
+                    start=long_date(settings.series_start),
+                )
+            ]
         )
     if ctx.on_postgresql:
         ctx.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _REGISTER_LOCK})
@@ -192,7 +182,7 @@ def publish(
             [
                 words(
                     "The series is cumulative: a new release must end on or after %(latest)s, where the last one ends.",
-                    latest=Day(latest),
+                    latest=long_date(latest),
                 )
             ]
         )
