@@ -129,6 +129,7 @@ def test_a_statement_that_fails_the_check_is_corrected_then_approved_by_another_
     page = new_page(browser, 1280)
     console_sign_in(page, server, corrector)
     page.get_by_role("link", name="Statements to approve").click()
+    page.get_by_role("heading", name="Statements to approve", level=1).wait_for()
     measured(page, "statements-to-approve")
     page.get_by_role("link", name=re.compile(f"claim {reference}")).click()
     assert "Approval is blocked." in page.inner_text("main")
