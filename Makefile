@@ -17,7 +17,7 @@ COMPILED := $(TRANSLATIONS)/cy/LC_MESSAGES/messages.mo
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: translations run test lint typecheck unit openapi diagram clean assets browser bench soak audit-deps readability accessibility-results
+.PHONY: translations run sign-on-provider test lint typecheck unit openapi diagram clean assets browser bench soak audit-deps readability accessibility-results
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,11 @@ browser:
 	  fi; \
 	fi
 
+## sign-on-provider: a test OpenID Provider on http://127.0.0.1:9090 for trying single sign-on with
+## make run (README: Single sign-on); it asks no password, so never for a real service
+sign-on-provider: node_modules/.installed
+	node tests/support/oidc_provider.mjs --port 9090 --redirect-uri $(GUARANTEE_BASE_URL)/officer/sign-in/oidc/callback
+
 ## run: set up the virtual environment, migrate the database and serve on http://127.0.0.1:8000
 ## (make run PORT=8101 serves on 8101, and its links point there)
 run: $(VENV)/.run-installed $(ASSETS) $(COMPILED)
@@ -79,7 +84,7 @@ run: $(VENV)/.run-installed $(ASSETS) $(COMPILED)
 	@echo "Create your first officer account (you will be asked for a password):"
 	@echo "    $(BIN)/flask guarantee create-officer --email you@council.example --name 'Your Name' --role admin"
 	@echo "Add demonstration claims in every state:  $(BIN)/flask guarantee seed-demo"
-	@echo "Send notifications (written to instance/mail/ until an SMTP host is set), in another terminal:"
+	@echo "Send notifications (written to instance/mail/ until an SMTP host is set) and webhooks, in another terminal:"
 	@echo "    GUARANTEE_BASE_URL=$(GUARANTEE_BASE_URL) $(BIN)/flask guarantee notify --loop"
 	@echo ""
 	GUARANTEE_BASE_URL='$(GUARANTEE_BASE_URL)' exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --no-control-socket wsgi:app

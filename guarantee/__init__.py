@@ -24,6 +24,7 @@ from guarantee import (
     register,
     rules,
     security,
+    single_sign_on,
     transactions,
     two_step_key,
 )
@@ -91,6 +92,7 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
     app.register_blueprint(register.bp)
     legal.init_app(app)
     console.init_app(app)
+    single_sign_on.init_app(app)  # the council's identity provider, if set up (issue 24)
     api.init_app(app)
     cli.init_app(app)
     input_guard.init_app(app)  # last: it runs after every blueprint's own hooks

@@ -55,6 +55,9 @@ from guarantee.services.two_step_secrets import (
 from guarantee.services.validation import unstorable
 from guarantee.statistics import counting, releases
 from guarantee.statistics.document import settings_from
+from guarantee.webhooks import delivery as webhook_delivery
+from guarantee.webhooks import endpoints as webhook_endpoints
+from guarantee.webhooks import urls as webhook_urls
 from workflows import INITIAL_STATE, STATE_LABELS, diagram, is_terminal
 from workflows.vocabulary import LANGUAGES, ROLES
 
@@ -254,12 +257,15 @@ def rotate_key_command(new_key_file: str) -> None:
         new = read_key_file(path) if path.exists() else create_key_file(path)
         with unit_of_work() as ctx:
             rotated = rotate(ctx.session, old, new)
-    except (KeyInvalid, SecretUnreadable) as exc:
+            webhook_secrets = webhook_endpoints.rotate(ctx, old, new)  # sealed under the same key
+    except (KeyInvalid, SecretUnreadable, webhook_endpoints.SecretLost) as exc:
         _fail(f"{exc} Nothing was changed in the database.")
     click.echo(
         f"Re-encrypted {rotated.total} two-step secret(s) ({rotated.in_use} in use, {rotated.being_set_up} being "
         f"set up) under key {new.id}, in {path}. Key {old.id}, from {old.origin}, no longer decrypts them."
     )
+    if webhook_secrets:
+        click.echo(f"Re-encrypted the signing secrets of {webhook_secrets} webhook endpoint(s) too.")
     if old.from_file:
         change = f"set {KEY_FILE_SETTING}={path} (or replace {old.origin} with it: mv {path} {old.origin})"
     else:
@@ -292,7 +298,8 @@ SCHEDULE_EVERY = 300.0  # seconds between looking for reminders and digests to q
     "--interval", type=click.FloatRange(0.1, 3600), default=5.0, show_default=True, help="Seconds between polls."
 )
 def notify_command(loop: bool, batch: int, interval: float) -> None:
-    """Send what the outbox holds (and queue the day's reminders and digests): once, or --loop."""
+    """Send what the outbox holds (and queue the day's reminders and digests) and deliver the
+    webhooks that are due: once, or --loop."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     stopping = threading.Event()
 
@@ -306,6 +313,7 @@ def notify_command(loop: bool, batch: int, interval: float) -> None:
         transport = mail.transport_for(app)
         attempts = app.config["GUARANTEE_MAIL_MAX_ATTEMPTS"]
         totals = sender.Outcome()
+        hooks = webhook_delivery.Outcome()
         scheduled_at = -SCHEDULE_EVERY
         while True:
             if time.monotonic() - scheduled_at >= SCHEDULE_EVERY:  # reminders and digests: now and then
@@ -320,6 +328,7 @@ def notify_command(loop: bool, batch: int, interval: float) -> None:
                     getattr(totals, name).extend(getattr(outcome, name))
                 if outcome.handled < batch:
                     break
+            _deliver_webhooks(app, batch, hooks, stopping.is_set)  # signed webhooks: the same worker
             if not loop or stopping.wait(interval):
                 break
     if received:
@@ -328,6 +337,32 @@ def notify_command(loop: bool, batch: int, interval: float) -> None:
         f"Notify finished: {len(totals.sent)} sent, {len(totals.retried)} to try again, "
         f"{len(totals.failed)} failed, {len(totals.skipped)} with no one to send to."
     )
+    if hooks.handled:
+        click.echo(
+            f"Webhooks: {len(hooks.delivered)} delivered, {len(hooks.retried)} to try again, {len(hooks.failed)} failed."
+        )
+    for endpoint_id in hooks.turned_off:
+        click.secho(f"Webhook endpoint {endpoint_id} was turned off after repeated failures.", fg="red", err=True)
+
+
+def _deliver_webhooks(app: Flask, batch: int, totals: webhook_delivery.Outcome, stop: Callable[[], bool]) -> None:
+    """Deliver the webhook messages that are due, a batch at a time, until none is left or
+    ``stop()`` (guarantee.webhooks.delivery)."""
+    key = app.extensions["guarantee.two_step_key"]
+    policy = webhook_urls.policy_from(app.config)
+    while not stop():
+        outcome = webhook_delivery.deliver_batch(
+            unit_of_work,
+            key,
+            policy,
+            limit=batch,
+            max_attempts=app.config["GUARANTEE_WEBHOOKS_MAX_ATTEMPTS"],
+            stop=stop,
+        )
+        for name in ("delivered", "retried", "failed", "turned_off"):
+            getattr(totals, name).extend(getattr(outcome, name))
+        if outcome.handled < batch:
+            break
 
 
 @guarantee_cli.command("sweep")
@@ -356,6 +391,7 @@ def sweep_command(batch: int | None) -> None:
     with unit_of_work() as ctx:
         purged = purge_expired(ctx)
         drafts = purge_expired_drafts(ctx)
+        webhook_log = webhook_delivery.prune(ctx)  # the webhook delivery log: 30 days
     erased = _retention(size)
     unreadable = None
     try:
@@ -368,6 +404,8 @@ def sweep_command(batch: int | None) -> None:
         click.echo(f"Removed {purged} expired idempotency record(s).")
     if drafts:
         click.echo(f"Removed {drafts} unfiled claim draft(s) left for seven days.")
+    if webhook_log:
+        click.echo(f"Removed {webhook_log} webhook delivery log line(s) older than 30 days.")
     _report_retention(erased)
     if unreferenced:
         click.echo(f"Removed {unreferenced} evidence file(s) that no claim refers to.")

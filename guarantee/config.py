@@ -56,6 +56,11 @@ class Config:
     GUARANTEE_SMTP_PASSWORD: str | None = None
     GUARANTEE_SMTP_CA_FILE: str | None = None  # a private relay's CA (PEM); public CAs need nothing
     GUARANTEE_MAIL_MAX_ATTEMPTS = 12  # over about 20 hours; then failed, and shown in the console
+    # Signed webhooks (issue 24; guarantee.webhooks). Endpoints must be public https addresses
+    # unless these allow http, or private and loopback addresses (tests, intranet receivers).
+    GUARANTEE_WEBHOOKS_ALLOW_HTTP = False
+    GUARANTEE_WEBHOOKS_ALLOW_PRIVATE = False
+    GUARANTEE_WEBHOOKS_MAX_ATTEMPTS = 8  # over about 2 hours; then the message has failed
     # The appeals team's shared mailbox. An appeal on a claim that no officer holds is sent there;
     # with none, to every active appeal panel member who has not turned appeals off.
     GUARANTEE_APPEALS_TEAM_EMAIL: str | None = None
@@ -124,6 +129,22 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     RATELIMIT_HEADERS_ENABLED = True
+    # --- Single sign-on (OpenID Connect, issue 24; guarantee/single_sign_on/) ---
+    # The council's identity provider: its issuer (discovery at <issuer>/.well-known/openid-configuration),
+    # and this service's client there. With no issuer, officers sign in with a password only.
+    GUARANTEE_OIDC_ISSUER: str | None = None
+    GUARANTEE_OIDC_CLIENT_ID: str | None = None
+    GUARANTEE_OIDC_CLIENT_SECRET: str | None = None
+    GUARANTEE_OIDC_CLIENT_SECRET_FILE: str | None = None
+    # The button's words on the sign-in page; None: "Sign in with your council account" (translated).
+    GUARANTEE_OIDC_NAME: str | None = None
+    # The ID token's acr values that count as multi-factor authentication (as amr "mfa" always does).
+    GUARANTEE_OIDC_MFA_ACR: tuple[str, ...] = ()
+    # Tests only: the token endpoint to use instead of the discovery document's (a proxy between).
+    GUARANTEE_OIDC_TOKEN_ENDPOINT: str | None = None
+    # False (GUARANTEE_PASSWORD_SIGN_IN=off): officers sign in only through the identity provider.
+    GUARANTEE_PASSWORD_SIGN_IN = True
+    # --- end of single sign-on ---
 
 
 class TestConfig(Config):
@@ -221,7 +242,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
         settings["GUARANTEE_ADMIN_TWO_STEP"] = environ["GUARANTEE_ADMIN_TWO_STEP"].lower() in ("1", "true", "yes")
     if environ.get("GUARANTEE_LOG_JSON"):
         settings["GUARANTEE_LOG_JSON"] = environ["GUARANTEE_LOG_JSON"].lower() in ("1", "true", "yes")
-    return settings | _council_settings(environ)
+    return settings | _council_settings(environ) | _single_sign_on_settings(environ) | _webhook_settings(environ)
 
 
 # The settings whose defaults are placeholders: a live service must set each (the legal pages mark
@@ -332,6 +353,54 @@ def _council_settings(environ: os._Environ[str] | dict[str, str]) -> dict[str, A
     return settings
 
 
+def _single_sign_on_settings(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """Single sign-on through the council's identity provider (guarantee/single_sign_on/)."""
+    settings: dict[str, Any] = {}
+    if environ.get("GUARANTEE_OIDC_ISSUER"):
+        issuer = environ["GUARANTEE_OIDC_ISSUER"].strip().rstrip("/")
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", issuer):
+            raise ValueError(
+                "GUARANTEE_OIDC_ISSUER must be the identity provider's issuer address, such as "
+                "https://login.microsoftonline.com/<tenant id>/v2.0"
+            )
+        settings["GUARANTEE_OIDC_ISSUER"] = issuer
+    for name in ("GUARANTEE_OIDC_CLIENT_ID", "GUARANTEE_OIDC_CLIENT_SECRET", "GUARANTEE_OIDC_CLIENT_SECRET_FILE"):
+        if environ.get(name):
+            settings[name] = environ[name].strip()
+    if environ.get("GUARANTEE_OIDC_NAME"):
+        settings["GUARANTEE_OIDC_NAME"] = _one_line(
+            "GUARANTEE_OIDC_NAME", environ["GUARANTEE_OIDC_NAME"], "'Sign in with your council account'", 80
+        )
+    if environ.get("GUARANTEE_OIDC_MFA_ACR"):
+        settings["GUARANTEE_OIDC_MFA_ACR"] = tuple(environ["GUARANTEE_OIDC_MFA_ACR"].replace(",", " ").split())
+    if environ.get("GUARANTEE_PASSWORD_SIGN_IN"):
+        value = environ["GUARANTEE_PASSWORD_SIGN_IN"].strip().lower()
+        if value not in ("on", "off"):
+            raise ValueError("GUARANTEE_PASSWORD_SIGN_IN must be on or off")
+        settings["GUARANTEE_PASSWORD_SIGN_IN"] = value == "on"
+    return settings
+
+
+def check_single_sign_on(config: dict[str, Any] | Any) -> None:
+    """Refuse to start with single sign-on half set up, or with no way for officers to sign in."""
+    issuer = config.get("GUARANTEE_OIDC_ISSUER")
+    if not config.get("GUARANTEE_PASSWORD_SIGN_IN", True) and not issuer:
+        raise ConfigurationError(
+            "GUARANTEE_PASSWORD_SIGN_IN=off needs single sign-on: set GUARANTEE_OIDC_ISSUER, "
+            "GUARANTEE_OIDC_CLIENT_ID and GUARANTEE_OIDC_CLIENT_SECRET, or no officer could sign in"
+        )
+    if not issuer:
+        return
+    secret = config.get("GUARANTEE_OIDC_CLIENT_SECRET") or config.get("GUARANTEE_OIDC_CLIENT_SECRET_FILE")
+    if not config.get("GUARANTEE_OIDC_CLIENT_ID") or not secret:
+        raise ConfigurationError(
+            "GUARANTEE_OIDC_ISSUER is set: set GUARANTEE_OIDC_CLIENT_ID and GUARANTEE_OIDC_CLIENT_SECRET "
+            "(or GUARANTEE_OIDC_CLIENT_SECRET_FILE) too, as registered at the identity provider"
+        )
+    if config.get("GUARANTEE_ENVIRONMENT") == "production" and not str(issuer).startswith("https://"):
+        raise ConfigurationError(f"GUARANTEE_OIDC_ISSUER must be an https:// address in production; it is {issuer!r}")
+
+
 ENVIRONMENTS = ("development", "production")
 
 
@@ -345,6 +414,7 @@ def check_production(config: dict[str, Any] | Any) -> None:
     environment = str(config.get("GUARANTEE_ENVIRONMENT") or "development")
     if environment not in ENVIRONMENTS:
         raise ConfigurationError(f"GUARANTEE_ENVIRONMENT must be development or production, not {environment!r}")
+    check_single_sign_on(config)
     if environment != "production":
         return
     base = str(config.get("GUARANTEE_BASE_URL") or "")
@@ -354,3 +424,25 @@ def check_production(config: dict[str, Any] | Any) -> None:
             f"(GUARANTEE_ENVIRONMENT=production), such as https://guarantee.council.example; it is {base!r}. "
             "Every link in the pages and e-mails starts with it."
         )
+
+
+# --- signed webhooks (issue 24) ---------------------------------------------------------------
+
+_YES, _NO = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _webhook_settings(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """GUARANTEE_WEBHOOKS_ALLOW_HTTP and _ALLOW_PRIVATE (yes or no), _MAX_ATTEMPTS (1 to 20)."""
+    settings: dict[str, Any] = {}
+    for name in ("GUARANTEE_WEBHOOKS_ALLOW_HTTP", "GUARANTEE_WEBHOOKS_ALLOW_PRIVATE"):
+        if environ.get(name):
+            value = environ[name].strip().lower()
+            if value not in _YES + _NO:
+                raise ValueError(f"{name} must be true or false")
+            settings[name] = value in _YES
+    if environ.get("GUARANTEE_WEBHOOKS_MAX_ATTEMPTS"):
+        tries = environ["GUARANTEE_WEBHOOKS_MAX_ATTEMPTS"].strip()
+        if not tries.isdigit() or not 1 <= int(tries) <= 20:
+            raise ValueError("GUARANTEE_WEBHOOKS_MAX_ATTEMPTS must be a whole number of tries from 1 to 20, such as 8")
+        settings["GUARANTEE_WEBHOOKS_MAX_ATTEMPTS"] = int(tries)
+    return settings

@@ -28,7 +28,7 @@ from guarantee.database import configure_engine
 from guarantee.services.context import ServiceContext
 
 # Shared fixtures of the HTTP tests (quick_password_hashing) and of the browser tests (live_server, visit).
-pytest_plugins = ["tests.api_support", "tests.support.browser", "tests.support.mailing"]
+pytest_plugins = ["tests.api_support", "tests.support.browser", "tests.support.mailing", "tests.support.oidc"]
 
 RUN_ID = uuid.uuid4().hex[:8]
 DEFAULT_POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -168,6 +168,7 @@ def test_the_link_lifetime_is_read_from_the_environment() -> None:
 def _settings_read() -> set[str]:
     """Every variable the service reads from its environment: from_environment's, gunicorn's."""
     source = inspect.getsource(configuration.from_environment) + inspect.getsource(configuration._council_settings)
+    source += inspect.getsource(configuration._single_sign_on_settings)
     names = set(re.findall(r'"((?:GUARANTEE_[A-Z0-9_]+)|DATABASE_URL)"', source))
     names |= set(re.findall(r'environ\.get\("(GUARANTEE_[A-Z0-9_]+)"', (ROOT / "gunicorn.conf.py").read_text()))
     return names

@@ -19,6 +19,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,8 +45,12 @@ from guarantee.models import (
     Regulation,
     RemedyCheckIn,
     SavedFilter,
+    SignInDomain,
     StatisticsRelease,
     TimelineEntry,
+    WebhookAttempt,
+    WebhookEndpoint,
+    WebhookMessage,
 )
 from guarantee.models.register import DecisionStatement
 from guarantee.services import data_rights, publishing, saved_filters
@@ -55,6 +60,7 @@ from guarantee.services.claims import fire, submit_claim
 from guarantee.services.evidence import add_evidence
 from guarantee.services.officers import mail_settings, password_matches
 from guarantee.services.two_step_secrets import keep_in_use
+from guarantee.webhooks import delivery, endpoints, urls
 from tests.api_support import CLAIMS, assert_problem, new_officer
 from tests.api_support import sign_in as api_sign_in
 from tests.conftest import START, Database
@@ -179,6 +185,17 @@ MAY: dict[str, frozenset[str]] = {
     "data-rights-erase": ADMINS,
     "erase-page": ADMINS,
     "erase": ADMINS,
+    # single sign-on (issue 24): the e-mail domains whose staff may make an account by signing in
+    "sign-in-domains-page": ADMINS,
+    "allow-domain": ADMINS,
+    "remove-domain": ADMINS,
+    # signed webhooks (issue 24): the endpoints other systems are told of changes at
+    "webhooks-page": ADMINS,
+    "add-webhook-page": ADMINS,
+    "webhook-page": ADMINS,
+    "add-webhook": ADMINS,
+    "turn-webhook-on": ADMINS,
+    "remove-webhook": ADMINS,
 }
 CASEWORK = (
     "note",
@@ -199,7 +216,13 @@ OWN = ("save-filter", "delete-filter", "change-mail-settings")
 CATALOGUE = ("correct-entry", "merge-entries")
 STATEMENTS = ("edit-statement", "approve-statement", "withdraw-statement")
 ACCOUNTS = ("add-officer", "roles", "deactivate", "reactivate", "reset-password", "reset-two-step", "revoke-tokens")
-PAGES = tuple(name for name in MAY if name not in (*CASEWORK, *CATALOGUE, *ACCOUNTS, *OWN, *STATEMENTS))
+SIGN_IN_DOMAINS = ("allow-domain", "remove-domain")  # single sign-on (issue 24)
+WEBHOOKS = ("add-webhook", "turn-webhook-on", "remove-webhook")  # signed webhooks (issue 24)
+PAGES = tuple(
+    name
+    for name in MAY
+    if name not in (*CASEWORK, *CATALOGUE, *ACCOUNTS, *OWN, *STATEMENTS, *SIGN_IN_DOMAINS, *WEBHOOKS)
+)
 
 # How the cast (never an officer signed in below) brings a claim to where a step is tried, so
 # that nobody trying a step has decided the claim before.
@@ -284,11 +307,13 @@ class Target:
     follow_up: int = 0  # a remedy check-in answered "not in place", its follow-up open
     data_request: int = 0  # a group's data rights request, open
     statement: int = 0  # a decision statement (issue 20)
+    webhook: int = 0  # a webhook endpoint (issue 24)
+    url: str = ""  # a webhook endpoint's URL (issue 24)
 
 
 def trace(app: Flask, target: Target) -> dict[str, Any]:
     """How many rows each table holds, and every row about the target's claims, catalogue
-    entries and officers: whatever an action could have written."""
+    entries, officers and webhook endpoint: whatever an action could have written."""
     with app.app_context():
         tables = Base.metadata.sorted_tables
         counts = db.session.execute(
@@ -307,6 +332,10 @@ def trace(app: Flask, target: Target) -> dict[str, Any]:
                     about.append(table.c.id.in_(ids))
                 if ids and f"{kind}_id" in table.c:
                     about.append(table.c[f"{kind}_id"].in_(ids))
+            if target.webhook and table.name == "webhook_endpoints":
+                about.append(table.c.id.in_((target.webhook,)))
+            if target.webhook and table.name.startswith("webhook_") and "endpoint_id" in table.c:
+                about.append(table.c.endpoint_id.in_((target.webhook,)))
             if about:
                 query = select(table).where(or_(*about)).order_by(*table.primary_key.columns)
                 found[table.name] = [tuple(row) for row in db.session.execute(query)]
@@ -829,6 +858,145 @@ def _recorded(a: Attempted) -> None:
     assert last_event(a.world.app, a.reference) == ("access_requested", a.browser.audit_id)
 
 
+# --- single sign-on (issue 24): allowing e-mail domains ---------------------------------------
+
+
+def _last_admin_event(app: Flask) -> tuple[str, int | None, dict[str, Any]]:
+    with app.app_context():
+        event = db.session.scalars(select(AdminEvent).order_by(AdminEvent.seq.desc()).limit(1)).one()
+        return event.action, event.actor_id, event.payload
+
+
+def _domain_allowed(a: Attempted) -> None:
+    assert location(a.response) == "/officer/admin/sign-in-domains"
+    assert saved(a.world.app, SignInDomain, SignInDomain.domain == a.target.email).added_by == a.browser.officer_id
+    assert _last_admin_event(a.world.app) == (
+        "sign_in_domain_allowed",
+        a.browser.officer_id,
+        {"domain": a.target.email},
+    )
+
+
+def _an_allowed_domain(world: World) -> Target:
+    domain = f"d{uuid.uuid4().hex[:8]}.example"
+    with world.app.app_context(), unit_of_work() as ctx:
+        ctx.session.add(SignInDomain(domain=domain, added_at=ctx.now(), added_by=None))
+    return Target(email=domain)
+
+
+def _domain_removed(a: Attempted) -> None:
+    assert location(a.response) == "/officer/admin/sign-in-domains"
+    with a.world.app.app_context():
+        assert db.session.get(SignInDomain, a.target.email) is None
+    assert _last_admin_event(a.world.app) == (
+        "sign_in_domain_removed",
+        a.browser.officer_id,
+        {"domain": a.target.email},
+    )
+
+
+# --- signed webhooks (issue 24) ---------------------------------------------------------------
+
+# A public address, written as one: the tests' settings allow neither http nor private addresses,
+# and the URL check accepts this one as it is, resolving no name (203.0.113.0/24, for
+# documentation, is refused as not on the internet).
+WEBHOOK_URL = "https://93.184.215.14/in"
+WEBHOOK_EVENTS = ["decision_statement.published", "statistics_release.published"]  # as the service orders them
+
+
+def _a_webhook_url(world: World) -> Target:
+    return Target(url=f"{WEBHOOK_URL}/{uuid.uuid4().hex[:8]}")
+
+
+def _add_webhook(world: World, browser: Browser, target: Target) -> TestResponse:
+    return post(
+        browser, "/officer/webhooks/new", url=target.url, description="Reporting tool", events=WEBHOOK_EVENTS[::-1]
+    )
+
+
+def _webhook_added(a: Attempted) -> None:
+    shown = re.search(r'id="webhook-secret">(whsec_[^<]+)<', a.response.text)
+    assert shown, "the signing secret is shown, once"
+    added = saved(a.world.app, WebhookEndpoint, WebhookEndpoint.url == a.target.url)
+    assert (added.description, added.events, added.created_by, added.turned_off_at) == (
+        "Reporting tool",
+        WEBHOOK_EVENTS,
+        a.browser.officer_id,
+        None,
+    )
+    assert shown[1] not in added.secret, "the secret is kept sealed"
+    assert endpoints.secret_of(a.world.app.extensions["guarantee.two_step_key"], added) == shown[1]
+    assert _last_admin_event(a.world.app) == (
+        "webhook_added",
+        a.browser.officer_id,
+        {"endpoint": added.id, "url": a.target.url, "events": WEBHOOK_EVENTS},
+    )
+
+
+def _a_turned_off_webhook(world: World) -> Target:
+    """An endpoint the cast's admin added, turned off after repeated failures: a message waits for
+    it (its next try hours away), and the delivery log has the try that failed."""
+    url = _a_webhook_url(world).url
+    key = world.app.extensions["guarantee.two_step_key"]
+    with world.app.app_context(), unit_of_work() as ctx:
+        endpoint = endpoints.add(
+            ctx, world.cast.admin, key, urls.Policy(), url=url, description="Casework CRM", events=WEBHOOK_EVENTS
+        ).endpoint
+        endpoint.turned_off_at, endpoint.consecutive_failures = ctx.now(), delivery.TURN_OFF_AFTER
+        message = WebhookMessage(
+            endpoint_id=endpoint.id,
+            message_id=f"msg_{uuid.uuid4().hex}",
+            event_type="statistics_release.published",
+            payload={"type": "statistics_release.published", "timestamp": ctx.now().isoformat(), "data": {}},
+            status="pending",
+            attempts=1,
+            created_at=ctx.now(),
+            next_attempt_at=ctx.now() + timedelta(hours=4),
+            last_error="HTTP 503",
+        )
+        ctx.session.add(message)
+        ctx.session.flush()
+        ctx.session.add(
+            WebhookAttempt(
+                endpoint_id=endpoint.id,
+                message_id=message.id,
+                attempt=1,
+                attempted_at=ctx.now(),
+                outcome="failed",
+                http_status=503,
+                error="Service Unavailable",
+            )
+        )
+        return Target(webhook=endpoint.id, url=url)
+
+
+def _webhook_turned_on(a: Attempted) -> None:
+    assert location(a.response) == f"/officer/webhooks/{a.target.webhook}"
+    now = saved(a.world.app, WebhookEndpoint, WebhookEndpoint.id == a.target.webhook)
+    assert (now.turned_off_at, now.consecutive_failures) == (None, 0)
+    waiting = saved(a.world.app, WebhookMessage, WebhookMessage.endpoint_id == a.target.webhook)
+    assert (waiting.status, waiting.next_attempt_at) == ("pending", waiting.created_at), "it goes at the next round"
+    assert _last_admin_event(a.world.app) == (
+        "webhook_turned_on",
+        a.browser.officer_id,
+        {"endpoint": a.target.webhook, "url": a.target.url},
+    )
+
+
+def _webhook_removed(a: Attempted) -> None:
+    assert location(a.response) == "/officer/webhooks"
+    with a.world.app.app_context():
+        assert db.session.get(WebhookEndpoint, a.target.webhook) is None
+        for model in (WebhookMessage, WebhookAttempt):
+            left = select(func.count()).select_from(model).where(model.endpoint_id == a.target.webhook)
+            assert db.session.scalar(left) == 0, f"its {model.__tablename__} are removed with it"
+    assert _last_admin_event(a.world.app) == (
+        "webhook_removed",
+        a.browser.officer_id,
+        {"endpoint": a.target.webhook, "url": a.target.url, "undelivered": 1},
+    )
+
+
 PAGE_ACTIONS: dict[str, Callable[[frozenset[str]], Action]] = {
     "statements-page": _page(lambda w, t: "/officer/statements"),
     "statement-page": _page(lambda w, t: f"/officer/statements/{t.statement}", _a_statement()),
@@ -848,6 +1016,10 @@ PAGE_ACTIONS: dict[str, Callable[[frozenset[str]], Action]] = {
     "team-page": _page(lambda w, t: "/officer/team"),
     "reassign-page": _page(lambda w, t: f"/officer/team/{w.cast.reviewer.officer_id}/reassign"),
     "mail-settings-page": _page(lambda w, t: "/officer/settings/email"),
+    "sign-in-domains-page": _page(lambda w, t: "/officer/admin/sign-in-domains"),
+    "webhooks-page": _page(lambda w, t: "/officer/webhooks"),
+    "add-webhook-page": _page(lambda w, t: "/officer/webhooks/new"),
+    "webhook-page": _page(lambda w, t: f"/officer/webhooks/{t.webhook}", _a_turned_off_webhook),
     "data-rights-page": _page(lambda w, t: "/officer/data-rights"),
     "data-rights-request-page": _page(lambda w, t: f"/officer/data-rights/{t.data_request}", _a_request("access")),
     "record-data-rights-page": _page(lambda w, t: f"{claim_path(t.claims[0])}/data-rights", claims_in("submitted")),
@@ -1065,6 +1237,37 @@ ACTIONS: dict[str, Action] = {
         lambda w, b, t: post(b, f"{claim_path(t.claims[0])}/erase", channel="email", reason="The chair's e-mail."),
         _erased,
     ),
+    "allow-domain": Action(
+        MAY["allow-domain"],
+        lambda w: Target(email=f"d{uuid.uuid4().hex[:8]}.example"),  # the domain to allow
+        lambda w, b, t: post(b, "/officer/admin/sign-in-domains", domain=t.email),
+        _domain_allowed,
+    ),
+    "remove-domain": Action(
+        MAY["remove-domain"],
+        _an_allowed_domain,
+        lambda w, b, t: post(b, "/officer/admin/sign-in-domains/remove", domain=t.email),
+        _domain_removed,
+    ),
+    "add-webhook": Action(
+        MAY["add-webhook"],
+        _a_webhook_url,
+        _add_webhook,
+        _webhook_added,
+        done_status=200,  # the signing secret, shown once
+    ),
+    "turn-webhook-on": Action(
+        MAY["turn-webhook-on"],
+        _a_turned_off_webhook,
+        lambda w, b, t: post(b, f"/officer/webhooks/{t.webhook}/turn-on"),
+        _webhook_turned_on,
+    ),
+    "remove-webhook": Action(
+        MAY["remove-webhook"],
+        _a_turned_off_webhook,
+        lambda w, b, t: post(b, f"/officer/webhooks/{t.webhook}/remove"),
+        _webhook_removed,
+    ),
     **{name: page(MAY[name]) for name, page in PAGE_ACTIONS.items()},
 }
 
@@ -1122,6 +1325,13 @@ ENDPOINTS: dict[str, tuple[str, ...]] = {
     "console.officers": ("officers-page", "add-officer"),
     "console.officer_account": ("officer-account-page",),
     "console.change_officer": ACCOUNTS[1:],
+    "console.sign_in_domains": ("sign-in-domains-page", "allow-domain"),
+    "console.remove_sign_in_domain": ("remove-domain",),
+    "console.webhooks": ("webhooks-page",),
+    "console.add_webhook": ("add-webhook-page", "add-webhook"),
+    "console.webhook": ("webhook-page",),
+    "console.turn_webhook_on": ("turn-webhook-on",),
+    "console.remove_webhook": ("remove-webhook",),
     "console.queue_page": ("queue",),
     "console.queue_csv": ("queue-csv",),
     "console.claim_page": ("claim-page",),
@@ -1161,6 +1371,10 @@ OWN_BUSINESS = (
     "console.password",
     "console.two_step_page",
     "console.two_step_change",
+    # single sign-on (issue 24)
+    "console.sign_in_with_provider",
+    "console.signed_in_by_provider",
+    "console.no_roles_yet",
 )
 
 
@@ -1202,6 +1416,16 @@ def test_only_triage_reviewers_and_admins_may_change_the_regulation_catalogue(
 
 @pytest.mark.parametrize(("action", "role"), by_role(*ACCOUNTS))
 def test_only_an_admin_may_add_or_change_an_officer_account(world: World, action: str, role: str) -> None:
+    attempt_as(world, action, role)
+
+
+@pytest.mark.parametrize(("action", "role"), by_role(*SIGN_IN_DOMAINS))
+def test_only_an_admin_may_allow_or_remove_sign_in_domains(world: World, action: str, role: str) -> None:
+    attempt_as(world, action, role)
+
+
+@pytest.mark.parametrize(("action", "role"), by_role(*WEBHOOKS))
+def test_only_an_admin_may_add_turn_on_or_remove_a_webhook_endpoint(world: World, action: str, role: str) -> None:
     attempt_as(world, action, role)
 
 
@@ -1262,6 +1486,7 @@ CONTROLS: dict[str, Control] = {
     "correct-entry": _on_entry_page(""),
     "merge-entries": _on_entry_page("/merge"),
     "officers-page": _on_the_queue('href="/officer/admin"'),
+    "webhooks-page": _on_the_queue('href="/officer/webhooks"'),
     "team-page": _on_the_queue('href="/officer/team"'),
 }
 

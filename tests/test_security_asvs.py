@@ -55,6 +55,7 @@ from guarantee.services.actors import GroupActor, OfficerActor
 from guarantee.services.claims import token_hash
 from guarantee.services.evidence import add_evidence
 from guarantee.services.officers import create_officer
+from guarantee.webhooks import delivery, endpoints, urls
 from tests.api_support import CLAIMS, assert_problem, new_officer
 from tests.api_support import sign_in as api_sign_in
 from tests.asvs_support import (
@@ -387,6 +388,30 @@ def _gets(app: Flask) -> list[Any]:
     return [rule for rule in app.url_map.iter_rules() if "GET" in (rule.methods or ())]
 
 
+# A public address, written as one: the tests' settings allow neither http nor private addresses,
+# and the URL check accepts this one as it is, resolving no name.
+WEBHOOK_URL = "https://93.184.215.14/in"
+
+
+def _a_turned_off_webhook(world: World) -> int:
+    """A webhook endpoint the admin added, turned off after repeated failures (so that its page
+    offers to turn it back on)."""
+    admin = world.callers["admin"].officer_id
+    assert admin is not None
+    with world.app.app_context(), unit_of_work() as ctx:
+        endpoint = endpoints.add(
+            ctx,
+            OfficerActor(admin),
+            world.app.extensions["guarantee.two_step_key"],
+            urls.Policy(),
+            url=f"{WEBHOOK_URL}/{uuid.uuid4().hex[:8]}",
+            description="Casework CRM",
+            events=["claim.submitted"],
+        ).endpoint
+        endpoint.turned_off_at, endpoint.consecutive_failures = ctx.now(), delivery.TURN_OFF_AFTER
+        return endpoint.id
+
+
 @pytest.fixture
 def csrf_targets(world: World) -> dict[str, Any]:
     """What the forms act on: claims in the states their forms need, an officer account, a
@@ -445,6 +470,7 @@ def csrf_targets(world: World) -> dict[str, Any]:
             for kind in ("access", "erasure")
         }
     return {
+        "webhook": f"/officer/webhooks/{_a_turned_off_webhook(world)}",
         "access_request": f"/officer/data-rights/{made['access']}",
         "erasure_request": f"/officer/data-rights/{made['erasure']}",
         "check_in": f"/check-in/{decided.reference}?token={check_in}",
@@ -561,6 +587,31 @@ def _csrf_cases(world: World, t: dict[str, Any]) -> list[tuple[str, FlaskClient,
             ("console.change_officer", admin, account, f"{account}/{change}", {"roles": "reviewer"})
             for change in ("roles", "deactivate", "reset-password", "reset-two-step", "revoke-tokens", "reactivate")
         ],
+        # single sign-on (issue 24): the e-mail domains whose staff may make an account by signing in
+        (
+            "console.sign_in_domains",
+            admin,
+            "/officer/admin/sign-in-domains",
+            "/officer/admin/sign-in-domains",
+            {"domain": "csrf.example"},
+        ),
+        (
+            "console.remove_sign_in_domain",
+            admin,
+            "/officer/admin/sign-in-domains",
+            "/officer/admin/sign-in-domains/remove",
+            {"domain": "csrf.example"},
+        ),
+        # signed webhooks (issue 24)
+        (
+            "console.add_webhook",
+            admin,
+            "/officer/webhooks/new",
+            "/officer/webhooks/new",
+            {"url": f"{WEBHOOK_URL}/csrf", "description": "CSRF CRM", "events": "claim.moved"},
+        ),
+        ("console.turn_webhook_on", admin, t["webhook"], f"{t['webhook']}/turn-on", {}),
+        ("console.remove_webhook", admin, t["webhook"], f"{t['webhook']}/remove", {}),
         ("console.try_message_again", admin, "/officer/messages", "/officer/messages/1/try-again", {}),
         ("console.close_remedy_follow_up", admin, t["follow_up"], t["follow_up"], {"note": "Rang the council."}),
         ("console.edit_statement", admin, t["statement"], f"{t['statement']}/summary", {"edit-summary": "A summary."}),
@@ -741,6 +792,7 @@ def test_v3_5_3_no_get_request_changes_anything(world: World, tmp_path: Path) ->
         "attachment_id": attachment,
         "regulation_id": regulation_id,
         "officer_id": world.callers["triage"].officer_id,
+        "endpoint_id": _a_turned_off_webhook(world),
         "number": 1,
         "statement_id": 1,
         "trigger": "uphold",
@@ -1387,6 +1439,7 @@ def test_v3_4_every_response_carries_the_security_headers_errors_and_files_inclu
         "attachment_id": 1,
         "regulation_id": 1,
         "officer_id": 1,
+        "endpoint_id": 1,
         "number": 1,
         "statement_id": 1,
         "trigger": "uphold",

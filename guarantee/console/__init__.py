@@ -148,7 +148,9 @@ from guarantee.console import (  # noqa: E402
     statements,
     statistics,
     team,
+    webhooks,  # issue 24: signed webhooks
 )
+from guarantee.single_sign_on import pages as single_sign_on_pages  # noqa: E402  (issue 24)
 
 __all__ = [
     "actions",
@@ -164,7 +166,9 @@ __all__ = [
     "remedies",
     "settings",
     "signing_in",
+    "single_sign_on_pages",
     "statements",
     "statistics",
     "team",
+    "webhooks",
 ]

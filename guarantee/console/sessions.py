@@ -38,6 +38,9 @@ class SignedIn(UserMixin):  # type: ignore[misc]
     # An admin who must use two-step verification and has not set it up yet.
     must_set_up_two_step: bool = False
     two_step: bool = False
+    # Signed in through the council's identity provider (guarantee.single_sign_on): whether it did
+    # multi-factor authentication; None when signed in with a password.
+    provider_mfa: bool | None = None
 
     def get_id(self) -> str:
         return f"{self.officer_id}:{self.nonce}"
@@ -61,21 +64,26 @@ def _load(session_id: str) -> SignedIn | None:
         officer = officer_for_session(ctx, int(officer_id), nonce)
         if officer is None:
             return None
-        return signed_in(officer)
+        provider_mfa = session.get("provider_mfa")
+        return signed_in(officer, provider_mfa if isinstance(provider_mfa, bool) else None)
     finally:
         ctx.rollback()
 
 
-def signed_in(officer: Officer) -> SignedIn:
+def signed_in(officer: Officer, provider_mfa: bool | None = None) -> SignedIn:
+    """``provider_mfa``: signed in through the identity provider, which did (True) or did not (False)
+    multi-factor authentication. Then no password is asked to be changed (it was not used), and
+    an admin who must use two-step verification need not set it up here if the provider did MFA."""
     return SignedIn(
         officer.id,
         officer.name,
         officer.email,
         officer.roles,
         officer.session_nonce,
-        officer.must_change_password,
-        two_step.needs_setting_up(officer, admins_must_use_two_step()),
+        officer.must_change_password and provider_mfa is None,
+        two_step.needs_setting_up(officer, admins_must_use_two_step()) and not provider_mfa,
         officer.totp_secret is not None,
+        provider_mfa,
     )
 
 
@@ -88,7 +96,7 @@ def admins_must_use_two_step() -> bool:
 CODE_WAIT = timedelta(minutes=5)
 
 
-def await_code(officer: Officer, next_url: str) -> None:
+def await_code(officer: Officer, next_url: str, *, provider_mfa: bool | None = None) -> None:
     """The password was right and the officer uses two-step verification: nobody is signed in
     until the code is, within 5 minutes, and only while the officer's sessions stand."""
     session.clear()
@@ -97,6 +105,7 @@ def await_code(officer: Officer, next_url: str) -> None:
         "nonce": officer.session_nonce,
         "at": _now().timestamp(),
         "next": next_url,
+        "provider_mfa": provider_mfa,
     }
 
 
@@ -114,6 +123,8 @@ def start(officer: SignedIn, *, keep_started: bool = False) -> None:
     started = session.get("signed_in_at") if keep_started else None
     session.clear()  # nothing from before signing in carries over
     login_user(officer)
+    if officer.provider_mfa is not None:
+        session["provider_mfa"] = officer.provider_mfa
     session["signed_in_at"] = session["last_seen"] = _now().timestamp()
     if started is not None:
         session["signed_in_at"] = started

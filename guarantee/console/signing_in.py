@@ -4,7 +4,7 @@ changing one's password, and setting up or turning off two-step verification."""
 from __future__ import annotations
 
 import segno
-from flask import flash, make_response, redirect, render_template, request, session, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
@@ -26,6 +26,7 @@ from guarantee.transactions import keep, read_only, transactional
 from workflows.words import N_
 
 SIGN_IN_FAILED = N_("Enter a correct email address and password")
+PASSWORD_SIGN_IN_OFF = N_("Signing in with a password is turned off. Sign in with your council account instead.")
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -33,6 +34,10 @@ SIGN_IN_FAILED = N_("Enter a correct email address and password")
 @transactional
 def sign_in(ctx: ServiceContext) -> ResponseReturnValue:
     form = forms.SignInForm()
+    if request.method == "POST" and not current_app.config["GUARANTEE_PASSWORD_SIGN_IN"]:
+        return render_error(
+            403, PASSWORD_SIGN_IN_OFF, next_step=(N_("Go to the sign-in page"), url_for("console.sign_in"))
+        )
     if request.method == "GET" or not form.validate():
         return render_template("console/sign_in.html", form=form), 200 if request.method == "GET" else 400
     target = request.args.get("next") or ""
@@ -83,7 +88,8 @@ def sign_in_code(ctx: ServiceContext) -> ResponseReturnValue:
             _("Your sign-in was stopped because your account changed or you were signed out elsewhere. Sign in again.")
         )
         return redirect(url_for("console.sign_in"), code=303)
-    sessions.start(sessions.signed_in(officer))
+    provider_mfa = waiting.get("provider_mfa")  # signed in through the identity provider, without MFA
+    sessions.start(sessions.signed_in(officer, provider_mfa if isinstance(provider_mfa, bool) else None))
     return redirect(str(waiting["next"]), code=303)
 
 

@@ -21,7 +21,9 @@ from guarantee.models.register import DecisionStatement
 from guarantee.models.regulation import Regulation
 from guarantee.models.remedy import RemedyCheckIn
 from guarantee.models.saved_filter import SavedFilter
+from guarantee.models.sign_on import SignInDomain
 from guarantee.models.statistics import StatisticsRelease
+from guarantee.models.webhook import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "AdminEvent",
@@ -46,7 +48,11 @@ __all__ = [
     "RuleSubscription",
     "RuleSubscriptionToken",
     "SavedFilter",
+    "SignInDomain",
     "StatisticsRelease",
     "TimelineEntry",
     "TrackingToken",
+    "WebhookAttempt",
+    "WebhookEndpoint",
+    "WebhookMessage",
 ]

@@ -42,6 +42,7 @@ from guarantee.services.errors import (
     shown_as,
 )
 from guarantee.services.officers import assignable_officer, firer_names
+from guarantee.webhooks import events as webhook_events
 from workflows import (
     CLOCKS_ON_SUBMISSION,
     FIRER_NAMES,
@@ -295,6 +296,7 @@ def submit_claim(ctx: ServiceContext, data: Mapping[str, Any], *, regulation_cho
         },
     )
     notifications.to_group(ctx, claim, "claim_submitted")
+    webhook_events.claim_submitted(ctx, claim)
     ctx.session.flush()
     return Submitted(claim=claim, reference=claim.reference, tracking_token=token)
 
@@ -681,6 +683,7 @@ def fire(
         public = next(i.public for i in transition.inputs if i.name == name)
         ctx.session.add(TimelineEntry(claim_id=claim.id, seq=event.seq, field=name, body=body, public=public))
     notifications.after_trigger(ctx, claim, trigger, event.seq)
+    webhook_events.claim_moved(ctx, claim, trigger, from_state, event.seq)
     publishing.after_trigger(ctx, claim, transition, actor, values=values, texts=texts)
     ctx.session.flush()
     return Fired(claim=claim, event=event, from_state=from_state)

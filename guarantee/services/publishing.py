@@ -32,6 +32,7 @@ from guarantee.services.context import ServiceContext
 from guarantee.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from guarantee.services.officers import require_role
 from guarantee.services.personal_data import Finding, findings
+from guarantee.webhooks import events as webhook_events
 from workflows import CITES, PUBLIC_SUMMARY, Transition
 from workflows.vocabulary import RESOLUTION_OUTCOMES, label
 from workflows.words import N_, AsWritten, words
@@ -402,6 +403,7 @@ def approve(ctx: ServiceContext, actor: Actor, statement_id: int, *, seen: str |
             "cites": [s.number for s in statement.cites],
         },
     )
+    webhook_events.statement_published(ctx, statement, claim)
     ctx.session.flush()
     return statement
 

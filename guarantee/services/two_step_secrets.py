@@ -152,13 +152,15 @@ def key_from_settings(key: str | None, key_file: str | None, default_file: Path)
 # --- sealing ------------------------------------------------------------------------------
 
 
-def _associated_data(officer_id: int, column: str) -> bytes:
-    return f"guarantee {VERSION}\0officers.{column}\0{officer_id}".encode()
+def _associated_data(officer_id: int, column: str, table: str = "officers") -> bytes:
+    return f"guarantee {VERSION}\0{table}.{column}\0{officer_id}".encode()
 
 
-def seal(key: TwoStepKey, officer_id: int, column: str, secret: str) -> str:
+def seal(key: TwoStepKey, officer_id: int, column: str, secret: str, *, table: str = "officers") -> str:
+    """``secret`` sealed for one row's column (``table``: another table's secret sealed under the
+    same key, such as a webhook endpoint's signing secret)."""
     nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = AESGCM(key.material).encrypt(nonce, secret.encode(), _associated_data(officer_id, column))
+    sealed = AESGCM(key.material).encrypt(nonce, secret.encode(), _associated_data(officer_id, column, table))
     body = base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
     return f"{VERSION}:{key.id}:{body}"
 
@@ -170,7 +172,7 @@ def key_id_of(stored: str) -> str | None:
     return key_id if version == VERSION and key_id else None
 
 
-def unseal(key: TwoStepKey, officer_id: int, column: str, stored: str) -> str:
+def unseal(key: TwoStepKey, officer_id: int, column: str, stored: str, *, table: str = "officers") -> str:
     found = key_id_of(stored)
     if found is None:
         raise SecretUnreadable(officer_id, column, "it is not encrypted (run flask db upgrade)", None)
@@ -179,7 +181,9 @@ def unseal(key: TwoStepKey, officer_id: int, column: str, stored: str) -> str:
     body = stored.split(":", 2)[2]
     try:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        clear = AESGCM(key.material).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _associated_data(officer_id, column))
+        clear = AESGCM(key.material).decrypt(
+            raw[:NONCE_BYTES], raw[NONCE_BYTES:], _associated_data(officer_id, column, table)
+        )
     except (binascii.Error, ValueError, InvalidTag):
         raise SecretUnreadable(
             officer_id, column, f"it does not belong to this officer or was altered (key {found})", found

@@ -24,6 +24,7 @@ from guarantee.services.errors import NotFound, ServiceError, long_date
 from guarantee.statistics.counting import count
 from guarantee.statistics.disclosure import SUPPRESSED, Published
 from guarantee.statistics.document import DISCLOSURE_CONTROL, Settings, build, canonical, sha256
+from guarantee.webhooks import events as webhook_events
 from workflows.words import N_, Words, words
 
 
@@ -214,6 +215,7 @@ def publish(
         "statistics_published",
         payload={"release": number, "sha256": release.sha256, "method": settings.method, "period_end": end.isoformat()},
     )
+    webhook_events.release_published(ctx, release)
     return release
 
 

@@ -97,12 +97,13 @@ class LiveServer:
 
 
 def start_live_server(
-    fresh_url: str, tmp_path: Path, *, application: str = "wsgi:app", **environment: str
+    fresh_url: str, tmp_path: Path, *, application: str = "wsgi:app", port: int | None = None, **environment: str
 ) -> LiveServer:
     """gunicorn serving ``application`` on a free port of 127.0.0.1, with ``environment`` over the
     tests' settings (e.g. ``GUARANTEE_TOKEN_RATE_LIMIT``; tests/support/shifted_clock.py serves the
-    app on a clock a test moves)."""
-    port = _free_port()
+    app on a clock a test moves). ``port``: one chosen beforehand (an identity provider must know
+    the address it sends officers back to)."""
+    port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
     env = {
