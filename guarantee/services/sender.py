@@ -23,11 +23,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 
 from guarantee.clock import UK
 from guarantee.models import Claim, Contact, Officer, OutboxMessage, TrackingToken
-from guarantee.services import following, notifications, remedies
+from guarantee.services import following, leases, notifications, remedies
 from guarantee.services.audit import append_admin_event
 from guarantee.services.claims import token_hash
 from guarantee.services.context import ServiceContext
@@ -105,8 +105,7 @@ class Outcome:
 
 def backoff(attempts: int) -> timedelta:
     """How long to wait after the ``attempts``-th failed try: 1, 2, 4 ... minutes, at most 6 hours."""
-    wait: timedelta = FIRST_RETRY * (2 ** max(attempts - 1, 0))
-    return min(wait, LONGEST_WAIT)
+    return leases.backoff(attempts, FIRST_RETRY, LONGEST_WAIT)
 
 
 def claim_batch(ctx: ServiceContext, limit: int, lease_token: str, max_attempts: int = MAX_ATTEMPTS) -> list[int]:
@@ -114,47 +113,26 @@ def claim_batch(ctx: ServiceContext, limit: int, lease_token: str, max_attempts:
     or left *sending* by a sender whose lease ran out (one that has had its last try is marked
     failed instead: a message that kills its sender must not come round for ever). Flushes only;
     the caller commits at once."""
-    now = ctx.now()
-    abandoned = (OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now)
     ctx.session.execute(
         update(OutboxMessage)
-        .where(abandoned, OutboxMessage.attempts >= max_attempts)
+        .where(leases.abandoned(OutboxMessage, ctx.now()), OutboxMessage.attempts >= max_attempts)
         .values(status="failed", lease_until=None, lease_token=None, to_address=None, last_error=INTERRUPTED)
     )
-    due = or_((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now), abandoned)
-    query = select(OutboxMessage.id).where(due).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
-    if ctx.on_postgresql:
-        query = query.with_for_update(skip_locked=True)
-    ids = list(ctx.session.scalars(query))
+    ids = leases.due(ctx, OutboxMessage, limit)
     if ids:
         interrupted = ctx.session.scalars(
             select(OutboxMessage.message_id).where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending")
         ).all()
         for message_id in interrupted:
             log.warning("Sending %s again: an earlier try stopped before it was recorded", message_id)
-        ctx.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
-            .values(status="sending", lease_until=now + LEASE, lease_token=lease_token)
-        )
+    leases.hold(ctx, OutboxMessage, ids, lease_token, LEASE)
     return ids
 
 
 def _take(ctx: ServiceContext, message_id: int, lease_token: str) -> OutboxMessage | None:
     """The message, if this sender still holds its lease, renewed for one send and counted as a
     try; None if another sender has taken it meanwhile."""
-    now = ctx.now()
-    renewed = ctx.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.status == "sending",
-            OutboxMessage.lease_token == lease_token,
-            OutboxMessage.lease_until > now,
-        )
-        .values(lease_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
-    )
-    if not renewed.rowcount:  # type: ignore[attr-defined]
+    if not leases.renew(ctx, OutboxMessage, message_id, lease_token, LEASE):
         return None
     return ctx.session.get(OutboxMessage, message_id, populate_existing=True)
 
@@ -379,13 +357,7 @@ def send_batch(
 def _release(unit_of_work: UnitOfWork, ids: list[int], lease_token: str) -> None:
     """Give back what a stopping sender claimed but did not try, for the next sender at once."""
     with unit_of_work() as ctx:
-        ctx.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id.in_(ids), OutboxMessage.status == "sending", OutboxMessage.lease_token == lease_token
-            )
-            .values(status="pending", lease_until=None, lease_token=None)
-        )
+        leases.give_back(ctx, OutboxMessage, ids, lease_token)
 
 
 def failed_messages(ctx: ServiceContext, limit: int = 200) -> list[OutboxMessage]:
