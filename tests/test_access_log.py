@@ -31,6 +31,7 @@ import pytest
 from guarantee import logs
 from tests.conftest import Database
 from tests.helpers import start_gunicorn
+from tests.support.browser import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,16 +61,10 @@ class Gunicorn:
             time.sleep(0.05)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def gunicorn(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
     folder = tmp_path_factory.mktemp(f"gunicorn-{database.backend}")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database.copy(),

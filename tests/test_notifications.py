@@ -15,7 +15,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -42,6 +41,7 @@ from guarantee.services.claims import change_contact_email, fire, request_tracki
 from guarantee.services.errors import ServiceError
 from guarantee.services.sweep import sweep_batch
 from tests.helpers import INPUTS, VALID_SUBMISSION, Cast, submission, walk
+from tests.support.browser import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every message about a claim (those to a rule's followers are tested in test_rule_pages).
@@ -57,17 +57,11 @@ INTERNAL_NOTE = "Internal: the chair seemed unsure about the insurance."
 # --- a real SMTP server on loopback -----------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class Inbox:
     """What the SMTP server received, parsed; it can be taken down and brought back."""
 
     def __init__(self, delay: float = 0) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.delay = delay
         self.messages: list[EmailMessage] = []
         self._lock = threading.Lock()

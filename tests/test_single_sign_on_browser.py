@@ -24,7 +24,7 @@ from tests.helpers import PASSWORD
 from tests.support.browser import (
     LiveServer,
     Visit,
-    _free_port,
+    free_port,
     skip_without_browser,
     start_live_server,
     stop_live_server,
@@ -38,7 +38,7 @@ TWO_STEP_KEY = TestConfig.GUARANTEE_TWO_STEP_KEY or ""
 
 def serve_with_provider(fresh_url: str, tmp_path: Path, provider: Provider, **settings: str) -> LiveServer:
     """The service, registered at the provider with the address it serves on."""
-    port = _free_port()
+    port = free_port()
     client = provider.register(f"http://127.0.0.1:{port}/officer/sign-in/oidc/callback")
     return start_live_server(
         fresh_url,

@@ -33,16 +33,11 @@ from guarantee.services.two_step_secrets import parse_key
 from guarantee.webhooks import endpoints, urls
 from tests.conftest import _app_config
 from tests.helpers import Cast, submission, walk
+from tests.support.browser import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TWO_STEP_KEY = "50a4" * 16
 LOAD_SECONDS = 24.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Processes:
@@ -213,7 +208,7 @@ def _event_of(payload: dict[str, Any]) -> tuple[str, str, int]:
 @pytest.mark.timeout(300)
 def test_killing_the_receiver_and_a_worker_mid_delivery_loses_no_event(fresh_url: str, tmp_path: Path) -> None:
     app = create_app(_app_config(fresh_url, GUARANTEE_TWO_STEP_KEY=TWO_STEP_KEY))
-    port = _free_port()
+    port = free_port()
     with app.app_context():
         with unit_of_work() as ctx:
             added = endpoints.add(

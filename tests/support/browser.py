@@ -71,11 +71,11 @@ skip_without_browser = pytest.mark.skipif(_browser_missing() is not None, reason
 # --- the server -------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -103,7 +103,7 @@ def start_live_server(
     tests' settings (e.g. ``GUARANTEE_TOKEN_RATE_LIMIT``; tests/support/shifted_clock.py serves the
     app on a clock a test moves). ``port``: one chosen beforehand (an identity provider must know
     the address it sends officers back to)."""
-    port = port or _free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
     env = {

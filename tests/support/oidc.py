@@ -15,7 +15,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -28,6 +27,8 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import pytest
 import requests
+
+from tests.support.browser import free_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SCRIPT = ROOT / "tests" / "support" / "oidc_provider.mjs"
@@ -46,13 +47,6 @@ if _provider_missing() and os.environ.get("GUARANTEE_REQUIRE_OIDC_PROVIDER") == 
     pytest.fail(f"GUARANTEE_REQUIRE_OIDC_PROVIDER=1 but {_provider_missing()}", pytrace=False)
 # Each single sign-on test module starts with ``pytestmark = skip_without_provider``.
 skip_without_provider = pytest.mark.skipif(_provider_missing() is not None, reason=_provider_missing() or "")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)
@@ -95,7 +89,7 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider
     if missing:
         pytest.skip(missing)
     assert NODE is not None
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("oidc") / "provider.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
